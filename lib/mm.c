@@ -1,0 +1,276 @@
+/*
+ * mm.c: the life of a struct mm and of its VMAs, its locks, and the memory
+ * accounting every operation consults (kernel/fork.c, mm/mmap.c,
+ * mm/util.c).
+ *
+ * Lock order (the only order in which these may nest):
+ *
+ *   mm->mmap_lock                 (rwlock; fork alone holds two: parent's
+ *     mm->page_table_lock          then child's, the child being new)
+ *       session->lock             (files, tasks, id counters)
+ *
+ * What each lock guards:
+ *   mmap_lock         the VMA index and every field of every VMA; map_count,
+ *                     total_vm, locked_vm, data_vm, exec_vm, stack_vm,
+ *                     start_brk, brk, mmap_base, vmacache_seqnum.
+ *   page_table_lock   page-table pages and PTEs.
+ *   session->lock     the session's file list, task list, next_* counters,
+ *                     and the refcounts of files and anon_vmas.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <assert.h>
+
+#include "mm.h"
+
+/* mm_alloc(): an empty address space of session s. */
+struct mm *mm_alloc(struct as_session *s)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+
+	if (mm == NULL)
+		return NULL;
+	vma_tree_init(&mm->mm_mt);
+	pthread_rwlock_init(&mm->mmap_lock, NULL);
+	pthread_mutex_init(&mm->page_table_lock, NULL);
+	mm->mm_users = 1;
+	mm->mm_count = 1;
+	mm->task_size = AS_TASK_SIZE;
+	mm->session = s;
+	return mm;
+}
+
+/* exit_mmap(): tear down every VMA. */
+static void exit_mmap(struct mm *mm)
+{
+	struct vma *vma;
+
+	while ((vma = mm->mm_mt.first) != NULL)
+		vma_unlink_free(mm, vma);
+}
+
+/* mmput(): drop a user; the last one frees the address space. */
+void mmput(struct mm *mm)
+{
+	if (mm == NULL || --mm->mm_users > 0)
+		return;
+	exit_mmap(mm);
+	pthread_rwlock_destroy(&mm->mmap_lock);
+	pthread_mutex_destroy(&mm->page_table_lock);
+	free(mm);
+}
+
+void mmap_write_lock(struct mm *mm)
+{
+	pthread_rwlock_wrlock(&mm->mmap_lock);
+#ifdef ASPACE_DEBUG
+	mm->mmap_lock_writer = 1;
+#endif
+}
+
+void mmap_write_unlock(struct mm *mm)
+{
+#ifdef ASPACE_DEBUG
+	mm->mmap_lock_writer = 0;
+#endif
+	pthread_rwlock_unlock(&mm->mmap_lock);
+}
+
+void mmap_read_lock(struct mm *mm)
+{
+	pthread_rwlock_rdlock(&mm->mmap_lock);
+}
+
+void mmap_read_unlock(struct mm *mm)
+{
+	pthread_rwlock_unlock(&mm->mmap_lock);
+}
+
+/* mmap_assert_write_locked(): debug builds check the caller's claim. */
+void mmap_assert_write_locked(struct mm *mm)
+{
+#ifdef ASPACE_DEBUG
+	assert(mm->mmap_lock_writer);
+#else
+	(void)mm;
+#endif
+}
+
+static bool is_exec_mapping(unsigned long flags)
+{
+	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;
+}
+
+static bool is_stack_mapping(unsigned long flags)
+{
+	return (flags & VM_STACK) == VM_STACK;
+}
+
+static bool is_data_mapping(unsigned long flags)
+{
+	return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE;
+}
+
+/* vm_stat_account(): total_vm and the exec/stack/data split. */
+void vm_stat_account(struct mm *mm, unsigned long flags, long npages)
+{
+	mm->total_vm += npages;
+	if (is_exec_mapping(flags))
+		mm->exec_vm += npages;
+	else if (is_stack_mapping(flags))
+		mm->stack_vm += npages;
+	else if (is_data_mapping(flags))
+		mm->data_vm += npages;
+}
+
+/* may_expand_vm(): RLIMIT_AS and RLIMIT_DATA. */
+bool may_expand_vm(struct mm *mm, unsigned long flags, unsigned long npages)
+{
+	const struct as_limits *l = &mm->session->limits;
+
+	if (mm->total_vm + npages > l->rlimit_as >> AS_PAGE_SHIFT)
+		return false;
+	if (is_data_mapping(flags) &&
+	    mm->data_vm + npages > l->rlimit_data >> AS_PAGE_SHIFT)
+		return false;
+	return true;
+}
+
+/* __vm_enough_memory(): the overcommit policy (heuristic or always). */
+int security_vm_enough_memory_mm(struct mm *mm, unsigned long pages)
+{
+	const struct as_limits *l = &mm->session->limits;
+	unsigned long total = (l->ram_bytes + l->swap_bytes) >> AS_PAGE_SHIFT;
+
+	if (l->overcommit_memory == 1)
+		return 0;
+	return pages > total ? -ENOMEM : 0;
+}
+
+/* mlock_future_ok(): may this mm lock bytes more? */
+bool mlock_future_ok(struct mm *mm, unsigned long flags, unsigned long bytes)
+{
+	const struct as_limits *l = &mm->session->limits;
+	unsigned long locked;
+
+	if (!(flags & VM_LOCKED) || l->cap_ipc_lock)
+		return true;
+	locked = (bytes >> AS_PAGE_SHIFT) + mm->locked_vm;
+	return locked <= l->rlimit_memlock >> AS_PAGE_SHIFT;
+}
+
+struct vma *vm_area_alloc(struct mm *mm)
+{
+	struct vma *vma = calloc(1, sizeof(*vma));
+
+	if (vma != NULL)
+		vma->vm_mm = mm;
+	return vma;
+}
+
+/* vm_area_dup(): a copy of orig outside any tree, sharing file/anon_vma. */
+struct vma *vm_area_dup(struct vma *orig)
+{
+	struct vma *vma = vm_area_alloc(orig->vm_mm);
+
+	if (vma == NULL)
+		return NULL;
+	vma->vm_start = orig->vm_start;
+	vma->vm_end = orig->vm_end;
+	vma->vm_flags = orig->vm_flags;
+	vma->vm_pgoff = orig->vm_pgoff;
+	vma->vm_page_prot = orig->vm_page_prot;
+	vma->vm_file = orig->vm_file;
+	vma->anon_vma = orig->anon_vma;
+	if (vma->vm_file != NULL)
+		get_file(vma->vm_file);
+	if (vma->anon_vma != NULL)
+		anon_vma_get(vma->anon_vma);
+	return vma;
+}
+
+void vm_area_free(struct vma *vma)
+{
+	if (vma->vm_file != NULL)
+		fput(vma->vm_mm->session, vma->vm_file);
+	if (vma->anon_vma != NULL)
+		anon_vma_put(vma->anon_vma);
+	free(vma);
+}
+
+/* vma_link(): insert into the index. */
+void vma_link(struct mm *mm, struct vma *vma)
+{
+	vma_tree_insert(&mm->mm_mt, vma);
+	mm->map_count++;
+	mm->vmacache_seqnum++;
+}
+
+/* remove_vma(): take out of the index and free. */
+void vma_unlink_free(struct mm *mm, struct vma *vma)
+{
+	vma_tree_erase(&mm->mm_mt, vma);
+	mm->map_count--;
+	mm->vmacache_seqnum++;
+	vm_area_free(vma);
+}
+
+bool vma_is_anonymous(const struct vma *vma)
+{
+	return vma->vm_file == NULL;
+}
+
+/* x86 PTE bits (arch/x86/include/asm/pgtable_types.h). */
+#define _PAGE_PRESENT	0x001UL
+#define _PAGE_RW	0x002UL
+#define _PAGE_USER	0x004UL
+#define _PAGE_ACCESSED	0x020UL
+#define _PAGE_PROTNONE	0x100UL
+#define _PAGE_NX	(1UL << 63)
+
+/* vma_set_page_prot(): protection_map[] for the VMA's flags. */
+void vma_set_page_prot(struct vma *vma)
+{
+	unsigned long f = vma->vm_flags, prot;
+
+	if (!(f & VM_ACCESS_FLAGS)) {
+		vma->vm_page_prot = _PAGE_PROTNONE | _PAGE_ACCESSED | _PAGE_NX;
+		return;
+	}
+	prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+	/* Private writable pages start read-only: writes copy on write. */
+	if ((f & VM_WRITE) && (f & VM_SHARED))
+		prot |= _PAGE_RW;
+	if (!(f & VM_EXEC))
+		prot |= _PAGE_NX;
+	vma->vm_page_prot = prot;
+}
+
+/* mm_validate(): every invariant of an mm, or NULL when all hold. */
+const char *mm_validate(struct mm *mm)
+{
+	const char *err = vma_tree_validate(&mm->mm_mt);
+	struct vma *v;
+	unsigned long total = 0, locked = 0;
+
+	if (err != NULL)
+		return err;
+	if ((unsigned long)mm->map_count != mm->mm_mt.count)
+		return "map_count differs from the number of VMAs";
+	for (v = mm->mm_mt.first; v != NULL; v = v->vm_next) {
+		if (as_offset_in_page(v->vm_start | v->vm_end))
+			return "VMA bounds not page aligned";
+		if (v->vm_end > mm->task_size)
+			return "VMA beyond task_size";
+		if (v->vm_mm != mm)
+			return "VMA of another mm";
+		total += vma_pages(v);
+		if (v->vm_flags & VM_LOCKED)
+			locked += vma_pages(v);
+	}
+	if (total != mm->total_vm)
+		return "total_vm differs from the sum of VMA sizes";
+	if (locked != mm->locked_vm)
+		return "locked_vm differs from the locked VMAs";
+	return NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * mm.h: the simulated kernel's internal interface (mm/internal.h, mm/vma.h).
+ *
+ * Functions named after Linux behave like their namesakes and return 0 or a
+ * negative errno; those that return an address return it as unsigned long,
+ * with errors as -errno cast (test with IS_ERR_VALUE()).
+ */
+#ifndef ASPACE_MM_H
+#define ASPACE_MM_H
+
+#include <errno.h>
+
+#include "mm_types.h"
+#include "vma_tree.h"
+
+#define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-4095)
+#define vma_pages(v)	(((v)->vm_end - (v)->vm_start) >> AS_PAGE_SHIFT)
+
+/* --- mm.c: lifetime, locks, accounting, validation ----------------------- */
+struct mm *mm_alloc(struct as_session *s);
+void mmput(struct mm *mm);
+void mmap_write_lock(struct mm *mm);
+void mmap_write_unlock(struct mm *mm);
+void mmap_read_lock(struct mm *mm);
+void mmap_read_unlock(struct mm *mm);
+void mmap_assert_write_locked(struct mm *mm);
+void vm_stat_account(struct mm *mm, unsigned long flags, long npages);
+bool may_expand_vm(struct mm *mm, unsigned long flags, unsigned long npages);
+int security_vm_enough_memory_mm(struct mm *mm, unsigned long pages);
+bool mlock_future_ok(struct mm *mm, unsigned long flags, unsigned long bytes);
+const char *mm_validate(struct mm *mm);
+void vm_area_free(struct vma *vma);
+struct vma *vm_area_alloc(struct mm *mm);
+struct vma *vm_area_dup(struct vma *orig);
+void vma_link(struct mm *mm, struct vma *vma);
+void vma_unlink_free(struct mm *mm, struct vma *vma);
+void vma_set_page_prot(struct vma *vma);
+bool vma_is_anonymous(const struct vma *vma);
+void get_file(struct as_file *f);
+void fput(struct as_session *s, struct as_file *f);
+struct anon_vma *anon_vma_alloc(struct as_session *s);
+void anon_vma_get(struct anon_vma *av);
+void anon_vma_put(struct anon_vma *av);
+int anon_vma_prepare(struct vma *vma);
+void unlink_anon_vmas(struct vma *vma);
+
+static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
+{
+	return vma_tree_find(&mm->mm_mt, addr);
+}
+
+/* --- vma.c: split, merge, modify ------------------------------------------ */
+struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);
+struct vma *find_vma_intersection(struct mm *mm, unsigned long start,
+    unsigned long end);
+struct vma *vma_lookup(struct mm *mm, unsigned long addr);
+int split_vma(struct vma *vma, unsigned long addr, int new_below);
+int __split_vma(struct vma *vma, unsigned long addr, int new_below);
+struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
+    struct vma *next, unsigned long start, unsigned long end,
+    unsigned long flags, struct as_file *file, unsigned long pgoff,
+    struct anon_vma *anon_vma);
+struct vma *vma_modify_flags(struct vma *prev, struct vma *vma,
+    unsigned long start, unsigned long end, unsigned long new_flags);
+struct vma *vma_merge_extend(struct vma *vma, unsigned long delta);
+struct vma *copy_vma(struct vma **vmap, unsigned long addr,
+    unsigned long len, unsigned long pgoff);
+#define ERR_PTR(e)	((struct vma *)(long)(e))
+#define PTR_ERR(p)	((long)(p))
+#define IS_ERR(p)	IS_ERR_VALUE((unsigned long)(p))
+
+/* --- mmap.c --------------------------------------------------------------- */
+unsigned long get_unmapped_area(struct mm *mm, struct as_file *file,
+    unsigned long addr, unsigned long len, unsigned long pgoff,
+    unsigned long flags);
+unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
+    unsigned long len, unsigned long prot, unsigned long flags,
+    unsigned long pgoff, unsigned long *populate);
+int do_munmap(struct mm *mm, unsigned long start, unsigned long len);
+int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
+    unsigned long end);
+int __mm_populate(struct mm *mm, unsigned long start, unsigned long len,
+    int ignore_errors);
+unsigned long mmap_base_for(struct as_session *s, uint64_t rnd);
+
+/* --- system calls: the entry points the trace runner and daemon use -------- */
+unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
+    unsigned long prot, unsigned long flags, struct as_file *file, int fd_ok,
+    unsigned long off);
+int sys_munmap(struct mm *mm, unsigned long addr, unsigned long len);
+int sys_mprotect(struct mm *mm, unsigned long start, unsigned long len,
+    unsigned long prot);
+unsigned long sys_mremap(struct mm *mm, unsigned long addr,
+    unsigned long old_len, unsigned long new_len, unsigned long flags,
+    unsigned long new_addr);
+unsigned long sys_brk(struct mm *mm, unsigned long brk);
+int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
+    int behavior);
+int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
+int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
+
+/* --- maps.c: /proc/PID/maps ------------------------------------------------ */
+struct as_buf;
+void show_map_vma(struct as_buf *b, const char *indent, struct vma *vma);
+void show_smap_vma_flags(struct as_buf *b, const char *indent,
+    const struct vma *vma);
+
+#endif /* ASPACE_MM_H */

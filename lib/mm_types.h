@@ -1,0 +1,182 @@
+/*
+ * mm_types.h: the simulated kernel's memory-management structures, named
+ * after include/linux/mm_types.h.
+ *
+ * Locking (the owner of these locks is mm.c; see the table at its top):
+ *   mm->mmap_lock (rwlock)     guards the VMA index, every field of every
+ *                              VMA, and the mm counters (map_count, *_vm,
+ *                              brk, start_brk).
+ *   mm->page_table_lock        guards page-table pages (next issue).
+ *   session->lock              guards the session's file list, task table
+ *                              and id counters; never taken while waiting
+ *                              for an mmap_lock.
+ */
+#ifndef ASPACE_MM_TYPES_H
+#define ASPACE_MM_TYPES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "uapi.h"
+
+/* VM_* flag bits, include/linux/mm.h (x86-64). */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_GROWSDOWN	0x00000100UL
+#define VM_UFFD_MISSING	0x00000200UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_UFFD_WP	0x00001000UL
+#define VM_LOCKED	0x00002000UL
+#define VM_IO		0x00004000UL
+#define VM_SEQ_READ	0x00008000UL
+#define VM_RAND_READ	0x00010000UL
+#define VM_DONTCOPY	0x00020000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_LOCKONFAULT	0x00080000UL
+#define VM_ACCOUNT	0x00100000UL
+#define VM_NORESERVE	0x00200000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_SYNC		0x00800000UL
+#define VM_ARCH_1	0x01000000UL
+#define VM_WIPEONFORK	0x02000000UL
+#define VM_DONTDUMP	0x04000000UL
+#define VM_SOFTDIRTY	0x08000000UL	/* never set: no CONFIG_MEM_SOFT_DIRTY */
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_HUGEPAGE	0x20000000UL
+#define VM_NOHUGEPAGE	0x40000000UL
+#define VM_MERGEABLE	0x80000000UL
+
+#define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
+#define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
+#define VM_STACK	VM_GROWSDOWN
+#define VM_DATA_DEFAULT_FLAGS	(VM_READ | VM_WRITE | VM_MAYREAD | \
+				 VM_MAYWRITE | VM_MAYEXEC)
+
+/* Default limits of a root process on the reference machine. */
+#define AS_DEFAULT_MAX_MAP_COUNT	65530
+#define AS_STACK_GUARD_GAP		(256UL << AS_PAGE_SHIFT)
+#define AS_MMAP_MIN_ADDR		4096UL
+#define AS_RLIM_INFINITY		(~0UL)
+
+struct mm;
+struct as_session;
+
+/* A simulated regular file (or the shmem object behind MAP_SHARED|ANON). */
+struct as_file {
+	char		 name[64];
+	unsigned long	 size;		/* i_size in bytes */
+	bool		 shmem_zero;	/* "/dev/zero (deleted)" */
+	int		 refcount;	/* session list + vm_file users */
+	unsigned long	 id;		/* creation order, for merge identity */
+	struct as_file	*next;		/* session's file list */
+};
+
+/* struct anon_vma: identity decides merges (mm/rmap.c). */
+struct anon_vma {
+	unsigned long	 id;
+	int		 refcount;	/* VMAs pointing at it */
+	struct anon_vma	*root;
+};
+
+/* struct vm_area_struct: [vm_start, vm_end) of one mapping. */
+struct vma {
+	unsigned long	 vm_start;
+	unsigned long	 vm_end;
+	unsigned long	 vm_flags;
+	unsigned long	 vm_pgoff;	/* offset in the file, in pages */
+	struct as_file	*vm_file;
+	struct anon_vma	*anon_vma;
+	unsigned long	 vm_page_prot;	/* x86 PTE protection bits */
+	struct mm	*vm_mm;
+
+	/* The VMA index (vma_tree.c): an augmented red-black tree. */
+	struct vma	*rb_parent;
+	struct vma	*rb_left;
+	struct vma	*rb_right;
+	int		 rb_red;
+	/* Largest free gap (vm_start_gap(v) - vm_end of its predecessor)
+	 * over this subtree, as Linux's rb_subtree_gap before the maple tree. */
+	unsigned long	 rb_subtree_gap;
+	/* In-order neighbours, kept by the index for O(1) stepping. */
+	struct vma	*vm_prev;
+	struct vma	*vm_next;
+};
+
+/* The VMA index root (the maple tree's role, mm->mm_mt). */
+struct vma_tree {
+	struct vma	*root;
+	struct vma	*first;		/* lowest VMA */
+	struct vma	*last;		/* highest VMA */
+	unsigned long	 count;
+};
+
+/* struct mm_struct. */
+struct mm {
+	struct vma_tree	 mm_mt;
+	int		 map_count;
+	unsigned long	 task_size;
+	unsigned long	 mmap_base;
+	unsigned long	 start_code, end_code, start_data, end_data;
+	unsigned long	 start_brk, brk, start_stack;
+	unsigned long	 total_vm;	/* pages */
+	unsigned long	 locked_vm;
+	unsigned long	 data_vm;
+	unsigned long	 exec_vm;
+	unsigned long	 stack_vm;
+	unsigned long	 def_flags;
+	pthread_rwlock_t mmap_lock;
+	pthread_mutex_t	 page_table_lock;
+	int		 mm_users;
+	int		 mm_count;
+	unsigned long	 vmacache_seqnum;
+	struct as_session *session;
+#ifdef ASPACE_DEBUG
+	int		 mmap_lock_writer;	/* for lock assertions */
+#endif
+};
+
+/* struct task_struct, as much as a task needs here. */
+struct task {
+	int		 pid;
+	int		 tgid;
+	struct mm	*mm;
+	struct task	*next;
+};
+
+/* Limits of a simulated machine (sysctls and rlimits of its process). */
+struct as_limits {
+	unsigned long	 ram_bytes;
+	unsigned long	 swap_bytes;
+	int		 max_map_count;
+	unsigned long	 rlimit_stack;
+	unsigned long	 rlimit_memlock;
+	unsigned long	 rlimit_as;
+	unsigned long	 rlimit_data;
+	int		 overcommit_memory;	/* 0 heuristic, 1 always, 2 never */
+	bool		 cap_ipc_lock;		/* root: mlock ignores the rlimit */
+};
+
+/* One simulated machine. */
+struct as_session {
+	pthread_mutex_t	 lock;
+	struct as_limits limits;
+	uint64_t	 seed;
+	bool		 randomize;
+	struct as_file	*files;
+	unsigned long	 next_file_id;
+	unsigned long	 next_anon_vma_id;
+	struct task	*tasks;
+	int		 next_pid;
+};
+
+#endif /* ASPACE_MM_TYPES_H */

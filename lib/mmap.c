@@ -1,0 +1,520 @@
+/*
+ * mmap.c: creating and destroying mappings (mm/mmap.c, mm/vma.c,
+ * arch/x86/kernel/sys_x86_64.c, mm/huge_memory.c): get_unmapped_area(),
+ * do_mmap(), mmap_region(), do_munmap(), brk(), and the mmap/munmap
+ * system calls with Linux 6.18's order of checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mm.h"
+
+#define PMD_SIZE	(1UL << 21)
+
+/* calc_vm_prot_bits(): PROT_* to VM_*. */
+static unsigned long calc_vm_prot_bits(unsigned long prot)
+{
+	return (prot & PROT_READ ? VM_READ : 0) |
+	    (prot & PROT_WRITE ? VM_WRITE : 0) |
+	    (prot & PROT_EXEC ? VM_EXEC : 0);
+}
+
+/* calc_vm_flag_bits(): MAP_* to VM_*; MAP_STACK means "no huge pages". */
+static unsigned long calc_vm_flag_bits(unsigned long flags)
+{
+	return (flags & MAP_GROWSDOWN ? VM_GROWSDOWN : 0) |
+	    (flags & MAP_LOCKED ? VM_LOCKED : 0) |
+	    (flags & MAP_STACK ? VM_NOHUGEPAGE : 0);
+}
+
+/* mmap_base(): below the stack's rlimit gap (arch/x86/mm/mmap.c). */
+unsigned long mmap_base_for(struct as_session *s, uint64_t rnd)
+{
+	unsigned long gap = s->limits.rlimit_stack;
+	unsigned long pad = AS_STACK_GUARD_GAP;
+	unsigned long gap_min = 128UL << 20, gap_max = AS_TASK_SIZE / 6 * 5;
+
+	if (s->randomize)	/* stack_maxrandom_size() */
+		pad += 0x3fffffUL << AS_PAGE_SHIFT;
+	if (gap + pad > gap)
+		gap += pad;
+	if (gap < gap_min)
+		gap = gap_min;
+	else if (gap > gap_max)
+		gap = gap_max;
+	return AS_PAGE_ALIGN(AS_TASK_SIZE - gap - rnd);
+}
+
+/* arch_get_unmapped_area_topdown(): hint if free, else top-down search. */
+static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
+    unsigned long addr, unsigned long len, unsigned long pgoff,
+    unsigned long flags)
+{
+	struct vma *vma;
+	unsigned long got;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (flags & MAP_FIXED)
+		return addr;
+	if (addr) {
+		addr &= AS_PAGE_MASK;
+		if (mm->task_size - len >= addr) {
+			vma = find_vma(mm, addr);
+			if (vma == NULL || addr + len <= vm_start_gap(vma))
+				return addr;
+		}
+	}
+	got = vma_tree_gap_topdown(&mm->mm_mt, len, AS_PAGE_SIZE,
+	    mm->mmap_base, 0, 0);
+	if (!IS_ERR_VALUE(got))
+		return got;
+	/* Bottom-up fallback from TASK_UNMAPPED_BASE (a third of the space). */
+	return vma_tree_gap_bottomup(&mm->mm_mt, len,
+	    AS_PAGE_ALIGN(mm->task_size / 3), mm->task_size, 0, 0);
+}
+
+/* __thp_get_unmapped_area(): pad to find a PMD-aligned spot; 0 = no. */
+static unsigned long thp_get_unmapped_area(struct mm *mm, unsigned long addr,
+    unsigned long len, unsigned long pgoff, unsigned long flags)
+{
+	unsigned long off = pgoff << AS_PAGE_SHIFT, ret, off_sub;
+	unsigned long off_align = (off + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+	unsigned long off_end = off + len, len_pad = len + PMD_SIZE;
+
+	if (off_end <= off_align || off_end - off_align < PMD_SIZE)
+		return 0;
+	if (len_pad < len || off + len_pad < off)
+		return 0;
+	ret = arch_get_unmapped_area_topdown(mm, addr, len_pad, pgoff, flags);
+	if (IS_ERR_VALUE(ret))
+		return 0;
+	if (ret == addr)
+		return addr;
+	off_sub = (off - ret) & (PMD_SIZE - 1);
+	if (off_sub == 0)
+		return ret + PMD_SIZE;
+	return ret + off_sub;
+}
+
+/* __get_unmapped_area(): where a mapping of len bytes will go. */
+unsigned long get_unmapped_area(struct mm *mm, struct as_file *file,
+    unsigned long addr, unsigned long len, unsigned long pgoff,
+    unsigned long flags)
+{
+	unsigned long got = 0;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (file == NULL)
+		pgoff = 0;
+	/* Regular files use thp_get_unmapped_area (ext4); so do large
+	 * anonymous mappings placed without a hint. */
+	if ((file != NULL && !file->shmem_zero) ||
+	    (file == NULL && !(flags & MAP_SHARED) && addr == 0 &&
+	    (len & (PMD_SIZE - 1)) == 0))
+		got = thp_get_unmapped_area(mm, addr, len, pgoff, flags);
+	if (got == 0)
+		got = arch_get_unmapped_area_topdown(mm, addr, len, pgoff,
+		    flags);
+	if (IS_ERR_VALUE(got))
+		return got;
+	if (got > mm->task_size - len)
+		return -ENOMEM;
+	if (as_offset_in_page(got))
+		return -EINVAL;
+	return got;
+}
+
+/* accountable_mapping(): private writable, reserved memory is charged. */
+static bool accountable_mapping(unsigned long vm_flags)
+{
+	return (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE;
+}
+
+/* The VMAs a munmap (or a MAP_FIXED mmap) takes away, split to fit. */
+struct vma_munmap_struct {
+	struct vma	*first, *last;	/* run of VMAs inside [start, end) */
+	unsigned long	 nr_pages, nr_accounted;
+};
+
+/*
+ * vms_gather_munmap_vmas(): split the VMAs at start and end so that the
+ * range is covered by whole VMAs; only the first split may exceed
+ * max_map_count.  Splits made before a failure stay, as in Linux.
+ */
+static int vms_gather_munmap_vmas(struct mm *mm, struct vma *vma,
+    unsigned long start, unsigned long end, struct vma_munmap_struct *vms)
+{
+	struct vma *v;
+	int err;
+
+	if (start > vma->vm_start) {
+		if (end < vma->vm_end &&
+		    mm->map_count >= mm->session->limits.max_map_count)
+			return -ENOMEM;
+		if ((err = __split_vma(vma, start, 1)) != 0)
+			return err;
+	}
+	vms->first = vma;
+	for (v = vma; v != NULL && v->vm_start < end; v = v->vm_next) {
+		if (v->vm_end > end && (err = __split_vma(v, end, 0)) != 0)
+			return err;
+		vms->last = v;
+		vms->nr_pages += vma_pages(v);
+		if (v->vm_flags & VM_ACCOUNT)
+			vms->nr_accounted += vma_pages(v);
+	}
+	return 0;
+}
+
+/* vms_complete_munmap_vmas(): remove the gathered VMAs for good. */
+static void vms_complete_munmap_vmas(struct mm *mm,
+    struct vma_munmap_struct *vms)
+{
+	struct vma *v = vms->first, *next;
+
+	while (v != NULL) {
+		next = v == vms->last ? NULL : v->vm_next;
+		vm_stat_account(mm, v->vm_flags, -(long)vma_pages(v));
+		if (v->vm_flags & VM_LOCKED)
+			mm->locked_vm -= vma_pages(v);
+		vma_unlink_free(mm, v);
+		v = next;
+	}
+	vms->first = vms->last = NULL;
+}
+
+/* do_vmi_align_munmap(): unmap [start, end), vma being the first in it. */
+int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
+    unsigned long end)
+{
+	struct vma_munmap_struct vms = { 0 };
+	int err = vms_gather_munmap_vmas(mm, vma, start, end, &vms);
+
+	if (err != 0)
+		return err;
+	vms_complete_munmap_vmas(mm, &vms);
+	return 0;
+}
+
+/* do_vmi_munmap(): the checks of munmap(2), then the unmap. */
+int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
+{
+	unsigned long end;
+	struct vma *vma;
+
+	mmap_assert_write_locked(mm);
+	if (as_offset_in_page(start) || start > mm->task_size ||
+	    len > mm->task_size - start)
+		return -EINVAL;
+	end = start + AS_PAGE_ALIGN(len);
+	if (end == start)
+		return -EINVAL;
+	vma = find_vma_intersection(mm, start, end);
+	if (vma == NULL)
+		return 0;
+	return do_vmi_align_munmap(mm, vma, start, end);
+}
+
+/* __mmap_new_vma(): a fresh VMA; shared anonymous memory gets its object. */
+static int mmap_new_vma(struct mm *mm, struct as_file *file,
+    unsigned long addr, unsigned long len, unsigned long vm_flags,
+    unsigned long pgoff, struct vma **out)
+{
+	struct vma *vma = vm_area_alloc(mm);
+
+	if (vma == NULL)
+		return -ENOMEM;
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_flags = vm_flags;
+	vma->vm_pgoff = pgoff;
+	if (file != NULL) {
+		vma->vm_file = file;
+		get_file(file);
+	}
+	vma_link(mm, vma);
+	*out = vma;
+	return 0;
+}
+
+/* __mmap_complete(): statistics, mlock accounting, page protection. */
+static void mmap_complete(struct mm *mm, struct vma *vma,
+    unsigned long vm_flags, unsigned long pglen)
+{
+	vm_stat_account(mm, vm_flags, pglen);
+	if (vm_flags & VM_LOCKED)
+		mm->locked_vm += pglen;
+	vma_set_page_prot(vma);
+}
+
+/* __mmap_region(): replace whatever is at [addr, addr + len) with a map. */
+static unsigned long mmap_region(struct mm *mm, struct as_file *file,
+    unsigned long addr, unsigned long len, unsigned long vm_flags,
+    unsigned long pgoff)
+{
+	struct vma_munmap_struct vms = { 0 };
+	unsigned long pglen = len >> AS_PAGE_SHIFT, charged, end = addr + len;
+	struct vma *vma = find_vma_intersection(mm, addr, end), *prev, *next;
+	int err;
+
+	if (vma != NULL &&
+	    (err = vms_gather_munmap_vmas(mm, vma, addr, end, &vms)) != 0)
+		return err;
+	if (!may_expand_vm(mm, vm_flags, pglen - vms.nr_pages))
+		return -ENOMEM;
+	if (accountable_mapping(vm_flags)) {
+		charged = pglen - vms.nr_accounted;
+		if (charged && security_vm_enough_memory_mm(mm, charged))
+			return -ENOMEM;
+		vm_flags |= VM_ACCOUNT;
+	}
+	vms_complete_munmap_vmas(mm, &vms);
+	next = find_vma_prev(mm, addr, &prev);
+	if (file != NULL && file->shmem_zero)
+		vma = NULL;	/* shmem_zero_setup() makes a new object */
+	else
+		vma = vma_merge_new_range(mm, prev, next, addr, end, vm_flags,
+		    file, pgoff, NULL);
+	if (vma == NULL &&
+	    (err = mmap_new_vma(mm, file, addr, len, vm_flags, pgoff, &vma)))
+		return err;
+	mmap_complete(mm, vma, vm_flags, pglen);
+	return addr;
+}
+
+/* The file/anonymous part of do_mmap()'s checks; updates vm_flags, pgoff. */
+static int mmap_check_type(struct as_file *file, unsigned long flags,
+    unsigned long addr, unsigned long *vm_flags, unsigned long *pgoff)
+{
+	if (file != NULL) {
+		switch (flags & MAP_TYPE) {
+		case MAP_SHARED:
+			*vm_flags |= VM_SHARED | VM_MAYSHARE;
+			/* fallthrough */
+		case MAP_PRIVATE:
+			if (*vm_flags & VM_GROWSDOWN)
+				return -EINVAL;
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED:
+		if (*vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		*pgoff = 0;
+		*vm_flags |= VM_SHARED | VM_MAYSHARE;
+		return 0;
+	case MAP_PRIVATE:
+		*pgoff = addr >> AS_PAGE_SHIFT;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* round_hint_to_min(): a hint below mmap_min_addr is raised to it. */
+static unsigned long round_hint_to_min(unsigned long hint)
+{
+	hint &= AS_PAGE_MASK;
+	if (hint != 0 && hint < AS_MMAP_MIN_ADDR)
+		return AS_PAGE_ALIGN(AS_MMAP_MIN_ADDR);
+	return hint;
+}
+
+/* do_mmap(): the body of mmap(2), mmap_lock held for writing. */
+unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
+    unsigned long len, unsigned long prot, unsigned long flags,
+    unsigned long pgoff, unsigned long *populate)
+{
+	unsigned long vm_flags;
+	int err;
+
+	mmap_assert_write_locked(mm);
+	*populate = 0;
+	if (len == 0)
+		return -EINVAL;
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	if (!(flags & MAP_FIXED))
+		addr = round_hint_to_min(addr);
+	len = AS_PAGE_ALIGN(len);
+	if (len == 0)
+		return -ENOMEM;
+	if (pgoff + (len >> AS_PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;
+	if (mm->map_count > mm->session->limits.max_map_count)
+		return -ENOMEM;
+	vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) |
+	    mm->def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	addr = get_unmapped_area(mm, file, addr, len, pgoff, flags);
+	if (IS_ERR_VALUE(addr))
+		return addr;
+	if ((flags & MAP_FIXED_NOREPLACE) &&
+	    find_vma_intersection(mm, addr, addr + len) != NULL)
+		return -EEXIST;
+	if (!mlock_future_ok(mm, vm_flags, len))
+		return -EAGAIN;
+	if ((err = mmap_check_type(file, flags, addr, &vm_flags, &pgoff)) != 0)
+		return err;
+	if ((flags & MAP_NORESERVE) &&
+	    mm->session->limits.overcommit_memory != 2)
+		vm_flags |= VM_NORESERVE;
+	addr = mmap_region(mm, file, addr, len, vm_flags, pgoff);
+	if (!IS_ERR_VALUE(addr) && ((vm_flags & VM_LOCKED) ||
+	    (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
+		*populate = len;
+	return addr;
+}
+
+/* shmem_zero_setup(): the object behind a MAP_SHARED|MAP_ANONYMOUS map. */
+static struct as_file *shmem_zero_setup(struct as_session *s,
+    unsigned long len)
+{
+	struct as_file *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	snprintf(f->name, sizeof(f->name), "/dev/zero (deleted)");
+	f->size = len;
+	f->shmem_zero = true;
+	f->refcount = 1;
+	pthread_mutex_lock(&s->lock);
+	f->id = ++s->next_file_id;
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+/* vm_mmap_pgoff(): lock, map, populate. */
+static unsigned long vm_mmap_pgoff(struct mm *mm, struct as_file *file,
+    unsigned long addr, unsigned long len, unsigned long prot,
+    unsigned long flags, unsigned long pgoff)
+{
+	unsigned long ret, populate;
+	struct as_file *shm = NULL;
+
+	if (file == NULL && (flags & MAP_TYPE) == MAP_SHARED && len != 0) {
+		if ((shm = shmem_zero_setup(mm->session,
+		    AS_PAGE_ALIGN(len))) == NULL)
+			return -ENOMEM;
+		file = shm;
+	}
+	mmap_write_lock(mm);
+	ret = do_mmap(mm, file, addr, len, prot, flags, pgoff, &populate);
+	mmap_write_unlock(mm);
+	if (shm != NULL)
+		fput(mm->session, shm);	/* the VMA holds its own reference */
+	if (populate)
+		__mm_populate(mm, ret, populate, 1);
+	return ret;
+}
+
+/* sys_mmap(): mmap(2) on x86-64 (arch/x86/kernel/sys_x86_64.c). */
+unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
+    unsigned long prot, unsigned long flags, struct as_file *file, int fd_ok,
+    unsigned long off)
+{
+	if (as_offset_in_page(off))
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS)) {
+		if (!fd_ok || file == NULL)
+			return -EBADF;
+		if (flags & MAP_HUGETLB)
+			return -EINVAL;
+	} else {
+		file = NULL;
+	}
+	return vm_mmap_pgoff(mm, file, addr, len, prot, flags,
+	    off >> AS_PAGE_SHIFT);
+}
+
+/* munmap(2). */
+int sys_munmap(struct mm *mm, unsigned long addr, unsigned long len)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = do_munmap(mm, addr, len);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/* do_brk_flags(): grow the heap VMA or make it. */
+static int do_brk_flags(struct mm *mm, struct vma *brkvma, unsigned long addr,
+    unsigned long len)
+{
+	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm->def_flags;
+	struct vma *vma = NULL;
+	int err;
+
+	if (!may_expand_vm(mm, flags, len >> AS_PAGE_SHIFT) ||
+	    mm->map_count > mm->session->limits.max_map_count ||
+	    security_vm_enough_memory_mm(mm, len >> AS_PAGE_SHIFT))
+		return -ENOMEM;
+	if (brkvma != NULL && brkvma->vm_end == addr)
+		vma = vma_merge_new_range(mm, brkvma, NULL, addr, addr + len,
+		    flags, NULL, addr >> AS_PAGE_SHIFT, NULL);
+	if (vma == NULL &&
+	    (err = mmap_new_vma(mm, NULL, addr, len, flags,
+	    addr >> AS_PAGE_SHIFT, &vma)) != 0)
+		return err;
+	vma_set_page_prot(vma);
+	vm_stat_account(mm, flags, len >> AS_PAGE_SHIFT);
+	if (flags & VM_LOCKED)
+		mm->locked_vm += len >> AS_PAGE_SHIFT;
+	return 0;
+}
+
+/* brk_shrink(): give back [newbrk, oldbrk) of the heap. */
+static int brk_shrink(struct mm *mm, unsigned long brk, unsigned long newbrk,
+    unsigned long oldbrk)
+{
+	struct vma *brkvma = find_vma_intersection(mm, newbrk, oldbrk);
+
+	if (brkvma == NULL || brkvma->vm_start >= oldbrk)
+		return -ENOMEM;
+	mm->brk = brk;
+	return do_vmi_align_munmap(mm, brkvma, newbrk, oldbrk);
+}
+
+/* brk_grow(): extend the heap to newbrk unless something is in the way. */
+static int brk_grow(struct mm *mm, unsigned long newbrk, unsigned long oldbrk)
+{
+	struct vma *next = find_vma(mm, oldbrk), *brkvma;
+
+	if (next != NULL && newbrk + AS_PAGE_SIZE > vm_start_gap(next))
+		return -ENOMEM;
+	/* vma_prev_limit(): the VMA below oldbrk, if it reaches start_brk. */
+	find_vma_prev(mm, oldbrk, &brkvma);
+	if (brkvma != NULL && brkvma->vm_end <= mm->start_brk)
+		brkvma = NULL;
+	return do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk);
+}
+
+/* brk(2): the new break, or the old one when the request fails. */
+unsigned long sys_brk(struct mm *mm, unsigned long brk)
+{
+	unsigned long origbrk, newbrk, oldbrk, ret;
+	int err = 0;
+
+	mmap_write_lock(mm);
+	origbrk = mm->brk;
+	if (brk < mm->start_brk || brk - mm->start_brk >
+	    mm->session->limits.rlimit_data) {
+		ret = origbrk;
+		goto out;
+	}
+	newbrk = AS_PAGE_ALIGN(brk);
+	oldbrk = AS_PAGE_ALIGN(mm->brk);
+	if (oldbrk != newbrk)
+		err = brk <= mm->brk ? brk_shrink(mm, brk, newbrk, oldbrk) :
+		    brk_grow(mm, newbrk, oldbrk);
+	mm->brk = err ? origbrk : brk;
+	ret = mm->brk;
+out:
+	mmap_write_unlock(mm);
+	return ret;
+}

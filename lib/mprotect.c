@@ -1,0 +1,110 @@
+/*
+ * mprotect.c: changing the protection of a range (mm/mprotect.c).
+ * Each VMA in the range is handled in turn; a hole ends the walk with
+ * ENOMEM after the VMAs before it have changed, as in Linux.
+ */
+#include "mm.h"
+
+/* mprotect_fixup(): give [start, end) of vma newflags, with accounting. */
+static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
+    unsigned long start, unsigned long end, unsigned long newflags)
+{
+	unsigned long oldflags = vma->vm_flags;
+	unsigned long nrpages = (end - start) >> AS_PAGE_SHIFT;
+
+	if (newflags == oldflags) {
+		*pprev = vma;
+		return 0;
+	}
+	if (newflags & VM_WRITE) {
+		if (!may_expand_vm(mm, newflags, nrpages) &&
+		    may_expand_vm(mm, oldflags, nrpages))
+			return -ENOMEM;
+		/* A private mapping turning writable is charged now. */
+		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB |
+		    VM_SHARED | VM_NORESERVE))) {
+			if (security_vm_enough_memory_mm(mm, nrpages))
+				return -ENOMEM;
+			newflags |= VM_ACCOUNT;
+		}
+	} else if ((oldflags & VM_ACCOUNT) && vma_is_anonymous(vma) &&
+	    vma->anon_vma == NULL) {
+		newflags &= ~VM_ACCOUNT;	/* nothing to keep charged */
+	}
+	vma = vma_modify_flags(*pprev, vma, start, end, newflags);
+	if (IS_ERR(vma))
+		return (int)PTR_ERR(vma);
+	*pprev = vma;
+	vma->vm_flags = newflags;
+	vma_set_page_prot(vma);
+	vm_stat_account(mm, oldflags, -(long)nrpages);
+	vm_stat_account(mm, newflags, (long)nrpages);
+	return 0;
+}
+
+/* mprotect_newflags(): the flags of vma under the requested prot. */
+static int mprotect_newflags(const struct vma *vma, unsigned long prot,
+    unsigned long *newflags)
+{
+	unsigned long f = (prot & PROT_READ ? VM_READ : 0) |
+	    (prot & PROT_WRITE ? VM_WRITE : 0) |
+	    (prot & PROT_EXEC ? VM_EXEC : 0);
+
+	f |= vma->vm_flags & ~VM_ACCESS_FLAGS;
+	/* Each permission asked for needs its VM_MAY* counterpart. */
+	if ((f & ~(f >> 4)) & VM_ACCESS_FLAGS)
+		return -EACCES;
+	*newflags = f;
+	return 0;
+}
+
+/* do_mprotect_pkey(): the walk over the VMAs of [start, end). */
+static int do_mprotect(struct mm *mm, unsigned long start, unsigned long end,
+    unsigned long prot)
+{
+	struct vma *vma = find_vma(mm, start), *prev, *next;
+	unsigned long nstart = start, tmp, newflags;
+	int error;
+
+	if (vma == NULL || vma->vm_start > start)
+		return -ENOMEM;
+	prev = start > vma->vm_start ? vma : vma->vm_prev;
+	for (tmp = vma->vm_start; vma != NULL && vma->vm_start < end;
+	    vma = next) {
+		if (vma->vm_start != tmp)
+			return -ENOMEM;
+		if ((error = mprotect_newflags(vma, prot, &newflags)) != 0)
+			return error;
+		tmp = vma->vm_end < end ? vma->vm_end : end;
+		error = mprotect_fixup(mm, vma, &prev, nstart, tmp, newflags);
+		if (error)
+			return error;
+		tmp = prev->vm_end;
+		nstart = tmp;
+		next = prev->vm_next;
+	}
+	return tmp < end ? -ENOMEM : 0;
+}
+
+/* mprotect(2). */
+int sys_mprotect(struct mm *mm, unsigned long start, unsigned long len,
+    unsigned long prot)
+{
+	unsigned long end;
+	int ret;
+
+	if (as_offset_in_page(start))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	len = AS_PAGE_ALIGN(len);
+	end = start + len;
+	if (end <= start)
+		return -ENOMEM;
+	if (prot & ~(unsigned long)(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -EINVAL;
+	mmap_write_lock(mm);
+	ret = do_mprotect(mm, start, end, prot);
+	mmap_write_unlock(mm);
+	return ret;
+}

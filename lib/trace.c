@@ -1,0 +1,184 @@
+/*
+ * trace.c: the simulator's trace runner.  Each line is parsed by the
+ * shared parser (trace_parse.c) and run as the matching system call of
+ * the current task; results are printed exactly as the spec fixes them.
+ * Commands whose machinery comes later print "unsupported".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+#include "trace.h"
+#include "trace_parse.h"
+
+struct trace_state {
+	struct as_session *s;
+	struct task	*current;
+	struct as_buf	*out;
+	unsigned long	 win_start, win_end;	/* [start, end) */
+	unsigned long	 lineno;
+	int		 errors;
+};
+
+static void put_error(struct trace_state *ts, const char *msg)
+{
+	as_buf_printf(ts->out, "%lu: ! error: %s\n", ts->lineno, msg);
+	ts->errors++;
+}
+
+/* Print "= 0" for 0, "= -ENAME" for a negative errno. */
+static void put_status(struct trace_state *ts, long ret)
+{
+	if (ret < 0)
+		as_buf_printf(ts->out, "%lu: = -%s\n", ts->lineno,
+		    errno_name((int)-ret));
+	else
+		as_buf_printf(ts->out, "%lu: = %ld\n", ts->lineno, ret);
+}
+
+/* Print an address result, or "= -ENAME" for an encoded errno. */
+static void put_addr(struct trace_state *ts, unsigned long ret)
+{
+	if (IS_ERR_VALUE(ret))
+		put_status(ts, (long)ret);
+	else
+		as_buf_printf(ts->out, "%lu: = 0x%lx\n", ts->lineno, ret);
+}
+
+static void do_window(struct trace_state *ts, const struct trace_cmd *c)
+{
+	ts->win_start = c->addr;
+	ts->win_end = c->addr + c->len < c->addr ? ~0UL : c->addr + c->len;
+	put_status(ts, 0);
+}
+
+static void do_maps(struct trace_state *ts)
+{
+	struct mm *mm = ts->current->mm;
+	struct vma *vma;
+
+	as_buf_printf(ts->out, "%lu: maps\n", ts->lineno);
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, ts->win_start);
+	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next)
+		show_map_vma(ts->out, "  ", vma);
+	mmap_read_unlock(mm);
+}
+
+static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
+{
+	struct as_file *f = NULL;
+
+	if (c->has_file)
+		f = as_file_lookup(ts->s, c->name);
+	put_addr(ts, sys_mmap(ts->current->mm, c->addr, c->len, c->prot,
+	    c->flags, f, f != NULL, c->offset));
+}
+
+static void do_switch(struct trace_state *ts, const struct trace_cmd *c)
+{
+	struct task *t = NULL;
+	char msg[64];
+
+	if (c->id <= (unsigned long)ts->s->next_pid)
+		t = as_task_lookup(ts->s, (int)c->id);
+	if (t == NULL) {
+		snprintf(msg, sizeof(msg), "no task %lu", c->id);
+		put_error(ts, msg);
+		return;
+	}
+	ts->current = t;
+	put_status(ts, 0);
+}
+
+/* Commands that change or show the address space. */
+static bool run_vm_cmd(struct trace_state *ts, const struct trace_cmd *c)
+{
+	struct mm *mm = ts->current->mm;
+
+	switch (c->op) {
+	case T_MMAP:	 do_mmap_cmd(ts, c); break;
+	case T_MUNMAP:	 put_status(ts, sys_munmap(mm, c->addr, c->len)); break;
+	case T_MPROTECT:
+		put_status(ts, sys_mprotect(mm, c->addr, c->len, c->prot));
+		break;
+	case T_MREMAP:
+		put_addr(ts, sys_mremap(mm, c->addr, c->len, c->new_len,
+		    c->flags, c->new_addr));
+		break;
+	case T_MADVISE:
+		put_status(ts, sys_madvise(mm, c->addr, c->len, c->advice));
+		break;
+	case T_MLOCK:	 put_status(ts, sys_mlock(mm, c->addr, c->len)); break;
+	case T_MUNLOCK: put_status(ts, sys_munlock(mm, c->addr, c->len)); break;
+	case T_BRK:	 put_addr(ts, sys_brk(mm, c->addr)); break;
+	case T_MAPS:	 do_maps(ts); break;
+	default:	 return false;
+	}
+	return true;
+}
+
+static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
+{
+	char msg[64];
+
+	if (run_vm_cmd(ts, c))
+		return;
+	switch (c->op) {
+	case T_WINDOW:	do_window(ts, c); break;
+	case T_FILE:
+		put_status(ts, as_file_create(ts->s, c->name, c->len));
+		break;
+	case T_SWITCH:	do_switch(ts, c); break;
+	default:
+		snprintf(msg, sizeof(msg), "unsupported: %s",
+		    trace_op_name(c->op));
+		put_error(ts, msg);
+		break;
+	}
+}
+
+/* Debug builds check every invariant after every command. */
+static void trace_validate(struct trace_state *ts)
+{
+#ifdef ASPACE_DEBUG
+	const char *err = mm_validate(ts->current->mm);
+
+	if (err != NULL) {
+		fprintf(stderr, "line %lu: mm_validate: %s\n", ts->lineno, err);
+		abort();
+	}
+#else
+	(void)ts;
+#endif
+}
+
+static void run_line(struct trace_state *ts, const char *line, size_t len)
+{
+	struct trace_cmd cmd;
+	char err[160];
+	int r = trace_parse_line(line, len, &cmd, err, sizeof(err));
+
+	if (r < 0)
+		put_error(ts, err);
+	else if (r > 0)
+		run_cmd(ts, &cmd);
+	trace_validate(ts);
+}
+
+int as_trace_run(struct as_session *s, const char *text, size_t len,
+    struct as_buf *out)
+{
+	struct trace_state ts = { .s = s, .out = out, .win_end = ~0UL };
+	const char *p = text, *end = text + len, *nl;
+
+	ts.current = as_task_lookup(s, 1);
+	while (p < end && !out->overflow) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		ts.lineno++;
+		run_line(&ts, p, (size_t)((nl != NULL ? nl : end) - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return out->overflow ? -1 : ts.errors;
+}

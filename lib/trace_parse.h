@@ -1,0 +1,66 @@
+/*
+ * trace_parse.h: the one parser of trace-v1 command lines (see
+ * /work/shared/spec/trace-v1.md), shared by the simulator and the Linux
+ * reference runner so that both read a trace identically.  Also the small
+ * formatting helpers whose output the spec fixes (errno names, maps lines).
+ *
+ * Plain C11: no I/O, no global state.
+ */
+#ifndef ASPACE_TRACE_PARSE_H
+#define ASPACE_TRACE_PARSE_H
+
+#include <stddef.h>
+
+#include "uapi.h"
+
+enum trace_op {
+	T_WINDOW, T_FILE, T_MMAP, T_MUNMAP, T_MPROTECT, T_MREMAP, T_MADVISE,
+	T_MLOCK, T_MUNLOCK, T_BRK, T_READ, T_WRITE, T_TOUCH, T_FORK, T_THREAD,
+	T_SWITCH, T_EXIT, T_MAPS, T_SMAPS
+};
+
+#define TRACE_NAME_MAX 64
+
+struct trace_cmd {
+	enum trace_op op;
+	unsigned long addr;	/* window START, ADDR of mmap..touch, brk ADDR */
+	unsigned long len;	/* window LEN, LEN, mremap OLDLEN, file SIZE */
+	unsigned long new_len;	/* mremap NEWLEN */
+	unsigned long new_addr;	/* mremap NEWADDR (0 if absent) */
+	int has_new_addr;
+	unsigned long prot;	/* PROT_* bits */
+	unsigned long flags;	/* mmap: MAP_* bits; mremap: MREMAP_* bits */
+	int advice;		/* MADV_* */
+	char access;		/* 'r' 'w' 'x' for touch */
+	unsigned int byte;	/* write BYTE */
+	unsigned long id;	/* switch ID */
+	char name[TRACE_NAME_MAX]; /* file NAME, or mmap NAME of a file mapping */
+	unsigned long offset;	/* mmap OFFSET (bytes) */
+	int has_file;		/* mmap names a file */
+};
+
+/*
+ * Parse one line of len bytes (without its newline; a trailing '\r' is
+ * ignored).  Returns 1 and fills *cmd for a command, 0 for a blank or
+ * comment-only line, -1 on a parse error with a short message in err
+ * (no "error:" prefix, no line number).
+ */
+int trace_parse_line(const char *line, size_t len, struct trace_cmd *cmd,
+		     char *err, size_t errlen);
+
+/* The command's name as written in a trace: "mmap", "fork", ... */
+const char *trace_op_name(enum trace_op op);
+
+/* Positive errno -> "EINVAL", ...; "EUNKNOWN" for one not in the table. */
+const char *errno_name(int err);
+
+/*
+ * Format one maps line "START-END PERMS OFFSET NAME" as the spec says, with
+ * no trailing space when name is empty (or NULL).  Returns what snprintf
+ * returns.
+ */
+int trace_format_maps_line(char *buf, size_t size, unsigned long start,
+			   unsigned long end, const char perms[4],
+			   unsigned long offset, const char *name);
+
+#endif /* ASPACE_TRACE_PARSE_H */

@@ -1,0 +1,360 @@
+/*
+ * gen-trace.c: random trace generator for the Linux differential test.
+ * `gen-trace SEED [NCMDS]` prints a trace-v1 trace that is a pure function
+ * of SEED: a window, a few files, then NCMDS (default 40) memory commands
+ * whose addresses cluster in a small region at the window's start, so that
+ * VMAs really merge, split and collide.  A final `maps` is always added.
+ *
+ * Every address stays inside the window.  A non-fixed mmap or a mremap
+ * that may move can still be placed outside it by Linux; run-diff.sh cuts
+ * the trace before such a line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WIN_START	0x200000000000UL
+#define WIN_LEN		0x10000000UL
+#define PAGE		4096UL
+#define MAX_FILES	3
+#define BUSY_PAGES	1024	/* pages tracked from WIN_START, > any reach */
+
+struct gen {
+	unsigned long long state;	/* splitmix64 */
+	unsigned long region;		/* base of the address cluster */
+	unsigned long region_pages;
+	int nfiles;
+	unsigned long file_size[MAX_FILES];
+	/*
+	 * Pages any command may have mapped (never cleared), so that a
+	 * non-fixed mmap can be given a hint Linux will surely take.
+	 */
+	unsigned char busy[BUSY_PAGES];
+	unsigned long busy_top;		/* one past the highest busy page */
+	int any_growsdown;		/* its guard gap spoils hints below */
+};
+
+static unsigned long long next64(struct gen *g)
+{
+	unsigned long long z = (g->state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n); n > 0. */
+static unsigned long rnd(struct gen *g, unsigned long n)
+{
+	return (unsigned long)(next64(g) % n);
+}
+
+/* True with probability pct percent. */
+static int chance(struct gen *g, unsigned pct)
+{
+	return rnd(g, 100) < pct;
+}
+
+/* Mark [addr, addr + len) and the page after it as possibly mapped. */
+static void mark_busy(struct gen *g, unsigned long addr, unsigned long len)
+{
+	unsigned long first = (addr - WIN_START) / PAGE;
+	unsigned long last = (addr - WIN_START + len) / PAGE + 1;
+
+	for (; first <= last && first < BUSY_PAGES; first++)
+		g->busy[first] = 1;
+	if (last + 1 > g->busy_top)
+		g->busy_top = last + 1 < BUSY_PAGES ? last + 1 : BUSY_PAGES;
+}
+
+static int range_free(const struct gen *g, unsigned long page,
+		      unsigned long npages)
+{
+	unsigned long i;
+
+	if (page + npages > BUSY_PAGES)
+		return 0;
+	for (i = 0; i < npages; i++)
+		if (g->busy[page + i])
+			return 0;
+	return 1;
+}
+
+/*
+ * A hint for a non-fixed mmap of len bytes that is surely free: in the
+ * region if possible, else just above everything used so far.  Below a
+ * growsdown mapping Linux keeps a 1 MiB guard gap, so then only above.
+ */
+static unsigned long pick_hint(struct gen *g, unsigned long len)
+{
+	unsigned long npages = len / PAGE + 1, page;
+	int tries;
+
+	for (tries = 0; tries < 10 && !g->any_growsdown; tries++) {
+		page = rnd(g, g->region_pages);
+		if (range_free(g, page, npages))
+			return WIN_START + page * PAGE;
+	}
+	for (page = g->any_growsdown ? g->busy_top : g->region_pages;
+	     page < BUSY_PAGES && !range_free(g, page, npages); page++)
+		;
+	return WIN_START + page * PAGE;
+}
+
+/* A page in the region, now and then not page aligned. */
+static unsigned long pick_addr(struct gen *g)
+{
+	unsigned long a = g->region + rnd(g, g->region_pages) * PAGE;
+
+	if (chance(g, 5))
+		a += 1 + rnd(g, PAGE - 1);
+	return a;
+}
+
+/* Mostly 1-4 pages; sometimes 0, odd, or long enough to cross VMAs. */
+static unsigned long pick_len(struct gen *g)
+{
+	unsigned long r = rnd(g, 100);
+
+	if (r < 4)
+		return 0;
+	if (r < 10)
+		return 1 + rnd(g, 3 * PAGE);
+	if (r < 25)
+		return (5 + rnd(g, 20)) * PAGE;
+	return (1 + rnd(g, 4)) * PAGE;
+}
+
+/* Print a length: hex, decimal, or with a K suffix when it divides. */
+static void put_len(struct gen *g, unsigned long len)
+{
+	unsigned long r = rnd(g, 3);
+
+	if (r == 0 && len && len % 1024 == 0)
+		printf("%luK", len / 1024);
+	else if (r == 1)
+		printf("%lu", len);
+	else
+		printf("0x%lx", len);
+}
+
+static void put_prot(struct gen *g)
+{
+	unsigned long p = rnd(g, 8);
+
+	printf("%c%c%c", p & 1 ? 'r' : '-', p & 2 ? 'w' : '-',
+	       p & 4 ? 'x' : '-');
+}
+
+static void gen_files(struct gen *g)
+{
+	int i;
+
+	g->nfiles = 1 + (int)rnd(g, MAX_FILES);
+	for (i = 0; i < g->nfiles; i++) {
+		unsigned long size = rnd(g, 17) * PAGE;
+
+		if (chance(g, 40))
+			size += rnd(g, PAGE);
+		g->file_size[i] = size;
+		printf("file f%d %lu\n", i, size);
+	}
+}
+
+struct mmap_choice {
+	char flags[128];	/* the FLAGS word */
+	int fixed;		/* fixed or fixed_noreplace: no hint */
+	int growsdown;
+};
+
+static void add_flag(struct mmap_choice *m, const char *flag)
+{
+	size_t n = strlen(m->flags);
+
+	snprintf(m->flags + n, sizeof(m->flags) - n, "%s%s", n ? "," : "",
+		 flag);
+}
+
+/* FLAGS: private or shared, anon unless a file, then the rest. */
+static void pick_mmap_flags(struct gen *g, int file, int force_fixed,
+			    struct mmap_choice *m)
+{
+	unsigned long r = force_fixed ? 0 : rnd(g, 100);
+
+	m->flags[0] = '\0';
+	add_flag(m, chance(g, 50) ? "private" : "shared");
+	if (!file)
+		add_flag(m, "anon");
+	if (r < 60)
+		add_flag(m, "fixed");
+	else if (r < 88)
+		add_flag(m, "fixed_noreplace");
+	m->fixed = r < 88;
+	m->growsdown = chance(g, 8);
+	if (m->growsdown)
+		add_flag(m, "growsdown");
+	if (chance(g, 8))
+		add_flag(m, "stack");
+	if (chance(g, 10))
+		add_flag(m, "noreserve");
+	if (chance(g, 4))
+		add_flag(m, "populate");
+	if (chance(g, 4))
+		add_flag(m, "locked");
+}
+
+/* A file offset: page aligned within (or just past) the file, or not. */
+static unsigned long pick_offset(struct gen *g, int f)
+{
+	unsigned long pages = g->file_size[f] / PAGE + 2;
+
+	if (chance(g, 7))
+		return rnd(g, pages) * PAGE + 1 + rnd(g, PAGE - 1);
+	return rnd(g, pages) * PAGE;
+}
+
+static void gen_mmap(struct gen *g, int force_fixed)
+{
+	int file = chance(g, 40);
+	int f = (int)rnd(g, (unsigned long)g->nfiles);
+	unsigned long len = pick_len(g), addr;
+	struct mmap_choice m;
+
+	pick_mmap_flags(g, file, force_fixed, &m);
+	addr = m.fixed ? pick_addr(g) : pick_hint(g, len);
+	mark_busy(g, addr, len);
+	if (m.growsdown)
+		g->any_growsdown = 1;
+	printf("mmap 0x%lx ", addr);
+	put_len(g, len);
+	putchar(' ');
+	put_prot(g);
+	printf(" %s", m.flags);
+	if (file)
+		printf(" f%d 0x%lx", f, pick_offset(g, f));
+	putchar('\n');
+}
+
+/* munmap, mprotect, mlock, munlock, madvise: ADDR LEN [...] */
+static void gen_range(struct gen *g, const char *cmd)
+{
+	static const char *const advice[] = {
+		"normal", "random", "sequential", "willneed", "dontneed",
+		"dontfork", "dofork", "dontdump", "dodump",
+	};
+
+	printf("%s 0x%lx ", cmd, pick_addr(g));
+	put_len(g, pick_len(g));
+	if (strcmp(cmd, "mprotect") == 0) {
+		putchar(' ');
+		put_prot(g);
+	} else if (strcmp(cmd, "madvise") == 0) {
+		printf(" %s", advice[rnd(g, sizeof(advice) / sizeof(*advice))]);
+	}
+	putchar('\n');
+}
+
+/*
+ * mremap: shrink, grow (in place or moving), move to a fixed address,
+ * dontunmap, old length 0 (duplicates a shared mapping).
+ */
+static void gen_mremap(struct gen *g)
+{
+	unsigned long addr = pick_addr(g), old = pick_len(g), new_len;
+	unsigned long to = pick_addr(g), r = rnd(g, 100);
+
+	new_len = (1 + rnd(g, 6)) * PAGE;
+	if (r < 10)
+		old = 0;
+	if (r >= 10 && r < 30 && old > PAGE)	/* shrink */
+		new_len = old / 2;
+	if (r >= 30 && r < 45)			/* dontunmap keeps the size */
+		new_len = old;
+	mark_busy(g, addr, old > new_len ? old : new_len);
+	printf("mremap 0x%lx ", addr);
+	put_len(g, old);
+	putchar(' ');
+	put_len(g, new_len);
+	if (r < 10 || r >= 65)
+		printf(" maymove,fixed 0x%lx\n", to);
+	else if (r < 30 || (r >= 50 && r < 65))
+		printf(" -\n");
+	else if (r < 45)
+		printf(" maymove,dontunmap,fixed 0x%lx\n", to);
+	else
+		printf(" maymove\n");
+	/* a moved growsdown VMA brings its guard gap along */
+	mark_busy(g, to, new_len);
+}
+
+/* An access now and then: faults fill pages and give VMAs an anon_vma. */
+static void gen_access(struct gen *g)
+{
+	unsigned long r = rnd(g, 3);
+
+	if (r == 0)
+		printf("read 0x%lx\n", pick_addr(g));
+	else if (r == 1)
+		printf("write 0x%lx 0x%lx\n", pick_addr(g), rnd(g, 256));
+	else
+		printf("touch 0x%lx %c\n", pick_addr(g), chance(g, 50) ? 'r' : 'w');
+}
+
+static void gen_command(struct gen *g)
+{
+	unsigned long r = rnd(g, 100);
+
+	if (r < 34)
+		gen_mmap(g, 0);
+	else if (r < 44)
+		gen_range(g, "munmap");
+	else if (r < 56)
+		gen_range(g, "mprotect");
+	else if (r < 70)
+		gen_mremap(g);
+	else if (r < 80)
+		gen_range(g, "madvise");
+	else if (r < 86)
+		gen_range(g, "mlock");
+	else if (r < 92)
+		gen_range(g, "munlock");
+	else
+		gen_access(g);
+}
+
+int main(int argc, char **argv)
+{
+	struct gen g;
+	unsigned long seed, ncmds = 40, i, next_maps;
+	char *end;
+
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: gen-trace SEED [NCMDS]\n");
+		return 2;
+	}
+	seed = strtoul(argv[1], &end, 0);
+	if (*end || (argc == 3 && (ncmds = strtoul(argv[2], &end, 0), *end))) {
+		fprintf(stderr, "gen-trace: bad number\n");
+		return 2;
+	}
+	memset(&g, 0, sizeof(g));
+	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
+	g.region = WIN_START;
+	g.region_pages = 32 + rnd(&g, 33);
+	printf("# gen-trace %lu %lu\n", seed, ncmds);
+	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
+	gen_files(&g);
+	next_maps = 3 + rnd(&g, 4);
+	for (i = 1; i <= ncmds; i++) {
+		if (i <= 3)	/* something to work on */
+			gen_mmap(&g, 1);
+		else
+			gen_command(&g);
+		if (i == next_maps && i != ncmds) {
+			printf("maps\n");
+			next_maps = i + 3 + rnd(&g, 4);
+		}
+	}
+	printf("maps\n");
+	return 0;
+}

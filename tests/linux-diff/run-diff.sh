@@ -1,0 +1,213 @@
+#!/bin/sh
+# run-diff.sh: differential test of the simulator against Linux.
+#
+#  a) every traces/NAME.trace that has golden/NAME.out: the simulator's
+#     output must equal the golden file (made on Linux by make-golden.sh);
+#  b) where this host can run the reference (Linux x86-64, ref-run works),
+#     ref-run's output is compared with the golden file too; a difference
+#     only prints a NOTE (the host kernel may differ from the golden one);
+#  c) random traces from gen-trace, seeds 1..${ASPACE_DIFF_SEEDS:-300}:
+#     ref-run and the simulator must agree.  Where Linux placed a non-fixed
+#     mmap/mremap outside the trace's window, the trace is cut before that
+#     line (and a final `maps` added), as it is then no reference trace.
+#
+# Environment: REF_RUN (ref-run binary), SIM_RUN (simulator command, run as
+# `$SIM_RUN FILE`), GEN_TRACE (gen-trace binary), srcdir (where tests/ is,
+# or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_KEEP (directory for
+# failing random traces, default ./linux-diff-failures).
+# Exit status: 0 if all passed, 1 on a failure, 99 on a setup error.
+
+set -u
+
+srcdir=${srcdir:-.}
+if [ -d "$srcdir/tests/linux-diff/traces" ]; then
+	dir=$srcdir/tests/linux-diff
+elif [ -d "$srcdir/traces" ]; then
+	dir=$srcdir
+else
+	echo "run-diff: cannot find traces/ under srcdir=$srcdir" >&2
+	exit 99
+fi
+if [ -z "${SIM_RUN:-}" ]; then
+	echo "run-diff: SIM_RUN is not set" >&2
+	exit 99
+fi
+REF_RUN=${REF_RUN:-}
+GEN_TRACE=${GEN_TRACE:-}
+seeds=${ASPACE_DIFF_SEEDS:-300}
+keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/run-diff.XXXXXX") || exit 99
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+
+# Guard against a runner that hangs, where timeout(1) exists.
+if command -v timeout >/dev/null 2>&1; then
+	tmo="timeout 120"
+else
+	tmo=""
+fi
+
+# run_sim TRACE OUT / run_ref TRACE OUT: exit status is not compared.
+run_sim() {
+	$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || :
+}
+run_ref() {
+	$tmo "$REF_RUN" "$1" >"$2" 2>"$work/ref.err" || :
+}
+
+# first_diff EXPECTED ACTUAL: nothing if equal, else three lines: the
+# trace line number the differing output belongs to, expected, actual.
+first_diff() {
+	awk -v ef="$1" '
+	function hdr(s) { return match(s, /^[0-9]+:/) ? substr(s, 1, RLENGTH - 1) : "" }
+	FILENAME == ef { e[FNR] = $0; ne = FNR; next }
+	{ a[FNR] = $0; na = FNR }
+	END {
+		n = ne > na ? ne : na; t = 0
+		for (i = 1; i <= n; i++) {
+			x = i <= ne ? e[i] : "<end of output>"
+			y = i <= na ? a[i] : "<end of output>"
+			h = hdr(x); if (h == "") h = hdr(y); if (h != "") t = h
+			if (x != y) { print t; print x; print y; exit }
+		}
+	}' "$1" "$2"
+}
+
+# report WHAT TRACE DIFF: print the difference found by first_diff.
+report() {
+	n=$(sed -n 1p "$3")
+	cmd=$(sed -n "${n}p" "$2" 2>/dev/null)
+	echo "$1 line $n: $cmd"
+	echo "  expected: $(sed -n 2p "$3")"
+	echo "  actual:   $(sed -n 3p "$3")"
+}
+
+# The reference works here if a tiny trace gives the known answer.
+can_ref() {
+	[ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] || return 1
+	[ -n "$REF_RUN" ] && [ -x "$REF_RUN" ] || return 1
+	printf '%s\n' 'mmap 0x200000000000 4096 r-- private,anon,fixed' maps \
+		>"$work/probe.trace"
+	printf '%s\n' '1: = 0x200000000000' '2: maps' \
+		'  200000000000-200000001000 r--p 00000000' >"$work/probe.exp"
+	"$REF_RUN" "$work/probe.trace" 2>/dev/null | cmp -s - "$work/probe.exp"
+}
+
+# a) and b): the hand-written traces and their golden outputs.
+check_golden() {
+	kernel=$(cat "$dir/golden/KERNEL" 2>/dev/null || echo unknown)
+	for t in "$dir"/traces/*.trace; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .trace)
+		gold=$dir/golden/$name.out
+		[ -f "$gold" ] || continue
+		run_sim "$t" "$work/sim.out"
+		first_diff "$gold" "$work/sim.out" >"$work/diff"
+		if [ -s "$work/diff" ]; then
+			report "FAIL $name" "$t" "$work/diff"
+			failed=$((failed + 1))
+		else
+			passed=$((passed + 1))
+		fi
+		[ "$ref_ok" = yes ] || continue
+		run_ref "$t" "$work/ref.out"
+		first_diff "$gold" "$work/ref.out" >"$work/diff"
+		[ -s "$work/diff" ] || continue
+		echo "NOTE: host kernel $(uname -r) differs from the golden" \
+			"kernel ($kernel) on $name line $(sed -n 1p "$work/diff"):"
+		report "  $name" "$t" "$work/diff"
+	done
+}
+
+# outside_line TRACE OUT: the first trace line whose mmap/mremap result
+# lies outside the window in effect there; nothing if there is none.
+outside_line() {
+	awk -v tr="$1" '
+	function num(s,   v, i, c, base, mul) {
+		mul = 1; c = substr(s, length(s))
+		if (c == "K") mul = 1024; else if (c == "M") mul = 1048576
+		else if (c == "G") mul = 1073741824
+		if (mul > 1) s = substr(s, 1, length(s) - 1)
+		base = 10; v = 0
+		if (s ~ /^0[xX]/) { base = 16; s = substr(s, 3) }
+		for (i = 1; i <= length(s); i++)
+			v = v * base + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+		return v * mul
+	}
+	BEGIN { ws = num("0x200000000000"); wl = num("0x100000000000") }
+	FILENAME == tr {
+		if ($1 == "window" && NF >= 3) { ws = num($2); wl = num($3) }
+		op[FNR] = $1; s[FNR] = ws; l[FNR] = wl; next
+	}
+	/^[0-9]+: = 0x[0-9a-f]+$/ {
+		n = substr($1, 1, length($1) - 1) + 0
+		if (op[n] != "mmap" && op[n] != "mremap") next
+		a = num($3)
+		if (a < s[n] || a >= s[n] + l[n]) { print n; exit }
+	}' "$1" "$2"
+}
+
+# make_reference SEED: $work/seed.trace and its reference $work/ref.out.
+make_reference() {
+	"$GEN_TRACE" "$1" >"$work/seed.trace" || return 1
+	i=0
+	while [ $i -lt 10 ]; do
+		run_ref "$work/seed.trace" "$work/ref.out"
+		cut=$(outside_line "$work/seed.trace" "$work/ref.out")
+		[ -n "$cut" ] || return 0
+		head -n $((cut - 1)) "$work/seed.trace" >"$work/cut.trace"
+		echo maps >>"$work/cut.trace"
+		mv "$work/cut.trace" "$work/seed.trace"
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# c) random traces against the live kernel.
+check_random() {
+	seed=1
+	while [ "$seed" -le "$seeds" ]; do
+		if ! make_reference "$seed"; then
+			echo "FAIL seed $seed: cannot make a reference trace"
+			failed=$((failed + 1))
+			seed=$((seed + 1))
+			continue
+		fi
+		run_sim "$work/seed.trace" "$work/sim.out"
+		first_diff "$work/ref.out" "$work/sim.out" >"$work/diff"
+		if [ -s "$work/diff" ]; then
+			mkdir -p "$keep"
+			cp "$work/seed.trace" "$keep/seed-$seed.trace"
+			cp "$work/ref.out" "$keep/seed-$seed.ref"
+			cp "$work/sim.out" "$keep/seed-$seed.sim"
+			report "FAIL seed $seed ($keep/seed-$seed.trace)" \
+				"$work/seed.trace" "$work/diff"
+			failed=$((failed + 1))
+		else
+			passed=$((passed + 1))
+		fi
+		seed=$((seed + 1))
+	done
+}
+
+if can_ref; then
+	ref_ok=yes
+else
+	ref_ok=no
+	echo "NOTE: this host cannot run the Linux reference; random tests skipped"
+fi
+check_golden
+if [ "$ref_ok" = yes ] && [ "$seeds" -gt 0 ]; then
+	if [ -n "$GEN_TRACE" ] && [ -x "$GEN_TRACE" ]; then
+		check_random
+	else
+		echo "run-diff: GEN_TRACE is not set or not executable" >&2
+		failed=$((failed + 1))
+	fi
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
