@@ -65,7 +65,7 @@
 /* Default limits of a root process on the reference machine. */
 #define AS_DEFAULT_MAX_MAP_COUNT	65530
 #define AS_STACK_GUARD_GAP		(256UL << AS_PAGE_SHIFT)
-#define AS_MMAP_MIN_ADDR		4096UL
+#define AS_MMAP_MIN_ADDR		65536UL	/* max(sysctl 4096, LSM_MMAP_MIN_ADDR) */
 #define AS_RLIM_INFINITY		(~0UL)
 
 struct mm;

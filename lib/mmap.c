@@ -65,7 +65,7 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
 				return addr;
 		}
 	}
-	got = vma_tree_gap_topdown(&mm->mm_mt, len, AS_PAGE_SIZE,
+	got = vma_tree_gap_topdown(&mm->mm_mt, len, AS_MMAP_MIN_ADDR,
 	    mm->mmap_base, 0, 0);
 	if (!IS_ERR_VALUE(got))
 		return got;

@@ -288,7 +288,8 @@ static unsigned long remap_move(struct vma_remap_struct *vrm)
 	bool seen = false;
 	struct vma *vma;
 
-	while ((vma = find_vma_intersection(vrm->mm, pos, end)) != NULL) {
+	while (pos < end &&
+	    (vma = find_vma_intersection(vrm->mm, pos, end)) != NULL) {
 		addr = vma->vm_start > start ? vma->vm_start : start;
 		len = (vma->vm_end < end ? vma->vm_end : end) - addr;
 		if (!seen && start < vma->vm_start)
@@ -308,7 +309,7 @@ static unsigned long remap_move(struct vma_remap_struct *vrm)
 			res = res_vma;
 		seen = true;
 		target = res_vma + len;
-		pos = addr + len;
+		pos = last_end;	/* the iterator resumes after the old VMA */
 	}
 	return res;
 }

@@ -10,15 +10,18 @@
  *  - a rotation only moves nodes: the node that rises inherits the subtree
  *    value of the node it replaces, the one that sinks is recomputed;
  *  - a gap(v) depends on v->vm_prev, so inserting or erasing a VMA changes
- *    the gap of its successor as well as the subtree sums above it.  Every
- *    change recomputes the whole path from each touched node to the root
+ *    the gap of its successor as well as the maxima above it.  Every change
+ *    recomputes the whole path from each touched node to the root
  *    (O(log n)), never stopping early, so several changes may be fixed in
  *    any order.
  *
  * The gap searches follow unmapped_area{,_topdown}(): look for a gap that
  * holds length + align_mask bytes inside [low_limit, high_limit), pruning
  * subtrees whose rb_subtree_gap is too small or whose addresses are out of
- * range, then align inside the gap found.  Both are O(log n).
+ * range, then align inside the gap found.  Both are O(log n).  Unlike
+ * Linux, the address bounds use the neighbours' vm_end rather than
+ * vm_start_gap(), which is not monotonic: a stack guard gap reaching below
+ * the previous VMA never hides a lower gap.
  */
 #include <errno.h>
 #include <limits.h>
