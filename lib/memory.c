@@ -37,7 +37,7 @@ static int handle_mm_fault(struct vma *vma, unsigned long addr, int flags)
  * populate_vma_page_range(): fault in [start, end) of vma as gup would;
  * returns the number of pages done, or -EFAULT if none could be.
  */
-static long populate_vma_page_range(struct vma *vma, unsigned long start,
+long populate_vma_page_range(struct vma *vma, unsigned long start,
     unsigned long end)
 {
 	unsigned long nr = (end - start) >> AS_PAGE_SHIFT, i;

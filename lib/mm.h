@@ -79,6 +79,8 @@ unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
 int do_munmap(struct mm *mm, unsigned long start, unsigned long len);
 int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
     unsigned long end);
+long populate_vma_page_range(struct vma *vma, unsigned long start,
+    unsigned long end);
 int __mm_populate(struct mm *mm, unsigned long start, unsigned long len,
     int ignore_errors);
 unsigned long mmap_base_for(struct as_session *s, uint64_t rnd);

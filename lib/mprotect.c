@@ -37,6 +37,11 @@ static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
 	*pprev = vma;
 	vma->vm_flags = newflags;
 	vma_set_page_prot(vma);
+	/* A locked private VMA turning writable breaks COW now, so no
+	 * major fault waits on a later write (this gives it an anon_vma). */
+	if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED &&
+	    (newflags & VM_WRITE))
+		populate_vma_page_range(vma, start, end);
 	vm_stat_account(mm, oldflags, -(long)nrpages);
 	vm_stat_account(mm, newflags, (long)nrpages);
 	return 0;

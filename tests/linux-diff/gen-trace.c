@@ -1,9 +1,11 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace SEED [NCMDS]` prints a trace-v1 trace that is a pure function
- * of SEED: a window, a few files, then NCMDS (default 40) memory commands
- * whose addresses cluster in a small region at the window's start, so that
- * VMAs really merge, split and collide.  A final `maps` is always added.
+ * `gen-trace [-a] SEED [NCMDS]` prints a trace-v1 trace that is a pure
+ * function of its arguments: a window, a few files, then NCMDS (default 40)
+ * memory commands whose addresses cluster in a small region at the
+ * window's start, so that VMAs really merge, split and collide, with a
+ * `maps` every few commands and always last.  With -a, read, write and
+ * touch are mixed in too (they fault pages in, which changes what merges).
  *
  * Every address stays inside the window.  A non-fixed mmap or a mremap
  * that may move can still be placed outside it by Linux; run-diff.sh cuts
@@ -17,6 +19,7 @@
 #define WIN_LEN		0x10000000UL
 #define PAGE		4096UL
 #define MAX_FILES	3
+#define RECENT		8	/* recent mmaps that commands aim at */
 #define BUSY_PAGES	1024	/* pages tracked from WIN_START, > any reach */
 
 struct gen {
@@ -31,7 +34,10 @@ struct gen {
 	 */
 	unsigned char busy[BUSY_PAGES];
 	unsigned long busy_top;		/* one past the highest busy page */
+	unsigned long recent_addr[RECENT], recent_len[RECENT];
+	unsigned nrecent;		/* mmaps issued so far */
 	int any_growsdown;		/* its guard gap spoils hints below */
+	int accesses;			/* -a: also read, write, touch */
 };
 
 static unsigned long long next64(struct gen *g)
@@ -123,6 +129,37 @@ static unsigned long pick_len(struct gen *g)
 	if (r < 25)
 		return (5 + rnd(g, 20)) * PAGE;
 	return (1 + rnd(g, 4)) * PAGE;
+}
+
+/*
+ * ADDR and LEN for a command on existing memory: half the time a piece of
+ * a recent mmap (which most likely still exists, so the call does work),
+ * else anywhere in the region.
+ */
+static void pick_target(struct gen *g, unsigned long *addr,
+			unsigned long *len)
+{
+	unsigned long pages, first, k;
+
+	if (g->nrecent == 0 || chance(g, 50)) {
+		*addr = pick_addr(g);
+		*len = pick_len(g);
+		return;
+	}
+	k = rnd(g, g->nrecent < RECENT ? g->nrecent : RECENT);
+	pages = (g->recent_len[k] + PAGE - 1) / PAGE;
+	if (pages == 0)
+		pages = 1;
+	first = rnd(g, pages);
+	*addr = (g->recent_addr[k] & ~(PAGE - 1)) + first * PAGE;
+	*len = (1 + rnd(g, pages - first)) * PAGE;
+}
+
+static void remember(struct gen *g, unsigned long addr, unsigned long len)
+{
+	g->recent_addr[g->nrecent % RECENT] = addr;
+	g->recent_len[g->nrecent % RECENT] = len;
+	g->nrecent++;
 }
 
 /* Print a length: hex, decimal, or with a K suffix when it divides. */
@@ -223,6 +260,7 @@ static void gen_mmap(struct gen *g, int force_fixed)
 	pick_mmap_flags(g, file, force_fixed, &m);
 	addr = m.fixed ? pick_addr(g) : pick_hint(g, len);
 	mark_busy(g, addr, len);
+	remember(g, addr, len);
 	if (m.growsdown)
 		g->any_growsdown = 1;
 	printf("mmap 0x%lx ", addr);
@@ -242,9 +280,11 @@ static void gen_range(struct gen *g, const char *cmd)
 		"normal", "random", "sequential", "willneed", "dontneed",
 		"dontfork", "dofork", "dontdump", "dodump",
 	};
+	unsigned long addr, len;
 
-	printf("%s 0x%lx ", cmd, pick_addr(g));
-	put_len(g, pick_len(g));
+	pick_target(g, &addr, &len);
+	printf("%s 0x%lx ", cmd, addr);
+	put_len(g, len);
 	if (strcmp(cmd, "mprotect") == 0) {
 		putchar(' ');
 		put_prot(g);
@@ -260,8 +300,11 @@ static void gen_range(struct gen *g, const char *cmd)
  */
 static void gen_mremap(struct gen *g)
 {
-	unsigned long addr = pick_addr(g), old = pick_len(g), new_len;
-	unsigned long to = pick_addr(g), r = rnd(g, 100);
+	unsigned long addr, old, new_len, to, r;
+
+	pick_target(g, &addr, &old);
+	to = pick_addr(g);
+	r = rnd(g, 100);
 
 	new_len = (1 + rnd(g, 6)) * PAGE;
 	if (r < 10)
@@ -285,24 +328,35 @@ static void gen_mremap(struct gen *g)
 		printf(" maymove\n");
 	/* a moved growsdown VMA brings its guard gap along */
 	mark_busy(g, to, new_len);
+	remember(g, r < 45 || r >= 65 ? to : addr, new_len);
 }
 
 /* An access now and then: faults fill pages and give VMAs an anon_vma. */
 static void gen_access(struct gen *g)
 {
-	unsigned long r = rnd(g, 3);
+	unsigned long r = rnd(g, 3), addr, len;
 
-	if (r == 0)
-		printf("read 0x%lx\n", pick_addr(g));
-	else if (r == 1)
-		printf("write 0x%lx 0x%lx\n", pick_addr(g), rnd(g, 256));
-	else
-		printf("touch 0x%lx %c\n", pick_addr(g), chance(g, 50) ? 'r' : 'w');
+	pick_target(g, &addr, &len);
+	if (len > PAGE)
+		addr += rnd(g, len);
+
+	/* one rnd() per statement: argument order is unspecified */
+	if (r == 0) {
+		printf("read 0x%lx\n", addr);
+	} else if (r == 1) {
+		unsigned long byte = rnd(g, 256);
+
+		printf("write 0x%lx 0x%lx\n", addr, byte);
+	} else {
+		char access = chance(g, 50) ? 'r' : 'w';
+
+		printf("touch 0x%lx %c\n", addr, access);
+	}
 }
 
 static void gen_command(struct gen *g)
 {
-	unsigned long r = rnd(g, 100);
+	unsigned long r = rnd(g, g->accesses ? 100 : 92);
 
 	if (r < 34)
 		gen_mmap(g, 0);
@@ -322,26 +376,17 @@ static void gen_command(struct gen *g)
 		gen_access(g);
 }
 
-int main(int argc, char **argv)
+static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses)
 {
 	struct gen g;
-	unsigned long seed, ncmds = 40, i, next_maps;
-	char *end;
+	unsigned long i, next_maps;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace SEED [NCMDS]\n");
-		return 2;
-	}
-	seed = strtoul(argv[1], &end, 0);
-	if (*end || (argc == 3 && (ncmds = strtoul(argv[2], &end, 0), *end))) {
-		fprintf(stderr, "gen-trace: bad number\n");
-		return 2;
-	}
 	memset(&g, 0, sizeof(g));
+	g.accesses = accesses;
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %lu %lu\n", seed, ncmds);
+	printf("# gen-trace %s%lu %lu\n", accesses ? "-a " : "", seed, ncmds);
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
 	gen_files(&g);
 	next_maps = 3 + rnd(&g, 4);
@@ -356,5 +401,25 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("maps\n");
-	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long seed, ncmds = 40;
+	int accesses = argc > 1 && strcmp(argv[1], "-a") == 0;
+	char *end;
+
+	argc -= accesses;
+	argv += accesses;
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: gen-trace [-a] SEED [NCMDS]\n");
+		return 2;
+	}
+	seed = strtoul(argv[1], &end, 0);
+	if (*end || (argc == 3 && (ncmds = strtoul(argv[2], &end, 0), *end))) {
+		fprintf(stderr, "gen-trace: bad number\n");
+		return 2;
+	}
+	gen_trace(seed, ncmds, accesses);
+	return fflush(stdout) == 0 ? 0 : 1;
 }

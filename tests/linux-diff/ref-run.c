@@ -110,6 +110,7 @@ static struct ref_file *find_file(struct runner *r, const char *name)
 static int make_tmpdir(struct runner *r)
 {
 	const char *base = getenv("ASPACE_REF_TMPDIR");
+	char canon[PATH_MAX];
 
 	if (r->tmpdir[0])
 		return 0;
@@ -120,6 +121,9 @@ static int make_tmpdir(struct runner *r)
 		r->tmpdir[0] = '\0';
 		return -1;
 	}
+	/* /proc/PID/maps shows canonical paths: match those */
+	if (realpath(r->tmpdir, canon))
+		snprintf(r->tmpdir, sizeof(r->tmpdir), "%s", canon);
 	return 0;
 }
 
@@ -270,6 +274,8 @@ static const char *fault_code_name(int signo, int code)
 		return "BUS_ADRALN";
 	if (signo == SIGBUS && code == BUS_OBJERR)
 		return "BUS_OBJERR";
+	if (code == SI_KERNEL)	/* #GP: a non-canonical address */
+		return "SI_KERNEL";
 	return "UNKNOWN_CODE";
 }
 
@@ -327,6 +333,23 @@ fail:
 	return NULL;
 }
 
+/* Split off the next line of a NUL-terminated buffer; NULL at its end. */
+static char *next_line(char **cursor)
+{
+	char *s = *cursor, *nl;
+
+	if (!s || !*s)
+		return NULL;
+	nl = strchr(s, '\n');
+	if (nl) {
+		*nl = '\0';
+		*cursor = nl + 1;
+	} else {
+		*cursor = s + strlen(s);
+	}
+	return s;
+}
+
 struct vma_line {
 	unsigned long start, end, offset;
 	char perms[5];
@@ -380,7 +403,7 @@ static void print_vma(const struct vma_line *v)
 
 static void cmd_maps(struct runner *r, int line)
 {
-	char *buf = slurp("/proc/self/maps"), *s, *nl;
+	char *buf = slurp("/proc/self/maps"), *cur = buf, *s;
 	struct vma_line v;
 
 	if (!buf) {
@@ -388,11 +411,7 @@ static void cmd_maps(struct runner *r, int line)
 		return;
 	}
 	out_result(line, "maps");
-	for (s = buf; *s; s = nl + 1) {
-		nl = strchr(s, '\n');
-		if (!nl)
-			nl = s + strlen(s) - 1;
-		*nl = '\0';
+	while ((s = next_line(&cur)) != NULL) {
 		if (parse_vma_line(r, s, &v) == 0 && in_window(r, &v))
 			print_vma(&v);
 	}
@@ -441,7 +460,7 @@ static void smaps_finish(const struct smaps_entry *e, char *vmflags)
 
 static void cmd_smaps(struct runner *r, int line)
 {
-	char *buf = slurp("/proc/self/smaps"), *s, *nl;
+	char *buf = slurp("/proc/self/smaps"), *cur = buf, *s;
 	struct smaps_entry e;
 	struct vma_line v;
 	int showing = 0;
@@ -451,11 +470,7 @@ static void cmd_smaps(struct runner *r, int line)
 		return;
 	}
 	out_result(line, "smaps");
-	for (s = buf; *s; s = nl + 1) {
-		nl = strchr(s, '\n');
-		if (!nl)
-			nl = s + strlen(s) - 1;
-		*nl = '\0';
+	while ((s = next_line(&cur)) != NULL) {
 		if (parse_vma_line(r, s, &v) == 0) {
 			showing = in_window(r, &v);
 			memset(&e, 0, sizeof(e));
@@ -617,21 +632,51 @@ static void setup_limits(void)
 	}
 }
 
+/* Our own memory must not show in the default window: say so if it does. */
+static void check_window_clean(void)
+{
+	struct runner probe = { DEFAULT_WIN_START, DEFAULT_WIN_LEN, "", NULL,
+				0, 0 };
+	char *buf = slurp("/proc/self/maps"), *cur = buf, *s;
+	struct vma_line v;
+
+	while ((s = next_line(&cur)) != NULL) {
+		if (parse_vma_line(&probe, s, &v) == 0 && in_window(&probe, &v))
+			fprintf(stderr, "ref-run: warning: own mapping in the "
+				"window: %s\n", s);
+	}
+	free(buf);
+}
+
 static void setup_process(void)
 {
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		perror("ref-run: PR_SET_THP_DISABLE");
 	setup_limits();
 	install_fault_handler();
+	check_window_clean();
+}
+
+/* Run every line of the trace; line numbers are 1-based. */
+static void run_trace(struct runner *r, FILE *in)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int line = 0;
+
+	while ((n = getline(&text, &cap, in)) >= 0) {
+		line++;
+		if (n > 0 && text[n - 1] == '\n')
+			n--;
+		run_line(r, text, (size_t)n, line);
+	}
+	free(text);
 }
 
 int main(int argc, char **argv)
 {
 	struct runner *r = &the_runner;
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int line = 0;
 	FILE *in;
 
 	if (argc != 2) {
@@ -647,14 +692,9 @@ int main(int argc, char **argv)
 	r->win_start = DEFAULT_WIN_START;
 	r->win_len = DEFAULT_WIN_LEN;
 	atexit(cleanup);
-	while ((n = getline(&text, &cap, in)) >= 0) {
-		line++;
-		if (n > 0 && text[n - 1] == '\n')
-			n--;
-		run_line(r, text, (size_t)n, line);
-	}
-	free(text);
+	run_trace(r, in);
 	fclose(in);
-	fflush(stdout);
+	if (fflush(stdout) != 0)
+		return 2;
 	return r->errors ? 1 : 0;
 }

@@ -14,7 +14,9 @@
 # Environment: REF_RUN (ref-run binary), SIM_RUN (simulator command, run as
 # `$SIM_RUN FILE`), GEN_TRACE (gen-trace binary), srcdir (where tests/ is,
 # or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_KEEP (directory for
-# failing random traces, default ./linux-diff-failures).
+# failing random traces, default ./linux-diff-failures), ASPACE_DIFF_NCMDS
+# (commands per random trace), ASPACE_DIFF_GEN_OPTS
+# (options for gen-trace before the seed, e.g. "-a" to add memory accesses).
 # Exit status: 0 if all passed, 1 on a failure, 99 on a setup error.
 
 set -u
@@ -35,6 +37,8 @@ fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-300}
+gen_opts=${ASPACE_DIFF_GEN_OPTS:-}
+ncmds=${ASPACE_DIFF_NCMDS:-}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/run-diff.XXXXXX") || exit 99
@@ -52,6 +56,8 @@ else
 fi
 
 # run_sim TRACE OUT / run_ref TRACE OUT: exit status is not compared.
+# SIM_RUN is a command with arguments: it must be split into words.
+# shellcheck disable=SC2086
 run_sim() {
 	$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || :
 }
@@ -80,7 +86,11 @@ first_diff() {
 # report WHAT TRACE DIFF: print the difference found by first_diff.
 report() {
 	n=$(sed -n 1p "$3")
-	cmd=$(sed -n "${n}p" "$2" 2>/dev/null)
+	if [ "$n" -gt 0 ] 2>/dev/null; then
+		cmd=$(sed -n "${n}p" "$2")
+	else
+		cmd="(before the first command)"
+	fi
 	echo "$1 line $n: $cmd"
 	echo "  expected: $(sed -n 2p "$3")"
 	echo "  actual:   $(sed -n 3p "$3")"
@@ -153,7 +163,8 @@ outside_line() {
 
 # make_reference SEED: $work/seed.trace and its reference $work/ref.out.
 make_reference() {
-	"$GEN_TRACE" "$1" >"$work/seed.trace" || return 1
+	# shellcheck disable=SC2086
+	"$GEN_TRACE" $gen_opts "$1" $ncmds >"$work/seed.trace" || return 1
 	i=0
 	while [ $i -lt 10 ]; do
 		run_ref "$work/seed.trace" "$work/ref.out"
