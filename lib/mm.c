@@ -14,8 +14,13 @@
  *                     total_vm, locked_vm, data_vm, exec_vm, stack_vm,
  *                     start_brk, brk, mmap_base, vmacache_seqnum.
  *   page_table_lock   page-table pages and PTEs.
- *   session->lock     the session's file list, task list, next_* counters,
- *                     and the refcounts of files and anon_vmas.
+ *   session->lock     the session's file list, task list, next_* counters
+ *                     and file sizes.
+ *   (atomics)         the refcounts of files and anon_vmas, which several
+ *                     mms may share.
+ *   vma->anon_vma     set once, under page_table_lock, by anon_vma_prepare()
+ *                     (faults hold mmap_lock only for reading); otherwise
+ *                     changed only under mmap_lock held for writing.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -8,8 +8,9 @@
  *                              brk, start_brk).
  *   mm->page_table_lock        guards page-table pages (next issue).
  *   session->lock              guards the session's file list, task table
- *                              and id counters; never taken while waiting
+ *                              and id counters; never held while waiting
  *                              for an mmap_lock.
+ * The full table, and the lock order, are at the top of mm.c.
  */
 #ifndef ASPACE_MM_TYPES_H
 #define ASPACE_MM_TYPES_H

@@ -7,16 +7,17 @@
 
 #include "mm.h"
 
+/* File and anon_vma references are atomic: several mms may share them. */
 void get_file(struct as_file *f)
 {
-	f->refcount++;
+	__atomic_add_fetch(&f->refcount, 1, __ATOMIC_RELAXED);
 }
 
 /* fput(): the last reference frees the file (it left the list earlier). */
 void fput(struct as_session *s, struct as_file *f)
 {
 	(void)s;
-	if (--f->refcount == 0)
+	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		free(f);
 }
 
@@ -35,12 +36,12 @@ struct anon_vma *anon_vma_alloc(struct as_session *s)
 
 void anon_vma_get(struct anon_vma *av)
 {
-	av->refcount++;
+	__atomic_add_fetch(&av->refcount, 1, __ATOMIC_RELAXED);
 }
 
 void anon_vma_put(struct anon_vma *av)
 {
-	if (--av->refcount == 0)
+	if (__atomic_sub_fetch(&av->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		free(av);
 }
 

@@ -144,7 +144,9 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 	if (strlen(name) >= sizeof(f->name))
 		return -ENAMETOOLONG;
 	if (f != NULL) {
+		pthread_mutex_lock(&s->lock);
 		f->size = size;	/* contents are a function of the offset */
+		pthread_mutex_unlock(&s->lock);
 		return 0;
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
