@@ -6,7 +6,7 @@
 #  b) where this host can run the reference (Linux x86-64, ref-run works),
 #     ref-run's output is compared with the golden file too; a difference
 #     only prints a NOTE (the host kernel may differ from the golden one);
-#  c) random traces from gen-trace, seeds 1..${ASPACE_DIFF_SEEDS:-300}:
+#  c) random traces from gen-trace, seeds 1..${ASPACE_DIFF_SEEDS:-500}:
 #     ref-run and the simulator must agree.  Where Linux placed a non-fixed
 #     mmap/mremap outside the trace's window, the trace is cut before that
 #     line (and a final `maps` added), as it is then no reference trace.
@@ -36,9 +36,9 @@ if [ -z "${SIM_RUN:-}" ]; then
 fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
-seeds=${ASPACE_DIFF_SEEDS:-300}
+seeds=${ASPACE_DIFF_SEEDS:-500}
 gen_opts=${ASPACE_DIFF_GEN_OPTS:-}
-ncmds=${ASPACE_DIFF_NCMDS:-}
+ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/run-diff.XXXXXX") || exit 99

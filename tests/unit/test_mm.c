@@ -630,15 +630,12 @@ static void test_mprotect_locked_becomes_writable(void **state)
 	 * mprotect_fixup(): a private VM_LOCKED VMA turning writable is
 	 * faulted in for writing at once ("trigger COW"), so it gets an
 	 * anon_vma and keeps VM_ACCOUNT when it turns read-only again; a
-	 * new locked r-- neighbour (no VM_ACCOUNT) then stays apart.  The
-	 * simulator does not populate there: it merges them.  Reported;
-	 * skipped until fixed.
+	 * new locked r-- neighbour (no VM_ACCOUNT) then stays apart.
 	 *
 	 *  0123
 	 *  AA..   r-- locked; mprotect rw-, then r--
 	 *  AABB   mmap [2,4) r-- locked
 	 */
-	skip();
 	assert_int_equal(t_mmap(mm, P(0), 2 * PG, RO, FIX | MAP_LOCKED), P(0));
 	assert_int_equal(t_mprotect(mm, P(0), 2 * PG, RW), 0);
 	assert_non_null(vma_lookup(mm, P(0))->anon_vma);
