@@ -48,11 +48,12 @@ static int madvise_new_flags(const struct vma *vma, int behavior,
 }
 
 /* madvise_dontneed_free(): zap the range; locked VMAs refuse. */
-static int madvise_dontneed(struct vma *vma)
+static int madvise_dontneed(struct vma *vma, unsigned long start,
+    unsigned long end)
 {
 	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP))
 		return -EINVAL;
-	/* No pages are modelled yet: zapping them changes nothing visible. */
+	zap_page_range(vma, start, end);
 	return 0;
 }
 
@@ -69,7 +70,7 @@ static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
 	}
 	if (behavior == MADV_DONTNEED) {
 		*prev = vma;
-		return madvise_dontneed(vma);
+		return madvise_dontneed(vma, start, end);
 	}
 	if ((err = madvise_new_flags(vma, behavior, &new_flags)) != 0)
 		return err;

@@ -2,9 +2,15 @@
  * maps.c: the text of /proc/PID/maps and smaps' VmFlags line
  * (fs/proc/task_mmu.c: show_map_vma(), show_smap_vma_flags()).
  */
+#include <stdio.h>
+
 #include "buf.h"
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
 #include "trace_parse.h"
+
+#define PSS_SHIFT	12
 
 /* The VMA's name as /proc/PID/maps prints it. */
 static const char *vma_name(const struct vma *vma)
@@ -56,4 +62,75 @@ void show_smap_vma_flags(struct as_buf *b, const char *indent,
 		if ((vma->vm_flags & (1UL << i)) && mnemonics[i][0] != '\0')
 			as_buf_printf(b, " %s", mnemonics[i]);
 	as_buf_put(b, "\n", 1);
+}
+
+/* struct mem_size_stats: one VMA's smaps figures, in bytes. */
+struct mem_size_stats {
+	struct vma	*vma;
+	unsigned long	 resident, shared_clean, shared_dirty;
+	unsigned long	 private_clean, private_dirty, anonymous;
+	uint64_t	 pss, pss_locked;
+};
+
+/* smaps_page_accumulate(): add one page's share. */
+static void smaps_page_accumulate(struct mem_size_stats *mss, uint64_t pss,
+    bool dirty, bool private)
+{
+	mss->pss += pss;
+	if (mss->vma->vm_flags & VM_LOCKED)
+		mss->pss_locked += pss;
+	if (dirty)
+		*(private ? &mss->private_dirty : &mss->shared_dirty) +=
+		    AS_PAGE_SIZE;
+	else
+		*(private ? &mss->private_clean : &mss->shared_clean) +=
+		    AS_PAGE_SIZE;
+}
+
+/* smaps_pte_entry(): account one PTE (the zero page counts for nothing). */
+static void smaps_pte_entry(void *arg, unsigned long addr, pte_t pte)
+{
+	struct mem_size_stats *mss = arg;
+	struct page *page;
+	uint64_t pss = (uint64_t)AS_PAGE_SIZE << PSS_SHIFT;
+	bool dirty;
+
+	(void)addr;
+	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
+		return;
+	page = pfn_to_page(&mss->vma->vm_mm->session->phys, pte_pfn(pte));
+	dirty = (pte & _PAGE_DIRTY) || (page->flags & PG_dirty);
+	if (page->flags & PG_anon)
+		mss->anonymous += AS_PAGE_SIZE;
+	mss->resident += AS_PAGE_SIZE;
+	if (page->refcount == 1) {	/* mapped here only, nowhere else */
+		smaps_page_accumulate(mss, pss, dirty, true);
+		return;
+	}
+	if (page->mapcount >= 2)
+		pss /= (uint64_t)page->mapcount;
+	smaps_page_accumulate(mss, pss, dirty, page->mapcount < 2);
+}
+
+/* show_smap(): the maps line, the figures and VmFlags of one VMA. */
+void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
+{
+	struct mem_size_stats mss = { .vma = vma };
+	char in2[16];
+
+	walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
+	    smaps_pte_entry, &mss);
+	show_map_vma(b, indent, vma);
+	snprintf(in2, sizeof(in2), "%s  ", indent);
+	as_buf_printf(b, "%sRss: %lu kB\n%sPss: %lu kB\n", in2,
+	    mss.resident >> 10, in2, (unsigned long)(mss.pss >> (PSS_SHIFT + 10)));
+	as_buf_printf(b, "%sShared_Clean: %lu kB\n%sShared_Dirty: %lu kB\n",
+	    in2, mss.shared_clean >> 10, in2, mss.shared_dirty >> 10);
+	as_buf_printf(b, "%sPrivate_Clean: %lu kB\n%sPrivate_Dirty: %lu kB\n",
+	    in2, mss.private_clean >> 10, in2, mss.private_dirty >> 10);
+	as_buf_printf(b, "%sAnonymous: %lu kB\n%sSwap: 0 kB\n", in2,
+	    mss.anonymous >> 10, in2);
+	as_buf_printf(b, "%sLocked: %lu kB\n", in2,
+	    (unsigned long)(mss.pss_locked >> (PSS_SHIFT + 10)));
+	show_smap_vma_flags(b, in2, vma);
 }

@@ -1,59 +1,379 @@
 /*
- * memory.c: the page-fault path (mm/memory.c, mm/gup.c).
+ * memory.c: the page-fault handler and page-table maintenance
+ * (mm/memory.c, mm/gup.c, mm/filemap.c's map_pages, mm/mprotect.c's
+ * change_protection, mm/mremap.c's move_page_tables).
  *
- * This issue's model has no page tables yet: a fault decides what Linux's
- * would decide about the VMA (anon_vma preparation, SIGBUS past the end of
- * a file), which is all that VMA merging and mlock/MAP_POPULATE results
- * depend on.  Page tables and frames replace the body of handle_mm_fault()
- * in the next step without changing its callers.
+ * handle_mm_fault() runs under mmap_lock (read or write) and takes
+ * page_table_lock for the PTE work: a missing PTE goes to
+ * do_anonymous_page() or do_fault() (read with fault-around, private write
+ * copying the file page, shared write dirtying it); a write to a present
+ * read-only PTE goes to do_wp_page() (reuse an exclusive anonymous page,
+ * else copy).  The caller has already checked the access against the VMA.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "explain.h"
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
 
-#define FAULT_FLAG_WRITE	0x01
-#define VM_FAULT_SIGBUS		0x02
+#define FAULT_AROUND_PAGES	16	/* fault_around_bytes = 64 KiB */
 
-/* file_page_in_eof(): does page index pgoff lie inside the file? */
-static bool file_page_in_eof(const struct as_file *f, unsigned long pgoff)
+struct vm_fault {
+	struct vma	*vma;
+	unsigned long	 address;	/* page aligned */
+	unsigned int	 flags;
+	unsigned long	 pgoff;		/* file page of address */
+	pte_t		*pte;
+	struct task	*task;
+	struct as_explain *ex;
+};
+
+void explain(struct as_explain *ex, const char *fmt, ...)
 {
-	return pgoff < (f->size + AS_PAGE_SIZE - 1) >> AS_PAGE_SHIFT;
+	va_list ap;
+	int n;
+
+	if (ex == NULL || ex->len >= sizeof(ex->text) - 1)
+		return;
+	if (ex->len > 0)
+		ex->len += (size_t)snprintf(ex->text + ex->len,
+		    sizeof(ex->text) - ex->len, " -> ");
+	if (ex->len >= sizeof(ex->text) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(ex->text + ex->len, sizeof(ex->text) - ex->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ex->len += (size_t)n;
+	if (ex->len >= sizeof(ex->text))
+		ex->len = sizeof(ex->text) - 1;
 }
 
-/* handle_mm_fault(): resolve a fault at addr in vma; 0 or VM_FAULT_*. */
-static int handle_mm_fault(struct vma *vma, unsigned long addr, int flags)
+/* count_event(): one more of an event, for the task and its session. */
+void count_event(struct task *t, struct as_session *s, size_t offset)
 {
-	unsigned long pgoff = vma->vm_pgoff +
-	    ((addr - vma->vm_start) >> AS_PAGE_SHIFT);
-	bool cow = (flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED);
+	if (t != NULL)
+		(*(unsigned long *)((char *)&t->counters + offset))++;
+	__atomic_add_fetch((unsigned long *)((char *)&s->counters + offset), 1,
+	    __ATOMIC_RELAXED);
+}
 
-	/* do_anonymous_page() and do_cow_fault() prepare the anon_vma first */
-	if (cow && anon_vma_prepare(vma) != 0)
-		return VM_FAULT_SIGBUS;
-	if (vma->vm_file != NULL && !file_page_in_eof(vma->vm_file, pgoff))
-		return VM_FAULT_SIGBUS;
+static struct as_phys *phys_of(struct vma *vma)
+{
+	return &vma->vm_mm->session->phys;
+}
+
+/* mk_pte() with maybe_mkwrite(pte_mkdirty()) for a write. */
+static pte_t mk_pte(struct vma *vma, unsigned long pfn, bool write)
+{
+	pte_t pte = pfn_pte(pfn, vma->vm_page_prot);
+
+	if (write) {
+		pte |= _PAGE_DIRTY;
+		if (vma->vm_flags & VM_WRITE)
+			pte |= _PAGE_RW;
+	}
+	return pte;
+}
+
+/* vm_normal_page(): the page a PTE maps, NULL for the zero page. */
+static struct page *vm_normal_page(struct vma *vma, pte_t pte)
+{
+	if (pte & _PAGE_SPECIAL)
+		return NULL;
+	return pfn_to_page(phys_of(vma), pte_pfn(pte));
+}
+
+/* A fresh anonymous page for vma (refcount 1 held by the mapping). */
+static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
+{
+	struct page *page = alloc_page(phys_of(vma));
+
+	if (page == NULL)
+		return NULL;
+	page->flags |= PG_anon | PG_swapbacked | PG_anon_excl | PG_lru;
+	page->anon_vma = vma->anon_vma;
+	page->index = address >> AS_PAGE_SHIFT;
+	page->mapcount = 1;
+	return page;
+}
+
+/* Map a page-cache page at vmf's PTE (a new mapping and reference). */
+static void map_file_page(struct vm_fault *vmf, struct page *page, bool write)
+{
+	*vmf->pte = mk_pte(vmf->vma, page->pfn, write);
+	page->mapcount++;
+	get_page(page);
+}
+
+/* do_anonymous_page(): zero page for a read, a new frame for a write. */
+static int do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct page *page;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		*vmf->pte = pfn_pte(phys_of(vma)->zero_pfn,
+		    (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_SPECIAL);
+		COUNT(vmf->task, vma->vm_mm->session, zero_page_maps);
+		explain(vmf->ex, "do_anonymous_page: zero page mapped");
+		return 0;
+	}
+	if (__anon_vma_prepare(vma) != 0 ||
+	    (page = alloc_anon_page(vma, vmf->address)) == NULL)
+		return VM_FAULT_OOM;
+	*vmf->pte = mk_pte(vma, page->pfn, true);
+	explain(vmf->ex, "do_anonymous_page: frame 0x%lx", page->pfn);
 	return 0;
 }
 
 /*
- * populate_vma_page_range(): fault in [start, end) of vma as gup would;
- * returns the number of pages done, or -EFAULT if none could be.
+ * do_fault_around(): map the cached pages of the 64 KiB-aligned block
+ * around the fault (clipped to the VMA, the page table and the end of the
+ * file) whose PTEs are empty.  Returns true if the faulting page is mapped.
+ */
+static bool do_fault_around(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct as_file *f = vma->vm_file;
+	unsigned long pte_off = (vmf->address >> AS_PAGE_SHIFT) & 511;
+	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg;
+	unsigned long nr = 0, last = file_nr_pages(f);
+	struct page *page;
+	pte_t *pte;
+	bool mapped = false;
+
+	from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
+	if ((pte_off & ~(FAULT_AROUND_PAGES - 1UL)) > from)
+		from = pte_off & ~(FAULT_AROUND_PAGES - 1UL);
+	to = from + FAULT_AROUND_PAGES;
+	if (to > 512)
+		to = 512;
+	if (to > pte_off + vma_pages(vma) - vma_off)
+		to = pte_off + vma_pages(vma) - vma_off;
+	for (pg = vmf->pgoff + from - pte_off; pg < vmf->pgoff + to - pte_off &&
+	    pg < last; pg++) {
+		if ((page = filemap_lookup(f, pg)) == NULL)
+			continue;
+		pte = vmf->pte + (long)(pg - vmf->pgoff);
+		if (*pte != 0)
+			continue;
+		*pte = mk_pte(vma, page->pfn, false);
+		page->mapcount++;
+		get_page(page);
+		nr++;
+		mapped |= pg == vmf->pgoff;
+	}
+	if (vmf->task != NULL)
+		vmf->task->counters.fault_around_pages += nr;
+	__atomic_add_fetch(&vma->vm_mm->session->counters.fault_around_pages,
+	    nr, __ATOMIC_RELAXED);
+	explain(vmf->ex, "do_read_fault: fault-around mapped %lu pages", nr);
+	return mapped;
+}
+
+/* The page-cache page for vmf, or NULL with the VM_FAULT_* in *ret. */
+static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
+{
+	bool sigbus;
+	struct page *page = filemap_fault(phys_of(vmf->vma),
+	    vmf->vma->vm_file, vmf->pgoff, &sigbus);
+
+	if (page == NULL) {
+		*ret = sigbus ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
+		explain(vmf->ex, sigbus ? "page past end of file: SIGBUS" :
+		    "out of memory");
+	}
+	return page;
+}
+
+static int do_read_fault(struct vm_fault *vmf)
+{
+	struct page *page;
+	int ret = 0;
+
+	if (do_fault_around(vmf))
+		return 0;
+	if ((page = fault_file_page(vmf, &ret)) == NULL)
+		return ret;
+	map_file_page(vmf, page, false);
+	explain(vmf->ex, "do_read_fault: page cache frame 0x%lx", page->pfn);
+	return 0;
+}
+
+/* do_cow_fault(): a private write copies the file's page. */
+static int do_cow_fault(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct page *page, *new;
+	int ret = 0;
+
+	if (__anon_vma_prepare(vma) != 0 ||
+	    (new = alloc_anon_page(vma, vmf->address)) == NULL)
+		return VM_FAULT_OOM;
+	if ((page = fault_file_page(vmf, &ret)) == NULL) {
+		new->mapcount = 0;
+		put_page(phys_of(vma), new);
+		return ret;
+	}
+	memcpy(new->data, page->data, AS_PAGE_SIZE);
+	*vmf->pte = mk_pte(vma, new->pfn, true);
+	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
+	explain(vmf->ex, "do_cow_fault: copied page cache frame 0x%lx -> 0x%lx",
+	    page->pfn, new->pfn);
+	return 0;
+}
+
+/* do_shared_fault(): a shared write maps the cache page dirty. */
+static int do_shared_fault(struct vm_fault *vmf)
+{
+	struct page *page;
+	int ret = 0;
+
+	if ((page = fault_file_page(vmf, &ret)) == NULL)
+		return ret;
+	page->flags |= PG_dirty;
+	map_file_page(vmf, page, true);
+	explain(vmf->ex, "do_shared_fault: page cache frame 0x%lx dirtied",
+	    page->pfn);
+	return 0;
+}
+
+static int do_fault(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		return do_read_fault(vmf);
+	if (!(vmf->vma->vm_flags & VM_SHARED))
+		return do_cow_fault(vmf);
+	return do_shared_fault(vmf);
+}
+
+/* wp_page_copy(): give the writer its own copy of the page. */
+static int wp_page_copy(struct vm_fault *vmf, struct page *old)
+{
+	struct vma *vma = vmf->vma;
+	struct page *new;
+
+	if (__anon_vma_prepare(vma) != 0 ||
+	    (new = alloc_anon_page(vma, vmf->address)) == NULL)
+		return VM_FAULT_OOM;
+	if (old != NULL)
+		memcpy(new->data, old->data, AS_PAGE_SIZE);
+	*vmf->pte = mk_pte(vma, new->pfn, true);
+	if (old != NULL) {
+		old->mapcount--;
+		put_page(phys_of(vma), old);
+	}
+	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
+	if (old != NULL)
+		explain(vmf->ex, "do_wp_page: copied frame 0x%lx -> 0x%lx",
+		    old->pfn, new->pfn);
+	else
+		explain(vmf->ex, "do_wp_page: copied zero page -> 0x%lx",
+		    new->pfn);
+	return 0;
+}
+
+/* do_wp_page(): a write to a present, write-protected PTE. */
+static int do_wp_page(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct page *page = vm_normal_page(vma, *vmf->pte);
+
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+		if (page != NULL)
+			page->flags |= PG_dirty;	/* page_mkwrite */
+		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		explain(vmf->ex, "do_wp_page: shared page made writable");
+		return 0;
+	}
+	if (page != NULL && (page->flags & PG_anon) &&
+	    ((page->flags & PG_anon_excl) || page->refcount == 1)) {
+		page->flags |= PG_anon_excl;
+		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		COUNT(vmf->task, vma->vm_mm->session, wp_reuses);
+		explain(vmf->ex, "do_wp_page: reused frame 0x%lx", page->pfn);
+		return 0;
+	}
+	return wp_page_copy(vmf, page);
+}
+
+/* handle_pte_fault(): dispatch on the state of the PTE. */
+static int handle_pte_fault(struct vm_fault *vmf)
+{
+	pte_t pte = *vmf->pte;
+
+	if (pte == 0)
+		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) :
+		    do_fault(vmf);
+	if (!(pte & _PAGE_PRESENT))
+		return VM_FAULT_SIGSEGV;	/* PROT_NONE PTE */
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(pte & _PAGE_RW))
+		return do_wp_page(vmf);
+	*vmf->pte |= _PAGE_ACCESSED;		/* spurious: already fixed */
+	explain(vmf->ex, "PTE already present");
+	return 0;
+}
+
+/* handle_mm_fault(): resolve a fault at address in vma. */
+int handle_mm_fault(struct vma *vma, unsigned long address,
+    unsigned int flags, struct task *task, struct as_explain *ex)
+{
+	struct mm *mm = vma->vm_mm;
+	struct vm_fault vmf = { .vma = vma, .flags = flags, .task = task,
+	    .address = address & AS_PAGE_MASK, .ex = ex };
+	int ret;
+
+	vmf.pgoff = vma->vm_pgoff + ((vmf.address - vma->vm_start) >>
+	    AS_PAGE_SHIFT);
+	COUNT(task, mm->session, minor_faults);
+	pthread_mutex_lock(&mm->page_table_lock);
+	if ((vmf.pte = pte_offset_alloc(mm, vmf.address)) == NULL)
+		ret = VM_FAULT_OOM;
+	else
+		ret = handle_pte_fault(&vmf);
+	pthread_mutex_unlock(&mm->page_table_lock);
+	if (ret & VM_FAULT_OOM)
+		COUNT(task, mm->session, oom);
+	return ret;
+}
+
+/*
+ * faultin_page() loop of __get_user_pages(): fault in [start, end) of vma
+ * for reading, or writing to break COW; returns pages done or -errno.
  */
 long populate_vma_page_range(struct vma *vma, unsigned long start,
     unsigned long end)
 {
-	unsigned long nr = (end - start) >> AS_PAGE_SHIFT, i;
-	int flags = 0;
+	unsigned long nr = (end - start) >> AS_PAGE_SHIFT, i, addr;
+	bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+	pte_t *pte;
+	int ret;
 
 	if (vma->vm_flags & VM_LOCKONFAULT)
 		return (long)nr;
-	/* Writable private mappings are faulted for writing to break COW. */
-	if ((vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE)
-		flags |= FAULT_FLAG_WRITE;
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return -EFAULT;		/* PROT_NONE cannot be populated */
-	for (i = 0; i < nr; i++)
-		if (handle_mm_fault(vma, start + (i << AS_PAGE_SHIFT), flags))
-			break;
-	return i == 0 ? -EFAULT : (long)i;
+	for (i = 0; i < nr; i++) {
+		addr = start + (i << AS_PAGE_SHIFT);
+		pthread_mutex_lock(&vma->vm_mm->page_table_lock);
+		pte = pte_offset(vma->vm_mm, addr);
+		ret = pte != NULL && (*pte & _PAGE_PRESENT) &&
+		    (!write || (*pte & _PAGE_RW));
+		pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
+		if (ret)
+			continue;	/* follow_page() found it */
+		ret = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0,
+		    NULL, NULL);
+		if (ret & VM_FAULT_OOM)
+			return i ? (long)i : -ENOMEM;
+		if (ret)
+			return i ? (long)i : -EFAULT;
+	}
+	return (long)nr;
 }
 
 /* __mm_populate(): fault in every VMA in [start, start + len). */
@@ -90,4 +410,121 @@ int __mm_populate(struct mm *mm, unsigned long start, unsigned long len,
 	}
 	mmap_read_unlock(mm);
 	return (int)ret;
+}
+
+/* zap_pte(): drop one PTE's mapping of its page. */
+static void zap_pte(struct vma *vma, pte_t *pte)
+{
+	struct page *page;
+
+	if (pte_present(*pte) && (page = vm_normal_page(vma, *pte)) != NULL) {
+		if (!(page->flags & PG_anon) && (*pte & _PAGE_DIRTY))
+			page->flags |= PG_dirty;	/* set_page_dirty */
+		page->mapcount--;
+		put_page(phys_of(vma), page);
+	}
+	*pte = 0;
+}
+
+/* The next address at or after addr whose PTE table exists, or end. */
+static unsigned long next_pte(struct mm *mm, unsigned long addr,
+    unsigned long end, pte_t **ptep)
+{
+	unsigned long pmd_size = 1UL << PMD_SHIFT;
+
+	while (addr < end && (*ptep = pte_offset(mm, addr)) == NULL)
+		addr = (addr & ~(pmd_size - 1)) + pmd_size;
+	return addr;
+}
+
+/* zap_page_range_single(): unmap the pages of [start, end) of vma. */
+void zap_page_range(struct vma *vma, unsigned long start, unsigned long end)
+{
+	struct mm *mm = vma->vm_mm;
+	unsigned long addr;
+	pte_t *pte;
+
+	pthread_mutex_lock(&mm->page_table_lock);
+	for (addr = next_pte(mm, start, end, &pte); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+		if (*pte != 0)
+			zap_pte(vma, pte);
+	pthread_mutex_unlock(&mm->page_table_lock);
+}
+
+/* The new value of a present PTE under vma's new protection. */
+static pte_t change_pte(struct vma *vma, pte_t pte)
+{
+	const pte_t keep = PTE_PFN_MASK | _PAGE_DIRTY | _PAGE_ACCESSED |
+	    _PAGE_SPECIAL;
+	struct page *page = vm_normal_page(vma, pte);
+	pte_t new = (pte & keep) | (vma->vm_page_prot & ~_PAGE_ACCESSED);
+
+	/* can_change_pte_writable(): skip the write fault where it would
+	 * only reuse the page or dirty it. */
+	if ((vma->vm_flags & VM_WRITE) && page != NULL &&
+	    (new & _PAGE_PRESENT) && !(new & _PAGE_RW) &&
+	    (((vma->vm_flags & VM_SHARED) && (pte & _PAGE_DIRTY)) ||
+	    (!(vma->vm_flags & VM_SHARED) && (page->flags & PG_anon_excl))))
+		new |= _PAGE_RW;
+	return new;
+}
+
+/* change_protection(): rewrite the PTEs of [start, end) for vma's prot. */
+void change_protection(struct vma *vma, unsigned long start, unsigned long end)
+{
+	struct mm *mm = vma->vm_mm;
+	unsigned long addr;
+	pte_t *pte;
+
+	pthread_mutex_lock(&mm->page_table_lock);
+	for (addr = next_pte(mm, start, end, &pte); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+		if (pte_present(*pte))
+			*pte = change_pte(vma, *pte);
+	pthread_mutex_unlock(&mm->page_table_lock);
+}
+
+/*
+ * move_page_tables(): move the PTEs of [old_addr, old_addr + len) to
+ * new_addr; returns the bytes moved (less than len if tables ran out).
+ */
+unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
+    struct vma *new_vma, unsigned long new_addr, unsigned long len)
+{
+	struct mm *mm = vma->vm_mm;
+	unsigned long done, end = old_addr + len, addr;
+	pte_t *old, *new;
+
+	(void)new_vma;
+	pthread_mutex_lock(&mm->page_table_lock);
+	for (addr = next_pte(mm, old_addr, end, &old); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &old)) {
+		if (*old == 0)
+			continue;
+		done = addr - old_addr;
+		if ((new = pte_offset_alloc(mm, new_addr + done)) == NULL) {
+			pthread_mutex_unlock(&mm->page_table_lock);
+			return done;
+		}
+		*new = *old;
+		*old = 0;
+	}
+	pthread_mutex_unlock(&mm->page_table_lock);
+	return len;
+}
+
+/* walk_page_range(): call fn on every non-empty PTE of [start, end). */
+void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
+    void (*fn)(void *arg, unsigned long addr, pte_t pte), void *arg)
+{
+	unsigned long addr;
+	pte_t *pte;
+
+	pthread_mutex_lock(&mm->page_table_lock);
+	for (addr = next_pte(mm, start, end, &pte); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+		if (*pte != 0)
+			fn(arg, addr, *pte);
+	pthread_mutex_unlock(&mm->page_table_lock);
 }

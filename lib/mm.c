@@ -27,6 +27,7 @@
 #include <assert.h>
 
 #include "mm.h"
+#include "pgtable.h"
 
 /* mm_alloc(): an empty address space of session s. */
 struct mm *mm_alloc(struct as_session *s)
@@ -42,6 +43,10 @@ struct mm *mm_alloc(struct as_session *s)
 	mm->mm_count = 1;
 	mm->task_size = AS_TASK_SIZE;
 	mm->session = s;
+	if (pgd_alloc(mm) != 0) {
+		free(mm);
+		return NULL;
+	}
 	return mm;
 }
 
@@ -50,8 +55,11 @@ static void exit_mmap(struct mm *mm)
 {
 	struct vma *vma;
 
+	for (vma = mm->mm_mt.first; vma != NULL; vma = vma->vm_next)
+		zap_page_range(vma, vma->vm_start, vma->vm_end);
 	while ((vma = mm->mm_mt.first) != NULL)
 		vma_unlink_free(mm, vma);
+	pgd_free(mm);
 }
 
 /* mmput(): drop a user; the last one frees the address space. */
@@ -226,12 +234,6 @@ bool vma_is_anonymous(const struct vma *vma)
 }
 
 /* x86 PTE bits (arch/x86/include/asm/pgtable_types.h). */
-#define _PAGE_PRESENT	0x001UL
-#define _PAGE_RW	0x002UL
-#define _PAGE_USER	0x004UL
-#define _PAGE_ACCESSED	0x020UL
-#define _PAGE_PROTNONE	0x100UL
-#define _PAGE_NX	(1UL << 63)
 
 /* vma_set_page_prot(): protection_map[] for the VMA's flags. */
 void vma_set_page_prot(struct vma *vma)
@@ -243,12 +245,92 @@ void vma_set_page_prot(struct vma *vma)
 		return;
 	}
 	prot = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
-	/* Private writable pages start read-only: writes copy on write. */
-	if ((f & VM_WRITE) && (f & VM_SHARED))
+	/* Private writable pages start read-only: writes copy on write.
+	 * Shared file pages too (vma_wants_writenotify(): the file system
+	 * hears of the first write); shmem pages need no notice. */
+	if ((f & VM_WRITE) && (f & VM_SHARED) &&
+	    (vma->vm_file == NULL || vma->vm_file->shmem_zero))
 		prot |= _PAGE_RW;
 	if (!(f & VM_EXEC))
 		prot |= _PAGE_NX;
 	vma->vm_page_prot = prot;
+}
+
+struct pte_check {
+	struct mm	*mm;
+	int		*tally;		/* mappings seen per frame */
+	const char	*err;
+};
+
+/* Check one present leaf PTE at addr. */
+static void check_pte(struct pte_check *c, unsigned long addr, pte_t pte)
+{
+	struct vma *vma = vma_lookup(c->mm, addr);
+	struct page *page;
+
+	if (vma == NULL) {
+		c->err = "a PTE maps an address outside every VMA";
+		return;
+	}
+	if (pte & _PAGE_SPECIAL)
+		return;
+	page = pfn_to_page(&c->mm->session->phys, pte_pfn(pte));
+	if (page->data == NULL || page->refcount < page->mapcount ||
+	    page->mapcount < 1)
+		c->err = "a mapped page has bad refcount or mapcount";
+	else if (c->tally != NULL)
+		c->tally[pte_pfn(pte)]++;
+}
+
+static void check_table(struct pte_check *c, pte_t *table, int shift,
+    unsigned long base)
+{
+	unsigned long i;
+
+	for (i = 0; i < 512 && c->err == NULL; i++) {
+		if (!pte_present(table[i]))
+			continue;
+		if (shift == AS_PAGE_SHIFT)
+			check_pte(c, base + (i << shift), table[i]);
+		else
+			check_table(c, (pte_t *)pfn_to_page(&c->mm->session->phys,
+			    pte_pfn(table[i]))->data, shift - 9,
+			    base + (i << shift));
+	}
+}
+
+/* With one mm in the session, every page's mapcount is its PTE count. */
+static const char *check_tally(struct mm *mm, const int *tally)
+{
+	struct as_phys *p = &mm->session->phys;
+	unsigned long pfn;
+
+	for (pfn = 0; pfn < p->next_unused; pfn++) {
+		struct page *page = pfn_to_page(p, pfn);
+
+		if (page->data != NULL && !(page->flags & (PG_pgtable |
+		    PG_reserved)) && page->mapcount != tally[pfn])
+			return "a page's mapcount differs from its PTEs";
+	}
+	return NULL;
+}
+
+/* The page-table part of mm_validate(). */
+static const char *mm_validate_ptes(struct mm *mm)
+{
+	struct pte_check c = { .mm = mm };
+	bool alone = mm->session->tasks != NULL &&
+	    mm->session->tasks->next == NULL;
+
+	if (alone && (c.tally = calloc(mm->session->phys.nr_frames,
+	    sizeof(int))) == NULL)
+		return NULL;
+	check_table(&c, (pte_t *)pfn_to_page(&mm->session->phys,
+	    mm->pgd)->data, PGDIR_SHIFT, 0);
+	if (c.err == NULL && c.tally != NULL)
+		c.err = check_tally(mm, c.tally);
+	free(c.tally);
+	return c.err;
 }
 
 /* mm_validate(): every invariant of an mm, or NULL when all hold. */
@@ -275,5 +357,5 @@ const char *mm_validate(struct mm *mm)
 		return "total_vm differs from the sum of VMA sizes";
 	/* locked_vm is not checked: mremap(MREMAP_DONTUNMAP) unlocks the old
 	 * VMA without uncharging it, in Linux as here. */
-	return NULL;
+	return mm_validate_ptes(mm);
 }

@@ -13,6 +13,15 @@
 #include "mm_types.h"
 #include "vma_tree.h"
 
+struct as_explain;
+
+/* handle_mm_fault() flags and results (include/linux/mm_types.h). */
+#define FAULT_FLAG_WRITE	0x01
+#define FAULT_FLAG_INSTRUCTION	0x02
+#define VM_FAULT_OOM		0x01
+#define VM_FAULT_SIGBUS		0x02
+#define VM_FAULT_SIGSEGV	0x04
+
 #define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-4095)
 #define vma_pages(v)	(((v)->vm_end - (v)->vm_start) >> AS_PAGE_SHIFT)
 
@@ -42,12 +51,21 @@ struct anon_vma *anon_vma_alloc(struct as_session *s);
 void anon_vma_get(struct anon_vma *av);
 void anon_vma_put(struct anon_vma *av);
 int anon_vma_prepare(struct vma *vma);
+int __anon_vma_prepare(struct vma *vma);
 void unlink_anon_vmas(struct vma *vma);
 
 static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 {
 	return vma_tree_find(&mm->mm_mt, addr);
 }
+
+/* --- filemap.c: the page cache ------------------------------------------- */
+unsigned long file_nr_pages(const struct as_file *f);
+int filemap_write(struct as_phys *phys, struct as_file *f);
+void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
+struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus);
+struct page *filemap_lookup(const struct as_file *f, unsigned long index);
 
 /* --- vma.c: split, merge, modify ------------------------------------------ */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);
@@ -101,10 +119,24 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
 int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
 
+/* --- memory.c: faults and page-table maintenance --------------------------- */
+int handle_mm_fault(struct vma *vma, unsigned long address,
+    unsigned int flags, struct task *task, struct as_explain *ex);
+void zap_page_range(struct vma *vma, unsigned long start, unsigned long end);
+void change_protection(struct vma *vma, unsigned long start,
+    unsigned long end);
+unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
+    struct vma *new_vma, unsigned long new_addr, unsigned long len);
+void unmap_mapping_range(struct as_session *s, struct as_file *f);
+void count_event(struct task *t, struct as_session *s, size_t offset);
+#define COUNT(t, s, field) \
+	count_event((t), (s), offsetof(struct as_counters, field))
+
 /* --- maps.c: /proc/PID/maps ------------------------------------------------ */
 struct as_buf;
 void show_map_vma(struct as_buf *b, const char *indent, struct vma *vma);
 void show_smap_vma_flags(struct as_buf *b, const char *indent,
     const struct vma *vma);
+void show_smap(struct as_buf *b, const char *indent, struct vma *vma);
 
 #endif /* ASPACE_MM_H */

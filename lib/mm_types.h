@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "page.h"
 #include "uapi.h"
 
 /* VM_* flag bits, include/linux/mm.h (x86-64). */
@@ -80,6 +81,9 @@ struct as_file {
 	int		 refcount;	/* session list + vm_file users */
 	unsigned long	 id;		/* creation order, for merge identity */
 	struct as_file	*next;		/* session's file list */
+	/* The page cache (address_space): page index -> page, or NULL. */
+	struct page	**cache;
+	unsigned long	 cache_len;	/* slots in cache[] */
 };
 
 /* struct anon_vma: identity decides merges (mm/rmap.c). */
@@ -140,11 +144,30 @@ struct mm {
 	int		 mm_users;
 	int		 mm_count;
 	unsigned long	 vmacache_seqnum;
+	unsigned long	 pgd;		/* frame of the top-level table */
+	unsigned long	 nr_pgtables;	/* page-table pages below it */
 	struct as_session *session;
 #ifdef ASPACE_DEBUG
 	int		 mmap_lock_writer;	/* for lock assertions */
 #endif
 };
+
+/* Event counters, kept per task and per session. */
+struct as_counters {
+	unsigned long	 minor_faults;
+	unsigned long	 zero_page_maps;
+	unsigned long	 cow_copies;
+	unsigned long	 wp_reuses;
+	unsigned long	 fault_around_pages;
+	unsigned long	 stack_expansions;
+	unsigned long	 sigsegv;
+	unsigned long	 sigbus;
+	unsigned long	 vmacache_hits;
+	unsigned long	 vmacache_misses;
+	unsigned long	 oom;
+};
+
+#define VMACACHE_SIZE	4
 
 /* struct task_struct, as much as a task needs here. */
 struct task {
@@ -152,6 +175,10 @@ struct task {
 	int		 tgid;
 	struct mm	*mm;
 	struct task	*next;
+	/* The per-task VMA cache (pre-6.1 mm/vmacache.c). */
+	struct vma	*vmacache[VMACACHE_SIZE];
+	unsigned long	 vmacache_seqnum;
+	struct as_counters counters;
 };
 
 /* Limits of a simulated machine (sysctls and rlimits of its process). */
@@ -178,6 +205,8 @@ struct as_session {
 	unsigned long	 next_anon_vma_id;
 	struct task	*tasks;
 	int		 next_pid;
+	struct as_phys	 phys;		/* the machine's RAM */
+	struct as_counters counters;	/* guarded by lock */
 };
 
 #endif /* ASPACE_MM_TYPES_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "mm.h"
+#include "pgtable.h"
 
 #define PMD_SIZE	(1UL << 21)
 
@@ -173,8 +174,17 @@ static void vms_complete_munmap_vmas(struct mm *mm,
     struct vma_munmap_struct *vms)
 {
 	struct vma *v = vms->first, *next;
+	unsigned long floor, ceiling, start, end;
 
+	if (v == NULL)
+		return;
+	floor = v->vm_prev != NULL ? v->vm_prev->vm_end : 0;
+	ceiling = vms->last->vm_next != NULL ? vms->last->vm_next->vm_start :
+	    ~0UL;
+	start = v->vm_start;
+	end = vms->last->vm_end;
 	while (v != NULL) {
+		zap_page_range(v, v->vm_start, v->vm_end);
 		next = v == vms->last ? NULL : v->vm_next;
 		vm_stat_account(mm, v->vm_flags, -(long)vma_pages(v));
 		if (v->vm_flags & VM_LOCKED)
@@ -183,6 +193,9 @@ static void vms_complete_munmap_vmas(struct mm *mm,
 		v = next;
 	}
 	vms->first = vms->last = NULL;
+	pthread_mutex_lock(&mm->page_table_lock);
+	free_pgtables(mm, start, end, floor, ceiling);
+	pthread_mutex_unlock(&mm->page_table_lock);
 }
 
 /* do_vmi_align_munmap(): unmap [start, end), vma being the first in it. */

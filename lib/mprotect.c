@@ -37,6 +37,7 @@ static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
 	*pprev = vma;
 	vma->vm_flags = newflags;
 	vma_set_page_prot(vma);
+	change_protection(vma, start, end);
 	/* A locked private VMA turning writable breaks COW now, so no
 	 * major fault waits on a later write (this gives it an anon_vma). */
 	if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED &&

@@ -158,7 +158,7 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 {
 	struct mm *mm = vrm->mm;
 	struct vma *vma = vrm->vma, *new_vma;
-	unsigned long pgoff;
+	unsigned long pgoff, moved, err = 0;
 
 	if (mm->map_count >= mm->session->limits.max_map_count - 3)
 		return -ENOMEM;
@@ -169,12 +169,22 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 	if (new_vma == NULL)
 		return -ENOMEM;
 	vrm->vma = vma;
+	moved = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr,
+	    vrm->old_len);
+	if (moved < vrm->old_len) {
+		/* Out of page tables: move back, then unmap the new VMA. */
+		move_page_tables(new_vma, vrm->new_addr, vma, vrm->addr, moved);
+		vrm->vma = new_vma;
+		vrm->addr = vrm->new_addr;
+		vrm->old_len = vrm->new_len;
+		err = -ENOMEM;
+	}
 	vrm_stat_account(vrm, vrm->new_len);
-	if (vrm->flags & MREMAP_DONTUNMAP)
+	if (err == 0 && (vrm->flags & MREMAP_DONTUNMAP))
 		dontunmap_complete(vrm, new_vma);
 	else
 		unmap_source_vma(vrm);
-	return vrm->new_addr;
+	return err ? err : vrm->new_addr;
 }
 
 /* vrm_set_new_addr(): where the moved VMA goes. */

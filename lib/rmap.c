@@ -16,9 +16,11 @@ void get_file(struct as_file *f)
 /* fput(): the last reference frees the file (it left the list earlier). */
 void fput(struct as_session *s, struct as_file *f)
 {
-	(void)s;
-	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		truncate_inode_pages(&s->phys, f);
+		free(f->cache);
 		free(f);
+	}
 }
 
 struct anon_vma *anon_vma_alloc(struct as_session *s)
@@ -76,29 +78,32 @@ static struct anon_vma *find_mergeable_anon_vma(struct vma *vma)
 	return av;
 }
 
-/* anon_vma_prepare(): give a VMA an anon_vma before its first anon page. */
-int anon_vma_prepare(struct vma *vma)
+/* __anon_vma_prepare(): give a VMA an anon_vma before its first anon
+ * page; the caller holds page_table_lock (faults hold mmap_lock only for
+ * reading, so that lock decides who sets it). */
+int __anon_vma_prepare(struct vma *vma)
 {
-	struct mm *mm = vma->vm_mm;
 	struct anon_vma *av;
-	int err = 0;
 
 	if (vma->anon_vma != NULL)
 		return 0;
-	/* Faults hold mmap_lock only for reading: page_table_lock decides. */
-	pthread_mutex_lock(&mm->page_table_lock);
-	if (vma->anon_vma == NULL) {
-		av = find_mergeable_anon_vma(vma);
-		if (av == NULL)
-			av = anon_vma_alloc(mm->session);
-		if (av != NULL) {
-			anon_vma_get(av);
-			vma->anon_vma = av;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	pthread_mutex_unlock(&mm->page_table_lock);
+	av = find_mergeable_anon_vma(vma);
+	if (av == NULL && (av = anon_vma_alloc(vma->vm_mm->session)) == NULL)
+		return -ENOMEM;
+	anon_vma_get(av);
+	vma->anon_vma = av;
+	return 0;
+}
+
+int anon_vma_prepare(struct vma *vma)
+{
+	int err;
+
+	if (vma->anon_vma != NULL)
+		return 0;
+	pthread_mutex_lock(&vma->vm_mm->page_table_lock);
+	err = __anon_vma_prepare(vma);
+	pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
 	return err;
 }
 

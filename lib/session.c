@@ -91,6 +91,8 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	s->limits.cap_ipc_lock = true;
 	s->seed = p->seed;
 	s->randomize = p->randomize;
+	if (phys_init(&s->phys, s->limits.ram_bytes) != 0)
+		goto fail;
 	t->pid = t->tgid = 1;
 	s->next_pid = 2;
 	s->tasks = t;
@@ -120,6 +122,7 @@ void as_session_free(struct as_session *s)
 		fn = f->next;
 		fput(s, f);
 	}
+	phys_destroy(&s->phys);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -144,16 +147,24 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 	if (strlen(name) >= sizeof(f->name))
 		return -ENAMETOOLONG;
 	if (f != NULL) {
+		/* O_TRUNC then write: every mapped page goes, even private
+		 * copies, and the new contents fill the cache again. */
+		unmap_mapping_range(s, f);
+		truncate_inode_pages(&s->phys, f);
 		pthread_mutex_lock(&s->lock);
-		f->size = size;	/* contents are a function of the offset */
+		f->size = size;
 		pthread_mutex_unlock(&s->lock);
-		return 0;
+		return filemap_write(&s->phys, f);
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -ENOMEM;
 	strcpy(f->name, name);
 	f->size = size;
 	f->refcount = 1;
+	if (filemap_write(&s->phys, f) != 0) {
+		fput(s, f);
+		return -ENOSPC;
+	}
 	pthread_mutex_lock(&s->lock);
 	f->id = ++s->next_file_id;
 	f->next = s->files;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "mm.h"
 #include "trace.h"
 #include "trace_parse.h"
@@ -66,6 +67,54 @@ static void do_maps(struct trace_state *ts)
 	mmap_read_unlock(mm);
 }
 
+static void do_smaps(struct trace_state *ts)
+{
+	struct mm *mm = ts->current->mm;
+	struct vma *vma;
+
+	as_buf_printf(ts->out, "%lu: smaps\n", ts->lineno);
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, ts->win_start);
+	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next)
+		show_smap(ts->out, "  ", vma);
+	mmap_read_unlock(mm);
+}
+
+/* Print the signal an access raised, as the spec spells it. */
+static void put_signal(struct trace_state *ts, const struct access_result *r)
+{
+	const char *code = r->code == AS_SI_KERNEL ? "SI_KERNEL" :
+	    r->sig == AS_SIGBUS ? "BUS_ADRERR" :
+	    r->code == AS_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
+
+	if (r->sig == AS_OOM) {
+		put_error(ts, "out of memory: no free frame");
+		return;
+	}
+	as_buf_printf(ts->out, "%lu: %s %s\n", ts->lineno,
+	    r->sig == AS_SIGBUS ? "SIGBUS" : "SIGSEGV", code);
+}
+
+/* read, write and touch. */
+static void do_access(struct trace_state *ts, const struct trace_cmd *c)
+{
+	struct access_result r = { 0 };
+	enum as_access kind = AS_READ;
+
+	if (c->op == T_WRITE || (c->op == T_TOUCH && c->access == 'w'))
+		kind = AS_WRITE;
+	else if (c->op == T_TOUCH && c->access == 'x')
+		kind = AS_EXEC;
+	r.store = c->op == T_WRITE;
+	r.value = (uint8_t)c->byte;
+	if (as_access(ts->current, c->addr, kind, &r) != 0)
+		put_signal(ts, &r);
+	else if (c->op == T_READ)
+		as_buf_printf(ts->out, "%lu: = 0x%02x\n", ts->lineno, r.value);
+	else
+		as_buf_printf(ts->out, "%lu: = ok\n", ts->lineno);
+}
+
 static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
 	struct as_file *f = NULL;
@@ -114,6 +163,8 @@ static bool run_vm_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	case T_MUNLOCK: put_status(ts, sys_munlock(mm, c->addr, c->len)); break;
 	case T_BRK:	 put_addr(ts, sys_brk(mm, c->addr)); break;
 	case T_MAPS:	 do_maps(ts); break;
+	case T_SMAPS:	 do_smaps(ts); break;
+	case T_READ: case T_WRITE: case T_TOUCH: do_access(ts, c); break;
 	default:	 return false;
 	}
 	return true;

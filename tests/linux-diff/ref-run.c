@@ -5,31 +5,64 @@
  * that the simulator's output for the same trace can be checked line by
  * line.  It shares only the parser (lib/trace_parse.c) with the simulator.
  *
- * Structure: main() reads lines, the controller (run_line) handles parse
- * errors and commands that concern the whole run (window, file), and
- * task_exec() runs one parsed command in the current task.  Today there is
- * one task, this process; fork/thread/switch/exit are reported as
- * unsupported.  To add them, task_exec() can run in a child process or
- * thread that receives commands over a pipe and writes its output back.
+ * Processes.  The main process is the controller: it reads the trace,
+ * prints every line of output and runs the commands that concern the run
+ * itself (window, file, switch), but never touches the window.  Each task
+ * is a real process (task 1, forked at start; every `fork`) or a pthread
+ * in a task's process (`thread`), looping in task_loop(): it receives one
+ * command at a time over its own AF_UNIX stream socket to the controller,
+ * runs it with task_exec() and sends back its status and output text.  A
+ * new task's socket end, and the file an mmap names, travel with the
+ * command as SCM_RIGHTS, so every mapping of a file uses the controller's
+ * one open file (the kernel only merges VMAs of the same struct file).
+ * Task IDs are given out by the controller in order from 2; a failed fork
+ * or thread uses none.  `exit` ends a thread with pthread_exit, or, when
+ * it is the last task of its process, the whole process with _exit; the
+ * controller then waits on a pidfd until the process has exited, so its
+ * memory is released before the next command, and reaps the zombies it
+ * is parent of (it is a child subreaper, so orphaned tasks come to it).
+ * After `exit` there is no current task until `switch`: any other command
+ * prints `N: ! error: no current task` (window and file too, as the spec
+ * says the next command must be a switch).  Memory limits and THP
+ * disabling are set in the controller and inherited by every task.
+ *
+ * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
+ * siglongjmps through thread-local state, on a per-thread alternate stack.
+ *
+ * touch x cannot execute arbitrary bytes, so it models the x86 fault path
+ * of an instruction fetch: a non-present fetch is handled as a read fault
+ * (the kernel does not check VM_EXEC for a not-present fault: page and
+ * fault-around come in, the stack grows, a file page past EOF is SIGBUS),
+ * and the refetch then finds the page NX and raises SEGV_ACCERR.  So it
+ * does a real guarded read; if that faults, the signal is the answer, else
+ * the answer is SEGV_ACCERR unless the VMA now holding ADDR has 'x'.
+ * Verified on 6.18 by calling a 0xc3 (ret) byte in rwx, r--, r-x and ---
+ * pages, file and anonymous, fresh and present, and below a growsdown VMA.
  *
  * Nothing this program allocates may land in the default window
  * [0x200000000000, 0x300000000000): the kernel places our own mappings
- * top-down from mmap_base (near 0x7f...), far above it.
+ * top-down from mmap_base (near 0x7f...), far above it, and the sanitizer
+ * shadow and heap lie outside it too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "trace_parse.h"
@@ -37,24 +70,69 @@
 #define DEFAULT_WIN_START	0x200000000000UL
 #define DEFAULT_WIN_LEN		0x100000000000UL
 #define STACK_LIMIT		(8UL << 20)
+#define ALTSTACK_SIZE		(64UL << 10)
 
 struct ref_file {
 	char name[TRACE_NAME_MAX];
 	int fd;
 };
 
+/* A live task, as the controller knows it. */
+struct ctl_task {
+	unsigned long id;
+	pid_t pid;			/* its process */
+	int sock;			/* the controller's end */
+};
+
+/* A process with live tasks. */
+struct ctl_proc {
+	pid_t pid;
+	int pidfd;			/* -1 if pidfd_open failed */
+	int ntasks;
+};
+
 struct runner {
 	unsigned long win_start, win_len;
-	char tmpdir[PATH_MAX];		/* "" until the first file command */
+	char tmpdir[PATH_MAX];		/* "" if it could not be made */
 	struct ref_file *files;
 	size_t nfiles;
 	int errors;			/* "! error" lines printed */
+	struct ctl_task *tasks;
+	size_t ntasks;
+	struct ctl_proc *procs;
+	size_t nprocs;
+	unsigned long next_id;
+	unsigned long cur;		/* the current task's ID, 0 if none */
+};
+
+/* A command sent to a task. */
+struct task_req {
+	struct trace_cmd c;
+	int line;
+	int last;			/* exit: the last task of its process */
+	unsigned long win_start, win_len;
+};
+
+/* A task's answer, followed by len bytes of output text. */
+struct task_reply {
+	long status;			/* fork: the child's pid; or -errno */
+	int errors;			/* "! error" lines in the text */
+	size_t len;
 };
 
 /* The runner is global only so that the atexit() cleanup can reach it. */
 static struct runner the_runner;
+static pid_t controller_pid;
+
+/* In a task thread, the stream its command's output goes to. */
+static __thread FILE *task_out;
 
 /* ---- output ---- */
+
+static FILE *out(void)
+{
+	return task_out ? task_out : stdout;
+}
 
 static void out_result(int line, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -63,17 +141,17 @@ static void out_result(int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%d: ", line);
+	fprintf(out(), "%d: ", line);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out(), fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	fputc('\n', out());
 }
 
 static void out_error(struct runner *r, int line, const char *msg,
 		      const char *arg)
 {
-	printf("%d: ! error: %s%s\n", line, msg, arg ? arg : "");
+	fprintf(out(), "%d: ! error: %s%s\n", line, msg, arg ? arg : "");
 	r->errors++;
 }
 
@@ -95,7 +173,7 @@ static void out_addr(int line, long ret)
 		out_result(line, "= 0x%lx", (unsigned long)ret);
 }
 
-/* ---- files ---- */
+/* ---- files (controller) ---- */
 
 static struct ref_file *find_file(struct runner *r, const char *name)
 {
@@ -107,13 +185,12 @@ static struct ref_file *find_file(struct runner *r, const char *name)
 	return NULL;
 }
 
+/* Made once at start, so that every task knows the name to strip. */
 static int make_tmpdir(struct runner *r)
 {
 	const char *base = getenv("ASPACE_REF_TMPDIR");
 	char canon[PATH_MAX];
 
-	if (r->tmpdir[0])
-		return 0;
 	if (!base || !base[0])
 		base = "/var/tmp";
 	snprintf(r->tmpdir, sizeof(r->tmpdir), "%s/aspace-ref.XXXXXX", base);
@@ -152,8 +229,10 @@ static struct ref_file *open_file(struct runner *r, const char *name)
 	struct ref_file *f;
 	int fd;
 
-	if (make_tmpdir(r) < 0)
+	if (!r->tmpdir[0]) {
+		errno = ENOENT;
 		return NULL;
+	}
 	snprintf(path, sizeof(path), "%s/%s", r->tmpdir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -183,12 +262,15 @@ static void cmd_file(struct runner *r, const struct trace_cmd *c, int line)
 		out_status(line, 0);
 }
 
+/* atexit: the controller removes its files; a task never gets here. */
 static void cleanup(void)
 {
 	struct runner *r = &the_runner;
 	char path[2 * PATH_MAX];
 	size_t i;
 
+	if (getpid() != controller_pid)
+		return;
 	for (i = 0; i < r->nfiles; i++) {
 		close(r->files[i].fd);
 		snprintf(path, sizeof(path), "%s/%s", r->tmpdir,
@@ -202,10 +284,11 @@ static void cleanup(void)
 		rmdir(r->tmpdir);
 }
 
-/* ---- guarded memory accesses ---- */
+/* ---- guarded memory accesses (task) ---- */
 
-static sigjmp_buf fault_env;
-static volatile sig_atomic_t fault_armed, fault_signo, fault_code;
+static __thread sigjmp_buf fault_env;
+static __thread volatile sig_atomic_t fault_armed, fault_signo, fault_code;
+static __thread void *altstack_mem;	/* ours, if we set one */
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -226,10 +309,45 @@ static void install_fault_handler(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fault_handler;
-	sa.sa_flags = SA_SIGINFO;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+}
+
+/*
+ * Give this thread an alternate signal stack unless it has one: a
+ * sanitizer sets its own per thread and unmaps it at thread exit.
+ */
+static void ensure_altstack(void)
+{
+	stack_t ss;
+
+	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE))
+		return;
+	altstack_mem = malloc(ALTSTACK_SIZE);
+	if (!altstack_mem)
+		return;
+	ss.ss_sp = altstack_mem;
+	ss.ss_size = ALTSTACK_SIZE;
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, NULL) < 0) {
+		free(altstack_mem);
+		altstack_mem = NULL;
+	}
+}
+
+static void drop_altstack(void)
+{
+	stack_t ss;
+
+	if (!altstack_mem)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	free(altstack_mem);
+	altstack_mem = NULL;
 }
 
 /* A write access that stores nothing: a locked read-modify-write of 0. */
@@ -285,13 +403,39 @@ static void out_fault(int line)
 		   fault_code_name(fault_signo, fault_code));
 }
 
-static void cmd_access(const struct trace_cmd *c, int line)
+static int vma_executable(const struct runner *r, unsigned long addr);
+
+/*
+ * touch x, modelled on the x86 fault path (see the top comment): a real
+ * read faults exactly as a non-present fetch does (MAPERR when unmapped,
+ * stack growth below a growsdown VMA, ACCERR on ---, SIGBUS past EOF,
+ * the page and its fault-around brought in otherwise; #GP for a
+ * non-canonical address); once the page is present, a fetch from a VMA
+ * without VM_EXEC hits the NX bit: SEGV_ACCERR.
+ */
+static void cmd_fetch(const struct runner *r, const struct trace_cmd *c,
+		      int line)
+{
+	unsigned char byte;
+
+	if (guarded_access('r', c->addr, &byte) < 0)
+		out_fault(line);
+	else if (!vma_executable(r, c->addr))
+		out_result(line, "SIGSEGV SEGV_ACCERR");
+	else
+		out_result(line, "= ok");
+}
+
+static void cmd_access(const struct runner *r, const struct trace_cmd *c,
+		       int line)
 {
 	unsigned char byte = (unsigned char)c->byte;
 	char kind = c->op == T_READ ? 'r' : c->op == T_WRITE ? 'w' :
 		    c->access == 'w' ? 't' : 'r';
 
-	if (guarded_access(kind, c->addr, &byte) < 0)
+	if (c->op == T_TOUCH && c->access == 'x')
+		cmd_fetch(r, c, line);
+	else if (guarded_access(kind, c->addr, &byte) < 0)
 		out_fault(line);
 	else if (c->op == T_READ)
 		out_result(line, "= 0x%02x", byte);
@@ -299,7 +443,7 @@ static void cmd_access(const struct trace_cmd *c, int line)
 		out_result(line, "= ok");
 }
 
-/* ---- maps and smaps ---- */
+/* ---- maps and smaps (task) ---- */
 
 /* Read a whole /proc file into a malloc'ed NUL-terminated buffer. */
 static char *slurp(const char *path)
@@ -357,14 +501,14 @@ struct vma_line {
 };
 
 /* Map a path in our temp directory back to the trace's file NAME. */
-static void trace_name(const struct runner *r, const char *path, char *out,
+static void trace_name(const struct runner *r, const char *path, char *dst,
 		       size_t size)
 {
 	size_t n = strlen(r->tmpdir);
 
 	if (n && strncmp(path, r->tmpdir, n) == 0 && path[n] == '/')
 		path += n + 1;
-	snprintf(out, size, "%s", path);
+	snprintf(dst, size, "%s", path);
 }
 
 /* Parse "start-end perms offset dev inode   name"; 0 if it is one. */
@@ -383,6 +527,24 @@ static int parse_vma_line(const struct runner *r, const char *s,
 	return 0;
 }
 
+/* Does the VMA holding addr (in this task's mm) have 'x'? */
+static int vma_executable(const struct runner *r, unsigned long addr)
+{
+	char *buf = slurp("/proc/thread-self/maps"), *cur = buf, *s;
+	struct vma_line v;
+	int x = 0;
+
+	while ((s = next_line(&cur)) != NULL) {
+		if (parse_vma_line(r, s, &v) == 0 && v.start <= addr &&
+		    addr < v.end) {
+			x = v.perms[2] == 'x';
+			break;
+		}
+	}
+	free(buf);
+	return x;
+}
+
 static int in_window(const struct runner *r, const struct vma_line *v)
 {
 	unsigned long wend = r->win_start + r->win_len;
@@ -398,16 +560,17 @@ static void print_vma(const struct vma_line *v)
 
 	trace_format_maps_line(buf, sizeof(buf), v->start, v->end, v->perms,
 			       v->offset, v->name);
-	printf("  %s\n", buf);
+	fprintf(out(), "  %s\n", buf);
 }
 
+/* Of the current task: /proc/self would be empty once the leader exits. */
 static void cmd_maps(struct runner *r, int line)
 {
-	char *buf = slurp("/proc/self/maps"), *cur = buf, *s;
+	char *buf = slurp("/proc/thread-self/maps"), *cur = buf, *s;
 	struct vma_line v;
 
 	if (!buf) {
-		out_error(r, line, "cannot read /proc/self/maps", NULL);
+		out_error(r, line, "cannot read /proc/thread-self/maps", NULL);
 		return;
 	}
 	out_result(line, "maps");
@@ -450,23 +613,23 @@ static void smaps_finish(const struct smaps_entry *e, char *vmflags)
 	size_t i;
 
 	for (i = 0; i < N_SMAPS_KEYS; i++)
-		printf("    %s: %lu kB\n", smaps_keys[i], e->kb[i]);
-	printf("    VmFlags:");
+		fprintf(out(), "    %s: %lu kB\n", smaps_keys[i], e->kb[i]);
+	fprintf(out(), "    VmFlags:");
 	for (tok = strtok_r(vmflags, " \t", &save); tok;
 	     tok = strtok_r(NULL, " \t", &save))
-		printf(" %s", tok);
-	putchar('\n');
+		fprintf(out(), " %s", tok);
+	fputc('\n', out());
 }
 
 static void cmd_smaps(struct runner *r, int line)
 {
-	char *buf = slurp("/proc/self/smaps"), *cur = buf, *s;
+	char *buf = slurp("/proc/thread-self/smaps"), *cur = buf, *s;
 	struct smaps_entry e;
 	struct vma_line v;
 	int showing = 0;
 
 	if (!buf) {
-		out_error(r, line, "cannot read /proc/self/smaps", NULL);
+		out_error(r, line, "cannot read /proc/thread-self/smaps", NULL);
 		return;
 	}
 	out_result(line, "smaps");
@@ -486,16 +649,15 @@ static void cmd_smaps(struct runner *r, int line)
 	free(buf);
 }
 
-/* ---- memory system calls ---- */
+/* ---- memory system calls (task) ---- */
 
-static void cmd_mmap(struct runner *r, const struct trace_cmd *c, int line)
+/* fd: the controller's open file the mmap names, or -1. */
+static void cmd_mmap(const struct trace_cmd *c, int line, int fd)
 {
-	const struct ref_file *f = c->has_file ? find_file(r, c->name) : NULL;
-	long fd = f ? f->fd : -1;
 	unsigned long off = c->has_file ? c->offset : 0;
 
 	out_addr(line, syscall(SYS_mmap, c->addr, c->len, c->prot, c->flags,
-			       fd, off));
+			       (long)fd, off));
 }
 
 static void cmd_mremap(const struct trace_cmd *c, int line)
@@ -529,14 +691,13 @@ static void cmd_range(const struct trace_cmd *c, int line)
 	out_status(line, ret);
 }
 
-/* ---- dispatch ---- */
-
-/* Run one command in the current task (today: this process). */
-static void task_exec(struct runner *r, const struct trace_cmd *c, int line)
+/* Run one command in this task; fd as for cmd_mmap. */
+static void task_exec(struct runner *r, const struct trace_cmd *c, int line,
+		      int fd)
 {
 	switch (c->op) {
 	case T_MMAP:
-		cmd_mmap(r, c, line);
+		cmd_mmap(c, line, fd);
 		break;
 	case T_MREMAP:
 		cmd_mremap(c, line);
@@ -546,7 +707,7 @@ static void task_exec(struct runner *r, const struct trace_cmd *c, int line)
 		cmd_range(c, line);
 		break;
 	case T_READ: case T_WRITE: case T_TOUCH:
-		cmd_access(c, line);
+		cmd_access(r, c, line);
 		break;
 	case T_MAPS:
 		cmd_maps(r, line);
@@ -560,19 +721,549 @@ static void task_exec(struct runner *r, const struct trace_cmd *c, int line)
 	}
 }
 
-static int unsupported(const struct trace_cmd *c)
+/* ---- the channel between controller and task ---- */
+
+union fd_cmsg {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+static int send_all(int sock, const void *p, size_t len)
 {
-	switch (c->op) {
-	case T_BRK: case T_FORK: case T_THREAD: case T_SWITCH: case T_EXIT:
-		return 1;
-	case T_TOUCH:
-		return c->access == 'x';
-	default:
+	const char *s = p;
+	ssize_t n;
+
+	while (len) {
+		n = send(sock, s, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* -1 on error or end of file. */
+static int recv_all(int sock, void *p, size_t len)
+{
+	char *s = p;
+	ssize_t n;
+
+	while (len) {
+		n = recv(sock, s, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Send a request, with fd as SCM_RIGHTS unless it is -1. */
+static int send_req(int sock, const struct task_req *q, int fd)
+{
+	struct iovec iov = { (void *)q, sizeof(*q) };
+	struct msghdr m;
+	union fd_cmsg u;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	return send_all(sock, (const char *)q + n, sizeof(*q) - (size_t)n);
+}
+
+/* Receive a request and the fd sent with it (-1 if none). */
+static int recv_req(int sock, struct task_req *q, int *fd)
+{
+	struct iovec iov = { q, sizeof(*q) };
+	struct msghdr m;
+	union fd_cmsg u;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	*fd = -1;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return recv_all(sock, (char *)q + n, sizeof(*q) - (size_t)n);
+}
+
+static int send_reply(int sock, long status, int errors, const char *text,
+		      size_t len)
+{
+	struct task_reply p;
+
+	memset(&p, 0, sizeof(p));
+	p.status = status;
+	p.errors = errors;
+	p.len = len;
+	if (send_all(sock, &p, sizeof(p)) < 0)
+		return -1;
+	return len ? send_all(sock, text, len) : 0;
+}
+
+/* The reply and its text (malloc'ed, NULL if none); -1 if the task died. */
+static int recv_reply(int sock, struct task_reply *p, char **text)
+{
+	*text = NULL;
+	if (recv_all(sock, p, sizeof(*p)) < 0)
+		return -1;
+	if (!p->len)
 		return 0;
+	*text = malloc(p->len);
+	if (!*text || recv_all(sock, *text, p->len) < 0) {
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- tasks ---- */
+
+/*
+ * The sockets of this process's tasks, so that a forked child can close
+ * those it must not keep.  Only the thread running a command changes it,
+ * and an exiting task leaves it before it answers, so no lock is needed.
+ */
+static int *proc_socks;
+static size_t proc_nsocks;
+
+static void register_sock(int sock)
+{
+	int *n = realloc(proc_socks, (proc_nsocks + 1) * sizeof(*n));
+
+	if (!n)
+		return;
+	proc_socks = n;
+	proc_socks[proc_nsocks++] = sock;
+}
+
+static void deregister_sock(int sock)
+{
+	size_t i;
+
+	for (i = 0; i < proc_nsocks; i++) {
+		if (proc_socks[i] == sock) {
+			proc_socks[i] = proc_socks[--proc_nsocks];
+			return;
+		}
 	}
 }
 
-/* The controller: commands about the run itself, then the task's. */
+/* In a new process: its one task talks on sock. */
+static void new_process_socks(int sock)
+{
+	size_t i;
+
+	for (i = 0; i < proc_nsocks; i++)
+		close(proc_socks[i]);
+	proc_nsocks = 0;
+	register_sock(sock);
+}
+
+/* Any command but fork, thread, exit: run it and send back its output. */
+static void task_command(int sock, const struct task_req *q, int fd)
+{
+	struct runner tr;
+	char *text = NULL;
+	size_t len = 0;
+
+	memset(&tr, 0, sizeof(tr));
+	memcpy(tr.tmpdir, the_runner.tmpdir, sizeof(tr.tmpdir));
+	tr.win_start = q->win_start;
+	tr.win_len = q->win_len;
+	task_out = open_memstream(&text, &len);
+	if (task_out) {
+		task_exec(&tr, &q->c, q->line, fd);
+		fclose(task_out);
+		task_out = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	send_reply(sock, text ? 0 : -ENOMEM, tr.errors, text, text ? len : 0);
+	free(text);
+}
+
+/* fork: the child goes on as the task on newfd; returns the socket. */
+static int task_fork(int sock, int newfd)
+{
+	pid_t pid;
+
+	if (newfd < 0) {
+		send_reply(sock, -EBADF, 0, NULL, 0);
+		return sock;
+	}
+	pid = fork();
+	if (pid == 0) {
+		new_process_socks(newfd);
+		return newfd;
+	}
+	close(newfd);
+	send_reply(sock, pid < 0 ? -errno : pid, 0, NULL, 0);
+	return sock;
+}
+
+static void task_loop(int sock) __attribute__((noreturn));
+
+static void *thread_main(void *arg)
+{
+	task_loop((int)(intptr_t)arg);
+}
+
+/* thread: a detached pthread in this process, the task on newfd. */
+static void task_thread(int sock, int newfd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err = EBADF;
+
+	if (newfd >= 0) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		register_sock(newfd);
+		err = pthread_create(&t, &attr, thread_main,
+				     (void *)(intptr_t)newfd);
+		pthread_attr_destroy(&attr);
+		if (err) {
+			deregister_sock(newfd);
+			close(newfd);
+		}
+	}
+	send_reply(sock, -err, 0, NULL, 0);
+}
+
+/* exit: the last task takes its process with it, any other its thread. */
+static void task_exit(int sock, const struct task_req *q)
+{
+	deregister_sock(sock);
+	send_reply(sock, 0, 0, NULL, 0);
+	if (q->last)
+		_exit(0);
+	close(sock);
+	drop_altstack();
+	pthread_exit(NULL);
+}
+
+/* A task: run commands until told to exit or the controller goes away. */
+static void task_loop(int sock)
+{
+	struct task_req q;
+	int fd;
+
+	ensure_altstack();
+	for (;;) {
+		if (recv_req(sock, &q, &fd) < 0)
+			_exit(0);
+		if (q.c.op == T_FORK)
+			sock = task_fork(sock, fd);
+		else if (q.c.op == T_THREAD)
+			task_thread(sock, fd);
+		else if (q.c.op == T_EXIT)
+			task_exit(sock, &q);
+		else
+			task_command(sock, &q, fd);
+	}
+}
+
+/* ---- the controller's tasks and processes ---- */
+
+static struct ctl_task *find_task(struct runner *r, unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntasks; i++)
+		if (r->tasks[i].id == id)
+			return &r->tasks[i];
+	return NULL;
+}
+
+static struct ctl_proc *find_proc(struct runner *r, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < r->nprocs; i++)
+		if (r->procs[i].pid == pid)
+			return &r->procs[i];
+	return NULL;
+}
+
+static int add_proc(struct runner *r, pid_t pid)
+{
+	struct ctl_proc *p = realloc(r->procs, (r->nprocs + 1) * sizeof(*p));
+
+	if (!p)
+		return -1;
+	r->procs = p;
+	p = &r->procs[r->nprocs++];
+	p->pid = pid;
+	p->ntasks = 0;
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0)
+		fprintf(stderr, "ref-run: warning: pidfd_open: %s\n",
+			strerror(errno));
+	return 0;
+}
+
+static int add_task(struct runner *r, unsigned long id, pid_t pid, int sock)
+{
+	struct ctl_task *t = realloc(r->tasks, (r->ntasks + 1) * sizeof(*t));
+
+	if (!t)
+		return -1;
+	r->tasks = t;
+	t = &r->tasks[r->ntasks++];
+	t->id = id;
+	t->pid = pid;
+	t->sock = sock;
+	find_proc(r, pid)->ntasks++;
+	return 0;
+}
+
+/* Reap every zombie we are parent of (our own or orphans given to us). */
+static void reap_zombies(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Wait until the process has exited (its memory released), forget it. */
+static void wait_proc(struct runner *r, struct ctl_proc *p)
+{
+	struct pollfd pfd = { p->pidfd, POLLIN, 0 };
+
+	while (p->pidfd >= 0 && poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	reap_zombies();
+	*p = r->procs[--r->nprocs];
+}
+
+/* The task is gone: close its socket; the process too if it was last. */
+static void drop_task(struct runner *r, struct ctl_task *t)
+{
+	struct ctl_proc *p = find_proc(r, t->pid);
+
+	close(t->sock);
+	if (r->cur == t->id)
+		r->cur = 0;
+	*t = r->tasks[--r->ntasks];
+	if (p && --p->ntasks == 0)
+		wait_proc(r, p);
+}
+
+/* Task 1: a child process running task_loop(). */
+static int start_task1(struct runner *r)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		new_process_socks(sv[1]);
+		task_loop(sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0 || add_proc(r, pid) < 0 || add_task(r, 1, pid, sv[0]) < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	r->next_id = 2;
+	r->cur = 1;
+	return 0;
+}
+
+/* End of the run: every task sees end of file and exits; wait for all. */
+static void stop_tasks(struct runner *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntasks; i++)
+		close(r->tasks[i].sock);
+	r->ntasks = 0;
+	while (r->nprocs)
+		wait_proc(r, &r->procs[0]);
+	free(r->tasks);
+	free(r->procs);
+	r->tasks = NULL;
+	r->procs = NULL;
+}
+
+/* ---- the controller's commands ---- */
+
+/* Send c to the current task and get its answer; -1 if the task died. */
+static int ask_task(struct runner *r, struct ctl_task *t,
+		    const struct trace_cmd *c, int line, int fd, int last,
+		    struct task_reply *p, char **text)
+{
+	struct task_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.c = *c;
+	q.line = line;
+	q.last = last;
+	q.win_start = r->win_start;
+	q.win_len = r->win_len;
+	if (send_req(t->sock, &q, fd) < 0 || recv_reply(t->sock, p, text) < 0) {
+		out_error(r, line, "the task died", NULL);
+		drop_task(r, t);
+		return -1;
+	}
+	return 0;
+}
+
+/* A command for the task: print what it printed. */
+static void ctl_forward(struct runner *r, const struct trace_cmd *c, int line)
+{
+	const struct ref_file *f = c->op == T_MMAP && c->has_file ?
+				   find_file(r, c->name) : NULL;
+	struct task_reply p;
+	char *text;
+
+	if (ask_task(r, find_task(r, r->cur), c, line, f ? f->fd : -1, 0, &p,
+		     &text) < 0)
+		return;
+	if (p.status < 0) {
+		errno = (int)-p.status;
+		out_error(r, line, "task: ", errno_name(errno));
+	}
+	if (text)
+		fwrite(text, 1, p.len, stdout);
+	r->errors += p.errors;
+	free(text);
+}
+
+/* fork and thread: the new task gets the next ID. */
+static void ctl_spawn(struct runner *r, const struct trace_cmd *c, int line)
+{
+	struct ctl_task *t = find_task(r, r->cur);
+	pid_t pid = t->pid;
+	struct task_reply p;
+	char *text;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		out_error(r, line, "socketpair: ", strerror(errno));
+		return;
+	}
+	if (ask_task(r, t, c, line, sv[1], 0, &p, &text) < 0)
+		p.status = -ECHILD;
+	close(sv[1]);
+	free(text);
+	if (p.status < 0) {
+		close(sv[0]);
+		if (p.status != -ECHILD)
+			out_result(line, "= -%s", errno_name((int)-p.status));
+		return;
+	}
+	if (c->op == T_FORK)
+		pid = (pid_t)p.status;
+	if ((c->op == T_FORK && add_proc(r, pid) < 0) ||
+	    add_task(r, r->next_id, pid, sv[0]) < 0) {
+		out_error(r, line, "out of memory", NULL);
+		return;
+	}
+	out_result(line, "= %lu", r->next_id++);
+}
+
+static void ctl_exit(struct runner *r, const struct trace_cmd *c, int line)
+{
+	struct ctl_task *t = find_task(r, r->cur);
+	struct ctl_proc *p = find_proc(r, t->pid);
+	struct task_reply rep;
+	char *text;
+
+	if (ask_task(r, t, c, line, -1, p->ntasks == 1, &rep, &text) < 0)
+		return;
+	free(text);
+	drop_task(r, t);
+	r->cur = 0;
+	out_status(line, 0);
+}
+
+static void ctl_switch(struct runner *r, const struct trace_cmd *c, int line)
+{
+	char msg[64];
+
+	if (!find_task(r, c->id)) {
+		snprintf(msg, sizeof(msg), "no task %lu", c->id);
+		out_error(r, line, msg, NULL);
+		return;
+	}
+	r->cur = c->id;
+	out_status(line, 0);
+}
+
+/* The controller: run one parsed command. */
+static void ctl_command(struct runner *r, const struct trace_cmd *c, int line)
+{
+	if (c->op != T_SWITCH && !r->cur) {
+		out_error(r, line, "no current task", NULL);
+		return;
+	}
+	switch (c->op) {
+	case T_WINDOW:
+		r->win_start = c->addr;
+		r->win_len = c->len;
+		out_status(line, 0);
+		break;
+	case T_FILE:
+		cmd_file(r, c, line);
+		break;
+	case T_SWITCH:
+		ctl_switch(r, c, line);
+		break;
+	case T_FORK: case T_THREAD:
+		ctl_spawn(r, c, line);
+		break;
+	case T_EXIT:
+		ctl_exit(r, c, line);
+		break;
+	case T_BRK:
+		out_error(r, line, "unsupported: ", trace_op_name(c->op));
+		break;
+	default:
+		ctl_forward(r, c, line);
+		break;
+	}
+}
+
 static void run_line(struct runner *r, const char *text, size_t len,
 		     int line)
 {
@@ -580,22 +1271,10 @@ static void run_line(struct runner *r, const char *text, size_t len,
 	char err[256];
 	int ret = trace_parse_line(text, len, &c, err, sizeof(err));
 
-	if (ret < 0) {
+	if (ret < 0)
 		out_error(r, line, err, NULL);
-	} else if (ret == 0) {
-		return;
-	} else if (c.op == T_WINDOW) {
-		r->win_start = c.addr;
-		r->win_len = c.len;
-		out_status(line, 0);
-	} else if (c.op == T_FILE) {
-		cmd_file(r, &c, line);
-	} else if (unsupported(&c)) {
-		out_error(r, line, "unsupported: ",
-			  c.op == T_TOUCH ? "touch x" : trace_op_name(c.op));
-	} else {
-		task_exec(r, &c, line);
-	}
+	else if (ret > 0)
+		ctl_command(r, &c, line);
 }
 
 /* CAP_IPC_LOCK lifts RLIMIT_MEMLOCK for mlock just as "unlimited" does. */
@@ -635,11 +1314,13 @@ static void setup_limits(void)
 /* Our own memory must not show in the default window: say so if it does. */
 static void check_window_clean(void)
 {
-	struct runner probe = { DEFAULT_WIN_START, DEFAULT_WIN_LEN, "", NULL,
-				0, 0 };
+	struct runner probe;
 	char *buf = slurp("/proc/self/maps"), *cur = buf, *s;
 	struct vma_line v;
 
+	memset(&probe, 0, sizeof(probe));
+	probe.win_start = DEFAULT_WIN_START;
+	probe.win_len = DEFAULT_WIN_LEN;
 	while ((s = next_line(&cur)) != NULL) {
 		if (parse_vma_line(&probe, s, &v) == 0 && in_window(&probe, &v))
 			fprintf(stderr, "ref-run: warning: own mapping in the "
@@ -648,10 +1329,13 @@ static void check_window_clean(void)
 	free(buf);
 }
 
+/* Everything here is inherited by the tasks. */
 static void setup_process(void)
 {
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		perror("ref-run: PR_SET_THP_DISABLE");
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		perror("ref-run: PR_SET_CHILD_SUBREAPER");
 	setup_limits();
 	install_fault_handler();
 	check_window_clean();
@@ -691,9 +1375,20 @@ int main(int argc, char **argv)
 	setup_process();
 	r->win_start = DEFAULT_WIN_START;
 	r->win_len = DEFAULT_WIN_LEN;
+	controller_pid = getpid();
+	if (make_tmpdir(r) < 0)
+		fprintf(stderr, "ref-run: warning: no temp directory: %s\n",
+			strerror(errno));
 	atexit(cleanup);
+	if (start_task1(r) < 0) {
+		fprintf(stderr, "ref-run: cannot start task 1: %s\n",
+			strerror(errno));
+		fclose(in);
+		return 2;
+	}
 	run_trace(r, in);
 	fclose(in);
+	stop_tasks(r);
 	if (fflush(stdout) != 0)
 		return 2;
 	return r->errors ? 1 : 0;

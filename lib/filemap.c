@@ -1,0 +1,135 @@
+/*
+ * filemap.c: the page cache of simulated files (mm/filemap.c,
+ * mm/shmem.c).  A regular file's pages are all in the cache, clean, from
+ * the moment it is written (the trace's `file` command writes and fsyncs
+ * it); byte i holds (i * 7 + 3) & 0xff and the tail of the last page past
+ * the end of the file is zero.  The object behind a shared anonymous
+ * mapping (shmem) gets zeroed pages as they are first faulted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+#include "page.h"
+
+unsigned long file_nr_pages(const struct as_file *f)
+{
+	return (f->size + AS_PAGE_SIZE - 1) >> AS_PAGE_SHIFT;
+}
+
+/* Grow the cache index to hold index n - 1. */
+static int cache_reserve(struct as_file *f, unsigned long n)
+{
+	struct page **c;
+	unsigned long len = f->cache_len ? f->cache_len : 16;
+
+	if (n <= f->cache_len)
+		return 0;
+	while (len < n)
+		len *= 2;
+	if ((c = realloc(f->cache, len * sizeof(*c))) == NULL)
+		return -ENOMEM;
+	memset(c + f->cache_len, 0, (len - f->cache_len) * sizeof(*c));
+	f->cache = c;
+	f->cache_len = len;
+	return 0;
+}
+
+/* A new page-cache page of f at index, with the file's bytes. */
+static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
+    unsigned long index)
+{
+	struct page *page;
+	unsigned long off = index << AS_PAGE_SHIFT, i, n;
+
+	if (cache_reserve(f, index + 1) != 0 ||
+	    (page = alloc_page(phys)) == NULL)
+		return NULL;
+	page->mapping = f;
+	page->index = index;
+	page->flags |= PG_uptodate | PG_lru;
+	if (f->shmem_zero) {
+		page->flags |= PG_swapbacked;
+	} else {
+		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
+		for (i = 0; i < n; i++)
+			page->data[i] = (uint8_t)(((off + i) * 7 + 3) & 0xff);
+	}
+	f->cache[index] = page;
+	return page;
+}
+
+/* filemap_write(): put every page of a regular file in the cache. */
+int filemap_write(struct as_phys *phys, struct as_file *f)
+{
+	unsigned long i, n = file_nr_pages(f);
+
+	for (i = 0; i < n; i++)
+		if (add_to_page_cache(phys, f, i) == NULL)
+			return -ENOMEM;
+	return 0;
+}
+
+/* truncate_inode_pages(): drop the cache's references to every page. */
+void truncate_inode_pages(struct as_phys *phys, struct as_file *f)
+{
+	unsigned long i;
+
+	for (i = 0; i < f->cache_len; i++) {
+		if (f->cache[i] != NULL) {
+			f->cache[i]->mapping = NULL;
+			put_page(phys, f->cache[i]);
+			f->cache[i] = NULL;
+		}
+	}
+}
+
+/*
+ * filemap_fault() / shmem_fault(): the cache page at index, or NULL with
+ * *sigbus set when index lies wholly past the end of the file (or NULL
+ * alone when memory ran out).
+ */
+struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus)
+{
+	*sigbus = index >= file_nr_pages(f);
+	if (*sigbus)
+		return NULL;
+	if (index < f->cache_len && f->cache[index] != NULL)
+		return f->cache[index];
+	/* Only shmem objects lack pages inside their size. */
+	return add_to_page_cache(phys, f, index);
+}
+
+/* The cached page at index if any, for fault-around (never allocates). */
+struct page *filemap_lookup(const struct as_file *f, unsigned long index)
+{
+	if (index >= file_nr_pages(f) || index >= f->cache_len)
+		return NULL;
+	return f->cache[index];
+}
+
+/* zap every page mapped from f in mm, private copies included. */
+static void unmap_file_in_mm(struct mm *mm, struct as_file *f)
+{
+	struct vma *vma;
+
+	mmap_read_lock(mm);
+	for (vma = mm->mm_mt.first; vma != NULL; vma = vma->vm_next)
+		if (vma->vm_file == f)
+			zap_page_range(vma, vma->vm_start, vma->vm_end);
+	mmap_read_unlock(mm);
+}
+
+/* unmap_mapping_range(..., even_cows = 1) over every mm of the session. */
+void unmap_mapping_range(struct as_session *s, struct as_file *f)
+{
+	struct task *t, *u;
+
+	for (t = s->tasks; t != NULL; t = t->next) {
+		for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
+			;
+		if (u == t)	/* first task with this mm */
+			unmap_file_in_mm(t->mm, f);
+	}
+}

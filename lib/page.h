@@ -1,0 +1,64 @@
+/*
+ * page.h: simulated physical memory (include/linux/mm_types.h struct page,
+ * mm/page_alloc.c).  A session's RAM is a number of 4 KiB frames; the
+ * struct page array and the frames' contents are allocated on the host
+ * only when first used, so an idle session costs almost nothing.
+ */
+#ifndef ASPACE_PAGE_H
+#define ASPACE_PAGE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct as_file;
+struct anon_vma;
+
+/* Page flags (include/linux/page-flags.h), the ones smaps needs. */
+#define PG_locked	(1U << 0)
+#define PG_referenced	(1U << 1)
+#define PG_uptodate	(1U << 2)
+#define PG_dirty	(1U << 3)
+#define PG_lru		(1U << 4)
+#define PG_anon		(1U << 5)	/* folio_test_anon() */
+#define PG_swapbacked	(1U << 6)
+#define PG_reserved	(1U << 7)	/* the zero page */
+#define PG_pgtable	(1U << 8)	/* a page-table page */
+#define PG_anon_excl	(1U << 9)	/* PageAnonExclusive() */
+#define PG_mlocked	(1U << 10)
+
+struct page {
+	int		 refcount;	/* folio_ref_count() */
+	int		 mapcount;	/* folio_mapcount(): PTEs mapping it */
+	unsigned int	 flags;
+	struct as_file	*mapping;	/* page cache owner, or NULL */
+	struct anon_vma	*anon_vma;	/* for anonymous pages */
+	unsigned long	 index;		/* file page index or linear index */
+	unsigned long	 pfn;		/* its frame number */
+	uint8_t		*data;		/* the frame's 4096 bytes */
+};
+
+#define PAGES_PER_CHUNK	512
+
+/* A session's physical memory. */
+struct as_phys {
+	pthread_mutex_t	 lock;		/* free list and counters */
+	unsigned long	 nr_frames;	/* RAM size in frames */
+	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
+	unsigned long	*free;		/* stack of free pfns */
+	unsigned long	 nr_free_stack;
+	unsigned long	 free_cap;
+	unsigned long	 next_unused;	/* frames never handed out start here */
+	unsigned long	 nr_used;
+	unsigned long	 zero_pfn;	/* the shared zero page */
+};
+
+int phys_init(struct as_phys *p, unsigned long ram_bytes);
+void phys_destroy(struct as_phys *p);
+struct page *pfn_to_page(struct as_phys *p, unsigned long pfn);
+/* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
+struct page *alloc_page(struct as_phys *p);
+void put_page(struct as_phys *p, struct page *page);
+void get_page(struct page *page);
+
+#endif /* ASPACE_PAGE_H */

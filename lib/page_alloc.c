@@ -1,0 +1,139 @@
+/*
+ * page_alloc.c: the frame allocator of a simulated machine
+ * (mm/page_alloc.c).  Frames come from a free stack, else from the part of
+ * RAM never used yet; struct pages are made 512 at a time and a frame's
+ * 4 KiB of contents only while it is allocated.  Exhaustion is NULL, which
+ * the fault path turns into VM_FAULT_OOM.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "page.h"
+#include "uapi.h"
+
+int phys_init(struct as_phys *p, unsigned long ram_bytes)
+{
+	struct page *zero;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
+	p->chunks = calloc(p->nr_frames / PAGES_PER_CHUNK + 1,
+	    sizeof(*p->chunks));
+	p->free_cap = 64;
+	p->free = malloc(sizeof(*p->free) * p->free_cap);
+	if (p->chunks == NULL || p->free == NULL || p->nr_frames < 2)
+		return -1;
+	/* The zero page is frame 0, never freed. */
+	if ((zero = alloc_page(p)) == NULL)
+		return -1;
+	zero->flags |= PG_reserved;
+	p->zero_pfn = zero->pfn;
+	return 0;
+}
+
+void phys_destroy(struct as_phys *p)
+{
+	unsigned long c, i;
+
+	for (c = 0; p->chunks != NULL && c <= p->nr_frames / PAGES_PER_CHUNK;
+	    c++) {
+		if (p->chunks[c] == NULL)
+			continue;
+		for (i = 0; i < PAGES_PER_CHUNK; i++)
+			free(p->chunks[c][i].data);
+		free(p->chunks[c]);
+	}
+	free(p->chunks);
+	free(p->free);
+	pthread_mutex_destroy(&p->lock);
+}
+
+/* pfn_to_page(): the struct page of a frame, made on first use. */
+struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
+{
+	struct page **chunk = &p->chunks[pfn / PAGES_PER_CHUNK];
+	unsigned long i;
+
+	if (*chunk == NULL) {
+		*chunk = calloc(PAGES_PER_CHUNK, sizeof(**chunk));
+		if (*chunk == NULL)
+			return NULL;
+		for (i = 0; i < PAGES_PER_CHUNK; i++)
+			(*chunk)[i].pfn = pfn - pfn % PAGES_PER_CHUNK + i;
+	}
+	return &(*chunk)[pfn % PAGES_PER_CHUNK];
+}
+
+/* Take a free frame number; caller holds p->lock. */
+static bool take_pfn(struct as_phys *p, unsigned long *pfn)
+{
+	if (p->nr_free_stack > 0) {
+		*pfn = p->free[--p->nr_free_stack];
+		return true;
+	}
+	if (p->next_unused < p->nr_frames) {
+		*pfn = p->next_unused++;
+		return true;
+	}
+	return false;
+}
+
+struct page *alloc_page(struct as_phys *p)
+{
+	struct page *page = NULL;
+	unsigned long pfn;
+
+	pthread_mutex_lock(&p->lock);
+	if (take_pfn(p, &pfn) && (page = pfn_to_page(p, pfn)) != NULL &&
+	    (page->data = calloc(1, AS_PAGE_SIZE)) == NULL) {
+		p->free[p->nr_free_stack++] = pfn;	/* room: it was popped */
+		page = NULL;
+	}
+	if (page != NULL) {
+		p->nr_used++;
+		page->refcount = 1;
+		page->mapcount = 0;
+		page->flags = 0;
+		page->mapping = NULL;
+		page->anon_vma = NULL;
+		page->index = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return page;
+}
+
+void get_page(struct page *page)
+{
+	__atomic_add_fetch(&page->refcount, 1, __ATOMIC_RELAXED);
+}
+
+/* free_page(): return the frame; its contents go back to the host. */
+static void free_page(struct as_phys *p, struct page *page)
+{
+	unsigned long *nf;
+
+	pthread_mutex_lock(&p->lock);
+	free(page->data);
+	page->data = NULL;
+	p->nr_used--;
+	if (p->nr_free_stack == p->free_cap) {
+		nf = realloc(p->free, sizeof(*nf) * p->free_cap * 2);
+		if (nf == NULL) {	/* host OOM: the frame is lost */
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+		p->free = nf;
+		p->free_cap *= 2;
+	}
+	p->free[p->nr_free_stack++] = page->pfn;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void put_page(struct as_phys *p, struct page *page)
+{
+	if (page->flags & PG_reserved)
+		return;
+	if (__atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		free_page(p, page);
+}

@@ -1,0 +1,130 @@
+/*
+ * pgtable.c: walking, allocating and freeing x86-64 page tables
+ * (mm/memory.c __pte_alloc() and friends, mm/memory.c free_pgd_range()).
+ * Page-table pages are frames of the simulated RAM, so they count against
+ * it as they do in Linux.
+ */
+#include "mm.h"
+#include "page.h"
+#include "pgtable.h"
+
+#define TABLE_ENTRY	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+
+static struct as_phys *phys_of(struct mm *mm)
+{
+	return &mm->session->phys;
+}
+
+static pte_t *table_of(struct mm *mm, unsigned long pfn)
+{
+	return (pte_t *)pfn_to_page(phys_of(mm), pfn)->data;
+}
+
+static unsigned int index_at(unsigned long addr, int shift)
+{
+	return (addr >> shift) & (PTRS_PER_TABLE - 1);
+}
+
+int pgd_alloc(struct mm *mm)
+{
+	struct page *page = alloc_page(phys_of(mm));
+
+	if (page == NULL)
+		return -ENOMEM;
+	page->flags |= PG_pgtable;
+	mm->pgd = page->pfn;
+	return 0;
+}
+
+/* The next level's table behind *entry, made if missing and alloc. */
+static pte_t *next_table(struct mm *mm, pte_t *entry, int alloc)
+{
+	struct page *page;
+
+	if (*entry & _PAGE_PRESENT)
+		return table_of(mm, pte_pfn(*entry));
+	if (!alloc || (page = alloc_page(phys_of(mm))) == NULL)
+		return NULL;
+	page->flags |= PG_pgtable;
+	*entry = pfn_pte(page->pfn, TABLE_ENTRY);
+	mm->nr_pgtables++;
+	return (pte_t *)page->data;
+}
+
+static pte_t *walk(struct mm *mm, unsigned long addr, int alloc)
+{
+	static const int shifts[3] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT };
+	pte_t *table = table_of(mm, mm->pgd);
+	int level;
+
+	for (level = 0; level < 3 && table != NULL; level++)
+		table = next_table(mm, &table[index_at(addr, shifts[level])],
+		    alloc);
+	return table != NULL ? &table[index_at(addr, AS_PAGE_SHIFT)] : NULL;
+}
+
+pte_t *pte_offset_alloc(struct mm *mm, unsigned long addr)
+{
+	return walk(mm, addr, 1);
+}
+
+pte_t *pte_offset(struct mm *mm, unsigned long addr)
+{
+	return walk(mm, addr, 0);
+}
+
+void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4])
+{
+	static const int shifts[4] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT,
+	    AS_PAGE_SHIFT };
+	pte_t *table = table_of(mm, mm->pgd);
+	int level;
+
+	for (level = 0; level < 4; level++) {
+		entries[level] = table != NULL ?
+		    table[index_at(addr, shifts[level])] : 0;
+		table = level < 3 && (entries[level] & _PAGE_PRESENT) ?
+		    table_of(mm, pte_pfn(entries[level])) : NULL;
+	}
+}
+
+/*
+ * Free, below table (at the level whose entries span 1 << shift bytes),
+ * every child table covering part of [start, end) whose whole span lies in
+ * [floor, ceiling).
+ */
+static void free_level(struct mm *mm, pte_t *table, int shift,
+    unsigned long base, unsigned long start, unsigned long end,
+    unsigned long floor, unsigned long ceiling)
+{
+	unsigned long span = 1UL << shift, s, i;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		s = base + i * span;
+		if (s >= end || s + span <= start || !(table[i] & _PAGE_PRESENT))
+			continue;
+		if (shift > PMD_SHIFT)
+			free_level(mm, table_of(mm, pte_pfn(table[i])),
+			    shift - 9, s, start, end, floor, ceiling);
+		if (s >= floor && s + span - 1 <= ceiling - 1) {
+			put_page(phys_of(mm), pfn_to_page(phys_of(mm),
+			    pte_pfn(table[i])));
+			table[i] = 0;
+			mm->nr_pgtables--;
+		}
+	}
+}
+
+void free_pgtables(struct mm *mm, unsigned long start, unsigned long end,
+    unsigned long floor, unsigned long ceiling)
+{
+	if (mm->pgd != 0 || mm->nr_pgtables != 0)
+		free_level(mm, table_of(mm, mm->pgd), PGDIR_SHIFT, 0, start,
+		    end, floor, ceiling);
+}
+
+void pgd_free(struct mm *mm)
+{
+	free_pgtables(mm, 0, ~0UL, 0, ~0UL);
+	put_page(phys_of(mm), pfn_to_page(phys_of(mm), mm->pgd));
+}

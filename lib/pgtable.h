@@ -1,0 +1,61 @@
+/*
+ * pgtable.h: x86-64 4-level page tables (arch/x86/include/asm/pgtable*.h).
+ * Each table is a simulated frame holding 512 64-bit entries; an entry
+ * holds the next table's (or the page's) frame number and these bits.
+ * All changes are made under mm->page_table_lock.
+ */
+#ifndef ASPACE_PGTABLE_H
+#define ASPACE_PGTABLE_H
+
+#include <stdint.h>
+
+#include "mm_types.h"
+
+typedef uint64_t pte_t;
+
+#define _PAGE_PRESENT	0x001ULL
+#define _PAGE_RW	0x002ULL
+#define _PAGE_USER	0x004ULL
+#define _PAGE_ACCESSED	0x020ULL
+#define _PAGE_DIRTY	0x040ULL
+#define _PAGE_PROTNONE	0x100ULL	/* the global bit, reused */
+#define _PAGE_SPECIAL	0x200ULL	/* software bit: no struct page use */
+#define _PAGE_NX	(1ULL << 63)
+#define PTE_PFN_MASK	0x000ffffffffff000ULL
+
+#define PTRS_PER_TABLE	512
+#define PGDIR_SHIFT	39
+#define PUD_SHIFT	30
+#define PMD_SHIFT	21
+
+static inline unsigned long pte_pfn(pte_t pte)
+{
+	return (unsigned long)((pte & PTE_PFN_MASK) >> 12);
+}
+
+/* pte_present(): present, or PROT_NONE (which x86 also counts). */
+static inline int pte_present(pte_t pte)
+{
+	return (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) != 0;
+}
+
+static inline pte_t pfn_pte(unsigned long pfn, uint64_t prot)
+{
+	return ((pte_t)pfn << 12) | prot;
+}
+
+/* The PTE slot for addr: made (tables allocated) or just looked up. */
+pte_t *pte_offset_alloc(struct mm *mm, unsigned long addr);
+pte_t *pte_offset(struct mm *mm, unsigned long addr);
+/* Walk entries for a page walk report: the four entries, 0 if absent. */
+void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4]);
+/* free_pgtables(): free tables of [start, end) lying wholly in
+ * [floor, ceiling), the span no VMA covers. */
+void free_pgtables(struct mm *mm, unsigned long start, unsigned long end,
+    unsigned long floor, unsigned long ceiling);
+void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
+    void (*fn)(void *arg, unsigned long addr, pte_t pte), void *arg);
+int pgd_alloc(struct mm *mm);
+void pgd_free(struct mm *mm);
+
+#endif /* ASPACE_PGTABLE_H */
