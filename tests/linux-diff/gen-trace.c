@@ -339,6 +339,8 @@ static void gen_access(struct gen *g)
 	pick_target(g, &addr, &len);
 	if (len > PAGE)
 		addr += rnd(g, len);
+	if (chance(g, 15))	/* anywhere: holes, below stacks */
+		addr = g->region + rnd(g, g->region_pages * PAGE);
 
 	/* one rnd() per statement: argument order is unspecified */
 	if (r == 0) {
@@ -348,16 +350,30 @@ static void gen_access(struct gen *g)
 
 		printf("write 0x%lx 0x%lx\n", addr, byte);
 	} else {
-		char access = chance(g, 50) ? 'r' : 'w';
+		unsigned long k = rnd(g, 10);
+		char access = k < 4 ? 'r' : k < 8 ? 'w' : 'x';
 
 		printf("touch 0x%lx %c\n", addr, access);
 	}
 }
 
+/* Re-create one of the files, maybe with another size. */
+static void gen_refile(struct gen *g)
+{
+	unsigned long i = rnd(g, (unsigned long)g->nfiles);
+	unsigned long size = PAGE * rnd(g, 17) + rnd(g, PAGE);
+
+	printf("file f%lu %lu\n", i, size);
+}
+
 static void gen_command(struct gen *g)
 {
-	unsigned long r = rnd(g, g->accesses ? 100 : 92);
+	unsigned long r = rnd(g, g->accesses ? 125 : 92);
 
+	if (r >= 123) {		/* rewrite a file: truncation zaps its pages */
+		gen_refile(g);
+		return;
+	}
 	if (r < 34)
 		gen_mmap(g, 0);
 	else if (r < 44)
@@ -396,11 +412,12 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses)
 		else
 			gen_command(&g);
 		if (i == next_maps && i != ncmds) {
-			printf("maps\n");
+			printf("%s\n", g.accesses && chance(&g, 50) ?
+			    "smaps" : "maps");
 			next_maps = i + 3 + rnd(&g, 4);
 		}
 	}
-	printf("maps\n");
+	printf("%s\n", g.accesses ? "smaps" : "maps");
 }
 
 int main(int argc, char **argv)
