@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct as_explain {
+	int	 on;		/* record only when asked: it costs */
 	char	 text[512];
 	size_t	 len;
 };

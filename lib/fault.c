@@ -249,7 +249,7 @@ int as_access(struct task *t, unsigned long addr, enum as_access kind,
 	r->sig = 0;
 	r->code = 0;
 	r->explain.len = 0;
-	r->explain.text[0] = '\0';
+	r->explain.text[0] = '\0';	/* filled only if r->explain.on */
 	if (addr >= mm->task_size)
 		return bad_address(t, addr, r);
 	mmap_read_lock(mm);

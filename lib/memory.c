@@ -36,7 +36,7 @@ void explain(struct as_explain *ex, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (ex == NULL || ex->len >= sizeof(ex->text) - 1)
+	if (ex == NULL || !ex->on || ex->len >= sizeof(ex->text) - 1)
 		return;
 	if (ex->len > 0)
 		ex->len += (size_t)snprintf(ex->text + ex->len,
@@ -52,13 +52,18 @@ void explain(struct as_explain *ex, const char *fmt, ...)
 		ex->len = sizeof(ex->text) - 1;
 }
 
-/* count_event(): one more of an event, for the task and its session. */
+/*
+ * count_event(): one more of an event.  A task's own events go to its
+ * counters only (the session's figure is their sum, see
+ * as_session_counters()); events of no task (populate) to the session's.
+ */
 void count_event(struct task *t, struct as_session *s, size_t offset)
 {
 	if (t != NULL)
 		(*(unsigned long *)((char *)&t->counters + offset))++;
-	__atomic_add_fetch((unsigned long *)((char *)&s->counters + offset), 1,
-	    __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch((unsigned long *)((char *)&s->counters +
+		    offset), 1, __ATOMIC_RELAXED);
 }
 
 static struct as_phys *phys_of(struct vma *vma)
@@ -169,8 +174,10 @@ static bool do_fault_around(struct vm_fault *vmf)
 	}
 	if (vmf->task != NULL)
 		vmf->task->counters.fault_around_pages += nr;
-	__atomic_add_fetch(&vma->vm_mm->session->counters.fault_around_pages,
-	    nr, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(
+		    &vma->vm_mm->session->counters.fault_around_pages, nr,
+		    __ATOMIC_RELAXED);
 	explain(vmf->ex, "do_read_fault: fault-around mapped %lu pages", nr);
 	return mapped;
 }

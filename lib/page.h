@@ -1,8 +1,9 @@
 /*
  * page.h: simulated physical memory (include/linux/mm_types.h struct page,
  * mm/page_alloc.c).  A session's RAM is a number of 4 KiB frames; the
- * struct page array and the frames' contents are allocated on the host
- * only when first used, so an idle session costs almost nothing.
+ * struct pages and the frames' contents are allocated on the host 512
+ * frames (2 MiB, in a huge page where the host offers one) at a time, when
+ * first used, so an idle session costs almost nothing.
  */
 #ifndef ASPACE_PAGE_H
 #define ASPACE_PAGE_H
@@ -45,6 +46,7 @@ struct as_phys {
 	pthread_mutex_t	 lock;		/* free list and counters */
 	unsigned long	 nr_frames;	/* RAM size in frames */
 	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
+	uint8_t		**data;		/* and their frames' 2 MiB of bytes */
 	unsigned long	*free;		/* stack of free pfns */
 	unsigned long	 nr_free_stack;
 	unsigned long	 free_cap;

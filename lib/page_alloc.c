@@ -1,15 +1,20 @@
 /*
  * page_alloc.c: the frame allocator of a simulated machine
  * (mm/page_alloc.c).  Frames come from a free stack, else from the part of
- * RAM never used yet; struct pages are made 512 at a time and a frame's
- * 4 KiB of contents only while it is allocated.  Exhaustion is NULL, which
+ * RAM never used yet; struct pages and frame contents are made 512 frames
+ * at a time, the contents in one 2 MiB block so that the host can back it
+ * with a transparent huge page.  A session's host memory so grows to its
+ * high-water mark and is returned when it ends.  Exhaustion is NULL, which
  * the fault path turns into VM_FAULT_OOM.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "page.h"
 #include "uapi.h"
+
+#define CHUNK_BYTES	(PAGES_PER_CHUNK * AS_PAGE_SIZE)
 
 int phys_init(struct as_phys *p, unsigned long ram_bytes)
 {
@@ -20,9 +25,11 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes)
 	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
 	p->chunks = calloc(p->nr_frames / PAGES_PER_CHUNK + 1,
 	    sizeof(*p->chunks));
+	p->data = calloc(p->nr_frames / PAGES_PER_CHUNK + 1, sizeof(*p->data));
 	p->free_cap = 64;
 	p->free = malloc(sizeof(*p->free) * p->free_cap);
-	if (p->chunks == NULL || p->free == NULL || p->nr_frames < 2)
+	if (p->chunks == NULL || p->data == NULL || p->free == NULL ||
+	    p->nr_frames < 2)
 		return -1;
 	/* The zero page is frame 0, never freed. */
 	if ((zero = alloc_page(p)) == NULL)
@@ -34,19 +41,37 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes)
 
 void phys_destroy(struct as_phys *p)
 {
-	unsigned long c, i;
+	unsigned long c;
 
 	for (c = 0; p->chunks != NULL && c <= p->nr_frames / PAGES_PER_CHUNK;
 	    c++) {
-		if (p->chunks[c] == NULL)
-			continue;
-		for (i = 0; i < PAGES_PER_CHUNK; i++)
-			free(p->chunks[c][i].data);
 		free(p->chunks[c]);
+		if (p->data != NULL && p->data[c] != NULL)
+			munmap(p->data[c], CHUNK_BYTES);
 	}
 	free(p->chunks);
+	free(p->data);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
+}
+
+/* The 2 MiB of contents of chunk c, made on first use. */
+static uint8_t *chunk_data(struct as_phys *p, unsigned long c)
+{
+	if (p->data[c] == NULL) {
+		/* Anonymous host memory: zero, and a 2 MiB multiple is placed
+		 * 2 MiB-aligned, so it can be one huge page. */
+		void *m = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		madvise(m, CHUNK_BYTES, MADV_HUGEPAGE);
+#endif
+		p->data[c] = m;
+	}
+	return p->data[c];
 }
 
 /* pfn_to_page(): the struct page of a frame, made on first use. */
@@ -84,13 +109,20 @@ struct page *alloc_page(struct as_phys *p)
 	struct page *page = NULL;
 	unsigned long pfn;
 
+	uint8_t *data = NULL;
+	bool fresh;
+
 	pthread_mutex_lock(&p->lock);
+	fresh = p->nr_free_stack == 0;	/* never used: still zero */
 	if (take_pfn(p, &pfn) && (page = pfn_to_page(p, pfn)) != NULL &&
-	    (page->data = calloc(1, AS_PAGE_SIZE)) == NULL) {
+	    (data = chunk_data(p, pfn / PAGES_PER_CHUNK)) == NULL) {
 		p->free[p->nr_free_stack++] = pfn;	/* room: it was popped */
 		page = NULL;
 	}
 	if (page != NULL) {
+		page->data = data + (pfn % PAGES_PER_CHUNK) * AS_PAGE_SIZE;
+		if (!fresh)
+			memset(page->data, 0, AS_PAGE_SIZE);
 		p->nr_used++;
 		page->refcount = 1;
 		page->mapcount = 0;
@@ -114,8 +146,7 @@ static void free_page(struct as_phys *p, struct page *page)
 	unsigned long *nf;
 
 	pthread_mutex_lock(&p->lock);
-	free(page->data);
-	page->data = NULL;
+	page->data = NULL;	/* the bytes stay in their chunk for reuse */
 	p->nr_used--;
 	if (p->nr_free_stack == p->free_cap) {
 		nf = realloc(p->free, sizeof(*nf) * p->free_cap * 2);

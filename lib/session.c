@@ -183,3 +183,18 @@ struct task *as_task_lookup(struct as_session *s, int pid)
 	pthread_mutex_unlock(&s->lock);
 	return t;
 }
+
+void as_session_counters(struct as_session *s, struct as_counters *out)
+{
+	const size_t n = sizeof(*out) / sizeof(unsigned long);
+	struct task *t;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	*out = s->counters;
+	for (t = s->tasks; t != NULL; t = t->next)
+		for (i = 0; i < n; i++)
+			((unsigned long *)out)[i] +=
+			    ((const unsigned long *)&t->counters)[i];
+	pthread_mutex_unlock(&s->lock);
+}

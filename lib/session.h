@@ -26,5 +26,7 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size);
 struct as_file *as_file_lookup(struct as_session *s, const char *name);
 
 struct task *as_task_lookup(struct as_session *s, int pid);
+/* The session's event counters: its own plus every task's. */
+void as_session_counters(struct as_session *s, struct as_counters *out);
 
 #endif /* ASPACE_SESSION_H */

@@ -81,7 +81,10 @@ static unsigned long map(struct fx *fx, unsigned long addr, unsigned long len,
 static int access(struct fx *fx, unsigned long addr, enum as_access kind,
     struct access_result *r)
 {
-	int ret = as_access(fx->t, addr, kind, r);
+	int ret;
+
+	r->explain.on = 1;
+	ret = as_access(fx->t, addr, kind, r);
 
 	valid(fx);
 	return ret;
