@@ -106,6 +106,14 @@ static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
 	return page;
 }
 
+/* The PTE slot, allocating the PTE table now if the fault had none. */
+static bool vmf_pte_alloc(struct vm_fault *vmf)
+{
+	if (vmf->pte == NULL)
+		vmf->pte = pte_offset_alloc(vmf->vma->vm_mm, vmf->address);
+	return vmf->pte != NULL;
+}
+
 /* Map a page-cache page at vmf's PTE (a new mapping and reference). */
 static void map_file_page(struct vm_fault *vmf, struct page *page, bool write)
 {
@@ -120,6 +128,8 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	struct vma *vma = vmf->vma;
 	struct page *page;
 
+	if (!vmf_pte_alloc(vmf))
+		return VM_FAULT_OOM;
 	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
 		*vmf->pte = pfn_pte(phys_of(vma)->zero_pfn,
 		    (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_SPECIAL);
@@ -145,7 +155,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 	struct vma *vma = vmf->vma;
 	struct as_file *f = vma->vm_file;
 	unsigned long pte_off = (vmf->address >> AS_PAGE_SHIFT) & 511;
-	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg;
+	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg, end;
 	unsigned long nr = 0, last = file_nr_pages(f);
 	struct page *page;
 	pte_t *pte;
@@ -159,8 +169,17 @@ static bool do_fault_around(struct vm_fault *vmf)
 		to = 512;
 	if (to > pte_off + vma_pages(vma) - vma_off)
 		to = pte_off + vma_pages(vma) - vma_off;
-	for (pg = vmf->pgoff + from - pte_off; pg < vmf->pgoff + to - pte_off &&
-	    pg < last; pg++) {
+	end = vmf->pgoff + to - pte_off < last ? vmf->pgoff + to - pte_off : last;
+	pg = vmf->pgoff + from - pte_off;
+	while (pg < end && filemap_lookup(f, pg) == NULL)
+		pg++;
+	/* Nothing cached: no PTE table is made.  Nor is one (Linux 6.18's
+	 * filemap_map_pmd()) when the first cached page is the file's last. */
+	if (pg >= end || (vmf->pte == NULL && pg + 1 >= last))
+		return false;
+	if (!vmf_pte_alloc(vmf))
+		return false;
+	for (; pg < end; pg++) {
 		if ((page = filemap_lookup(f, pg)) == NULL)
 			continue;
 		pte = vmf->pte + (long)(pg - vmf->pgoff);
@@ -206,6 +225,8 @@ static int do_read_fault(struct vm_fault *vmf)
 		return 0;
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;
+	if (!vmf_pte_alloc(vmf))
+		return VM_FAULT_OOM;
 	map_file_page(vmf, page, false);
 	explain(vmf->ex, "do_read_fault: page cache frame 0x%lx", page->pfn);
 	return 0;
@@ -226,6 +247,11 @@ static int do_cow_fault(struct vm_fault *vmf)
 		put_page(phys_of(vma), new);
 		return ret;
 	}
+	if (!vmf_pte_alloc(vmf)) {
+		new->mapcount = 0;
+		put_page(phys_of(vma), new);
+		return VM_FAULT_OOM;
+	}
 	memcpy(new->data, page->data, AS_PAGE_SIZE);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
 	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
@@ -242,6 +268,8 @@ static int do_shared_fault(struct vm_fault *vmf)
 
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;
+	if (!vmf_pte_alloc(vmf))
+		return VM_FAULT_OOM;
 	page->flags |= PG_dirty;
 	map_file_page(vmf, page, true);
 	explain(vmf->ex, "do_shared_fault: page cache frame 0x%lx dirtied",
@@ -311,7 +339,7 @@ static int do_wp_page(struct vm_fault *vmf)
 /* handle_pte_fault(): dispatch on the state of the PTE. */
 static int handle_pte_fault(struct vm_fault *vmf)
 {
-	pte_t pte = *vmf->pte;
+	pte_t pte = vmf->pte != NULL ? *vmf->pte : 0;
 
 	if (pte == 0)
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) :
@@ -338,10 +366,8 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 	    AS_PAGE_SHIFT);
 	COUNT(task, mm->session, minor_faults);
 	pthread_mutex_lock(&mm->page_table_lock);
-	if ((vmf.pte = pte_offset_alloc(mm, vmf.address)) == NULL)
-		ret = VM_FAULT_OOM;
-	else
-		ret = handle_pte_fault(&vmf);
+	vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no PTE table yet */
+	ret = handle_pte_fault(&vmf);
 	pthread_mutex_unlock(&mm->page_table_lock);
 	if (ret & VM_FAULT_OOM)
 		COUNT(task, mm->session, oom);

@@ -1134,6 +1134,7 @@ static int ask_task(struct runner *r, struct ctl_task *t,
 {
 	struct task_req q;
 
+	*text = NULL;
 	memset(&q, 0, sizeof(q));
 	q.c = *c;
 	q.line = line;
@@ -1176,19 +1177,18 @@ static void ctl_spawn(struct runner *r, const struct trace_cmd *c, int line)
 	pid_t pid = t->pid;
 	struct task_reply p;
 	char *text;
-	int sv[2];
+	int sv[2], died;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		out_error(r, line, "socketpair: ", strerror(errno));
 		return;
 	}
-	if (ask_task(r, t, c, line, sv[1], 0, &p, &text) < 0)
-		p.status = -ECHILD;
+	died = ask_task(r, t, c, line, sv[1], 0, &p, &text) < 0;
 	close(sv[1]);
 	free(text);
-	if (p.status < 0) {
+	if (died || p.status < 0) {
 		close(sv[0]);
-		if (p.status != -ECHILD)
+		if (!died)
 			out_result(line, "= -%s", errno_name((int)-p.status));
 		return;
 	}
@@ -1196,6 +1196,7 @@ static void ctl_spawn(struct runner *r, const struct trace_cmd *c, int line)
 		pid = (pid_t)p.status;
 	if ((c->op == T_FORK && add_proc(r, pid) < 0) ||
 	    add_task(r, r->next_id, pid, sv[0]) < 0) {
+		close(sv[0]);
 		out_error(r, line, "out of memory", NULL);
 		return;
 	}
