@@ -100,7 +100,6 @@ static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
 	if (page == NULL)
 		return NULL;
 	page->flags |= PG_anon | PG_swapbacked | PG_anon_excl | PG_lru;
-	page->anon_vma = vma->anon_vma;
 	page->index = address >> AS_PAGE_SHIFT;
 	page->mapcount = 1;
 	return page;

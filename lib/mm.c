@@ -181,10 +181,10 @@ struct vma *vm_area_alloc(struct mm *mm)
 	return vma;
 }
 
-/* vm_area_dup(): a copy of orig outside any tree, sharing file/anon_vma. */
-struct vma *vm_area_dup(struct vma *orig)
+/* vm_area_copy(): the fields of orig, with no anon_vma chain yet. */
+struct vma *vm_area_copy(struct vma *orig, struct mm *mm)
 {
-	struct vma *vma = vm_area_alloc(orig->vm_mm);
+	struct vma *vma = vm_area_alloc(mm);
 
 	if (vma == NULL)
 		return NULL;
@@ -194,11 +194,23 @@ struct vma *vm_area_dup(struct vma *orig)
 	vma->vm_pgoff = orig->vm_pgoff;
 	vma->vm_page_prot = orig->vm_page_prot;
 	vma->vm_file = orig->vm_file;
-	vma->anon_vma = orig->anon_vma;
 	if (vma->vm_file != NULL)
 		get_file(vma->vm_file);
-	if (vma->anon_vma != NULL)
-		anon_vma_get(vma->anon_vma);
+	return vma;
+}
+
+/* vm_area_dup() + anon_vma_clone(): a copy of orig sharing its anon_vmas. */
+struct vma *vm_area_dup(struct vma *orig)
+{
+	struct vma *vma = vm_area_copy(orig, orig->vm_mm);
+
+	if (vma == NULL)
+		return NULL;
+	vma->anon_vma = orig->anon_vma;
+	if (anon_vma_clone(vma, orig) != 0) {
+		vm_area_free(vma);
+		return NULL;
+	}
 	return vma;
 }
 
@@ -206,8 +218,7 @@ void vm_area_free(struct vma *vma)
 {
 	if (vma->vm_file != NULL)
 		fput(vma->vm_mm->session, vma->vm_file);
-	if (vma->anon_vma != NULL)
-		anon_vma_put(vma->anon_vma);
+	unlink_anon_vmas(vma);
 	free(vma);
 }
 

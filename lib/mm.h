@@ -41,6 +41,7 @@ const char *mm_validate(struct mm *mm);
 void vm_area_free(struct vma *vma);
 struct vma *vm_area_alloc(struct mm *mm);
 struct vma *vm_area_dup(struct vma *orig);
+struct vma *vm_area_copy(struct vma *orig, struct mm *mm);
 void vma_link(struct mm *mm, struct vma *vma);
 void vma_unlink_free(struct mm *mm, struct vma *vma);
 void vma_set_page_prot(struct vma *vma);
@@ -53,6 +54,9 @@ void anon_vma_put(struct anon_vma *av);
 int anon_vma_prepare(struct vma *vma);
 int __anon_vma_prepare(struct vma *vma);
 void unlink_anon_vmas(struct vma *vma);
+int anon_vma_clone(struct vma *dst, struct vma *src);
+int anon_vma_fork(struct vma *vma, struct vma *pvma);
+bool vma_is_fork_child(const struct vma *vma);
 
 static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 {
@@ -77,7 +81,7 @@ int __split_vma(struct vma *vma, unsigned long addr, int new_below);
 struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
     struct vma *next, unsigned long start, unsigned long end,
     unsigned long flags, struct as_file *file, unsigned long pgoff,
-    struct anon_vma *anon_vma);
+    struct anon_vma *anon_vma, struct vma *copied_from);
 struct vma *vma_modify_flags(struct vma *prev, struct vma *vma,
     unsigned long start, unsigned long end, unsigned long new_flags);
 struct vma *vma_merge_extend(struct vma *vma, unsigned long delta);

@@ -89,8 +89,12 @@ struct as_file {
 /* struct anon_vma: identity decides merges (mm/rmap.c). */
 struct anon_vma {
 	unsigned long	 id;
-	int		 refcount;	/* VMAs pointing at it */
+	int		 refcount;	/* chain links + child anon_vmas */
 	struct anon_vma	*root;
+	struct anon_vma	*parent;
+	int		 num_children;	/* anon_vmas forked from it (+1 root) */
+	int		 num_active_vmas; /* VMAs whose anon_vma it is */
+	int		 nr_links;	/* VMAs chained to it (its rb_root) */
 };
 
 /* struct vm_area_struct: [vm_start, vm_end) of one mapping. */
@@ -101,6 +105,10 @@ struct vma {
 	unsigned long	 vm_pgoff;	/* offset in the file, in pages */
 	struct as_file	*vm_file;
 	struct anon_vma	*anon_vma;
+	/* anon_vma_chain: every anon_vma this VMA is linked to, oldest
+	 * (the root) first; a fork child has more than one. */
+	struct anon_vma	**avc;
+	unsigned int	 avc_len, avc_cap;
 	unsigned long	 vm_page_prot;	/* x86 PTE protection bits */
 	struct mm	*vm_mm;
 

@@ -289,7 +289,7 @@ static unsigned long mmap_region(struct mm *mm, struct as_file *file,
 		vma = NULL;	/* shmem_zero_setup() makes a new object */
 	else
 		vma = vma_merge_new_range(mm, prev, next, addr, end, vm_flags,
-		    file, pgoff, NULL);
+		    file, pgoff, NULL, NULL);
 	if (vma == NULL &&
 	    (err = mmap_new_vma(mm, file, addr, len, vm_flags, pgoff, &vma)))
 		return err;
@@ -469,7 +469,7 @@ static int do_brk_flags(struct mm *mm, struct vma *brkvma, unsigned long addr,
 		return -ENOMEM;
 	if (brkvma != NULL && brkvma->vm_end == addr)
 		vma = vma_merge_new_range(mm, brkvma, NULL, addr, addr + len,
-		    flags, NULL, addr >> AS_PAGE_SHIFT, NULL);
+		    flags, NULL, addr >> AS_PAGE_SHIFT, NULL, NULL);
 	if (vma == NULL &&
 	    (err = mmap_new_vma(mm, NULL, addr, len, flags,
 	    addr >> AS_PAGE_SHIFT, &vma)) != 0)

@@ -1,13 +1,21 @@
 /*
- * rmap.c: anon_vma identity (mm/rmap.c) and file references.  Here an
- * anon_vma carries no reverse map yet; what matters is which VMAs share
- * one, since that decides which VMAs may merge.
+ * rmap.c: anon_vma and anon_vma_chain (mm/rmap.c) and file references.
+ *
+ * An anon_vma carries no reverse map here; what matters is which VMAs
+ * share one and how forks chain them, since that decides which VMAs may
+ * merge.  A VMA's chain lists every anon_vma it is linked to: its own, and
+ * on a fork child also those of its ancestors.  A VMA whose chain has more
+ * than one entry is a fork child (vma_is_fork_child()).
+ *
+ * Chains and counters change under mmap_lock held for writing, except
+ * that a fault (mmap_lock for reading) may give a VMA its first anon_vma
+ * under page_table_lock.  Reference counts are atomic: several mms share
+ * anon_vmas and files.
  */
 #include <stdlib.h>
 
 #include "mm.h"
 
-/* File and anon_vma references are atomic: several mms may share them. */
 void get_file(struct as_file *f)
 {
 	__atomic_add_fetch(&f->refcount, 1, __ATOMIC_RELAXED);
@@ -23,6 +31,27 @@ void fput(struct as_session *s, struct as_file *f)
 	}
 }
 
+void anon_vma_get(struct anon_vma *av)
+{
+	__atomic_add_fetch(&av->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void anon_vma_put(struct anon_vma *av)
+{
+	struct anon_vma *parent, *root;
+
+	if (__atomic_sub_fetch(&av->refcount, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	parent = av->parent;
+	root = av->root;
+	free(av);
+	if (parent != av)
+		anon_vma_put(parent);
+	if (root != av && root != parent)
+		anon_vma_put(root);
+}
+
+/* anon_vma_alloc(): a new root anon_vma (its own parent). */
 struct anon_vma *anon_vma_alloc(struct as_session *s)
 {
 	struct anon_vma *av = calloc(1, sizeof(*av));
@@ -32,19 +61,33 @@ struct anon_vma *anon_vma_alloc(struct as_session *s)
 	pthread_mutex_lock(&s->lock);
 	av->id = ++s->next_anon_vma_id;
 	pthread_mutex_unlock(&s->lock);
-	av->root = av;
+	av->root = av->parent = av;
+	av->num_children = 1;	/* the self-parent link of a root */
 	return av;
 }
 
-void anon_vma_get(struct anon_vma *av)
+/* anon_vma_chain_link(): link vma into av's tree. */
+static int anon_vma_chain_link(struct vma *vma, struct anon_vma *av)
 {
-	__atomic_add_fetch(&av->refcount, 1, __ATOMIC_RELAXED);
+	struct anon_vma **n;
+
+	if (vma->avc_len == vma->avc_cap) {
+		vma->avc_cap = vma->avc_cap ? vma->avc_cap * 2 : 2;
+		n = realloc(vma->avc, vma->avc_cap * sizeof(*n));
+		if (n == NULL)
+			return -ENOMEM;
+		vma->avc = n;
+	}
+	vma->avc[vma->avc_len++] = av;
+	av->nr_links++;
+	anon_vma_get(av);
+	return 0;
 }
 
-void anon_vma_put(struct anon_vma *av)
+/* vma_is_fork_child(): linked to an ancestor's anon_vma too. */
+bool vma_is_fork_child(const struct vma *vma)
 {
-	if (__atomic_sub_fetch(&av->refcount, 1, __ATOMIC_ACQ_REL) == 0)
-		free(av);
+	return vma != NULL && vma->anon_vma != NULL && vma->avc_len != 1;
 }
 
 /* anon_vma_compatible(): could a and b (a just below b) share one? */
@@ -56,11 +99,13 @@ static bool anon_vma_compatible(struct vma *a, struct vma *b)
 	    ((b->vm_start - a->vm_start) >> AS_PAGE_SHIFT);
 }
 
-/* reusable_anon_vma(): old's anon_vma, if a and b are compatible. */
+/* reusable_anon_vma(): old's anon_vma, if a and b are compatible and old
+ * is no fork child. */
 static struct anon_vma *reusable_anon_vma(struct vma *old, struct vma *a,
     struct vma *b)
 {
-	if (anon_vma_compatible(a, b) && old->anon_vma != NULL)
+	if (anon_vma_compatible(a, b) && old->anon_vma != NULL &&
+	    old->avc_len == 1)
 		return old->anon_vma;
 	return NULL;
 }
@@ -90,8 +135,13 @@ int __anon_vma_prepare(struct vma *vma)
 	av = find_mergeable_anon_vma(vma);
 	if (av == NULL && (av = anon_vma_alloc(vma->vm_mm->session)) == NULL)
 		return -ENOMEM;
-	anon_vma_get(av);
+	if (anon_vma_chain_link(vma, av) != 0) {
+		if (av->refcount == 0)
+			free(av);
+		return -ENOMEM;
+	}
 	vma->anon_vma = av;
+	av->num_active_vmas++;
 	return 0;
 }
 
@@ -107,11 +157,76 @@ int anon_vma_prepare(struct vma *vma)
 	return err;
 }
 
-/* unlink_anon_vmas(): the VMA no longer maps anonymous pages. */
+/*
+ * anon_vma_clone(): link dst to every anon_vma of src's chain; a dst with
+ * none reuses one that no VMA uses any more and that has at most one
+ * child (never the root).
+ */
+int anon_vma_clone(struct vma *dst, struct vma *src)
+{
+	unsigned int i;
+
+	for (i = 0; i < src->avc_len; i++) {
+		struct anon_vma *av = src->avc[i];
+
+		if (anon_vma_chain_link(dst, av) != 0)
+			return -ENOMEM;
+		if (dst->anon_vma == NULL && src->anon_vma != NULL &&
+		    av->num_children < 2 && av->num_active_vmas == 0)
+			dst->anon_vma = av;
+	}
+	if (dst->anon_vma != NULL)
+		dst->anon_vma->num_active_vmas++;
+	return 0;
+}
+
+/*
+ * anon_vma_fork(): a fork child's VMA: linked to the parent VMA's anon_vmas
+ * (so rmap finds the pages still shared), plus an anon_vma of its own for
+ * the pages it will copy.
+ */
+int anon_vma_fork(struct vma *vma, struct vma *pvma)
+{
+	struct anon_vma *av;
+
+	vma->anon_vma = NULL;
+	if (pvma->anon_vma == NULL)
+		return 0;
+	if (anon_vma_clone(vma, pvma) != 0)
+		return -ENOMEM;
+	if (vma->anon_vma != NULL)
+		return 0;	/* an old one was reused */
+	if ((av = anon_vma_alloc(vma->vm_mm->session)) == NULL)
+		return -ENOMEM;
+	av->num_children = 0;
+	av->root = pvma->anon_vma->root;
+	av->parent = pvma->anon_vma;
+	anon_vma_get(av->root);
+	if (av->parent != av->root)
+		anon_vma_get(av->parent);
+	av->num_active_vmas++;
+	vma->anon_vma = av;
+	av->parent->num_children++;
+	return anon_vma_chain_link(vma, av);
+}
+
+/* unlink_anon_vmas(): the VMA leaves every anon_vma tree it was in. */
 void unlink_anon_vmas(struct vma *vma)
 {
-	if (vma->anon_vma != NULL) {
-		anon_vma_put(vma->anon_vma);
-		vma->anon_vma = NULL;
+	unsigned int i;
+
+	for (i = 0; i < vma->avc_len; i++) {
+		struct anon_vma *av = vma->avc[i];
+
+		if (--av->nr_links == 0 && av->parent != av)
+			av->parent->num_children--;
 	}
+	if (vma->anon_vma != NULL)
+		vma->anon_vma->num_active_vmas--;
+	vma->anon_vma = NULL;
+	for (i = 0; i < vma->avc_len; i++)
+		anon_vma_put(vma->avc[i]);
+	free(vma->avc);
+	vma->avc = NULL;
+	vma->avc_len = vma->avc_cap = 0;
 }

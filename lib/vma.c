@@ -82,6 +82,7 @@ int split_vma(struct vma *vma, unsigned long addr, int new_below)
 /* The proposed range a merge is asked about (struct vma_merge_struct). */
 struct vmg {
 	struct vma	*prev, *middle, *next;
+	struct vma	*copied_from;	/* mremap's source VMA */
 	unsigned long	 start, end, pgoff, flags;
 	struct as_file	*file;
 	struct anon_vma	*anon_vma;
@@ -92,10 +93,26 @@ static bool is_mergeable_vma(const struct vmg *g, const struct vma *v)
 	return v->vm_flags == g->flags && v->vm_file == g->file;
 }
 
-/* is_mergeable_anon_vma(): without fork, "none on one side, or equal". */
-static bool is_mergeable_anon_vma(struct anon_vma *a, struct anon_vma *b)
+/*
+ * is_mergeable_anon_vma(): may the range (its anon_vma from g) join tgt?
+ * A side without an anon_vma takes the other's, unless that would put a
+ * fork child's pages or chain where they do not belong.
+ */
+static bool is_mergeable_anon_vma(const struct vmg *g, const struct vma *tgt)
 {
-	return a == NULL || b == NULL || a == b;
+	if (tgt->anon_vma == NULL && g->anon_vma != NULL)
+		return !vma_is_fork_child(g->middle) &&
+		    !vma_is_fork_child(g->copied_from);
+	if (tgt->anon_vma != NULL && g->anon_vma == NULL)
+		return !vma_is_fork_child(tgt);
+	return g->anon_vma == tgt->anon_vma;
+}
+
+/* are_anon_vmas_compatible(): may prev and next end up as one VMA? */
+static bool are_anon_vmas_compatible(const struct vma *a, const struct vma *b)
+{
+	return a->anon_vma == NULL || b->anon_vma == NULL ||
+	    a->anon_vma == b->anon_vma;
 }
 
 /* can_vma_merge_before(): the range may merge in front of g->next. */
@@ -104,7 +121,7 @@ static bool can_vma_merge_before(const struct vmg *g)
 	unsigned long pglen = (g->end - g->start) >> AS_PAGE_SHIFT;
 
 	return is_mergeable_vma(g, g->next) &&
-	    is_mergeable_anon_vma(g->anon_vma, g->next->anon_vma) &&
+	    is_mergeable_anon_vma(g, g->next) &&
 	    g->next->vm_pgoff == g->pgoff + pglen;
 }
 
@@ -112,7 +129,7 @@ static bool can_vma_merge_before(const struct vmg *g)
 static bool can_vma_merge_after(const struct vmg *g)
 {
 	return is_mergeable_vma(g, g->prev) &&
-	    is_mergeable_anon_vma(g->anon_vma, g->prev->anon_vma) &&
+	    is_mergeable_anon_vma(g, g->prev) &&
 	    g->prev->vm_pgoff + vma_pages(g->prev) == g->pgoff;
 }
 
@@ -127,16 +144,16 @@ static bool can_vma_merge_right(const struct vmg *g, bool merge_left)
 	if (g->next == NULL || g->end != g->next->vm_start ||
 	    !can_vma_merge_before(g))
 		return false;
-	return !merge_left ||
-	    is_mergeable_anon_vma(g->prev->anon_vma, g->next->anon_vma);
+	return !merge_left || are_anon_vmas_compatible(g->prev, g->next);
 }
 
 /* dup_anon_vma(): the growing VMA takes the shrinking one's anon_vma. */
 static void dup_anon_vma(struct vma *dst, struct vma *src)
 {
-	if (src->anon_vma != NULL && dst->anon_vma == NULL) {
+	if (src != NULL && src->anon_vma != NULL && dst->anon_vma == NULL) {
 		dst->anon_vma = src->anon_vma;
-		anon_vma_get(dst->anon_vma);
+		if (anon_vma_clone(dst, src) != 0)
+			unlink_anon_vmas(dst);	/* no memory: stay unfaulted */
 	}
 }
 
@@ -238,11 +255,11 @@ struct vma *vma_modify_flags(struct vma *prev, struct vma *vma,
 struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
     struct vma *next, unsigned long start, unsigned long end,
     unsigned long flags, struct as_file *file, unsigned long pgoff,
-    struct anon_vma *anon_vma)
+    struct anon_vma *anon_vma, struct vma *copied_from)
 {
 	struct vmg g = { .prev = prev, .next = next, .start = start,
 	    .end = end, .flags = flags, .file = file, .pgoff = pgoff,
-	    .anon_vma = anon_vma };
+	    .copied_from = copied_from, .anon_vma = anon_vma };
 	bool left, right;
 	struct vma *target;
 
@@ -260,10 +277,7 @@ struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
 	} else if (right) {
 		end = next->vm_end;
 	}
-	if (target->anon_vma == NULL && anon_vma != NULL) {
-		target->anon_vma = anon_vma;
-		anon_vma_get(anon_vma);
-	}
+	dup_anon_vma(target, copied_from);
 	vma_set_range(target, left ? prev->vm_start : start, end,
 	    left ? prev->vm_pgoff : pgoff);
 	return target;
@@ -279,7 +293,7 @@ struct vma *vma_merge_extend(struct vma *vma, unsigned long delta)
 		next = NULL;
 	return vma_merge_new_range(vma->vm_mm, vma, next, start, start + delta,
 	    vma->vm_flags, vma->vm_file,
-	    vma->vm_pgoff + vma_pages(vma), vma->anon_vma);
+	    vma->vm_pgoff + vma_pages(vma), vma->anon_vma, NULL);
 }
 
 /*
@@ -302,7 +316,7 @@ struct vma *copy_vma(struct vma **vmap, unsigned long addr,
 	if (next != NULL && next->vm_start < addr + len)
 		return NULL;
 	new = vma_merge_new_range(mm, prev, next, addr, addr + len,
-	    vma->vm_flags, vma->vm_file, pgoff, vma->anon_vma);
+	    vma->vm_flags, vma->vm_file, pgoff, vma->anon_vma, vma);
 	if (new != NULL) {
 		if (vma_start >= new->vm_start && vma_start < new->vm_end)
 			*vmap = new;
