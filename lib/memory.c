@@ -173,8 +173,10 @@ static bool do_fault_around(struct vm_fault *vmf)
 	while (pg < end && filemap_lookup(f, pg) == NULL)
 		pg++;
 	/* Nothing cached: no PTE table is made.  Nor is one (Linux 6.18's
-	 * filemap_map_pmd()) when the first cached page is the file's last. */
-	if (pg >= end || (vmf->pte == NULL && pg + 1 >= last))
+	 * filemap_map_pmd()) when the first cached page is the file's last,
+	 * except for shmem, which may map across its size. */
+	if (pg >= end ||
+	    (vmf->pte == NULL && pg + 1 >= last && !f->shmem_zero))
 		return false;
 	if (!vmf_pte_alloc(vmf))
 		return false;
@@ -559,4 +561,56 @@ void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
 		if (*pte != 0)
 			fn(arg, addr, *pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
+}
+
+/* Copy one PTE into the child (copy_present_pte()). */
+static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
+    pte_t *spte)
+{
+	pte_t pte = *spte;
+	struct page *page = vm_normal_page(src, pte);
+	bool cow = (src->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+
+	if (page != NULL) {
+		page->mapcount++;
+		get_page(page);
+		page->flags &= ~PG_anon_excl;	/* shared with the child now */
+	}
+	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
+		*spte &= ~_PAGE_RW;
+		pte &= ~_PAGE_RW;
+	}
+	if (dst->vm_flags & VM_SHARED)
+		pte &= ~_PAGE_DIRTY;
+	*dpte = pte & ~_PAGE_ACCESSED;
+}
+
+/*
+ * copy_page_range(): copy src's PTEs into dst (a fork child's VMA) when
+ * src has anonymous pages; other VMAs fault afresh in the child.
+ */
+int copy_page_range(struct vma *dst, struct vma *src)
+{
+	struct mm *mm = src->vm_mm, *dmm = dst->vm_mm;
+	unsigned long addr, end = src->vm_end;
+	pte_t *spte, *dpte;
+	int err = 0;
+
+	if (src->anon_vma == NULL)
+		return 0;
+	pthread_mutex_lock(&mm->page_table_lock);
+	pthread_mutex_lock(&dmm->page_table_lock);
+	for (addr = next_pte(mm, src->vm_start, end, &spte);
+	    addr < end && err == 0;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &spte)) {
+		/* copy_pte_range() makes the child's table for every table
+		 * of the parent's, present PTEs or not. */
+		if ((dpte = pte_offset_alloc(dmm, addr)) == NULL)
+			err = -ENOMEM;
+		else if (pte_present(*spte))
+			copy_pte(dst, src, dpte, spte);
+	}
+	pthread_mutex_unlock(&dmm->page_table_lock);
+	pthread_mutex_unlock(&mm->page_table_lock);
+	return err;
 }

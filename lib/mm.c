@@ -65,7 +65,8 @@ static void exit_mmap(struct mm *mm)
 /* mmput(): drop a user; the last one frees the address space. */
 void mmput(struct mm *mm)
 {
-	if (mm == NULL || --mm->mm_users > 0)
+	if (mm == NULL ||
+	    __atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	exit_mmap(mm);
 	pthread_rwlock_destroy(&mm->mmap_lock);
@@ -326,19 +327,35 @@ static const char *check_tally(struct mm *mm, const int *tally)
 	return NULL;
 }
 
-/* The page-table part of mm_validate(). */
+/* Walk every PTE of mm into c. */
+static void check_mm_ptes(struct pte_check *c, struct mm *mm)
+{
+	c->mm = mm;
+	check_table(c, (pte_t *)pfn_to_page(&mm->session->phys,
+	    mm->pgd)->data, PGDIR_SHIFT, 0);
+}
+
+/*
+ * The page-table part of mm_validate(): mm's PTEs lie in its VMAs, and
+ * (over every mm of the session) each page's mapcount equals its PTEs.
+ */
 static const char *mm_validate_ptes(struct mm *mm)
 {
+	struct as_session *s = mm->session;
 	struct pte_check c = { .mm = mm };
-	bool alone = mm->session->tasks != NULL &&
-	    mm->session->tasks->next == NULL;
+	struct task *t, *u;
 
-	if (alone && (c.tally = calloc(mm->session->phys.nr_frames,
-	    sizeof(int))) == NULL)
+	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
 		return NULL;
-	check_table(&c, (pte_t *)pfn_to_page(&mm->session->phys,
-	    mm->pgd)->data, PGDIR_SHIFT, 0);
-	if (c.err == NULL && c.tally != NULL)
+	pthread_mutex_lock(&s->lock);
+	for (t = s->tasks; t != NULL && c.err == NULL; t = t->next) {
+		for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
+			;
+		if (u == t)	/* the first task of this mm */
+			check_mm_ptes(&c, t->mm);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (c.err == NULL)
 		c.err = check_tally(mm, c.tally);
 	free(c.tally);
 	return c.err;

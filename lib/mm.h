@@ -127,6 +127,7 @@ int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
 int handle_mm_fault(struct vma *vma, unsigned long address,
     unsigned int flags, struct task *task, struct as_explain *ex);
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end);
+int copy_page_range(struct vma *dst, struct vma *src);
 void change_protection(struct vma *vma, unsigned long start,
     unsigned long end);
 unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,

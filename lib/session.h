@@ -26,6 +26,10 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size);
 struct as_file *as_file_lookup(struct as_session *s, const char *name);
 
 struct task *as_task_lookup(struct as_session *s, int pid);
+/* fork (clone_vm false) or thread (true); NULL with *errp on failure. */
+struct task *as_clone(struct as_session *s, struct task *parent,
+    bool clone_vm, int *errp);
+void as_exit(struct as_session *s, struct task *t);
 /* The session's event counters: its own plus every task's. */
 void as_session_counters(struct as_session *s, struct as_counters *out);
 

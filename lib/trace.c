@@ -170,13 +170,39 @@ static bool run_vm_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	return true;
 }
 
+/* fork and thread: a new task, "= ID". */
+static void do_clone(struct trace_state *ts, bool clone_vm)
+{
+	int err;
+	struct task *t = as_clone(ts->s, ts->current, clone_vm, &err);
+
+	if (t == NULL)
+		put_status(ts, err);
+	else
+		as_buf_printf(ts->out, "%lu: = %d\n", ts->lineno, t->pid);
+}
+
+static void do_exit(struct trace_state *ts)
+{
+	as_exit(ts->s, ts->current);
+	ts->current = NULL;	/* the next command must be a switch */
+	put_status(ts, 0);
+}
+
 static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
 	char msg[64];
 
+	if (ts->current == NULL && c->op != T_SWITCH) {
+		put_error(ts, "no current task");
+		return;
+	}
 	if (run_vm_cmd(ts, c))
 		return;
 	switch (c->op) {
+	case T_FORK:	do_clone(ts, false); break;
+	case T_THREAD:	do_clone(ts, true); break;
+	case T_EXIT:	do_exit(ts); break;
 	case T_WINDOW:	do_window(ts, c); break;
 	case T_FILE:
 		put_status(ts, as_file_create(ts->s, c->name, c->len));
@@ -194,7 +220,11 @@ static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 static void trace_validate(struct trace_state *ts)
 {
 #ifdef ASPACE_DEBUG
-	const char *err = mm_validate(ts->current->mm);
+	const char *err;
+
+	if (ts->current == NULL)
+		return;
+	err = mm_validate(ts->current->mm);
 
 	if (err != NULL) {
 		fprintf(stderr, "line %lu: mm_validate: %s\n", ts->lineno, err);

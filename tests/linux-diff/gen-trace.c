@@ -38,6 +38,9 @@ struct gen {
 	unsigned nrecent;		/* mmaps issued so far */
 	int any_growsdown;		/* its guard gap spoils hints below */
 	int accesses;			/* -a: also read, write, touch */
+	int tasks;			/* -t: also fork, thread, switch, exit */
+	unsigned long live[64];		/* ids of the tasks alive */
+	unsigned nlive, next_id, current;
 };
 
 static unsigned long long next64(struct gen *g)
@@ -366,8 +369,34 @@ static void gen_refile(struct gen *g)
 	printf("file f%lu %lu\n", i, size);
 }
 
+/* -t: make, switch between and end tasks; one task always stays. */
+static void gen_task_cmd(struct gen *g)
+{
+	unsigned long r = rnd(g, 16), i;
+
+	if (r < 4 && g->nlive < 64) {
+		printf("%s\n", r < 3 ? "fork" : "thread");
+		g->live[g->nlive++] = g->next_id++;
+	} else if (r < 14 || g->nlive < 2) {
+		g->current = (unsigned)rnd(g, g->nlive);
+		printf("switch %lu\n", g->live[g->current]);
+	} else {
+		printf("exit\n");
+		for (i = g->current; i + 1 < g->nlive; i++)
+			g->live[i] = g->live[i + 1];
+		g->nlive--;
+		g->current = (unsigned)rnd(g, g->nlive);
+		printf("switch %lu\n", g->live[g->current]);
+	}
+}
+
 static void gen_command(struct gen *g)
 {
+	if (g->tasks && chance(g, 12)) {
+		gen_task_cmd(g);
+		return;
+	}
+
 	unsigned long r = rnd(g, g->accesses ? 125 : 92);
 
 	if (r >= 123) {		/* rewrite a file: truncation zaps its pages */
@@ -392,17 +421,23 @@ static void gen_command(struct gen *g)
 		gen_access(g);
 }
 
-static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses)
+static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
+    int tasks)
 {
 	struct gen g;
 	unsigned long i, next_maps;
 
 	memset(&g, 0, sizeof(g));
 	g.accesses = accesses;
+	g.tasks = tasks;
+	g.live[0] = 1;
+	g.nlive = 1;
+	g.next_id = 2;
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%lu %lu\n", accesses ? "-a " : "", seed, ncmds);
+	printf("# gen-trace %s%s%lu %lu\n", accesses ? "-a " : "",
+	    tasks ? "-t " : "", seed, ncmds);
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
 	gen_files(&g);
 	next_maps = 3 + rnd(&g, 4);
@@ -423,13 +458,20 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses)
 int main(int argc, char **argv)
 {
 	unsigned long seed, ncmds = 40;
-	int accesses = argc > 1 && strcmp(argv[1], "-a") == 0;
+	int accesses = 0, tasks = 0;
 	char *end;
 
-	argc -= accesses;
-	argv += accesses;
+	for (; argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0'; argc--,
+	    argv++) {
+		if (strcmp(argv[1], "-a") == 0)
+			accesses = 1;
+		else if (strcmp(argv[1], "-t") == 0)
+			tasks = 1;
+		else
+			argc = 0;	/* unknown option */
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);
@@ -437,6 +479,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-trace: bad number\n");
 		return 2;
 	}
-	gen_trace(seed, ncmds, accesses);
+	gen_trace(seed, ncmds, accesses, tasks);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

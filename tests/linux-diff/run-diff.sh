@@ -37,7 +37,7 @@ fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
-gen_opts=${ASPACE_DIFF_GEN_OPTS--a}
+gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 

@@ -1,0 +1,150 @@
+/*
+ * fork.c: new tasks and the end of tasks (kernel/fork.c, kernel/exit.c).
+ *
+ * A thread (CLONE_VM) shares its creator's mm.  A forked process gets a
+ * copy: dup_mmap() copies every VMA but those marked dontfork, gives each
+ * copy an anon_vma of its own chained to the parent's (anon_vma_fork), and
+ * copy_page_range() copies the PTEs of the VMAs that have anonymous pages,
+ * write-protecting private writable ones on both sides so the first write
+ * copies.  Locks: the parent's mmap_lock, then the new child's (the only
+ * place two mms' locks are held); session->lock for the task list.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+#include "session.h"
+
+/* dup_mmap_vma(): the child's copy of one parent VMA, linked into mm. */
+static int dup_mmap_vma(struct mm *mm, struct mm *oldmm, struct vma *mpnt)
+{
+	struct vma *tmp;
+	int err;
+
+	if ((mpnt->vm_flags & VM_ACCOUNT) &&
+	    security_vm_enough_memory_mm(oldmm, vma_pages(mpnt)))
+		return -ENOMEM;
+	if ((tmp = vm_area_copy(mpnt, mm)) == NULL)
+		return -ENOMEM;
+	if (!(tmp->vm_flags & VM_WIPEONFORK) &&
+	    (err = anon_vma_fork(tmp, mpnt)) != 0) {
+		vm_area_free(tmp);
+		return err;
+	}
+	tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
+	vma_link(mm, tmp);
+	if (tmp->vm_flags & VM_WIPEONFORK)
+		return 0;
+	return copy_page_range(tmp, mpnt);
+}
+
+/* dup_mmap(): copy oldmm's VMAs and PTEs into the new mm. */
+static int dup_mmap(struct mm *mm, struct mm *oldmm)
+{
+	struct vma *mpnt;
+	int err = 0;
+
+	mm->total_vm = oldmm->total_vm;
+	mm->data_vm = oldmm->data_vm;
+	mm->exec_vm = oldmm->exec_vm;
+	mm->stack_vm = oldmm->stack_vm;
+	for (mpnt = oldmm->mm_mt.first; mpnt != NULL && err == 0;
+	    mpnt = mpnt->vm_next) {
+		if (mpnt->vm_flags & VM_DONTCOPY)
+			vm_stat_account(mm, mpnt->vm_flags,
+			    -(long)vma_pages(mpnt));
+		else
+			err = dup_mmap_vma(mm, oldmm, mpnt);
+	}
+	return err;
+}
+
+/* dup_mm(): a new mm with oldmm's layout and a copy of its contents. */
+static struct mm *dup_mm(struct mm *oldmm, int *errp)
+{
+	struct mm *mm = mm_alloc(oldmm->session);
+
+	*errp = -ENOMEM;
+	if (mm == NULL)
+		return NULL;
+	mm->mmap_base = oldmm->mmap_base;
+	mm->start_code = oldmm->start_code;
+	mm->end_code = oldmm->end_code;
+	mm->start_data = oldmm->start_data;
+	mm->end_data = oldmm->end_data;
+	mm->start_brk = oldmm->start_brk;
+	mm->brk = oldmm->brk;
+	mm->start_stack = oldmm->start_stack;
+	mm->def_flags = oldmm->def_flags;
+	mmap_write_lock(oldmm);
+	mmap_write_lock(mm);
+	*errp = dup_mmap(mm, oldmm);
+	mmap_write_unlock(mm);
+	mmap_write_unlock(oldmm);
+	if (*errp != 0) {
+		mmput(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* Append t to the session's tasks with the next id. */
+static void attach_task(struct as_session *s, struct task *t)
+{
+	struct task **pp;
+
+	pthread_mutex_lock(&s->lock);
+	t->pid = s->next_pid++;
+	for (pp = &s->tasks; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = t;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * as_clone(): fork (clone_vm false) or make a thread (true) of parent.
+ * Returns the new task, or NULL with *errp set; a failed clone uses no id.
+ */
+struct task *as_clone(struct as_session *s, struct task *parent, bool clone_vm,
+    int *errp)
+{
+	struct task *t = calloc(1, sizeof(*t));
+
+	*errp = -ENOMEM;
+	if (t == NULL)
+		return NULL;
+	if (clone_vm) {
+		t->mm = parent->mm;
+		__atomic_add_fetch(&t->mm->mm_users, 1, __ATOMIC_RELAXED);
+	} else if ((t->mm = dup_mm(parent->mm, errp)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	attach_task(s, t);
+	t->tgid = clone_vm ? parent->tgid : t->pid;
+	*errp = 0;
+	return t;
+}
+
+/*
+ * as_exit(): the task ends; its mm goes with its last user.  The task's
+ * counters stay with the session.
+ */
+void as_exit(struct as_session *s, struct task *t)
+{
+	const size_t n = sizeof(t->counters) / sizeof(unsigned long);
+	struct task **pp;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->tasks; *pp != NULL && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp == t)
+		*pp = t->next;
+	for (i = 0; i < n; i++)
+		((unsigned long *)&s->counters)[i] +=
+		    ((unsigned long *)&t->counters)[i];
+	pthread_mutex_unlock(&s->lock);
+	mmput(t->mm);
+	free(t);
+}
