@@ -6,15 +6,32 @@
  * the end of the file is zero.  The object behind a shared anonymous
  * mapping (shmem) gets zeroed pages as they are first faulted.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm.h"
 #include "page.h"
 
+/* The number of pages of f; the caller holds f->lock. */
 unsigned long file_nr_pages(const struct as_file *f)
 {
 	return (f->size + AS_PAGE_SIZE - 1) >> AS_PAGE_SHIFT;
+}
+
+/* as_file_init(): a file object of size bytes, with an empty cache. */
+struct as_file *as_file_alloc(const char *name, unsigned long size, bool shmem)
+{
+	struct as_file *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->size = size;
+	f->shmem_zero = shmem;
+	f->refcount = 1;
+	pthread_mutex_init(&f->lock, NULL);
+	return f;
 }
 
 /* Grow the cache index to hold index n - 1. */
@@ -59,18 +76,25 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
 	return page;
 }
 
-/* filemap_write(): put every page of a regular file in the cache. */
-int filemap_write(struct as_phys *phys, struct as_file *f)
+/* filemap_write(): truncate f to size and write every page of it. */
+int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size)
 {
-	unsigned long i, n = file_nr_pages(f);
+	unsigned long i, n;
+	int err = 0;
 
-	for (i = 0; i < n; i++)
+	pthread_mutex_lock(&f->lock);
+	truncate_inode_pages(phys, f);
+	f->size = size;
+	n = file_nr_pages(f);
+	for (i = 0; i < n && err == 0; i++)
 		if (add_to_page_cache(phys, f, i) == NULL)
-			return -ENOMEM;
-	return 0;
+			err = -ENOSPC;
+	pthread_mutex_unlock(&f->lock);
+	return err;
 }
 
-/* truncate_inode_pages(): drop the cache's references to every page. */
+/* truncate_inode_pages(): drop the cache's references to every page; the
+ * caller holds f->lock (or is its last user). */
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f)
 {
 	unsigned long i;
@@ -92,21 +116,40 @@ void truncate_inode_pages(struct as_phys *phys, struct as_file *f)
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus)
 {
+	struct page *page = NULL;
+
+	pthread_mutex_lock(&f->lock);
 	*sigbus = index >= file_nr_pages(f);
-	if (*sigbus)
-		return NULL;
-	if (index < f->cache_len && f->cache[index] != NULL)
-		return f->cache[index];
+	if (!*sigbus && index < f->cache_len)
+		page = f->cache[index];
 	/* Only shmem objects lack pages inside their size. */
-	return add_to_page_cache(phys, f, index);
+	if (!*sigbus && page == NULL)
+		page = add_to_page_cache(phys, f, index);
+	pthread_mutex_unlock(&f->lock);
+	return page;
 }
 
 /* The cached page at index if any, for fault-around (never allocates). */
-struct page *filemap_lookup(const struct as_file *f, unsigned long index)
+struct page *filemap_lookup(struct as_file *f, unsigned long index)
 {
-	if (index >= file_nr_pages(f) || index >= f->cache_len)
-		return NULL;
-	return f->cache[index];
+	struct page *page = NULL;
+
+	pthread_mutex_lock(&f->lock);
+	if (index < file_nr_pages(f) && index < f->cache_len)
+		page = f->cache[index];
+	pthread_mutex_unlock(&f->lock);
+	return page;
+}
+
+/* i_size in pages, read under the file's lock. */
+unsigned long file_size_pages(struct as_file *f)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&f->lock);
+	n = file_nr_pages(f);
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 /* zap every page mapped from f in mm, private copies included. */

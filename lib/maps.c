@@ -94,22 +94,24 @@ static void smaps_pte_entry(void *arg, unsigned long addr, pte_t pte)
 	struct page *page;
 	uint64_t pss = (uint64_t)AS_PAGE_SIZE << PSS_SHIFT;
 	bool dirty;
+	int mapcount;
 
 	(void)addr;
 	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
 		return;
 	page = pfn_to_page(&mss->vma->vm_mm->session->phys, pte_pfn(pte));
-	dirty = (pte & _PAGE_DIRTY) || (page->flags & PG_dirty);
-	if (page->flags & PG_anon)
+	dirty = (pte & _PAGE_DIRTY) || page_test(page, PG_dirty);
+	if (page_test(page, PG_anon))
 		mss->anonymous += AS_PAGE_SIZE;
 	mss->resident += AS_PAGE_SIZE;
-	if (page->refcount == 1) {	/* mapped here only, nowhere else */
+	if (page_refcount(page) == 1) {	/* mapped here only, nowhere else */
 		smaps_page_accumulate(mss, pss, dirty, true);
 		return;
 	}
-	if (page->mapcount >= 2)
-		pss /= (uint64_t)page->mapcount;
-	smaps_page_accumulate(mss, pss, dirty, page->mapcount < 2);
+	mapcount = page_mapcount(page);
+	if (mapcount >= 2)
+		pss /= (uint64_t)mapcount;
+	smaps_page_accumulate(mss, pss, dirty, mapcount < 2);
 }
 
 /* show_smap(): the maps line, the figures and VmFlags of one VMA. */

@@ -117,7 +117,7 @@ static bool vmf_pte_alloc(struct vm_fault *vmf)
 static void map_file_page(struct vm_fault *vmf, struct page *page, bool write)
 {
 	*vmf->pte = mk_pte(vmf->vma, page->pfn, write);
-	page->mapcount++;
+	page_mapcount_add(page, 1);
 	get_page(page);
 }
 
@@ -155,7 +155,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 	struct as_file *f = vma->vm_file;
 	unsigned long pte_off = (vmf->address >> AS_PAGE_SHIFT) & 511;
 	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg, end;
-	unsigned long nr = 0, last = file_nr_pages(f);
+	unsigned long nr = 0, last = file_size_pages(f);
 	struct page *page;
 	pte_t *pte;
 	bool mapped = false;
@@ -187,7 +187,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		if (*pte != 0)
 			continue;
 		*pte = mk_pte(vma, page->pfn, false);
-		page->mapcount++;
+		page_mapcount_add(page, 1);
 		get_page(page);
 		nr++;
 		mapped |= pg == vmf->pgoff;
@@ -271,7 +271,7 @@ static int do_shared_fault(struct vm_fault *vmf)
 		return ret;
 	if (!vmf_pte_alloc(vmf))
 		return VM_FAULT_OOM;
-	page->flags |= PG_dirty;
+	page_set_flags(page, PG_dirty);
 	map_file_page(vmf, page, true);
 	explain(vmf->ex, "do_shared_fault: page cache frame 0x%lx dirtied",
 	    page->pfn);
@@ -300,7 +300,7 @@ static int wp_page_copy(struct vm_fault *vmf, struct page *old)
 		memcpy(new->data, old->data, AS_PAGE_SIZE);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
 	if (old != NULL) {
-		old->mapcount--;
+		page_mapcount_add(old, -1);
 		put_page(phys_of(vma), old);
 	}
 	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
@@ -321,14 +321,14 @@ static int do_wp_page(struct vm_fault *vmf)
 
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
 		if (page != NULL)
-			page->flags |= PG_dirty;	/* page_mkwrite */
+			page_set_flags(page, PG_dirty);	/* page_mkwrite */
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
 		explain(vmf->ex, "do_wp_page: shared page made writable");
 		return 0;
 	}
-	if (page != NULL && (page->flags & PG_anon) &&
-	    ((page->flags & PG_anon_excl) || page->refcount == 1)) {
-		page->flags |= PG_anon_excl;
+	if (page != NULL && page_test(page, PG_anon) &&
+	    (page_test(page, PG_anon_excl) || page_refcount(page) == 1)) {
+		page_set_flags(page, PG_anon_excl);
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
 		COUNT(vmf->task, vma->vm_mm->session, wp_reuses);
 		explain(vmf->ex, "do_wp_page: reused frame 0x%lx", page->pfn);
@@ -452,9 +452,9 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 	struct page *page;
 
 	if (pte_present(*pte) && (page = vm_normal_page(vma, *pte)) != NULL) {
-		if (!(page->flags & PG_anon) && (*pte & _PAGE_DIRTY))
-			page->flags |= PG_dirty;	/* set_page_dirty */
-		page->mapcount--;
+		if (!page_test(page, PG_anon) && (*pte & _PAGE_DIRTY))
+			page_set_flags(page, PG_dirty);	/* set_page_dirty */
+		page_mapcount_add(page, -1);
 		put_page(phys_of(vma), page);
 	}
 	*pte = 0;
@@ -499,7 +499,7 @@ static pte_t change_pte(struct vma *vma, pte_t pte)
 	if ((vma->vm_flags & VM_WRITE) && page != NULL &&
 	    (new & _PAGE_PRESENT) && !(new & _PAGE_RW) &&
 	    (((vma->vm_flags & VM_SHARED) && (pte & _PAGE_DIRTY)) ||
-	    (!(vma->vm_flags & VM_SHARED) && (page->flags & PG_anon_excl))))
+	    (!(vma->vm_flags & VM_SHARED) && page_test(page, PG_anon_excl))))
 		new |= _PAGE_RW;
 	return new;
 }
@@ -572,9 +572,9 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 	bool cow = (src->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
 
 	if (page != NULL) {
-		page->mapcount++;
+		page_mapcount_add(page, 1);
 		get_page(page);
-		page->flags &= ~PG_anon_excl;	/* shared with the child now */
+		page_clear_flags(page, PG_anon_excl);	/* shared with the child */
 	}
 	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
 		*spte &= ~_PAGE_RW;

@@ -7,7 +7,10 @@
  *
  *   mm->mmap_lock                 (rwlock; fork alone holds two: parent's
  *     mm->page_table_lock          then child's, the child being new)
- *       session->lock             (files, tasks, id counters)
+ *       session->anon_vma_lock    (anon_vma chains and counters)
+ *         file->lock               (a file's page cache and size)
+ *           session->lock           (files list, tasks, id counters)
+ *             phys->lock            (the frame allocator)
  *
  * What each lock guards:
  *   mmap_lock         the VMA index and every field of every VMA; map_count,

@@ -65,11 +65,14 @@ static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 
 /* --- filemap.c: the page cache ------------------------------------------- */
 unsigned long file_nr_pages(const struct as_file *f);
-int filemap_write(struct as_phys *phys, struct as_file *f);
+struct as_file *as_file_alloc(const char *name, unsigned long size,
+    bool shmem);
+int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size);
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus);
-struct page *filemap_lookup(const struct as_file *f, unsigned long index);
+struct page *filemap_lookup(struct as_file *f, unsigned long index);
+unsigned long file_size_pages(struct as_file *f);
 
 /* --- vma.c: split, merge, modify ------------------------------------------ */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);

@@ -81,7 +81,9 @@ struct as_file {
 	int		 refcount;	/* session list + vm_file users */
 	unsigned long	 id;		/* creation order, for merge identity */
 	struct as_file	*next;		/* session's file list */
-	/* The page cache (address_space): page index -> page, or NULL. */
+	/* The page cache (address_space): page index -> page, or NULL;
+	 * it and size are guarded by lock. */
+	pthread_mutex_t	 lock;
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
 };
@@ -205,6 +207,7 @@ struct as_limits {
 /* One simulated machine. */
 struct as_session {
 	pthread_mutex_t	 lock;
+	pthread_mutex_t	 anon_vma_lock;	/* chains and anon_vma counters */
 	struct as_limits limits;
 	uint64_t	 seed;
 	bool		 randomize;

@@ -387,17 +387,11 @@ unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
 static struct as_file *shmem_zero_setup(struct as_session *s,
     unsigned long len)
 {
-	struct as_file *f = calloc(1, sizeof(*f));
+	struct as_file *f = as_file_alloc("/dev/zero (deleted)", len, true);
 
-	if (f == NULL)
-		return NULL;
-	snprintf(f->name, sizeof(f->name), "/dev/zero (deleted)");
-	f->size = len;
-	f->shmem_zero = true;
-	f->refcount = 1;
-	pthread_mutex_lock(&s->lock);
-	f->id = ++s->next_file_id;
-	pthread_mutex_unlock(&s->lock);
+	if (f != NULL)
+		f->id = __atomic_add_fetch(&s->next_file_id, 1,
+		    __ATOMIC_RELAXED);
 	return f;
 }
 

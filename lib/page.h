@@ -55,6 +55,40 @@ struct as_phys {
 	unsigned long	 zero_pfn;	/* the shared zero page */
 };
 
+/*
+ * A page shared by several mms (after fork) is updated under different
+ * page_table_locks, so its counts and flags change atomically.
+ */
+static inline void page_mapcount_add(struct page *page, int n)
+{
+	__atomic_add_fetch(&page->mapcount, n, __ATOMIC_RELAXED);
+}
+
+static inline int page_mapcount(const struct page *page)
+{
+	return __atomic_load_n(&page->mapcount, __ATOMIC_RELAXED);
+}
+
+static inline int page_refcount(const struct page *page)
+{
+	return __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE);
+}
+
+static inline void page_set_flags(struct page *page, unsigned int f)
+{
+	__atomic_or_fetch(&page->flags, f, __ATOMIC_RELAXED);
+}
+
+static inline void page_clear_flags(struct page *page, unsigned int f)
+{
+	__atomic_and_fetch(&page->flags, ~f, __ATOMIC_RELAXED);
+}
+
+static inline bool page_test(const struct page *page, unsigned int f)
+{
+	return (__atomic_load_n(&page->flags, __ATOMIC_RELAXED) & f) != 0;
+}
+
 int phys_init(struct as_phys *p, unsigned long ram_bytes);
 void phys_destroy(struct as_phys *p);
 struct page *pfn_to_page(struct as_phys *p, unsigned long pfn);

@@ -7,10 +7,11 @@
  * on a fork child also those of its ancestors.  A VMA whose chain has more
  * than one entry is a fork child (vma_is_fork_child()).
  *
- * Chains and counters change under mmap_lock held for writing, except
- * that a fault (mmap_lock for reading) may give a VMA its first anon_vma
- * under page_table_lock.  Reference counts are atomic: several mms share
- * anon_vmas and files.
+ * Chains and the anon_vma counters change under session->anon_vma_lock
+ * (the role of the root anon_vma's lock: forks share anon_vmas between
+ * mms), taken inside mmap_lock and page_table_lock.  vma->anon_vma is set
+ * under mmap_lock held for writing, or by a fault (mmap_lock for reading)
+ * under page_table_lock.  Reference counts are atomic.
  */
 #include <stdlib.h>
 
@@ -26,6 +27,7 @@ void fput(struct as_session *s, struct as_file *f)
 {
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
 		truncate_inode_pages(&s->phys, f);
+		pthread_mutex_destroy(&f->lock);
 		free(f->cache);
 		free(f);
 	}
@@ -51,6 +53,16 @@ void anon_vma_put(struct anon_vma *av)
 		anon_vma_put(root);
 }
 
+static void lock_anon_vmas(struct vma *vma)
+{
+	pthread_mutex_lock(&vma->vm_mm->session->anon_vma_lock);
+}
+
+static void unlock_anon_vmas(struct vma *vma)
+{
+	pthread_mutex_unlock(&vma->vm_mm->session->anon_vma_lock);
+}
+
 /* anon_vma_alloc(): a new root anon_vma (its own parent). */
 struct anon_vma *anon_vma_alloc(struct as_session *s)
 {
@@ -58,9 +70,7 @@ struct anon_vma *anon_vma_alloc(struct as_session *s)
 
 	if (av == NULL)
 		return NULL;
-	pthread_mutex_lock(&s->lock);
-	av->id = ++s->next_anon_vma_id;
-	pthread_mutex_unlock(&s->lock);
+	av->id = __atomic_add_fetch(&s->next_anon_vma_id, 1, __ATOMIC_RELAXED);
 	av->root = av->parent = av;
 	av->num_children = 1;	/* the self-parent link of a root */
 	return av;
@@ -129,28 +139,30 @@ static struct anon_vma *find_mergeable_anon_vma(struct vma *vma)
 int __anon_vma_prepare(struct vma *vma)
 {
 	struct anon_vma *av;
+	int err = 0;
 
 	if (vma->anon_vma != NULL)
 		return 0;
+	lock_anon_vmas(vma);
 	av = find_mergeable_anon_vma(vma);
 	if (av == NULL && (av = anon_vma_alloc(vma->vm_mm->session)) == NULL)
-		return -ENOMEM;
-	if (anon_vma_chain_link(vma, av) != 0) {
+		err = -ENOMEM;
+	else if (anon_vma_chain_link(vma, av) != 0) {
 		if (av->refcount == 0)
 			free(av);
-		return -ENOMEM;
+		err = -ENOMEM;
+	} else {
+		vma->anon_vma = av;
+		av->num_active_vmas++;
 	}
-	vma->anon_vma = av;
-	av->num_active_vmas++;
-	return 0;
+	unlock_anon_vmas(vma);
+	return err;
 }
 
 int anon_vma_prepare(struct vma *vma)
 {
 	int err;
 
-	if (vma->anon_vma != NULL)
-		return 0;
 	pthread_mutex_lock(&vma->vm_mm->page_table_lock);
 	err = __anon_vma_prepare(vma);
 	pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
@@ -162,7 +174,7 @@ int anon_vma_prepare(struct vma *vma)
  * none reuses one that no VMA uses any more and that has at most one
  * child (never the root).
  */
-int anon_vma_clone(struct vma *dst, struct vma *src)
+static int __anon_vma_clone(struct vma *dst, struct vma *src)
 {
 	unsigned int i;
 
@@ -180,19 +192,29 @@ int anon_vma_clone(struct vma *dst, struct vma *src)
 	return 0;
 }
 
+int anon_vma_clone(struct vma *dst, struct vma *src)
+{
+	int err;
+
+	lock_anon_vmas(dst);
+	err = __anon_vma_clone(dst, src);
+	unlock_anon_vmas(dst);
+	return err;
+}
+
 /*
  * anon_vma_fork(): a fork child's VMA: linked to the parent VMA's anon_vmas
  * (so rmap finds the pages still shared), plus an anon_vma of its own for
  * the pages it will copy.
  */
-int anon_vma_fork(struct vma *vma, struct vma *pvma)
+static int __anon_vma_fork(struct vma *vma, struct vma *pvma)
 {
 	struct anon_vma *av;
 
 	vma->anon_vma = NULL;
 	if (pvma->anon_vma == NULL)
 		return 0;
-	if (anon_vma_clone(vma, pvma) != 0)
+	if (__anon_vma_clone(vma, pvma) != 0)
 		return -ENOMEM;
 	if (vma->anon_vma != NULL)
 		return 0;	/* an old one was reused */
@@ -210,11 +232,22 @@ int anon_vma_fork(struct vma *vma, struct vma *pvma)
 	return anon_vma_chain_link(vma, av);
 }
 
+int anon_vma_fork(struct vma *vma, struct vma *pvma)
+{
+	int err;
+
+	lock_anon_vmas(vma);
+	err = __anon_vma_fork(vma, pvma);
+	unlock_anon_vmas(vma);
+	return err;
+}
+
 /* unlink_anon_vmas(): the VMA leaves every anon_vma tree it was in. */
 void unlink_anon_vmas(struct vma *vma)
 {
 	unsigned int i;
 
+	lock_anon_vmas(vma);
 	for (i = 0; i < vma->avc_len; i++) {
 		struct anon_vma *av = vma->avc[i];
 
@@ -226,6 +259,7 @@ void unlink_anon_vmas(struct vma *vma)
 	vma->anon_vma = NULL;
 	for (i = 0; i < vma->avc_len; i++)
 		anon_vma_put(vma->avc[i]);
+	unlock_anon_vmas(vma);
 	free(vma->avc);
 	vma->avc = NULL;
 	vma->avc_len = vma->avc_cap = 0;

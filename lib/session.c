@@ -80,6 +80,7 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	if (s == NULL || t == NULL)
 		goto fail;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->anon_vma_lock, NULL);
 	s->limits.ram_bytes = p->ram_bytes ? p->ram_bytes : 1UL << 30;
 	s->limits.swap_bytes = p->swap_bytes;
 	s->limits.max_map_count = p->max_map_count ? p->max_map_count :
@@ -123,6 +124,7 @@ void as_session_free(struct as_session *s)
 		fput(s, f);
 	}
 	phys_destroy(&s->phys);
+	pthread_mutex_destroy(&s->anon_vma_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -150,23 +152,16 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 		/* O_TRUNC then write: every mapped page goes, even private
 		 * copies, and the new contents fill the cache again. */
 		unmap_mapping_range(s, f);
-		truncate_inode_pages(&s->phys, f);
-		pthread_mutex_lock(&s->lock);
-		f->size = size;
-		pthread_mutex_unlock(&s->lock);
-		return filemap_write(&s->phys, f);
+		return filemap_write(&s->phys, f, size);
 	}
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	if ((f = as_file_alloc(name, 0, false)) == NULL)
 		return -ENOMEM;
-	strcpy(f->name, name);
-	f->size = size;
-	f->refcount = 1;
-	if (filemap_write(&s->phys, f) != 0) {
+	if (filemap_write(&s->phys, f, size) != 0) {
 		fput(s, f);
 		return -ENOSPC;
 	}
 	pthread_mutex_lock(&s->lock);
-	f->id = ++s->next_file_id;
+	f->id = __atomic_add_fetch(&s->next_file_id, 1, __ATOMIC_RELAXED);
 	f->next = s->files;
 	s->files = f;
 	pthread_mutex_unlock(&s->lock);
