@@ -217,11 +217,13 @@ static int try_access(struct mm *mm, unsigned long addr, enum as_access kind,
 
 	pthread_mutex_lock(&mm->page_table_lock);
 	*code = mmu_translate(mm, addr, kind, &byte);
+	/* Tasks of other mms may share the frame (MAP_SHARED): the bus
+	 * makes single-byte accesses atomic, and so do we. */
 	if (*code == 0) {
 		if (kind == AS_WRITE && r->store)
-			*byte = r->value;
+			__atomic_store_n(byte, r->value, __ATOMIC_RELAXED);
 		else
-			r->value = *byte;
+			r->value = __atomic_load_n(byte, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&mm->page_table_lock);
 	return *code != 0;

@@ -163,7 +163,7 @@ static void free_page(struct as_phys *p, struct page *page)
 
 void put_page(struct as_phys *p, struct page *page)
 {
-	if (page->flags & PG_reserved)
+	if (page_test(page, PG_reserved))
 		return;
 	if (__atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		free_page(p, page);

@@ -270,6 +270,7 @@ struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
 	if (!left && !right)
 		return NULL;
 	target = left ? prev : next;
+	dup_anon_vma(target, copied_from);	/* it may be next, freed below */
 	if (left && right) {
 		dup_anon_vma(prev, next);
 		end = next->vm_end;
@@ -277,7 +278,6 @@ struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
 	} else if (right) {
 		end = next->vm_end;
 	}
-	dup_anon_vma(target, copied_from);
 	vma_set_range(target, left ? prev->vm_start : start, end,
 	    left ? prev->vm_pgoff : pgoff);
 	return target;

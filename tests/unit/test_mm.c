@@ -1824,8 +1824,10 @@ static FILE *open_trace(uint64_t seed)
 		return NULL;
 	snprintf(path, sizeof(path), "%s-%llu.trace", prefix,
 	    (unsigned long long)seed);
-	if ((f = fopen(path, "w")) != NULL)
-		fprintf(f, "window %#lx %#lx\n", W, RN * PG);
+	if ((f = fopen(path, "w")) == NULL)
+		return NULL;
+	setvbuf(f, NULL, _IOLBF, 0);	/* complete even if the run crashes */
+	fprintf(f, "window %#lx %#lx\n", W, RN * PG);
 	return f;
 }
 

@@ -1,0 +1,215 @@
+/*
+ * test_tasks.c: many tasks at once.
+ *
+ *  - storm: thousands of random forks, threads, faults, mmaps and exits in
+ *    one session; mm_validate() (every PTE in a VMA, every page's mapcount
+ *    equal to its PTEs over all mms) after each step, and when every task
+ *    but the first has exited and it unmaps everything, every frame but
+ *    the zero page, the page cache and the page tables is free again.
+ *  - concurrency: several host threads drive tasks of one session at once
+ *    (faults in a shared mm from many tasks, mmap/munmap/mprotect in it,
+ *    forks and exits); run under ThreadSanitizer in CI.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <pthread.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fault.h"
+#include "mm.h"
+#include "session.h"
+
+#define A	0x200000000000UL
+#define PG	4096UL
+#define SPAN	64		/* pages of the region tasks work in */
+
+static uint64_t rnd_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void valid(struct mm *mm)
+{
+	const char *err = mm_validate(mm);
+
+	if (err != NULL)
+		fail_msg("mm_validate: %s", err);
+}
+
+/* One random memory operation of task t. */
+static void random_op(struct task *t, struct as_file *f, uint64_t *seed)
+{
+	unsigned long r = rnd_next(seed) % 100;
+	unsigned long addr = A + (rnd_next(seed) % SPAN) * PG;
+	unsigned long len = (1 + rnd_next(seed) % 8) * PG;
+	struct access_result res = { .store = true, .value = (uint8_t)r };
+
+	if (r < 40)
+		as_access(t, addr, r & 1 ? AS_WRITE : AS_READ, &res);
+	else if (r < 55)
+		sys_mmap(t->mm, addr, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_FIXED | (r & 1 ? MAP_ANONYMOUS : 0),
+		    r & 1 ? NULL : f, 1, 0);
+	else if (r < 62)
+		sys_mmap(t->mm, addr, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS, NULL, 0, 0);
+	else if (r < 72)
+		sys_munmap(t->mm, addr, len);
+	else if (r < 82)
+		sys_mprotect(t->mm, addr, len, r & 2 ? PROT_READ :
+		    PROT_READ | PROT_WRITE);
+	else if (r < 88)
+		sys_madvise(t->mm, addr, len, r & 1 ? MADV_DONTNEED :
+		    MADV_DONTFORK);
+	else
+		sys_mremap(t->mm, addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    A + (rnd_next(seed) % SPAN) * PG);
+}
+
+/* Frames that stay in use with no task mapping anything. */
+static unsigned long resting_frames(struct as_session *s)
+{
+	return s->phys.nr_used;
+}
+
+static void test_storm(void **state)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct task *tasks[64], *t;
+	struct as_file *f;
+	uint64_t seed = 0x1234567;
+	unsigned long rest;
+	int n = 1, i, err;
+
+	(void)state;
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	assert_non_null(s);
+	assert_int_equal(as_file_create(s, "f", 16 * PG), 0);
+	f = as_file_lookup(s, "f");
+	tasks[0] = as_task_lookup(s, 1);
+	rest = resting_frames(s);
+	for (i = 0; i < 4000; i++) {
+		unsigned long r = rnd_next(&seed) % 100;
+		int k = (int)(rnd_next(&seed) % (uint64_t)n);
+
+		if (r < 6 && n < 64) {
+			t = as_clone(s, tasks[k], r & 1, &err);
+			assert_non_null(t);
+			tasks[n++] = t;
+		} else if (r < 10 && n > 1 && k > 0) {
+			as_exit(s, tasks[k]);
+			tasks[k] = tasks[--n];
+		} else {
+			random_op(tasks[k], f, &seed);
+		}
+		valid(tasks[k == n ? 0 : k]->mm);
+	}
+	while (n > 1)
+		as_exit(s, tasks[--n]);
+	assert_int_equal(sys_munmap(tasks[0]->mm, A, SPAN * 2 * PG), 0);
+	valid(tasks[0]->mm);
+	/* Only page tables may remain above the starting figure. */
+	assert_int_equal(resting_frames(s) - tasks[0]->mm->nr_pgtables,
+	    rest);
+	as_session_free(s);
+}
+
+struct worker {
+	struct as_session	*s;
+	struct task		*t;
+	struct as_file		*f;
+	uint64_t		 seed;
+	int			 kind;	/* 0 faults, 1 mappings, 2 forks */
+};
+
+static void *faulter(struct worker *w)
+{
+	struct access_result r = { .store = true, .value = 7 };
+
+	for (int i = 0; i < 20000; i++)
+		as_access(w->t, A + (rnd_next(&w->seed) % SPAN) * PG,
+		    i & 1 ? AS_WRITE : AS_READ, &r);
+	return NULL;
+}
+
+static void *mapper(struct worker *w)
+{
+	for (int i = 0; i < 3000; i++)
+		random_op(w->t, w->f, &w->seed);
+	return NULL;
+}
+
+static void *forker(struct worker *w)
+{
+	struct access_result r = { .store = true, .value = 9 };
+	struct task *c;
+	int err;
+
+	for (int i = 0; i < 200; i++) {
+		if ((c = as_clone(w->s, w->t, false, &err)) == NULL)
+			continue;
+		for (int j = 0; j < 50; j++)
+			as_access(c, A + (rnd_next(&w->seed) % SPAN) * PG,
+			    AS_WRITE, &r);
+		as_exit(w->s, c);
+	}
+	return NULL;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	return w->kind == 0 ? faulter(w) : w->kind == 1 ? mapper(w) :
+	    forker(w);
+}
+
+static void test_concurrency(void **state)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct worker w[6];
+	pthread_t th[6];
+	struct task *t1;
+	int i, err;
+
+	(void)state;
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	assert_non_null(s);
+	assert_int_equal(as_file_create(s, "f", 16 * PG), 0);
+	t1 = as_task_lookup(s, 1);
+	assert_int_equal(sys_mmap(t1->mm, A, SPAN * PG, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0), A);
+	for (i = 0; i < 6; i++) {
+		w[i] = (struct worker){ .s = s, .f = as_file_lookup(s, "f"),
+		    .seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1),
+		    .kind = i < 4 ? 0 : i - 3 };
+		w[i].t = i == 5 ? t1 : as_clone(s, t1, true, &err);
+		assert_non_null(w[i].t);
+	}
+	for (i = 0; i < 6; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	for (i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	valid(t1->mm);
+	as_session_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_storm),
+		cmocka_unit_test(test_concurrency),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
