@@ -460,14 +460,33 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 	*pte = 0;
 }
 
-/* The next address at or after addr whose PTE table exists, or end. */
-static unsigned long next_pte(struct mm *mm, unsigned long addr,
-    unsigned long end, pte_t **ptep)
-{
-	unsigned long pmd_size = 1UL << PMD_SHIFT;
+/* A walk's current PTE table, so that each step costs no table walk. */
+struct pte_cursor {
+	pte_t		*table;		/* entry 0 of the table, or NULL */
+	unsigned long	 base;		/* address the table starts at */
+};
+#define PTE_CURSOR_INIT	{ NULL, 1 }	/* no table base is odd */
 
-	while (addr < end && (*ptep = pte_offset(mm, addr)) == NULL)
-		addr = (addr & ~(pmd_size - 1)) + pmd_size;
+/* The next address at or after addr whose PTE table exists (its slot in
+ * *ptep), or end. */
+static unsigned long next_pte(struct mm *mm, unsigned long addr,
+    unsigned long end, pte_t **ptep, struct pte_cursor *c)
+{
+	const unsigned long pmd_size = 1UL << PMD_SHIFT;
+	unsigned long base;
+
+	while (addr < end) {
+		base = addr & ~(pmd_size - 1);
+		if (base != c->base) {
+			c->base = base;
+			c->table = pte_offset(mm, base);
+		}
+		if (c->table != NULL) {
+			*ptep = c->table + ((addr >> AS_PAGE_SHIFT) & 511);
+			return addr;
+		}
+		addr = base + pmd_size;
+	}
 	return addr;
 }
 
@@ -475,12 +494,13 @@ static unsigned long next_pte(struct mm *mm, unsigned long addr,
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end)
 {
 	struct mm *mm = vma->vm_mm;
+	struct pte_cursor cur = PTE_CURSOR_INIT;
 	unsigned long addr;
 	pte_t *pte;
 
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
 		if (*pte != 0)
 			zap_pte(vma, pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
@@ -508,12 +528,13 @@ static pte_t change_pte(struct vma *vma, pte_t pte)
 void change_protection(struct vma *vma, unsigned long start, unsigned long end)
 {
 	struct mm *mm = vma->vm_mm;
+	struct pte_cursor cur = PTE_CURSOR_INIT;
 	unsigned long addr;
 	pte_t *pte;
 
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
 		if (pte_present(*pte))
 			*pte = change_pte(vma, *pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
@@ -528,12 +549,13 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
 {
 	struct mm *mm = vma->vm_mm;
 	unsigned long done, end = old_addr + len, addr;
+	struct pte_cursor cur = PTE_CURSOR_INIT;
 	pte_t *old, *new;
 
 	(void)new_vma;
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, old_addr, end, &old); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &old)) {
+	for (addr = next_pte(mm, old_addr, end, &old, &cur); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &old, &cur)) {
 		if (*old == 0)
 			continue;
 		done = addr - old_addr;
@@ -552,12 +574,13 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
 void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
     void (*fn)(void *arg, unsigned long addr, pte_t pte), void *arg)
 {
+	struct pte_cursor cur = PTE_CURSOR_INIT;
 	unsigned long addr;
 	pte_t *pte;
 
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte))
+	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
 		if (*pte != 0)
 			fn(arg, addr, *pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
@@ -574,7 +597,8 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 	if (page != NULL) {
 		page_mapcount_add(page, 1);
 		get_page(page);
-		page_clear_flags(page, PG_anon_excl);	/* shared with the child */
+		if (page_test(page, PG_anon_excl))	/* shared with the child */
+			page_clear_flags(page, PG_anon_excl);
 	}
 	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
 		*spte &= ~_PAGE_RW;
@@ -592,23 +616,31 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 int copy_page_range(struct vma *dst, struct vma *src)
 {
 	struct mm *mm = src->vm_mm, *dmm = dst->vm_mm;
-	unsigned long addr, end = src->vm_end;
-	pte_t *spte, *dpte;
+	struct pte_cursor cur = PTE_CURSOR_INIT;
+	unsigned long addr, end = src->vm_end, dbase = 1;
+	pte_t *spte, *dtable = NULL;
 	int err = 0;
 
 	if (src->anon_vma == NULL)
 		return 0;
 	pthread_mutex_lock(&mm->page_table_lock);
 	pthread_mutex_lock(&dmm->page_table_lock);
-	for (addr = next_pte(mm, src->vm_start, end, &spte);
+	for (addr = next_pte(mm, src->vm_start, end, &spte, &cur);
 	    addr < end && err == 0;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &spte)) {
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &spte, &cur)) {
 		/* copy_pte_range() makes the child's table for every table
 		 * of the parent's, present PTEs or not. */
-		if ((dpte = pte_offset_alloc(dmm, addr)) == NULL)
+		if (dbase != cur.base) {
+			dbase = cur.base;
+			dtable = pte_offset_alloc(dmm, addr);
+			dtable = dtable ? dtable - ((addr >> AS_PAGE_SHIFT) &
+			    511) : NULL;
+		}
+		if (dtable == NULL)
 			err = -ENOMEM;
 		else if (pte_present(*spte))
-			copy_pte(dst, src, dpte, spte);
+			copy_pte(dst, src, dtable +
+			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
 	}
 	pthread_mutex_unlock(&dmm->page_table_lock);
 	pthread_mutex_unlock(&mm->page_table_lock);

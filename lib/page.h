@@ -47,6 +47,7 @@ struct as_phys {
 	unsigned long	 nr_frames;	/* RAM size in frames */
 	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
 	uint8_t		**data;		/* and their frames' 2 MiB of bytes */
+	uint8_t		*recycled;	/* chunk came from an ended session */
 	unsigned long	*free;		/* stack of free pfns */
 	unsigned long	 nr_free_stack;
 	unsigned long	 free_cap;
@@ -91,10 +92,23 @@ static inline bool page_test(const struct page *page, unsigned int f)
 
 int phys_init(struct as_phys *p, unsigned long ram_bytes);
 void phys_destroy(struct as_phys *p);
-struct page *pfn_to_page(struct as_phys *p, unsigned long pfn);
+struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn);
+
+/* pfn_to_page(): the struct page of a frame (made on first use). */
+static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
+{
+	struct page *chunk = p->chunks[pfn / PAGES_PER_CHUNK];
+
+	return chunk != NULL ? &chunk[pfn % PAGES_PER_CHUNK] :
+	    __pfn_to_page(p, pfn);
+}
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);
-void get_page(struct page *page);
+
+static inline void get_page(struct page *page)
+{
+	__atomic_add_fetch(&page->refcount, 1, __ATOMIC_RELAXED);
+}
 
 #endif /* ASPACE_PAGE_H */

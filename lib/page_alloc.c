@@ -15,6 +15,39 @@
 #include "uapi.h"
 
 #define CHUNK_BYTES	(PAGES_PER_CHUNK * AS_PAGE_SIZE)
+#define POOL_MAX	2048	/* chunks kept for reuse: 4 GiB */
+
+/*
+ * Chunks of ended sessions wait here for the next session: memory the
+ * host has already backed is much cheaper than fresh memory.  A recycled
+ * chunk's frames are zeroed as they are handed out.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	uint8_t		*chunk[POOL_MAX];
+	int		 n;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint8_t *pool_take(void)
+{
+	uint8_t *c = NULL;
+
+	pthread_mutex_lock(&pool.lock);
+	if (pool.n > 0)
+		c = pool.chunk[--pool.n];
+	pthread_mutex_unlock(&pool.lock);
+	return c;
+}
+
+static void pool_give(uint8_t *c)
+{
+	pthread_mutex_lock(&pool.lock);
+	if (pool.n < POOL_MAX)
+		pool.chunk[pool.n++] = c;
+	else
+		munmap(c, CHUNK_BYTES);
+	pthread_mutex_unlock(&pool.lock);
+}
 
 int phys_init(struct as_phys *p, unsigned long ram_bytes)
 {
@@ -26,10 +59,11 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes)
 	p->chunks = calloc(p->nr_frames / PAGES_PER_CHUNK + 1,
 	    sizeof(*p->chunks));
 	p->data = calloc(p->nr_frames / PAGES_PER_CHUNK + 1, sizeof(*p->data));
+	p->recycled = calloc(p->nr_frames / PAGES_PER_CHUNK + 1, 1);
 	p->free_cap = 64;
 	p->free = malloc(sizeof(*p->free) * p->free_cap);
 	if (p->chunks == NULL || p->data == NULL || p->free == NULL ||
-	    p->nr_frames < 2)
+	    p->recycled == NULL || p->nr_frames < 2)
 		return -1;
 	/* The zero page is frame 0, never freed. */
 	if ((zero = alloc_page(p)) == NULL)
@@ -47,10 +81,11 @@ void phys_destroy(struct as_phys *p)
 	    c++) {
 		free(p->chunks[c]);
 		if (p->data != NULL && p->data[c] != NULL)
-			munmap(p->data[c], CHUNK_BYTES);
+			pool_give(p->data[c]);
 	}
 	free(p->chunks);
 	free(p->data);
+	free(p->recycled);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
 }
@@ -58,6 +93,8 @@ void phys_destroy(struct as_phys *p)
 /* The 2 MiB of contents of chunk c, made on first use. */
 static uint8_t *chunk_data(struct as_phys *p, unsigned long c)
 {
+	if (p->data[c] == NULL && (p->data[c] = pool_take()) != NULL)
+		p->recycled[c] = 1;
 	if (p->data[c] == NULL) {
 		/* Anonymous host memory: zero, and a 2 MiB multiple is placed
 		 * 2 MiB-aligned, so it can be one huge page. */
@@ -74,8 +111,8 @@ static uint8_t *chunk_data(struct as_phys *p, unsigned long c)
 	return p->data[c];
 }
 
-/* pfn_to_page(): the struct page of a frame, made on first use. */
-struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
+/* __pfn_to_page(): pfn_to_page() when the frame's chunk is not made. */
+struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn)
 {
 	struct page **chunk = &p->chunks[pfn / PAGES_PER_CHUNK];
 	unsigned long i;
@@ -121,7 +158,7 @@ struct page *alloc_page(struct as_phys *p)
 	}
 	if (page != NULL) {
 		page->data = data + (pfn % PAGES_PER_CHUNK) * AS_PAGE_SIZE;
-		if (!fresh)
+		if (!fresh || p->recycled[pfn / PAGES_PER_CHUNK])
 			memset(page->data, 0, AS_PAGE_SIZE);
 		p->nr_used++;
 		page->refcount = 1;
@@ -135,10 +172,6 @@ struct page *alloc_page(struct as_phys *p)
 	return page;
 }
 
-void get_page(struct page *page)
-{
-	__atomic_add_fetch(&page->refcount, 1, __ATOMIC_RELAXED);
-}
 
 /* free_page(): return the frame; its contents go back to the host. */
 static void free_page(struct as_phys *p, struct page *page)
