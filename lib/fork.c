@@ -126,6 +126,19 @@ struct task *as_clone(struct as_session *s, struct task *parent, bool clone_vm,
 	return t;
 }
 
+/* as_vfork(): clone(CLONE_VM | CLONE_VFORK). */
+struct task *as_vfork(struct as_session *s, struct task *parent, int *errp)
+{
+	struct task *t = as_clone(s, parent, true, errp);
+
+	if (t != NULL) {
+		t->tgid = t->pid;	/* a process of its own */
+		t->vfork_parent = parent;
+		parent->vfork_blocked = true;
+	}
+	return t;
+}
+
 /*
  * as_exit(): the task ends; its mm goes with its last user.  The task's
  * counters stay with the session.
@@ -145,6 +158,8 @@ void as_exit(struct as_session *s, struct task *t)
 		((unsigned long *)&s->counters)[i] +=
 		    ((unsigned long *)&t->counters)[i];
 	pthread_mutex_unlock(&s->lock);
+	if (t->vfork_parent != NULL)	/* mm_release(): wake the parent */
+		t->vfork_parent->vfork_blocked = false;
 	mmput(t->mm);
 	free(t);
 }

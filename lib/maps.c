@@ -19,6 +19,8 @@ static const char *vma_name(const struct vma *vma)
 
 	if (vma->vm_file != NULL)
 		return vma->vm_file->name;
+	if (vma->vm_special_name != NULL)
+		return vma->vm_special_name;
 	if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
 		return "[heap]";	/* vma_is_initial_heap() */
 	if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)

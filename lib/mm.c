@@ -197,6 +197,7 @@ struct vma *vm_area_copy(struct vma *orig, struct mm *mm)
 	vma->vm_flags = orig->vm_flags;
 	vma->vm_pgoff = orig->vm_pgoff;
 	vma->vm_page_prot = orig->vm_page_prot;
+	vma->vm_special_name = orig->vm_special_name;
 	vma->vm_file = orig->vm_file;
 	if (vma->vm_file != NULL)
 		get_file(vma->vm_file);

@@ -113,6 +113,7 @@ struct vma {
 	unsigned int	 avc_len, avc_cap;
 	unsigned long	 vm_page_prot;	/* x86 PTE protection bits */
 	struct mm	*vm_mm;
+	const char	*vm_special_name; /* "[vdso]"...: special mappings */
 
 	/* The VMA index (vma_tree.c): an augmented red-black tree. */
 	struct vma	*rb_parent;
@@ -189,6 +190,8 @@ struct task {
 	struct vma	*vmacache[VMACACHE_SIZE];
 	unsigned long	 vmacache_seqnum;
 	struct as_counters counters;
+	struct task	*vfork_parent;	/* a vfork child, until exec or exit */
+	bool		 vfork_blocked;	/* a parent waiting for that */
 };
 
 /* Limits of a simulated machine (sysctls and rlimits of its process). */

@@ -1,22 +1,16 @@
 /*
- * session.c: a simulated machine and the first task's address space.
- *
- * Until programs are loaded (exec), task 1 gets the layout the kernel
- * gives a small process: mmap_base below the stack gap, a [stack] VMA at
- * the top of the address space, and an empty heap at start_brk.  With
- * randomisation off these are Linux's non-randomised addresses; with it
- * on they move by amounts drawn from the session's seed, within Linux's
- * ranges (docs/trace-format.md, "Layout").
+ * session.c: a simulated machine: its limits, RAM, files and tasks.  Task
+ * 1 starts by exec'ing the session's program image (exec.c), so a fresh
+ * session looks like a small real process; its layout is Linux's
+ * non-randomised one unless the session randomises by its seed
+ * (docs/trace-format.md, "Layout").
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm.h"
 #include "session.h"
-
-#define STACK_INITIAL	(132UL << 10)	/* args page + 128 KiB expansion */
-#define ELF_ET_DYN_BASE	0x555555554000UL
-#define PROGRAM_BRK_OFF	0x5000UL	/* a small program's end of bss */
 
 void as_session_params_default(struct as_session_params *p)
 {
@@ -24,59 +18,26 @@ void as_session_params_default(struct as_session_params *p)
 	p->ram_bytes = 1UL << 30;
 	p->max_map_count = AS_DEFAULT_MAX_MAP_COUNT;
 	p->rlimit_stack = 8UL << 20;
+	as_image_default(&p->image, "prog");
 }
 
-/* splitmix64: the session's deterministic random source. */
-static uint64_t session_random(struct as_session *s)
+/* A small program: 8 KiB of text, 4 KiB of data, 8 KiB of bss. */
+void as_image_default(struct as_image *img, const char *name)
 {
-	uint64_t z = (s->seed += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* setup_stack(): the initial [stack] VMA, as setup_arg_pages() leaves it. */
-static int setup_stack(struct mm *mm, unsigned long stack_top)
-{
-	struct vma *vma = vm_area_alloc(mm);
-
-	if (vma == NULL)
-		return -ENOMEM;
-	vma->vm_end = stack_top;
-	vma->vm_start = stack_top - STACK_INITIAL;
-	vma->vm_flags = VM_DATA_DEFAULT_FLAGS | VM_GROWSDOWN | VM_ACCOUNT;
-	vma->vm_pgoff = vma->vm_start >> AS_PAGE_SHIFT;
-	vma_set_page_prot(vma);
-	vma_link(mm, vma);
-	vm_stat_account(mm, vma->vm_flags, vma_pages(vma));
-	mm->start_stack = stack_top - 0x100;
-	return 0;
-}
-
-/* arch_pick_mmap_layout() plus the stack and heap of a fresh program. */
-static int mm_init_layout(struct as_session *s, struct mm *mm)
-{
-	unsigned long rnd_mmap = 0, rnd_stack = 0, rnd_brk = 0, rnd_base = 0;
-
-	if (s->randomize) {
-		rnd_mmap = (session_random(s) & ((1UL << 28) - 1)) << 12;
-		rnd_stack = (session_random(s) & 0x3fffffUL) << 12;
-		rnd_brk = (session_random(s) & 0x1fffUL) << 12;
-		rnd_base = (session_random(s) & ((1UL << 28) - 1)) << 12;
-	}
-	mm->mmap_base = mmap_base_for(s, rnd_mmap);
-	mm->start_brk = mm->brk =
-	    ELF_ET_DYN_BASE + rnd_base + PROGRAM_BRK_OFF + rnd_brk;
-	mm->start_data = mm->end_data = mm->start_brk;
-	return setup_stack(mm, AS_TASK_SIZE - rnd_stack);
+	memset(img, 0, sizeof(*img));
+	snprintf(img->name, sizeof(img->name), "%s", name);
+	img->text = 8UL << 10;
+	img->data = 4UL << 10;
+	img->bss = 8UL << 10;
 }
 
 struct as_session *as_session_new(const struct as_session_params *p)
 {
 	struct as_session *s = calloc(1, sizeof(*s));
 	struct task *t = calloc(1, sizeof(*t));
+	struct as_image dflt;
 
+	as_image_default(&dflt, "prog");
 	if (s == NULL || t == NULL)
 		goto fail;
 	pthread_mutex_init(&s->lock, NULL);
@@ -97,7 +58,7 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	t->pid = t->tgid = 1;
 	s->next_pid = 2;
 	s->tasks = t;
-	if ((t->mm = mm_alloc(s)) == NULL || mm_init_layout(s, t->mm) != 0)
+	if (as_exec(s, t, p->image.name[0] ? &p->image : &dflt) != 0)
 		goto fail;
 	return s;
 fail:

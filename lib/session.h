@@ -8,6 +8,12 @@
 
 #include "mm_types.h"
 
+/* A program for exec: its name and the sizes of its parts. */
+struct as_image {
+	char		 name[64];
+	unsigned long	 text, data, bss;	/* bytes */
+};
+
 struct as_session_params {
 	unsigned long	 ram_bytes;	/* 0: 1 GiB */
 	unsigned long	 swap_bytes;
@@ -15,6 +21,7 @@ struct as_session_params {
 	unsigned long	 rlimit_stack;	/* 0: 8 MiB */
 	uint64_t	 seed;
 	bool		 randomize;	/* place mmap_base/stack/brk by seed */
+	struct as_image	 image;		/* task 1's program */
 };
 
 void as_session_params_default(struct as_session_params *p);
@@ -30,6 +37,11 @@ struct task *as_task_lookup(struct as_session *s, int pid);
 struct task *as_clone(struct as_session *s, struct task *parent,
     bool clone_vm, int *errp);
 void as_exit(struct as_session *s, struct task *t);
+/* vfork: a child sharing parent's mm; parent blocked until exec/exit. */
+struct task *as_vfork(struct as_session *s, struct task *parent, int *errp);
+int as_exec(struct as_session *s, struct task *t, const struct as_image *img);
+void as_image_default(struct as_image *img, const char *name);
+uint64_t as_session_random(struct as_session *s);
 /* The session's event counters: its own plus every task's. */
 void as_session_counters(struct as_session *s, struct as_counters *out);
 

@@ -182,6 +182,32 @@ static void do_clone(struct trace_state *ts, bool clone_vm)
 		as_buf_printf(ts->out, "%lu: = %d\n", ts->lineno, t->pid);
 }
 
+/* vfork: "= ID"; the parent (still current) waits for exec or exit. */
+static void do_vfork(struct trace_state *ts)
+{
+	int err;
+	struct task *t = as_vfork(ts->s, ts->current, &err);
+
+	if (t == NULL)
+		put_status(ts, err);
+	else
+		as_buf_printf(ts->out, "%lu: = %d\n", ts->lineno, t->pid);
+}
+
+/* exec NAME [TEXT DATA BSS]: the current task runs a new program. */
+static void do_exec(struct trace_state *ts, const struct trace_cmd *c)
+{
+	struct as_image img;
+
+	as_image_default(&img, c->name);
+	if (c->has_file) {
+		img.text = c->len;
+		img.data = c->new_len;
+		img.bss = c->offset;
+	}
+	put_status(ts, as_exec(ts->s, ts->current, &img));
+}
+
 static void do_exit(struct trace_state *ts)
 {
 	as_exit(ts->s, ts->current);
@@ -197,12 +223,20 @@ static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 		put_error(ts, "no current task");
 		return;
 	}
+	if (c->op != T_SWITCH && ts->current->vfork_blocked) {
+		snprintf(msg, sizeof(msg), "task %d is blocked in vfork",
+		    ts->current->pid);
+		put_error(ts, msg);
+		return;
+	}
 	if (run_vm_cmd(ts, c))
 		return;
 	switch (c->op) {
 	case T_FORK:	do_clone(ts, false); break;
 	case T_THREAD:	do_clone(ts, true); break;
 	case T_EXIT:	do_exit(ts); break;
+	case T_VFORK:	do_vfork(ts); break;
+	case T_EXEC:	do_exec(ts, c); break;
 	case T_WINDOW:	do_window(ts, c); break;
 	case T_FILE:
 		put_status(ts, as_file_create(ts->s, c->name, c->len));

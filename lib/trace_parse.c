@@ -433,6 +433,23 @@ static int parse_switch(const struct words *ws, struct trace_cmd *cmd,
 	return parse_num(&ws->w[1], 0, &cmd->id, e);
 }
 
+/* exec NAME [TEXT DATA BSS] */
+static int parse_exec(const struct words *ws, struct trace_cmd *cmd,
+		      struct errbuf *e)
+{
+	if (parse_name(&ws->w[1], cmd->name, e) < 0)
+		return -1;
+	if (ws->count == 2)
+		return 0;
+	if (ws->count != 5)
+		return fail(e, "exec: expected NAME [TEXT DATA BSS]");
+	cmd->has_file = 1;
+	if (parse_len(&ws->w[2], &cmd->len, e) < 0 ||
+	    parse_len(&ws->w[3], &cmd->new_len, e) < 0)
+		return -1;
+	return parse_len(&ws->w[4], &cmd->offset, e);
+}
+
 static int parse_nothing(const struct words *ws, struct trace_cmd *cmd,
 			 struct errbuf *e)
 {
@@ -471,6 +488,8 @@ static const struct {
 	{ { "exit", T_EXIT, parse_nothing, NULL }, 1, 1 },
 	{ { "maps", T_MAPS, parse_nothing, NULL }, 1, 1 },
 	{ { "smaps", T_SMAPS, parse_nothing, NULL }, 1, 1 },
+	{ { "exec", T_EXEC, parse_exec, "NAME [TEXT DATA BSS]" }, 2, 5 },
+	{ { "vfork", T_VFORK, parse_nothing, NULL }, 1, 1 },
 };
 
 int trace_parse_line(const char *line, size_t len, struct trace_cmd *cmd,

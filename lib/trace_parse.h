@@ -16,7 +16,8 @@
 enum trace_op {
 	T_WINDOW, T_FILE, T_MMAP, T_MUNMAP, T_MPROTECT, T_MREMAP, T_MADVISE,
 	T_MLOCK, T_MUNLOCK, T_BRK, T_READ, T_WRITE, T_TOUCH, T_FORK, T_THREAD,
-	T_SWITCH, T_EXIT, T_MAPS, T_SMAPS
+	T_SWITCH, T_EXIT, T_MAPS, T_SMAPS,
+	T_EXEC, T_VFORK		/* extensions: the simulator only */
 };
 
 #define TRACE_NAME_MAX 64
@@ -24,8 +25,9 @@ enum trace_op {
 struct trace_cmd {
 	enum trace_op op;
 	unsigned long addr;	/* window START, ADDR of mmap..touch, brk ADDR */
-	unsigned long len;	/* window LEN, LEN, mremap OLDLEN, file SIZE */
-	unsigned long new_len;	/* mremap NEWLEN */
+	unsigned long len;	/* window LEN, LEN, mremap OLDLEN, file SIZE,
+				   exec TEXT */
+	unsigned long new_len;	/* mremap NEWLEN, exec DATA */
 	unsigned long new_addr;	/* mremap NEWADDR (0 if absent) */
 	int has_new_addr;
 	unsigned long prot;	/* PROT_* bits */
@@ -35,8 +37,8 @@ struct trace_cmd {
 	unsigned int byte;	/* write BYTE */
 	unsigned long id;	/* switch ID */
 	char name[TRACE_NAME_MAX]; /* file NAME, or mmap NAME of a file mapping */
-	unsigned long offset;	/* mmap OFFSET (bytes) */
-	int has_file;		/* mmap names a file */
+	unsigned long offset;	/* mmap OFFSET (bytes), exec BSS */
+	int has_file;		/* mmap names a file; exec gives sizes */
 };
 
 /*

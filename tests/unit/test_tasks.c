@@ -95,7 +95,7 @@ static void test_storm(void **state)
 	assert_int_equal(as_file_create(s, "f", 16 * PG), 0);
 	f = as_file_lookup(s, "f");
 	tasks[0] = as_task_lookup(s, 1);
-	rest = resting_frames(s);
+	rest = resting_frames(s) - tasks[0]->mm->nr_pgtables;
 	for (i = 0; i < 4000; i++) {
 		unsigned long r = rnd_next(&seed) % 100;
 		int k = (int)(rnd_next(&seed) % (uint64_t)n);
@@ -204,9 +204,49 @@ static void test_concurrency(void **state)
 	as_session_free(s);
 }
 
+/*
+ * vfork: the child shares the parent's mm and the parent waits; the
+ * child's exec gives it a fresh image and releases the parent.
+ */
+static void test_vfork_exec(void **state)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct access_result r = { .store = true, .value = 0x42 };
+	struct as_image img;
+	struct task *t1, *c;
+	unsigned long bss;
+	int err;
+
+	(void)state;
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	t1 = as_task_lookup(s, 1);
+	bss = t1->mm->start_brk - PG;		/* the last page of bss */
+	c = as_vfork(s, t1, &err);
+	assert_non_null(c);
+	assert_ptr_equal(c->mm, t1->mm);
+	assert_true(t1->vfork_blocked);
+	assert_int_equal(as_access(c, bss, AS_WRITE, &r), 0);
+	as_image_default(&img, "child");
+	img.text = 4 * PG;
+	assert_int_equal(as_exec(s, c, &img), 0);
+	assert_false(t1->vfork_blocked);
+	assert_ptr_not_equal(c->mm, t1->mm);
+	r.store = false;
+	assert_int_equal(as_access(t1, bss, AS_READ, &r), 0);
+	assert_int_equal(r.value, 0x42);	/* written through the shared mm */
+	assert_string_equal(c->mm->mm_mt.first->vm_file->name, "child");
+	assert_int_equal(c->mm->end_code - c->mm->start_code, 4 * PG);
+	valid(c->mm);
+	valid(t1->mm);
+	as_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vfork_exec),
 		cmocka_unit_test(test_storm),
 		cmocka_unit_test(test_concurrency),
 	};
