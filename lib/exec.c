@@ -177,10 +177,11 @@ static int load_segments(struct mm *mm, const struct as_image *img,
 	int err;
 
 	if ((err = elf_map(mm, f, a, PG, PROT_READ, 0)) ||
-	    (err = elf_map(mm, f, a + PG, text, PROT_READ | PROT_EXEC, PG)) ||
+	    (text && (err = elf_map(mm, f, a + PG, text,
+	    PROT_READ | PROT_EXEC, PG))) ||
 	    (err = elf_map(mm, f, a + PG + text, PG, PROT_READ, PG + text)) ||
-	    (err = elf_map(mm, f, a + 2 * PG + text, data,
-	    PROT_READ | PROT_WRITE, 2 * PG + text)))
+	    (data && (err = elf_map(mm, f, a + 2 * PG + text, data,
+	    PROT_READ | PROT_WRITE, 2 * PG + text))))
 		return err;
 	mm->start_code = a + PG;
 	mm->end_code = a + PG + text;
@@ -217,9 +218,13 @@ static struct mm *exec_mmap(struct as_session *s, const struct as_image *img,
 		fput(s, f);	/* the mappings hold it now */
 	}
 	if (*errp == 0) {
-		mm->start_brk = mm->brk = mm->brk + l.rnd_brk;
+		/* Randomised, brk leaves a page after the bss first. */
+		if (s->randomize)
+			mm->start_brk = mm->brk = mm->brk + PG + l.rnd_brk;
 		*errp = map_vdso(mm);
 	}
+	if (*errp == -ENOSPC)
+		*errp = -ENOMEM;	/* no memory for the program's pages */
 	if (*errp == 0 && (*errp = setup_stack(mm, AS_TASK_SIZE -
 	    l.rnd_stack)) == 0)
 		*errp = write_args(mm, AS_TASK_SIZE - l.rnd_stack, img->name);
@@ -230,16 +235,30 @@ static struct mm *exec_mmap(struct as_session *s, const struct as_image *img,
 	return mm;
 }
 
-/* de_thread(): the other tasks of the exec'ing task's thread group go. */
+/* One other task of t's thread group, or NULL. */
+static struct task *other_thread(struct as_session *s, struct task *t)
+{
+	struct task *u;
+
+	pthread_mutex_lock(&s->lock);
+	for (u = s->tasks; u != NULL; u = u->next)
+		if (u != t && u->tgid == t->tgid && u->mm == t->mm)
+			break;
+	pthread_mutex_unlock(&s->lock);
+	return u;
+}
+
+/* de_thread(): the other tasks of the exec'ing task's thread group go,
+ * and it takes the group leader's id. */
 static void de_thread(struct as_session *s, struct task *t)
 {
-	struct task *u, *next;
+	struct task *u;
 
-	for (u = s->tasks; u != NULL; u = next) {
-		next = u->next;
-		if (u != t && u->tgid == t->tgid && u->mm == t->mm)
-			as_exit(s, u);
-	}
+	while ((u = other_thread(s, t)) != NULL)
+		as_exit(s, u);
+	pthread_mutex_lock(&s->lock);
+	t->pid = t->tgid;
+	pthread_mutex_unlock(&s->lock);
 }
 
 /*
@@ -257,10 +276,13 @@ int as_exec(struct as_session *s, struct task *t, const struct as_image *img)
 		de_thread(s, t);
 	t->mm = mm;
 	memset(t->vmacache, 0, sizeof(t->vmacache));
+	pthread_mutex_lock(&s->lock);
 	if (t->vfork_parent != NULL) {
-		t->vfork_parent->vfork_blocked = false;
+		__atomic_store_n(&t->vfork_parent->vfork_blocked, false,
+		    __ATOMIC_RELEASE);
 		t->vfork_parent = NULL;
 	}
+	pthread_mutex_unlock(&s->lock);
 	mmput(old);
 	return 0;
 }

@@ -164,15 +164,37 @@ static void unmap_file_in_mm(struct mm *mm, struct as_file *f)
 	mmap_read_unlock(mm);
 }
 
+/* The next mm after prev (in task order) that has not been seen: taken
+ * with a user reference, under session->lock. */
+static struct mm *next_mm(struct as_session *s, struct mm **seen, int nseen)
+{
+	struct task *t;
+	struct mm *mm = NULL;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (t = s->tasks; t != NULL && mm == NULL; t = t->next) {
+		for (i = 0; i < nseen && seen[i] != t->mm; i++)
+			;
+		if (i == nseen) {
+			mm = t->mm;
+			__atomic_add_fetch(&mm->mm_users, 1, __ATOMIC_RELAXED);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return mm;
+}
+
 /* unmap_mapping_range(..., even_cows = 1) over every mm of the session. */
 void unmap_mapping_range(struct as_session *s, struct as_file *f)
 {
-	struct task *t, *u;
+	struct mm *seen[256], *mm;
+	int n = 0;
 
-	for (t = s->tasks; t != NULL; t = t->next) {
-		for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
-			;
-		if (u == t)	/* first task with this mm */
-			unmap_file_in_mm(t->mm, f);
+	while (n < 256 && (mm = next_mm(s, seen, n)) != NULL) {
+		unmap_file_in_mm(mm, f);
+		seen[n++] = mm;
 	}
+	while (n > 0)
+		mmput(seen[--n]);
 }

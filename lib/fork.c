@@ -134,7 +134,8 @@ struct task *as_vfork(struct as_session *s, struct task *parent, int *errp)
 	if (t != NULL) {
 		t->tgid = t->pid;	/* a process of its own */
 		t->vfork_parent = parent;
-		parent->vfork_blocked = true;
+		__atomic_store_n(&parent->vfork_blocked, true,
+		    __ATOMIC_RELEASE);
 	}
 	return t;
 }
@@ -146,7 +147,7 @@ struct task *as_vfork(struct as_session *s, struct task *parent, int *errp)
 void as_exit(struct as_session *s, struct task *t)
 {
 	const size_t n = sizeof(t->counters) / sizeof(unsigned long);
-	struct task **pp;
+	struct task **pp, *u;
 	size_t i;
 
 	pthread_mutex_lock(&s->lock);
@@ -155,11 +156,15 @@ void as_exit(struct as_session *s, struct task *t)
 	if (*pp == t)
 		*pp = t->next;
 	for (i = 0; i < n; i++)
-		((unsigned long *)&s->counters)[i] +=
-		    ((unsigned long *)&t->counters)[i];
-	pthread_mutex_unlock(&s->lock);
+		__atomic_add_fetch(&((unsigned long *)&s->counters)[i],
+		    ((unsigned long *)&t->counters)[i], __ATOMIC_RELAXED);
+	for (u = s->tasks; u != NULL; u = u->next)
+		if (u->vfork_parent == t)	/* it waits for nobody now */
+			u->vfork_parent = NULL;
 	if (t->vfork_parent != NULL)	/* mm_release(): wake the parent */
-		t->vfork_parent->vfork_blocked = false;
+		__atomic_store_n(&t->vfork_parent->vfork_blocked, false,
+		    __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->lock);
 	mmput(t->mm);
 	free(t);
 }

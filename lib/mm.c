@@ -17,8 +17,10 @@
  *                     total_vm, locked_vm, data_vm, exec_vm, stack_vm,
  *                     start_brk, brk, mmap_base, vmacache_seqnum.
  *   page_table_lock   page-table pages and PTEs.
- *   session->lock     the session's file list, task list, next_* counters
- *                     and file sizes.
+ *   session->lock     the session's file list and task list (and each
+ *                     task's pid and vfork_parent).
+ *   file->lock        a file's page cache and size.
+ *   anon_vma_lock     every anon_vma chain and anon_vma counter.
  *   (atomics)         the refcounts of files and anon_vmas, which several
  *                     mms may share.
  *   vma->anon_vma     set once, under page_table_lock, by anon_vma_prepare()
@@ -315,7 +317,7 @@ static void check_table(struct pte_check *c, pte_t *table, int shift,
 	}
 }
 
-/* With one mm in the session, every page's mapcount is its PTE count. */
+/* Every page's mapcount equals the PTEs (of all mms) mapping it. */
 static const char *check_tally(struct mm *mm, const int *tally)
 {
 	struct as_phys *p = &mm->session->phys;

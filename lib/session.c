@@ -112,6 +112,7 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 	if (f != NULL) {
 		/* O_TRUNC then write: every mapped page goes, even private
 		 * copies, and the new contents fill the cache again. */
+		filemap_write(&s->phys, f, 0);	/* i_size 0 first */
 		unmap_mapping_range(s, f);
 		return filemap_write(&s->phys, f, size);
 	}

@@ -219,11 +219,15 @@ static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
 	char msg[64];
 
-	if (ts->current == NULL && c->op != T_SWITCH) {
+	if (c->op == T_SWITCH) {
+		do_switch(ts, c);
+		return;
+	}
+	if (ts->current == NULL) {
 		put_error(ts, "no current task");
 		return;
 	}
-	if (c->op != T_SWITCH && ts->current->vfork_blocked) {
+	if (__atomic_load_n(&ts->current->vfork_blocked, __ATOMIC_ACQUIRE)) {
 		snprintf(msg, sizeof(msg), "task %d is blocked in vfork",
 		    ts->current->pid);
 		put_error(ts, msg);
@@ -241,7 +245,6 @@ static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	case T_FILE:
 		put_status(ts, as_file_create(ts->s, c->name, c->len));
 		break;
-	case T_SWITCH:	do_switch(ts, c); break;
 	default:
 		snprintf(msg, sizeof(msg), "unsupported: %s",
 		    trace_op_name(c->op));

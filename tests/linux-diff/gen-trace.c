@@ -5,7 +5,10 @@
  * memory commands whose addresses cluster in a small region at the
  * window's start, so that VMAs really merge, split and collide, with a
  * `maps` every few commands and always last.  With -a, read, write and
- * touch are mixed in too (they fault pages in, which changes what merges).
+ * touch are mixed in too (they fault pages in, which changes what merges),
+ * files are rewritten now and then, and the dumps are often `smaps`.
+ * With -t, fork, thread, switch and exit are mixed in as well (one task
+ * always stays alive).
  *
  * Every address stays inside the window.  A non-fixed mmap or a mremap
  * that may move can still be placed outside it by Linux; run-diff.sh cuts

@@ -55,14 +55,25 @@ else
 	tmo=""
 fi
 
-# run_sim TRACE OUT / run_ref TRACE OUT: exit status is not compared.
+# run_sim TRACE OUT / run_ref TRACE OUT
 # SIM_RUN is a command with arguments: it must be split into words.
 # shellcheck disable=SC2086
 run_sim() {
-	$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || :
+	st=0
+	$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || st=$?
+	# A crash or a timeout shows where the output stopped.
+	[ "$st" -le 1 ] || echo "<the simulator failed: status $st>" >>"$2"
 }
+# Statuses 0 and 1 (a trace with "! error" lines) are normal; anything else
+# (a crash, a timeout) is retried once, then reported as such.
 run_ref() {
-	$tmo "$REF_RUN" "$1" >"$2" 2>"$work/ref.err" || :
+	for try in 1 2; do
+		st=0
+		$tmo "$REF_RUN" "$1" >"$2" 2>"$work/ref.err" || st=$?
+		[ "$st" -le 1 ] && return 0
+	done
+	echo "ERROR: the reference runner failed on $1 (status $st)" >&2
+	return 1
 }
 
 # first_diff EXPECTED ACTUAL: nothing if equal, else three lines: the
