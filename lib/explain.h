@@ -14,7 +14,13 @@ struct as_explain {
 	size_t	 len;
 };
 
-void explain(struct as_explain *ex, const char *fmt, ...)
+void explain_add(struct as_explain *ex, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* explain(): append a step, at the cost of a test when not recording. */
+#define explain(ex, ...) do { \
+	struct as_explain *ex_ = (ex); \
+	if (ex_ != NULL && ex_->on) \
+		explain_add(ex_, __VA_ARGS__); \
+} while (0)
 
 #endif /* ASPACE_EXPLAIN_H */

@@ -31,12 +31,12 @@ struct vm_fault {
 	struct as_explain *ex;
 };
 
-void explain(struct as_explain *ex, const char *fmt, ...)
+void explain_add(struct as_explain *ex, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (ex == NULL || !ex->on || ex->len >= sizeof(ex->text) - 1)
+	if (ex->len >= sizeof(ex->text) - 1)
 		return;
 	if (ex->len > 0)
 		ex->len += (size_t)snprintf(ex->text + ex->len,
@@ -50,20 +50,6 @@ void explain(struct as_explain *ex, const char *fmt, ...)
 		ex->len += (size_t)n;
 	if (ex->len >= sizeof(ex->text))
 		ex->len = sizeof(ex->text) - 1;
-}
-
-/*
- * count_event(): one more of an event.  A task's own events go to its
- * counters only (the session's figure is their sum, see
- * as_session_counters()); events of no task (populate) to the session's.
- */
-void count_event(struct task *t, struct as_session *s, size_t offset)
-{
-	if (t != NULL)
-		(*(unsigned long *)((char *)&t->counters + offset))++;
-	else
-		__atomic_add_fetch((unsigned long *)((char *)&s->counters +
-		    offset), 1, __ATOMIC_RELAXED);
 }
 
 static struct as_phys *phys_of(struct vma *vma)
@@ -99,9 +85,10 @@ static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
 
 	if (page == NULL)
 		return NULL;
-	page->flags |= PG_anon | PG_swapbacked | PG_anon_excl | PG_lru;
+	page->flags |= PG_anon | PG_swapbacked | PG_lru;
+	page->anon_excl = 1;
 	page->index = address >> AS_PAGE_SHIFT;
-	page->mapcount = 1;
+	page->counts = PAGE_MAP_ONE | 1;
 	return page;
 }
 
@@ -117,8 +104,7 @@ static bool vmf_pte_alloc(struct vm_fault *vmf)
 static void map_file_page(struct vm_fault *vmf, struct page *page, bool write)
 {
 	*vmf->pte = mk_pte(vmf->vma, page->pfn, write);
-	page_mapcount_add(page, 1);
-	get_page(page);
+	page_dup_rmap(page);
 }
 
 /* do_anonymous_page(): zero page for a read, a new frame for a write. */
@@ -187,8 +173,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		if (*pte != 0)
 			continue;
 		*pte = mk_pte(vma, page->pfn, false);
-		page_mapcount_add(page, 1);
-		get_page(page);
+		page_dup_rmap(page);
 		nr++;
 		mapped |= pg == vmf->pgoff;
 	}
@@ -244,12 +229,12 @@ static int do_cow_fault(struct vm_fault *vmf)
 	    (new = alloc_anon_page(vma, vmf->address)) == NULL)
 		return VM_FAULT_OOM;
 	if ((page = fault_file_page(vmf, &ret)) == NULL) {
-		new->mapcount = 0;
+		new->counts = 1;
 		put_page(phys_of(vma), new);
 		return ret;
 	}
 	if (!vmf_pte_alloc(vmf)) {
-		new->mapcount = 0;
+		new->counts = 1;
 		put_page(phys_of(vma), new);
 		return VM_FAULT_OOM;
 	}
@@ -299,10 +284,8 @@ static int wp_page_copy(struct vm_fault *vmf, struct page *old)
 	if (old != NULL)
 		memcpy(new->data, old->data, AS_PAGE_SIZE);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
-	if (old != NULL) {
-		page_mapcount_add(old, -1);
-		put_page(phys_of(vma), old);
-	}
+	if (old != NULL)
+		page_remove_rmap_put(phys_of(vma), old);
 	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
 	if (old != NULL)
 		explain(vmf->ex, "do_wp_page: copied frame 0x%lx -> 0x%lx",
@@ -327,8 +310,8 @@ static int do_wp_page(struct vm_fault *vmf)
 		return 0;
 	}
 	if (page != NULL && page_test(page, PG_anon) &&
-	    (page_test(page, PG_anon_excl) || page_refcount(page) == 1)) {
-		page_set_flags(page, PG_anon_excl);
+	    (page_exclusive(page) || page_refcount(page) == 1)) {
+		page_set_exclusive(page, true);
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
 		COUNT(vmf->task, vma->vm_mm->session, wp_reuses);
 		explain(vmf->ex, "do_wp_page: reused frame 0x%lx", page->pfn);
@@ -454,8 +437,7 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 	if (pte_present(*pte) && (page = vm_normal_page(vma, *pte)) != NULL) {
 		if (!page_test(page, PG_anon) && (*pte & _PAGE_DIRTY))
 			page_set_flags(page, PG_dirty);	/* set_page_dirty */
-		page_mapcount_add(page, -1);
-		put_page(phys_of(vma), page);
+		page_remove_rmap_put(phys_of(vma), page);
 	}
 	*pte = 0;
 }
@@ -519,7 +501,7 @@ static pte_t change_pte(struct vma *vma, pte_t pte)
 	if ((vma->vm_flags & VM_WRITE) && page != NULL &&
 	    (new & _PAGE_PRESENT) && !(new & _PAGE_RW) &&
 	    (((vma->vm_flags & VM_SHARED) && (pte & _PAGE_DIRTY)) ||
-	    (!(vma->vm_flags & VM_SHARED) && page_test(page, PG_anon_excl))))
+	    (!(vma->vm_flags & VM_SHARED) && page_exclusive(page))))
 		new |= _PAGE_RW;
 	return new;
 }
@@ -595,10 +577,9 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 	bool cow = (src->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
 
 	if (page != NULL) {
-		page_mapcount_add(page, 1);
-		get_page(page);
-		if (page_test(page, PG_anon_excl))	/* shared with the child */
-			page_clear_flags(page, PG_anon_excl);
+		page_dup_rmap(page);
+		if (page_exclusive(page))	/* shared with the child now */
+			page_set_exclusive(page, false);
 	}
 	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
 		*spte &= ~_PAGE_RW;

@@ -293,8 +293,8 @@ static void check_pte(struct pte_check *c, unsigned long addr, pte_t pte)
 	if (pte & _PAGE_SPECIAL)
 		return;
 	page = pfn_to_page(&c->mm->session->phys, pte_pfn(pte));
-	if (page->data == NULL || page->refcount < page->mapcount ||
-	    page->mapcount < 1)
+	if (page->data == NULL || page_refcount(page) < page_mapcount(page) ||
+	    page_mapcount(page) < 1)
 		c->err = "a mapped page has bad refcount or mapcount";
 	else if (c->tally != NULL)
 		c->tally[pte_pfn(pte)]++;
@@ -327,7 +327,7 @@ static const char *check_tally(struct mm *mm, const int *tally)
 		struct page *page = pfn_to_page(p, pfn);
 
 		if (page->data != NULL && !(page->flags & (PG_pgtable |
-		    PG_reserved)) && page->mapcount != tally[pfn])
+		    PG_reserved)) && page_mapcount(page) != tally[pfn])
 			return "a page's mapcount differs from its PTEs";
 	}
 	return NULL;

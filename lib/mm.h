@@ -136,9 +136,18 @@ void change_protection(struct vma *vma, unsigned long start,
 unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
     struct vma *new_vma, unsigned long new_addr, unsigned long len);
 void unmap_mapping_range(struct as_session *s, struct as_file *f);
-void count_event(struct task *t, struct as_session *s, size_t offset);
-#define COUNT(t, s, field) \
-	count_event((t), (s), offsetof(struct as_counters, field))
+/*
+ * COUNT(): one more of an event.  A task's own events go to its counters
+ * only (the session's figure is their sum, see as_session_counters());
+ * events of no task (populate) to the session's, atomically.
+ */
+#define COUNT(t, s, field) do { \
+	struct task *t_ = (t); \
+	if (t_ != NULL) \
+		t_->counters.field++; \
+	else \
+		__atomic_add_fetch(&(s)->counters.field, 1, __ATOMIC_RELAXED); \
+} while (0)
 
 /* --- maps.c: /proc/PID/maps ------------------------------------------------ */
 struct as_buf;

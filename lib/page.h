@@ -25,13 +25,14 @@ struct anon_vma;
 #define PG_swapbacked	(1U << 6)
 #define PG_reserved	(1U << 7)	/* the zero page */
 #define PG_pgtable	(1U << 8)	/* a page-table page */
-#define PG_anon_excl	(1U << 9)	/* PageAnonExclusive() */
 #define PG_mlocked	(1U << 10)
 
 struct page {
-	int		 refcount;	/* folio_ref_count() */
-	int		 mapcount;	/* folio_mapcount(): PTEs mapping it */
+	/* folio_ref_count() in the low 32 bits, folio_mapcount() (the PTEs
+	 * mapping it) in the high 32: a new mapping takes both at once. */
+	uint64_t	 counts;
 	unsigned int	 flags;
+	uint8_t		 anon_excl;	/* PageAnonExclusive() */
 	struct as_file	*mapping;	/* page cache owner, or NULL */
 	struct anon_vma	*anon_vma;	/* for anonymous pages */
 	unsigned long	 index;		/* file page index or linear index */
@@ -60,19 +61,39 @@ struct as_phys {
  * A page shared by several mms (after fork) is updated under different
  * page_table_locks, so its counts and flags change atomically.
  */
+#define PAGE_MAP_ONE	(1ULL << 32)
+
 static inline void page_mapcount_add(struct page *page, int n)
 {
-	__atomic_add_fetch(&page->mapcount, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&page->counts, (uint64_t)(int64_t)n << 32,
+	    __ATOMIC_RELAXED);
+}
+
+/* A new PTE maps the page: one more mapping and one more reference. */
+static inline void page_dup_rmap(struct page *page)
+{
+	__atomic_add_fetch(&page->counts, PAGE_MAP_ONE | 1, __ATOMIC_RELAXED);
 }
 
 static inline int page_mapcount(const struct page *page)
 {
-	return __atomic_load_n(&page->mapcount, __ATOMIC_RELAXED);
+	return (int)(__atomic_load_n(&page->counts, __ATOMIC_RELAXED) >> 32);
 }
 
 static inline int page_refcount(const struct page *page)
 {
-	return __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE);
+	return (int)(uint32_t)__atomic_load_n(&page->counts, __ATOMIC_ACQUIRE);
+}
+
+/* PageAnonExclusive(): set and cleared whole, so a plain atomic store. */
+static inline bool page_exclusive(const struct page *page)
+{
+	return __atomic_load_n(&page->anon_excl, __ATOMIC_RELAXED);
+}
+
+static inline void page_set_exclusive(struct page *page, bool on)
+{
+	__atomic_store_n(&page->anon_excl, on, __ATOMIC_RELAXED);
 }
 
 static inline void page_set_flags(struct page *page, unsigned int f)
@@ -108,7 +129,10 @@ void put_page(struct as_phys *p, struct page *page);
 
 static inline void get_page(struct page *page)
 {
-	__atomic_add_fetch(&page->refcount, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&page->counts, 1, __ATOMIC_RELAXED);
 }
+
+/* A PTE stops mapping the page: drop the mapping and its reference. */
+void page_remove_rmap_put(struct as_phys *p, struct page *page);
 
 #endif /* ASPACE_PAGE_H */

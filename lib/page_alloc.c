@@ -161,9 +161,9 @@ struct page *alloc_page(struct as_phys *p)
 		if (!fresh || p->recycled[pfn / PAGES_PER_CHUNK])
 			memset(page->data, 0, AS_PAGE_SIZE);
 		p->nr_used++;
-		page->refcount = 1;
-		page->mapcount = 0;
+		page->counts = 1;
 		page->flags = 0;
+		page->anon_excl = 0;
 		page->mapping = NULL;
 		page->anon_vma = NULL;
 		page->index = 0;
@@ -198,6 +198,16 @@ void put_page(struct as_phys *p, struct page *page)
 {
 	if (page_test(page, PG_reserved))
 		return;
-	if (__atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	if ((uint32_t)__atomic_sub_fetch(&page->counts, 1,
+	    __ATOMIC_ACQ_REL) == 0)
+		free_page(p, page);
+}
+
+void page_remove_rmap_put(struct as_phys *p, struct page *page)
+{
+	if (page_test(page, PG_reserved))
+		return;
+	if ((uint32_t)__atomic_sub_fetch(&page->counts, PAGE_MAP_ONE | 1,
+	    __ATOMIC_ACQ_REL) == 0)
 		free_page(p, page);
 }

@@ -115,8 +115,8 @@ static void test_walk_after_write(void **state)
 	assert_true(e[3] & _PAGE_NX);
 	page = pfn_to_page(&fx->s->phys, pte_pfn(e[3]));
 	assert_int_equal(page->data[7], 0x5a);
-	assert_int_equal(page->mapcount, 1);
-	assert_int_equal(page->refcount, 1);
+	assert_int_equal(page_mapcount(page), 1);
+	assert_int_equal(page_refcount(page), 1);
 	assert_non_null(strstr(r.explain.text, "do_anonymous_page: frame"));
 	/* munmap frees the page and the now empty tables below the PGD. */
 	assert_int_equal(sys_munmap(fx->mm, A, PG), 0);
@@ -171,12 +171,12 @@ static void test_shared_file_counts(void **state)
 	assert_int_equal(r.value, (1 * 7 + 3) & 0xff);
 	assert_int_equal(access(fx, A + 0x10000, AS_READ, &r), 0);
 	page = f->cache[0];
-	assert_int_equal(page->mapcount, 2);
-	assert_int_equal(page->refcount, 3);	/* cache + two PTEs */
+	assert_int_equal(page_mapcount(page), 2);
+	assert_int_equal(page_refcount(page), 3);	/* cache + two PTEs */
 	assert_int_equal(sys_munmap(fx->mm, A, PG), 0);
 	valid(fx);
-	assert_int_equal(page->mapcount, 1);
-	assert_int_equal(page->refcount, 2);
+	assert_int_equal(page_mapcount(page), 1);
+	assert_int_equal(page_refcount(page), 2);
 }
 
 /*
@@ -194,7 +194,7 @@ static void test_private_file_cow(void **state)
 	assert_int_equal(access(fx, A + PG, AS_WRITE, &r), 0);
 	assert_non_null(strstr(r.explain.text, "do_cow_fault"));
 	assert_int_equal(f->cache[1]->data[0], (PG * 7 + 3) & 0xff);
-	assert_int_equal(f->cache[1]->refcount, 1);	/* not mapped */
+	assert_int_equal(page_refcount(f->cache[1]), 1);	/* not mapped */
 	r.store = false;
 	assert_int_equal(access(fx, A + PG, AS_READ, &r), 0);
 	assert_int_equal(r.value, 0xee);
@@ -220,8 +220,8 @@ static void test_sigbus_past_eof(void **state)
 	assert_int_equal(access(fx, A + 3 * PG, AS_READ, &r), -1);
 	assert_int_equal(r.sig, AS_SIGBUS);
 	assert_int_equal(r.code, AS_BUS_ADRERR);
-	assert_int_equal(f->cache[0]->mapcount, 1);	/* faulted around */
-	assert_int_equal(f->cache[1]->mapcount, 1);
+	assert_int_equal(page_mapcount(f->cache[0]), 1);	/* faulted around */
+	assert_int_equal(page_mapcount(f->cache[1]), 1);
 	assert_int_equal(access(fx, A + PG + 10, AS_READ, &r), 0);
 	assert_int_equal(r.value, 0);		/* the tail past EOF reads 0 */
 }
