@@ -90,8 +90,9 @@ static void smaps_page_accumulate(struct mem_size_stats *mss, uint64_t pss,
 }
 
 /* smaps_pte_entry(): account one PTE (the zero page counts for nothing). */
-static void smaps_pte_entry(void *arg, unsigned long addr, pte_t pte)
+static void smaps_pte_entry(void *arg, unsigned long addr, pte_t *ptep)
 {
+	pte_t pte = *ptep;
 	struct mem_size_stats *mss = arg;
 	struct page *page;
 	uint64_t pss = (uint64_t)AS_PAGE_SIZE << PSS_SHIFT;

@@ -472,20 +472,16 @@ static unsigned long next_pte(struct mm *mm, unsigned long addr,
 	return addr;
 }
 
+static void zap_one(void *vma, unsigned long addr, pte_t *pte)
+{
+	(void)addr;
+	zap_pte(vma, pte);
+}
+
 /* zap_page_range_single(): unmap the pages of [start, end) of vma. */
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end)
 {
-	struct mm *mm = vma->vm_mm;
-	struct pte_cursor cur = PTE_CURSOR_INIT;
-	unsigned long addr;
-	pte_t *pte;
-
-	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
-		if (*pte != 0)
-			zap_pte(vma, pte);
-	pthread_mutex_unlock(&mm->page_table_lock);
+	walk_page_range(vma->vm_mm, start, end, zap_one, vma);
 }
 
 /* The new value of a present PTE under vma's new protection. */
@@ -506,20 +502,17 @@ static pte_t change_pte(struct vma *vma, pte_t pte)
 	return new;
 }
 
+static void change_one(void *vma, unsigned long addr, pte_t *pte)
+{
+	(void)addr;
+	if (pte_present(*pte))
+		*pte = change_pte(vma, *pte);
+}
+
 /* change_protection(): rewrite the PTEs of [start, end) for vma's prot. */
 void change_protection(struct vma *vma, unsigned long start, unsigned long end)
 {
-	struct mm *mm = vma->vm_mm;
-	struct pte_cursor cur = PTE_CURSOR_INIT;
-	unsigned long addr;
-	pte_t *pte;
-
-	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
-		if (pte_present(*pte))
-			*pte = change_pte(vma, *pte);
-	pthread_mutex_unlock(&mm->page_table_lock);
+	walk_page_range(vma->vm_mm, start, end, change_one, vma);
 }
 
 /*
@@ -552,9 +545,10 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
 	return len;
 }
 
-/* walk_page_range(): call fn on every non-empty PTE of [start, end). */
+/* walk_page_range(): call fn on every non-empty PTE of [start, end),
+ * under page_table_lock. */
 void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
-    void (*fn)(void *arg, unsigned long addr, pte_t pte), void *arg)
+    void (*fn)(void *arg, unsigned long addr, pte_t *pte), void *arg)
 {
 	struct pte_cursor cur = PTE_CURSOR_INIT;
 	unsigned long addr;
@@ -564,7 +558,7 @@ void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
 	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
 	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
 		if (*pte != 0)
-			fn(arg, addr, *pte);
+			fn(arg, addr, pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
 }
 

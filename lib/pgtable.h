@@ -54,7 +54,7 @@ void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4]);
 void free_pgtables(struct mm *mm, unsigned long start, unsigned long end,
     unsigned long floor, unsigned long ceiling);
 void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
-    void (*fn)(void *arg, unsigned long addr, pte_t pte), void *arg);
+    void (*fn)(void *arg, unsigned long addr, pte_t *pte), void *arg);
 int pgd_alloc(struct mm *mm);
 void pgd_free(struct mm *mm);
 
