@@ -97,8 +97,9 @@ static int parse_seed(const char *arg, uint64_t *seed)
 {
 	char *end;
 
-	errno = 0;
-	*seed = strtoull(arg, &end, 0);
+	errno = 0;	/* decimal, or hex with 0x: never octal */
+	*seed = strtoull(arg, &end,
+	    arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X') ? 16 : 10);
 	return errno != 0 || *arg == '\0' || *end != '\0' || *arg == '-' ?
 	    -1 : 0;
 }
