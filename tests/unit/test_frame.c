@@ -1,0 +1,731 @@
+/*
+ * test_frame.c: unit tests of the aspaced framing (daemon/frame.c): the
+ * 12-byte header (good headers, each bad field, partial headers, the
+ * length caps before and after authentication), the decode arena and its
+ * budget, unknown ops, malformed bodies, and round trips of requests and
+ * responses through frame_encode() and frame_decode_*().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "frame.h"
+
+#define BUF_MAX		(256 * 1024)
+
+static uint8_t wire[BUF_MAX];
+
+/* A valid header for body_len bytes, checked to build. */
+static void good_header(uint8_t h[FRAME_HEADER_SIZE], size_t body_len)
+{
+	assert_int_equal(frame_build_header(h, body_len, 0), 0);
+}
+
+/* --- headers ----------------------------------------------------------------- */
+
+static void test_header_layout(void **state)
+{
+	static const uint8_t want[FRAME_HEADER_SIZE] = {
+		'A', 'S', 'P', 'C', 1, 0, 0, 0, 0x01, 0x02, 0x03, 0x04
+	};
+	uint8_t h[FRAME_HEADER_SIZE];
+
+	good_header(h, 0x01020304);
+	assert_memory_equal(h, want, sizeof(want));
+}
+
+static void test_header_good(void **state)
+{
+	static const size_t lens[] = { 0, 1, 255, 256, 4096, 65536, 1u << 20 };
+	struct frame_header fh;
+	uint8_t h[FRAME_HEADER_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		good_header(h, lens[i]);
+		memset(&fh, 0xaa, sizeof(fh));
+		assert_int_equal(frame_parse_header(h, sizeof(h),
+		    FRAME_MAX_BODY_DEFAULT, &fh), 0);
+		assert_int_equal(fh.version, FRAME_VERSION);
+		assert_int_equal(fh.flags, 0);
+		assert_int_equal(fh.length, lens[i]);
+	}
+	/* The largest length the header can carry, with no cap. */
+	good_header(h, UINT32_MAX);
+	assert_int_equal(frame_parse_header(h, sizeof(h), SIZE_MAX, &fh), 0);
+	assert_int_equal(fh.length, UINT32_MAX);
+	/* Bytes after the header are the body's business. */
+	memcpy(wire, h, sizeof(h));
+	memset(wire + sizeof(h), 0xff, 100);
+	good_header(wire, 100);
+	assert_int_equal(frame_parse_header(wire, sizeof(h) + 100, 100, &fh), 0);
+	assert_int_equal(fh.length, 100);
+}
+
+/* Flip byte i of a good header to v; expect err. */
+static void expect_bad(size_t i, uint8_t v, int err)
+{
+	struct frame_header fh;
+	uint8_t h[FRAME_HEADER_SIZE];
+
+	good_header(h, 10);
+	h[i] = v;
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_DEFAULT, &fh), err);
+	/* The bad byte is seen as soon as it arrives. */
+	assert_int_equal(frame_parse_header(h, i + 1,
+	    FRAME_MAX_BODY_DEFAULT, &fh), err);
+}
+
+static void test_header_bad_magic(void **state)
+{
+	static const uint8_t http[] = "GET / HTTP/1.1\r\n";
+	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00 };
+	struct frame_header fh;
+	size_t i;
+
+	for (i = 0; i < FRAME_MAGIC_LEN; i++) {
+		expect_bad(i, 0, -EPROTO);
+		expect_bad(i, (uint8_t)(FRAME_MAGIC[i] ^ 0x20), -EPROTO);
+	}
+	assert_int_equal(frame_parse_header(http, sizeof(http) - 1,
+	    FRAME_MAX_BODY_DEFAULT, &fh), -EPROTO);
+	assert_int_equal(frame_parse_header(tls, sizeof(tls),
+	    FRAME_MAX_BODY_DEFAULT, &fh), -EPROTO);
+	assert_int_equal(frame_parse_header(tls, 1,
+	    FRAME_MAX_BODY_DEFAULT, &fh), -EPROTO);
+}
+
+static void test_header_bad_version(void **state)
+{
+	expect_bad(4, 0, -EPROTO);
+	expect_bad(4, FRAME_VERSION + 1, -EPROTO);
+	expect_bad(4, 0xff, -EPROTO);
+}
+
+static void test_header_bad_flags(void **state)
+{
+	unsigned int bit;
+
+	for (bit = 0; bit < 8; bit++)
+		if (!(FRAME_FLAGS_KNOWN & (1u << bit)))
+			expect_bad(5, (uint8_t)(1u << bit), -EPROTO);
+}
+
+static void test_header_bad_reserved(void **state)
+{
+	expect_bad(6, 1, -EPROTO);
+	expect_bad(6, 0x80, -EPROTO);
+	expect_bad(7, 1, -EPROTO);
+	expect_bad(7, 0xff, -EPROTO);
+}
+
+static void test_header_partial(void **state)
+{
+	struct frame_header fh, untouched;
+	uint8_t h[FRAME_HEADER_SIZE];
+	size_t len;
+
+	good_header(h, 0xffffffffu);	/* over any cap once complete */
+	memset(&untouched, 0x5a, sizeof(untouched));
+	for (len = 0; len < FRAME_HEADER_SIZE; len++) {
+		fh = untouched;
+		assert_int_equal(frame_parse_header(len ? h : NULL, len,
+		    FRAME_MAX_BODY_PREAUTH, &fh),
+		    (int)(FRAME_HEADER_SIZE - len));
+		assert_memory_equal(&fh, &untouched, sizeof(fh));
+	}
+	assert_int_equal(frame_parse_header(h, len, FRAME_MAX_BODY_PREAUTH,
+	    &fh), -EMSGSIZE);
+}
+
+static void test_length_caps(void **state)
+{
+	struct frame_header fh;
+	uint8_t h[FRAME_HEADER_SIZE];
+
+	/* Before authentication. */
+	good_header(h, FRAME_MAX_BODY_PREAUTH);
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_PREAUTH, &fh), 0);
+	good_header(h, FRAME_MAX_BODY_PREAUTH + 1);
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_PREAUTH, &fh), -EMSGSIZE);
+	/* After: the same header passes, up to the larger cap. */
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_DEFAULT, &fh), 0);
+	assert_int_equal(fh.length, FRAME_MAX_BODY_PREAUTH + 1);
+	good_header(h, FRAME_MAX_BODY_DEFAULT);
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_DEFAULT, &fh), 0);
+	good_header(h, FRAME_MAX_BODY_DEFAULT + 1);
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_DEFAULT, &fh), -EMSGSIZE);
+	/* Refused on the header alone: no body need follow. */
+	good_header(h, UINT32_MAX);
+	assert_int_equal(frame_parse_header(h, sizeof(h),
+	    FRAME_MAX_BODY_LIMIT, &fh), -EMSGSIZE);
+	/* A cap of 0 admits only empty bodies. */
+	good_header(h, 0);
+	assert_int_equal(frame_parse_header(h, sizeof(h), 0, &fh), 0);
+	good_header(h, 1);
+	assert_int_equal(frame_parse_header(h, sizeof(h), 0, &fh), -EMSGSIZE);
+}
+
+static void test_build_header_errors(void **state)
+{
+	uint8_t h[FRAME_HEADER_SIZE];
+
+	assert_int_equal(frame_build_header(h, (size_t)UINT32_MAX + 1, 0),
+	    -EMSGSIZE);
+	assert_int_equal(frame_build_header(h, 10, 0x80), -EINVAL);
+	assert_int_equal(frame_build_header(h, 10, FRAME_FLAGS_KNOWN), 0);
+}
+
+/* --- the arena ------------------------------------------------------------ */
+
+static void test_arena_alloc(void **state)
+{
+	struct frame_arena a;
+	uint8_t *p, *q, *big;
+
+	frame_arena_init(&a, 64 * 1024);
+	p = frame_arena_alloc(&a, 1);
+	q = frame_arena_alloc(&a, 0);
+	assert_non_null(p);
+	assert_non_null(q);
+	assert_ptr_not_equal(p, q);
+	assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+	assert_int_equal((uintptr_t)q % _Alignof(max_align_t), 0);
+	big = frame_arena_alloc(&a, 40000);
+	assert_non_null(big);
+	memset(big, 1, 40000);
+	/* Small ones still come from the shared chunk after a large one. */
+	assert_non_null(frame_arena_alloc(&a, 100));
+	assert_false(a.exhausted);
+	/* The rest of the budget, then nothing. */
+	assert_null(frame_arena_alloc(&a, 30000));
+	assert_true(a.exhausted);
+	assert_null(frame_arena_alloc(&a, SIZE_MAX));
+	assert_null(frame_arena_alloc(&a, SIZE_MAX - 3));
+	assert_true(a.spent <= a.budget);
+	frame_arena_reset(&a);
+	assert_int_equal(a.spent, 0);
+	assert_false(a.exhausted);
+	/* The whole budget is available again. */
+	assert_non_null(frame_arena_alloc(&a, 60000));
+	frame_arena_free(&a);
+}
+
+static void test_arena_many_small(void **state)
+{
+	struct frame_arena a;
+	size_t n = 0;
+	int round;
+
+	frame_arena_init(&a, 100000);
+	for (round = 0; round < 3; round++) {
+		n = 0;
+		while (frame_arena_alloc(&a, 24) != NULL)
+			n++;
+		assert_int_equal(n, 100000 / 32);
+		assert_true(a.exhausted);
+		frame_arena_reset(&a);
+	}
+	frame_arena_free(&a);
+	/* Freeing twice, and resetting a freed arena, are harmless. */
+	frame_arena_free(&a);
+	frame_arena_reset(&a);
+}
+
+/* --- decoding -------------------------------------------------------------- */
+
+/* Pack m as a frame into wire; check the header; return the body length. */
+static size_t pack(const ProtobufCMessage *m)
+{
+	struct frame_header fh;
+	long n = frame_encode(m, 0, wire, sizeof(wire));
+
+	assert_true(n >= FRAME_HEADER_SIZE);
+	assert_int_equal((size_t)n, frame_encoded_size(m));
+	assert_int_equal(frame_parse_header(wire, (size_t)n, sizeof(wire),
+	    &fh), 0);
+	assert_int_equal(fh.length + FRAME_HEADER_SIZE, (size_t)n);
+	return fh.length;
+}
+
+static void test_budget_exhausted_large_trace(void **state)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__RunTraceRequest rt = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__Request *out = NULL;
+	static uint8_t text[100 * 1024];
+	struct frame_arena a;
+	size_t len;
+
+	memset(text, 'x', sizeof(text));
+	rt.has_text = 1;
+	rt.text.data = text;
+	rt.text.len = sizeof(text);
+	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r.run_trace = &rt;
+	len = pack(&r.base);
+	frame_arena_init(&a, 64 * 1024);
+	assert_int_equal(frame_decode_request(&a, wire + FRAME_HEADER_SIZE,
+	    len, &out), -ENOBUFS);
+	assert_true(a.spent <= a.budget);
+	frame_arena_free(&a);
+	/* The budget meant for such a body decodes it. */
+	frame_arena_init(&a, FRAME_ARENA_BUDGET(len));
+	assert_int_equal(frame_decode_request(&a, wire + FRAME_HEADER_SIZE,
+	    len, &out), 0);
+	assert_int_equal(out->op_case, ASPACE__REQUEST__OP_RUN_TRACE);
+	assert_int_equal(out->run_trace->text.len, sizeof(text));
+	assert_memory_equal(out->run_trace->text.data, text, sizeof(text));
+	frame_arena_free(&a);
+}
+
+/*
+ * A valid message that is small on the wire and large once decoded: many
+ * two-byte unknown fields, each kept as a 32-byte record with its data.
+ */
+static void test_budget_exhausted_unknown_fields(void **state)
+{
+	Aspace__Request *out = NULL;
+	struct frame_arena a;
+	size_t i, len = 40000;
+	uint8_t *body = wire + FRAME_HEADER_SIZE;
+
+	for (i = 0; i < len; i += 2) {
+		body[i] = 15 << 3;	/* field 15, varint: an unknown field */
+		body[i + 1] = 0;
+	}
+	good_header(wire, len);
+	frame_arena_init(&a, FRAME_ARENA_BUDGET(len));
+	assert_int_equal(frame_decode_request(&a, body, len, &out), -ENOBUFS);
+	assert_true(a.exhausted);
+	assert_true(a.spent <= a.budget);
+	frame_arena_reset(&a);
+	/* A few of them decode and are kept. */
+	assert_int_equal(frame_decode_request(&a, body, 20, &out), 0);
+	assert_int_equal(out->base.n_unknown_fields, 10);
+	assert_int_equal(out->op_case, ASPACE__REQUEST__OP__NOT_SET);
+	assert_int_equal(frame_request_op(out), -EINVAL);
+	frame_arena_free(&a);
+}
+
+static void test_bad_bodies(void **state)
+{
+	static const uint8_t truncated_varint[] = { 0x08, 0xff };
+	static const uint8_t truncated_bytes[] = { 0x12, 0x05, 0x01 };
+	static const uint8_t bad_wire_type[] = { 0x0f };
+	static const uint8_t field_zero[] = { 0x00, 0x00 };
+	static const uint8_t bad_submsg[] = { 0x82, 0x01, 0x02, 0x08, 0xff };
+	/* Field 0 with an overlong tag, which protobuf-c 1.4 accepts. */
+	static const uint8_t field_zero_long[] = { 0x08, 0x01, 0x82, 0x00, 0 };
+	static const uint8_t field_zero_nested[] = {
+		0x82, 0x01, 0x03, 0x82, 0x00, 0		/* in hello */
+	};
+	static const uint8_t field_zero_repeated[] = {
+		0xa2, 0x02, 0x05, 0x0a, 0x03, 0x80, 0x00, 0	/* maps.vmas */
+	};
+	static const struct { const uint8_t *p; size_t n; } cases[] = {
+		{ truncated_varint, sizeof(truncated_varint) },
+		{ truncated_bytes, sizeof(truncated_bytes) },
+		{ bad_wire_type, sizeof(bad_wire_type) },
+		{ field_zero, sizeof(field_zero) },
+		{ bad_submsg, sizeof(bad_submsg) },
+		{ field_zero_long, sizeof(field_zero_long) },
+		{ field_zero_nested, sizeof(field_zero_nested) },
+	};
+	Aspace__Request *out = NULL;
+	Aspace__Response *rout = NULL;
+	struct frame_arena a;
+	size_t i;
+
+	frame_arena_init(&a, 65536);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(frame_decode_request(&a, cases[i].p,
+		    cases[i].n, &out), -EBADMSG);
+		frame_arena_reset(&a);
+	}
+	/* The same check reaches into repeated messages of a response. */
+	assert_int_equal(frame_decode_response(&a, field_zero_repeated,
+	    sizeof(field_zero_repeated), &rout), -EBADMSG);
+	frame_arena_reset(&a);
+	/* An empty body is a valid, empty request: no op. */
+	assert_int_equal(frame_decode_request(&a, NULL, 0, &out), 0);
+	assert_int_equal(frame_request_op(out), -EINVAL);
+	frame_arena_free(&a);
+}
+
+/* Request {id = 7, task = 2, field 99 = ""}, optionally with hello. */
+static size_t unknown_op_body(uint8_t *b, int with_hello)
+{
+	size_t n = 0;
+
+	b[n++] = 0x08;			/* id */
+	b[n++] = 7;
+	b[n++] = 0x18;			/* task */
+	b[n++] = 2;
+	b[n++] = 0x9a;			/* field 99, bytes: (99 << 3 | 2) */
+	b[n++] = 0x06;			/* as a two-byte varint */
+	b[n++] = 0;
+	if (with_hello) {
+		b[n++] = 0x82;		/* field 16 (hello), bytes */
+		b[n++] = 0x01;
+		b[n++] = 0;
+	}
+	return n;
+}
+
+static void test_unknown_op(void **state)
+{
+	Aspace__Request *out = NULL;
+	struct frame_arena a;
+	uint8_t b[32];
+	size_t n;
+
+	frame_arena_init(&a, 4096);
+	n = unknown_op_body(b, 0);
+	assert_int_equal(frame_decode_request(&a, b, n, &out), 0);
+	assert_int_equal(out->op_case, ASPACE__REQUEST__OP__NOT_SET);
+	assert_true(out->has_id);
+	assert_int_equal(out->id, 7);		/* to echo */
+	assert_int_equal(out->task, 2);
+	assert_int_equal(out->base.n_unknown_fields, 1);
+	assert_int_equal(out->base.unknown_fields[0].tag, 99);
+	assert_int_equal(frame_request_op(out), -ENOSYS);
+	frame_arena_reset(&a);
+	/* A known op and an unknown one: which was meant is not clear. */
+	n = unknown_op_body(b, 1);
+	assert_int_equal(frame_decode_request(&a, b, n, &out), 0);
+	assert_int_equal(out->op_case, ASPACE__REQUEST__OP_HELLO);
+	assert_int_equal(frame_request_op(out), -EINVAL);
+	frame_arena_reset(&a);
+	/* An unknown envelope field (under 16) is ignored. */
+	b[0] = 5 << 3;
+	memcpy(b + 4, "\x82\x01\x00", 3);
+	assert_int_equal(frame_decode_request(&a, b, 7, &out), 0);
+	assert_int_equal(frame_request_op(out), ASPACE__REQUEST__OP_HELLO);
+	frame_arena_free(&a);
+}
+
+/* --- round trips ----------------------------------------------------------- */
+
+/* Encode r, decode it into a, check the envelope; the decoded request. */
+static Aspace__Request *round_trip(struct frame_arena *a, Aspace__Request *r,
+    int op)
+{
+	Aspace__Request *out = NULL;
+	size_t len = pack(&r->base);
+
+	frame_arena_reset(a);
+	assert_int_equal(frame_decode_request(a, wire + FRAME_HEADER_SIZE,
+	    len, &out), 0);
+	assert_int_equal(frame_request_op(out), op);
+	assert_int_equal(out->has_id, r->has_id);
+	assert_int_equal(out->id, r->id);
+	assert_int_equal(out->has_session, r->has_session);
+	if (r->has_session) {
+		assert_int_equal(out->session.len, r->session.len);
+		assert_memory_equal(out->session.data, r->session.data,
+		    r->session.len);
+	}
+	assert_int_equal(out->task, r->task);
+	return out;
+}
+
+static void test_round_trip_hello(void **state)
+{
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+
+	h.has_version = 1;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	h.token = "s3cret-token";
+	r.has_id = 1;
+	r.id = UINT64_MAX;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_HELLO);
+	assert_int_equal(out->hello->version, 1);
+	assert_string_equal(out->hello->token, "s3cret-token");
+	assert_null(out->hello->client);
+}
+
+static void test_round_trip_session_create(void **state)
+{
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__SessionCreateRequest sc = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Image img = ASPACE__IMAGE__INIT;
+
+	img.name = "busybox";
+	img.has_text = img.has_data = img.has_bss = 1;
+	img.text = 1 << 20;
+	img.data = 8192;
+	img.bss = 0;
+	sc.has_ram_bytes = sc.has_seed = sc.has_randomize = 1;
+	sc.ram_bytes = 64u << 20;
+	sc.seed = 0x123456789abcdefULL;
+	sc.randomize = 1;
+	sc.has_max_map_count = 1;
+	sc.max_map_count = 100;
+	sc.image = &img;
+	r.has_id = 1;
+	r.id = 2;
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = &sc;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_SESSION_CREATE);
+	assert_int_equal(out->session_create->ram_bytes, 64u << 20);
+	assert_int_equal(out->session_create->seed, 0x123456789abcdefULL);
+	assert_true(out->session_create->randomize);
+	assert_false(out->session_create->has_rlimit_stack);
+	assert_int_equal(out->session_create->max_map_count, 100);
+	assert_string_equal(out->session_create->image->name, "busybox");
+	assert_int_equal(out->session_create->image->text, 1 << 20);
+	assert_true(out->session_create->image->has_bss);
+	assert_int_equal(out->session_create->image->bss, 0);
+}
+
+static void test_round_trip_mmap(void **state)
+{
+	static uint8_t sid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+	    14, 15, 16 };
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_prot = m.has_flags = 1;
+	m.addr = 0x200000000000ULL;
+	m.length = 16384;
+	m.prot = PROT_READ;
+	m.flags = MAP_PRIVATE | MAP_FIXED;
+	m.file = "notes.txt";
+	m.has_offset = 1;
+	m.offset = 4096;
+	r.has_id = r.has_session = r.has_task = 1;
+	r.id = 3;
+	r.session.data = sid;
+	r.session.len = sizeof(sid);
+	r.task = 3;
+	r.op_case = ASPACE__REQUEST__OP_MMAP;
+	r.mmap = &m;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_MMAP);
+	assert_int_equal(out->mmap->addr, 0x200000000000ULL);
+	assert_int_equal(out->mmap->length, 16384);
+	assert_int_equal(out->mmap->prot, PROT_READ);
+	assert_int_equal(out->mmap->flags, MAP_PRIVATE | MAP_FIXED);
+	assert_string_equal(out->mmap->file, "notes.txt");
+	assert_int_equal(out->mmap->offset, 4096);
+}
+
+static void test_round_trip_access_and_bytes(void **state)
+{
+	static uint8_t data[FRAME_MAX_RW_BYTES];
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__AccessRequest ac = ASPACE__ACCESS_REQUEST__INIT;
+	Aspace__WriteBytesRequest wb = ASPACE__WRITE_BYTES_REQUEST__INIT;
+	size_t i;
+
+	ac.has_addr = ac.has_kind = ac.has_value = 1;
+	ac.addr = 0x7ffffffde000ULL;
+	ac.kind = ASPACE__ACCESS_KIND__ACCESS_WRITE;
+	ac.value = 0x22;
+	r.op_case = ASPACE__REQUEST__OP_ACCESS;
+	r.access = &ac;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_ACCESS);
+	assert_int_equal(out->access->kind, ASPACE__ACCESS_KIND__ACCESS_WRITE);
+	assert_int_equal(out->access->value, 0x22);
+	assert_false(out->access->has_explain);
+	assert_true(out->access->explain);	/* [default = true] */
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	wb.has_addr = wb.has_data = 1;
+	wb.addr = 0x1000;
+	wb.data.data = data;
+	wb.data.len = sizeof(data);
+	r.op_case = ASPACE__REQUEST__OP_WRITE_BYTES;
+	r.write_bytes = &wb;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_WRITE_BYTES);
+	assert_int_equal(out->write_bytes->data.len, sizeof(data));
+	assert_memory_equal(out->write_bytes->data.data, data, sizeof(data));
+}
+
+static void test_round_trip_empty_ops(void **state)
+{
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ForkRequest f = ASPACE__FORK_REQUEST__INIT;
+	Aspace__ExitRequest e = ASPACE__EXIT_REQUEST__INIT;
+	Aspace__SessionListRequest sl = ASPACE__SESSION_LIST_REQUEST__INIT;
+
+	r.has_task = 1;
+	r.task = 1;
+	r.op_case = ASPACE__REQUEST__OP_FORK;
+	r.fork = &f;
+	assert_non_null(round_trip(a, &r, ASPACE__REQUEST__OP_FORK)->fork);
+	r.op_case = ASPACE__REQUEST__OP_EXIT;
+	r.exit = &e;
+	assert_non_null(round_trip(a, &r, ASPACE__REQUEST__OP_EXIT)->exit);
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &sl;
+	assert_non_null(round_trip(a, &r,
+	    ASPACE__REQUEST__OP_SESSION_LIST)->session_list);
+}
+
+static void test_round_trip_run_trace(void **state)
+{
+	static const char text[] = "window 0x200000000000 0x10000000\n"
+	    "mmap 0x200000000000 8K rw- private,anon,fixed\n\0nul\r\n";
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__RunTraceRequest rt = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__SessionCreateRequest p = ASPACE__SESSION_CREATE_REQUEST__INIT;
+
+	p.has_seed = p.has_randomize = 1;
+	p.seed = 42;
+	p.randomize = 1;
+	rt.has_text = 1;
+	rt.text.data = (uint8_t *)text;
+	rt.text.len = sizeof(text) - 1;		/* with its NUL byte */
+	rt.params = &p;
+	r.has_id = 1;
+	r.id = 1000;
+	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r.run_trace = &rt;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_RUN_TRACE);
+	assert_int_equal(out->run_trace->text.len, sizeof(text) - 1);
+	assert_memory_equal(out->run_trace->text.data, text, sizeof(text) - 1);
+	assert_int_equal(out->run_trace->params->seed, 42);
+	assert_false(out->run_trace->has_keep);
+}
+
+static void test_round_trip_response(void **state)
+{
+	struct frame_arena *a = *state;
+	Aspace__Response r = ASPACE__RESPONSE__INIT, *out = NULL;
+	Aspace__Status st = ASPACE__STATUS__INIT;
+	Aspace__MapsResult mr = ASPACE__MAPS_RESULT__INIT;
+	Aspace__Vma v[2] = { ASPACE__VMA__INIT, ASPACE__VMA__INIT };
+	Aspace__Vma *vp[2] = { &v[0], &v[1] };
+	size_t len;
+
+	v[0].has_start = v[0].has_end = 1;
+	v[0].start = 0x200000000000ULL;
+	v[0].end = 0x200000004000ULL;
+	v[0].perms = "rw-p";
+	v[1].has_start = v[1].has_end = 1;
+	v[1].start = 0x7ffffffde000ULL;
+	v[1].end = 0x7ffffffff000ULL;
+	v[1].perms = "rw-p";
+	v[1].name = "[stack]";
+	mr.n_vmas = 2;
+	mr.vmas = vp;
+	st.has_code = 1;
+	st.code = ASPACE__STATUS__CODE__OK;
+	r.has_id = 1;
+	r.id = 9;
+	r.status = &st;
+	r.result_case = ASPACE__RESPONSE__RESULT_MAPS;
+	r.maps = &mr;
+	len = pack(&r.base);
+	frame_arena_reset(a);
+	assert_int_equal(frame_decode_response(a, wire + FRAME_HEADER_SIZE, len,
+	    &out), 0);
+	assert_int_equal(out->id, 9);
+	assert_int_equal(out->status->code, ASPACE__STATUS__CODE__OK);
+	assert_int_equal(out->result_case, ASPACE__RESPONSE__RESULT_MAPS);
+	assert_int_equal(out->maps->n_vmas, 2);
+	assert_int_equal(out->maps->vmas[1]->end, 0x7ffffffff000ULL);
+	assert_string_equal(out->maps->vmas[1]->name, "[stack]");
+	assert_null(out->maps->vmas[0]->name);
+
+	/* An errno answer. */
+	st.code = ASPACE__STATUS__CODE__ERRNO;
+	st.errname = "ENOMEM";
+	st.has_errnum = 1;
+	st.errnum = ENOMEM;
+	r.result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
+	len = pack(&r.base);
+	frame_arena_reset(a);
+	assert_int_equal(frame_decode_response(a, wire + FRAME_HEADER_SIZE, len,
+	    &out), 0);
+	assert_int_equal(out->status->code, ASPACE__STATUS__CODE__ERRNO);
+	assert_string_equal(out->status->errname, "ENOMEM");
+	assert_int_equal(out->status->errnum, 12);
+}
+
+static void test_encode_too_small(void **state)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	uint8_t small[FRAME_HEADER_SIZE + 1];
+
+	r.has_id = 1;
+	r.id = 300;		/* two varint bytes: a 3-byte body */
+	assert_int_equal(frame_encoded_size(&r.base), FRAME_HEADER_SIZE + 3);
+	assert_int_equal(frame_encode(&r.base, 0, small, sizeof(small)),
+	    -EMSGSIZE);
+	assert_int_equal(frame_encode(&r.base, 0, small, 4), -EMSGSIZE);
+	assert_int_equal(frame_encode(&r.base, 0x40, wire, sizeof(wire)),
+	    -EINVAL);
+}
+
+static int setup_arena(void **state)
+{
+	static struct frame_arena a;
+
+	frame_arena_init(&a, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_DEFAULT));
+	*state = &a;
+	return 0;
+}
+
+static int teardown_arena(void **state)
+{
+	frame_arena_free(*state);
+	return 0;
+}
+
+#define ARENA_TEST(f) \
+	cmocka_unit_test_setup_teardown(f, setup_arena, teardown_arena)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_layout),
+		cmocka_unit_test(test_header_good),
+		cmocka_unit_test(test_header_bad_magic),
+		cmocka_unit_test(test_header_bad_version),
+		cmocka_unit_test(test_header_bad_flags),
+		cmocka_unit_test(test_header_bad_reserved),
+		cmocka_unit_test(test_header_partial),
+		cmocka_unit_test(test_length_caps),
+		cmocka_unit_test(test_build_header_errors),
+		cmocka_unit_test(test_arena_alloc),
+		cmocka_unit_test(test_arena_many_small),
+		cmocka_unit_test(test_budget_exhausted_large_trace),
+		cmocka_unit_test(test_budget_exhausted_unknown_fields),
+		cmocka_unit_test(test_bad_bodies),
+		cmocka_unit_test(test_unknown_op),
+		ARENA_TEST(test_round_trip_hello),
+		ARENA_TEST(test_round_trip_session_create),
+		ARENA_TEST(test_round_trip_mmap),
+		ARENA_TEST(test_round_trip_access_and_bytes),
+		ARENA_TEST(test_round_trip_empty_ops),
+		ARENA_TEST(test_round_trip_run_trace),
+		ARENA_TEST(test_round_trip_response),
+		cmocka_unit_test(test_encode_too_small),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
