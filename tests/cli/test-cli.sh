@@ -1,0 +1,41 @@
+#!/bin/sh
+# test-cli.sh: the aspace command's answers to good and bad invocations:
+# exit status 0 for a clean trace, 1 for a trace with "! error" lines, 2
+# for usage and I/O errors, each with a message on stderr.
+ASPACE=${ASPACE:-client/aspace}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+# expect STATUS PATTERN -- ARGS...: run aspace, check status and stderr.
+expect() {
+	want=$1 pat=$2
+	shift 3
+	"$ASPACE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	st=$?
+	if [ "$st" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" "$tmp/out"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: aspace $* -> status $st (want $want, /$pat/)"
+		cat "$tmp/err"
+	fi
+}
+
+printf 'window 0x200000000000 0x1000000\nmmap 0x200000000000 4K rw- private,anon,fixed\nmaps\n' >"$tmp/ok.trace"
+printf 'frob\nmmap 1 2\n' >"$tmp/bad.trace"
+expect 0 "2: = 0x200000000000" -- run --local "$tmp/ok.trace"
+expect 0 "200000000000-200000001000 rw-p" -- run --local --seed 7 "$tmp/ok.trace"
+expect 1 "1: ! error: unknown command 'frob'" -- run --local "$tmp/bad.trace"
+expect 2 "usage" -- run --local
+expect 2 "bad seed" -- run --local --seed 12x "$tmp/ok.trace"
+expect 2 "no daemon support" -- run "$tmp/ok.trace"
+expect 2 "No such file" -- run --local "$tmp/missing.trace"
+expect 2 "usage" -- frobnicate
+expect 0 "aspace" -- --version
+printf 'maps\n' | "$ASPACE" run --local - >"$tmp/out" 2>&1 &&
+    grep -q "\[stack\]" "$tmp/out" && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: trace on standard input"; }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
