@@ -1,0 +1,93 @@
+/*
+ * req-access.c: access (docs/protocol.md, section 7): one load, store or
+ * instruction fetch by the request's task through as_access(), with the
+ * fault's explain record when asked (the default).  A fault is a result,
+ * not an error.
+ */
+#include <string.h>
+
+#include "fault.h"
+#include "req.h"
+
+static const char *code_name(const struct access_result *a)
+{
+	if (a->code == AS_SI_KERNEL)
+		return "SI_KERNEL";
+	if (a->sig == AS_SIGBUS)
+		return "BUS_ADRERR";
+	return a->code == AS_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
+}
+
+static Aspace__Fault *fault_msg(struct req_ctx *c, unsigned long addr,
+    const struct access_result *a)
+{
+	Aspace__Fault *f = req_alloc(c, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	aspace__fault__init(f);
+	f->has_addr = true;
+	f->addr = addr;
+	f->has_signal = true;
+	if (a->sig == AS_OOM) {
+		f->signal = 0;
+		f->has_oom = true;
+		f->oom = true;
+		return f;
+	}
+	f->signal = a->sig;
+	f->has_code = true;
+	f->code = a->code;
+	f->signal_name = (char *)(a->sig == AS_SIGBUS ? "SIGBUS" : "SIGSEGV");
+	f->code_name = (char *)code_name(a);
+	return f;
+}
+
+/* Check the fields; the kind, or -1 with the status set. */
+static int access_kind(struct req_ctx *c, const Aspace__AccessRequest *m)
+{
+	if (!m->has_addr) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "access: addr needed");
+		return -1;
+	}
+	if (m->kind < 0 || m->kind > ASPACE__ACCESS_KIND__ACCESS_EXEC ||
+	    (m->has_value && m->value > 255)) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "access: kind 0-2, value 0-255");
+		return -1;
+	}
+	return m->kind == ASPACE__ACCESS_KIND__ACCESS_WRITE ? AS_WRITE :
+	    m->kind == ASPACE__ACCESS_KIND__ACCESS_EXEC ? AS_EXEC : AS_READ;
+}
+
+static void do_access_req(struct req_ctx *c)
+{
+	const Aspace__AccessRequest *m = c->req->access;
+	struct access_result a;
+	Aspace__AccessResult *r;
+	int kind = access_kind(c, m);
+
+	if (kind < 0 || (r = req_alloc(c, sizeof(*r))) == NULL)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.explain.on = m->explain ? 1 : 0;
+	a.store = kind == AS_WRITE && m->has_value;
+	a.value = (uint8_t)m->value;
+	aspace__access_result__init(r);
+	if (as_access(c->task, m->addr, (enum as_access)kind, &a) != 0) {
+		r->fault = fault_msg(c, m->addr, &a);
+	} else if (kind == AS_READ || a.store) {
+		r->has_value = true;
+		r->value = a.value;
+	}
+	if (a.explain.len > 0)
+		r->explain = req_strdup(c, a.explain.text, a.explain.len);
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_ACCESS;
+	c->resp->access = r;
+}
+
+const struct request_entry req_access_entry = {
+	ASPACE__REQUEST__OP_ACCESS, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_access_req
+};

@@ -1,0 +1,30 @@
+/*
+ * req-fork.c: fork (docs/protocol.md, section 8) through as_clone():
+ * the child's id back.  The session is shared (READ): as_clone() takes
+ * the parent's and child's mmap_locks and the session's task-list lock.
+ */
+#include "req.h"
+
+static void do_fork_req(struct req_ctx *c)
+{
+	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
+	struct task *t;
+	int err = 0;
+
+	if (r == NULL)
+		return;
+	if ((t = as_clone(c->ds->s, c->task, false, &err)) == NULL) {
+		req_errno(c, err);
+		return;
+	}
+	aspace__task_result__init(r);
+	r->has_task = true;
+	r->task = t->pid;
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_FORK;
+	c->resp->fork = r;
+}
+
+const struct request_entry req_fork_entry = {
+	ASPACE__REQUEST__OP_FORK, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_fork_req
+};

@@ -1,0 +1,25 @@
+/*
+ * req-munmap.c: munmap (docs/protocol.md, section 6) as sys_munmap() in
+ * the request's task, under the mm's mmap_lock (taken by the core).
+ */
+#include "mm.h"
+#include "req.h"
+
+static void do_munmap_req(struct req_ctx *c)
+{
+	const Aspace__MunmapRequest *m = c->req->munmap;
+	int err;
+
+	if (!m->has_addr || !m->has_length) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "munmap: addr and length needed");
+		return;
+	}
+	if ((err = sys_munmap(c->task->mm, m->addr, m->length)) != 0)
+		req_errno(c, err);
+}
+
+const struct request_entry req_munmap_entry = {
+	ASPACE__REQUEST__OP_MUNMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_munmap_req
+};

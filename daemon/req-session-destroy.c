@@ -1,0 +1,16 @@
+/*
+ * req-session-destroy.c: session_destroy (docs/protocol.md, section 5).
+ * Runs with the session locked exclusively, so requests already running
+ * in it finish first; later ones find it dead: NO_SUCH_SESSION.
+ */
+#include "req.h"
+
+static void session_destroy(struct req_ctx *c)
+{
+	stable_remove(server_sessions(c->srv), c->ds);
+}
+
+const struct request_entry req_session_destroy_entry = {
+	ASPACE__REQUEST__OP_SESSION_DESTROY, LOCK_SESSION_WRITE, 0,
+	session_destroy
+};

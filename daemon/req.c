@@ -1,0 +1,194 @@
+/*
+ * req.c: running one decoded request (req.h).  req_dispatch() turns the
+ * op into a table entry, the session id into a referenced session, the
+ * task id into a task, takes the locks the entry's mode asks for (their
+ * order is at the top of session-table.c) and calls the handler.  The
+ * helpers set the response's status and allocate its parts in the
+ * request's output arena.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "req.h"
+#include "trace_parse.h"
+
+void req_status(struct req_ctx *c, Aspace__Status__Code code,
+    const char *msg)
+{
+	c->status->code = code;
+	c->status->has_code = true;
+	if (msg != NULL)
+		c->status->message = req_strdup(c, msg, strlen(msg));
+	if (code != ASPACE__STATUS__CODE__OK) {
+		c->resp->result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
+	}
+}
+
+/* A negative or positive errno: status ERRNO with its Linux name. */
+void req_errno(struct req_ctx *c, int err)
+{
+	if (err < 0)
+		err = -err;
+	req_status(c, ASPACE__STATUS__CODE__ERRNO, NULL);
+	c->status->errname = req_strdup(c, errno_name(err),
+	    strlen(errno_name(err)));
+	c->status->has_errnum = true;
+	c->status->errnum = err;
+}
+
+void *req_alloc(struct req_ctx *c, size_t size)
+{
+	void *p = frame_arena_alloc(c->out, size);
+
+	if (p == NULL) {
+		c->status->code = ASPACE__STATUS__CODE__INTERNAL;
+		c->status->has_code = true;
+		c->status->message = (char *)"out of memory";
+		c->resp->result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
+	}
+	return p;
+}
+
+char *req_strdup(struct req_ctx *c, const char *s, size_t len)
+{
+	char *p = frame_arena_alloc(c->out, len + 1);
+
+	if (p == NULL)
+		return (char *)"";
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* 1 to 63 of [A-Za-z0-9._-], neither "." nor "..". */
+bool req_image_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 63 || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Request.task in the locked session, or NULL with the status set. */
+static struct task *find_task(struct req_ctx *c, int pid)
+{
+	struct task *t = pid > 0 ? as_task_lookup(c->ds->s, pid) : NULL;
+
+	if (t == NULL) {
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_TASK, "no such task");
+		return NULL;
+	}
+	if (__atomic_load_n(&t->vfork_blocked, __ATOMIC_ACQUIRE)) {
+		req_status(c, ASPACE__STATUS__CODE__BLOCKED,
+		    "the task waits for its vfork child");
+		return NULL;
+	}
+	return t;
+}
+
+static int request_pid(const struct req_ctx *c)
+{
+	return c->req->has_task ? c->req->task : 1;
+}
+
+/* Run e with the session locked shared and the task's stripe held. */
+static void run_read(struct req_ctx *c, const struct request_entry *e)
+{
+	pthread_mutex_t *tl = dsession_task_lock(c->ds, request_pid(c));
+
+	pthread_rwlock_rdlock(&c->ds->rw);
+	pthread_mutex_lock(tl);
+	if (c->ds->dead)
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
+		    "no such session");
+	else if (!(e->flags & REQ_NEEDS_TASK) ||
+	    (c->task = find_task(c, request_pid(c))) != NULL)
+		e->handler(c);
+	pthread_mutex_unlock(tl);
+	pthread_rwlock_unlock(&c->ds->rw);
+}
+
+/* Run e with the session locked exclusively. */
+static void run_write(struct req_ctx *c, const struct request_entry *e)
+{
+	pthread_rwlock_wrlock(&c->ds->rw);
+	if (c->ds->dead)
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
+		    "no such session");
+	else if (!(e->flags & REQ_NEEDS_TASK) ||
+	    (c->task = find_task(c, request_pid(c))) != NULL)
+		e->handler(c);
+	pthread_rwlock_unlock(&c->ds->rw);
+}
+
+static void run_entry(struct req_ctx *c, const struct request_entry *e)
+{
+	const Aspace__Request *r = c->req;
+	struct session_table *st = server_sessions(c->srv);
+
+	if (e->mode == LOCK_NONE ||
+	    ((e->flags & REQ_SESSION_OPTIONAL) && !r->has_session)) {
+		e->handler(c);
+		return;
+	}
+	if (!r->has_session || r->session.len != SESSION_ID_LEN) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "session: 16 bytes needed");
+		return;
+	}
+	c->ds = stable_get(st, r->session.data, r->session.len,
+	    c->conn->tenant);
+	if (c->ds == NULL) {
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
+		    "no such session");
+		return;
+	}
+	if (e->mode == LOCK_SESSION_READ)
+		run_read(c, e);
+	else
+		run_write(c, e);
+	stable_put(st, c->ds);
+	c->ds = NULL;
+}
+
+void req_dispatch(struct req_ctx *c)
+{
+	const struct request_entry *e;
+	int op = frame_request_op(c->req);
+
+	c->resp->id = c->req->id;
+	c->resp->has_id = c->req->has_id;
+	req_status(c, ASPACE__STATUS__CODE__OK, NULL);
+	if (op == -ENOSYS) {
+		req_status(c, ASPACE__STATUS__CODE__UNIMPLEMENTED,
+		    "unknown op");
+		return;
+	}
+	if (op < 0) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "a request needs exactly one known op");
+		return;
+	}
+	if (!c->conn->authed && op != ASPACE__REQUEST__OP_HELLO) {
+		req_status(c, ASPACE__STATUS__CODE__UNAUTHENTICATED,
+		    "hello first");
+		return;
+	}
+	if ((e = req_lookup(op)) == NULL) {
+		req_status(c, ASPACE__STATUS__CODE__UNIMPLEMENTED,
+		    "op not supported by this daemon");
+		return;
+	}
+	run_entry(c, e);
+}

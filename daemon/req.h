@@ -1,0 +1,92 @@
+/*
+ * req.h: requests as table entries, in the manner of tmux's cmd-*.c.
+ *
+ * Each daemon/req-*.c exports one const struct request_entry: the op it
+ * serves (an Aspace__Request__OpCase), the session lock it needs and its
+ * handler.  req-table.c collects them; req_dispatch() looks the op up,
+ * finds the session and task, takes the locks the mode asks for (order:
+ * session-table.c) and calls the handler with a struct req_ctx, in which
+ * the handler sets the status and the result of the response.
+ */
+#ifndef ASPACED_REQ_H
+#define ASPACED_REQ_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "session-table.h"
+
+struct server;
+
+enum req_lock {
+	LOCK_NONE,		/* no session */
+	LOCK_SESSION_READ,	/* the session shared, the task's stripe */
+	LOCK_SESSION_WRITE	/* the session exclusively */
+};
+
+#define REQ_NEEDS_TASK		0x1	/* Request.task must exist */
+#define REQ_SESSION_OPTIONAL	0x2	/* no session: LOCK_NONE instead */
+
+/* What a handler sees of its connection. */
+struct req_conn {
+	uid_t		 tenant;
+	bool		 authed;
+	unsigned int	 max_body;	/* this connection's body cap */
+};
+
+struct req_ctx {
+	struct server	*srv;
+	struct req_conn	*conn;
+	const Aspace__Request *req;
+	Aspace__Response *resp;
+	Aspace__Status	*status;
+	struct frame_arena *out;	/* memory for the response */
+	struct as_buf	 buf;		/* big text results (run_trace) */
+	struct dsession	*ds;		/* with a session */
+	struct task	*task;		/* with REQ_NEEDS_TASK */
+};
+
+struct request_entry {
+	int		 op;		/* Aspace__Request__OpCase */
+	enum req_lock	 mode;
+	int		 flags;		/* REQ_* */
+	void		 (*handler)(struct req_ctx *);
+};
+
+/* req-table.c */
+const struct request_entry *req_lookup(int op);
+
+/* req.c: run one decoded request (or a decode error) into resp. */
+void req_dispatch(struct req_ctx *c);
+void req_status(struct req_ctx *c, Aspace__Status__Code code,
+    const char *msg);
+void req_errno(struct req_ctx *c, int err);
+void *req_alloc(struct req_ctx *c, size_t size);
+char *req_strdup(struct req_ctx *c, const char *s, size_t len);
+bool req_image_name_ok(const char *name);
+
+/* The tables of the server (server.c) handlers may use. */
+struct session_table *server_sessions(struct server *srv);
+size_t server_trace_output_max(struct server *srv);
+unsigned long server_ram_max(struct server *srv);
+unsigned int server_max_sessions(struct server *srv);
+
+extern const struct request_entry req_hello_entry;
+extern const struct request_entry req_session_create_entry;
+extern const struct request_entry req_session_destroy_entry;
+extern const struct request_entry req_session_list_entry;
+extern const struct request_entry req_run_trace_entry;
+extern const struct request_entry req_maps_entry;
+extern const struct request_entry req_mmap_entry;
+extern const struct request_entry req_munmap_entry;
+extern const struct request_entry req_access_entry;
+extern const struct request_entry req_fork_entry;
+extern const struct request_entry req_exit_entry;
+
+/* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
+int req_session_params(struct req_ctx *c,
+    const Aspace__SessionCreateRequest *r, struct as_session_params *p);
+
+#endif /* ASPACED_REQ_H */

@@ -1,0 +1,252 @@
+/*
+ * session-table.c: the daemon's sessions (session-table.h).
+ *
+ * Locks, in the order they are taken (never the other way round):
+ *
+ *   1. session_table.lock (mutex): the list, the counts, every dsession's
+ *      refs.  Held only briefly, never while waiting for another lock of
+ *      this list except the core's session->lock in stable_list (a leaf,
+ *      there, to count tasks).
+ *   2. dsession.rw (rwlock): taken after the table lock has been released
+ *      (stable_get hands out a reference, not a locked session).  READ
+ *      for requests that run as one task and do not end a task or the
+ *      session (mmap, munmap, access, maps, fork); WRITE for those that
+ *      change the task set or run arbitrary commands (exit, run_trace,
+ *      session_destroy).  dead is written under WRITE.
+ *   3. dsession.task_lock[pid % SESSION_TASK_LOCKS] (mutex): READ-mode
+ *      requests hold their task's stripe, so one task's own state (its
+ *      VMA cache, its counters) sees one request at a time, while other
+ *      tasks of the session run in parallel.
+ *   4. The core's locks, taken inside libaspace calls only: mmap_lock of
+ *      an mm (fork: parent's then child's), then as_session.lock,
+ *      anon_vma_lock and the physical allocator's lock (lib/fork.c,
+ *      lib/mm.c).
+ *
+ * A dsession is freed when its last reference goes: the table holds one
+ * while it is listed, each request in progress one more.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "session-table.h"
+
+void stable_init(struct session_table *t, unsigned int max_total,
+    unsigned int max_per_tenant)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->max_total = max_total;
+	t->max_per_tenant = max_per_tenant;
+}
+
+static void dsession_free(struct dsession *ds)
+{
+	int i;
+
+	as_session_free(ds->s);
+	pthread_rwlock_destroy(&ds->rw);
+	for (i = 0; i < SESSION_TASK_LOCKS; i++)
+		pthread_mutex_destroy(&ds->task_lock[i]);
+	free(ds);
+}
+
+void stable_free(struct session_table *t)
+{
+	struct dsession *ds, *next;
+
+	for (ds = t->head; ds != NULL; ds = next) {
+		next = ds->next;
+		dsession_free(ds);
+	}
+	t->head = NULL;
+	t->count = 0;
+	pthread_mutex_destroy(&t->lock);
+}
+
+static unsigned int tenant_count(struct session_table *t, uid_t tenant)
+{
+	struct dsession *ds;
+	unsigned int n = 0;
+
+	for (ds = t->head; ds != NULL; ds = ds->next)
+		if (ds->tenant == tenant)
+			n++;
+	return n;
+}
+
+static struct dsession *find_id(struct session_table *t, const uint8_t *id)
+{
+	struct dsession *ds;
+
+	for (ds = t->head; ds != NULL; ds = ds->next)
+		if (memcmp(ds->id, id, SESSION_ID_LEN) == 0)
+			return ds;
+	return NULL;
+}
+
+static struct dsession *dsession_new(uid_t tenant, const char *label)
+{
+	struct dsession *ds = calloc(1, sizeof(*ds));
+	int i;
+
+	if (ds == NULL)
+		return NULL;
+	ds->tenant = tenant;
+	ds->created = time(NULL);
+	snprintf(ds->label, sizeof(ds->label), "%s", label ? label : "");
+	pthread_rwlock_init(&ds->rw, NULL);
+	for (i = 0; i < SESSION_TASK_LOCKS; i++)
+		pthread_mutex_init(&ds->task_lock[i], NULL);
+	ds->refs = 2;		/* the table's and the caller's */
+	return ds;
+}
+
+/* Check the caps and link ds under a fresh id; the table is locked. */
+static int table_add(struct session_table *t, struct dsession *ds)
+{
+	if (t->count >= t->max_total ||
+	    tenant_count(t, ds->tenant) >= t->max_per_tenant)
+		return -EDQUOT;
+	do {
+		if (RAND_bytes(ds->id, SESSION_ID_LEN) != 1)
+			return -EIO;
+	} while (find_id(t, ds->id) != NULL);
+	ds->next = t->head;
+	t->head = ds;
+	t->count++;
+	return 0;
+}
+
+/* Is there room for one more of tenant's sessions? */
+static bool table_has_room(struct session_table *t, uid_t tenant)
+{
+	bool ok;
+
+	pthread_mutex_lock(&t->lock);
+	ok = t->count < t->max_total &&
+	    tenant_count(t, tenant) < t->max_per_tenant;
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+int stable_create(struct session_table *t, uid_t tenant,
+    const struct as_session_params *p, const char *label,
+    struct dsession **out)
+{
+	struct dsession *ds;
+	int err;
+
+	if (!table_has_room(t, tenant))	/* before the costly part */
+		return -EDQUOT;
+	if ((ds = dsession_new(tenant, label)) == NULL)
+		return -ENOMEM;
+	ds->ram_bytes = p->ram_bytes;
+	if ((ds->s = as_session_new(p)) == NULL) {
+		dsession_free(ds);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&t->lock);
+	err = table_add(t, ds);
+	pthread_mutex_unlock(&t->lock);
+	if (err != 0) {
+		dsession_free(ds);
+		return err;
+	}
+	*out = ds;
+	return 0;
+}
+
+struct dsession *stable_get(struct session_table *t, const uint8_t *id,
+    size_t len, uid_t tenant)
+{
+	struct dsession *ds;
+
+	if (len != SESSION_ID_LEN)
+		return NULL;
+	pthread_mutex_lock(&t->lock);
+	ds = find_id(t, id);
+	if (ds != NULL && ds->tenant != tenant)
+		ds = NULL;	/* the same answer as no session at all */
+	if (ds != NULL)
+		ds->refs++;
+	pthread_mutex_unlock(&t->lock);
+	return ds;
+}
+
+void stable_put(struct session_table *t, struct dsession *ds)
+{
+	int refs;
+
+	pthread_mutex_lock(&t->lock);
+	refs = --ds->refs;
+	pthread_mutex_unlock(&t->lock);
+	if (refs == 0)
+		dsession_free(ds);
+}
+
+void stable_remove(struct session_table *t, struct dsession *ds)
+{
+	struct dsession **pp;
+	bool found = false;
+
+	pthread_mutex_lock(&t->lock);
+	for (pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == ds) {
+			*pp = ds->next;
+			found = true;
+			break;
+		}
+	}
+	if (found) {
+		t->count--;
+		ds->refs--;	/* the table's; the caller still holds one */
+	}
+	ds->dead = true;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static unsigned int count_tasks(struct as_session *s)
+{
+	struct task *tk;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (tk = s->tasks; tk != NULL; tk = tk->next)
+		n++;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+unsigned int stable_list(struct session_table *t, uid_t tenant,
+    struct dsession_info *out, unsigned int max)
+{
+	struct dsession *ds;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (ds = t->head; ds != NULL; ds = ds->next) {
+		if (ds->tenant != tenant)
+			continue;
+		if (n < max) {
+			memcpy(out[n].id, ds->id, SESSION_ID_LEN);
+			memcpy(out[n].label, ds->label, sizeof(out[n].label));
+			out[n].tasks = count_tasks(ds->s);
+			out[n].created = ds->created;
+			out[n].ram_bytes = ds->ram_bytes;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+pthread_mutex_t *dsession_task_lock(struct dsession *ds, int pid)
+{
+	unsigned int k = (unsigned int)pid % SESSION_TASK_LOCKS;
+
+	return &ds->task_lock[k];
+}

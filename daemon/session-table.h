@@ -1,0 +1,84 @@
+/*
+ * session-table.h: the daemon's sessions, each a simulated machine
+ * (struct as_session) owned by a tenant, named by 16 random bytes.
+ *
+ * A lookup gives a reference (stable_get); the caller then takes the
+ * session's own rwlock in the mode its request needs and, once it holds
+ * it, checks ds->dead: a session destroyed meanwhile is as missing.  The
+ * table's lock, the session rwlocks and the task locks are described,
+ * with their order, at the top of session-table.c.
+ */
+#ifndef ASPACED_SESSION_TABLE_H
+#define ASPACED_SESSION_TABLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "session.h"
+
+#define SESSION_ID_LEN		16
+#define SESSION_LABEL_MAX	64
+#define SESSION_TASK_LOCKS	16	/* stripes of per-task mutexes */
+
+struct dsession {
+	uint8_t		 id[SESSION_ID_LEN];
+	uid_t		 tenant;
+	char		 label[SESSION_LABEL_MAX + 1];
+	time_t		 created;
+	unsigned long	 ram_bytes;
+	struct as_session *s;
+	pthread_rwlock_t rw;		/* READ: task ops; WRITE: task set */
+	pthread_mutex_t	 task_lock[SESSION_TASK_LOCKS];
+	bool		 dead;		/* destroyed; under rw (write) */
+	int		 refs;		/* under the table's lock */
+	struct dsession	*next;
+};
+
+struct session_table {
+	pthread_mutex_t	 lock;
+	struct dsession	*head;
+	unsigned int	 count;		/* live sessions */
+	unsigned int	 max_total;
+	unsigned int	 max_per_tenant;
+};
+
+void stable_init(struct session_table *t, unsigned int max_total,
+    unsigned int max_per_tenant);
+/* Destroy every session (no request may be running). */
+void stable_free(struct session_table *t);
+
+/*
+ * Make a session for tenant from p, label (may be NULL) and register it.
+ * Returns 0 with *out referenced, -EDQUOT over a cap, -ENOMEM, -EINVAL
+ * (as_session_new refused p), -EIO (no random bytes).
+ */
+int stable_create(struct session_table *t, uid_t tenant,
+    const struct as_session_params *p, const char *label,
+    struct dsession **out);
+/* The tenant's session with this id, referenced; NULL if none. */
+struct dsession *stable_get(struct session_table *t, const uint8_t *id,
+    size_t len, uid_t tenant);
+void stable_put(struct session_table *t, struct dsession *ds);
+/* Unlink ds (the caller holds ds->rw for writing and a reference). */
+void stable_remove(struct session_table *t, struct dsession *ds);
+
+/* A snapshot of one session for session_list. */
+struct dsession_info {
+	uint8_t		 id[SESSION_ID_LEN];
+	char		 label[SESSION_LABEL_MAX + 1];
+	unsigned int	 tasks;
+	time_t		 created;
+	unsigned long	 ram_bytes;
+};
+
+/* The tenant's sessions: up to max into out; returns how many there are. */
+unsigned int stable_list(struct session_table *t, uid_t tenant,
+    struct dsession_info *out, unsigned int max);
+
+/* The lock a READ-mode request on task pid holds while it runs. */
+pthread_mutex_t *dsession_task_lock(struct dsession *ds, int pid);
+
+#endif /* ASPACED_SESSION_TABLE_H */

@@ -1,0 +1,764 @@
+/*
+ * test_daemon.c: an integration test of aspaced.  It starts the built
+ * daemon (path from $ASPACED or argv[1]) on a Unix socket in a fresh
+ * temporary directory, talks to it with a tiny framed client written
+ * here on top of daemon/frame.h, and checks: hello; sessions; run_trace
+ * against the embedded core (as_trace_run, and `aspace run --local` when
+ * $ASPACE names the client); maps; system calls, accesses, fork and
+ * exit; an unknown op (UNIMPLEMENTED, connection kept); a bad header and
+ * an over-cap length before hello (error, then closed); tenant isolation
+ * (a child under another uid when run as root); two connections running
+ * traces in parallel; and SIGTERM (exit status 0).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "frame.h"
+#include "session.h"
+#include "trace.h"
+
+#define RESP_CAP	(4u << 20)
+
+static const char *daemon_path;
+static char tmpdir[64];
+static char sock_path[96];
+static pid_t daemon_pid = -1;
+
+/* --- the tiny client ------------------------------------------------------ */
+
+struct client {
+	int		 fd;
+	struct frame_arena a;
+	uint64_t	 next_id;
+};
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool cl_open(struct client *c)
+{
+	c->fd = connect_unix(sock_path);
+	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
+	c->next_id = 1;
+	return c->fd >= 0;
+}
+
+static void cl_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	frame_arena_free(&c->a);
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* 1 read, 0 EOF before any byte, -1 error or EOF midway. */
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if ((n = read(fd, p + got, len - got)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return got == 0 && n == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static bool cl_send(struct client *c, Aspace__Request *r)
+{
+	size_t size = frame_encoded_size(&r->base);
+	uint8_t *buf = malloc(size);
+	bool ok = buf != NULL &&
+	    frame_encode(&r->base, 0, buf, size) == (long)size &&
+	    write_all(c->fd, buf, size);
+
+	free(buf);
+	return ok;
+}
+
+/* The next response (in c's arena until the next call), or NULL at EOF. */
+static Aspace__Response *cl_recv(struct client *c)
+{
+	uint8_t hdr[FRAME_HEADER_SIZE], *body;
+	struct frame_header h;
+	Aspace__Response *resp = NULL;
+
+	frame_arena_reset(&c->a);
+	if (read_all(c->fd, hdr, sizeof(hdr)) != 1 ||
+	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
+		return NULL;
+	if ((body = malloc(h.length + 1)) == NULL)
+		return NULL;
+	if (read_all(c->fd, body, h.length) == 1 || h.length == 0)
+		frame_decode_response(&c->a, body, h.length, &resp);
+	free(body);
+	return resp;
+}
+
+/* Send r with a fresh id and return its response, id checked. */
+static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
+{
+	Aspace__Response *resp;
+
+	r->has_id = true;
+	r->id = c->next_id++;
+	if (!cl_send(c, r) || (resp = cl_recv(c)) == NULL)
+		return NULL;
+	return resp->id == r->id ? resp : NULL;
+}
+
+static int code_of(const Aspace__Response *r)
+{
+	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
+}
+
+static bool cl_hello(struct client *c)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	return code_of(cl_call(c, &r)) == ASPACE__STATUS__CODE__OK;
+}
+
+/* A new session's id into id[16]. */
+static bool cl_session(struct client *c, uint8_t id[16])
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = &s;
+	resp = cl_call(c, &r);
+	if (code_of(resp) != 0 || resp->session_create == NULL ||
+	    resp->session_create->session.len != 16)
+		return false;
+	memcpy(id, resp->session_create->session.data, 16);
+	return true;
+}
+
+static void set_session(Aspace__Request *r, uint8_t id[16], int task)
+{
+	r->has_session = true;
+	r->session.data = id;
+	r->session.len = 16;
+	if (task > 0) {
+		r->has_task = true;
+		r->task = task;
+	}
+}
+
+/* run_trace text in session id (NULL: a fresh one); output malloc'd. */
+static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__Response *resp;
+	char *out;
+
+	t.has_text = true;
+	t.text.data = (uint8_t *)text;
+	t.text.len = strlen(text);
+	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r.run_trace = &t;
+	if (id != NULL)
+		set_session(&r, id, 0);
+	resp = cl_call(c, &r);
+	if (code_of(resp) != 0 || resp->run_trace == NULL ||
+	    (out = malloc(resp->run_trace->output.len + 1)) == NULL)
+		return NULL;
+	memcpy(out, resp->run_trace->output.data, resp->run_trace->output.len);
+	out[resp->run_trace->output.len] = '\0';
+	return out;
+}
+
+static Aspace__Response *cl_maps(struct client *c, uint8_t id[16], int task)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
+
+	r.op_case = ASPACE__REQUEST__OP_MAPS;
+	r.maps = &m;
+	set_session(&r, id, task);
+	return cl_call(c, &r);
+}
+
+/* --- the reference: the embedded core ----------------------------------- */
+
+static const char trace1[] =
+	"mmap 0x200000000000 16K rw- private,anon,fixed\n"
+	"write 0x200000000010 0x5a\n"
+	"read 0x200000000010\n"
+	"fork\n"
+	"switch 2\n"
+	"write 0x200000000010 0x11\n"
+	"read 0x200000000010\n"
+	"read 0x10\n"
+	"maps\n"
+	"switch 1\n"
+	"munmap 0x200000000000 4K\n"
+	"maps\n";
+
+static char *local_run(const char *text)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct as_buf b;
+	char *out;
+
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	as_buf_init(&b, 1 << 20);
+	as_trace_run(s, text, strlen(text), &b);
+	out = strdup(as_buf_str(&b));
+	as_buf_free(&b);
+	as_session_free(s);
+	return out;
+}
+
+/* `$ASPACE run --local` of text, or NULL without $ASPACE. */
+static char *client_run(const char *text)
+{
+	const char *aspace = getenv("ASPACE");
+	char path[160], cmd[512], *out = calloc(1, 1 << 20);
+	size_t n = 0, got;
+	FILE *f, *p;
+
+	if (aspace == NULL || out == NULL) {
+		free(out);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/t.trace", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s run --local %s", aspace, path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((got = fread(out + n, 1, (1 << 20) - 1 - n, p)) > 0)
+		n += got;
+	pclose(p);
+	return out;
+}
+
+/* --- the daemon ------------------------------------------------------------ */
+
+static int start_daemon(void **state)
+{
+	int i, fd;
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-test.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL || chmod(tmpdir, 0755) != 0)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
+	if ((daemon_pid = fork()) == 0) {
+		execl(daemon_path, daemon_path, "-s", sock_path, "-w", "2", "-f",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {	/* up to 5 s */
+		if ((fd = connect_unix(sock_path)) >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int stop_daemon(void **state)
+{
+	char path[160];
+
+	(void)state;
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+	}
+	snprintf(path, sizeof(path), "%s/t.trace", tmpdir);
+	unlink(path);
+	unlink(sock_path);
+	rmdir(tmpdir);
+	return 0;
+}
+
+/* --- the tests ------------------------------------------------------------- */
+
+static void test_hello(void **state)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+
+	(void)state;
+	assert_true(cl_open(&c));
+	/* Anything but hello first: UNAUTHENTICATED. */
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &(Aspace__SessionListRequest)
+	    ASPACE__SESSION_LIST_REQUEST__INIT;
+	assert_int_equal(code_of(cl_call(&c, &r)),
+	    ASPACE__STATUS__CODE__UNAUTHENTICATED);
+	h.has_version = true;
+	h.version = 1;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	resp = cl_call(&c, &r);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__OK);
+	assert_non_null(resp->hello);
+	assert_int_equal(resp->hello->version, 1);
+	assert_non_null(resp->hello->limits);
+	assert_int_equal(resp->hello->limits->max_body, FRAME_MAX_BODY_DEFAULT);
+	assert_string_equal(resp->hello->server, "aspaced/" PACKAGE_VERSION);
+	cl_close(&c);
+}
+
+static void test_run_trace(void **state)
+{
+	char *want = local_run(trace1), *cli = client_run(trace1), *got;
+	struct client c;
+	uint8_t id[16];
+
+	(void)state;
+	assert_true(cl_open(&c));
+	assert_true(cl_hello(&c));
+	assert_true(cl_session(&c, id));
+	got = cl_run_trace(&c, id, trace1);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	if (cli != NULL)
+		assert_string_equal(got, cli);
+	free(got);
+	got = cl_run_trace(&c, NULL, trace1);	/* a fresh session */
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	free(cli);
+	cl_close(&c);
+}
+
+/* The trace's "maps" output without its "N: maps" line and indentation. */
+static char *unindent_maps(const char *out)
+{
+	const char *p = strchr(out, '\n') + 1;
+	char *res = calloc(1, strlen(out) + 1), *q = res;
+
+	while (*p != '\0') {
+		if (p[0] == ' ' && p[1] == ' ')
+			p += 2;
+		while (*p != '\0' && *p != '\n')
+			*q++ = *p++;
+		if (*p == '\n')
+			*q++ = *p++;
+	}
+	return res;
+}
+
+static void test_maps(void **state)
+{
+	char *local = local_run("maps\n"), *want = unindent_maps(local);
+	Aspace__Response *resp;
+	struct client c;
+	uint8_t id[16];
+
+	(void)state;
+	assert_true(cl_open(&c));
+	assert_true(cl_hello(&c));
+	assert_true(cl_session(&c, id));
+	resp = cl_maps(&c, id, 0);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__OK);
+	assert_non_null(resp->maps);
+	assert_true(resp->maps->n_vmas > 0);
+	assert_string_equal(resp->maps->text, want);
+	assert_string_equal(resp->maps->vmas[1]->perms, "r-xp");
+	assert_int_equal(resp->maps->vmas[1]->offset, 0x1000);
+	assert_string_equal(resp->maps->vmas[1]->name, "prog");
+	assert_int_equal(code_of(cl_maps(&c, id, 99)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	free(local);
+	free(want);
+	cl_close(&c);
+}
+
+static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
+    uint64_t addr, Aspace__AccessKind kind, int value)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
+
+	a.has_addr = true;
+	a.addr = addr;
+	a.has_kind = true;
+	a.kind = kind;
+	if (value >= 0) {
+		a.has_value = true;
+		a.value = (uint32_t)value;
+	}
+	r.op_case = ASPACE__REQUEST__OP_ACCESS;
+	r.access = &a;
+	set_session(&r, id, task);
+	return cl_call(c, &r);
+}
+
+/* A request with an empty op message of this case, in session id. */
+static Aspace__Response *cl_simple(struct client *c, uint8_t id[16],
+    int task, Aspace__Request__OpCase op)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ForkRequest fork_req = ASPACE__FORK_REQUEST__INIT;
+	Aspace__ExitRequest exit_req = ASPACE__EXIT_REQUEST__INIT;
+	Aspace__SessionDestroyRequest destroy = ASPACE__SESSION_DESTROY_REQUEST__INIT;
+	Aspace__SessionListRequest list = ASPACE__SESSION_LIST_REQUEST__INIT;
+
+	r.op_case = op;
+	switch (op) {
+	case ASPACE__REQUEST__OP_FORK:	r.fork = &fork_req; break;
+	case ASPACE__REQUEST__OP_EXIT:	r.exit = &exit_req; break;
+	case ASPACE__REQUEST__OP_SESSION_DESTROY: r.session_destroy = &destroy; break;
+	default:			r.session_list = &list; break;
+	}
+	if (id != NULL)
+		set_session(&r, id, task);
+	return cl_call(c, &r);
+}
+
+static uint64_t cl_mmap(struct client *c, uint8_t id[16], uint64_t len)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	m.has_length = m.has_prot = m.has_flags = true;
+	m.length = len;
+	m.prot = 0x3;		/* PROT_READ | PROT_WRITE */
+	m.flags = 0x22;		/* MAP_PRIVATE | MAP_ANONYMOUS */
+	r.op_case = ASPACE__REQUEST__OP_MMAP;
+	r.mmap = &m;
+	set_session(&r, id, 0);
+	resp = cl_call(c, &r);
+	if (code_of(resp) != 0 || resp->mmap == NULL)
+		return 0;
+	return resp->mmap->addr;
+}
+
+static int cl_munmap(struct client *c, uint8_t id[16], uint64_t addr,
+    uint64_t len)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_length = true;
+	m.addr = addr;
+	m.length = len;
+	r.op_case = ASPACE__REQUEST__OP_MUNMAP;
+	r.munmap = &m;
+	set_session(&r, id, 0);
+	return code_of(cl_call(c, &r));
+}
+
+static void test_syscalls(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	uint8_t id[16];
+	uint64_t addr;
+	int child;
+
+	(void)state;
+	assert_true(cl_open(&c));
+	assert_true(cl_hello(&c));
+	assert_true(cl_session(&c, id));
+	addr = cl_mmap(&c, id, 8192);
+	assert_true(addr != 0);
+	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_WRITE,
+	    0x5a);
+	assert_int_equal(code_of(resp), 0);
+	assert_null(resp->access->fault);
+	assert_non_null(resp->access->explain);
+	assert_non_null(strstr(resp->access->explain, "do_anonymous_page"));
+	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_READ,
+	    -1);
+	assert_int_equal(resp->access->value, 0x5a);
+	resp = cl_access(&c, id, 0, 0x10, ASPACE__ACCESS_KIND__ACCESS_READ, -1);
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->access->fault);
+	assert_int_equal(resp->access->fault->signal, 11);
+	assert_string_equal(resp->access->fault->code_name, "SEGV_MAPERR");
+	resp = cl_simple(&c, id, 0, ASPACE__REQUEST__OP_FORK);
+	assert_int_equal(code_of(resp), 0);
+	child = resp->fork->task;
+	assert_true(child > 1);
+	resp = cl_access(&c, id, child, addr + 16,
+	    ASPACE__ACCESS_KIND__ACCESS_READ, -1);
+	assert_int_equal(resp->access->value, 0x5a);
+	assert_int_equal(code_of(cl_simple(&c, id, child,
+	    ASPACE__REQUEST__OP_EXIT)), 0);
+	assert_int_equal(code_of(cl_access(&c, id, child, addr,
+	    ASPACE__ACCESS_KIND__ACCESS_READ, -1)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(cl_munmap(&c, id, addr, 8192), 0);
+	assert_int_equal(cl_munmap(&c, id, addr + 1, 8192),
+	    ASPACE__STATUS__CODE__ERRNO);
+	assert_int_equal(code_of(cl_simple(&c, id, 0,
+	    ASPACE__REQUEST__OP_SESSION_DESTROY)), 0);
+	assert_int_equal(code_of(cl_maps(&c, id, 0)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	cl_close(&c);
+}
+
+static void test_unknown_op(void **state)
+{
+	/* id 7, then field 99 (an op this daemon does not know), empty. */
+	static const uint8_t body[] = { 0x08, 0x07, 0x9a, 0x06, 0x00 };
+	uint8_t frame[FRAME_HEADER_SIZE + sizeof(body)];
+	Aspace__Response *resp;
+	struct client c;
+
+	(void)state;
+	assert_true(cl_open(&c));
+	assert_true(cl_hello(&c));
+	assert_int_equal(frame_build_header(frame, sizeof(body), 0), 0);
+	memcpy(frame + FRAME_HEADER_SIZE, body, sizeof(body));
+	assert_true(write_all(c.fd, frame, sizeof(frame)));
+	resp = cl_recv(&c);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 7);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__UNIMPLEMENTED);
+	/* A body that is not protobuf: BAD_REQUEST, still open. */
+	frame[FRAME_HEADER_SIZE] = 0xff;
+	assert_true(write_all(c.fd, frame, sizeof(frame)));
+	resp = cl_recv(&c);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__BAD_REQUEST);
+	assert_true(cl_hello(&c));	/* the connection still works */
+	cl_close(&c);
+}
+
+/* Send raw bytes first thing; expect id 0 with code, then EOF. */
+static void refused(const void *bytes, size_t len, int code)
+{
+	struct client c;
+	Aspace__Response *resp;
+	uint8_t b;
+
+	assert_true(cl_open(&c));
+	assert_true(write_all(c.fd, bytes, len));
+	resp = cl_recv(&c);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 0);
+	assert_int_equal(code_of(resp), code);
+	assert_int_equal(read(c.fd, &b, 1), 0);
+	cl_close(&c);
+}
+
+static void test_refused_frames(void **state)
+{
+	uint8_t hdr[FRAME_HEADER_SIZE];
+
+	(void)state;
+	assert_int_equal(frame_build_header(hdr, FRAME_MAX_BODY_PREAUTH + 1, 0),
+	    0);
+	refused(hdr, sizeof(hdr), ASPACE__STATUS__CODE__TOO_LARGE);
+	refused("GET / HTTP/1.0\r\n\r\n", 18, ASPACE__STATUS__CODE__BAD_REQUEST);
+}
+
+/* In a child under another uid: the session is not there. */
+static int other_tenant(uint8_t id[16])
+{
+	struct client c;
+	Aspace__Response *resp;
+	uint8_t bogus[16] = { 1, 2, 3 };
+
+	if (setgid(65534) != 0 || setuid(65534) != 0)
+		return 2;
+	if (!cl_open(&c) || !cl_hello(&c))
+		return 3;
+	if (code_of(cl_maps(&c, id, 0)) != ASPACE__STATUS__CODE__NO_SUCH_SESSION)
+		return 4;
+	if (code_of(cl_maps(&c, bogus, 0)) !=
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION)
+		return 5;
+	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
+	if (code_of(resp) != 0 || resp->session_list->n_sessions != 0)
+		return 6;
+	if (code_of(cl_simple(&c, id, 0, ASPACE__REQUEST__OP_SESSION_DESTROY))
+	    != ASPACE__STATUS__CODE__NO_SUCH_SESSION)
+		return 7;
+	cl_close(&c);
+	return 0;
+}
+
+static void test_tenants(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	uint8_t id[16];
+	pid_t pid;
+	int st;
+	size_t i;
+	bool found = false;
+
+	(void)state;
+	assert_true(cl_open(&c));
+	assert_true(cl_hello(&c));
+	assert_true(cl_session(&c, id));
+	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
+	assert_int_equal(code_of(resp), 0);
+	for (i = 0; i < resp->session_list->n_sessions; i++)
+		if (memcmp(resp->session_list->sessions[i]->session.data, id,
+		    16) == 0)
+			found = true;
+	assert_true(found);
+	if (geteuid() != 0) {
+		cl_close(&c);
+		print_message("tenants: not root, cannot run a second uid: "
+		    "skipped\n");
+		skip();
+	}
+	if ((pid = fork()) == 0)
+		_exit(other_tenant(id));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(code_of(cl_maps(&c, id, 0)), 0);	/* still ours */
+	cl_close(&c);
+}
+
+struct par {
+	const char	*want;
+	bool		 ok;
+};
+
+static void *par_main(void *arg)
+{
+	struct par *p = arg;
+	struct client c;
+	uint8_t id[16];
+	char *got;
+	int i;
+
+	p->ok = cl_open(&c) && cl_hello(&c) && cl_session(&c, id);
+	for (i = 0; i < 20 && p->ok; i++) {
+		got = cl_run_trace(&c, i % 2 ? id : NULL, trace1);
+		if (i % 2 && got != NULL) {
+			/* the same session again: fresh per round */
+			p->ok = code_of(cl_simple(&c, id, 0,
+			    ASPACE__REQUEST__OP_SESSION_DESTROY)) == 0 &&
+			    cl_session(&c, id);
+		}
+		p->ok = p->ok && got != NULL && strcmp(got, p->want) == 0;
+		free(got);
+	}
+	cl_close(&c);
+	return NULL;
+}
+
+static void test_parallel(void **state)
+{
+	char *want = local_run(trace1);
+	struct par p[2] = { { want, false }, { want, false } };
+	pthread_t t[2];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, par_main, &p[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_true(p[0].ok);
+	assert_true(p[1].ok);
+	free(want);
+}
+
+static void test_sigterm(void **state)
+{
+	struct client c;
+	int st;
+
+	(void)state;
+	assert_true(cl_open(&c));	/* a connection open at the stop */
+	assert_true(cl_hello(&c));
+	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
+	assert_int_equal(waitpid(daemon_pid, &st, 0), daemon_pid);
+	daemon_pid = -1;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(access(sock_path, F_OK), -1);
+	cl_close(&c);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_run_trace),
+		cmocka_unit_test(test_maps),
+		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_unknown_op),
+		cmocka_unit_test(test_refused_frames),
+		cmocka_unit_test(test_tenants),
+		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_sigterm),
+	};
+
+	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
+	if (daemon_path == NULL) {
+		fprintf(stderr, "test_daemon: set ASPACED or pass the path\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+}
