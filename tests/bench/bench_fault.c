@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench.h"
 #include "fault.h"
 #include "mm.h"
 #include "session.h"
@@ -21,24 +22,6 @@
 #define GIB	(1UL << 30)
 #define PG	4096UL
 #define NVMAS	3000
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static uint64_t rng = 88172645463325252ULL;
-
-static unsigned long rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned long)rng;
-}
 
 static struct as_session *new_session(struct task **t)
 {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "fault.h"
 #include "mm.h"
 #include "session.h"
@@ -19,14 +20,6 @@
 #define BASE	0x200000000000UL
 #define MIB	(1UL << 20)
 #define PG	4096UL
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* Simulator: ns for the fork, and ns per COW write afterwards. */
 static void sim_fork(unsigned long len, double *fork_ns, double *cow_ns)

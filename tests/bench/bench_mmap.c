@@ -16,30 +16,13 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "bench.h"
 #include "mm.h"
 #include "session.h"
 
 #define BASE	0x200000000000UL
 #define PG	4096UL
 #define RUN_NS	300000000.0
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static unsigned long rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned long)rng;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static unsigned long prot_of(size_t i)
 {

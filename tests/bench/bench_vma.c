@@ -18,30 +18,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
 #include "vma_tree.h"
 
 #define PG		AS_PAGE_SIZE
 #define NADDR		4096		/* pre-drawn random inputs, a power of 2 */
 #define BATCH		4096
 #define RUN_NS		200000000.0
-
-static uint64_t rng_state = 0x6a09e667f3bcc909ULL;
-
-static unsigned long rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (unsigned long)(rng_state * 0x2545F4914F6CDD1DULL);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* n VMAs with a free gap of 1-4 pages after each, inserted shuffled. */
 static struct vma *build(struct vma_tree *t, size_t n)
