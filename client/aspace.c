@@ -1,32 +1,62 @@
 /*
- * aspace.c: the aspace command.  For now one subcommand:
+ * aspace.c: the aspace command.
  *
- *   aspace run --local [--seed N] TRACE...
+ *   aspace run [--daemon URL] [--token T] [--seed N] [--json] TRACE...
+ *   aspace run --local [--seed N] [--json] TRACE...
+ *   aspace session create [--label L] [--seed N] [--json]
+ *   aspace session list [--json]
+ *   aspace session destroy ID [--json]
  *
- * runs each trace (a file, or - for standard input) in a fresh simulated
- * session with the embedded core and prints its canonical output.  The
- * daemon-backed form comes with the daemon; until then asking for it is a
- * clear error.
+ * run runs each trace (a file, or - for standard input) in a fresh
+ * simulated session and prints its canonical output: through aspaced
+ * (libaspace-client) by default, or with the embedded core with --local;
+ * both print the same bytes and exit with the same status.  The daemon's
+ * URL is --daemon (or --connect) URL, else $ASPACE_URL, else
+ * unix:$ASPACE_SOCKET, else unix:/run/aspaced/aspaced.sock; a bearer
+ * token is --token or $ASPACE_TOKEN.
+ *
+ * Exit status: 0 ok; 1 a trace had "! error" lines, or the daemon refused
+ * a session command (no such session, quota...); 2 a usage error, a file
+ * that cannot be read, a failure to reach the daemon, or a run the daemon
+ * could not complete.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "aspace-client.h"
 #include "session.h"
 #include "trace.h"
 
 #define TRACE_MAX	(64UL << 20)	/* largest trace read */
 #define OUTPUT_MAX	(256UL << 20)	/* largest output produced */
+#define DEFAULT_SOCKET	"/run/aspaced/aspaced.sock"
+
+/* Options every daemon-backed command takes. */
+struct opts {
+	const char	*url;		/* --daemon / --connect */
+	const char	*token;		/* --token */
+	bool		 json;		/* --json */
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aspace run --local [--seed N] TRACE...\n"
+	    "usage: aspace [--daemon URL] [--token T] COMMAND ...\n"
+	    "       aspace run [--daemon URL] [--seed N] [--json] TRACE...\n"
+	    "       aspace run --local [--seed N] [--json] TRACE...\n"
+	    "       aspace session create [--label L] [--seed N] [--json]\n"
+	    "       aspace session list [--json]\n"
+	    "       aspace session destroy ID [--json]\n"
 	    "       aspace --version\n"
 	    "Runs trace-v1 files (or - for standard input) in a simulated\n"
-	    "Linux address space and prints the canonical output.\n");
+	    "Linux address space and prints the canonical output, through\n"
+	    "the aspaced daemon or (--local) the embedded core.  The daemon\n"
+	    "is --daemon URL (unix:PATH), else $ASPACE_URL, else\n"
+	    "unix:$ASPACE_SOCKET, else unix:" DEFAULT_SOCKET ".\n");
 }
 
 /* Read a whole file (bounded) into a malloc'ed buffer. */
@@ -62,19 +92,77 @@ static char *read_all(const char *path, size_t *lenp)
 	return buf;
 }
 
+/* --- JSON -------------------------------------------------------------------- */
+
+/* s (len bytes) as a JSON string, quotes included. */
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
+	putc('"', f);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		switch (ch) {
+		case '"':	fputs("\\\"", f); break;
+		case '\\':	fputs("\\\\", f); break;
+		case '\n':	fputs("\\n", f); break;
+		case '\t':	fputs("\\t", f); break;
+		case '\r':	fputs("\\r", f); break;
+		default:
+			if (ch < 0x20 || ch == 0x7f)
+				fprintf(f, "\\u%04x", ch);
+			else
+				putc(ch, f);
+		}
+	}
+	putc('"', f);
+}
+
+static void json_cstr(FILE *f, const char *s)
+{
+	json_str(f, s, strlen(s));
+}
+
+/* One trace's result as a JSON object on a line of its own. */
+static void json_trace(const char *path, int status, const char *out,
+    size_t len, unsigned long errors, bool truncated, const char *error)
+{
+	fputs("{\"trace\":", stdout);
+	json_cstr(stdout, path);
+	printf(",\"status\":%d", status);
+	if (error != NULL) {
+		fputs(",\"error\":", stdout);
+		json_cstr(stdout, error);
+	} else {
+		printf(",\"errors\":%lu,\"truncated\":%s,\"output\":",
+		    errors, truncated ? "true" : "false");
+		json_str(stdout, out, len);
+	}
+	fputs("}\n", stdout);
+}
+
+/* A trace that could not be run: a message, and a JSON object too. */
+static int trace_fail(const char *path, bool json, const char *msg)
+{
+	fprintf(stderr, "aspace: %s: %s\n", path, msg);
+	if (json)
+		json_trace(path, 2, NULL, 0, 0, false, msg);
+	return 2;
+}
+
 /* Run one trace in a fresh session; 0 ok, 1 trace errors, 2 failure. */
-static int run_one(const char *path, const struct as_session_params *p)
+static int run_one(const char *path, const struct as_session_params *p,
+    bool json)
 {
 	struct as_session *s;
 	struct as_buf out;
 	size_t len;
 	char *text = read_all(path, &len);
-	int r;
+	int r, rc;
 
-	if (text == NULL) {
-		fprintf(stderr, "aspace: %s: %s\n", path, strerror(errno));
-		return 2;
-	}
+	if (text == NULL)
+		return trace_fail(path, json, strerror(errno));
 	if ((s = as_session_new(p)) == NULL) {
 		fprintf(stderr, "aspace: cannot create a session\n");
 		free(text);
@@ -82,14 +170,122 @@ static int run_one(const char *path, const struct as_session_params *p)
 	}
 	as_buf_init(&out, OUTPUT_MAX);
 	r = as_trace_run(s, text, len, &out);
-	fwrite(as_buf_str(&out), 1, out.len, stdout);
+	rc = r < 0 ? 2 : r > 0 ? 1 : 0;
+	if (json)
+		json_trace(path, rc, as_buf_str(&out), out.len,
+		    r > 0 ? (unsigned long)r : 0, r < 0, NULL);
+	else
+		fwrite(as_buf_str(&out), 1, out.len, stdout);
 	if (r < 0)
 		fprintf(stderr, "aspace: %s: output larger than %lu bytes\n",
 		    path, OUTPUT_MAX);
 	as_buf_free(&out);
 	as_session_free(s);
 	free(text);
-	return r < 0 ? 2 : r > 0 ? 1 : 0;
+	return rc;
+}
+
+/* --- the daemon ------------------------------------------------------------- */
+
+/* The daemon's URL: --daemon, $ASPACE_URL, $ASPACE_SOCKET, the default. */
+static const char *daemon_url(const struct opts *o, char *buf, size_t size)
+{
+	const char *env;
+
+	if (o->url != NULL)
+		return o->url;
+	if ((env = getenv("ASPACE_URL")) != NULL && *env != '\0')
+		return env;
+	if ((env = getenv("ASPACE_SOCKET")) != NULL && *env != '\0') {
+		snprintf(buf, size, "unix:%s", env);
+		return buf;
+	}
+	return "unix:" DEFAULT_SOCKET;
+}
+
+/* Connect and say hello; NULL after a message on stderr. */
+static struct asc_client *daemon_open(const struct opts *o)
+{
+	struct asc_status st;
+	struct asc_client *c;
+	const char *token = o->token;
+	char buf[4200], msg[512];
+	const char *url = daemon_url(o, buf, sizeof(buf));
+
+	if (token == NULL)
+		token = getenv("ASPACE_TOKEN");
+	if ((c = asc_connect(url, &st)) == NULL) {
+		fprintf(stderr, "aspace: %s\n", asc_status_str(&st, msg,
+		    sizeof(msg)));
+		if (st.errnum == ENOENT || st.errnum == ECONNREFUSED)
+			fprintf(stderr, "aspace: is aspaced running? "
+			    "(--daemon URL, ASPACE_SOCKET; "
+			    "--local runs without it)\n");
+		return NULL;
+	}
+	if (asc_hello(c, token, &st) != 0) {
+		fprintf(stderr, "aspace: %s: hello refused: %s\n", url,
+		    asc_status_str(&st, msg, sizeof(msg)));
+		asc_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Run one trace through the daemon; 0 ok, 1 trace errors, 2 failure. */
+static int run_remote(struct asc_client *c, const char *path,
+    const Aspace__SessionCreateRequest *params, bool json)
+{
+	struct asc_trace_result res;
+	struct asc_status st;
+	char msg[512];
+	size_t len;
+	char *text = read_all(path, &len);
+	int rc;
+
+	if (text == NULL)
+		return trace_fail(path, json, strerror(errno));
+	if (asc_run_trace(c, NULL, text, len, params, &res, &st) != 0) {
+		free(text);
+		return trace_fail(path, json,
+		    asc_status_str(&st, msg, sizeof(msg)));
+	}
+	rc = res.truncated ? 2 : res.errors > 0 ? 1 : 0;
+	if (json)
+		json_trace(path, rc, res.output, res.len, res.errors,
+		    res.truncated, NULL);
+	else
+		fwrite(res.output, 1, res.len, stdout);
+	if (res.truncated)
+		fprintf(stderr, "aspace: %s: output truncated at the "
+		    "daemon's cap\n", path);
+	asc_trace_result_free(&res);
+	free(text);
+	return rc;
+}
+
+/*
+ * A common option at argv[*i]: 1 if taken (with its argument), 0 if it
+ * is not one, -1 if its argument is missing.
+ */
+static int common_opt(int argc, char **argv, int *i, struct opts *o)
+{
+	const char *a = argv[*i];
+
+	if (strcmp(a, "--json") == 0) {
+		o->json = true;
+		return 1;
+	}
+	if (strcmp(a, "--daemon") != 0 && strcmp(a, "--connect") != 0 &&
+	    strcmp(a, "--token") != 0)
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	if (strcmp(a, "--token") == 0)
+		o->token = argv[++*i];
+	else
+		o->url = argv[++*i];
+	return 1;
 }
 
 /* Parse a decimal or 0x seed; -1 if it is not a number. */
@@ -104,9 +300,11 @@ static int parse_seed(const char *arg, uint64_t *seed)
 	    -1 : 0;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, struct opts *o)
 {
 	struct as_session_params p;
+	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	struct asc_client *c = NULL;
 	int i, local = 0, rc = 0, r;
 
 	as_session_params_default(&p);
@@ -120,34 +318,185 @@ static int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			p.randomize = true;
-		} else {
+		} else if (common_opt(argc, argv, &i, o) != 1) {
 			usage(stderr);
 			return 2;
 		}
-	}
-	if (!local) {
-		fprintf(stderr, "aspace: no daemon support yet; "
-		    "use 'aspace run --local'\n");
-		return 2;
 	}
 	if (i == argc) {
 		usage(stderr);
 		return 2;
 	}
+	if (local && o->url != NULL) {
+		fprintf(stderr, "aspace: --local and --daemon exclude each "
+		    "other\n");
+		return 2;
+	}
+	if (!local) {
+		if (p.randomize) {
+			params.has_seed = true;
+			params.seed = p.seed;
+			params.has_randomize = true;
+			params.randomize = true;
+		}
+		if ((c = daemon_open(o)) == NULL)
+			return 2;
+	}
 	for (; i < argc; i++) {
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
-		r = run_one(argv[i], &p);
+		r = local ? run_one(argv[i], &p, o->json) :
+		    run_remote(c, argv[i], p.randomize ? &params : NULL,
+		    o->json);
 		if (r > rc)
 			rc = r;
 	}
+	asc_close(c);
+	return rc;
+}
+
+/* A daemon status for a session command: a message, then exit status. */
+static int session_fail(const char *what, const struct asc_status *st)
+{
+	char msg[512];
+
+	fprintf(stderr, "aspace: session %s: %s\n", what,
+	    asc_status_str(st, msg, sizeof(msg)));
+	return st->code == ASC_LOCAL ? 2 : 1;
+}
+
+static int session_create(struct asc_client *c, const struct opts *o,
+    Aspace__SessionCreateRequest *params)
+{
+	uint8_t id[ASC_SESSION_ID_LEN];
+	struct asc_status st;
+	char hex[33];
+
+	if (asc_session_create(c, params, id, &st) != 0)
+		return session_fail("create", &st);
+	asc_session_hex(id, hex);
+	if (o->json)
+		printf("{\"session\":\"%s\",\"task\":1}\n", hex);
+	else
+		printf("%s\n", hex);
+	return 0;
+}
+
+static int session_list(struct asc_client *c, const struct opts *o)
+{
+	struct asc_session_info *v;
+	struct asc_status st;
+	size_t n, i;
+	char hex[33];
+
+	if (asc_session_list(c, &v, &n, &st) != 0)
+		return session_fail("list", &st);
+	if (o->json)
+		fputs("{\"sessions\":[", stdout);
+	for (i = 0; i < n; i++) {
+		asc_session_hex(v[i].id, hex);
+		if (o->json) {
+			printf("%s{\"session\":\"%s\",\"label\":",
+			    i > 0 ? "," : "", hex);
+			json_cstr(stdout, v[i].label);
+			printf(",\"tasks\":%u,\"created\":%llu,"
+			    "\"ram_bytes\":%llu}", v[i].tasks,
+			    (unsigned long long)v[i].created,
+			    (unsigned long long)v[i].ram_bytes);
+		} else {
+			printf("%s\t%u\t%llu\t%llu\t%s\n", hex, v[i].tasks,
+			    (unsigned long long)v[i].ram_bytes,
+			    (unsigned long long)v[i].created, v[i].label);
+		}
+	}
+	if (o->json)
+		fputs("]}\n", stdout);
+	free(v);
+	return 0;
+}
+
+static int session_destroy(struct asc_client *c, const struct opts *o,
+    const uint8_t id[ASC_SESSION_ID_LEN], const char *hex)
+{
+	struct asc_status st;
+
+	if (asc_session_destroy(c, id, &st) != 0)
+		return session_fail("destroy", &st);
+	if (o->json)
+		printf("{\"destroyed\":\"%s\"}\n", hex);
+	return 0;
+}
+
+/* aspace session create|list|destroy ... */
+static int cmd_session(int argc, char **argv, struct opts *o)
+{
+	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	uint8_t id[ASC_SESSION_ID_LEN];
+	const char *sub, *idarg = NULL;
+	struct asc_client *c;
+	int i, rc;
+
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	sub = argv[0];
+	if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 &&
+	    strcmp(sub, "destroy") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 1; i < argc; i++) {
+		if (common_opt(argc, argv, &i, o) == 1)
+			continue;
+		if (strcmp(sub, "create") == 0 && i + 1 < argc &&
+		    strcmp(argv[i], "--label") == 0) {
+			params.label = argv[++i];
+		} else if (strcmp(sub, "create") == 0 && i + 1 < argc &&
+		    strcmp(argv[i], "--seed") == 0) {
+			if (parse_seed(argv[++i], &params.seed) != 0) {
+				fprintf(stderr, "aspace: bad seed '%s'\n",
+				    argv[i]);
+				return 2;
+			}
+			params.has_seed = params.has_randomize = true;
+			params.randomize = true;
+		} else if (strcmp(sub, "destroy") == 0 && idarg == NULL &&
+		    argv[i][0] != '-') {
+			idarg = argv[i];
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (strcmp(sub, "destroy") == 0) {
+		if (idarg == NULL) {
+			usage(stderr);
+			return 2;
+		}
+		if (asc_session_parse(idarg, id) != 0) {
+			fprintf(stderr, "aspace: bad session id '%s' "
+			    "(want 32 hex digits)\n", idarg);
+			return 2;
+		}
+	}
+	if ((c = daemon_open(o)) == NULL)
+		return 2;
+	if (strcmp(sub, "create") == 0)
+		rc = session_create(c, o, &params);
+	else if (strcmp(sub, "list") == 0)
+		rc = session_list(c, o);
+	else
+		rc = session_destroy(c, o, id, idarg);
+	asc_close(c);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "run") == 0)
-		return cmd_run(argc - 2, argv + 2);
+	struct opts o = { NULL, NULL, false };
+	int i = 1, k;
+
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("aspace %s\n", PACKAGE_VERSION);
 		return 0;
@@ -157,6 +506,17 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	while (i < argc && (k = common_opt(argc, argv, &i, &o)) != 0) {
+		if (k < 0) {
+			usage(stderr);
+			return 2;
+		}
+		i++;
+	}
+	if (i < argc && strcmp(argv[i], "run") == 0)
+		return cmd_run(argc - i - 1, argv + i + 1, &o);
+	if (i < argc && strcmp(argv[i], "session") == 0)
+		return cmd_session(argc - i - 1, argv + i + 1, &o);
 	usage(stderr);
 	return 2;
 }

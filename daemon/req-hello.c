@@ -1,7 +1,11 @@
 /*
  * req-hello.c: hello (docs/protocol.md, section 4).  On the Unix socket
- * the tenant is the peer's uid, known at accept; hello checks the
- * protocol version, opens the larger body cap and reports the limits.
+ * the tenant is the peer's uid, known at accept; on TLS it is the client
+ * certificate's subject, or else the owner of the token hello carries
+ * (server_authenticate, server.c).  hello checks the protocol version,
+ * authenticates, opens the larger body cap and reports the tenant and
+ * the limits.  A refused hello is UNAUTHENTICATED and the server closes
+ * the connection; a hello on an authenticated connection changes nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +13,8 @@
 #include "config.h"
 
 #include "req.h"
+#include "server.h"
+#include "tokens.h"
 
 #define ASPACED_SERVER_NAME	"aspaced/" PACKAGE_VERSION
 
@@ -32,7 +38,7 @@ static void hello(struct req_ctx *c)
 {
 	const Aspace__HelloRequest *h = c->req->hello;
 	Aspace__HelloResult *r = req_alloc(c, sizeof(*r));
-	char tenant[32];
+	char tenant[TENANT_NAME_MAX + 1];
 
 	if (r == NULL)
 		return;
@@ -40,9 +46,6 @@ static void hello(struct req_ctx *c)
 	r->has_version = true;
 	r->version = ASPACE_PROTOCOL_VERSION;
 	r->server = (char *)ASPACED_SERVER_NAME;
-	snprintf(tenant, sizeof(tenant), "uid:%lu",
-	    (unsigned long)c->conn->tenant);
-	r->tenant = req_strdup(c, tenant, strlen(tenant));
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_HELLO;
 	c->resp->hello = r;
 	if (!h->has_version || h->version != ASPACE_PROTOCOL_VERSION) {
@@ -51,7 +54,17 @@ static void hello(struct req_ctx *c)
 		c->resp->result_case = ASPACE__RESPONSE__RESULT_HELLO;
 		return;
 	}
+	if (!c->conn->authed && server_authenticate(c->srv, c->conn, h->token,
+	    h->token != NULL ? strlen(h->token) : 0) != 0) {
+		req_status(c, ASPACE__STATUS__CODE__UNAUTHENTICATED,
+		    h->token != NULL ? "token refused" :
+		    "a client certificate or a token is needed");
+		c->resp->result_case = ASPACE__RESPONSE__RESULT_HELLO;
+		return;
+	}
 	c->conn->authed = true;
+	if (server_tenant_name(c->srv, c->conn, tenant, sizeof(tenant)))
+		r->tenant = req_strdup(c, tenant, strlen(tenant));
 	r->limits = hello_limits(c);
 }
 

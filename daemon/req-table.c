@@ -19,6 +19,22 @@ static const struct request_entry *const req_entries[] = {
 	&req_access_entry,
 	&req_fork_entry,
 	&req_exit_entry,
+	&req_mprotect_entry,
+	&req_mremap_entry,
+	&req_madvise_entry,
+	&req_mlock_entry,
+	&req_munlock_entry,
+	&req_brk_entry,
+	&req_read_bytes_entry,
+	&req_write_bytes_entry,
+	&req_thread_entry,
+	&req_vfork_entry,
+	&req_exec_entry,
+	&req_smaps_entry,
+	&req_proc_status_entry,
+	&req_page_walk_entry,
+	&req_counters_entry,
+	&req_file_create_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

@@ -19,6 +19,7 @@
 #include "session-table.h"
 
 struct server;
+struct access_result;
 
 enum req_lock {
 	LOCK_NONE,		/* no session */
@@ -84,9 +85,29 @@ extern const struct request_entry req_munmap_entry;
 extern const struct request_entry req_access_entry;
 extern const struct request_entry req_fork_entry;
 extern const struct request_entry req_exit_entry;
+extern const struct request_entry req_mprotect_entry;
+extern const struct request_entry req_mremap_entry;
+extern const struct request_entry req_madvise_entry;
+extern const struct request_entry req_mlock_entry;
+extern const struct request_entry req_munlock_entry;
+extern const struct request_entry req_brk_entry;
+extern const struct request_entry req_read_bytes_entry;
+extern const struct request_entry req_write_bytes_entry;
+extern const struct request_entry req_thread_entry;
+extern const struct request_entry req_vfork_entry;
+extern const struct request_entry req_exec_entry;
+extern const struct request_entry req_smaps_entry;
+extern const struct request_entry req_proc_status_entry;
+extern const struct request_entry req_page_walk_entry;
+extern const struct request_entry req_counters_entry;
+extern const struct request_entry req_file_create_entry;
 
 /* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
 int req_session_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p);
+
+/* req-fault.c: the Fault message of a failed access at addr. */
+Aspace__Fault *req_fault(struct req_ctx *c, unsigned long addr,
+    const struct access_result *a);
 
 #endif /* ASPACED_REQ_H */

@@ -14,6 +14,16 @@
  * the bufferevent's read high-water mark keeps what libevent buffers to
  * one frame's worth.  A bad header or an over-cap length is answered
  * (id 0) and the connection closed once the answer is written.
+ *
+ * Tenants (tokens.h): a Unix-socket connection's is "uid:N" from its
+ * peer credentials, known at accept.  A TLS connection (a TCP listener
+ * speaks nothing else) runs a bufferevent_openssl; once its handshake is
+ * done, a verified client certificate gives "cert:CN" (tls.h); without
+ * one, the connection's hello must carry a token of the token file
+ * ("token:NAME"), else it is answered UNAUTHENTICATED and closed.  A TLS
+ * connection closed by the daemon, or by a peer that sent close_notify,
+ * gets a close_notify (SSL_shutdown) before its socket is closed; one
+ * that failed (handshake, a dirty close) does not.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -25,6 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -32,18 +45,25 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "req.h"
 #include "server.h"
+#include "tls.h"
+#include "tokens.h"
 
 #define RESPONSE_ARENA	(4u << 20)	/* bytes for one response's parts */
 
 struct newconn {
 	int		 fd;
-	uid_t		 uid;
+	uid_t		 uid;		/* the peer's, on the Unix socket */
+	bool		 tls;		/* from the TLS listener */
 	struct newconn	*next;
 };
 
@@ -64,6 +84,11 @@ struct worker {
 struct conn {
 	struct worker	*w;
 	struct bufferevent *bev;
+	SSL		*ssl;		/* a TLS connection's, owned by bev */
+	bool		 tls_failed;	/* no close_notify at the close */
+	bool		 cert_checked;	/* the peer certificate looked at */
+	bool		 has_tenant;	/* rc.tenant is known */
+	bool		 refused;	/* hello refused: close after answering */
 	struct req_conn	 rc;
 	struct frame_arena in;		/* the request's decoding */
 	struct frame_arena out;		/* the response's parts */
@@ -76,6 +101,11 @@ struct server {
 	struct session_table sessions;
 	struct event_base *base;
 	struct evconnlistener *listener;
+	struct evconnlistener *tls_listener;
+	SSL_CTX		*ssl_ctx;
+	char		 tls_addr[96];	/* "tls://HOST:PORT" as bound */
+	struct token_table tokens;
+	struct tenants	 tenants;
 	struct event	*sig[2];
 	struct worker	*workers;
 	int		 nworkers;
@@ -124,6 +154,12 @@ static void conn_free(struct conn *c)
 		c->w->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->ssl != NULL && !c->tls_failed && SSL_is_init_finished(c->ssl)) {
+		/* close_notify; the socket is closed without waiting for the
+		 * peer's (a unidirectional shutdown). */
+		SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
 	bufferevent_free(c->bev);
 	frame_arena_free(&c->in);
 	frame_arena_free(&c->out);
@@ -200,6 +236,21 @@ static void decode_failed(struct req_ctx *x, int err)
 		    "body is not a valid Request");
 }
 
+/* A TLS connection's tenant from its verified client certificate. */
+static void conn_check_cert(struct conn *c)
+{
+	char name[TENANT_NAME_MAX + 1];
+	uid_t t;
+
+	c->cert_checked = true;
+	if (!tls_peer_tenant(c->ssl, name, sizeof(name)))
+		return;
+	if ((t = tenants_intern(&c->w->srv->tenants, name)) == TENANT_NONE)
+		return;
+	c->rc.tenant = t;
+	c->has_tenant = true;
+}
+
 /* Decode, run and answer one body. */
 static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 {
@@ -218,6 +269,8 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	x.out = &c->out;
 	as_buf_init(&x.buf, 0);
 	resp.status = &st;
+	if (c->ssl != NULL && !c->cert_checked)
+		conn_check_cert(c);
 	if ((err = frame_decode_request(&c->in, body, len, &req)) != 0) {
 		decode_failed(&x, err);
 	} else {
@@ -230,6 +283,10 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	frame_arena_reset(&c->out);
 	if (c->rc.authed != was_authed)
 		conn_set_cap(c);
+	if (c->refused) {
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
 }
 
 /* Handle one whole frame if there is one; false to stop reading. */
@@ -286,24 +343,59 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)bev;
+	if (what & BEV_EVENT_ERROR) {
+		c->tls_failed = true;
+		if (c->ssl != NULL)	/* libevent keeps its own copies */
+			while (bufferevent_get_openssl_error(c->bev) != 0)
+				;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		conn_free(arg);
+		conn_free(c);
 }
 
-static void conn_new(struct worker *w, int fd, uid_t uid)
+/* A bufferevent for n's socket: TLS (accepting) or plain Unix. */
+static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
+{
+	struct server *srv = w->srv;
+	char name[TENANT_NAME_MAX + 1];
+
+	if (!n->tls) {
+		snprintf(name, sizeof(name), "uid:%lu", (unsigned long)n->uid);
+		if ((c->rc.tenant = tenants_intern(&srv->tenants, name)) ==
+		    TENANT_NONE)
+			return false;
+		c->has_tenant = true;
+		c->bev = bufferevent_socket_new(w->base, n->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		return c->bev != NULL;
+	}
+	c->rc.tenant = TENANT_NONE;
+	if ((c->ssl = SSL_new(srv->ssl_ctx)) == NULL)
+		return false;
+	c->bev = bufferevent_openssl_socket_new(w->base, n->fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		ERR_clear_error();
+		return false;
+	}
+	return true;
+}
+
+static void conn_new(struct worker *w, struct newconn *n)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL ||
-	    (c->bev = bufferevent_socket_new(w->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if (c == NULL || !conn_bev(c, w, n)) {
 		free(c);
-		close(fd);
+		close(n->fd);
 		return;
 	}
 	c->w = w;
-	c->rc.tenant = uid;
 	c->rc.max_body = w->srv->cfg.max_body;
 	frame_arena_init(&c->in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
 	frame_arena_init(&c->out, RESPONSE_ARENA);
@@ -340,7 +432,7 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < got; i++) {
 		if ((n = worker_pop(w)) == NULL)
 			break;
-		conn_new(w, n->fd, n->uid);
+		conn_new(w, n);
 		free(n);
 	}
 }
@@ -398,7 +490,7 @@ static void worker_fini(struct worker *w)
 }
 
 /* Queue fd for w and wake it. */
-static void worker_hand(struct worker *w, int fd, uid_t uid)
+static void worker_hand(struct worker *w, int fd, uid_t uid, bool tls)
 {
 	struct newconn *n = calloc(1, sizeof(*n));
 
@@ -408,6 +500,7 @@ static void worker_hand(struct worker *w, int fd, uid_t uid)
 	}
 	n->fd = fd;
 	n->uid = uid;
+	n->tls = tls;
 	pthread_mutex_lock(&w->qlock);
 	if (w->qtail != NULL)
 		w->qtail->next = n;
@@ -435,7 +528,21 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	worker_hand(&srv->workers[srv->next_worker], fd, cred.uid);
+	worker_hand(&srv->workers[srv->next_worker], fd, cred.uid, false);
+	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+}
+
+static void tls_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct server *srv = arg;
+	int one = 1;
+
+	(void)l;
+	(void)sa;
+	(void)socklen;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	worker_hand(&srv->workers[srv->next_worker], fd, 0, true);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
 
@@ -482,6 +589,130 @@ static int listen_unix(struct server *srv, const char *path)
 	return 0;
 }
 
+/* Split "HOST:PORT" ("[V6]:PORT" too) into host and port; 0 or -1. */
+static int split_hostport(const char *spec, char *host, size_t hsize,
+    const char **port)
+{
+	const char *start = spec, *end;
+
+	if (spec[0] == '[') {
+		start = spec + 1;
+		if ((end = strchr(start, ']')) == NULL || end[1] != ':')
+			return -1;
+		*port = end + 2;
+	} else {
+		if ((end = strchr(spec, ':')) == NULL ||
+		    strchr(end + 1, ':') != NULL)
+			return -1;
+		*port = end + 1;
+	}
+	if (end == start || (size_t)(end - start) >= hsize || **port == '\0')
+		return -1;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	return 0;
+}
+
+/* Note the bound address of the TLS listener in srv->tls_addr. */
+static void note_tls_address(struct server *srv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	int fd = evconnlistener_get_fd(srv->tls_listener);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return;
+	snprintf(srv->tls_addr, sizeof(srv->tls_addr),
+	    ss.ss_family == AF_INET6 ? "tls://[%s]:%s" : "tls://%s:%s",
+	    host, port);
+}
+
+static int listen_tls(struct server *srv, const char *spec)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[NI_MAXHOST];
+	const char *port;
+	int err;
+
+	if (split_hostport(spec, host, sizeof(host), &port) != 0) {
+		fprintf(stderr, "aspaced: not HOST:PORT: %s\n", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
+		fprintf(stderr, "aspaced: %s: %s\n", spec, gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai != NULL && srv->tls_listener == NULL;
+	    ai = ai->ai_next)
+		srv->tls_listener = evconnlistener_new_bind(srv->base,
+		    tls_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE |
+		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
+		    ai->ai_addr, (int)ai->ai_addrlen);
+	err = errno;
+	freeaddrinfo(res);
+	if (srv->tls_listener == NULL) {
+		fprintf(stderr, "aspaced: cannot listen on %s: %s\n", spec,
+		    strerror(err));
+		return -1;
+	}
+	evconnlistener_set_error_cb(srv->tls_listener, accept_error_cb);
+	note_tls_address(srv);
+	return 0;
+}
+
+bool server_tls_address(struct server *srv, char *buf, size_t size)
+{
+	if (srv->tls_addr[0] == '\0')
+		return false;
+	snprintf(buf, size, "%s", srv->tls_addr);
+	return true;
+}
+
+/* --- authentication (req-hello.c) -------------------------------------------- */
+
+static struct conn *conn_of(const struct req_conn *rc)
+{
+	return (struct conn *)((char *)rc - offsetof(struct conn, rc));
+}
+
+int server_authenticate(struct server *srv, struct req_conn *rc,
+    const char *token, size_t len)
+{
+	struct conn *c = conn_of(rc);
+	char name[TENANT_NAME_MAX + 1];
+	const char *who;
+	uid_t t;
+
+	if (c->has_tenant)
+		return 0;
+	if (token == NULL ||
+	    (who = tokens_lookup(&srv->tokens, token, len)) == NULL)
+		goto refuse;
+	snprintf(name, sizeof(name), "token:%s", who);
+	if ((t = tenants_intern(&srv->tenants, name)) == TENANT_NONE)
+		goto refuse;
+	rc->tenant = t;
+	c->has_tenant = true;
+	return 0;
+refuse:
+	c->refused = true;
+	return -EACCES;
+}
+
+bool server_tenant_name(struct server *srv, const struct req_conn *rc,
+    char *buf, size_t size)
+{
+	return conn_of(rc)->has_tenant &&
+	    tenants_name(&srv->tenants, rc->tenant, buf, size);
+}
+
 static int add_signals(struct server *srv)
 {
 	int sigs[2] = { SIGINT, SIGTERM }, i;
@@ -518,12 +749,19 @@ struct server *server_new(const struct server_config *cfg)
 		return NULL;
 	srv->cfg = *cfg;
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
+	tenants_init(&srv->tenants);
 	signal(SIGPIPE, SIG_IGN);
 	srv->nworkers = cfg->workers;
 	srv->workers = calloc((size_t)cfg->workers, sizeof(*srv->workers));
-	if (srv->workers == NULL || evthread_use_pthreads() != 0 ||
+	if (srv->workers == NULL ||
+	    tokens_load(&srv->tokens, cfg->token_file) != 0 ||
+	    (cfg->tls_listen != NULL && (srv->ssl_ctx = tls_server_ctx(
+	    cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca)) == NULL) ||
+	    evthread_use_pthreads() != 0 ||
 	    (srv->base = event_base_new()) == NULL || add_signals(srv) != 0 ||
-	    start_workers(srv) != 0 || listen_unix(srv, cfg->unix_path) != 0) {
+	    start_workers(srv) != 0 ||
+	    (cfg->unix_path != NULL && listen_unix(srv, cfg->unix_path) != 0) ||
+	    (cfg->tls_listen != NULL && listen_tls(srv, cfg->tls_listen) != 0)) {
 		server_free(srv);
 		return NULL;
 	}
@@ -541,6 +779,8 @@ void server_free(struct server *srv)
 
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
+	if (srv->tls_listener != NULL)
+		evconnlistener_free(srv->tls_listener);
 	if (srv->unlink_path)
 		unlink(srv->cfg.unix_path);
 	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
@@ -552,5 +792,8 @@ void server_free(struct server *srv)
 		event_base_free(srv->base);
 	free(srv->workers);
 	stable_free(&srv->sessions);
+	SSL_CTX_free(srv->ssl_ctx);
+	tokens_free(&srv->tokens);
+	tenants_free(&srv->tenants);
 	free(srv);
 }

@@ -1,19 +1,26 @@
 /*
  * server.h: aspaced's event loops.  One listener thread (the caller of
  * server_run(), with its own event_base) accepts on the Unix socket and
- * hands each connection to a worker thread, round robin, through the
- * worker's notification pipe (memcached's thread.c model).  Each worker
- * has its own event_base and runs its connections with bufferevents:
+ * on the TLS listener and hands each connection to a worker thread,
+ * round robin, through the worker's notification pipe (memcached's
+ * thread.c model).  Each worker has its own event_base and runs its
+ * connections with bufferevents (bufferevent_openssl for TLS, tls.h):
  * frames are read with frame.c, decoded in a budgeted arena, run by
  * req_dispatch() and answered with a framed Response.
  */
 #ifndef ASPACED_SERVER_H
 #define ASPACED_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server_config {
-	const char	*unix_path;		/* unix: listener */
+	const char	*unix_path;		/* unix: listener, or NULL */
+	const char	*tls_listen;		/* HOST:PORT TLS listener, or NULL */
+	const char	*tls_cert;		/* PEM chain, with tls_listen */
+	const char	*tls_key;		/* PEM key, with tls_listen */
+	const char	*tls_client_ca;		/* verify client certs, or NULL */
+	const char	*token_file;		/* bearer tokens, or NULL */
 	int		 workers;		/* worker threads */
 	unsigned int	 max_body;		/* body cap after hello */
 	unsigned int	 max_sessions;		/* per tenant */
@@ -27,9 +34,26 @@ struct server;
 void server_config_default(struct server_config *cfg);
 /* Bind the listener and start the workers; NULL with a message on stderr. */
 struct server *server_new(const struct server_config *cfg);
+/* The TLS listener's bound address, "tls://HOST:PORT"; false if none. */
+bool server_tls_address(struct server *srv, char *buf, size_t size);
 /* Serve until SIGINT or SIGTERM; 0, or -1 on a failure of the loop. */
 int server_run(struct server *srv);
 /* Stop accepting, close every connection, join the workers, free all. */
 void server_free(struct server *srv);
+
+/*
+ * For hello (req-hello.c): authenticate rc's connection, which must be
+ * one of this server's.  A Unix-socket or client-certificate connection
+ * already has its tenant and ignores token; a TLS connection without one
+ * needs a token from the token file (len bytes, NULL if none).  0 when
+ * rc has a tenant (rc->authed is then the caller's to set), -EACCES when
+ * not: the connection is then closed once the answer is written.
+ */
+struct req_conn;
+int server_authenticate(struct server *srv, struct req_conn *rc,
+    const char *token, size_t len);
+/* rc's tenant name ("uid:N", "cert:CN", "token:NAME") into buf. */
+bool server_tenant_name(struct server *srv, const struct req_conn *rc,
+    char *buf, size_t size);
 
 #endif /* ASPACED_SERVER_H */

@@ -30,7 +30,16 @@ expect 0 "200000000000-200000001000 rw-p" -- run --local --seed 7 "$tmp/ok.trace
 expect 1 "1: ! error: unknown command 'frob'" -- run --local "$tmp/bad.trace"
 expect 2 "usage" -- run --local
 expect 2 "bad seed" -- run --local --seed 12x "$tmp/ok.trace"
-expect 2 "no daemon support" -- run "$tmp/ok.trace"
+# Without --local, run goes through the daemon: none listens here.
+ASPACE_SOCKET="$tmp/no-such.sock"; export ASPACE_SOCKET
+unset ASPACE_URL
+expect 2 "cannot connect to unix:$tmp/no-such.sock" -- run "$tmp/ok.trace"
+expect 2 "cannot connect" -- session list
+expect 2 "not supported yet" -- run --daemon tls://127.0.0.1:1 "$tmp/ok.trace"
+expect 2 "unknown URL scheme" -- run --daemon http://x "$tmp/ok.trace"
+expect 2 "exclude each other" -- run --local --daemon unix:/x "$tmp/ok.trace"
+expect 2 "bad session id" -- session destroy 12zz
+expect 2 "usage" -- session frob
 expect 2 "No such file" -- run --local "$tmp/missing.trace"
 expect 2 "usage" -- frobnicate
 expect 0 "aspace" -- --version

@@ -1,0 +1,683 @@
+/*
+ * aspace-client.c: libaspace-client (aspace-client.h), a blocking client
+ * of aspaced built on the daemon's own framing code (daemon/frame.h):
+ * frame_encode() for requests, frame_parse_header() and
+ * frame_decode_response() for responses.
+ *
+ * Each response read is an asc_reply owning its own decode arena, with a
+ * budget proportional to its body (FRAME_RESPONSE_BUDGET), so that a
+ * reply may outlive the next read: responses that arrive before the one
+ * a caller waits for are kept on a list, in arrival order, for their own
+ * asc_wait() or asc_recv().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "aspace-client.h"
+#include "frame.h"
+
+/* The largest response body accepted: the most a daemon may configure. */
+#define ASC_RESPONSE_CAP	FRAME_MAX_BODY_LIMIT
+
+struct asc_reply {
+	struct asc_reply   *next;	/* on the kept list */
+	Aspace__Response   *resp;	/* in arena */
+	uint8_t		   *body;
+	struct frame_arena  arena;
+};
+
+struct asc_client {
+	int		  fd;
+	uint64_t	  next_id;
+	size_t		  max_body;	/* request body cap */
+	struct asc_reply *kept;		/* read, not yet claimed; oldest first */
+	char		  tenant[128];
+	bool		  broken;	/* an I/O or framing failure: no more */
+};
+
+static const char *const code_names[] = {
+	"OK", "ERRNO", "UNIMPLEMENTED", "BLOCKED", "NO_SUCH_SESSION",
+	"NO_SUCH_TASK", "BAD_REQUEST", "TOO_LARGE", "UNAUTHENTICATED",
+	"QUOTA", "INTERNAL",
+};
+
+const char *asc_code_name(int code)
+{
+	if (code == ASC_LOCAL)
+		return "LOCAL";
+	if (code >= 0 && (size_t)code < sizeof(code_names) / sizeof(code_names[0]))
+		return code_names[code];
+	return "UNKNOWN";
+}
+
+char *asc_status_str(const struct asc_status *st, char *buf, size_t size)
+{
+	if (st->code == ASC_LOCAL)
+		snprintf(buf, size, "%s", st->message);
+	else if (st->errname[0] != '\0')
+		snprintf(buf, size, "%s %s%s%s", asc_code_name(st->code),
+		    st->errname, st->message[0] ? ": " : "", st->message);
+	else
+		snprintf(buf, size, "%s%s%s", asc_code_name(st->code),
+		    st->message[0] ? ": " : "", st->message);
+	return buf;
+}
+
+/* The names of the errnos a local failure may carry. */
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case ENOENT:		return "ENOENT";
+	case EACCES:		return "EACCES";
+	case ECONNREFUSED:	return "ECONNREFUSED";
+	case ECONNRESET:	return "ECONNRESET";
+	case ENAMETOOLONG:	return "ENAMETOOLONG";
+	case ENOTSOCK:		return "ENOTSOCK";
+	case EPIPE:		return "EPIPE";
+	case EPROTO:		return "EPROTO";
+	case EPROTONOSUPPORT:	return "EPROTONOSUPPORT";
+	case EMSGSIZE:		return "EMSGSIZE";
+	case EBADMSG:		return "EBADMSG";
+	case ENOBUFS:		return "ENOBUFS";
+	case ENOMEM:		return "ENOMEM";
+	case EINVAL:		return "EINVAL";
+	default:		return "";
+	}
+}
+
+/* A local failure: errno err (may be 0) and a formatted message. */
+__attribute__((format(printf, 3, 4)))
+static int local_fail(struct asc_status *st, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st != NULL) {
+		memset(st, 0, sizeof(*st));
+		st->code = ASC_LOCAL;
+		st->errnum = err;
+		snprintf(st->errname, sizeof(st->errname), "%s",
+		    errno_name(err));
+		va_start(ap, fmt);
+		vsnprintf(st->message, sizeof(st->message), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static void status_ok(struct asc_status *st)
+{
+	if (st != NULL) {
+		memset(st, 0, sizeof(*st));
+		st->code = ASPACE__STATUS__CODE__OK;
+	}
+}
+
+/* --- connecting ------------------------------------------------------------- */
+
+static int connect_unix(const char *path, struct asc_status *st)
+{
+	struct sockaddr_un sun;
+	int fd, err;
+
+	if (*path == '\0')
+		return local_fail(st, EINVAL, "unix: URL without a path");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return local_fail(st, ENAMETOOLONG,
+		    "cannot connect to unix:%s: %s", path,
+		    strerror(ENAMETOOLONG));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return local_fail(st, errno, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		err = errno;
+		close(fd);
+		return local_fail(st, err, "cannot connect to unix:%s: %s",
+		    path, strerror(err));
+	}
+	return fd;
+}
+
+struct asc_client *asc_connect(const char *url, struct asc_status *st)
+{
+	struct asc_client *c;
+	int fd;
+
+	if (url == NULL) {
+		local_fail(st, EINVAL, "no URL");
+		return NULL;
+	}
+	if (strncmp(url, "unix:", 5) == 0) {
+		if ((fd = connect_unix(url + 5, st)) < 0)
+			return NULL;
+	} else if (strncmp(url, "tls://", 6) == 0) {
+		local_fail(st, EPROTONOSUPPORT,
+		    "%s: tls:// URLs are not supported yet; use unix:PATH",
+		    url);
+		return NULL;
+	} else {
+		local_fail(st, EPROTONOSUPPORT,
+		    "%s: unknown URL scheme (want unix:PATH or tls://HOST:PORT)",
+		    url);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		local_fail(st, ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	c->next_id = 1;
+	c->max_body = FRAME_MAX_BODY_PREAUTH;
+	status_ok(st);
+	return c;
+}
+
+void asc_close(struct asc_client *c)
+{
+	struct asc_reply *rp;
+
+	if (c == NULL)
+		return;
+	while ((rp = c->kept) != NULL) {
+		c->kept = rp->next;
+		asc_reply_free(rp);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+int asc_fd(const struct asc_client *c)
+{
+	return c != NULL ? c->fd : -1;
+}
+
+size_t asc_max_body(const struct asc_client *c)
+{
+	return c->max_body;
+}
+
+const char *asc_tenant(const struct asc_client *c)
+{
+	return c->tenant;
+}
+
+uint64_t asc_next_id(struct asc_client *c)
+{
+	return c->next_id++;
+}
+
+/* --- the wire ----------------------------------------------------------------- */
+
+static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
+    struct asc_status *st)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			c->broken = true;
+			return local_fail(st, n < 0 ? errno : EPIPE,
+			    "sending to the daemon: %s",
+			    strerror(n < 0 ? errno : EPIPE));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* 1 read, 0 EOF before any byte, -1 error (errno) or EOF midway (EPIPE). */
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, p + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			if (got == 0)
+				return 0;
+			errno = EPIPE;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+int asc_send(struct asc_client *c, Aspace__Request *r, struct asc_status *st)
+{
+	size_t size;
+	uint8_t *buf;
+	int rc;
+
+	if (c->broken)
+		return local_fail(st, EPIPE, "the connection has failed");
+	if (!r->has_id) {
+		r->has_id = true;
+		r->id = asc_next_id(c);
+	}
+	size = frame_encoded_size(&r->base);
+	if (size - FRAME_HEADER_SIZE > c->max_body) {
+		if (st != NULL) {
+			memset(st, 0, sizeof(*st));
+			st->code = ASPACE__STATUS__CODE__TOO_LARGE;
+			snprintf(st->message, sizeof(st->message),
+			    "request of %zu bytes over the daemon's cap of %zu",
+			    size - FRAME_HEADER_SIZE, c->max_body);
+		}
+		return -1;
+	}
+	if ((buf = malloc(size)) == NULL)
+		return local_fail(st, ENOMEM, "out of memory");
+	if (frame_encode(&r->base, 0, buf, size) != (long)size) {
+		free(buf);
+		return local_fail(st, EMSGSIZE, "cannot encode the request");
+	}
+	rc = write_all(c, buf, size, st);
+	free(buf);
+	if (rc == 0)
+		status_ok(st);
+	return rc;
+}
+
+/* Read one response frame off the wire. */
+static int read_reply(struct asc_client *c, struct asc_reply **out,
+    struct asc_status *st)
+{
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	struct frame_header h;
+	struct asc_reply *rp;
+	int n, err;
+
+	if (c->broken)
+		return local_fail(st, EPIPE, "the connection has failed");
+	if ((n = read_all(c->fd, hdr, sizeof(hdr))) != 1) {
+		c->broken = true;
+		if (n == 0)
+			return local_fail(st, ECONNRESET,
+			    "the daemon closed the connection");
+		return local_fail(st, errno, "reading from the daemon: %s",
+		    strerror(errno));
+	}
+	if ((err = frame_parse_header(hdr, sizeof(hdr), ASC_RESPONSE_CAP,
+	    &h)) != 0) {
+		c->broken = true;
+		return local_fail(st, EPROTO, "bad frame from the daemon: %s",
+		    err == -EMSGSIZE ? "response too large" : "bad header");
+	}
+	if ((rp = calloc(1, sizeof(*rp))) == NULL ||
+	    (rp->body = malloc(h.length ? h.length : 1)) == NULL) {
+		free(rp);
+		c->broken = true;	/* the body is still unread */
+		return local_fail(st, ENOMEM, "out of memory");
+	}
+	frame_arena_init(&rp->arena, FRAME_RESPONSE_BUDGET(h.length));
+	if (h.length > 0 && read_all(c->fd, rp->body, h.length) != 1) {
+		err = errno;
+		c->broken = true;
+		asc_reply_free(rp);
+		return local_fail(st, err, "reading from the daemon: %s",
+		    strerror(err));
+	}
+	if ((err = frame_decode_response(&rp->arena, rp->body, h.length,
+	    &rp->resp)) != 0) {
+		asc_reply_free(rp);
+		return local_fail(st, -err,
+		    "cannot decode the daemon's response: %s", strerror(-err));
+	}
+	*out = rp;
+	return 0;
+}
+
+int asc_wait(struct asc_client *c, uint64_t id, struct asc_reply **out,
+    struct asc_status *st)
+{
+	struct asc_reply **pp, *rp;
+
+	for (pp = &c->kept; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->resp->id == id) {
+			rp = *pp;
+			*pp = rp->next;
+			rp->next = NULL;
+			*out = rp;
+			status_ok(st);
+			return 0;
+		}
+	}
+	for (;;) {
+		if (read_reply(c, &rp, st) != 0)
+			return -1;
+		if (rp->resp->id == id || rp->resp->id == 0) {
+			*out = rp;
+			status_ok(st);
+			return 0;
+		}
+		*pp = rp;	/* keep it, at the end of the list */
+		pp = &rp->next;
+	}
+}
+
+int asc_recv(struct asc_client *c, struct asc_reply **out,
+    struct asc_status *st)
+{
+	struct asc_reply *rp = c->kept;
+
+	if (rp != NULL) {
+		c->kept = rp->next;
+		rp->next = NULL;
+		*out = rp;
+		status_ok(st);
+		return 0;
+	}
+	if (read_reply(c, out, st) != 0)
+		return -1;
+	status_ok(st);
+	return 0;
+}
+
+int asc_call(struct asc_client *c, Aspace__Request *r, struct asc_reply **out,
+    struct asc_status *st)
+{
+	if (asc_send(c, r, st) != 0)
+		return -1;
+	return asc_wait(c, r->id, out, st);
+}
+
+const Aspace__Response *asc_reply_response(const struct asc_reply *rp)
+{
+	return rp->resp;
+}
+
+uint64_t asc_reply_id(const struct asc_reply *rp)
+{
+	return rp->resp->id;
+}
+
+int asc_reply_status(const struct asc_reply *rp, struct asc_status *st)
+{
+	const Aspace__Status *s = rp->resp->status;
+	int code;
+
+	if (s == NULL)
+		return local_fail(st, EPROTO, "a response without a status");
+	code = s->has_code ? (int)s->code : ASPACE__STATUS__CODE__OK;
+	if (st != NULL) {
+		memset(st, 0, sizeof(*st));
+		st->code = code;
+		st->errnum = s->has_errnum ? s->errnum : 0;
+		if (s->errname != NULL)
+			snprintf(st->errname, sizeof(st->errname), "%s",
+			    s->errname);
+		if (s->message != NULL)
+			snprintf(st->message, sizeof(st->message), "%s",
+			    s->message);
+	}
+	return code == ASPACE__STATUS__CODE__OK ? 0 : -1;
+}
+
+void asc_reply_free(struct asc_reply *rp)
+{
+	if (rp == NULL)
+		return;
+	frame_arena_free(&rp->arena);
+	free(rp->body);
+	free(rp);
+}
+
+/* Call r and check that the response is OK with result case want. */
+static int call_ok(struct asc_client *c, Aspace__Request *r, int want,
+    struct asc_reply **out, struct asc_status *st)
+{
+	struct asc_reply *rp;
+
+	if (asc_call(c, r, &rp, st) != 0)
+		return -1;
+	if (asc_reply_status(rp, st) != 0) {
+		asc_reply_free(rp);
+		return -1;
+	}
+	if (want != 0 && (int)rp->resp->result_case != want) {
+		asc_reply_free(rp);
+		return local_fail(st, EPROTO, "a response without its result");
+	}
+	*out = rp;
+	return 0;
+}
+
+/* --- conveniences -------------------------------------------------------------- */
+
+int asc_hello(struct asc_client *c, const char *token, struct asc_status *st)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	const Aspace__HelloResult *res;
+	struct asc_reply *rp;
+
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	h.token = (char *)token;
+	h.client = (char *)"libaspace-client/" PACKAGE_VERSION;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_HELLO, &rp, st) != 0)
+		return -1;
+	res = rp->resp->hello;
+	c->max_body = FRAME_MAX_BODY_DEFAULT;
+	if (res->limits != NULL && res->limits->has_max_body)
+		c->max_body = res->limits->max_body;
+	if (res->tenant != NULL)
+		snprintf(c->tenant, sizeof(c->tenant), "%s", res->tenant);
+	asc_reply_free(rp);
+	return 0;
+}
+
+static void set_session(Aspace__Request *r, const uint8_t *id)
+{
+	r->has_session = true;
+	r->session.data = (uint8_t *)id;
+	r->session.len = ASC_SESSION_ID_LEN;
+}
+
+int asc_session_create(struct asc_client *c,
+    const Aspace__SessionCreateRequest *params,
+    uint8_t id[ASC_SESSION_ID_LEN], struct asc_status *st)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionCreateRequest dflt = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	const Aspace__SessionCreateResult *res;
+	struct asc_reply *rp;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = (Aspace__SessionCreateRequest *)
+	    (params != NULL ? params : &dflt);
+	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_SESSION_CREATE, &rp,
+	    st) != 0)
+		return -1;
+	res = rp->resp->session_create;
+	if (!res->has_session || res->session.len != ASC_SESSION_ID_LEN) {
+		asc_reply_free(rp);
+		return local_fail(st, EPROTO, "a session id of the wrong size");
+	}
+	memcpy(id, res->session.data, ASC_SESSION_ID_LEN);
+	asc_reply_free(rp);
+	return 0;
+}
+
+int asc_session_destroy(struct asc_client *c,
+    const uint8_t id[ASC_SESSION_ID_LEN], struct asc_status *st)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionDestroyRequest d = ASPACE__SESSION_DESTROY_REQUEST__INIT;
+	struct asc_reply *rp;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
+	r.session_destroy = &d;
+	set_session(&r, id);
+	if (call_ok(c, &r, 0, &rp, st) != 0)
+		return -1;
+	asc_reply_free(rp);
+	return 0;
+}
+
+int asc_session_list(struct asc_client *c, struct asc_session_info **out,
+    size_t *n, struct asc_status *st)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionListRequest l = ASPACE__SESSION_LIST_REQUEST__INIT;
+	const Aspace__SessionListResult *res;
+	struct asc_session_info *v;
+	struct asc_reply *rp;
+	size_t i;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &l;
+	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_SESSION_LIST, &rp, st) != 0)
+		return -1;
+	res = rp->resp->session_list;
+	if ((v = calloc(res->n_sessions + 1, sizeof(*v))) == NULL) {
+		asc_reply_free(rp);
+		return local_fail(st, ENOMEM, "out of memory");
+	}
+	for (i = 0; i < res->n_sessions; i++) {
+		const Aspace__SessionInfo *s = res->sessions[i];
+
+		if (s->has_session && s->session.len == ASC_SESSION_ID_LEN)
+			memcpy(v[i].id, s->session.data, ASC_SESSION_ID_LEN);
+		if (s->label != NULL)
+			snprintf(v[i].label, sizeof(v[i].label), "%s",
+			    s->label);
+		v[i].tasks = s->tasks;
+		v[i].created = s->created;
+		v[i].ram_bytes = s->ram_bytes;
+	}
+	*out = v;
+	*n = res->n_sessions;
+	asc_reply_free(rp);
+	return 0;
+}
+
+void asc_run_trace_request(Aspace__Request *r, Aspace__RunTraceRequest *t,
+    const uint8_t *session, const void *text, size_t len,
+    const Aspace__SessionCreateRequest *params)
+{
+	aspace__request__init(r);
+	aspace__run_trace_request__init(t);
+	t->has_text = true;
+	t->text.data = (uint8_t *)text;
+	t->text.len = len;
+	t->params = (Aspace__SessionCreateRequest *)params;
+	r->op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r->run_trace = t;
+	if (session != NULL)
+		set_session(r, session);
+}
+
+int asc_trace_result_from(const struct asc_reply *rp,
+    struct asc_trace_result *res, struct asc_status *st)
+{
+	const Aspace__RunTraceResult *t;
+
+	memset(res, 0, sizeof(*res));
+	if (asc_reply_status(rp, st) != 0)
+		return -1;
+	if (rp->resp->result_case != ASPACE__RESPONSE__RESULT_RUN_TRACE)
+		return local_fail(st, EPROTO, "a response without its result");
+	t = rp->resp->run_trace;
+	if ((res->output = malloc(t->output.len + 1)) == NULL)
+		return local_fail(st, ENOMEM, "out of memory");
+	if (t->output.len > 0)
+		memcpy(res->output, t->output.data, t->output.len);
+	res->output[t->output.len] = '\0';
+	res->len = t->output.len;
+	res->errors = t->errors;
+	res->truncated = t->has_truncated && t->truncated;
+	if (t->has_session && t->session.len == ASC_SESSION_ID_LEN) {
+		memcpy(res->session, t->session.data, ASC_SESSION_ID_LEN);
+		res->has_session = 1;
+	}
+	return 0;
+}
+
+int asc_run_trace(struct asc_client *c, const uint8_t *session,
+    const void *text, size_t len, const Aspace__SessionCreateRequest *params,
+    struct asc_trace_result *res, struct asc_status *st)
+{
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+	struct asc_reply *rp;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	asc_run_trace_request(&r, &t, session, text, len, params);
+	if (asc_call(c, &r, &rp, st) != 0)
+		return -1;
+	rc = asc_trace_result_from(rp, res, st);
+	asc_reply_free(rp);
+	return rc;
+}
+
+void asc_trace_result_free(struct asc_trace_result *res)
+{
+	free(res->output);
+	res->output = NULL;
+}
+
+char *asc_session_hex(const uint8_t id[ASC_SESSION_ID_LEN], char buf[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < ASC_SESSION_ID_LEN; i++) {
+		buf[2 * i] = hex[id[i] >> 4];
+		buf[2 * i + 1] = hex[id[i] & 15];
+	}
+	buf[32] = '\0';
+	return buf;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int asc_session_parse(const char *s, uint8_t id[ASC_SESSION_ID_LEN])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 2 * ASC_SESSION_ID_LEN)
+		return -1;
+	for (i = 0; i < ASC_SESSION_ID_LEN; i++) {
+		if ((hi = hexval(s[2 * i])) < 0 ||
+		    (lo = hexval(s[2 * i + 1])) < 0)
+			return -1;
+		id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

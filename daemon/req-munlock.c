@@ -1,0 +1,25 @@
+/*
+ * req-munlock.c: munlock (docs/protocol.md, section 6) as sys_munlock()
+ * in the request's task, under the mm's mmap_lock (taken by the core).
+ */
+#include "mm.h"
+#include "req.h"
+
+static void do_munlock_req(struct req_ctx *c)
+{
+	const Aspace__MunlockRequest *m = c->req->munlock;
+	int err;
+
+	if (!m->has_addr || !m->has_length) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "munlock: addr and length needed");
+		return;
+	}
+	if ((err = sys_munlock(c->task->mm, m->addr, m->length)) != 0)
+		req_errno(c, err);
+}
+
+const struct request_entry req_munlock_entry = {
+	ASPACE__REQUEST__OP_MUNLOCK, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_munlock_req
+};

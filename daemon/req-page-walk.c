@@ -1,0 +1,43 @@
+/*
+ * req-page-walk.c: page_walk (docs/protocol.md, section 9): the four
+ * entries the MMU reads for an address, by pgtable_walk(), under the
+ * mm's mmap_lock (read) and page_table_lock, so that a fault in another
+ * task of the mm cannot change the tables midway.
+ */
+#include "mm.h"
+#include "pgtable.h"
+#include "req.h"
+
+static void do_page_walk_req(struct req_ctx *c)
+{
+	const Aspace__PageWalkRequest *m = c->req->page_walk;
+	Aspace__PageWalkResult *r;
+	struct mm *mm = c->task->mm;
+	pte_t e[4];
+
+	if (!m->has_addr) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "page_walk: addr needed");
+		return;
+	}
+	if ((r = req_alloc(c, sizeof(*r))) == NULL)
+		return;
+	mmap_read_lock(mm);
+	pthread_mutex_lock(&mm->page_table_lock);
+	pgtable_walk(mm, m->addr, e);
+	pthread_mutex_unlock(&mm->page_table_lock);
+	mmap_read_unlock(mm);
+	aspace__page_walk_result__init(r);
+	r->has_pgd = r->has_pud = r->has_pmd = r->has_pte = true;
+	r->pgd = e[0];
+	r->pud = e[1];
+	r->pmd = e[2];
+	r->pte = e[3];
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_PAGE_WALK;
+	c->resp->page_walk = r;
+}
+
+const struct request_entry req_page_walk_entry = {
+	ASPACE__REQUEST__OP_PAGE_WALK, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_page_walk_req
+};

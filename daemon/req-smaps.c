@@ -1,0 +1,173 @@
+/*
+ * req-smaps.c: smaps (docs/protocol.md, section 9): the task's VMAs as
+ * /proc/PID/smaps has them, optionally only those meeting a window.  The
+ * text is show_smap()'s, as the trace's smaps prints it without the
+ * "N: smaps" line and the first level of indentation; each Smap message
+ * is read back from that VMA's block, so the two always agree.  Under
+ * the mm's mmap_lock (read).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+#include "req.h"
+
+/* Fill v from the maps line at line (as show_map_vma() printed it). */
+static void vma_msg(struct req_ctx *c, Aspace__Vma *v, const struct vma *vma,
+    const char *line)
+{
+	char perms[5] = "";
+	unsigned long start, end, off = 0;
+	const char *nl = strchr(line, '\n');
+	int pos = 0;
+
+	aspace__vma__init(v);
+	v->has_start = v->has_end = v->has_offset = v->has_vm_flags = true;
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->vm_flags = vma->vm_flags;
+	if (sscanf(line, "%lx-%lx %4s %lx%n", &start, &end, perms, &off,
+	    &pos) >= 4)
+		line += pos;
+	else
+		line = nl;
+	v->offset = off;
+	v->perms = req_strdup(c, perms, strlen(perms));
+	while (line != nl && *line == ' ')
+		line++;
+	v->name = req_strdup(c, line, (size_t)(nl - line));
+}
+
+/* The field of s named key ("Rss"...), or NULL. */
+static uint64_t *smap_field(Aspace__Smap *s, const char *key, size_t len)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off, has;
+	} f[] = {
+#define F(k, m) { k, offsetof(Aspace__Smap, m), offsetof(Aspace__Smap, has_##m) }
+		F("Rss", rss), F("Pss", pss),
+		F("Shared_Clean", shared_clean), F("Shared_Dirty", shared_dirty),
+		F("Private_Clean", private_clean),
+		F("Private_Dirty", private_dirty),
+		F("Anonymous", anonymous), F("Swap", swap), F("Locked", locked),
+#undef F
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strlen(f[i].key) == len && memcmp(f[i].key, key, len) == 0) {
+			*(protobuf_c_boolean *)((char *)s + f[i].has) = 1;
+			return (uint64_t *)((char *)s + f[i].off);
+		}
+	return NULL;
+}
+
+/* One "  Key: N kB" or "  VmFlags: ..." line of the block into s. */
+static void smap_line(struct req_ctx *c, Aspace__Smap *s, const char *line,
+    const char *nl)
+{
+	const char *colon;
+	uint64_t *field;
+
+	while (line < nl && *line == ' ')
+		line++;
+	if ((colon = memchr(line, ':', (size_t)(nl - line))) == NULL)
+		return;
+	if ((size_t)(colon - line) == 7 && memcmp(line, "VmFlags", 7) == 0) {
+		colon += colon + 1 < nl && colon[1] == ' ' ? 2 : 1;
+		s->vm_flags = req_strdup(c, colon, (size_t)(nl - colon));
+	} else if ((field = smap_field(s, line, (size_t)(colon - line))) !=
+	    NULL)
+		*field = strtoull(colon + 1, NULL, 10);
+}
+
+/* The Smap of the block show_smap() wrote at text. */
+static Aspace__Smap *smap_msg(struct req_ctx *c, const struct vma *vma,
+    const char *text)
+{
+	Aspace__Smap *s = req_alloc(c, sizeof(*s));
+	const char *nl;
+
+	if (s == NULL)
+		return NULL;
+	aspace__smap__init(s);
+	if ((s->vma = req_alloc(c, sizeof(*s->vma))) == NULL)
+		return NULL;
+	vma_msg(c, s->vma, vma, text);
+	for (text = strchr(text, '\n') + 1;
+	    *text != '\0' && (nl = strchr(text, '\n')) != NULL; text = nl + 1)
+		smap_line(c, s, text, nl);
+	return s;
+}
+
+static size_t count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
+{
+	struct vma *vma;
+	size_t n = 0;
+
+	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi;
+	    vma = vma->vm_next)
+		n++;
+	return n;
+}
+
+/* Walk the window's VMAs into r and c->buf; the mm is read-locked. */
+static void fill_smaps(struct req_ctx *c, Aspace__SmapsResult *r,
+    struct mm *mm, unsigned long lo, unsigned long hi)
+{
+	size_t n = count_vmas(mm, lo, hi), i = 0, at;
+	struct vma *vma;
+
+	r->smaps = req_alloc(c, sizeof(*r->smaps) * (n ? n : 1));
+	if (r->smaps == NULL)
+		return;
+	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi &&
+	    i < n; vma = vma->vm_next, i++) {
+		at = c->buf.len;
+		show_smap(&c->buf, "", vma);
+		if (c->buf.overflow)
+			return;
+		if ((r->smaps[i] = smap_msg(c, vma,
+		    as_buf_str(&c->buf) + at)) == NULL)
+			return;
+	}
+	r->n_smaps = i;
+}
+
+static void smaps(struct req_ctx *c)
+{
+	const Aspace__SmapsRequest *m = c->req->smaps;
+	Aspace__SmapsResult *r = req_alloc(c, sizeof(*r));
+	unsigned long lo = 0, hi = ~0UL;
+	struct mm *mm = c->task->mm;
+
+	if (r == NULL)
+		return;
+	aspace__smaps_result__init(r);
+	if (m->window != NULL) {
+		lo = m->window->start;
+		hi = lo + m->window->length < lo ? ~0UL :
+		    lo + m->window->length;
+	}
+	as_buf_init(&c->buf, server_trace_output_max(c->srv));
+	mmap_read_lock(mm);
+	fill_smaps(c, r, mm, lo, hi);
+	mmap_read_unlock(mm);
+	if (c->buf.overflow) {
+		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE,
+		    "smaps over the output cap");
+		return;
+	}
+	if (c->status->code != ASPACE__STATUS__CODE__OK)
+		return;
+	r->text = (char *)as_buf_str(&c->buf);
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_SMAPS;
+	c->resp->smaps = r;
+}
+
+const struct request_entry req_smaps_entry = {
+	ASPACE__REQUEST__OP_SMAPS, LOCK_SESSION_READ, REQ_NEEDS_TASK, smaps
+};

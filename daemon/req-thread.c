@@ -1,0 +1,31 @@
+/*
+ * req-thread.c: thread (docs/protocol.md, section 8) through as_clone()
+ * with the parent's mm shared: the new task's id back.  As for fork, the
+ * session is shared (READ): as_clone() takes the mm's mmap_lock and the
+ * session's task-list lock, and no task goes away.
+ */
+#include "req.h"
+
+static void do_thread_req(struct req_ctx *c)
+{
+	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
+	struct task *t;
+	int err = 0;
+
+	if (r == NULL)
+		return;
+	if ((t = as_clone(c->ds->s, c->task, true, &err)) == NULL) {
+		req_errno(c, err);
+		return;
+	}
+	aspace__task_result__init(r);
+	r->has_task = true;
+	r->task = t->pid;
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_THREAD;
+	c->resp->thread = r;
+}
+
+const struct request_entry req_thread_entry = {
+	ASPACE__REQUEST__OP_THREAD, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	do_thread_req
+};

@@ -1,0 +1,1024 @@
+/*
+ * test_daemon_ops.c: an integration test of aspaced's task-level
+ * requests: mprotect, mremap, madvise, mlock, munlock, brk, read_bytes,
+ * write_bytes, thread, vfork, exec, smaps, proc_status, page_walk,
+ * counters and file_create.  It starts the built daemon ($ASPACED or
+ * argv[1]) on a Unix socket in a fresh temporary directory and talks to
+ * it with a tiny framed client (as test_daemon.c does), checking results,
+ * error answers (ERRNO with its name, BAD_REQUEST, TOO_LARGE,
+ * NO_SUCH_TASK, BLOCKED) and, where it is easy, agreement with the
+ * embedded core: smaps text against the trace runner's, counters and
+ * proc_status figures against the same operations run locally.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "fault.h"
+#include "frame.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "session.h"
+#include "trace.h"
+
+#define RESP_CAP	(4u << 20)
+#define BASE		0x200000000000UL
+#define PROT_RW		0x3
+#define MAP_PA		0x22		/* MAP_PRIVATE | MAP_ANONYMOUS */
+#define MAP_PAF		0x32		/* ... | MAP_FIXED */
+
+static const char *daemon_path;
+static char tmpdir[64];
+static char sock_path[96];
+static pid_t daemon_pid = -1;
+
+/* --- the tiny client ------------------------------------------------------ */
+
+struct client {
+	int		 fd;
+	struct frame_arena a;
+	uint64_t	 next_id;
+	uint8_t		 sid[16];	/* the session the calls name */
+};
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if ((n = read(fd, p + got, len - got)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+static bool cl_send(struct client *c, Aspace__Request *r)
+{
+	size_t size = frame_encoded_size(&r->base);
+	uint8_t *buf = malloc(size);
+	bool ok = buf != NULL &&
+	    frame_encode(&r->base, 0, buf, size) == (long)size &&
+	    write_all(c->fd, buf, size);
+
+	free(buf);
+	return ok;
+}
+
+/* The next response (in c's arena until the next call), or NULL. */
+static Aspace__Response *cl_recv(struct client *c)
+{
+	uint8_t hdr[FRAME_HEADER_SIZE], *body;
+	struct frame_header h;
+	Aspace__Response *resp = NULL;
+
+	frame_arena_reset(&c->a);
+	if (!read_all(c->fd, hdr, sizeof(hdr)) ||
+	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
+		return NULL;
+	if ((body = malloc(h.length + 1)) == NULL)
+		return NULL;
+	if (h.length == 0 || read_all(c->fd, body, h.length))
+		frame_decode_response(&c->a, body, h.length, &resp);
+	free(body);
+	return resp;
+}
+
+static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
+{
+	Aspace__Response *resp;
+
+	r->has_id = true;
+	r->id = c->next_id++;
+	if (!cl_send(c, r) || (resp = cl_recv(c)) == NULL)
+		return NULL;
+	return resp->id == r->id ? resp : NULL;
+}
+
+static int code_of(const Aspace__Response *r)
+{
+	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
+}
+
+/* ERRNO with this name (and a matching number), or false. */
+static bool is_errno(const Aspace__Response *r, const char *name, int num)
+{
+	return code_of(r) == ASPACE__STATUS__CODE__ERRNO &&
+	    r->status->errname != NULL &&
+	    strcmp(r->status->errname, name) == 0 &&
+	    r->status->has_errnum && r->status->errnum == num;
+}
+
+/* Op msg (any op message) as task (0: absent) of c's session. */
+static Aspace__Response *op(struct client *c, int task,
+    Aspace__Request__OpCase opc, void *msg)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+
+	r.op_case = opc;
+	r.hello = msg;		/* the op union: every member a pointer */
+	r.has_session = true;
+	r.session.data = c->sid;
+	r.session.len = sizeof(c->sid);
+	if (task > 0) {
+		r.has_task = true;
+		r.task = task;
+	}
+	return cl_call(c, &r);
+}
+
+/* Connect, hello and a fresh session with default parameters. */
+static void cl_open(struct client *c)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	c->fd = connect_unix(sock_path);
+	assert_true(c->fd >= 0);
+	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
+	c->next_id = 1;
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	assert_int_equal(code_of(cl_call(c, &r)), 0);
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = &s;
+	resp = cl_call(c, &r);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->session_create->session.len, 16);
+	memcpy(c->sid, resp->session_create->session.data, 16);
+}
+
+static void cl_close(struct client *c)
+{
+	close(c->fd);
+	frame_arena_free(&c->a);
+}
+
+/* --- one helper per op ------------------------------------------------------ */
+
+static Aspace__Response *rq_mmap(struct client *c, int task, uint64_t addr,
+    uint64_t len, uint32_t prot, uint32_t flags, const char *file)
+{
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
+	m.addr = addr;
+	m.length = len;
+	m.prot = prot;
+	m.flags = flags;
+	m.file = (char *)file;
+	return op(c, task, ASPACE__REQUEST__OP_MMAP, &m);
+}
+
+static Aspace__Response *do_mprotect(struct client *c, uint64_t addr,
+    uint64_t len, uint32_t prot)
+{
+	Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_prot = true;
+	m.addr = addr;
+	m.length = len;
+	m.prot = prot;
+	return op(c, 0, ASPACE__REQUEST__OP_MPROTECT, &m);
+}
+
+static Aspace__Response *do_mremap(struct client *c, uint64_t addr,
+    uint64_t old_len, uint64_t new_len, uint32_t flags)
+{
+	Aspace__MremapRequest m = ASPACE__MREMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_old_length = m.has_new_length = true;
+	m.addr = addr;
+	m.old_length = old_len;
+	m.new_length = new_len;
+	m.has_flags = flags != 0;
+	m.flags = flags;
+	return op(c, 0, ASPACE__REQUEST__OP_MREMAP, &m);
+}
+
+static Aspace__Response *do_madvise(struct client *c, uint64_t addr,
+    uint64_t len, int advice)
+{
+	Aspace__MadviseRequest m = ASPACE__MADVISE_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_advice = true;
+	m.addr = addr;
+	m.length = len;
+	m.advice = advice;
+	return op(c, 0, ASPACE__REQUEST__OP_MADVISE, &m);
+}
+
+/* mlock (lock) or munlock. */
+static Aspace__Response *do_mlock(struct client *c, bool lock,
+    uint64_t addr, uint64_t len)
+{
+	Aspace__MlockRequest m = ASPACE__MLOCK_REQUEST__INIT;
+	Aspace__MunlockRequest u = ASPACE__MUNLOCK_REQUEST__INIT;
+
+	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
+	m.addr = u.addr = addr;
+	m.length = u.length = len;
+	return lock ? op(c, 0, ASPACE__REQUEST__OP_MLOCK, &m) :
+	    op(c, 0, ASPACE__REQUEST__OP_MUNLOCK, &u);
+}
+
+static uint64_t do_brk(struct client *c, bool has, uint64_t addr)
+{
+	Aspace__BrkRequest m = ASPACE__BRK_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	m.has_addr = has;
+	m.addr = addr;
+	resp = op(c, 0, ASPACE__REQUEST__OP_BRK, &m);
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->brk);
+	return resp->brk->addr;
+}
+
+static Aspace__Response *do_read(struct client *c, int task, uint64_t addr,
+    uint32_t len)
+{
+	Aspace__ReadBytesRequest m = ASPACE__READ_BYTES_REQUEST__INIT;
+
+	m.has_addr = m.has_length = true;
+	m.addr = addr;
+	m.length = len;
+	return op(c, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
+}
+
+static Aspace__Response *do_write(struct client *c, int task, uint64_t addr,
+    const void *data, size_t len)
+{
+	Aspace__WriteBytesRequest m = ASPACE__WRITE_BYTES_REQUEST__INIT;
+
+	m.has_addr = m.has_data = true;
+	m.addr = addr;
+	m.data.data = (uint8_t *)data;
+	m.data.len = len;
+	return op(c, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
+}
+
+/* fork, thread, vfork, exit, proc_status: the ops with empty messages. */
+static Aspace__Response *do_simple(struct client *c, int task,
+    Aspace__Request__OpCase opc)
+{
+	Aspace__ForkRequest empty = ASPACE__FORK_REQUEST__INIT;
+
+	return op(c, task, opc, &empty);
+}
+
+/* The new task of a fork, thread or vfork by task. */
+static int do_clone(struct client *c, int task, Aspace__Request__OpCase opc)
+{
+	Aspace__Response *resp = do_simple(c, task, opc);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->result_case, (int)opc);
+	assert_non_null(resp->fork);	/* fork, thread, vfork: TaskResult */
+	return resp->fork->task;
+}
+
+static Aspace__Response *do_exec(struct client *c, int task,
+    const char *name)
+{
+	Aspace__ExecRequest m = ASPACE__EXEC_REQUEST__INIT;
+	Aspace__Image im = ASPACE__IMAGE__INIT;
+
+	im.name = (char *)name;
+	m.image = name != NULL ? &im : NULL;
+	return op(c, task, ASPACE__REQUEST__OP_EXEC, &m);
+}
+
+static Aspace__Response *do_smaps(struct client *c, int task,
+    uint64_t start, uint64_t len)
+{
+	Aspace__SmapsRequest m = ASPACE__SMAPS_REQUEST__INIT;
+	Aspace__Window w = ASPACE__WINDOW__INIT;
+
+	w.has_start = w.has_length = true;
+	w.start = start;
+	w.length = len;
+	m.window = len != 0 ? &w : NULL;
+	return op(c, task, ASPACE__REQUEST__OP_SMAPS, &m);
+}
+
+static Aspace__Response *do_walk(struct client *c, uint64_t addr)
+{
+	Aspace__PageWalkRequest m = ASPACE__PAGE_WALK_REQUEST__INIT;
+
+	m.has_addr = true;
+	m.addr = addr;
+	return op(c, 0, ASPACE__REQUEST__OP_PAGE_WALK, &m);
+}
+
+static Aspace__Response *do_counters(struct client *c, int task,
+    bool task_only)
+{
+	Aspace__CountersRequest m = ASPACE__COUNTERS_REQUEST__INIT;
+
+	m.has_task_only = task_only;
+	m.task_only = task_only;
+	return op(c, task, ASPACE__REQUEST__OP_COUNTERS, &m);
+}
+
+static Aspace__Response *do_file(struct client *c, const char *name,
+    uint64_t size)
+{
+	Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
+
+	m.name = (char *)name;
+	m.has_size = true;
+	m.size = size;
+	return op(c, 0, ASPACE__REQUEST__OP_FILE_CREATE, &m);
+}
+
+/* --- the reference: the embedded core ----------------------------------- */
+
+static char *local_run(const char *text)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct as_buf b;
+	char *out;
+
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	as_buf_init(&b, 1 << 20);
+	as_trace_run(s, text, strlen(text), &b);
+	out = strdup(as_buf_str(&b));
+	as_buf_free(&b);
+	as_session_free(s);
+	return out;
+}
+
+/* A trace's report lines after its "N: smaps" line, less two spaces. */
+static char *report_text(const char *out, const char *what)
+{
+	const char *p = strstr(out, what);
+	char *res = calloc(1, strlen(out) + 1), *q = res;
+
+	assert_non_null(p);
+	p = strchr(p, '\n') + 1;
+	while (*p != '\0' && p[0] == ' ' && p[1] == ' ') {
+		p += 2;
+		while (*p != '\0' && *p != '\n')
+			*q++ = *p++;
+		if (*p == '\n')
+			*q++ = *p++;
+	}
+	return res;
+}
+
+/* --- the daemon ------------------------------------------------------------ */
+
+static int start_daemon(void **state)
+{
+	int i, fd;
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-ops.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
+	if ((daemon_pid = fork()) == 0) {
+		execl(daemon_path, daemon_path, "-s", sock_path, "-w", "2", "-f",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {	/* up to 5 s */
+		if ((fd = connect_unix(sock_path)) >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int stop_daemon(void **state)
+{
+	int st = 0;
+
+	(void)state;
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, &st, 0);
+	}
+	unlink(sock_path);
+	rmdir(tmpdir);
+	/* A clean exit: no sanitizer report, no crash. */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* --- the tests ------------------------------------------------------------- */
+
+static void test_mprotect(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE, "ab", 2)), 0);
+	assert_int_equal(code_of(do_mprotect(&c, BASE, 4096, 0x1)), 0);
+	resp = do_write(&c, 0, BASE, "x", 1);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->write_bytes->written, 0);
+	assert_non_null(resp->write_bytes->fault);
+	assert_string_equal(resp->write_bytes->fault->code_name, "SEGV_ACCERR");
+	assert_true(is_errno(do_mprotect(&c, BASE + 1, 4096, 0x1), "EINVAL",
+	    22));
+	assert_true(is_errno(do_mprotect(&c, BASE + (1UL << 30), 4096, 0x1),
+	    "ENOMEM", 12));
+	{
+		Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
+
+		m.has_addr = true;
+		m.addr = BASE;
+		assert_int_equal(code_of(op(&c, 0, ASPACE__REQUEST__OP_MPROTECT,
+		    &m)), ASPACE__STATUS__CODE__BAD_REQUEST);
+	}
+	assert_int_equal(code_of(do_mprotect(&c, BASE, 4096, 0x3)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE, "x", 1)), 0);
+	cl_close(&c);
+}
+
+static void test_mremap_madvise(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8192, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE + 8192, 4096, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE + 100, "hello", 5)), 0);
+	/* Cannot grow in place (a neighbour): ENOMEM without MAYMOVE. */
+	assert_true(is_errno(do_mremap(&c, BASE, 8192, 16384, 0), "ENOMEM",
+	    12));
+	resp = do_mremap(&c, BASE, 8192, 16384, 1);	/* MREMAP_MAYMOVE */
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->mremap);
+	assert_true(resp->mremap->addr != BASE);
+	resp = do_read(&c, 0, resp->mremap->addr + 100, 5);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->read_bytes->data.len, 5);
+	assert_memory_equal(resp->read_bytes->data.data, "hello", 5);
+	assert_true(is_errno(do_mremap(&c, BASE + 1, 4096, 8192, 1), "EINVAL",
+	    22));
+	/* madvise: DONTNEED drops the private page, bad advice is EINVAL. */
+	assert_int_equal(code_of(do_write(&c, 0, BASE + 8192, "z", 1)), 0);
+	assert_int_equal(code_of(do_madvise(&c, BASE + 8192, 4096, 4)), 0);
+	resp = do_read(&c, 0, BASE + 8192, 1);
+	assert_int_equal(resp->read_bytes->data.data[0], 0);
+	assert_true(is_errno(do_madvise(&c, BASE + 8192, 4096, 9999), "EINVAL",
+	    22));
+	cl_close(&c);
+}
+
+static Aspace__ProcStatusResult *status_of(struct client *c, int task)
+{
+	Aspace__Response *resp = do_simple(c, task,
+	    ASPACE__REQUEST__OP_PROC_STATUS);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->proc_status);
+	return resp->proc_status;
+}
+
+static void test_mlock_brk(void **state)
+{
+	Aspace__ProcStatusResult *st;
+	uint64_t brk0, brk1, data0;
+	struct client c;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	assert_int_equal(code_of(do_mlock(&c, true, BASE, 8192)), 0);
+	st = status_of(&c, 0);
+	assert_int_equal(st->vm_lck, 8);
+	assert_true(st->rss_anon >= 8);	/* mlock populates */
+	assert_int_equal(code_of(do_mlock(&c, false, BASE, 4096)), 0);
+	assert_int_equal(status_of(&c, 0)->vm_lck, 4);
+	assert_true(is_errno(do_mlock(&c, true, BASE + (1UL << 30), 4096),
+	    "ENOMEM", 12));
+	assert_true(is_errno(do_mlock(&c, false, BASE + (1UL << 30), 4096),
+	    "ENOMEM", 12));
+	/* brk: absent and 0 ask; growing moves it; data_vm follows. */
+	brk0 = do_brk(&c, false, 0);
+	assert_true(brk0 != 0);
+	assert_int_equal(do_brk(&c, true, 0), brk0);
+	data0 = status_of(&c, 0)->vm_data;
+	brk1 = do_brk(&c, true, brk0 + 8192);
+	assert_int_equal(brk1, brk0 + 8192);
+	assert_int_equal(status_of(&c, 0)->vm_data, data0 + 8);
+	assert_int_equal(code_of(do_write(&c, 0, brk0, "b", 1)), 0);
+	/* An impossible break: brk never fails, the break stays. */
+	assert_int_equal(do_brk(&c, true, 1), brk1);
+	cl_close(&c);
+}
+
+static void test_rw_bytes(void **state)
+{
+	Aspace__Response *resp;
+	uint8_t buf[300];
+	struct client c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7);
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8192, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	resp = do_write(&c, 0, BASE + 4000, buf, sizeof(buf));
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->write_bytes->written, sizeof(buf));
+	assert_null(resp->write_bytes->fault);
+	resp = do_read(&c, 0, BASE + 4000, sizeof(buf));
+	assert_int_equal(resp->read_bytes->data.len, sizeof(buf));
+	assert_memory_equal(resp->read_bytes->data.data, buf, sizeof(buf));
+	assert_null(resp->read_bytes->fault);
+	/* Over the end: stop at the first fault, report it. */
+	resp = do_write(&c, 0, BASE + 8192 - 100, buf, sizeof(buf));
+	assert_int_equal(resp->write_bytes->written, 100);
+	assert_non_null(resp->write_bytes->fault);
+	assert_int_equal(resp->write_bytes->fault->addr, BASE + 8192);
+	assert_int_equal(resp->write_bytes->fault->signal, 11);
+	assert_string_equal(resp->write_bytes->fault->signal_name, "SIGSEGV");
+	assert_string_equal(resp->write_bytes->fault->code_name, "SEGV_MAPERR");
+	resp = do_read(&c, 0, BASE + 8192 - 10, 20);
+	assert_int_equal(resp->read_bytes->data.len, 10);
+	assert_memory_equal(resp->read_bytes->data.data, buf + 90, 10);
+	assert_int_equal(resp->read_bytes->fault->addr, BASE + 8192);
+	resp = do_read(&c, 0, 0x10, 4);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->read_bytes->data.len, 0);
+	assert_int_equal(resp->read_bytes->fault->code, 1);
+	resp = do_read(&c, 0, BASE, 0);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->read_bytes->data.len, 0);
+	assert_null(resp->read_bytes->fault);
+	/* Bounds: TOO_LARGE over max_rw_bytes, exactly at it is fine. */
+	assert_int_equal(code_of(do_read(&c, 0, BASE, FRAME_MAX_RW_BYTES + 1)),
+	    ASPACE__STATUS__CODE__TOO_LARGE);
+	{
+		uint8_t *big = calloc(1, FRAME_MAX_RW_BYTES + 1);
+
+		assert_int_equal(code_of(do_write(&c, 0, BASE, big,
+		    FRAME_MAX_RW_BYTES + 1)), ASPACE__STATUS__CODE__TOO_LARGE);
+		free(big);
+	}
+	resp = do_read(&c, 0, BASE, FRAME_MAX_RW_BYTES);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->read_bytes->data.len, 8192);
+	assert_int_equal(code_of(do_read(&c, 42, BASE, 1)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	cl_close(&c);
+}
+
+static void test_thread_vfork_exec(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	int thr, child, child2;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 4096, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	/* A thread shares the mm: its store is the parent's. */
+	thr = do_clone(&c, 0, ASPACE__REQUEST__OP_THREAD);
+	assert_true(thr > 1);
+	assert_int_equal(code_of(do_write(&c, thr, BASE, "T", 1)), 0);
+	resp = do_read(&c, 0, BASE, 1);
+	assert_int_equal(resp->read_bytes->data.data[0], 'T');
+	assert_int_equal(status_of(&c, thr)->threads, 2);
+	assert_int_equal(status_of(&c, thr)->tgid, 1);
+	/* vfork: the parent is BLOCKED for every op until exec. */
+	child = do_clone(&c, 0, ASPACE__REQUEST__OP_VFORK);
+	assert_int_equal(code_of(do_read(&c, 0, BASE, 1)),
+	    ASPACE__STATUS__CODE__BLOCKED);
+	assert_int_equal(code_of(do_smaps(&c, 0, 0, 0)),
+	    ASPACE__STATUS__CODE__BLOCKED);
+	assert_int_equal(code_of(do_counters(&c, 1, true)),
+	    ASPACE__STATUS__CODE__BLOCKED);
+	resp = do_read(&c, child, BASE, 1);	/* the child shares the mm */
+	assert_int_equal(resp->read_bytes->data.data[0], 'T');
+	assert_int_equal(code_of(do_exec(&c, child, "..")),
+	    ASPACE__STATUS__CODE__BAD_REQUEST);
+	assert_int_equal(code_of(do_exec(&c, child, NULL)),
+	    ASPACE__STATUS__CODE__BAD_REQUEST);
+	assert_int_equal(code_of(do_exec(&c, child, "sh")), 0);
+	assert_int_equal(code_of(do_read(&c, 0, BASE, 1)), 0);	/* awake */
+	resp = do_read(&c, child, BASE, 1);	/* a fresh mm: not mapped */
+	assert_int_equal(resp->read_bytes->data.len, 0);
+	assert_non_null(resp->read_bytes->fault);
+	resp = do_smaps(&c, child, 0, 0);
+	assert_int_equal(code_of(resp), 0);
+	assert_string_equal(resp->smaps->smaps[1]->vma->name, "sh");
+	/* vfork then exit also wakes the parent. */
+	child2 = do_clone(&c, 0, ASPACE__REQUEST__OP_VFORK);
+	assert_int_equal(code_of(do_simple(&c, 0, ASPACE__REQUEST__OP_FORK)),
+	    ASPACE__STATUS__CODE__BLOCKED);
+	assert_int_equal(code_of(do_simple(&c, child2,
+	    ASPACE__REQUEST__OP_EXIT)), 0);
+	assert_int_equal(code_of(do_read(&c, child2, BASE, 1)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	/* exec by a thread: the others go, it takes the leader's id. */
+	assert_int_equal(code_of(do_exec(&c, thr, "prog2")), 0);
+	assert_int_equal(code_of(do_read(&c, thr, BASE, 1)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(status_of(&c, 1)->threads, 1);
+	assert_int_equal(code_of(do_simple(&c, 99, ASPACE__REQUEST__OP_THREAD)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(code_of(do_simple(&c, 99, ASPACE__REQUEST__OP_VFORK)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(code_of(do_exec(&c, 99, "x")),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	cl_close(&c);
+}
+
+/* The same operations as a trace, for the local reference. */
+static const char smaps_trace[] =
+	"mmap 0x200000000000 16K rw- private,anon,fixed\n"
+	"write 0x200000000000 0x41\n"
+	"write 0x200000001000 0x42\n"
+	"read 0x200000002000\n"
+	"fork\n"
+	"mlock 0x200000003000 4K\n"
+	"smaps\n";
+
+static void test_smaps(void **state)
+{
+	char *local = local_run(smaps_trace), *want = report_text(local,
+	    ": smaps\n");
+	Aspace__SmapsResult *sm;
+	Aspace__Response *resp;
+	struct client c;
+	size_t i;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE, "A", 1)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE + 4096, "B", 1)), 0);
+	assert_int_equal(do_read(&c, 0, BASE + 8192, 1)->read_bytes->data.len,
+	    1);
+	assert_true(do_clone(&c, 0, ASPACE__REQUEST__OP_FORK) == 2);
+	assert_int_equal(code_of(do_mlock(&c, true, BASE + 12288, 4096)), 0);
+	resp = do_smaps(&c, 0, 0, 0);
+	assert_int_equal(code_of(resp), 0);
+	sm = resp->smaps;
+	assert_non_null(sm);
+	assert_string_equal(sm->text, want);
+	/* The figures agree with the text; the window picks one VMA. */
+	for (i = 0; i < sm->n_smaps; i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "\n  Rss: %llu kB\n  Pss: %llu kB\n",
+		    (unsigned long long)sm->smaps[i]->rss,
+		    (unsigned long long)sm->smaps[i]->pss);
+		assert_non_null(strstr(sm->text, line));
+		assert_non_null(sm->smaps[i]->vm_flags);
+		assert_true(sm->smaps[i]->has_locked && sm->smaps[i]->has_swap);
+	}
+	resp = do_smaps(&c, 0, BASE, 8192);
+	assert_int_equal(resp->smaps->n_smaps, 1);
+	sm = resp->smaps;
+	assert_int_equal(sm->smaps[0]->vma->start, BASE);
+	assert_int_equal(sm->smaps[0]->vma->end, BASE + 12288);
+	assert_string_equal(sm->smaps[0]->vma->perms, "rw-p");
+	assert_int_equal(sm->smaps[0]->rss, 8);	/* the zero page is not */
+	assert_int_equal(sm->smaps[0]->anonymous, 8);
+	assert_int_equal(sm->smaps[0]->pss, 4);	/* shared with the child */
+	assert_int_equal(sm->smaps[0]->shared_dirty, 8);
+	assert_string_equal(sm->smaps[0]->vm_flags, "rd wr mr mw me ac");
+	resp = do_smaps(&c, 0, BASE + 12288, 4096);
+	assert_int_equal(resp->smaps->smaps[0]->locked, 4);
+	assert_int_equal(code_of(do_smaps(&c, 7, 0, 0)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	free(local);
+	free(want);
+	cl_close(&c);
+}
+
+/* The local session for the cross-checks: task 1 maps and writes. */
+static struct as_session *local_session(struct task **t)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct access_result a;
+	unsigned long i;
+
+	as_session_params_default(&p);
+	s = as_session_new(&p);
+	*t = as_task_lookup(s, 1);
+	assert_int_equal(sys_mmap((*t)->mm, BASE, 16384, PROT_RW, MAP_PAF,
+	    NULL, 0, 0), BASE);
+	for (i = 0; i < 3; i++) {
+		memset(&a, 0, sizeof(a));
+		a.store = true;
+		assert_int_equal(as_access(*t, BASE + i * 4096, AS_WRITE, &a), 0);
+	}
+	memset(&a, 0, sizeof(a));
+	as_access(*t, 0x10, AS_READ, &a);
+	return s;
+}
+
+/* Task 1 of c's session does what local_session() does. */
+static void remote_session(struct client *c)
+{
+	unsigned long i;
+
+	assert_int_equal(code_of(rq_mmap(c, 0, BASE, 16384, PROT_RW, MAP_PAF,
+	    NULL)), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(do_write(c, 0, BASE + i * 4096, "", 1)->
+		    write_bytes->written, 1);
+	assert_non_null(do_read(c, 0, 0x10, 1)->read_bytes->fault);
+}
+
+static void test_proc_status(void **state)
+{
+	Aspace__ProcStatusResult *st;
+	Aspace__Response *resp;
+	struct as_session *s;
+	struct task *t;
+	struct client c;
+	char line[64];
+	uint64_t addr;
+
+	(void)state;
+	s = local_session(&t);
+	cl_open(&c);
+	remote_session(&c);
+	st = status_of(&c, 0);
+	assert_int_equal(st->pid, 1);
+	assert_int_equal(st->tgid, 1);
+	assert_int_equal(st->threads, 1);
+	assert_int_equal(st->vm_size, t->mm->total_vm * 4);
+	assert_int_equal(st->vm_data, t->mm->data_vm * 4);
+	assert_int_equal(st->vm_stk, t->mm->stack_vm * 4);
+	assert_int_equal(st->vm_pte, t->mm->nr_pgtables * 4);
+	assert_int_equal(st->vm_exe + st->vm_lib, t->mm->exec_vm * 4);
+	assert_int_equal(st->vm_exe, 8);	/* the default image's text */
+	assert_int_equal(st->vm_lck, 0);
+	assert_true(st->rss_anon >= 12);
+	assert_int_equal(st->vm_rss, st->rss_anon + st->rss_file +
+	    st->rss_shmem);
+	assert_false(st->has_vm_peak);
+	assert_false(st->has_vm_hwm);
+	snprintf(line, sizeof(line), "VmSize:\t%8llu kB\n",
+	    (unsigned long long)st->vm_size);
+	assert_non_null(strstr(st->text, line));
+	snprintf(line, sizeof(line), "RssAnon:\t%8llu kB\n",
+	    (unsigned long long)st->rss_anon);
+	assert_non_null(strstr(st->text, line));
+	assert_non_null(strstr(st->text, "VmSwap:\t       0 kB\n"));
+	/* One more anon page: RssAnon grows by 4 kB, a read of a new page
+	 * maps the zero page, which counts for nothing. */
+	{
+		uint64_t anon = st->rss_anon;
+
+		assert_int_equal(code_of(do_write(&c, 0, BASE + 12288, "x", 1)),
+		    0);
+		assert_int_equal(status_of(&c, 0)->rss_anon, anon + 4);
+	}
+	/* A shared file mapping counts as file. */
+	assert_int_equal(code_of(do_file(&c, "f", 8192)), 0);
+	resp = rq_mmap(&c, 0, 0, 8192, 0x1, 0x01, "f");
+	assert_int_equal(code_of(resp), 0);
+	addr = resp->mmap->addr;	/* resp lives until the next call */
+	assert_int_equal(status_of(&c, 0)->rss_file, 0);
+	resp = do_read(&c, 0, addr, 1);
+	assert_int_equal(resp->read_bytes->data.len, 1);
+	assert_int_equal(resp->read_bytes->data.data[0], 0x03);
+	st = status_of(&c, 0);
+	assert_true(st->rss_file >= 4 && st->rss_file <= 8);	/* fault-around */
+	assert_int_equal(st->rss_shmem, 0);
+	assert_int_equal(st->vm_rss, st->rss_anon + st->rss_file);
+	as_session_free(s);
+	cl_close(&c);
+}
+
+static void test_page_walk(void **state)
+{
+	Aspace__Response *resp;
+	struct as_session *s;
+	struct task *t;
+	struct client c;
+	pte_t e[4];
+
+	(void)state;
+	s = local_session(&t);
+	cl_open(&c);
+	remote_session(&c);
+	resp = do_walk(&c, BASE + 4096);
+	assert_int_equal(code_of(resp), 0);
+	pgtable_walk(t->mm, BASE + 4096, e);
+	assert_int_equal(resp->page_walk->pgd, e[0]);
+	assert_int_equal(resp->page_walk->pud, e[1]);
+	assert_int_equal(resp->page_walk->pmd, e[2]);
+	assert_int_equal(resp->page_walk->pte, e[3]);
+	assert_true(resp->page_walk->pte & 0x1);		/* present */
+	assert_true(resp->page_walk->pte & 0x2);		/* RW */
+	assert_true(resp->page_walk->pte & 0x40);		/* dirty */
+	assert_true(resp->page_walk->pte & (1ULL << 63));	/* NX */
+	resp = do_walk(&c, BASE + 12288);	/* mapped, never touched */
+	assert_true(resp->page_walk->pmd & 0x1);
+	assert_int_equal(resp->page_walk->pte, 0);
+	resp = do_walk(&c, 0x7f0000000000UL);	/* nothing there */
+	assert_int_equal(resp->page_walk->pud, 0);
+	assert_int_equal(resp->page_walk->pmd, 0);
+	assert_int_equal(resp->page_walk->pte, 0);
+	{
+		Aspace__PageWalkRequest m = ASPACE__PAGE_WALK_REQUEST__INIT;
+
+		assert_int_equal(code_of(op(&c, 0, ASPACE__REQUEST__OP_PAGE_WALK,
+		    &m)), ASPACE__STATUS__CODE__BAD_REQUEST);
+	}
+	as_session_free(s);
+	cl_close(&c);
+}
+
+static void counters_equal(const Aspace__CountersResult *r,
+    const struct as_counters *k)
+{
+	assert_int_equal(r->minor_faults, k->minor_faults);
+	assert_int_equal(r->zero_page_maps, k->zero_page_maps);
+	assert_int_equal(r->cow_copies, k->cow_copies);
+	assert_int_equal(r->wp_reuses, k->wp_reuses);
+	assert_int_equal(r->fault_around_pages, k->fault_around_pages);
+	assert_int_equal(r->stack_expansions, k->stack_expansions);
+	assert_int_equal(r->sigsegv, k->sigsegv);
+	assert_int_equal(r->sigbus, k->sigbus);
+	assert_int_equal(r->vmacache_hits, k->vmacache_hits);
+	assert_int_equal(r->vmacache_misses, k->vmacache_misses);
+	assert_int_equal(r->oom, k->oom);
+}
+
+static void test_counters(void **state)
+{
+	struct as_counters k;
+	struct as_session *s;
+	struct task *t;
+	Aspace__Response *resp;
+	struct client c;
+	int child;
+
+	(void)state;
+	s = local_session(&t);
+	cl_open(&c);
+	remote_session(&c);
+	resp = do_counters(&c, 0, false);
+	assert_int_equal(code_of(resp), 0);
+	as_session_counters(s, &k);
+	counters_equal(resp->counters, &k);
+	assert_int_equal(resp->counters->sigsegv, 1);
+	assert_true(resp->counters->minor_faults >= 3);
+	resp = do_counters(&c, 1, true);
+	counters_equal(resp->counters, &t->counters);
+	/* A child's faults: its own, and in the session's sum. */
+	child = do_clone(&c, 0, ASPACE__REQUEST__OP_FORK);
+	assert_int_equal(code_of(do_write(&c, child, BASE, "c", 1)), 0);
+	resp = do_counters(&c, child, true);
+	assert_int_equal(resp->counters->cow_copies, 1);
+	assert_int_equal(resp->counters->sigsegv, 0);
+	resp = do_counters(&c, 1, false);
+	assert_int_equal(resp->counters->cow_copies, k.cow_copies + 1);
+	assert_int_equal(resp->counters->sigsegv, 1);
+	/* After the child exits its events stay with the session. */
+	assert_int_equal(code_of(do_simple(&c, child,
+	    ASPACE__REQUEST__OP_EXIT)), 0);
+	assert_int_equal(code_of(do_counters(&c, child, true)),
+	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	resp = do_counters(&c, child, false);	/* no task needed */
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->counters->cow_copies, k.cow_copies + 1);
+	as_session_free(s);
+	cl_close(&c);
+}
+
+static void test_file_create(void **state)
+{
+	Aspace__Response *resp;
+	uint64_t addr;
+	struct client c;
+
+	(void)state;
+	cl_open(&c);
+	assert_int_equal(code_of(do_file(&c, "data.bin", 8192)), 0);
+	resp = rq_mmap(&c, 0, 0, 8192, 0x3, 0x01, "data.bin");
+	assert_int_equal(code_of(resp), 0);
+	addr = resp->mmap->addr;
+	assert_int_equal(code_of(do_write(&c, 0, addr, "F", 1)), 0);
+	resp = do_read(&c, 0, addr, 1);
+	assert_int_equal(resp->read_bytes->data.data[0], 'F');
+	/* Beyond the file's end (but within the mapping): SIGBUS. */
+	assert_int_equal(code_of(do_file(&c, "data.bin", 4096)), 0);
+	resp = do_read(&c, 0, addr + 4096, 1);
+	assert_non_null(resp->read_bytes->fault);
+	assert_int_equal(resp->read_bytes->fault->signal, 7);
+	assert_string_equal(resp->read_bytes->fault->code_name, "BUS_ADRERR");
+	resp = do_read(&c, 0, addr, 1);		/* truncated and rewritten */
+	assert_int_equal(code_of(resp), 0);
+	assert_null(resp->read_bytes->fault);
+	assert_true(is_errno(rq_mmap(&c, 0, 0, 4096, 0x1, 0x02, "nosuch"),
+	    "EBADF", 9));
+	assert_int_equal(code_of(do_file(&c, "../x", 1)),
+	    ASPACE__STATUS__CODE__BAD_REQUEST);
+	{
+		Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
+
+		m.name = (char *)"y";
+		assert_int_equal(code_of(op(&c, 0,
+		    ASPACE__REQUEST__OP_FILE_CREATE, &m)),
+		    ASPACE__STATUS__CODE__BAD_REQUEST);
+	}
+	assert_true(is_errno(do_file(&c, "huge", 1UL << 40), "ENOSPC", 28));
+	cl_close(&c);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mprotect),
+		cmocka_unit_test(test_mremap_madvise),
+		cmocka_unit_test(test_mlock_brk),
+		cmocka_unit_test(test_rw_bytes),
+		cmocka_unit_test(test_thread_vfork_exec),
+		cmocka_unit_test(test_smaps),
+		cmocka_unit_test(test_proc_status),
+		cmocka_unit_test(test_page_walk),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_file_create),
+	};
+
+	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
+	if (daemon_path == NULL) {
+		fprintf(stderr, "test_daemon_ops: set ASPACED or pass the path\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+}
