@@ -13,14 +13,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "aspace-client.h"
 #include "frame.h"
@@ -37,6 +46,8 @@ struct asc_reply {
 
 struct asc_client {
 	int		  fd;
+	SSL_CTX		 *ctx;		/* tls:// only */
+	SSL		 *ssl;
 	uint64_t	  next_id;
 	size_t		  max_body;	/* request body cap */
 	struct asc_reply *kept;		/* read, not yet claimed; oldest first */
@@ -90,6 +101,9 @@ static const char *errno_name(int err)
 	case ENOBUFS:		return "ENOBUFS";
 	case ENOMEM:		return "ENOMEM";
 	case EINVAL:		return "EINVAL";
+	case EHOSTUNREACH:	return "EHOSTUNREACH";
+	case ETIMEDOUT:		return "ETIMEDOUT";
+	case EADDRNOTAVAIL:	return "EADDRNOTAVAIL";
 	default:		return "";
 	}
 }
@@ -148,9 +162,187 @@ static int connect_unix(const char *path, struct asc_status *st)
 	return fd;
 }
 
+/* The first OpenSSL error queued, as text (the queue is cleared). */
+static const char *ssl_errstr(char *buf, size_t size)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		snprintf(buf, size, "TLS failure");
+	else
+		ERR_error_string_n(e, buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+/*
+ * Split "HOST:PORT" or "[V6]:PORT" into host and port; -1 if it is not
+ * of that form.
+ */
+static int split_hostport(const char *s, char *host, size_t hsize,
+    char *port, size_t psize)
+{
+	const char *colon;
+	size_t hl;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		hl = (size_t)(close - s - 1);
+		s++;
+		colon = close + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hsize || colon[1] == '\0' ||
+	    strlen(colon + 1) >= psize ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	snprintf(port, psize, "%s", colon + 1);
+	return 0;
+}
+
+static int connect_tcp(const char *host, const char *port,
+    struct asc_status *st)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, err = ECONNREFUSED, gai, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
+		return local_fail(st, EHOSTUNREACH, "cannot resolve %s: %s",
+		    host, gai_strerror(gai));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return local_fail(st, err, "cannot connect to %s port %s: %s",
+		    host, port, strerror(err));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* The TLS client context: TLS 1.2+, the server verified against ca. */
+static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
+    struct asc_status *st)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	char eb[200];
+
+	if (ctx == NULL) {
+		local_fail(st, ENOMEM, "cannot make a TLS context: %s",
+		    ssl_errstr(eb, sizeof(eb)));
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		goto fail;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (o != NULL && o->ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
+			local_fail(st, EINVAL, "cannot load the CA %s: %s",
+			    o->ca, ssl_errstr(eb, sizeof(eb)));
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		goto fail;
+	}
+	if (o != NULL && (o->cert != NULL) != (o->key != NULL)) {
+		local_fail(st, EINVAL, "a client certificate needs both "
+		    "--cert and --key");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	if (o != NULL && o->cert != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, o->key,
+		    SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1) {
+			local_fail(st, EINVAL, "cannot load the client "
+			    "certificate %s and key %s: %s", o->cert, o->key,
+			    ssl_errstr(eb, sizeof(eb)));
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	}
+	return ctx;
+fail:
+	local_fail(st, EPROTO, "cannot set up TLS: %s",
+	    ssl_errstr(eb, sizeof(eb)));
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* The TLS handshake on c->fd, checking the server's name or address. */
+static int tls_start(struct asc_client *c, const char *host,
+    const struct asc_tls_opts *o, struct asc_status *st)
+{
+	struct in6_addr a6;
+	char eb[200];
+	long vr;
+	bool is_ip = inet_pton(AF_INET, host, &a6) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+
+	(void)o;
+	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1)
+		return local_fail(st, ENOMEM, "cannot set up TLS: %s",
+		    ssl_errstr(eb, sizeof(eb)));
+	if (is_ip) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+		    host) != 1)
+			return local_fail(st, EINVAL, "bad address %s", host);
+	} else if (SSL_set_tlsext_host_name(c->ssl, host) != 1 ||
+	    SSL_set1_host(c->ssl, host) != 1) {
+		return local_fail(st, EINVAL, "bad host name %s", host);
+	}
+	if (SSL_connect(c->ssl) != 1) {
+		vr = SSL_get_verify_result(c->ssl);
+		if (vr != X509_V_OK)
+			local_fail(st, EPROTO, "TLS handshake with %s failed: "
+			    "server certificate: %s", host,
+			    X509_verify_cert_error_string(vr));
+		else
+			local_fail(st, EPROTO, "TLS handshake with %s failed: "
+			    "%s", host, ssl_errstr(eb, sizeof(eb)));
+		SSL_free(c->ssl);	/* no close_notify after a failure */
+		c->ssl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 struct asc_client *asc_connect(const char *url, struct asc_status *st)
 {
+	return asc_connect_tls(url, NULL, st);
+}
+
+struct asc_client *asc_connect_tls(const char *url,
+    const struct asc_tls_opts *tls, struct asc_status *st)
+{
 	struct asc_client *c;
+	char host[256], port[16];
+	SSL_CTX *ctx = NULL;
 	int fd;
 
 	if (url == NULL) {
@@ -161,10 +353,18 @@ struct asc_client *asc_connect(const char *url, struct asc_status *st)
 		if ((fd = connect_unix(url + 5, st)) < 0)
 			return NULL;
 	} else if (strncmp(url, "tls://", 6) == 0) {
-		local_fail(st, EPROTONOSUPPORT,
-		    "%s: tls:// URLs are not supported yet; use unix:PATH",
-		    url);
-		return NULL;
+		if (split_hostport(url + 6, host, sizeof(host), port,
+		    sizeof(port)) != 0) {
+			local_fail(st, EINVAL, "%s: want tls://HOST:PORT", url);
+			return NULL;
+		}
+		/* Bad CA or certificate files fail before connecting. */
+		if ((ctx = client_ctx(tls, st)) == NULL)
+			return NULL;
+		if ((fd = connect_tcp(host, port, st)) < 0) {
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
 	} else {
 		local_fail(st, EPROTONOSUPPORT,
 		    "%s: unknown URL scheme (want unix:PATH or tls://HOST:PORT)",
@@ -173,12 +373,18 @@ struct asc_client *asc_connect(const char *url, struct asc_status *st)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
+		SSL_CTX_free(ctx);
 		local_fail(st, ENOMEM, "out of memory");
 		return NULL;
 	}
 	c->fd = fd;
+	c->ctx = ctx;
 	c->next_id = 1;
 	c->max_body = FRAME_MAX_BODY_PREAUTH;
+	if (ctx != NULL && tls_start(c, host, tls, st) != 0) {
+		asc_close(c);
+		return NULL;
+	}
 	status_ok(st);
 	return c;
 }
@@ -193,6 +399,14 @@ void asc_close(struct asc_client *c)
 		c->kept = rp->next;
 		asc_reply_free(rp);
 	}
+	if (c->ssl != NULL) {
+		/* A clean close: our close_notify, unless the link failed. */
+		if (!c->broken)
+			(void)SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ctx);
+	ERR_clear_error();
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
@@ -226,6 +440,21 @@ static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
 	ssize_t n;
 
 	while (len > 0) {
+		if (c->ssl != NULL) {
+			int k = SSL_write(c->ssl, p,
+			    len > INT_MAX ? INT_MAX : (int)len);
+
+			if (k <= 0) {
+				c->broken = true;
+				ERR_clear_error();
+				return local_fail(st, EPIPE,
+				    "sending to the daemon: TLS write failed");
+			}
+			n = k;
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -242,14 +471,35 @@ static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
 }
 
 /* 1 read, 0 EOF before any byte, -1 error (errno) or EOF midway (EPIPE). */
-static int read_all(int fd, void *buf, size_t len)
+static int read_all(struct asc_client *c, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	size_t got = 0;
 	ssize_t n;
 
 	while (got < len) {
-		n = read(fd, p + got, len - got);
+		if (c->ssl != NULL) {
+			size_t want = len - got;
+			int k = SSL_read(c->ssl, p + got,
+			    want > INT_MAX ? INT_MAX : (int)want);
+
+			if (k <= 0) {
+				int e = SSL_get_error(c->ssl, k);
+
+				ERR_clear_error();
+				if (e == SSL_ERROR_ZERO_RETURN) {
+					n = 0;	/* close_notify: a clean EOF */
+				} else {
+					errno = e == SSL_ERROR_SYSCALL &&
+					    errno != 0 ? errno : ECONNRESET;
+					return -1;
+				}
+			} else {
+				n = k;
+			}
+		} else {
+			n = read(c->fd, p + got, len - got);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -312,7 +562,7 @@ static int read_reply(struct asc_client *c, struct asc_reply **out,
 
 	if (c->broken)
 		return local_fail(st, EPIPE, "the connection has failed");
-	if ((n = read_all(c->fd, hdr, sizeof(hdr))) != 1) {
+	if ((n = read_all(c, hdr, sizeof(hdr))) != 1) {
 		c->broken = true;
 		if (n == 0)
 			return local_fail(st, ECONNRESET,
@@ -333,7 +583,7 @@ static int read_reply(struct asc_client *c, struct asc_reply **out,
 		return local_fail(st, ENOMEM, "out of memory");
 	}
 	frame_arena_init(&rp->arena, FRAME_RESPONSE_BUDGET(h.length));
-	if (h.length > 0 && read_all(c->fd, rp->body, h.length) != 1) {
+	if (h.length > 0 && read_all(c, rp->body, h.length) != 1) {
 		err = errno;
 		c->broken = true;
 		asc_reply_free(rp);

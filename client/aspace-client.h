@@ -59,11 +59,24 @@ const char *asc_code_name(int code);
  */
 char *asc_status_str(const struct asc_status *st, char *buf, size_t size);
 
+/* TLS options for tls:// URLs; any member may be NULL. */
+struct asc_tls_opts {
+	const char	*ca;	/* PEM CA(s) the server is verified against;
+				   NULL: the system's default trust store */
+	const char	*cert;	/* PEM client certificate (chain)... */
+	const char	*key;	/* ...and its key: both or neither */
+};
+
 /*
- * Connect to a URL: "unix:PATH".  "tls://HOST:PORT" is not supported
- * yet (ASC_LOCAL, errnum EPROTONOSUPPORT).  NULL on failure.
+ * Connect to a URL: "unix:PATH" or "tls://HOST:PORT" ("[V6]:PORT" too).
+ * TLS is 1.2 or later; the server's certificate must verify against the
+ * CA and name HOST (a DNS name, or an IP address SAN).  NULL on failure.
+ * asc_connect() is asc_connect_tls() without options.
  */
 struct asc_client *asc_connect(const char *url, struct asc_status *st);
+struct asc_client *asc_connect_tls(const char *url,
+    const struct asc_tls_opts *tls, struct asc_status *st);
+/* Close (a TLS connection with a close_notify first) and free c. */
 void asc_close(struct asc_client *c);
 /* The connection's socket (for poll()), or -1. */
 int asc_fd(const struct asc_client *c);

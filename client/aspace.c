@@ -1,19 +1,27 @@
 /*
  * aspace.c: the aspace command.
  *
+ *   aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]
+ *          [--token T] [--json] COMMAND ...
  *   aspace run [--daemon URL] [--token T] [--seed N] [--json] TRACE...
  *   aspace run --local [--seed N] [--json] TRACE...
  *   aspace session create [--label L] [--seed N] [--json]
  *   aspace session list [--json]
  *   aspace session destroy ID [--json]
+ *   aspace OP --session ID [--task N] [--json] OPERANDS...  (subcmd.c)
+ *   aspace shell [--session ID]                              (shell.c)
  *
  * run runs each trace (a file, or - for standard input) in a fresh
  * simulated session and prints its canonical output: through aspaced
  * (libaspace-client) by default, or with the embedded core with --local;
  * both print the same bytes and exit with the same status.  The daemon's
- * URL is --daemon (or --connect) URL, else $ASPACE_URL, else
+ * URL is --connect (or --daemon) URL, else $ASPACE_URL, else
  * unix:$ASPACE_SOCKET, else unix:/run/aspaced/aspaced.sock; a bearer
- * token is --token or $ASPACE_TOKEN.
+ * token is --token or $ASPACE_TOKEN.  For tls://HOST:PORT the server is
+ * verified against --ca FILE (else $ASPACE_CA, else the system's trust
+ * store), and --cert FILE --key FILE (else $ASPACE_CERT, $ASPACE_KEY)
+ * give a client certificate.  The global options may come before the
+ * command or among its own options.
  *
  * Exit status: 0 ok; 1 a trace had "! error" lines, or the daemon refused
  * a session command (no such session, quota...); 2 a usage error, a file
@@ -29,34 +37,34 @@
 #include "config.h"
 #include "aspace-client.h"
 #include "session.h"
+#include "shell.h"
 #include "trace.h"
 
 #define TRACE_MAX	(64UL << 20)	/* largest trace read */
 #define OUTPUT_MAX	(256UL << 20)	/* largest output produced */
 #define DEFAULT_SOCKET	"/run/aspaced/aspaced.sock"
 
-/* Options every daemon-backed command takes. */
-struct opts {
-	const char	*url;		/* --daemon / --connect */
-	const char	*token;		/* --token */
-	bool		 json;		/* --json */
-};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: aspace [--daemon URL] [--token T] COMMAND ...\n"
+	    "usage: aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]\n"
+	    "              [--token T] [--json] COMMAND ...\n"
 	    "       aspace run [--daemon URL] [--seed N] [--json] TRACE...\n"
 	    "       aspace run --local [--seed N] [--json] TRACE...\n"
 	    "       aspace session create [--label L] [--seed N] [--json]\n"
 	    "       aspace session list [--json]\n"
 	    "       aspace session destroy ID [--json]\n"
-	    "       aspace --version\n"
+	    "       aspace --version\n");
+	subcmd_usage(f);
+	fprintf(f,
 	    "Runs trace-v1 files (or - for standard input) in a simulated\n"
 	    "Linux address space and prints the canonical output, through\n"
 	    "the aspaced daemon or (--local) the embedded core.  The daemon\n"
-	    "is --daemon URL (unix:PATH), else $ASPACE_URL, else\n"
-	    "unix:$ASPACE_SOCKET, else unix:" DEFAULT_SOCKET ".\n");
+	    "is --connect URL (unix:PATH or tls://HOST:PORT), else\n"
+	    "$ASPACE_URL, else unix:$ASPACE_SOCKET, else\n"
+	    "unix:" DEFAULT_SOCKET "; --ca, --cert, --key and --token\n"
+	    "default to $ASPACE_CA, $ASPACE_CERT, $ASPACE_KEY, $ASPACE_TOKEN.\n");
 }
 
 /* Read a whole file (bounded) into a malloc'ed buffer. */
@@ -95,7 +103,7 @@ static char *read_all(const char *path, size_t *lenp)
 /* --- JSON -------------------------------------------------------------------- */
 
 /* s (len bytes) as a JSON string, quotes included. */
-static void json_str(FILE *f, const char *s, size_t len)
+void cli_json_str(FILE *f, const char *s, size_t len)
 {
 	size_t i;
 
@@ -121,7 +129,7 @@ static void json_str(FILE *f, const char *s, size_t len)
 
 static void json_cstr(FILE *f, const char *s)
 {
-	json_str(f, s, strlen(s));
+	cli_json_str(f, s, strlen(s));
 }
 
 /* One trace's result as a JSON object on a line of its own. */
@@ -137,7 +145,7 @@ static void json_trace(const char *path, int status, const char *out,
 	} else {
 		printf(",\"errors\":%lu,\"truncated\":%s,\"output\":",
 		    errors, truncated ? "true" : "false");
-		json_str(stdout, out, len);
+		cli_json_str(stdout, out, len);
 	}
 	fputs("}\n", stdout);
 }
@@ -188,7 +196,7 @@ static int run_one(const char *path, const struct as_session_params *p,
 /* --- the daemon ------------------------------------------------------------- */
 
 /* The daemon's URL: --daemon, $ASPACE_URL, $ASPACE_SOCKET, the default. */
-static const char *daemon_url(const struct opts *o, char *buf, size_t size)
+static const char *daemon_url(const struct cli_opts *o, char *buf, size_t size)
 {
 	const char *env;
 
@@ -203,18 +211,31 @@ static const char *daemon_url(const struct opts *o, char *buf, size_t size)
 	return "unix:" DEFAULT_SOCKET;
 }
 
-/* Connect and say hello; NULL after a message on stderr. */
-static struct asc_client *daemon_open(const struct opts *o)
+/* An option's value: the option, else the environment's (non-empty). */
+static const char *opt_env(const char *v, const char *name)
 {
+	const char *env;
+
+	if (v != NULL)
+		return v;
+	env = getenv(name);
+	return env != NULL && *env != '\0' ? env : NULL;
+}
+
+/* Connect and say hello; NULL after a message on stderr. */
+struct asc_client *cli_open(const struct cli_opts *o)
+{
+	struct asc_tls_opts tls;
 	struct asc_status st;
 	struct asc_client *c;
-	const char *token = o->token;
+	const char *token = opt_env(o->token, "ASPACE_TOKEN");
 	char buf[4200], msg[512];
 	const char *url = daemon_url(o, buf, sizeof(buf));
 
-	if (token == NULL)
-		token = getenv("ASPACE_TOKEN");
-	if ((c = asc_connect(url, &st)) == NULL) {
+	tls.ca = opt_env(o->ca, "ASPACE_CA");
+	tls.cert = opt_env(o->cert, "ASPACE_CERT");
+	tls.key = opt_env(o->key, "ASPACE_KEY");
+	if ((c = asc_connect_tls(url, &tls, &st)) == NULL) {
 		fprintf(stderr, "aspace: %s\n", asc_status_str(&st, msg,
 		    sizeof(msg)));
 		if (st.errnum == ENOENT || st.errnum == ECONNREFUSED)
@@ -268,7 +289,7 @@ static int run_remote(struct asc_client *c, const char *path,
  * A common option at argv[*i]: 1 if taken (with its argument), 0 if it
  * is not one, -1 if its argument is missing.
  */
-static int common_opt(int argc, char **argv, int *i, struct opts *o)
+static int common_opt(int argc, char **argv, int *i, struct cli_opts *o)
 {
 	const char *a = argv[*i];
 
@@ -277,12 +298,19 @@ static int common_opt(int argc, char **argv, int *i, struct opts *o)
 		return 1;
 	}
 	if (strcmp(a, "--daemon") != 0 && strcmp(a, "--connect") != 0 &&
-	    strcmp(a, "--token") != 0)
+	    strcmp(a, "--token") != 0 && strcmp(a, "--ca") != 0 &&
+	    strcmp(a, "--cert") != 0 && strcmp(a, "--key") != 0)
 		return 0;
 	if (*i + 1 >= argc)
 		return -1;
 	if (strcmp(a, "--token") == 0)
 		o->token = argv[++*i];
+	else if (strcmp(a, "--ca") == 0)
+		o->ca = argv[++*i];
+	else if (strcmp(a, "--cert") == 0)
+		o->cert = argv[++*i];
+	else if (strcmp(a, "--key") == 0)
+		o->key = argv[++*i];
 	else
 		o->url = argv[++*i];
 	return 1;
@@ -300,7 +328,7 @@ static int parse_seed(const char *arg, uint64_t *seed)
 	    -1 : 0;
 }
 
-static int cmd_run(int argc, char **argv, struct opts *o)
+static int cmd_run(int argc, char **argv, struct cli_opts *o)
 {
 	struct as_session_params p;
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
@@ -339,7 +367,7 @@ static int cmd_run(int argc, char **argv, struct opts *o)
 			params.has_randomize = true;
 			params.randomize = true;
 		}
-		if ((c = daemon_open(o)) == NULL)
+		if ((c = cli_open(o)) == NULL)
 			return 2;
 	}
 	for (; i < argc; i++) {
@@ -365,7 +393,7 @@ static int session_fail(const char *what, const struct asc_status *st)
 	return st->code == ASC_LOCAL ? 2 : 1;
 }
 
-static int session_create(struct asc_client *c, const struct opts *o,
+static int session_create(struct asc_client *c, const struct cli_opts *o,
     Aspace__SessionCreateRequest *params)
 {
 	uint8_t id[ASC_SESSION_ID_LEN];
@@ -382,7 +410,7 @@ static int session_create(struct asc_client *c, const struct opts *o,
 	return 0;
 }
 
-static int session_list(struct asc_client *c, const struct opts *o)
+static int session_list(struct asc_client *c, const struct cli_opts *o)
 {
 	struct asc_session_info *v;
 	struct asc_status st;
@@ -415,7 +443,7 @@ static int session_list(struct asc_client *c, const struct opts *o)
 	return 0;
 }
 
-static int session_destroy(struct asc_client *c, const struct opts *o,
+static int session_destroy(struct asc_client *c, const struct cli_opts *o,
     const uint8_t id[ASC_SESSION_ID_LEN], const char *hex)
 {
 	struct asc_status st;
@@ -428,7 +456,7 @@ static int session_destroy(struct asc_client *c, const struct opts *o,
 }
 
 /* aspace session create|list|destroy ... */
-static int cmd_session(int argc, char **argv, struct opts *o)
+static int cmd_session(int argc, char **argv, struct cli_opts *o)
 {
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	uint8_t id[ASC_SESSION_ID_LEN];
@@ -480,7 +508,7 @@ static int cmd_session(int argc, char **argv, struct opts *o)
 			return 2;
 		}
 	}
-	if ((c = daemon_open(o)) == NULL)
+	if ((c = cli_open(o)) == NULL)
 		return 2;
 	if (strcmp(sub, "create") == 0)
 		rc = session_create(c, o, &params);
@@ -494,7 +522,7 @@ static int cmd_session(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, NULL, false };
+	struct cli_opts o = { NULL, NULL, NULL, NULL, NULL, false };
 	int i = 1, k;
 
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
@@ -517,6 +545,31 @@ int main(int argc, char **argv)
 		return cmd_run(argc - i - 1, argv + i + 1, &o);
 	if (i < argc && strcmp(argv[i], "session") == 0)
 		return cmd_session(argc - i - 1, argv + i + 1, &o);
+	if (i < argc && (strcmp(argv[i], "shell") == 0 ||
+	    subcmd_known(argv[i]))) {
+		/* The global options may follow the command too. */
+		char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+		int n = 0, j, rc;
+
+		if (rest == NULL)
+			return 2;
+		for (j = i + 1; j < argc; j++) {
+			if (strcmp(argv[j], "--json") != 0 &&
+			    (k = common_opt(argc, argv, &j, &o)) != 0) {
+				if (k < 0) {
+					free(rest);
+					usage(stderr);
+					return 2;
+				}
+				continue;
+			}
+			rest[n++] = argv[j];
+		}
+		rc = strcmp(argv[i], "shell") == 0 ? shell_run(n, rest, &o) :
+		    subcmd_run(argv[i], n, rest, &o);
+		free(rest);
+		return rc;
+	}
 	usage(stderr);
 	return 2;
 }

@@ -3,90 +3,258 @@
  * (server.h) until SIGINT or SIGTERM, then a clean stop.  It stays in
  * the foreground.
  *
- *   aspaced [-s PATH] [-l HOST:PORT -c CERT -k KEY [-a CA]] [-t TOKENS]
- *           [-w WORKERS] [-f]
+ *   aspaced --listen tls://ADDR:PORT --listen unix:PATH
+ *           --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]
+ *           [--tokens FILE] [--config FILE] [--foreground] [limits]
  *
- * -s listens on a Unix socket, -l on TCP with TLS only (port 0 picks a
- * free port); at least one is needed.  -c and -k are the server's PEM
- * certificate chain and key; -a a CA whose client certificates are
- * asked for and, when presented, must verify (the subject's CN is the
- * tenant); -t a token file ("TOKEN TENANT" lines, '#' comments) for TLS
- * clients without a certificate.  Each bound address is printed on
- * stdout: "listening unix:PATH", "listening tls://HOST:PORT".
+ * --listen may repeat (up to 8 of each kind); TCP listeners speak TLS
+ * only (port 0 picks a free port) and need --tls-cert and --tls-key;
+ * --tls-client-ca asks for client certificates and, when presented,
+ * verifies them (the subject's CN is the tenant); --tokens names a token
+ * file ("TOKEN TENANT" lines, '#' comments) for TLS clients without a
+ * certificate.  Each bound address is printed on stdout: "listening
+ * unix:PATH", "listening tls://HOST:PORT".  The short options of old
+ * stay as aliases: -s PATH, -l HOST:PORT, -c, -k, -a, -t, -w, -f.
+ *
+ * Limits (all enforced, see server.h): --workers N, --max-connections N,
+ * --idle-timeout SECONDS (0: none), --max-inflight N (responses not yet
+ * written per connection), --ram-total BYTES (all sessions' RAM, K/M/G
+ * suffixes, 0: none), --max-ram BYTES (one session's), --max-sessions N
+ * (per tenant), --max-sessions-total N, --max-body BYTES,
+ * --pool-threads N (long requests; 0 runs them on the workers),
+ * --accept-backoff MS.  A bad option exits 2 with a message.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <event2/event.h>
 
+#include "frame.h"
 #include "server.h"
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: aspaced [-s PATH] "
-	    "[-l HOST:PORT -c CERT -k KEY [-a CA]] [-t TOKENS]\n"
-	    "               [-w WORKERS] [-f]\n");
+	fprintf(stderr,
+	    "usage: aspaced --listen tls://ADDR:PORT|unix:PATH ...\n"
+	    "               [--tls-cert FILE --tls-key FILE] "
+	    "[--tls-client-ca FILE]\n"
+	    "               [--tokens FILE] [--config FILE] [--foreground]\n"
+	    "               [--workers N] [--max-connections N] "
+	    "[--idle-timeout SECONDS]\n"
+	    "               [--max-inflight N] [--ram-total BYTES] "
+	    "[--max-ram BYTES]\n"
+	    "               [--max-sessions N] [--max-sessions-total N] "
+	    "[--max-body BYTES]\n"
+	    "               [--pool-threads N] [--accept-backoff MS]\n");
 	exit(2);
 }
 
-static int parse_workers(const char *s)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("aspaced: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* An unsigned number in [min, max] with an optional K, M or G suffix. */
+static unsigned long long parse_num(const char *opt, const char *s,
+    unsigned long long min, unsigned long long max, bool suffix)
+{
+	unsigned long long n, mul = 1;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (suffix && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K':	mul = 1ULL << 10; end++; break;
+		case 'm': case 'M':	mul = 1ULL << 20; end++; break;
+		case 'g': case 'G':	mul = 1ULL << 30; end++; break;
+		}
+	}
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 ||
+	    n > max / mul || n * mul < min || n * mul > max)
+		bad("%s: not a number in [%llu, %llu]: %s", opt, min, max, s);
+	return n * mul;
+}
+
+static void add_listen(struct server_config *cfg, const char *url, bool tls)
+{
+	const char **first = tls ? &cfg->tls_listen : &cfg->unix_path;
+	const char **more = tls ? cfg->tls_more : cfg->unix_more;
+	int i;
+
+	if (*url == '\0')
+		bad("--listen: empty address");
+	if (*first == NULL) {
+		*first = url;
+		return;
+	}
+	for (i = 0; i < SERVER_LISTEN_MAX - 1; i++)
+		if (more[i] == NULL) {
+			more[i] = url;
+			return;
+		}
+	bad("--listen: at most %d of each kind", SERVER_LISTEN_MAX);
+}
+
+static void parse_listen(struct server_config *cfg, const char *url)
+{
+	if (strncmp(url, "unix:", 5) == 0)
+		add_listen(cfg, url + 5, false);
+	else if (strncmp(url, "tls://", 6) == 0)
+		add_listen(cfg, url + 6, true);
+	else
+		bad("--listen: tls://ADDR:PORT or unix:PATH, not %s", url);
+}
+
+enum {
+	OPT_LISTEN = 256, OPT_CONFIG, OPT_MAX_CONNS, OPT_IDLE, OPT_INFLIGHT,
+	OPT_RAM_TOTAL, OPT_MAX_RAM, OPT_MAX_SESSIONS, OPT_MAX_SESSIONS_TOTAL,
+	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP
+};
+
+static const struct option longopts[] = {
+	{ "listen",		required_argument, NULL, OPT_LISTEN },
+	{ "tls-cert",		required_argument, NULL, 'c' },
+	{ "tls-key",		required_argument, NULL, 'k' },
+	{ "tls-client-ca",	required_argument, NULL, 'a' },
+	{ "tokens",		required_argument, NULL, 't' },
+	{ "config",		required_argument, NULL, OPT_CONFIG },
+	{ "foreground",		no_argument,	   NULL, 'f' },
+	{ "workers",		required_argument, NULL, 'w' },
+	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNS },
+	{ "idle-timeout",	required_argument, NULL, OPT_IDLE },
+	{ "max-inflight",	required_argument, NULL, OPT_INFLIGHT },
+	{ "ram-total",		required_argument, NULL, OPT_RAM_TOTAL },
+	{ "max-ram",		required_argument, NULL, OPT_MAX_RAM },
+	{ "max-sessions",	required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-sessions-total",	required_argument, NULL,
+	    OPT_MAX_SESSIONS_TOTAL },
+	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
+	{ "pool-threads",	required_argument, NULL, OPT_POOL },
+	{ "accept-backoff",	required_argument, NULL, OPT_BACKOFF },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* --idle-timeout: seconds, a fraction allowed; into milliseconds. */
+static unsigned int parse_seconds(const char *s)
 {
 	char *end;
-	long n = strtol(s, &end, 10);
+	double d;
 
-	if (*s == '\0' || *end != '\0' || n < 1 || n > 256)
-		usage();
-	return (int)n;
+	errno = 0;
+	d = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !(d >= 0) ||
+	    d > 86400.0 * 365)
+		bad("--idle-timeout: seconds (0 for none), not %s", s);
+	return (unsigned int)(d * 1000 + 0.5);
 }
 
 static void parse_args(int argc, char **argv, struct server_config *cfg)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:c:fk:l:s:t:w:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:fk:l:s:t:w:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':	cfg->tls_client_ca = optarg; break;
 		case 'c':	cfg->tls_cert = optarg; break;
 		case 'f':	break;	/* the only mode for now */
 		case 'k':	cfg->tls_key = optarg; break;
-		case 'l':	cfg->tls_listen = optarg; break;
-		case 's':	cfg->unix_path = optarg; break;
+		case 'l':	add_listen(cfg, optarg, true); break;
+		case 's':	add_listen(cfg, optarg, false); break;
 		case 't':	cfg->token_file = optarg; break;
-		case 'w':	cfg->workers = parse_workers(optarg); break;
+		case 'w':
+			cfg->workers = (int)parse_num("--workers", optarg, 1,
+			    256, false);
+			break;
+		case OPT_LISTEN:	parse_listen(cfg, optarg); break;
+		case OPT_CONFIG:
+			bad("--config %s: configuration files are not "
+			    "supported yet", optarg);
+		case OPT_MAX_CONNS:
+			cfg->max_conns = (unsigned int)parse_num(
+			    "--max-connections", optarg, 1, 1000000, false);
+			break;
+		case OPT_IDLE:
+			cfg->idle_timeout_ms = parse_seconds(optarg);
+			break;
+		case OPT_INFLIGHT:
+			cfg->max_inflight = (unsigned int)parse_num(
+			    "--max-inflight", optarg, 1, 65536, false);
+			break;
+		case OPT_RAM_TOTAL:
+			cfg->ram_total = parse_num("--ram-total", optarg, 0,
+			    1ULL << 50, true);
+			break;
+		case OPT_MAX_RAM:
+			cfg->ram_max = (unsigned long)parse_num("--max-ram",
+			    optarg, 1ULL << 20, 1ULL << 46, true);
+			break;
+		case OPT_MAX_SESSIONS:
+			cfg->max_sessions = (unsigned int)parse_num(
+			    "--max-sessions", optarg, 1, 1000000, false);
+			break;
+		case OPT_MAX_SESSIONS_TOTAL:
+			cfg->max_sessions_total = (unsigned int)parse_num(
+			    "--max-sessions-total", optarg, 1, 1000000, false);
+			break;
+		case OPT_MAX_BODY:
+			cfg->max_body = (unsigned int)parse_num("--max-body",
+			    optarg, FRAME_MAX_BODY_PREAUTH,
+			    FRAME_MAX_BODY_LIMIT, true);
+			break;
+		case OPT_POOL:
+			cfg->pool_threads = (int)parse_num("--pool-threads",
+			    optarg, 0, 256, false);
+			break;
+		case OPT_BACKOFF:
+			cfg->accept_backoff_ms = (unsigned int)parse_num(
+			    "--accept-backoff", optarg, 1, 60000, false);
+			break;
 		default:	usage();
 		}
 	}
-	if (optind != argc ||
-	    (cfg->unix_path == NULL && cfg->tls_listen == NULL))
-		usage();
+	if (optind != argc)
+		bad("unexpected argument: %s", argv[optind]);
+	if (cfg->unix_path == NULL && cfg->tls_listen == NULL)
+		bad("--listen tls://ADDR:PORT or unix:PATH needed");
 	if (cfg->tls_listen != NULL &&
-	    (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {
-		fprintf(stderr, "aspaced: -l needs -c CERT and -k KEY\n");
-		exit(2);
-	}
+	    (cfg->tls_cert == NULL || cfg->tls_key == NULL))
+		bad("a tls:// listener needs --tls-cert FILE and --tls-key FILE");
 	if (cfg->tls_listen == NULL && (cfg->tls_cert != NULL ||
-	    cfg->tls_key != NULL || cfg->tls_client_ca != NULL)) {
-		fprintf(stderr, "aspaced: -c, -k and -a need -l HOST:PORT\n");
-		exit(2);
-	}
+	    cfg->tls_key != NULL || cfg->tls_client_ca != NULL))
+		bad("--tls-cert, --tls-key and --tls-client-ca need a "
+		    "tls:// listener");
 }
 
 int main(int argc, char **argv)
 {
 	struct server_config cfg;
 	struct server *srv;
-	char addr[128];
-	int rc;
+	char addr[160];
+	int rc, i;
 
 	server_config_default(&cfg);
 	parse_args(argc, argv, &cfg);
 	if ((srv = server_new(&cfg)) == NULL)
 		return 1;
-	if (cfg.unix_path != NULL)
-		printf("listening unix:%s\n", cfg.unix_path);
-	if (server_tls_address(srv, addr, sizeof(addr)))
+	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
 	fflush(stdout);
 	rc = server_run(srv);

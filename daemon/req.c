@@ -162,10 +162,59 @@ static void run_entry(struct req_ctx *c, const struct request_entry *e)
 	c->ds = NULL;
 }
 
+/* The RAM of the session the request would make, or 0 if none. */
+static unsigned long new_session_ram(const Aspace__Request *r, int op)
+{
+	const Aspace__SessionCreateRequest *p = NULL;
+	struct as_session_params d;
+
+	if (op == ASPACE__REQUEST__OP_SESSION_CREATE)
+		p = r->session_create;
+	else if (op == ASPACE__REQUEST__OP_RUN_TRACE && !r->has_session &&
+	    r->run_trace->has_keep && r->run_trace->keep)
+		p = r->run_trace->params;
+	else
+		return 0;
+	if (p != NULL && p->has_ram_bytes)
+		return p->ram_bytes;
+	as_session_params_default(&d);
+	return d.ram_bytes;
+}
+
+/* The RAM of every session of the table. */
+static unsigned long long sessions_ram(struct session_table *st)
+{
+	unsigned long long sum = 0;
+	struct dsession *ds;
+
+	pthread_mutex_lock(&st->lock);
+	for (ds = st->head; ds != NULL; ds = ds->next)
+		sum += ds->ram_bytes;
+	pthread_mutex_unlock(&st->lock);
+	return sum;
+}
+
+/* Run e if the session it makes fits under the daemon's RAM cap. */
+static void run_capped(struct req_ctx *c, const struct request_entry *e,
+    unsigned long ram)
+{
+	unsigned long long cap = server_ram_total(c->srv);
+	pthread_mutex_t *l = server_ram_lock(c->srv);
+
+	pthread_mutex_lock(l);
+	if (sessions_ram(server_sessions(c->srv)) + ram > cap)
+		req_status(c, ASPACE__STATUS__CODE__QUOTA,
+		    "the daemon's RAM for all sessions is spent");
+	else
+		run_entry(c, e);
+	pthread_mutex_unlock(l);
+}
+
 void req_dispatch(struct req_ctx *c)
 {
 	const struct request_entry *e;
 	int op = frame_request_op(c->req);
+	unsigned long ram;
 
 	c->resp->id = c->req->id;
 	c->resp->has_id = c->req->has_id;
@@ -190,5 +239,9 @@ void req_dispatch(struct req_ctx *c)
 		    "op not supported by this daemon");
 		return;
 	}
-	run_entry(c, e);
+	ram = new_session_ram(c->req, op);
+	if (ram > 0 && server_ram_total(c->srv) > 0)
+		run_capped(c, e, ram);
+	else
+		run_entry(c, e);
 }

@@ -11,6 +11,7 @@
 #ifndef ASPACED_REQ_H
 #define ASPACED_REQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -73,6 +74,10 @@ struct session_table *server_sessions(struct server *srv);
 size_t server_trace_output_max(struct server *srv);
 unsigned long server_ram_max(struct server *srv);
 unsigned int server_max_sessions(struct server *srv);
+/* The cap on all sessions' RAM (0: none), and the lock that makes its
+ * check and a session's creation one step. */
+unsigned long long server_ram_total(struct server *srv);
+pthread_mutex_t *server_ram_lock(struct server *srv);
 
 extern const struct request_entry req_hello_entry;
 extern const struct request_entry req_session_create_entry;

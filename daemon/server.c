@@ -53,6 +53,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "pool.h"
 #include "req.h"
 #include "server.h"
 #include "tls.h"
@@ -64,10 +65,20 @@ struct newconn {
 	int		 fd;
 	uid_t		 uid;		/* the peer's, on the Unix socket */
 	bool		 tls;		/* from the TLS listener */
+	bool		 refuse;	/* over max_conns: answer, close */
 	struct newconn	*next;
 };
 
 struct conn;
+
+/* A request running on the pool (pool.h) for its connection. */
+struct conn_job {
+	struct pool_job	 pj;
+	struct conn	*c;
+	Aspace__Response resp;
+	Aspace__Status	 st;
+	struct req_ctx	 x;
+};
 
 struct worker {
 	struct server	*srv;
@@ -93,6 +104,11 @@ struct conn {
 	struct frame_arena in;		/* the request's decoding */
 	struct frame_arena out;		/* the response's parts */
 	bool		 closing;	/* close once the output is written */
+	bool		 counted;	/* in srv->nconns */
+	bool		 gone;		/* peer gone while busy: free at done */
+	bool		 paused;	/* reading stopped: busy or inflight */
+	struct conn_job	*job;		/* the request on the pool, or NULL */
+	unsigned int	 queued;	/* responses not yet written out */
 	struct conn	*prev, *next;
 };
 
@@ -100,17 +116,21 @@ struct server {
 	struct server_config cfg;
 	struct session_table sessions;
 	struct event_base *base;
-	struct evconnlistener *listener;
-	struct evconnlistener *tls_listener;
+	struct evconnlistener *lst[2 * SERVER_LISTEN_MAX];
+	char		 addr[2 * SERVER_LISTEN_MAX][128];	/* as bound */
+	const char	*unlink[2 * SERVER_LISTEN_MAX];	/* unix paths */
+	int		 nlst;
+	struct event	*backoff;	/* re-enables the listeners */
 	SSL_CTX		*ssl_ctx;
-	char		 tls_addr[96];	/* "tls://HOST:PORT" as bound */
+	struct pool	*pool;
+	unsigned int	 nconns;	/* atomic */
+	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
 	struct token_table tokens;
 	struct tenants	 tenants;
 	struct event	*sig[2];
 	struct worker	*workers;
 	int		 nworkers;
 	int		 next_worker;
-	bool		 unlink_path;
 };
 
 void server_config_default(struct server_config *cfg)
@@ -122,6 +142,23 @@ void server_config_default(struct server_config *cfg)
 	cfg->max_sessions_total = 1024;
 	cfg->trace_output_max = FRAME_MAX_BODY_DEFAULT - 4096;
 	cfg->ram_max = 4UL << 30;
+	cfg->max_conns = 1024;
+	cfg->idle_timeout_ms = 300000;
+	cfg->max_inflight = 64;
+	cfg->ram_total = 64ULL << 30;
+	cfg->pool_threads = 4;
+	cfg->pool_queue = 256;
+	cfg->accept_backoff_ms = 100;
+}
+
+unsigned long long server_ram_total(struct server *srv)
+{
+	return srv->cfg.ram_total;
+}
+
+pthread_mutex_t *server_ram_lock(struct server *srv)
+{
+	return &srv->ram_lock;
 }
 
 struct session_table *server_sessions(struct server *srv)
@@ -148,6 +185,13 @@ unsigned int server_max_sessions(struct server *srv)
 
 static void conn_free(struct conn *c)
 {
+	if (c->job != NULL) {	/* on the pool: freed when it is done */
+		c->gone = true;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	if (c->counted)
+		__atomic_sub_fetch(&c->w->srv->nconns, 1, __ATOMIC_RELAXED);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -200,8 +244,10 @@ static void conn_send(struct conn *c, Aspace__Response *resp)
 	if (n < 0)
 		goto fail;
 	v.iov_len = (size_t)n;
-	if (evbuffer_commit_space(out, &v, 1) == 0)
+	if (evbuffer_commit_space(out, &v, 1) == 0) {
+		c->queued++;
 		return;
+	}
 fail:
 	fprintf(stderr, "aspaced: cannot queue a response\n");
 	c->closing = true;
@@ -251,7 +297,96 @@ static void conn_check_cert(struct conn *c)
 	c->has_tenant = true;
 }
 
-/* Decode, run and answer one body. */
+/* The ops that may run long: they go to the pool (pool.h). */
+static bool op_is_long(int op)
+{
+	return op == ASPACE__REQUEST__OP_RUN_TRACE ||
+	    op == ASPACE__REQUEST__OP_FORK || op == ASPACE__REQUEST__OP_EXEC;
+}
+
+/* Answer x, then make c ready for its next request. */
+static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed)
+{
+	conn_send(c, x->resp);
+	as_buf_free(&x->buf);
+	frame_arena_reset(&c->in);
+	frame_arena_reset(&c->out);
+	if (c->rc.authed != was_authed)
+		conn_set_cap(c);
+	if (c->refused) {
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+
+/* Start reading and handling c's frames again. */
+static void conn_resume(struct conn *c)
+{
+	c->paused = false;
+	if (!c->closing)
+		bufferevent_enable(c->bev, EV_READ);
+	conn_read_cb(c->bev, c);
+}
+
+static void job_work(struct pool_job *pj)
+{
+	struct conn_job *j = (struct conn_job *)pj;
+
+	req_dispatch(&j->x);
+}
+
+/* On c's worker: the pool has run c's request. */
+static void job_done(struct pool_job *pj)
+{
+	struct conn_job *j = (struct conn_job *)pj;
+	struct conn *c = j->c;
+
+	c->job = NULL;
+	if (c->gone) {
+		as_buf_free(&j->x.buf);
+		free(j);
+		conn_free(c);
+		return;
+	}
+	conn_answer(c, &j->x, c->rc.authed);
+	free(j);
+	conn_resume(c);
+}
+
+/* Run req (decoded into c->in) on the pool; false to run it here. */
+static bool conn_submit(struct conn *c, Aspace__Request *req)
+{
+	struct conn_job *j;
+
+	if (!c->rc.authed || !op_is_long(frame_request_op(req)) ||
+	    c->w->srv->pool == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+		return false;
+	aspace__response__init(&j->resp);
+	aspace__status__init(&j->st);
+	j->resp.status = &j->st;
+	j->c = c;
+	j->x.srv = c->w->srv;
+	j->x.conn = &c->rc;
+	j->x.resp = &j->resp;
+	j->x.status = &j->st;
+	j->x.out = &c->out;
+	j->x.req = req;
+	as_buf_init(&j->x.buf, 0);
+	j->pj.work = job_work;
+	j->pj.done = job_done;
+	j->pj.base = c->w->base;
+	c->job = j;
+	if (pool_submit(c->w->srv->pool, &j->pj) != 0) {
+		c->job = NULL;
+		free(j);
+		return false;	/* the pool is full: run it here */
+	}
+	return true;
+}
+
+/* Decode, run and answer one body (or hand it to the pool). */
 static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 {
 	Aspace__Response resp = ASPACE__RESPONSE__INIT;
@@ -274,19 +409,12 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	if ((err = frame_decode_request(&c->in, body, len, &req)) != 0) {
 		decode_failed(&x, err);
 	} else {
+		if (conn_submit(c, req))
+			return;
 		x.req = req;
 		req_dispatch(&x);
 	}
-	conn_send(c, &resp);
-	as_buf_free(&x.buf);
-	frame_arena_reset(&c->in);
-	frame_arena_reset(&c->out);
-	if (c->rc.authed != was_authed)
-		conn_set_cap(c);
-	if (c->refused) {
-		c->closing = true;
-		bufferevent_disable(c->bev, EV_READ);
-	}
+	conn_answer(c, &x, was_authed);
 }
 
 /* Handle one whole frame if there is one; false to stop reading. */
@@ -298,6 +426,14 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 	uint8_t *p;
 	int r;
 
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		c->queued = 0;
+	if (c->job != NULL || c->queued >= c->w->srv->cfg.max_inflight) {
+		/* Until the pool answers, or the responses drain. */
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+		return false;
+	}
 	if (avail == 0 || (p = evbuffer_pullup(in, (ev_ssize_t)hl)) == NULL)
 		return false;
 	r = frame_parse_header(p, hl, conn_cap(c), &h);
@@ -327,9 +463,13 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	c->queued = 0;
+	if (c->closing)
 		conn_free(c);
+	else if (c->paused && c->job == NULL)
+		conn_resume(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -346,6 +486,17 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) && !(what & (BEV_EVENT_EOF |
+	    BEV_EVENT_ERROR))) {
+		if (c->closing || (what & BEV_EVENT_WRITING))
+			conn_free(c);	/* a peer that reads nothing */
+		else if (c->paused || c->job != NULL)
+			;	/* ours to answer: not idle */
+		else
+			conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
+			    "idle timeout: closing the connection");
+		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
 		c->tls_failed = true;
 		if (c->ssl != NULL)	/* libevent keeps its own copies */
@@ -390,12 +541,18 @@ static void conn_new(struct worker *w, struct newconn *n)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
+	struct timeval idle;
+
 	if (c == NULL || !conn_bev(c, w, n)) {
 		free(c);
 		close(n->fd);
+		if (!n->refuse)
+			__atomic_sub_fetch(&w->srv->nconns, 1,
+			    __ATOMIC_RELAXED);
 		return;
 	}
 	c->w = w;
+	c->counted = !n->refuse;
 	c->rc.max_body = w->srv->cfg.max_body;
 	frame_arena_init(&c->in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
 	frame_arena_init(&c->out, RESPONSE_ARENA);
@@ -405,7 +562,16 @@ static void conn_new(struct worker *w, struct newconn *n)
 	w->conns = c;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	conn_set_cap(c);
+	if (w->srv->cfg.idle_timeout_ms > 0) {
+		idle.tv_sec = w->srv->cfg.idle_timeout_ms / 1000;
+		idle.tv_usec = (w->srv->cfg.idle_timeout_ms % 1000) * 1000;
+		/* Reading: idle; writing: a peer that reads nothing. */
+		bufferevent_set_timeouts(c->bev, &idle, &idle);
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (n->refuse)
+		conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
+		    "too many connections: try again later");
 }
 
 /* --- workers ---------------------------------------------------------------- */
@@ -463,14 +629,29 @@ static int worker_init(struct server *srv, struct worker *w)
 	return 0;
 }
 
-/* Stop w's loop and free its connections, queue and base. */
-static void worker_fini(struct worker *w)
+/* Stop w's loop. */
+static void worker_stop(struct worker *w)
 {
-	struct newconn *n;
-
 	if (w->started) {
 		event_base_loopexit(w->base, NULL);
 		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+}
+
+/* Free w's connections (the pool stopped: jobs are dropped), queue, base. */
+static void worker_fini(struct worker *w)
+{
+	struct newconn *n;
+	struct conn *c;
+
+	worker_stop(w);
+	for (c = w->conns; c != NULL; c = c->next) {
+		if (c->job != NULL) {
+			as_buf_free(&c->job->x.buf);
+			free(c->job);
+			c->job = NULL;
+		}
 	}
 	while (w->conns != NULL)
 		conn_free(w->conns);
@@ -490,17 +671,21 @@ static void worker_fini(struct worker *w)
 }
 
 /* Queue fd for w and wake it. */
-static void worker_hand(struct worker *w, int fd, uid_t uid, bool tls)
+static void worker_hand(struct worker *w, int fd, uid_t uid, bool tls,
+    bool refuse)
 {
 	struct newconn *n = calloc(1, sizeof(*n));
 
 	if (n == NULL) {
 		close(fd);
+		if (!refuse)
+			__atomic_sub_fetch(&w->srv->nconns, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	n->fd = fd;
 	n->uid = uid;
 	n->tls = tls;
+	n->refuse = refuse;
 	pthread_mutex_lock(&w->qlock);
 	if (w->qtail != NULL)
 		w->qtail->next = n;
@@ -513,6 +698,25 @@ static void worker_hand(struct worker *w, int fd, uid_t uid, bool tls)
 }
 
 /* --- the listener ------------------------------------------------------------ */
+
+/* Count fd against max_conns and give it to the next worker: over the
+ * cap, the worker answers QUOTA and closes it (and past a margin more,
+ * it is closed at once). */
+static void hand(struct server *srv, int fd, uid_t uid, bool tls)
+{
+	unsigned int n = __atomic_add_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
+	bool refuse = n > srv->cfg.max_conns;
+
+	if (refuse) {
+		__atomic_sub_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
+		if (n > srv->cfg.max_conns + 64) {
+			close(fd);
+			return;
+		}
+	}
+	worker_hand(&srv->workers[srv->next_worker], fd, uid, tls, refuse);
+	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+}
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
@@ -528,8 +732,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	worker_hand(&srv->workers[srv->next_worker], fd, cred.uid, false);
-	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+	hand(srv, fd, cred.uid, false);
 }
 
 static void tls_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -542,15 +745,42 @@ static void tls_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)sa;
 	(void)socklen;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	worker_hand(&srv->workers[srv->next_worker], fd, 0, true);
-	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+	hand(srv, fd, 0, true);
 }
 
+static void backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	int i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < srv->nlst; i++)
+		evconnlistener_enable(srv->lst[i]);
+}
+
+/* Out of descriptors (EMFILE, ENFILE) or memory: pause every listener
+ * for accept_backoff_ms rather than spin on a pending connection. */
 static void accept_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR(), i;
+	struct timeval tv;
+
 	(void)l;
-	(void)arg;
-	perror("aspaced: accept");
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		fprintf(stderr, "aspaced: accept: %s\n", strerror(err));
+		return;
+	}
+	if (evtimer_pending(srv->backoff, NULL))
+		return;
+	fprintf(stderr, "aspaced: accept: %s: pausing the listeners %u ms\n",
+	    strerror(err), srv->cfg.accept_backoff_ms);
+	for (i = 0; i < srv->nlst; i++)
+		evconnlistener_disable(srv->lst[i]);
+	tv.tv_sec = srv->cfg.accept_backoff_ms / 1000;
+	tv.tv_usec = (srv->cfg.accept_backoff_ms % 1000) * 1000;
+	evtimer_add(srv->backoff, &tv);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -565,6 +795,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static int listen_unix(struct server *srv, const char *path)
 {
 	struct sockaddr_un sun;
+	struct evconnlistener *l;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -574,18 +805,20 @@ static int listen_unix(struct server *srv, const char *path)
 	}
 	strcpy(sun.sun_path, path);
 	unlink(path);
-	srv->listener = evconnlistener_new_bind(srv->base, accept_cb, srv,
+	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
 	    (struct sockaddr *)&sun, sizeof(sun));
-	if (srv->listener == NULL) {
+	if (l == NULL) {
 		fprintf(stderr, "aspaced: cannot listen on %s: %s\n", path,
 		    strerror(errno));
 		return -1;
 	}
-	srv->unlink_path = true;
+	srv->unlink[srv->nlst] = path;
+	snprintf(srv->addr[srv->nlst], sizeof(srv->addr[0]), "unix:%s", path);
+	srv->lst[srv->nlst++] = l;
 	/* Every local user may connect: each is its own tenant. */
 	chmod(path, 0666);
-	evconnlistener_set_error_cb(srv->listener, accept_error_cb);
+	evconnlistener_set_error_cb(l, accept_error_cb);
 	return 0;
 }
 
@@ -613,19 +846,19 @@ static int split_hostport(const char *spec, char *host, size_t hsize,
 	return 0;
 }
 
-/* Note the bound address of the TLS listener in srv->tls_addr. */
-static void note_tls_address(struct server *srv)
+/* Note the bound address of TLS listener l in srv->addr. */
+static void note_tls_address(struct server *srv, struct evconnlistener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char host[NI_MAXHOST], port[NI_MAXSERV];
-	int fd = evconnlistener_get_fd(srv->tls_listener);
+	int fd = evconnlistener_get_fd(l);
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
 	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		return;
-	snprintf(srv->tls_addr, sizeof(srv->tls_addr),
+	snprintf(srv->addr[srv->nlst], sizeof(srv->addr[0]),
 	    ss.ss_family == AF_INET6 ? "tls://[%s]:%s" : "tls://%s:%s",
 	    host, port);
 }
@@ -634,6 +867,7 @@ static int listen_tls(struct server *srv, const char *spec)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[NI_MAXHOST];
+	struct evconnlistener *l = NULL;
 	const char *port;
 	int err;
 
@@ -649,30 +883,60 @@ static int listen_tls(struct server *srv, const char *spec)
 		fprintf(stderr, "aspaced: %s: %s\n", spec, gai_strerror(err));
 		return -1;
 	}
-	for (ai = res; ai != NULL && srv->tls_listener == NULL;
-	    ai = ai->ai_next)
-		srv->tls_listener = evconnlistener_new_bind(srv->base,
+	for (ai = res; ai != NULL && l == NULL; ai = ai->ai_next)
+		l = evconnlistener_new_bind(srv->base,
 		    tls_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE |
 		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
 		    ai->ai_addr, (int)ai->ai_addrlen);
 	err = errno;
 	freeaddrinfo(res);
-	if (srv->tls_listener == NULL) {
+	if (l == NULL) {
 		fprintf(stderr, "aspaced: cannot listen on %s: %s\n", spec,
 		    strerror(err));
 		return -1;
 	}
-	evconnlistener_set_error_cb(srv->tls_listener, accept_error_cb);
-	note_tls_address(srv);
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	note_tls_address(srv, l);
+	srv->lst[srv->nlst++] = l;
 	return 0;
+}
+
+bool server_address(struct server *srv, int i, char *buf, size_t size)
+{
+	if (i < 0 || i >= srv->nlst)
+		return false;
+	snprintf(buf, size, "%s", srv->addr[i]);
+	return true;
 }
 
 bool server_tls_address(struct server *srv, char *buf, size_t size)
 {
-	if (srv->tls_addr[0] == '\0')
-		return false;
-	snprintf(buf, size, "%s", srv->tls_addr);
-	return true;
+	int i;
+
+	for (i = 0; i < srv->nlst; i++)
+		if (strncmp(srv->addr[i], "tls://", 6) == 0)
+			return server_address(srv, i, buf, size);
+	return false;
+}
+
+/* Every listener of cfg; 0 or -1. */
+static int listen_all(struct server *srv, const struct server_config *cfg)
+{
+	int i;
+
+	if (cfg->unix_path != NULL && listen_unix(srv, cfg->unix_path) != 0)
+		return -1;
+	for (i = 0; i < SERVER_LISTEN_MAX - 1 && cfg->unix_more[i] != NULL;
+	    i++)
+		if (listen_unix(srv, cfg->unix_more[i]) != 0)
+			return -1;
+	if (cfg->tls_listen != NULL && listen_tls(srv, cfg->tls_listen) != 0)
+		return -1;
+	for (i = 0; i < SERVER_LISTEN_MAX - 1 && cfg->tls_more[i] != NULL;
+	    i++)
+		if (listen_tls(srv, cfg->tls_more[i]) != 0)
+			return -1;
+	return 0;
 }
 
 /* --- authentication (req-hello.c) -------------------------------------------- */
@@ -748,6 +1012,7 @@ struct server *server_new(const struct server_config *cfg)
 	if (srv == NULL)
 		return NULL;
 	srv->cfg = *cfg;
+	pthread_mutex_init(&srv->ram_lock, NULL);
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
 	tenants_init(&srv->tenants);
 	signal(SIGPIPE, SIG_IGN);
@@ -759,9 +1024,10 @@ struct server *server_new(const struct server_config *cfg)
 	    cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca)) == NULL) ||
 	    evthread_use_pthreads() != 0 ||
 	    (srv->base = event_base_new()) == NULL || add_signals(srv) != 0 ||
-	    start_workers(srv) != 0 ||
-	    (cfg->unix_path != NULL && listen_unix(srv, cfg->unix_path) != 0) ||
-	    (cfg->tls_listen != NULL && listen_tls(srv, cfg->tls_listen) != 0)) {
+	    (srv->backoff = evtimer_new(srv->base, backoff_cb, srv)) == NULL ||
+	    (cfg->pool_threads > 0 && (srv->pool = pool_new(cfg->pool_threads,
+	    cfg->pool_queue)) == NULL) ||
+	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0) {
 		server_free(srv);
 		return NULL;
 	}
@@ -777,14 +1043,20 @@ void server_free(struct server *srv)
 {
 	int i;
 
-	if (srv->listener != NULL)
-		evconnlistener_free(srv->listener);
-	if (srv->tls_listener != NULL)
-		evconnlistener_free(srv->tls_listener);
-	if (srv->unlink_path)
-		unlink(srv->cfg.unix_path);
+	for (i = 0; i < srv->nlst; i++) {
+		evconnlistener_free(srv->lst[i]);
+		if (srv->unlink[i] != NULL)
+			unlink(srv->unlink[i]);
+	}
+	/* The loops first, then the pool: a job done later is never run,
+	 * and worker_fini() frees what it left. */
+	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
+		worker_stop(&srv->workers[i]);
+	pool_free(srv->pool);
 	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
 		worker_fini(&srv->workers[i]);
+	if (srv->backoff != NULL)
+		event_free(srv->backoff);
 	for (i = 0; i < 2; i++)
 		if (srv->sig[i] != NULL)
 			event_free(srv->sig[i]);
@@ -795,5 +1067,6 @@ void server_free(struct server *srv)
 	SSL_CTX_free(srv->ssl_ctx);
 	tokens_free(&srv->tokens);
 	tenants_free(&srv->tenants);
+	pthread_mutex_destroy(&srv->ram_lock);
 	free(srv);
 }

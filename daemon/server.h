@@ -14,9 +14,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define SERVER_LISTEN_MAX	8	/* listeners of each kind */
+
 struct server_config {
 	const char	*unix_path;		/* unix: listener, or NULL */
 	const char	*tls_listen;		/* HOST:PORT TLS listener, or NULL */
+	const char	*unix_more[SERVER_LISTEN_MAX - 1];	/* more, NULL-ended */
+	const char	*tls_more[SERVER_LISTEN_MAX - 1];
 	const char	*tls_cert;		/* PEM chain, with tls_listen */
 	const char	*tls_key;		/* PEM key, with tls_listen */
 	const char	*tls_client_ca;		/* verify client certs, or NULL */
@@ -27,6 +31,14 @@ struct server_config {
 	unsigned int	 max_sessions_total;	/* the whole daemon */
 	size_t		 trace_output_max;	/* run_trace, maps text */
 	unsigned long	 ram_max;		/* per session's ram_bytes */
+	/* Limits (aspaced's long options). */
+	unsigned int	 max_conns;		/* open connections */
+	unsigned int	 idle_timeout_ms;	/* 0: none */
+	unsigned int	 max_inflight;		/* per connection */
+	unsigned long long ram_total;		/* all sessions' RAM; 0: none */
+	int		 pool_threads;		/* for long requests */
+	unsigned int	 pool_queue;		/* long requests queued */
+	unsigned int	 accept_backoff_ms;	/* after EMFILE/ENFILE */
 };
 
 struct server;
@@ -36,6 +48,9 @@ void server_config_default(struct server_config *cfg);
 struct server *server_new(const struct server_config *cfg);
 /* The TLS listener's bound address, "tls://HOST:PORT"; false if none. */
 bool server_tls_address(struct server *srv, char *buf, size_t size);
+/* The i-th listener's address ("unix:PATH", "tls://HOST:PORT"); false past
+ * the last. */
+bool server_address(struct server *srv, int i, char *buf, size_t size);
 /* Serve until SIGINT or SIGTERM; 0, or -1 on a failure of the loop. */
 int server_run(struct server *srv);
 /* Stop accepting, close every connection, join the workers, free all. */

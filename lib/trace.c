@@ -289,7 +289,7 @@ int as_trace_run(struct as_session *s, const char *text, size_t len,
     struct as_buf *out)
 {
 	struct trace_state ts = { .s = s, .out = out, .win_end = ~0UL };
-	const char *p = text, *end = text + len, *nl;
+	const char *p = text, *end = text != NULL ? text + len : NULL, *nl;
 
 	ts.current = as_task_lookup(s, 1);
 	while (p < end && !out->overflow) {

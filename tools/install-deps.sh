@@ -4,7 +4,7 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
-libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev"
+libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

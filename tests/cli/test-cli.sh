@@ -35,7 +35,20 @@ ASPACE_SOCKET="$tmp/no-such.sock"; export ASPACE_SOCKET
 unset ASPACE_URL
 expect 2 "cannot connect to unix:$tmp/no-such.sock" -- run "$tmp/ok.trace"
 expect 2 "cannot connect" -- session list
-expect 2 "not supported yet" -- run --daemon tls://127.0.0.1:1 "$tmp/ok.trace"
+expect 2 "cannot connect to 127.0.0.1 port 1" -- run --daemon tls://127.0.0.1:1 "$tmp/ok.trace"
+expect 2 "want tls://HOST:PORT" -- --connect tls://nohost session list
+expect 2 "cannot load the CA" -- --connect tls://127.0.0.1:1 --ca "$tmp/missing.pem" session list
+# The per-operation subcommands and the shell check before connecting.
+sid=0123456789abcdef0123456789abcdef
+expect 2 "--session ID is needed" -- mmap 0 4K rw- private,anon
+expect 2 "bad session id" -- maps --session 12zz
+expect 2 "expected ADDR LEN PROT FLAGS" -- mmap --session $sid 1 2
+expect 2 "bad --task" -- maps --session $sid --task 0
+expect 2 "walk ADDR" -- walk --session $sid
+expect 2 "cannot connect" -- maps --session $sid
+expect 2 "cannot connect" -- --json read --session $sid 0x1000
+expect 2 "usage: aspace shell" -- shell --frob
+expect 2 "cannot connect" -- shell
 expect 2 "unknown URL scheme" -- run --daemon http://x "$tmp/ok.trace"
 expect 2 "exclude each other" -- run --local --daemon unix:/x "$tmp/ok.trace"
 expect 2 "bad session id" -- session destroy 12zz

@@ -532,7 +532,7 @@ static void test_session_cli(void **state)
 	free(id);
 }
 
-/* No daemon there: exit 2 and a clear message; tls:// not yet. */
+/* No daemon there: exit 2 and a clear message. */
 static void test_connect_fail(void **state)
 {
 	struct asc_status st;
@@ -545,8 +545,8 @@ static void test_connect_fail(void **state)
 	assert_int_equal(st.errnum, ENOENT);
 	assert_string_equal(st.errname, "ENOENT");
 	assert_null(asc_connect("tls://127.0.0.1:1", &st));
-	assert_int_equal(st.errnum, EPROTONOSUPPORT);
-	assert_non_null(strstr(st.message, "not supported yet"));
+	assert_int_equal(st.errnum, ECONNREFUSED);
+	assert_non_null(strstr(st.message, "cannot connect to 127.0.0.1"));
 	assert_null(asc_connect("gopher://x", &st));
 	assert_int_equal(st.code, ASC_LOCAL);
 
@@ -566,9 +566,9 @@ static void test_connect_fail(void **state)
 	    "ASPACE_SOCKET=%s/missing.sock %s session list", tmpdir,
 	    client_path), 2);
 	free(out);
-	assert_int_equal(run_cmd(&out, &len, "%s run --daemon tls://h:1 %s",
+	assert_int_equal(run_cmd(&out, &len, "%s run --daemon tls://h %s",
 	    client_path, paths[0]), 2);
-	assert_true(err_has("not supported yet"));
+	assert_true(err_has("want tls://HOST:PORT"));
 	free(out);
 	free_paths(paths, n);
 }

@@ -1,0 +1,456 @@
+/*
+ * subcmd.c: one aspace subcommand per core operation on a named session
+ * and task:
+ *
+ *   aspace OP --session ID [--task N] [--json] OPERANDS...
+ *
+ * For the operations that are trace-v1 commands (mmap munmap mprotect
+ * mremap madvise mlock munlock brk read write touch fork thread vfork
+ * exec exit maps smaps file) the operands are exactly those of the trace
+ * line "OP OPERANDS...", checked here by the trace parser
+ * (lib/trace_parse.c) and run in the session through run_trace, so that
+ * what is printed is the trace runner's own text for that line, without
+ * its "N: " line number.  status, walk ADDR and counters [--task-only]
+ * use their own requests (proc_status, page_walk, counters).
+ *
+ * Exit status: 0 the operation ran (its result may be an errno, printed
+ * "= -ENAME"); 1 the trace runner printed "! error" (no current task,
+ * a blocked task...) or the daemon refused (no such session or task);
+ * 2 a usage error or a failure to reach the daemon.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shell.h"
+#include "trace_parse.h"
+
+#define LINE_MAX_LEN	1024
+
+static const char *const trace_ops[] = {
+	"mmap", "munmap", "mprotect", "mremap", "madvise", "mlock",
+	"munlock", "brk", "read", "write", "touch", "fork", "thread",
+	"vfork", "exec", "exit", "maps", "smaps", "file", NULL
+};
+
+static const char *const own_ops[] = { "status", "walk", "counters", NULL };
+
+static bool in_list(const char *const *v, const char *name)
+{
+	for (; *v != NULL; v++)
+		if (strcmp(*v, name) == 0)
+			return true;
+	return false;
+}
+
+bool subcmd_known(const char *name)
+{
+	return in_list(trace_ops, name) || in_list(own_ops, name);
+}
+
+void subcmd_usage(FILE *f)
+{
+	fprintf(f,
+	    "       aspace OP --session ID [--task N] [--json] OPERANDS...\n"
+	    "         OP: mmap munmap mprotect mremap madvise mlock munlock\n"
+	    "             brk read write touch fork thread vfork exec exit\n"
+	    "             maps smaps file (operands as in a trace line),\n"
+	    "             status, walk ADDR, counters [--task-only]\n"
+	    "       aspace shell [--session ID]\n");
+}
+
+/* --- running one trace line -------------------------------------------------- */
+
+/* The number "K: " that starts line p, or 0 with *rest unset. */
+static unsigned long line_number(const char *p, const char *end,
+    const char **rest)
+{
+	unsigned long k = 0;
+	const char *q = p;
+
+	while (q < end && *q >= '0' && *q <= '9')
+		k = k * 10 + (unsigned long)(*q++ - '0');
+	if (q == p || q + 1 >= end || q[0] != ':' || q[1] != ' ')
+		return 0;
+	*rest = q + 2;
+	return k;
+}
+
+static int run_text(struct asc_client *c, const uint8_t *sid,
+    const char *text, struct asc_trace_result *tr, struct asc_status *st)
+{
+	return asc_run_trace(c, sid, text, strlen(text), NULL, tr, st);
+}
+
+int cli_run_line(struct asc_client *c, const uint8_t *sid,
+    unsigned long task, const char *window_line, const char *line,
+    unsigned long lineno, struct cli_line_result *res,
+    struct asc_status *st)
+{
+	struct asc_trace_result tr;
+	size_t tsize = strlen(line) + (window_line ? strlen(window_line) : 0) +
+	    64;
+	char *text = malloc(tsize), *o;
+	const char *p, *end, *nl, *rest;
+	unsigned long prefix = 0, k;
+	bool keep = false;
+
+	memset(res, 0, sizeof(*res));
+	if (text == NULL) {
+		st->code = ASC_LOCAL;
+		snprintf(st->message, sizeof(st->message), "out of memory");
+		return -1;
+	}
+	if (task > 1) {
+		/* The task must exist, or the line would run as task 1. */
+		snprintf(text, tsize, "switch %lu\n", task);
+		if (run_text(c, sid, text, &tr, st) != 0) {
+			free(text);
+			return -1;
+		}
+		res->no_task = tr.errors > 0;
+		asc_trace_result_free(&tr);
+		if (res->no_task) {
+			free(text);
+			if ((res->output = strdup("")) == NULL)
+				return -1;
+			return 0;
+		}
+	}
+	text[0] = '\0';
+	if (task > 1) {
+		snprintf(text, tsize, "switch %lu\n", task);
+		prefix++;
+	}
+	if (window_line != NULL) {
+		strcat(text, window_line);
+		strcat(text, "\n");
+		prefix++;
+	}
+	strcat(text, line);
+	strcat(text, "\n");
+	if (run_text(c, sid, text, &tr, st) != 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	/* Room for every line with a longer number. */
+	if ((res->output = malloc(tr.len + 32 * (tr.len / 2 + 1) + 1)) ==
+	    NULL) {
+		asc_trace_result_free(&tr);
+		return -1;
+	}
+	o = res->output;
+	for (p = tr.output, end = tr.output + tr.len; p < end; p = nl) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl != NULL ? nl + 1 : end;
+		k = line_number(p, nl, &rest);
+		if (k != 0)
+			keep = k == prefix + 1;
+		if (!keep)
+			continue;
+		if (k != 0) {
+			if (lineno != 0)
+				o += sprintf(o, "%lu: ", lineno);
+			if (strncmp(rest, "! error", 7) == 0)
+				res->errors++;
+			p = rest;
+		}
+		memcpy(o, p, (size_t)(nl - p));
+		o += nl - p;
+	}
+	*o = '\0';
+	res->len = (size_t)(o - res->output);
+	asc_trace_result_free(&tr);
+	return 0;
+}
+
+/* --- the subcommands ------------------------------------------------------------ */
+
+struct sub {
+	const char	*name;
+	const char	*session_arg;
+	uint8_t		 sid[ASC_SESSION_ID_LEN];
+	unsigned long	 task;
+	bool		 task_only;
+	char		 line[LINE_MAX_LEN];
+};
+
+static int parse_ulong(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	return errno != 0 || *s == '\0' || *s == '-' || *end != '\0' ? -1 : 0;
+}
+
+static void json_head(const struct sub *s)
+{
+	char hex[33];
+
+	printf("{\"command\":\"%s\",\"session\":\"%s\",\"task\":%lu",
+	    s->name, asc_session_hex(s->sid, hex), s->task);
+}
+
+static int daemon_fail(const char *name, const struct asc_status *st)
+{
+	char msg[512];
+
+	fprintf(stderr, "aspace: %s: %s\n", name,
+	    asc_status_str(st, msg, sizeof(msg)));
+	return st->code == ASC_LOCAL ? 2 : 1;
+}
+
+static int sub_trace(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o)
+{
+	struct cli_line_result r;
+	struct asc_status st;
+	const char *eq;
+	size_t n;
+
+	if (cli_run_line(c, s->sid, s->task, NULL, s->line, 0, &r, &st) != 0)
+		return daemon_fail(s->name, &st);
+	if (r.no_task) {
+		fprintf(stderr, "aspace: %s: no task %lu in the session\n",
+		    s->name, s->task);
+		free(r.output);
+		return 1;
+	}
+	if (o->json) {
+		json_head(s);
+		fputs(",\"line\":", stdout);
+		cli_json_str(stdout, s->line, strlen(s->line));
+		printf(",\"errors\":%u", r.errors);
+		if (strncmp(r.output, "= ", 2) == 0) {
+			eq = r.output + 2;
+			n = strcspn(eq, "\n");
+			fputs(",\"result\":", stdout);
+			cli_json_str(stdout, eq, n);
+		}
+		fputs(",\"output\":", stdout);
+		cli_json_str(stdout, r.output, r.len);
+		fputs("}\n", stdout);
+	} else {
+		fwrite(r.output, 1, r.len, stdout);
+	}
+	free(r.output);
+	return r.errors > 0 ? 1 : 0;
+}
+
+static void set_target(Aspace__Request *r, const struct sub *s)
+{
+	r->has_session = true;
+	r->session.data = (uint8_t *)s->sid;
+	r->session.len = ASC_SESSION_ID_LEN;
+	r->has_task = true;
+	r->task = (int32_t)s->task;
+}
+
+static int call(struct asc_client *c, Aspace__Request *r, int want,
+    struct asc_reply **rp, const struct sub *s)
+{
+	struct asc_status st;
+
+	if (asc_call(c, r, rp, &st) != 0)
+		return daemon_fail(s->name, &st);
+	if (asc_reply_status(*rp, &st) != 0) {
+		asc_reply_free(*rp);
+		return daemon_fail(s->name, &st);
+	}
+	if ((int)asc_reply_response(*rp)->result_case != want) {
+		asc_reply_free(*rp);
+		fprintf(stderr, "aspace: %s: a response without its result\n",
+		    s->name);
+		return 2;
+	}
+	return 0;
+}
+
+static int sub_status(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ProcStatusRequest q = ASPACE__PROC_STATUS_REQUEST__INIT;
+	const Aspace__ProcStatusResult *res;
+	struct asc_reply *rp;
+	int rc;
+
+	set_target(&r, s);
+	r.op_case = ASPACE__REQUEST__OP_PROC_STATUS;
+	r.proc_status = &q;
+	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_PROC_STATUS, &rp, s)))
+		return rc;
+	res = asc_reply_response(rp)->proc_status;
+	if (o->json) {
+		json_head(s);
+#define F(n) printf(",\"" #n "\":%" PRIu64, (uint64_t)res->n)
+		F(pid); F(tgid); F(threads); F(vm_peak); F(vm_size);
+		F(vm_lck); F(vm_pin); F(vm_hwm); F(vm_rss); F(rss_anon);
+		F(rss_file); F(rss_shmem); F(vm_data); F(vm_stk); F(vm_exe);
+		F(vm_lib); F(vm_pte); F(vm_swap);
+#undef F
+		if (res->text != NULL) {
+			fputs(",\"text\":", stdout);
+			cli_json_str(stdout, res->text, strlen(res->text));
+		}
+		fputs("}\n", stdout);
+	} else if (res->text != NULL) {
+		fputs(res->text, stdout);
+	}
+	asc_reply_free(rp);
+	return 0;
+}
+
+static int sub_walk(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o, unsigned long addr)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__PageWalkRequest q = ASPACE__PAGE_WALK_REQUEST__INIT;
+	const Aspace__PageWalkResult *res;
+	struct asc_reply *rp;
+	int rc;
+
+	set_target(&r, s);
+	q.has_addr = true;
+	q.addr = addr;
+	r.op_case = ASPACE__REQUEST__OP_PAGE_WALK;
+	r.page_walk = &q;
+	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_PAGE_WALK, &rp, s)))
+		return rc;
+	res = asc_reply_response(rp)->page_walk;
+	if (o->json) {
+		json_head(s);
+		printf(",\"addr\":%lu,\"pgd\":%" PRIu64 ",\"pud\":%" PRIu64
+		    ",\"pmd\":%" PRIu64 ",\"pte\":%" PRIu64 "}\n", addr,
+		    res->pgd, res->pud, res->pmd, res->pte);
+	} else {
+		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
+		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
+		    "\n", addr, res->pgd, res->pud, res->pmd, res->pte);
+	}
+	asc_reply_free(rp);
+	return 0;
+}
+
+static int sub_counters(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__CountersRequest q = ASPACE__COUNTERS_REQUEST__INIT;
+	const Aspace__CountersResult *res;
+	struct asc_reply *rp;
+	int rc, first = 1;
+
+	set_target(&r, s);
+	q.has_task_only = s->task_only;
+	q.task_only = s->task_only;
+	r.op_case = ASPACE__REQUEST__OP_COUNTERS;
+	r.counters = &q;
+	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_COUNTERS, &rp, s)))
+		return rc;
+	res = asc_reply_response(rp)->counters;
+	if (o->json) {
+		json_head(s);
+		first = 0;
+	}
+#define F(n) do {							\
+		if (o->json)						\
+			printf(",\"" #n "\":%" PRIu64, res->n);		\
+		else							\
+			printf("%-20s %" PRIu64 "\n", #n, res->n);	\
+	} while (0)
+	F(minor_faults); F(zero_page_maps); F(cow_copies); F(wp_reuses);
+	F(fault_around_pages); F(stack_expansions); F(sigsegv); F(sigbus);
+	F(vmacache_hits); F(vmacache_misses); F(oom);
+#undef F
+	if (!first)
+		fputs("}\n", stdout);
+	asc_reply_free(rp);
+	return 0;
+}
+
+static int usage_fail(const char *name, const char *msg)
+{
+	fprintf(stderr, "aspace: %s: %s\n", name, msg);
+	fprintf(stderr, "usage:\n");
+	subcmd_usage(stderr);
+	return 2;
+}
+
+int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
+{
+	struct sub s;
+	struct trace_cmd cmd;
+	struct asc_client *c;
+	unsigned long addr = 0;
+	char err[160];
+	const char *walk_addr = NULL;
+	size_t used;
+	int i, rc;
+
+	memset(&s, 0, sizeof(s));
+	s.name = name;
+	s.task = 1;
+	used = (size_t)snprintf(s.line, sizeof(s.line), "%s", name);
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--session") == 0 && i + 1 < argc) {
+			s.session_arg = argv[++i];
+		} else if (strcmp(a, "--task") == 0 && i + 1 < argc) {
+			if (parse_ulong(argv[++i], &s.task) != 0 ||
+			    s.task == 0 || s.task > INT32_MAX)
+				return usage_fail(name, "bad --task");
+		} else if (strcmp(a, "--task-only") == 0 &&
+		    strcmp(name, "counters") == 0) {
+			s.task_only = true;
+		} else if (strcmp(name, "walk") == 0) {
+			if (walk_addr != NULL)
+				return usage_fail(name, "one ADDR");
+			walk_addr = a;
+		} else if (in_list(trace_ops, name)) {
+			if (strpbrk(a, "\n\r#") != NULL || *a == '\0')
+				return usage_fail(name, "bad operand");
+			used += (size_t)snprintf(s.line + used,
+			    used < sizeof(s.line) ? sizeof(s.line) - used : 0,
+			    " %s", a);
+			if (used >= sizeof(s.line))
+				return usage_fail(name, "operands too long");
+		} else {
+			return usage_fail(name, "unexpected operand");
+		}
+	}
+	if (s.session_arg == NULL)
+		return usage_fail(name, "--session ID is needed");
+	if (asc_session_parse(s.session_arg, s.sid) != 0)
+		return usage_fail(name, "bad session id (want 32 hex digits)");
+	if (in_list(trace_ops, name)) {
+		rc = trace_parse_line(s.line, strlen(s.line), &cmd, err,
+		    sizeof(err));
+		if (rc <= 0 || strcmp(trace_op_name(cmd.op), name) != 0)
+			return usage_fail(name, rc < 0 ? err : "not a command");
+	}
+	if (strcmp(name, "walk") == 0 && (walk_addr == NULL ||
+	    parse_ulong(walk_addr, &addr) != 0))
+		return usage_fail(name, "walk ADDR");
+	if ((c = cli_open(o)) == NULL)
+		return 2;
+	if (strcmp(name, "status") == 0)
+		rc = sub_status(c, &s, o);
+	else if (strcmp(name, "walk") == 0)
+		rc = sub_walk(c, &s, o, addr);
+	else if (strcmp(name, "counters") == 0)
+		rc = sub_counters(c, &s, o);
+	else
+		rc = sub_trace(c, &s, o);
+	asc_close(c);
+	return rc;
+}

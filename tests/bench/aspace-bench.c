@@ -1,0 +1,853 @@
+/*
+ * aspace-bench: a load generator for aspaced in the manner of
+ * redis-benchmark.
+ *
+ *   aspace-bench [--unix PATH | --host H --port P --tls --ca FILE
+ *                [--cert FILE --key FILE] [--token T]] [-c CLIENTS]
+ *                [-n REQUESTS] [-P DEPTH] [--sessions S] [--mix R:W:M]
+ *                [--rate R] [-q]
+ *
+ * Each client is a thread with its own connection (a Unix socket, or TCP
+ * with TLS through OpenSSL), which says hello and then runs its share of
+ * the -n requests keeping up to -P of them in flight.  Before the clock
+ * starts, one setup connection creates S sessions (the daemon caps
+ * sessions per tenant, so clients share them: client i uses session
+ * i % S) and maps a 1 MiB read-write region in each; the requests are a
+ * mix, by weight, of access READ and access WRITE at a page of that
+ * region and of mmap MAP_FIXED / munmap of one page of a scratch area
+ * (a pair counts as two requests).
+ *
+ * Latency is from a request's send to its response, in a histogram of
+ * 32 sub-buckets per power of two (3 % precision).  With --rate R, the
+ * clients send R requests/s in all on a fixed schedule and the latency
+ * of each is measured from its scheduled send time, so that time spent
+ * waiting behind a slow response (or the pipeline window) is counted.
+ *
+ * Output: a summary, and one line "RESULT requests=N errors=E secs=S
+ * rps=X p50_us=.. p99_us=.. p999_us=.. max_us=.." for scripts.  The
+ * exit status is 1 if a request failed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "frame.h"
+
+#define REGION_LEN	(1ul << 20)
+#define SCRATCH_PAGES	64
+#define PAGE		4096ul
+#define HIST_SUB_BITS	5
+#define HIST_SUB	(1u << HIST_SUB_BITS)
+#define HIST_BUCKETS	(64 * HIST_SUB)
+#define RBUF_SIZE	(256 * 1024)
+#define WBUF_SIZE	(64 * 1024)
+
+#define PROT_RW		3
+#define MAP_PRIVATE_	0x02
+#define MAP_FIXED_	0x10
+#define MAP_ANON_	0x20
+
+static struct {
+	const char	*unix_path, *host, *port, *ca, *cert, *key, *token;
+	bool		 tls, quiet;
+	int		 clients, depth, sessions;
+	long		 requests;
+	double		 rate;
+	unsigned int	 w_read, w_write, w_mmap;
+} opt = {
+	.host = "127.0.0.1", .clients = 50, .depth = 1, .requests = 100000,
+	.w_read = 1
+};
+
+static SSL_CTX *ssl_ctx;
+
+struct sess {
+	uint8_t		 id[16];
+	uint64_t	 region, scratch;
+};
+static struct sess *sessions;
+
+struct hist {
+	uint64_t	 count[HIST_BUCKETS];
+	uint64_t	 n, max;
+};
+
+struct conn {
+	int		 fd;
+	SSL		*ssl;
+	uint8_t		*rbuf;
+	size_t		 rlen;
+	uint8_t		 wbuf[WBUF_SIZE];
+	size_t		 wlen;
+	struct frame_arena arena;
+	size_t		 consumed;	/* by the last conn_next() */
+};
+
+struct client {
+	pthread_t	 th;
+	int		 idx;
+	long		 nreq;
+	struct hist	 h;
+	long		 errors;
+	uint64_t	 end_ns;
+	char		 err[256];
+};
+
+static pthread_barrier_t start_barrier;
+static uint64_t start_ns;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "aspace-bench: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* --- the histogram ------------------------------------------------------ */
+
+static unsigned int hist_index(uint64_t v)
+{
+	int msb, shift;
+
+	if (v < 2 * HIST_SUB)
+		return (unsigned int)v;
+	msb = 63 - __builtin_clzll(v);
+	shift = msb - HIST_SUB_BITS;
+	return (unsigned int)((shift + 1) * HIST_SUB +
+	    ((v >> shift) - HIST_SUB));
+}
+
+/* The highest value bucket i holds. */
+static uint64_t hist_value(unsigned int i)
+{
+	unsigned int shift;
+
+	if (i < 2 * HIST_SUB)
+		return i;
+	shift = i / HIST_SUB - 1;
+	return (((uint64_t)(i % HIST_SUB + HIST_SUB) + 1) << shift) - 1;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+	unsigned int i = hist_index(v);
+
+	if (i >= HIST_BUCKETS)
+		i = HIST_BUCKETS - 1;
+	h->count[i]++;
+	h->n++;
+	if (v > h->max)
+		h->max = v;
+}
+
+static void hist_merge(struct hist *to, const struct hist *from)
+{
+	unsigned int i;
+
+	for (i = 0; i < HIST_BUCKETS; i++)
+		to->count[i] += from->count[i];
+	to->n += from->n;
+	if (from->max > to->max)
+		to->max = from->max;
+}
+
+static uint64_t hist_pct(const struct hist *h, double pct)
+{
+	uint64_t want = (uint64_t)((double)h->n * pct / 100.0 + 0.5), seen = 0;
+	unsigned int i;
+
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->count[i];
+		if (seen >= want) {
+			uint64_t v = hist_value(i);
+
+			return v < h->max ? v : h->max;
+		}
+	}
+	return h->max;
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static int conn_open(struct conn *c, char *err, size_t errsz)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (opt.unix_path != NULL) {
+		struct sockaddr_un sun;
+
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(opt.unix_path) >= sizeof(sun.sun_path)) {
+			snprintf(err, errsz, "socket path too long");
+			return -1;
+		}
+		strcpy(sun.sun_path, opt.unix_path);
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) != 0) {
+			snprintf(err, errsz, "connect %s: %s", opt.unix_path,
+			    strerror(errno));
+			return -1;
+		}
+	} else {
+		struct addrinfo hints, *ai, *a;
+		int r, one = 1;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if ((r = getaddrinfo(opt.host, opt.port, &hints, &ai)) != 0) {
+			snprintf(err, errsz, "%s: %s", opt.host,
+			    gai_strerror(r));
+			return -1;
+		}
+		for (a = ai; a != NULL; a = a->ai_next) {
+			c->fd = socket(a->ai_family, a->ai_socktype |
+			    SOCK_CLOEXEC, a->ai_protocol);
+			if (c->fd >= 0 &&
+			    connect(c->fd, a->ai_addr, a->ai_addrlen) == 0)
+				break;
+			if (c->fd >= 0)
+				close(c->fd);
+			c->fd = -1;
+		}
+		freeaddrinfo(ai);
+		if (c->fd < 0) {
+			snprintf(err, errsz, "connect %s:%s: %s", opt.host,
+			    opt.port, strerror(errno));
+			return -1;
+		}
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	if (opt.tls) {
+		c->ssl = SSL_new(ssl_ctx);
+		if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd)) {
+			snprintf(err, errsz, "SSL_new failed");
+			return -1;
+		}
+		SSL_set_tlsext_host_name(c->ssl, opt.host);
+		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+		    opt.host))
+			SSL_set1_host(c->ssl, opt.host);
+		if (SSL_connect(c->ssl) != 1) {
+			snprintf(err, errsz, "TLS handshake: %s",
+			    ERR_reason_error_string(ERR_get_error()));
+			return -1;
+		}
+	}
+	c->rbuf = malloc(RBUF_SIZE);
+	if (c->rbuf == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	frame_arena_init(&c->arena, FRAME_RESPONSE_BUDGET(RBUF_SIZE));
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->rbuf);
+	frame_arena_free(&c->arena);
+}
+
+static int conn_flush(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->wlen) {
+		ssize_t n;
+
+		if (c->ssl != NULL) {
+			int r = SSL_write(c->ssl, c->wbuf + off,
+			    (int)(c->wlen - off));
+
+			n = r > 0 ? r : -1;
+		} else {
+			n = write(c->fd, c->wbuf + off, c->wlen - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+		}
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	c->wlen = 0;
+	return 0;
+}
+
+/* Queue r; flushes when the buffer is full. */
+static int conn_queue(struct conn *c, Aspace__Request *r)
+{
+	long n = frame_encode(&r->base, 0, c->wbuf + c->wlen,
+	    sizeof(c->wbuf) - c->wlen);
+
+	if (n < 0) {
+		if (conn_flush(c) != 0)
+			return -1;
+		n = frame_encode(&r->base, 0, c->wbuf, sizeof(c->wbuf));
+		if (n < 0)
+			return -1;
+	}
+	c->wlen += (size_t)n;
+	return 0;
+}
+
+/* Bytes buffered by TLS or whole frames already read. */
+static bool conn_readable_now(struct conn *c)
+{
+	return c->ssl != NULL && SSL_pending(c->ssl) > 0;
+}
+
+/* Read what is there (blocking for at least one byte); -1 at EOF/error. */
+static int conn_fill(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->rlen == RBUF_SIZE)
+		return -1;
+	do {
+		if (c->ssl != NULL) {
+			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
+			    (int)(RBUF_SIZE - c->rlen));
+
+			n = r > 0 ? r : -1;
+			break;
+		}
+		n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	c->rlen += (size_t)n;
+	return 0;
+}
+
+/*
+ * The next whole response, decoded, or NULL with *need set when more
+ * bytes are needed (need false: a protocol error).  The caller calls
+ * conn_consume() when done with it.
+ */
+static Aspace__Response *conn_next(struct conn *c, bool *need)
+{
+	struct frame_header h;
+	Aspace__Response *resp;
+	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	    FRAME_HEADER_SIZE, &h);
+
+	*need = false;
+	if (r > 0 || (r == 0 && c->rlen < FRAME_HEADER_SIZE + h.length)) {
+		*need = true;
+		return NULL;
+	}
+	if (r < 0)
+		return NULL;
+	frame_arena_reset(&c->arena);
+	if (frame_decode_response(&c->arena, c->rbuf + FRAME_HEADER_SIZE,
+	    h.length, &resp) != 0 || resp->status == NULL)
+		return NULL;
+	c->consumed = FRAME_HEADER_SIZE + h.length;
+	return resp;
+}
+
+static void conn_consume(struct conn *c)
+{
+	memmove(c->rbuf, c->rbuf + c->consumed, c->rlen - c->consumed);
+	c->rlen -= c->consumed;
+}
+
+/* Send r and wait for its answer (setup only; nothing else in flight). */
+static Aspace__Response *conn_call(struct conn *c, Aspace__Request *r)
+{
+	Aspace__Response *resp;
+	bool need;
+
+	if (conn_queue(c, r) != 0 || conn_flush(c) != 0)
+		return NULL;
+	for (;;) {
+		if ((resp = conn_next(c, &need)) != NULL) {
+			conn_consume(c);
+			return resp;
+		}
+		if (!need || conn_fill(c) != 0)
+			return NULL;
+	}
+}
+
+static const char *code_of(const Aspace__Response *resp)
+{
+	return resp->status->message != NULL ? resp->status->message : "?";
+}
+
+static int hello(struct conn *c, char *err, size_t errsz)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	h.token = (char *)opt.token;
+	h.client = (char *)"aspace-bench";
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	r.has_id = true;
+	r.id = 1;
+	if ((resp = conn_call(c, &r)) == NULL ||
+	    resp->status->code != ASPACE__STATUS__CODE__OK) {
+		snprintf(err, errsz, "hello: %s",
+		    resp != NULL ? code_of(resp) : "no answer");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_session(Aspace__Request *r, const struct sess *s)
+{
+	r->has_session = true;
+	r->session.len = 16;
+	r->session.data = (uint8_t *)s->id;
+}
+
+static int mmap_call(struct conn *c, struct sess *s, uint64_t addr,
+    uint64_t len, uint64_t *out, char *err, size_t errsz)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	set_session(&r, s);
+	m.has_addr = addr != 0;
+	m.addr = addr;
+	m.has_length = true;
+	m.length = len;
+	m.has_prot = true;
+	m.prot = PROT_RW;
+	m.has_flags = true;
+	m.flags = MAP_PRIVATE_ | MAP_ANON_;
+	r.op_case = ASPACE__REQUEST__OP_MMAP;
+	r.mmap = &m;
+	if ((resp = conn_call(c, &r)) == NULL ||
+	    resp->status->code != ASPACE__STATUS__CODE__OK ||
+	    resp->result_case != ASPACE__RESPONSE__RESULT_MMAP ||
+	    !resp->mmap->has_addr) {
+		snprintf(err, errsz, "mmap: %s",
+		    resp != NULL ? code_of(resp) : "no answer");
+		return -1;
+	}
+	*out = resp->mmap->addr;
+	return 0;
+}
+
+static int setup_sessions(struct conn *c, char *err, size_t errsz)
+{
+	int i;
+
+	for (i = 0; i < opt.sessions; i++) {
+		Aspace__Request r = ASPACE__REQUEST__INIT;
+		Aspace__SessionCreateRequest sc =
+		    ASPACE__SESSION_CREATE_REQUEST__INIT;
+		Aspace__Response *resp;
+
+		sc.has_ram_bytes = true;
+		sc.ram_bytes = 256ul << 20;
+		sc.label = (char *)"aspace-bench";
+		r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+		r.session_create = &sc;
+		if ((resp = conn_call(c, &r)) == NULL ||
+		    resp->status->code != ASPACE__STATUS__CODE__OK ||
+		    resp->result_case !=
+		    ASPACE__RESPONSE__RESULT_SESSION_CREATE ||
+		    resp->session_create->session.len != 16) {
+			snprintf(err, errsz, "session_create: %s",
+			    resp != NULL ? code_of(resp) : "no answer");
+			return -1;
+		}
+		memcpy(sessions[i].id, resp->session_create->session.data, 16);
+		if (mmap_call(c, &sessions[i], 0, REGION_LEN,
+		    &sessions[i].region, err, errsz) != 0 ||
+		    mmap_call(c, &sessions[i], 0, SCRATCH_PAGES * PAGE,
+		    &sessions[i].scratch, err, errsz) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void destroy_sessions(struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < opt.sessions; i++) {
+		Aspace__Request r = ASPACE__REQUEST__INIT;
+		Aspace__SessionDestroyRequest d =
+		    ASPACE__SESSION_DESTROY_REQUEST__INIT;
+
+		set_session(&r, &sessions[i]);
+		r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
+		r.session_destroy = &d;
+		(void)conn_call(c, &r);
+	}
+}
+
+/* --- the load --------------------------------------------------------- */
+
+/* Request number i of client cl, queued on c. */
+static int send_one(struct client *cl, struct conn *c, long i, uint64_t *rnd)
+{
+	const struct sess *s = &sessions[cl->idx % opt.sessions];
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+	Aspace__MunmapRequest u = ASPACE__MUNMAP_REQUEST__INIT;
+	unsigned int total = opt.w_read + opt.w_write + opt.w_mmap, pick;
+	uint64_t page;
+
+	*rnd = *rnd * 6364136223846793005ull + 1442695040888963407ull;
+	pick = (unsigned int)(*rnd >> 33) % total;
+	page = (*rnd >> 13) % (REGION_LEN / PAGE);
+	set_session(&r, s);
+	r.has_id = true;
+	r.id = (uint64_t)i + 1;
+	if (pick < opt.w_read + opt.w_write) {
+		a.has_addr = true;
+		a.addr = s->region + page * PAGE + (uint64_t)(i & 0xff) * 8;
+		a.has_kind = true;
+		if (pick < opt.w_read) {
+			a.kind = ASPACE__ACCESS_KIND__ACCESS_READ;
+		} else {
+			a.kind = ASPACE__ACCESS_KIND__ACCESS_WRITE;
+			a.has_value = true;
+			a.value = (uint32_t)i & 0xff;
+		}
+		a.has_explain = true;
+		a.explain = false;
+		r.op_case = ASPACE__REQUEST__OP_ACCESS;
+		r.access = &a;
+	} else {
+		uint64_t addr = s->scratch +
+		    (uint64_t)((cl->idx + i / 2) % SCRATCH_PAGES) * PAGE;
+
+		if ((i & 1) == 0) {
+			m.has_addr = m.has_length = m.has_prot = true;
+			m.has_flags = true;
+			m.addr = addr;
+			m.length = PAGE;
+			m.prot = PROT_RW;
+			m.flags = MAP_PRIVATE_ | MAP_ANON_ | MAP_FIXED_;
+			r.op_case = ASPACE__REQUEST__OP_MMAP;
+			r.mmap = &m;
+		} else {
+			u.has_addr = u.has_length = true;
+			u.addr = addr;
+			u.length = PAGE;
+			r.op_case = ASPACE__REQUEST__OP_MUNMAP;
+			r.munmap = &u;
+		}
+	}
+	return conn_queue(c, &r);
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(t / 1000000000u),
+		.tv_nsec = (long)(t % 1000000000u)
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+}
+
+static void *client_main(void *arg)
+{
+	struct client *cl = arg;
+	struct conn c;
+	uint64_t *sent_at, rnd = 0x9e3779b97f4a7c15ull * (uint64_t)(cl->idx + 1);
+	uint64_t interval = 0;
+	long nsent = 0, ndone = 0;
+	int ok;
+
+	sent_at = calloc((size_t)cl->nreq + 1, sizeof(*sent_at));
+	ok = sent_at != NULL &&
+	    conn_open(&c, cl->err, sizeof(cl->err)) == 0 &&
+	    hello(&c, cl->err, sizeof(cl->err)) == 0;
+	pthread_barrier_wait(&start_barrier);
+	if (!ok) {
+		cl->errors = cl->nreq;
+		goto out;
+	}
+	if (opt.rate > 0)
+		interval = (uint64_t)(1e9 * opt.clients / opt.rate);
+	while (ndone < cl->nreq) {
+		uint64_t now = now_ns(), next = 0;
+		Aspace__Response *resp;
+		bool need;
+
+		/* Send what the window and the schedule allow. */
+		while (nsent < cl->nreq && nsent - ndone < opt.depth) {
+			uint64_t t = now;
+
+			if (interval != 0) {
+				t = start_ns + (uint64_t)nsent * interval;
+				if (t > now) {
+					next = t;
+					break;
+				}
+			}
+			sent_at[nsent] = t;
+			if (send_one(cl, &c, nsent, &rnd) != 0)
+				goto io_failed;
+			nsent++;
+		}
+		if (c.wlen > 0 && conn_flush(&c) != 0)
+			goto io_failed;
+		if (nsent == ndone) {		/* idle until the schedule */
+			sleep_until(next);
+			continue;
+		}
+		/* Wait for data, or for the next send on the schedule. */
+		if (next != 0 && !conn_readable_now(&c)) {
+			struct pollfd p = { .fd = c.fd, .events = POLLIN };
+			uint64_t t = now_ns();
+			int ms = next > t ? (int)((next - t + 999999) / 1000000)
+			    : 0;
+
+			if (c.rlen == 0 && poll(&p, 1, ms) == 0)
+				continue;
+		}
+		if ((resp = conn_next(&c, &need)) == NULL) {
+			if (!need) {
+				snprintf(cl->err, sizeof(cl->err),
+				    "bad response frame");
+				goto io_failed;
+			}
+			if (conn_fill(&c) != 0)
+				goto io_failed;
+		}
+		while (resp != NULL || (resp = conn_next(&c, &need)) != NULL) {
+			uint64_t id = resp->has_id ? resp->id : 0, t = now_ns();
+
+			if (id == 0 || id > (uint64_t)nsent) {
+				snprintf(cl->err, sizeof(cl->err),
+				    "response id %" PRIu64 ": %s", id,
+				    code_of(resp));
+				goto io_failed;
+			}
+			if (resp->status->code != ASPACE__STATUS__CODE__OK) {
+				if (cl->errors++ == 0)
+					snprintf(cl->err, sizeof(cl->err),
+					    "request %" PRIu64 ": %s", id,
+					    code_of(resp));
+			}
+			hist_add(&cl->h, t - sent_at[id - 1]);
+			conn_consume(&c);
+			ndone++;
+			resp = NULL;
+		}
+	}
+	cl->end_ns = now_ns();
+	conn_close(&c);
+	free(sent_at);
+	return NULL;
+io_failed:
+	if (cl->err[0] == '\0')
+		snprintf(cl->err, sizeof(cl->err), "connection failed");
+	cl->errors += cl->nreq - ndone;
+	conn_close(&c);
+out:
+	cl->end_ns = now_ns();
+	free(sent_at);
+	return NULL;
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: aspace-bench [--unix PATH | --host H --port P [--tls --ca FILE\n"
+"           [--cert FILE --key FILE]]] [--token T] [-c CLIENTS] [-n REQUESTS]\n"
+"           [-P DEPTH] [--sessions S] [--mix READ:WRITE:MMAP] [--rate R] [-q]\n");
+	exit(2);
+}
+
+static void parse_mix(const char *s)
+{
+	if (sscanf(s, "%u:%u:%u", &opt.w_read, &opt.w_write, &opt.w_mmap) !=
+	    3 || opt.w_read + opt.w_write + opt.w_mmap == 0)
+		die("--mix READ:WRITE:MMAP weights, not %s", s);
+}
+
+static void tls_setup(void)
+{
+	ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (ssl_ctx == NULL)
+		die("%s", "SSL_CTX_new failed");
+	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	if (opt.ca != NULL ?
+	    SSL_CTX_load_verify_locations(ssl_ctx, opt.ca, NULL) != 1 :
+	    SSL_CTX_set_default_verify_paths(ssl_ctx) != 1)
+		die("cannot load CA %s", opt.ca != NULL ? opt.ca : "defaults");
+	if (opt.cert != NULL &&
+	    (SSL_CTX_use_certificate_chain_file(ssl_ctx, opt.cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ssl_ctx, opt.key != NULL ? opt.key :
+	    opt.cert, SSL_FILETYPE_PEM) != 1))
+		die("cannot load client certificate %s", opt.cert);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "unix", required_argument, NULL, 'u' },
+		{ "host", required_argument, NULL, 'h' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "tls", no_argument, NULL, 't' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "sessions", required_argument, NULL, 's' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct client *cl;
+	struct hist all;
+	struct conn setup;
+	char err[256];
+	uint64_t end = 0;
+	long errors = 0;
+	double secs;
+	int ch, i;
+
+	while ((ch = getopt_long(argc, argv, "c:n:P:q", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c': opt.clients = atoi(optarg); break;
+		case 'n': opt.requests = atol(optarg); break;
+		case 'P': opt.depth = atoi(optarg); break;
+		case 'q': opt.quiet = true; break;
+		case 'u': opt.unix_path = optarg; break;
+		case 'h': opt.host = optarg; break;
+		case 'p': opt.port = optarg; break;
+		case 't': opt.tls = true; break;
+		case 'A': opt.ca = optarg; break;
+		case 'C': opt.cert = optarg; break;
+		case 'K': opt.key = optarg; break;
+		case 'T': opt.token = optarg; break;
+		case 's': opt.sessions = atoi(optarg); break;
+		case 'm': parse_mix(optarg); break;
+		case 'r': opt.rate = atof(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc || opt.clients < 1 || opt.depth < 1 ||
+	    opt.requests < opt.clients || opt.sessions < 0 || opt.rate < 0 ||
+	    (opt.unix_path == NULL && opt.port == NULL) ||
+	    (opt.unix_path != NULL && opt.tls))
+		usage();
+	if (opt.sessions == 0)
+		opt.sessions = opt.clients < 8 ? opt.clients : 8;
+	if (opt.tls)
+		tls_setup();
+	sessions = calloc((size_t)opt.sessions, sizeof(*sessions));
+	cl = calloc((size_t)opt.clients, sizeof(*cl));
+	if (sessions == NULL || cl == NULL)
+		die("%s", "out of memory");
+	if (conn_open(&setup, err, sizeof(err)) != 0 ||
+	    hello(&setup, err, sizeof(err)) != 0 ||
+	    setup_sessions(&setup, err, sizeof(err)) != 0)
+		die("setup: %s", err);
+
+	pthread_barrier_init(&start_barrier, NULL, (unsigned)opt.clients + 1);
+	for (i = 0; i < opt.clients; i++) {
+		cl[i].idx = i;
+		cl[i].nreq = opt.requests / opt.clients +
+		    (i < opt.requests % opt.clients);
+		if (pthread_create(&cl[i].th, NULL, client_main, &cl[i]) != 0)
+			die("%s", "pthread_create failed");
+	}
+	/* Every client has connected and said hello: start the clock. */
+	start_ns = now_ns();
+	pthread_barrier_wait(&start_barrier);
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < opt.clients; i++) {
+		pthread_join(cl[i].th, NULL);
+		hist_merge(&all, &cl[i].h);
+		errors += cl[i].errors;
+		if (cl[i].end_ns > end)
+			end = cl[i].end_ns;
+		if (cl[i].err[0] != '\0' && !opt.quiet)
+			fprintf(stderr, "aspace-bench: client %d: %s\n", i,
+			    cl[i].err);
+	}
+	destroy_sessions(&setup);
+	conn_close(&setup);
+	secs = end > start_ns ? (double)(end - start_ns) / 1e9 : 1e-9;
+	if (!opt.quiet) {
+		printf("====== aspaced access %u:%u:%u (read:write:mmap) ======\n",
+		    opt.w_read, opt.w_write, opt.w_mmap);
+		printf("  %ld requests completed in %.2f seconds\n",
+		    (long)all.n, secs);
+		printf("  %d parallel clients, pipeline %d, %s, %d sessions\n",
+		    opt.clients, opt.depth, opt.unix_path != NULL ? "unix" :
+		    opt.tls ? "TLS" : "TCP", opt.sessions);
+		if (opt.rate > 0)
+			printf("  fixed rate %.0f requests/s (latency from the "
+			    "scheduled send)\n", opt.rate);
+		printf("  latency (us): p50 %.1f  p99 %.1f  p99.9 %.1f  "
+		    "max %.1f\n", hist_pct(&all, 50) / 1e3,
+		    hist_pct(&all, 99) / 1e3, hist_pct(&all, 99.9) / 1e3,
+		    all.max / 1e3);
+		printf("  throughput: %.2f requests per second\n",
+		    (double)all.n / secs);
+		if (errors > 0)
+			printf("  errors: %ld\n", errors);
+	}
+	printf("RESULT requests=%" PRIu64 " errors=%ld secs=%.3f rps=%.1f "
+	    "p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n", all.n,
+	    errors, secs, (double)all.n / secs, hist_pct(&all, 50) / 1e3,
+	    hist_pct(&all, 99) / 1e3, hist_pct(&all, 99.9) / 1e3,
+	    all.max / 1e3);
+	free(cl);
+	free(sessions);
+	if (ssl_ctx != NULL)
+		SSL_CTX_free(ssl_ctx);
+	return errors > 0 ? 1 : 0;
+}
