@@ -543,7 +543,8 @@ static void test_accept_backoff(void **state)
 
 static void test_long_trace_does_not_stall(void **state)
 {
-	enum { REPS = 100000 };
+	/* Work, not output: the output is capped, and a trace stops there. */
+	enum { REPS = 300 };
 	struct client a, b;
 	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
@@ -557,9 +558,9 @@ static void test_long_trace_does_not_stall(void **state)
 	    NULL), 0);
 	assert_non_null(text = malloc(REPS * 120 + 1));
 	for (p = text, i = 0; i < REPS; i++)
-		p += sprintf(p, "mmap 0x200000000000 64K rw- "
-		    "private,anon,fixed\nwrite 0x200000008000 0x5a\n"
-		    "munmap 0x200000000000 64K\n");
+		p += sprintf(p, "mmap 0x200000000000 64M rw- "
+		    "private,anon,fixed,populate\n"
+		    "munmap 0x200000000000 64M\n");
 	assert_true(cl_open(&a));
 	assert_true(cl_open(&b));
 	assert_int_equal(cl_hello(&a), 0);
