@@ -394,8 +394,18 @@ static void test_max_connections(void **state)
 	assert_int_equal(start_with(0, "--max-connections", "2", NULL), 0);
 	assert_true(cl_open(&a));
 	assert_int_equal(cl_hello(&a), 0);
-	assert_true(cl_open(&b));
-	assert_int_equal(cl_hello(&b), 0);
+	/* start_with()'s readiness probe counts until the daemon sees it
+	 * close, so the second connection may have to try again. */
+	for (i = 0; i < 100 && rc != 0; i++) {
+		if (i > 0) {
+			cl_close(&b);
+			usleep(20000);
+		}
+		assert_true(cl_open(&b));
+		rc = cl_hello(&b);
+	}
+	assert_int_equal(rc, 0);
+	rc = -1;
 	/* The third is told, then closed. */
 	assert_true(cl_open(&c));
 	resp = cl_recv(&c);
