@@ -9,40 +9,6 @@
 #include "fault.h"
 #include "req.h"
 
-static const char *code_name(const struct access_result *a)
-{
-	if (a->code == AS_SI_KERNEL)
-		return "SI_KERNEL";
-	if (a->sig == AS_SIGBUS)
-		return "BUS_ADRERR";
-	return a->code == AS_SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
-}
-
-static Aspace__Fault *fault_msg(struct req_ctx *c, unsigned long addr,
-    const struct access_result *a)
-{
-	Aspace__Fault *f = req_alloc(c, sizeof(*f));
-
-	if (f == NULL)
-		return NULL;
-	aspace__fault__init(f);
-	f->has_addr = true;
-	f->addr = addr;
-	f->has_signal = true;
-	if (a->sig == AS_OOM) {
-		f->signal = 0;
-		f->has_oom = true;
-		f->oom = true;
-		return f;
-	}
-	f->signal = a->sig;
-	f->has_code = true;
-	f->code = a->code;
-	f->signal_name = (char *)(a->sig == AS_SIGBUS ? "SIGBUS" : "SIGSEGV");
-	f->code_name = (char *)code_name(a);
-	return f;
-}
-
 /* Check the fields; the kind, or -1 with the status set. */
 static int access_kind(struct req_ctx *c, const Aspace__AccessRequest *m)
 {
@@ -76,7 +42,7 @@ static void do_access_req(struct req_ctx *c)
 	a.value = (uint8_t)m->value;
 	aspace__access_result__init(r);
 	if (as_access(c->task, m->addr, (enum as_access)kind, &a) != 0) {
-		r->fault = fault_msg(c, m->addr, &a);
+		r->fault = req_fault(c, m->addr, &a);
 	} else if (kind == AS_READ || a.store) {
 		r->has_value = true;
 		r->value = a.value;

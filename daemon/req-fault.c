@@ -1,7 +1,7 @@
 /*
  * req-fault.c: the Fault message of an access that ended in a signal (or
- * found no frame), shared by read_bytes and write_bytes: the names as the
- * trace prints them (SIGSEGV SEGV_MAPERR...), oom with signal 0.
+ * found no frame), shared by access, read_bytes and write_bytes: the names
+ * as the trace prints them (SIGSEGV SEGV_MAPERR...), oom with signal 0.
  */
 #include "fault.h"
 #include "req.h"
