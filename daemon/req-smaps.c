@@ -103,22 +103,12 @@ static Aspace__Smap *smap_msg(struct req_ctx *c, const struct vma *vma,
 	return s;
 }
 
-static size_t count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
-{
-	struct vma *vma;
-	size_t n = 0;
-
-	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi;
-	    vma = vma->vm_next)
-		n++;
-	return n;
-}
 
 /* Walk the window's VMAs into r and c->buf; the mm is read-locked. */
 static void fill_smaps(struct req_ctx *c, Aspace__SmapsResult *r,
     struct mm *mm, unsigned long lo, unsigned long hi)
 {
-	size_t n = count_vmas(mm, lo, hi), i = 0, at;
+	size_t n = req_count_vmas(mm, lo, hi), i = 0, at;
 	struct vma *vma;
 
 	r->smaps = req_alloc(c, sizeof(*r->smaps) * (n ? n : 1));
@@ -141,17 +131,13 @@ static void smaps(struct req_ctx *c)
 {
 	const Aspace__SmapsRequest *m = c->req->smaps;
 	Aspace__SmapsResult *r = req_alloc(c, sizeof(*r));
-	unsigned long lo = 0, hi = ~0UL;
+	unsigned long lo, hi;
 	struct mm *mm = c->task->mm;
 
 	if (r == NULL)
 		return;
 	aspace__smaps_result__init(r);
-	if (m->window != NULL) {
-		lo = m->window->start;
-		hi = lo + m->window->length < lo ? ~0UL :
-		    lo + m->window->length;
-	}
+	req_window(m->window, &lo, &hi);
 	as_buf_init(&c->buf, server_trace_output_max(c->srv));
 	mmap_read_lock(mm);
 	fill_smaps(c, r, mm, lo, hi);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm.h"
 #include "req.h"
 #include "trace_parse.h"
 
@@ -244,4 +245,26 @@ void req_dispatch(struct req_ctx *c)
 		run_capped(c, e, ram);
 	else
 		run_entry(c, e);
+}
+
+void req_window(const Aspace__Window *w, unsigned long *lo, unsigned long *hi)
+{
+	*lo = 0;
+	*hi = ~0UL;
+	if (w != NULL) {
+		*lo = w->start;
+		*hi = w->start + w->length < w->start ? ~0UL :
+		    w->start + w->length;
+	}
+}
+
+size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
+{
+	struct vma *vma;
+	size_t n = 0;
+
+	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi;
+	    vma = vma->vm_next)
+		n++;
+	return n;
 }

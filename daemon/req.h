@@ -112,6 +112,11 @@ int req_session_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p);
 
 /* req-fault.c: the Fault message of a failed access at addr. */
+/* maps and smaps: the window [lo, hi) a request asks for (all if none),
+ * and the number of VMAs in it (the mm read-locked). */
+void req_window(const Aspace__Window *w, unsigned long *lo,
+    unsigned long *hi);
+size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi);
 Aspace__Fault *req_fault(struct req_ctx *c, unsigned long addr,
     const struct access_result *a);
 
