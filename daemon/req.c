@@ -110,7 +110,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 
 	pthread_rwlock_rdlock(&c->ds->rw);
 	pthread_mutex_lock(tl);
-	if (c->ds->dead)
+	if ((c->ds_dead = c->ds->dead))
 		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
 		    "no such session");
 	else if (!(e->flags & REQ_NEEDS_TASK) ||
@@ -124,19 +124,45 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 static void run_write(struct req_ctx *c, const struct request_entry *e)
 {
 	pthread_rwlock_wrlock(&c->ds->rw);
-	if (c->ds->dead)
+	if ((c->ds_dead = c->ds->dead))
 		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
 		    "no such session");
 	else if (!(e->flags & REQ_NEEDS_TASK) ||
 	    (c->task = find_task(c, request_pid(c))) != NULL)
 		e->handler(c);
+	c->ds_dead = c->ds_dead || c->ds->dead;
 	pthread_rwlock_unlock(&c->ds->rw);
+}
+
+void req_conn_release(struct server *srv, struct req_conn *rc)
+{
+	if (rc->cached != NULL)
+		stable_put(server_sessions(srv), rc->cached);
+	rc->cached = NULL;
+}
+
+/* The session named by id, referenced by the connection's cache. */
+static struct dsession *conn_session(struct req_ctx *c, const uint8_t *id)
+{
+	struct req_conn *rc = c->conn;
+	struct dsession *ds;
+
+	if (rc->cached != NULL && rc->cached_tenant == rc->tenant &&
+	    memcmp(rc->cached->id, id, SESSION_ID_LEN) == 0)
+		return rc->cached;
+	ds = stable_get(server_sessions(c->srv), id, SESSION_ID_LEN,
+	    rc->tenant);
+	if (ds == NULL)
+		return NULL;
+	req_conn_release(c->srv, rc);
+	rc->cached = ds;
+	rc->cached_tenant = rc->tenant;
+	return ds;
 }
 
 static void run_entry(struct req_ctx *c, const struct request_entry *e)
 {
 	const Aspace__Request *r = c->req;
-	struct session_table *st = server_sessions(c->srv);
 
 	if (e->mode == LOCK_NONE ||
 	    ((e->flags & REQ_SESSION_OPTIONAL) && !r->has_session)) {
@@ -148,9 +174,7 @@ static void run_entry(struct req_ctx *c, const struct request_entry *e)
 		    "session: 16 bytes needed");
 		return;
 	}
-	c->ds = stable_get(st, r->session.data, r->session.len,
-	    c->conn->tenant);
-	if (c->ds == NULL) {
+	if ((c->ds = conn_session(c, r->session.data)) == NULL) {
 		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
 		    "no such session");
 		return;
@@ -159,7 +183,8 @@ static void run_entry(struct req_ctx *c, const struct request_entry *e)
 		run_read(c, e);
 	else
 		run_write(c, e);
-	stable_put(st, c->ds);
+	if (c->ds_dead)		/* destroyed: let the shell go */
+		req_conn_release(c->srv, c->conn);
 	c->ds = NULL;
 }
 

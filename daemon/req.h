@@ -36,6 +36,10 @@ struct req_conn {
 	uid_t		 tenant;
 	bool		 authed;
 	unsigned int	 max_body;	/* this connection's body cap */
+	/* The session of the last request and its tenant, referenced, so
+	 * a run of requests to one session skips the table's lock. */
+	struct dsession	*cached;
+	uid_t		 cached_tenant;
 };
 
 struct req_ctx {
@@ -47,6 +51,7 @@ struct req_ctx {
 	struct frame_arena *out;	/* memory for the response */
 	struct as_buf	 buf;		/* big text results (run_trace) */
 	struct dsession	*ds;		/* with a session */
+	bool		 ds_dead;	/* ds was or became dead */
 	struct task	*task;		/* with REQ_NEEDS_TASK */
 };
 
@@ -62,6 +67,8 @@ const struct request_entry *req_lookup(int op);
 
 /* req.c: run one decoded request (or a decode error) into resp. */
 void req_dispatch(struct req_ctx *c);
+/* Drop rc's cached session (when the connection goes). */
+void req_conn_release(struct server *srv, struct req_conn *rc);
 void req_status(struct req_ctx *c, Aspace__Status__Code code,
     const char *msg);
 void req_errno(struct req_ctx *c, int err);

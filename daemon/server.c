@@ -205,6 +205,7 @@ static void conn_free(struct conn *c)
 		ERR_clear_error();
 	}
 	bufferevent_free(c->bev);
+	req_conn_release(c->w->srv, &c->rc);
 	frame_arena_free(&c->in);
 	frame_arena_free(&c->out);
 	free(c);
@@ -611,12 +612,30 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A worker's loop.  With the change list, a write event added and
+ * removed in one pass (a response queued and written) costs no
+ * epoll_ctl() at all.
+ */
+static struct event_base *worker_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 static int worker_init(struct server *srv, struct worker *w)
 {
 	w->srv = srv;
 	w->notify[0] = w->notify[1] = -1;
 	pthread_mutex_init(&w->qlock, NULL);
-	if ((w->base = event_base_new()) == NULL ||
+	if ((w->base = worker_base_new()) == NULL ||
 	    pipe2(w->notify, O_CLOEXEC | O_NONBLOCK) != 0)
 		return -1;
 	w->notify_ev = event_new(w->base, w->notify[0], EV_READ | EV_PERSIST,

@@ -78,11 +78,20 @@ static unsigned int tenant_count(struct session_table *t, uid_t tenant)
 	return n;
 }
 
+/* The bucket of an id: its bytes are random, so any of them will do. */
+static struct dsession **bucket(struct session_table *t, const uint8_t *id)
+{
+	uint32_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return &t->hash[h & (SESSION_HASH_SIZE - 1)];
+}
+
 static struct dsession *find_id(struct session_table *t, const uint8_t *id)
 {
 	struct dsession *ds;
 
-	for (ds = t->head; ds != NULL; ds = ds->next)
+	for (ds = *bucket(t, id); ds != NULL; ds = ds->hnext)
 		if (memcmp(ds->id, id, SESSION_ID_LEN) == 0)
 			return ds;
 	return NULL;
@@ -117,6 +126,8 @@ static int table_add(struct session_table *t, struct dsession *ds)
 	} while (find_id(t, ds->id) != NULL);
 	ds->next = t->head;
 	t->head = ds;
+	ds->hnext = *bucket(t, ds->id);
+	*bucket(t, ds->id) = ds;
 	t->count++;
 	return 0;
 }
@@ -202,11 +213,18 @@ void stable_remove(struct session_table *t, struct dsession *ds)
 		}
 	}
 	if (found) {
+		for (pp = bucket(t, ds->id); *pp != ds; pp = &(*pp)->hnext)
+			;
+		*pp = ds->hnext;
 		t->count--;
 		ds->refs--;	/* the table's; the caller still holds one */
 	}
 	ds->dead = true;
 	pthread_mutex_unlock(&t->lock);
+	/* Connections may keep the shell referenced (req.c caches it):
+	 * give the machine's memory back now. */
+	as_session_free(ds->s);
+	ds->s = NULL;
 }
 
 static unsigned int count_tasks(struct as_session *s)

@@ -22,6 +22,7 @@
 #define SESSION_ID_LEN		16
 #define SESSION_LABEL_MAX	64
 #define SESSION_TASK_LOCKS	16	/* stripes of per-task mutexes */
+#define SESSION_HASH_SIZE	4096	/* id buckets (a power of two) */
 
 struct dsession {
 	uint8_t		 id[SESSION_ID_LEN];
@@ -34,12 +35,14 @@ struct dsession {
 	pthread_mutex_t	 task_lock[SESSION_TASK_LOCKS];
 	bool		 dead;		/* destroyed; under rw (write) */
 	int		 refs;		/* under the table's lock */
-	struct dsession	*next;
+	struct dsession	*next;		/* the table's list */
+	struct dsession	*hnext;		/* the id's bucket */
 };
 
 struct session_table {
 	pthread_mutex_t	 lock;
 	struct dsession	*head;
+	struct dsession	*hash[SESSION_HASH_SIZE];
 	unsigned int	 count;		/* live sessions */
 	unsigned int	 max_total;
 	unsigned int	 max_per_tenant;
@@ -62,7 +65,11 @@ int stable_create(struct session_table *t, uid_t tenant,
 struct dsession *stable_get(struct session_table *t, const uint8_t *id,
     size_t len, uid_t tenant);
 void stable_put(struct session_table *t, struct dsession *ds);
-/* Unlink ds (the caller holds ds->rw for writing and a reference). */
+/*
+ * Unlink ds and free its machine: it is dead, its id unknown (the caller
+ * holds ds->rw for writing and a reference; the shell goes with the last
+ * reference).
+ */
 void stable_remove(struct session_table *t, struct dsession *ds);
 
 /* A snapshot of one session for session_list. */

@@ -29,6 +29,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -41,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -69,12 +71,13 @@
 static struct {
 	const char	*unix_path, *host, *port, *ca, *cert, *key, *token;
 	bool		 tls, quiet;
-	int		 clients, depth, sessions;
+	int		 clients, depth, sessions, threads;
 	long		 requests;
 	double		 rate;
 	unsigned int	 w_read, w_write, w_mmap;
 } opt = {
 	.host = "127.0.0.1", .clients = 50, .depth = 1, .requests = 100000,
+	.threads = 1,
 	.w_read = 1
 };
 
@@ -97,15 +100,18 @@ struct conn {
 	uint8_t		*rbuf;
 	size_t		 rlen;
 	uint8_t		 wbuf[WBUF_SIZE];
-	size_t		 wlen;
+	size_t		 wlen, woff;
 	struct frame_arena arena;
 	size_t		 consumed;	/* by the last conn_next() */
 };
 
 struct client {
-	pthread_t	 th;
 	int		 idx;
-	long		 nreq;
+	long		 nreq, nsent, ndone;
+	struct conn	 c;
+	uint64_t	*sent_at;	/* by request number */
+	uint64_t	 rnd, interval, phase;
+	bool		 want_out, done;
 	struct hist	 h;
 	long		 errors;
 	uint64_t	 end_ns;
@@ -326,12 +332,6 @@ static int conn_queue(struct conn *c, Aspace__Request *r)
 	}
 	c->wlen += (size_t)n;
 	return 0;
-}
-
-/* Bytes buffered by TLS or whole frames already read. */
-static bool conn_readable_now(struct conn *c)
-{
-	return c->ssl != NULL && SSL_pending(c->ssl) > 0;
 }
 
 /* Read what is there (blocking for at least one byte); -1 at EOF/error. */
@@ -581,118 +581,397 @@ static int send_one(struct client *cl, struct conn *c, long i, uint64_t *rnd)
 	return conn_queue(c, &r);
 }
 
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(t / 1000000000u),
-		.tv_nsec = (long)(t % 1000000000u)
-	};
+/*
+ * The clients of one thread: an epoll loop over their non-blocking
+ * connections, as redis-benchmark runs its clients in one event loop.
+ */
+struct loop {
+	pthread_t	 th;
+	int		 ep;
+	struct client	*first;
+	int		 n;
+};
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	    EINTR)
-		;
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void *client_main(void *arg)
+/* Write what is queued; 0 done, 1 would block, -1 failed. */
+static int conn_push(struct conn *c)
 {
-	struct client *cl = arg;
-	struct conn c;
-	uint64_t *sent_at, rnd = 0x9e3779b97f4a7c15ull * (uint64_t)(cl->idx + 1);
-	uint64_t interval = 0;
-	long nsent = 0, ndone = 0;
-	int ok;
+	while (c->woff < c->wlen) {
+		ssize_t n;
 
-	sent_at = calloc((size_t)cl->nreq + 1, sizeof(*sent_at));
-	ok = sent_at != NULL &&
-	    conn_open(&c, cl->err, sizeof(cl->err)) == 0 &&
-	    hello(&c, cl->err, sizeof(cl->err)) == 0;
-	pthread_barrier_wait(&start_barrier);
-	if (!ok) {
-		cl->errors = cl->nreq;
-		goto out;
-	}
-	if (opt.rate > 0)
-		interval = (uint64_t)(1e9 * opt.clients / opt.rate);
-	while (ndone < cl->nreq) {
-		uint64_t now = now_ns(), next = 0;
-		Aspace__Response *resp;
-		bool need;
+		if (c->ssl != NULL) {
+			int r = SSL_write(c->ssl, c->wbuf + c->woff,
+			    (int)(c->wlen - c->woff));
 
-		/* Send what the window and the schedule allow. */
-		while (nsent < cl->nreq && nsent - ndone < opt.depth) {
-			uint64_t t = now;
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
 
-			if (interval != 0) {
-				t = start_ns + (uint64_t)nsent * interval;
-				if (t > now) {
-					next = t;
-					break;
-				}
+				return e == SSL_ERROR_WANT_WRITE ||
+				    e == SSL_ERROR_WANT_READ ? 1 : -1;
 			}
-			sent_at[nsent] = t;
-			if (send_one(cl, &c, nsent, &rnd) != 0)
-				goto io_failed;
-			nsent++;
-		}
-		if (c.wlen > 0 && conn_flush(&c) != 0)
-			goto io_failed;
-		if (nsent == ndone) {		/* idle until the schedule */
-			sleep_until(next);
-			continue;
-		}
-		/* Wait for data, or for the next send on the schedule. */
-		if (next != 0 && !conn_readable_now(&c)) {
-			struct pollfd p = { .fd = c.fd, .events = POLLIN };
-			uint64_t t = now_ns();
-			int ms = next > t ? (int)((next - t + 999999) / 1000000)
-			    : 0;
-
-			if (c.rlen == 0 && poll(&p, 1, ms) == 0)
+			n = r;
+		} else {
+			n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0)
+				return errno == EAGAIN ? 1 : -1;
 		}
-		if ((resp = conn_next(&c, &need)) == NULL) {
-			if (!need) {
-				snprintf(cl->err, sizeof(cl->err),
-				    "bad response frame");
-				goto io_failed;
-			}
-			if (conn_fill(&c) != 0)
-				goto io_failed;
-		}
-		while (resp != NULL || (resp = conn_next(&c, &need)) != NULL) {
-			uint64_t id = resp->has_id ? resp->id : 0, t = now_ns();
-
-			if (id == 0 || id > (uint64_t)nsent) {
-				snprintf(cl->err, sizeof(cl->err),
-				    "response id %" PRIu64 ": %s", id,
-				    code_of(resp));
-				goto io_failed;
-			}
-			if (resp->status->code != ASPACE__STATUS__CODE__OK) {
-				if (cl->errors++ == 0)
-					snprintf(cl->err, sizeof(cl->err),
-					    "request %" PRIu64 ": %s", id,
-					    code_of(resp));
-			}
-			hist_add(&cl->h, t - sent_at[id - 1]);
-			conn_consume(&c);
-			ndone++;
-			resp = NULL;
-		}
+		c->woff += (size_t)n;
 	}
-	cl->end_ns = now_ns();
-	conn_close(&c);
-	free(sent_at);
-	return NULL;
-io_failed:
+	c->wlen = c->woff = 0;
+	return 0;
+}
+
+/* Read what is there without blocking; 0 ok, -1 EOF or error. */
+static int conn_pull(struct conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->rlen == RBUF_SIZE)
+			return 0;
+		if (c->ssl != NULL) {
+			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
+			    (int)(RBUF_SIZE - c->rlen));
+
+			if (r <= 0) {
+				int e = SSL_get_error(c->ssl, r);
+
+				return e == SSL_ERROR_WANT_READ ||
+				    e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+			}
+			n = r;
+		} else {
+			n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno == EAGAIN ? 0 : -1;
+			if (n == 0)
+				return -1;
+		}
+		c->rlen += (size_t)n;
+	}
+}
+
+/* A varint at *p (below end); false when malformed. */
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	unsigned int shift;
+
+	*v = 0;
+	for (shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Step over one field of wire type wt. */
+static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned wt)
+{
+	uint64_t v;
+
+	switch (wt) {
+	case 0:
+		return get_varint(p, end, &v);
+	case 1:
+	case 5:
+		v = wt == 1 ? 8 : 4;
+		break;
+	case 2:
+		if (!get_varint(p, end, &v))
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if (v > (uint64_t)(end - *p))
+		return false;
+	*p += v;
+	return true;
+}
+
+/*
+ * A Response's id (field 1) and Status.code (field 2, its field 1)
+ * without decoding the rest, as redis-benchmark reads replies; false when
+ * the body is malformed.  Any other outcome is decoded in full.
+ */
+static bool resp_peek(const uint8_t *p, size_t len, uint64_t *id, int *code)
+{
+	const uint8_t *end = p + len, *sub;
+	uint64_t key, v;
+
+	*id = 0;
+	*code = 0;
+	while (p < end) {
+		if (!get_varint(&p, end, &key))
+			return false;
+		if (key == (1 << 3 | 0)) {
+			if (!get_varint(&p, end, id))
+				return false;
+		} else if (key == (2 << 3 | 2)) {
+			if (!get_varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return false;
+			for (sub = p, p += v; sub < p; ) {
+				if (!get_varint(&sub, p, &key))
+					return false;
+				if (key == (1 << 3 | 0)) {
+					if (!get_varint(&sub, p, &v))
+						return false;
+					*code = (int)v;
+				} else if (!skip_field(&sub, p, key & 7))
+					return false;
+			}
+		} else if (!skip_field(&p, end, key & 7))
+			return false;
+	}
+	return true;
+}
+
+/* The next whole response's id, or -1 (need more, or *bad). */
+static int conn_peek(struct conn *c, uint64_t *id, int *code, bool *bad)
+{
+	struct frame_header h;
+	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	    FRAME_HEADER_SIZE, &h);
+
+	*bad = r < 0;
+	if (r != 0 || c->rlen < FRAME_HEADER_SIZE + h.length)
+		return -1;
+	if (!resp_peek(c->rbuf + FRAME_HEADER_SIZE, h.length, id, code)) {
+		*bad = true;
+		return -1;
+	}
+	c->consumed = FRAME_HEADER_SIZE + h.length;
+	return 0;
+}
+
+/* A failed request: its message from the full decode. */
+static void client_error(struct client *cl, uint64_t id)
+{
+	Aspace__Response *resp;
+	bool need;
+
+	if (cl->errors++ > 0 || (resp = conn_next(&cl->c, &need)) == NULL)
+		return;
+	snprintf(cl->err, sizeof(cl->err), "request %" PRIu64 ": %s", id,
+	    code_of(resp));
+}
+
+/* Account every whole response buffered on cl's connection. */
+static int client_take(struct client *cl)
+{
+	uint64_t id, now = now_ns();
+	bool bad;
+	int code;
+
+	while (conn_peek(&cl->c, &id, &code, &bad) == 0) {
+		if (id == 0 || id > (uint64_t)cl->nsent) {
+			snprintf(cl->err, sizeof(cl->err), "response id %"
+			    PRIu64, id);
+			return -1;
+		}
+		if (code != ASPACE__STATUS__CODE__OK)
+			client_error(cl, id);
+		hist_add(&cl->h, now - cl->sent_at[id - 1]);
+		conn_consume(&cl->c);
+		cl->ndone++;
+	}
+	if (bad) {
+		snprintf(cl->err, sizeof(cl->err), "bad response frame");
+		return -1;
+	}
+	return 0;
+}
+
+/* Queue what the window and the schedule allow; the next send time. */
+static int client_fill(struct client *cl, uint64_t now, uint64_t *next)
+{
+	*next = 0;
+	if (cl->c.wlen > 0)	/* a write is pending: keep its buffer */
+		return 0;
+	while (cl->nsent < cl->nreq && cl->nsent - cl->ndone < opt.depth &&
+	    cl->c.wlen < WBUF_SIZE - 1024) {
+		uint64_t t = now;
+
+		if (cl->interval != 0) {
+			t = start_ns + (uint64_t)cl->nsent * cl->interval +
+			    cl->phase;
+			if (t > now) {
+				*next = t;
+				break;
+			}
+		}
+		cl->sent_at[cl->nsent] = t;
+		if (send_one(cl, &cl->c, cl->nsent, &cl->rnd) != 0)
+			return -1;
+		cl->nsent++;
+	}
+	return 0;
+}
+
+/* Interest in writability only while a write waits. */
+static void client_watch(struct loop *lp, struct client *cl, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cl };
+
+	if (out == cl->want_out)
+		return;
+	cl->want_out = out;
+	if (out)
+		ev.events |= EPOLLOUT;
+	epoll_ctl(lp->ep, EPOLL_CTL_MOD, cl->c.fd, &ev);
+}
+
+/* Read, account, send; -1 when the connection failed. */
+static int client_step(struct loop *lp, struct client *cl, uint64_t *next)
+{
+	int r;
+
+	if (cl->done)
+		return 0;
+	if (conn_pull(&cl->c) != 0 || client_take(cl) != 0)
+		return -1;
+	if (cl->ndone == cl->nreq) {
+		cl->done = true;
+		cl->end_ns = now_ns();
+		return 0;
+	}
+	if (client_fill(cl, now_ns(), next) != 0 ||
+	    (r = conn_push(&cl->c)) < 0)
+		return -1;
+	client_watch(lp, cl, r == 1);
+	return 0;
+}
+
+static void client_failed(struct client *cl)
+{
 	if (cl->err[0] == '\0')
 		snprintf(cl->err, sizeof(cl->err), "connection failed");
-	cl->errors += cl->nreq - ndone;
-	conn_close(&c);
-out:
+	cl->errors += cl->nreq - cl->ndone;
+	cl->done = true;
 	cl->end_ns = now_ns();
-	free(sent_at);
+}
+
+/* One pass over every client (the schedule's timer fired). */
+static uint64_t loop_sweep(struct loop *lp)
+{
+	uint64_t soonest = 0, next;
+	int i;
+
+	for (i = 0; i < lp->n; i++) {
+		struct client *cl = &lp->first[i];
+
+		if (client_step(lp, cl, &next) != 0)
+			client_failed(cl);
+		if (!cl->done && next != 0 && (soonest == 0 || next < soonest))
+			soonest = next;
+	}
+	return soonest;
+}
+
+static int loop_pending(const struct loop *lp)
+{
+	int i, n = 0;
+
+	for (i = 0; i < lp->n; i++)
+		n += !lp->first[i].done;
+	return n;
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop *lp = arg;
+	struct epoll_event evs[64];
+	uint64_t next, soonest;
+	int i, n, ms;
+
+	pthread_barrier_wait(&start_barrier);
+	soonest = loop_sweep(lp);
+	while (loop_pending(lp) > 0) {
+		ms = -1;
+		if (soonest != 0) {
+			uint64_t t = now_ns();
+
+			ms = soonest > t ? (int)((soonest - t) / 1000000) : 0;
+		}
+		n = epoll_wait(lp->ep, evs, 64, ms);
+		for (i = 0; i < n; i++) {
+			struct client *cl = evs[i].data.ptr;
+
+			if (client_step(lp, cl, &next) != 0)
+				client_failed(cl);
+			else if (next != 0 && (soonest == 0 || next < soonest))
+				soonest = next;
+		}
+		if (soonest != 0 && now_ns() >= soonest)
+			soonest = loop_sweep(lp);
+	}
 	return NULL;
+}
+
+/* Connect, say hello and register cl with lp. */
+static int client_open(struct loop *lp, struct client *cl)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = cl };
+
+	cl->rnd = 0x9e3779b97f4a7c15ull * (uint64_t)(cl->idx + 1);
+	if (opt.rate > 0) {
+		cl->interval = (uint64_t)(1e9 * opt.clients / opt.rate);
+		cl->phase = cl->interval * (uint64_t)cl->idx /
+		    (uint64_t)opt.clients;
+	}
+	cl->sent_at = calloc((size_t)cl->nreq + 1, sizeof(*cl->sent_at));
+	if (cl->sent_at == NULL ||
+	    conn_open(&cl->c, cl->err, sizeof(cl->err)) != 0 ||
+	    hello(&cl->c, cl->err, sizeof(cl->err)) != 0 ||
+	    set_nonblock(cl->c.fd) != 0 ||
+	    epoll_ctl(lp->ep, EPOLL_CTL_ADD, cl->c.fd, &ev) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Connect every client (loop i gets a contiguous run of them), then
+ * start the loops and the clock together.
+ */
+static void start_loops(struct loop *lp, struct client *cl)
+{
+	int i, t;
+
+	pthread_barrier_init(&start_barrier, NULL, (unsigned)opt.threads + 1);
+	for (t = 0; t < opt.threads; t++) {
+		if ((lp[t].ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+			die("%s", "epoll_create1 failed");
+		lp[t].first = &cl[t * opt.clients / opt.threads];
+		lp[t].n = (t + 1) * opt.clients / opt.threads -
+		    t * opt.clients / opt.threads;
+	}
+	for (i = 0, t = 0; i < opt.clients; i++) {
+		while (&cl[i] >= lp[t].first + lp[t].n)
+			t++;
+		cl[i].idx = i;
+		cl[i].nreq = opt.requests / opt.clients +
+		    (i < opt.requests % opt.clients);
+		if (client_open(&lp[t], &cl[i]) != 0)
+			die("client: %s", cl[i].err[0] ? cl[i].err : "setup");
+	}
+	for (t = 0; t < opt.threads; t++)
+		if (pthread_create(&lp[t].th, NULL, loop_main, &lp[t]) != 0)
+			die("%s", "pthread_create failed");
+	start_ns = now_ns();
+	pthread_barrier_wait(&start_barrier);
 }
 
 /* --- main ----------------------------------------------------------------- */
@@ -702,7 +981,8 @@ static void usage(void)
 	fprintf(stderr,
 "usage: aspace-bench [--unix PATH | --host H --port P [--tls --ca FILE\n"
 "           [--cert FILE --key FILE]]] [--token T] [-c CLIENTS] [-n REQUESTS]\n"
-"           [-P DEPTH] [--sessions S] [--mix READ:WRITE:MMAP] [--rate R] [-q]\n");
+"           [-P DEPTH] [--threads T] [--sessions S] [--mix READ:WRITE:MMAP]\n"
+"           [--rate R] [-q]\n");
 	exit(2);
 }
 
@@ -745,10 +1025,12 @@ int main(int argc, char **argv)
 		{ "sessions", required_argument, NULL, 's' },
 		{ "mix", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "threads", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct client *cl;
+	struct loop *lp;
 	struct hist all;
 	struct conn setup;
 	char err[256];
@@ -774,11 +1056,13 @@ int main(int argc, char **argv)
 		case 's': opt.sessions = atoi(optarg); break;
 		case 'm': parse_mix(optarg); break;
 		case 'r': opt.rate = atof(optarg); break;
+		case 'j': opt.threads = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (optind != argc || opt.clients < 1 || opt.depth < 1 ||
 	    opt.requests < opt.clients || opt.sessions < 0 || opt.rate < 0 ||
+	    opt.threads < 1 || opt.threads > opt.clients ||
 	    (opt.unix_path == NULL && opt.port == NULL) ||
 	    (opt.unix_path != NULL && opt.tls))
 		usage();
@@ -795,20 +1079,16 @@ int main(int argc, char **argv)
 	    setup_sessions(&setup, err, sizeof(err)) != 0)
 		die("setup: %s", err);
 
-	pthread_barrier_init(&start_barrier, NULL, (unsigned)opt.clients + 1);
-	for (i = 0; i < opt.clients; i++) {
-		cl[i].idx = i;
-		cl[i].nreq = opt.requests / opt.clients +
-		    (i < opt.requests % opt.clients);
-		if (pthread_create(&cl[i].th, NULL, client_main, &cl[i]) != 0)
-			die("%s", "pthread_create failed");
-	}
-	/* Every client has connected and said hello: start the clock. */
-	start_ns = now_ns();
-	pthread_barrier_wait(&start_barrier);
+	lp = calloc((size_t)opt.threads, sizeof(*lp));
+	if (lp == NULL)
+		die("%s", "out of memory");
+	start_loops(lp, cl);
 	memset(&all, 0, sizeof(all));
+	for (i = 0; i < opt.threads; i++) {
+		pthread_join(lp[i].th, NULL);
+		close(lp[i].ep);
+	}
 	for (i = 0; i < opt.clients; i++) {
-		pthread_join(cl[i].th, NULL);
 		hist_merge(&all, &cl[i].h);
 		errors += cl[i].errors;
 		if (cl[i].end_ns > end)
@@ -816,6 +1096,8 @@ int main(int argc, char **argv)
 		if (cl[i].err[0] != '\0' && !opt.quiet)
 			fprintf(stderr, "aspace-bench: client %d: %s\n", i,
 			    cl[i].err);
+		conn_close(&cl[i].c);
+		free(cl[i].sent_at);
 	}
 	destroy_sessions(&setup);
 	conn_close(&setup);
@@ -846,6 +1128,7 @@ int main(int argc, char **argv)
 	    hist_pct(&all, 99) / 1e3, hist_pct(&all, 99.9) / 1e3,
 	    all.max / 1e3);
 	free(cl);
+	free(lp);
 	free(sessions);
 	if (ssl_ctx != NULL)
 		SSL_CTX_free(ssl_ctx);

@@ -513,7 +513,7 @@ static int cl_munmap(struct client *c, uint8_t id[16], uint64_t addr,
 static void test_syscalls(void **state)
 {
 	Aspace__Response *resp;
-	struct client c;
+	struct client c, c2;
 	uint8_t id[16];
 	uint64_t addr;
 	int child;
@@ -524,6 +524,11 @@ static void test_syscalls(void **state)
 	assert_true(cl_session(&c, id));
 	addr = cl_mmap(&c, id, 8192);
 	assert_true(addr != 0);
+	/* A second connection of the tenant uses the session too (and so
+	 * holds it in its cache when the first destroys it, below). */
+	assert_true(cl_open(&c2));
+	assert_true(cl_hello(&c2));
+	assert_int_equal(code_of(cl_maps(&c2, id, 0)), 0);
 	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_WRITE,
 	    0x5a);
 	assert_int_equal(code_of(resp), 0);
@@ -557,6 +562,11 @@ static void test_syscalls(void **state)
 	    ASPACE__REQUEST__OP_SESSION_DESTROY)), 0);
 	assert_int_equal(code_of(cl_maps(&c, id, 0)),
 	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	assert_int_equal(code_of(cl_maps(&c2, id, 0)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	assert_int_equal(cl_munmap(&c2, id, addr, 4096),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	cl_close(&c2);
 	cl_close(&c);
 }
 

@@ -254,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		off += h.length;
 	}
+	req_conn_release(&fsrv, &rc);
 	frame_arena_free(&in);
 	frame_arena_free(&out);
 	stable_free(&fsrv.sessions);
