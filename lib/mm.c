@@ -34,8 +34,8 @@
 #include "mm.h"
 #include "pgtable.h"
 
-/* mm_alloc(): an empty address space of session s. */
-struct mm *mm_alloc(struct as_session *s)
+/* mm_alloc() without a page table: the checkpoint loader gives it one. */
+struct mm *mm_alloc_nopgd(struct as_session *s)
 {
 	struct mm *mm = calloc(1, sizeof(*mm));
 
@@ -48,11 +48,27 @@ struct mm *mm_alloc(struct as_session *s)
 	mm->mm_count = 1;
 	mm->task_size = AS_TASK_SIZE;
 	mm->session = s;
-	if (pgd_alloc(mm) != 0) {
-		free(mm);
+	return mm;
+}
+
+/* mm_alloc(): an empty address space of session s. */
+struct mm *mm_alloc(struct as_session *s)
+{
+	struct mm *mm = mm_alloc_nopgd(s);
+
+	if (mm != NULL && pgd_alloc(mm) != 0) {
+		mm_free_nopgd(mm);
 		return NULL;
 	}
 	return mm;
+}
+
+/* Free an mm holding no VMA and no page table (mm_alloc_nopgd()'s). */
+void mm_free_nopgd(struct mm *mm)
+{
+	pthread_rwlock_destroy(&mm->mmap_lock);
+	pthread_mutex_destroy(&mm->page_table_lock);
+	free(mm);
 }
 
 /* exit_mmap(): tear down every VMA. */
@@ -74,9 +90,7 @@ void mmput(struct mm *mm)
 	    __atomic_sub_fetch(&mm->mm_users, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	exit_mmap(mm);
-	pthread_rwlock_destroy(&mm->mmap_lock);
-	pthread_mutex_destroy(&mm->page_table_lock);
-	free(mm);
+	mm_free_nopgd(mm);
 }
 
 void mmap_write_lock(struct mm *mm)
@@ -318,9 +332,9 @@ static void check_table(struct pte_check *c, pte_t *table, int shift,
 }
 
 /* Every page's mapcount equals the PTEs (of all mms) mapping it. */
-static const char *check_tally(struct mm *mm, const int *tally)
+static const char *check_tally(struct as_session *s, const int *tally)
 {
-	struct as_phys *p = &mm->session->phys;
+	struct as_phys *p = &s->phys;
 	unsigned long pfn;
 
 	for (pfn = 0; pfn < p->next_unused; pfn++) {
@@ -342,13 +356,12 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 }
 
 /*
- * The page-table part of mm_validate(): mm's PTEs lie in its VMAs, and
- * (over every mm of the session) each page's mapcount equals its PTEs.
+ * The page-table part of mm_validate(), over every mm of session s: PTEs
+ * lie in their mm's VMAs and each page's mapcount equals its PTEs.
  */
-static const char *mm_validate_ptes(struct mm *mm)
+const char *session_validate_ptes(struct as_session *s)
 {
-	struct as_session *s = mm->session;
-	struct pte_check c = { .mm = mm };
+	struct pte_check c = { .mm = NULL };
 	struct task *t, *u;
 
 	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
@@ -362,13 +375,13 @@ static const char *mm_validate_ptes(struct mm *mm)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (c.err == NULL)
-		c.err = check_tally(mm, c.tally);
+		c.err = check_tally(s, c.tally);
 	free(c.tally);
 	return c.err;
 }
 
-/* mm_validate(): every invariant of an mm, or NULL when all hold. */
-const char *mm_validate(struct mm *mm)
+/* The VMA part of mm_validate(): the index and the mm's own counts. */
+const char *mm_validate_vmas(struct mm *mm)
 {
 	const char *err = vma_tree_validate(&mm->mm_mt);
 	struct vma *v;
@@ -391,5 +404,13 @@ const char *mm_validate(struct mm *mm)
 		return "total_vm differs from the sum of VMA sizes";
 	/* locked_vm is not checked: mremap(MREMAP_DONTUNMAP) unlocks the old
 	 * VMA without uncharging it, in Linux as here. */
-	return mm_validate_ptes(mm);
+	return NULL;
+}
+
+/* mm_validate(): every invariant of an mm, or NULL when all hold. */
+const char *mm_validate(struct mm *mm)
+{
+	const char *err = mm_validate_vmas(mm);
+
+	return err != NULL ? err : session_validate_ptes(mm->session);
 }

@@ -126,6 +126,10 @@ static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);
+/* The checkpoint loader's restoring of frames and of the free order. */
+struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn);
+int phys_restore_free(struct as_phys *p, unsigned long next_unused,
+    const unsigned long *pfns, unsigned long n);
 
 static inline void get_page(struct page *page)
 {

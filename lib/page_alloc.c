@@ -7,6 +7,7 @@
  * high-water mark and is returned when it ends.  Exhaustion is NULL, which
  * the fault path turns into VM_FAULT_OOM.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -192,6 +193,59 @@ static void free_page(struct as_phys *p, struct page *page)
 	}
 	p->free[p->nr_free_stack++] = page->pfn;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * phys_restore_frame(): the checkpoint loader's alloc_page() of a given
+ * frame, which the caller knows to be below nr_frames and not in use:
+ * in use again, zeroed, its fields clear (counts 0); NULL on host OOM.
+ */
+struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
+{
+	unsigned long c = pfn / PAGES_PER_CHUNK;
+	struct page *page = pfn_to_page(p, pfn);
+	uint8_t *data;
+
+	if (page == NULL || (data = chunk_data(p, c)) == NULL)
+		return NULL;
+	page->data = data + (pfn % PAGES_PER_CHUNK) * AS_PAGE_SIZE;
+	if (p->recycled[c])	/* a fresh chunk is zero already */
+		memset(page->data, 0, AS_PAGE_SIZE);
+	page->counts = 0;
+	page->flags = 0;
+	page->anon_excl = 0;
+	page->mapping = NULL;
+	page->anon_vma = NULL;
+	page->index = 0;
+	p->nr_used++;
+	return page;
+}
+
+/*
+ * phys_restore_free(): the checkpoint loader sets the allocator's order:
+ * the free stack (pfns[0] at the bottom) and the first frame never handed
+ * out.  The caller has checked every pfn; their struct pages are made, as
+ * a running allocator has them.  0 or -ENOMEM.
+ */
+int phys_restore_free(struct as_phys *p, unsigned long next_unused,
+    const unsigned long *pfns, unsigned long n)
+{
+	unsigned long cap = 64, i, *nf;
+
+	while (cap < n)
+		cap *= 2;
+	if ((nf = realloc(p->free, sizeof(*nf) * cap)) == NULL)
+		return -ENOMEM;
+	p->free = nf;
+	p->free_cap = cap;
+	for (i = 0; i < n; i++)
+		if (pfn_to_page(p, pfns[i]) == NULL)
+			return -ENOMEM;
+	if (n > 0)
+		memcpy(p->free, pfns, sizeof(*pfns) * n);
+	p->nr_free_stack = n;
+	p->next_unused = next_unused;
+	return 0;
 }
 
 void put_page(struct as_phys *p, struct page *page)

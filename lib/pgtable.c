@@ -8,8 +8,6 @@
 #include "page.h"
 #include "pgtable.h"
 
-#define TABLE_ENTRY	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
-
 static struct as_phys *phys_of(struct mm *mm)
 {
 	return &mm->session->phys;
@@ -46,7 +44,7 @@ static pte_t *next_table(struct mm *mm, pte_t *entry, int alloc)
 	if (!alloc || (page = alloc_page(phys_of(mm))) == NULL)
 		return NULL;
 	page->flags |= PG_pgtable;
-	*entry = pfn_pte(page->pfn, TABLE_ENTRY);
+	*entry = pfn_pte(page->pfn, _PAGE_TABLE);
 	mm->nr_pgtables++;
 	return (pte_t *)page->data;
 }

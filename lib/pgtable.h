@@ -22,6 +22,8 @@ typedef uint64_t pte_t;
 #define _PAGE_SPECIAL	0x200ULL	/* software bit: no struct page use */
 #define _PAGE_NX	(1ULL << 63)
 #define PTE_PFN_MASK	0x000ffffffffff000ULL
+/* An entry pointing at a lower table (Linux's _PAGE_TABLE, less dirty). */
+#define _PAGE_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
 
 #define PTRS_PER_TABLE	512
 #define PGDIR_SHIFT	39

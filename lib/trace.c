@@ -285,18 +285,40 @@ static void run_line(struct trace_state *ts, const char *line, size_t len)
 	trace_validate(ts);
 }
 
-int as_trace_run(struct as_session *s, const char *text, size_t len,
-    struct as_buf *out)
+void as_trace_cursor_init(struct as_trace_cursor *c)
 {
-	struct trace_state ts = { .s = s, .out = out, .win_end = ~0UL };
+	memset(c, 0, sizeof(*c));
+	c->current = 1;
+	c->win_end = ~0UL;
+}
+
+int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
+    const char *text, size_t len, struct as_buf *out)
+{
+	struct trace_state ts = { .s = s, .out = out, .win_start = c->win_start,
+	    .win_end = c->win_end, .lineno = c->lineno, .errors = c->errors };
 	const char *p = text, *end = text != NULL ? text + len : NULL, *nl;
 
-	ts.current = as_task_lookup(s, 1);
+	ts.current = c->current > 0 ? as_task_lookup(s, c->current) : NULL;
 	while (p < end && !out->overflow) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		ts.lineno++;
 		run_line(&ts, p, (size_t)((nl != NULL ? nl : end) - p));
 		p = nl != NULL ? nl + 1 : end;
 	}
+	c->current = ts.current != NULL ? ts.current->pid : 0;
+	c->win_start = ts.win_start;
+	c->win_end = ts.win_end;
+	c->lineno = ts.lineno;
+	c->errors = ts.errors;
 	return out->overflow ? -1 : ts.errors;
+}
+
+int as_trace_run(struct as_session *s, const char *text, size_t len,
+    struct as_buf *out)
+{
+	struct as_trace_cursor c;
+
+	as_trace_cursor_init(&c);
+	return as_trace_run_part(s, &c, text, len, out);
 }

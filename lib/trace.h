@@ -18,4 +18,26 @@
 int as_trace_run(struct as_session *s, const char *text, size_t len,
     struct as_buf *out);
 
+/*
+ * A trace run in parts: what the runner carries from one line to the next,
+ * as plain values (the current task by its pid), so that the session may
+ * be saved and loaded (checkpoint.h), or replaced, between two parts.
+ */
+struct as_trace_cursor {
+	int		 current;	/* pid of the current task, 0: none */
+	unsigned long	 win_start, win_end;	/* the window, [start, end) */
+	unsigned long	 lineno;	/* lines run so far */
+	int		 errors;	/* "! error" lines so far */
+};
+
+/* A cursor at the start of a trace: task 1 current, the whole window. */
+void as_trace_cursor_init(struct as_trace_cursor *c);
+/*
+ * Run the next part of a trace: text holds whole lines (a part ends at a
+ * newline, or at the end of the trace); line numbers go on from c.
+ * Returns c->errors so far, or -1 if the output did not fit in out's cap.
+ */
+int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
+    const char *text, size_t len, struct as_buf *out);
+
 #endif /* ASPACE_TRACE_H */

@@ -1,0 +1,613 @@
+/*
+ * test_checkpoint.c: sessions saved and loaded (lib/checkpoint.c).
+ *
+ *  - split runs: every trace of the differential corpus and of the
+ *    examples, cut at every line (or at eight places for long ones): run
+ *    the first part, save, free the session, load, run the rest.  The
+ *    output must be that of an uninterrupted run, and so must the final
+ *    checkpoint, byte for byte (same frames, free order, counters...);
+ *    saving a loaded session gives the very bytes it was loaded from.
+ *  - random traces of gen-trace ($GEN_TRACE, seeds 1 to
+ *    $ASPACE_CKPT_SEEDS, default 100), cut in the middle, the same way.
+ *  - a randomised session whose exec after the load draws from the seed.
+ *  - later frames: a fault after the load gets the frame it would have.
+ *  - corruption: every single-byte change and every truncation of a few
+ *    checkpoints is refused; with the checksum made to match again
+ *    (as_checkpoint_reseal()), each change (one byte in 13 within the
+ *    frames' contents) is refused with a reason, or gives a session that
+ *    passes mm_validate(), runs a trace and saves; specific
+ *    inconsistencies (a refcount, a mapcount, a PTE, an anon_vma, a
+ *    file's references, mm_users, overlapping VMAs, nr_pgtables,
+ *    total_vm, two tasks with one pid) are each refused with a reason.
+ * Under ASan every refused load must leave nothing allocated.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "checkpoint.h"
+#include "fault.h"
+#include "mm.h"
+#include "pgtable.h"
+#include "trace.h"
+
+#define OUT_MAX		(64UL << 20)
+#define TEXT_MAX	(1UL << 20)
+#define MAX_CUTS	8	/* cut points of a long trace */
+
+static void load_ok(const struct as_buf *ck, struct as_session **sp)
+{
+	char why[256];
+	int err = as_session_load(ck->data, ck->len, sp, why, sizeof(why));
+
+	if (err != 0)
+		fail_msg("load: %d: %s", err, why);
+}
+
+static void save_ok(struct as_session *s, struct as_buf *ck)
+{
+	as_buf_init(ck, OUT_MAX);
+	assert_int_equal(as_session_save(s, ck), 0);
+}
+
+static void same_bytes(const char *what, const struct as_buf *a,
+    const struct as_buf *b)
+{
+	size_t i;
+
+	if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0)
+		return;
+	for (i = AS_CKPT_HEADER_SIZE; i < a->len && i < b->len &&
+	    a->data[i] == b->data[i]; i++)
+		;
+	fail_msg("%s: %zu and %zu bytes, first difference at %zu", what,
+	    a->len, b->len, i);
+}
+
+/* Outputs equal, or the first line that differs. */
+static void same_output(const char *name, size_t cut, struct as_buf *a,
+    struct as_buf *b)
+{
+	const char *x = as_buf_str(a), *y = as_buf_str(b);
+	size_t i = 0, line = 0;
+
+	if (strcmp(x, y) == 0)
+		return;
+	for (; x[i] == y[i]; i++)
+		if (x[i] == '\n')
+			line = i + 1;
+	fail_msg("%s cut at byte %zu: output differs:\n  whole: %.80s\n"
+	    "  split: %.80s", name, cut, x + line, y + line);
+}
+
+static struct as_session *session(const struct as_session_params *p)
+{
+	struct as_session_params dflt;
+	struct as_session *s;
+
+	as_session_params_default(&dflt);
+	s = as_session_new(p != NULL ? p : &dflt);
+	assert_non_null(s);
+	return s;
+}
+
+/* The whole trace in one run: its output and final checkpoint. */
+static void run_whole(const struct as_session_params *p, const char *text,
+    size_t len, struct as_buf *out, struct as_buf *ck)
+{
+	struct as_session *s = session(p);
+
+	as_buf_init(out, OUT_MAX);
+	as_trace_run(s, text, len, out);
+	save_ok(s, ck);
+	as_session_free(s);
+}
+
+/* The trace cut at byte cut, with a save and a load in between. */
+static void run_split(const struct as_session_params *p, const char *text,
+    size_t len, size_t cut, struct as_buf *out, struct as_buf *ck)
+{
+	struct as_session *s = session(p), *s2;
+	struct as_trace_cursor c;
+	struct as_buf mid, again;
+
+	as_buf_init(out, OUT_MAX);
+	as_trace_cursor_init(&c);
+	as_trace_run_part(s, &c, text, cut, out);
+	save_ok(s, &mid);
+	as_session_free(s);
+	load_ok(&mid, &s2);
+	save_ok(s2, &again);
+	same_bytes("save, load, save", &mid, &again);
+	as_trace_run_part(s2, &c, text + cut, len - cut, out);
+	save_ok(s2, ck);
+	as_session_free(s2);
+	as_buf_free(&mid);
+	as_buf_free(&again);
+}
+
+/* Cut the trace after line boundaries; all of them or MAX_CUTS spread. */
+static void check_trace(const struct as_session_params *p, const char *name,
+    const char *text, size_t len)
+{
+	struct as_buf out, ck, out2, ck2;
+	size_t cuts[4096], n = 0, i, step;
+	const char *nl;
+
+	run_whole(p, text, len, &out, &ck);
+	for (nl = text; n < 4096 && (nl = memchr(nl, '\n', len - (size_t)(nl -
+	    text))) != NULL; nl++)
+		cuts[n++] = (size_t)(nl + 1 - text);
+	step = n > MAX_CUTS ? n / MAX_CUTS : 1;
+	for (i = step / 2; i < n; i += step) {
+		run_split(p, text, len, cuts[i], &out2, &ck2);
+		same_output(name, cuts[i], &out, &out2);
+		same_bytes(name, &ck, &ck2);
+		as_buf_free(&out2);
+		as_buf_free(&ck2);
+	}
+	as_buf_free(&out);
+	as_buf_free(&ck);
+}
+
+static char *read_text(const char *path, size_t *lenp)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(TEXT_MAX);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	*lenp = fread(buf, 1, TEXT_MAX, f);
+	assert_true(*lenp < TEXT_MAX);
+	fclose(f);
+	return buf;
+}
+
+static int is_trace(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 6 && strcmp(e->d_name + n - 6, ".trace") == 0;
+}
+
+/* Every trace in srcdir/dir, cut; returns how many. */
+static int check_dir(const char *dir)
+{
+	const char *srcdir = getenv("srcdir");
+	struct dirent **ents;
+	char path[4096];
+	size_t len;
+	char *text;
+	int n, i;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir ? srcdir : ".", dir);
+	n = scandir(path, &ents, is_trace, alphasort);
+	if (n < 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", srcdir ? srcdir : ".",
+		    dir, ents[i]->d_name);
+		text = read_text(path, &len);
+		check_trace(NULL, ents[i]->d_name, text, len);
+		free(text);
+		free(ents[i]);
+	}
+	free(ents);
+	return n;
+}
+
+static void test_corpus_split(void **state)
+{
+	(void)state;
+	assert_true(check_dir("tests/linux-diff/traces") >= 70);
+	assert_true(check_dir("docs/examples") >= 14);
+}
+
+/* gen-trace's random traces with tasks and accesses, cut in the middle. */
+static void test_random_traces(void **state)
+{
+	const char *gen = getenv("GEN_TRACE"), *ns = getenv("ASPACE_CKPT_SEEDS");
+	int seeds = ns != NULL ? atoi(ns) : 100, seed;
+	char cmd[4096], name[64];
+	struct as_buf out, ck, out2, ck2;
+	const char *mid;
+	size_t len;
+	char *text = malloc(TEXT_MAX);
+	FILE *f;
+
+	(void)state;
+	if (gen == NULL) {
+		free(text);
+		skip();
+	}
+	assert_non_null(text);
+	for (seed = 1; seed <= seeds; seed++) {
+		snprintf(cmd, sizeof(cmd), "'%s' -a -t %d 150", gen, seed);
+		assert_non_null(f = popen(cmd, "r"));
+		len = fread(text, 1, TEXT_MAX - 1, f);
+		assert_int_equal(pclose(f), 0);
+		snprintf(name, sizeof(name), "gen-trace seed %d", seed);
+		mid = memchr(text + len / 2, '\n', len - len / 2);
+		assert_non_null(mid);
+		run_whole(NULL, text, len, &out, &ck);
+		run_split(NULL, text, len, (size_t)(mid + 1 - text), &out2,
+		    &ck2);
+		same_output(name, (size_t)(mid + 1 - text), &out, &out2);
+		same_bytes(name, &ck, &ck2);
+		as_buf_free(&out);
+		as_buf_free(&ck);
+		as_buf_free(&out2);
+		as_buf_free(&ck2);
+	}
+	free(text);
+}
+
+/* With randomisation, an exec after the load draws what it would have. */
+static void test_randomized_exec(void **state)
+{
+	static const char text[] =
+	    "window 0 0x800000000000\n"
+	    "exec first 8K 4K 4K\n"
+	    "fork\n"
+	    "maps\n"
+	    "exec second 16K 4K 8K\n"
+	    "maps\n"
+	    "switch 2\n"
+	    "exec third 4K 4K 4K\n"
+	    "maps\n";
+	struct as_session_params p;
+
+	(void)state;
+	as_session_params_default(&p);
+	p.randomize = true;
+	p.seed = 0x5eed;
+	check_trace(&p, "randomized", text, sizeof(text) - 1);
+}
+
+/* The frame of the page mapped at addr in mm. */
+static unsigned long frame_at(struct mm *mm, unsigned long addr)
+{
+	pte_t e[4];
+
+	pgtable_walk(mm, addr, e);
+	return pte_pfn(e[3]);
+}
+
+/* After frames were freed, the next faults take them in the same order. */
+static void test_later_frames(void **state)
+{
+	static const char text[] =
+	    "mmap 0x200000000000 64K rw- private,anon,fixed\n"
+	    "write 0x200000000000 1\nwrite 0x200000003000 2\n"
+	    "write 0x200000007000 3\nwrite 0x20000000a000 4\n"
+	    "munmap 0x200000003000 4K\nmunmap 0x20000000a000 4K\n"
+	    "mmap 0x200000100000 64K rw- private,anon,fixed\n";
+	struct as_session *a = session(NULL), *b;
+	struct access_result r = { .store = true, .value = 9 };
+	struct as_buf out, ck;
+	unsigned long addr;
+
+	(void)state;
+	as_buf_init(&out, OUT_MAX);
+	assert_int_equal(as_trace_run(a, text, sizeof(text) - 1, &out), 0);
+	save_ok(a, &ck);
+	load_ok(&ck, &b);
+	assert_true(b->phys.nr_free_stack >= 2);
+	for (addr = 0x200000100000; addr < 0x200000104000; addr += 4096) {
+		assert_int_equal(as_access(as_task_lookup(a, 1), addr,
+		    AS_WRITE, &r), 0);
+		assert_int_equal(as_access(as_task_lookup(b, 1), addr,
+		    AS_WRITE, &r), 0);
+		assert_int_equal(frame_at(as_task_lookup(a, 1)->mm, addr),
+		    frame_at(as_task_lookup(b, 1)->mm, addr));
+	}
+	as_session_free(a);
+	as_session_free(b);
+	as_buf_free(&out);
+	as_buf_free(&ck);
+}
+
+/* A small session that ran the corpus trace name, saved. */
+static void small_checkpoint(const char *name, struct as_buf *ck)
+{
+	const char *srcdir = getenv("srcdir");
+	struct as_session_params p;
+	struct as_session *s;
+	struct as_buf out;
+	char path[4096];
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/tests/linux-diff/traces/%s.trace",
+	    srcdir ? srcdir : ".", name);
+	text = read_text(path, &len);
+	as_session_params_default(&p);
+	p.ram_bytes = 4UL << 20;
+	s = session(&p);
+	as_buf_init(&out, OUT_MAX);
+	as_trace_run(s, text, len, &out);
+	save_ok(s, ck);
+	as_session_free(s);
+	as_buf_free(&out);
+	free(text);
+}
+
+/* A loaded session works: validate, run a little, save. */
+static void exercise(struct as_session *s)
+{
+	static const char text[] =
+	    "mmap 0x200000000000 16K rw- private,anon,fixed\n"
+	    "write 0x200000001000 7\nfork\nwrite 0x200000001000 8\n"
+	    "switch 1\nread 0x200000001000\nmaps\n";
+	struct task *t;
+	struct as_buf out;
+
+	for (t = s->tasks; t != NULL; t = t->next)
+		assert_null(mm_validate(t->mm));
+	as_buf_init(&out, OUT_MAX);
+	if (as_task_lookup(s, 1) != NULL)
+		as_trace_run(s, text, sizeof(text) - 1, &out);
+	as_buf_reset(&out);
+	assert_int_equal(as_session_save(s, &out), 0);
+	as_buf_free(&out);
+	as_session_free(s);
+}
+
+/* [*start, *end): the bytes of the FRAM section (mostly contents). */
+static void frames_section(const struct as_buf *ck, size_t *start,
+    size_t *end)
+{
+	const uint8_t *d = (const uint8_t *)ck->data;
+	size_t off = AS_CKPT_HEADER_SIZE, len;
+	int i;
+
+	for (i = 0; off + 12 <= ck->len; i++, off += 12 + len) {
+		len = (size_t)d[off + 4] | (size_t)d[off + 5] << 8 |
+		    (size_t)d[off + 6] << 16 | (size_t)d[off + 7] << 24;
+		if (memcmp(d + off, "FRAM", 4) == 0) {
+			*start = off;
+			*end = off + 12 + len;
+			return;
+		}
+	}
+	fail_msg("no FRAM section");
+}
+
+/* Change byte i: the checksum refuses it. */
+static void corrupt_byte(const struct as_buf *ck, uint8_t *copy, size_t i)
+{
+	struct as_session *s;
+	char why[256];
+
+	memcpy(copy, ck->data, ck->len);
+	copy[i] ^= 0x5a;
+	if (as_session_load(copy, ck->len, &s, why, sizeof(why)) == 0)
+		fail_msg("byte %zu changed, yet loaded", i);
+	assert_null(s);
+	assert_true(why[0] != '\0');
+}
+
+/*
+ * Change byte i and reseal: refused with a reason, or loaded into a
+ * session that validates (every eighth one also runs a trace and saves).
+ */
+static void corrupt_resealed(const struct as_buf *ck, uint8_t *copy,
+    size_t i, int *loaded)
+{
+	struct as_session *s;
+	char why[256];
+	int err;
+
+	memcpy(copy, ck->data, ck->len);
+	copy[i] ^= 0x5a;
+	as_checkpoint_reseal(copy, ck->len);
+	err = as_session_load(copy, ck->len, &s, why, sizeof(why));
+	if (err == 0 && i >= 8 && i < 16)
+		fail_msg("version changed, yet loaded");
+	if (err == 0 && (*loaded)++ % 8 == 0)
+		exercise(s);
+	else if (err == 0)
+		as_session_free(s);
+	else if ((err != -EBADMSG && err != -EINVAL) || s != NULL ||
+	    why[0] == '\0')
+		fail_msg("byte %zu: %d, %s", i, err, why);
+}
+
+/* Every byte; resealed, every byte but within the frames' contents,
+ * where one in 13. */
+static void corrupt_each_byte(const struct as_buf *ck)
+{
+	uint8_t *copy = malloc(ck->len);
+	size_t i, fs, fe;
+	int loaded = 0;
+
+	assert_non_null(copy);
+	frames_section(ck, &fs, &fe);
+	for (i = 0; i < ck->len; i++) {
+		corrupt_byte(ck, copy, i);
+		if (i < fs + 64 || i >= fe || i % 13 == 0)
+			corrupt_resealed(ck, copy, i, &loaded);
+	}
+	assert_true(loaded > 0);	/* changed contents do load */
+	free(copy);
+}
+
+static void truncate_each(const struct as_buf *ck)
+{
+	struct as_session *s;
+	char why[256];
+	size_t n;
+
+	for (n = 0; n < ck->len; n++) {
+		assert_int_not_equal(as_session_load(ck->data, n, &s, why,
+		    sizeof(why)), 0);
+		assert_null(s);
+		/* with a matching header, the sections are cut short */
+		if (n >= AS_CKPT_HEADER_SIZE && n % 7 == 0) {
+			uint8_t *copy = malloc(n);
+
+			memcpy(copy, ck->data, n);
+			as_checkpoint_reseal(copy, n);
+			assert_int_equal(as_session_load(copy, n, &s, why,
+			    sizeof(why)), -EBADMSG);
+			free(copy);
+		}
+	}
+}
+
+static void test_corruption(void **state)
+{
+	static const char *const names[] = {
+		"fork-cow-private-anon", "mmap-file-shared", "thread-shares-mm"
+	};
+	struct as_buf ck;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		small_checkpoint(names[i], &ck);
+		truncate_each(&ck);
+		corrupt_each_byte(&ck);
+		as_buf_free(&ck);
+	}
+}
+
+static void test_not_a_checkpoint(void **state)
+{
+	struct as_session *s = (void *)1;
+	struct as_buf ck;
+	char why[256];
+	uint8_t *copy;
+
+	(void)state;
+	assert_int_equal(as_session_load(NULL, 0, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_null(s);
+	assert_int_equal(as_session_load("ASPACEC", 7, &s, why, 0), -EINVAL);
+	assert_int_equal(as_session_load("hello", 5, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_string_equal(why, "not a checkpoint");
+	small_checkpoint("mmap-anon-private", &ck);
+	copy = malloc(ck.len);
+	memcpy(copy, ck.data, ck.len);
+	copy[8] = AS_CKPT_VERSION + 1;
+	as_checkpoint_reseal(copy, ck.len);
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_non_null(strstr(why, "version"));
+	memcpy(copy, ck.data, ck.len);
+	copy[ck.len - 1] ^= 1;
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EBADMSG);
+	assert_string_equal(why, "checksum mismatch");
+	free(copy);
+	as_buf_free(&ck);
+}
+
+/* A session fit for the inconsistency tests: forked, file-mapped. */
+static struct as_session *busy_session(void)
+{
+	static const char text[] =
+	    "file f 16K\n"
+	    "mmap 0x200000000000 16K rw- private,anon,fixed\n"
+	    "mmap 0x200000010000 16K rw- shared,fixed f 0\n"
+	    "write 0x200000001000 7\nread 0x200000010000\nfork\n"
+	    "write 0x200000002000 8\n";
+	struct as_session *s = session(NULL);
+	struct as_buf out;
+
+	as_buf_init(&out, OUT_MAX);
+	assert_int_equal(as_trace_run(s, text, sizeof(text) - 1, &out), 0);
+	as_buf_free(&out);
+	return s;
+}
+
+/* Saving s must work and loading must fail with a reason naming what. */
+static void refused(struct as_session *s, const char *what)
+{
+	struct as_session *s2;
+	struct as_buf ck;
+	char why[256];
+
+	save_ok(s, &ck);
+	assert_int_equal(as_session_load(ck.data, ck.len, &s2, why,
+	    sizeof(why)), -EBADMSG);
+	if (strstr(why, what) == NULL)
+		fail_msg("refused for \"%s\", not for %s", why, what);
+	as_buf_free(&ck);
+}
+
+static struct page *page_at(struct as_session *s, int pid, unsigned long a)
+{
+	struct mm *mm = as_task_lookup(s, pid)->mm;
+
+	return pfn_to_page(&s->phys, frame_at(mm, a));
+}
+
+static void test_inconsistent(void **state)
+{
+	struct as_session *s = busy_session();
+	struct task *t1 = as_task_lookup(s, 1), *t2 = as_task_lookup(s, 2);
+	struct page *shared = page_at(s, 1, 0x200000001000);
+	struct vma *v = find_vma(t1->mm, 0x200000010000);
+	pte_t *pte = pte_offset(t1->mm, 0x200000001000), old;
+
+	(void)state;
+	get_page(shared);
+	refused(s, "refcount");
+	put_page(&s->phys, shared);
+	page_mapcount_add(shared, 1);
+	refused(s, "mapcount");
+	page_mapcount_add(shared, -1);
+	old = *pte;
+	*pte = pfn_pte(s->phys.next_unused, old & ~PTE_PFN_MASK);
+	refused(s, "not a page in use");
+	*pte = old;
+	find_vma(t1->mm, 0x200000000000)->anon_vma->refcount++;
+	refused(s, "anon_vma");
+	find_vma(t1->mm, 0x200000000000)->anon_vma->refcount--;
+	v->vm_file->refcount++;
+	refused(s, "refcount");
+	v->vm_file->refcount--;
+	t2->mm->mm_users++;
+	refused(s, "mm_users");
+	t2->mm->mm_users--;
+	t1->mm->nr_pgtables++;
+	refused(s, "nr_pgtables");
+	t1->mm->nr_pgtables--;
+	t1->mm->total_vm++;
+	refused(s, "total_vm");
+	t1->mm->total_vm--;
+	v->vm_start -= 0x10000;		/* over the anonymous VMA below */
+	refused(s, "out of order");
+	v->vm_start += 0x10000;
+	t2->pid = 1;
+	refused(s, "two tasks");
+	t2->pid = 2;
+	exercise(s);
+}
+
+/* Usage: test_checkpoint [PATTERN] runs the tests matching PATTERN. */
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_not_a_checkpoint),
+		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_later_frames),
+		cmocka_unit_test(test_randomized_exec),
+		cmocka_unit_test(test_corpus_split),
+		cmocka_unit_test(test_random_traces),
+		cmocka_unit_test(test_corruption),
+	};
+
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
