@@ -10,18 +10,26 @@
 #include "req.h"
 #include "trace.h"
 
-/* Run the text in s; the output stays in c->buf until the reply is sent. */
-static void run_in(struct req_ctx *c, struct as_session *s)
+/*
+ * Run the text in s from cursor cur (a kept session's, which it leaves at
+ * the end of the text); the output stays in c->buf until the reply is
+ * sent.
+ */
+static void run_in(struct req_ctx *c, struct as_session *s,
+    struct as_trace_cursor *cur)
 {
 	const Aspace__RunTraceRequest *r = c->req->run_trace;
 	Aspace__RunTraceResult *res = req_alloc(c, sizeof(*res));
-	int n;
+	int before = cur->errors, n;
 
 	if (res == NULL)
 		return;
 	aspace__run_trace_result__init(res);
 	as_buf_init(&c->buf, server_trace_output_max(c->srv));
-	n = as_trace_run(s, (const char *)r->text.data, r->text.len, &c->buf);
+	n = as_trace_run_part(s, cur, (const char *)r->text.data, r->text.len,
+	    &c->buf);
+	if (n >= 0)
+		n -= before;
 	res->has_output = true;
 	res->output.data = (uint8_t *)c->buf.data;
 	res->output.len = c->buf.len;
@@ -54,7 +62,7 @@ static void run_kept(struct req_ctx *c, const struct as_session_params *p)
 	}
 	memcpy(id, ds->id, SESSION_ID_LEN);
 	pthread_rwlock_wrlock(&ds->rw);
-	run_in(c, ds->s);
+	run_in(c, ds->s, &ds->cursor);
 	pthread_rwlock_unlock(&ds->rw);
 	stable_put(st, ds);
 	if (c->resp->result_case == ASPACE__RESPONSE__RESULT_RUN_TRACE) {
@@ -68,6 +76,7 @@ static void run_fresh(struct req_ctx *c)
 {
 	const Aspace__RunTraceRequest *r = c->req->run_trace;
 	struct as_session_params p;
+	struct as_trace_cursor cur;
 	struct as_session *s;
 
 	if (req_session_params(c, r->params, &p) != 0)
@@ -81,7 +90,8 @@ static void run_fresh(struct req_ctx *c)
 		    "the session cannot be made with these parameters");
 		return;
 	}
-	run_in(c, s);
+	as_trace_cursor_init(&cur);
+	run_in(c, s, &cur);
 	as_session_free(s);
 }
 
@@ -98,12 +108,15 @@ static void run_trace(struct req_ctx *c)
 		return;
 	}
 	if (c->req->has_task && c->req->task != 1) {
-		/* as_trace_run() starts as task 1; "switch" in the text. */
+		/* A trace starts as task 1 (or where the last one stopped,
+		 * with resume); "switch" in the text changes it. */
 		req_status(c, ASPACE__STATUS__CODE__UNIMPLEMENTED,
-		    "run_trace starts as task 1 for now");
+		    "run_trace starts as task 1 or resumes; use switch");
 		return;
 	}
-	run_in(c, c->ds->s);
+	if (!r->has_resume || !r->resume)
+		as_trace_cursor_init(&c->ds->cursor);
+	run_in(c, c->ds->s, &c->ds->cursor);
 }
 
 const struct request_entry req_run_trace_entry = {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mm.h"
+#include "persist.h"
 #include "req.h"
 #include "trace_parse.h"
 
@@ -183,8 +184,12 @@ static void run_entry(struct req_ctx *c, const struct request_entry *e)
 		run_read(c, e);
 	else
 		run_write(c, e);
-	if (c->ds_dead)		/* destroyed: let the shell go */
+	if (c->ds_dead) {	/* destroyed: its file, then the shell */
+		if (server_persist(c->srv) != NULL)
+			persist_forget(server_persist(c->srv), c->ds);
 		req_conn_release(c->srv, c->conn);
+	} else
+		dsession_touch(c->ds);
 	c->ds = NULL;
 }
 

@@ -77,6 +77,7 @@ char *req_strdup(struct req_ctx *c, const char *s, size_t len);
 bool req_image_name_ok(const char *name);
 
 /* The tables of the server (server.c) handlers may use. */
+struct persist *server_persist(struct server *srv);	/* NULL: none */
 struct session_table *server_sessions(struct server *srv);
 size_t server_trace_output_max(struct server *srv);
 unsigned long server_ram_max(struct server *srv);

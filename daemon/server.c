@@ -53,6 +53,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "persist.h"
 #include "pool.h"
 #include "req.h"
 #include "server.h"
@@ -125,6 +126,7 @@ struct server {
 	struct pool	*pool;
 	unsigned int	 nconns;	/* atomic */
 	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
+	struct persist	*persist;	/* with a state directory */
 	struct token_table tokens;
 	struct tenants	 tenants;
 	struct event	*sig[2];
@@ -1024,6 +1026,28 @@ static int start_workers(struct server *srv)
 	return err;
 }
 
+/* Sessions from the state directory, and the checkpoint thread. */
+static int persist_setup(struct server *srv, const struct server_config *cfg)
+{
+	unsigned int n;
+
+	if (cfg->state_dir == NULL)
+		return 0;
+	srv->persist = persist_new(cfg->state_dir, &srv->tenants,
+	    cfg->ram_max);
+	if (srv->persist == NULL)
+		return -1;
+	if ((n = persist_restore(srv->persist, &srv->sessions)) > 0)
+		fprintf(stderr, "aspaced: %u session%s restored from %s\n", n,
+		    n == 1 ? "" : "s", cfg->state_dir);
+	return persist_start(srv->persist, &srv->sessions, cfg->checkpoint_ms);
+}
+
+struct persist *server_persist(struct server *srv)
+{
+	return srv->persist;
+}
+
 struct server *server_new(const struct server_config *cfg)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -1046,6 +1070,7 @@ struct server *server_new(const struct server_config *cfg)
 	    (srv->backoff = evtimer_new(srv->base, backoff_cb, srv)) == NULL ||
 	    (cfg->pool_threads > 0 && (srv->pool = pool_new(cfg->pool_threads,
 	    cfg->pool_queue)) == NULL) ||
+	    persist_setup(srv, cfg) != 0 ||
 	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0) {
 		server_free(srv);
 		return NULL;
@@ -1082,6 +1107,10 @@ void server_free(struct server *srv)
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	free(srv->workers);
+	if (srv->persist != NULL) {	/* every request is done: save all */
+		persist_save_all(srv->persist, &srv->sessions);
+		persist_free(srv->persist);
+	}
 	stable_free(&srv->sessions);
 	SSL_CTX_free(srv->ssl_ctx);
 	tokens_free(&srv->tokens);

@@ -49,6 +49,7 @@ static void dsession_free(struct dsession *ds)
 
 	as_session_free(ds->s);
 	pthread_rwlock_destroy(&ds->rw);
+	pthread_mutex_destroy(&ds->ckpt_lock);
 	for (i = 0; i < SESSION_TASK_LOCKS; i++)
 		pthread_mutex_destroy(&ds->task_lock[i]);
 	free(ds);
@@ -108,10 +109,22 @@ static struct dsession *dsession_new(uid_t tenant, const char *label)
 	ds->created = time(NULL);
 	snprintf(ds->label, sizeof(ds->label), "%s", label ? label : "");
 	pthread_rwlock_init(&ds->rw, NULL);
+	pthread_mutex_init(&ds->ckpt_lock, NULL);
+	as_trace_cursor_init(&ds->cursor);
+	ds->dirty = true;
 	for (i = 0; i < SESSION_TASK_LOCKS; i++)
 		pthread_mutex_init(&ds->task_lock[i], NULL);
 	ds->refs = 2;		/* the table's and the caller's */
 	return ds;
+}
+
+static void table_link(struct session_table *t, struct dsession *ds)
+{
+	ds->next = t->head;
+	t->head = ds;
+	ds->hnext = *bucket(t, ds->id);
+	*bucket(t, ds->id) = ds;
+	t->count++;
 }
 
 /* Check the caps and link ds under a fresh id; the table is locked. */
@@ -124,11 +137,7 @@ static int table_add(struct session_table *t, struct dsession *ds)
 		if (RAND_bytes(ds->id, SESSION_ID_LEN) != 1)
 			return -EIO;
 	} while (find_id(t, ds->id) != NULL);
-	ds->next = t->head;
-	t->head = ds;
-	ds->hnext = *bucket(t, ds->id);
-	*bucket(t, ds->id) = ds;
-	t->count++;
+	table_link(t, ds);
 	return 0;
 }
 
@@ -197,6 +206,57 @@ void stable_put(struct session_table *t, struct dsession *ds)
 	pthread_mutex_unlock(&t->lock);
 	if (refs == 0)
 		dsession_free(ds);
+}
+
+int stable_adopt(struct session_table *t, const uint8_t id[SESSION_ID_LEN],
+    uid_t tenant, const char *label, time_t created,
+    unsigned long ram_bytes, struct as_session *s,
+    const struct as_trace_cursor *cursor)
+{
+	struct dsession *ds = dsession_new(tenant, label);
+	int err = 0;
+
+	if (ds == NULL)
+		return -ENOMEM;
+	memcpy(ds->id, id, SESSION_ID_LEN);
+	ds->created = created;
+	ds->ram_bytes = ram_bytes;
+	ds->cursor = *cursor;
+	ds->dirty = false;	/* its file is what it is */
+	ds->refs = 1;		/* the table's */
+	pthread_mutex_lock(&t->lock);
+	if (find_id(t, id) != NULL)
+		err = -EEXIST;
+	else
+		table_link(t, ds);
+	pthread_mutex_unlock(&t->lock);
+	if (err == 0)
+		ds->s = s;
+	else
+		dsession_free(ds);
+	return err;
+}
+
+struct dsession **stable_snapshot(struct session_table *t, unsigned int *n)
+{
+	struct dsession **v, *ds;
+	unsigned int i = 0;
+
+	pthread_mutex_lock(&t->lock);
+	v = t->count > 0 ? calloc(t->count, sizeof(*v)) : NULL;
+	for (ds = t->head; v != NULL && ds != NULL; ds = ds->next) {
+		ds->refs++;
+		v[i++] = ds;
+	}
+	pthread_mutex_unlock(&t->lock);
+	*n = i;
+	return v;
+}
+
+void dsession_touch(struct dsession *ds)
+{
+	if (!__atomic_load_n(&ds->dirty, __ATOMIC_RELAXED))
+		__atomic_store_n(&ds->dirty, true, __ATOMIC_RELAXED);
 }
 
 void stable_remove(struct session_table *t, struct dsession *ds)

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "session.h"
+#include "trace.h"
 
 #define SESSION_ID_LEN		16
 #define SESSION_LABEL_MAX	64
@@ -34,6 +35,9 @@ struct dsession {
 	pthread_rwlock_t rw;		/* READ: task ops; WRITE: task set */
 	pthread_mutex_t	 task_lock[SESSION_TASK_LOCKS];
 	bool		 dead;		/* destroyed; under rw (write) */
+	bool		 dirty;		/* changed since saved (atomic) */
+	pthread_mutex_t	 ckpt_lock;	/* a save; before rw (persist.h) */
+	struct as_trace_cursor cursor;	/* run_trace "continue"; under rw */
 	int		 refs;		/* under the table's lock */
 	struct dsession	*next;		/* the table's list */
 	struct dsession	*hnext;		/* the id's bucket */
@@ -61,6 +65,19 @@ void stable_free(struct session_table *t);
 int stable_create(struct session_table *t, uid_t tenant,
     const struct as_session_params *p, const char *label,
     struct dsession **out);
+/*
+ * Register s, loaded from a checkpoint, under its old id and tenant,
+ * over the caps (what was kept is not refused).  0, -EEXIST, -ENOMEM.
+ */
+int stable_adopt(struct session_table *t, const uint8_t id[SESSION_ID_LEN],
+    uid_t tenant, const char *label, time_t created,
+    unsigned long ram_bytes, struct as_session *s,
+    const struct as_trace_cursor *cursor);
+/* Every session, referenced (n of them in a malloc'ed array; NULL, 0 if
+ * none or out of memory). */
+struct dsession **stable_snapshot(struct session_table *t, unsigned int *n);
+/* Mark ds changed (after a request ran in it). */
+void dsession_touch(struct dsession *ds);
 /* The tenant's session with this id, referenced; NULL if none. */
 struct dsession *stable_get(struct session_table *t, const uint8_t *id,
     size_t len, uid_t tenant);
