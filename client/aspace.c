@@ -16,7 +16,10 @@
  * (libaspace-client) by default, or with the embedded core with --local;
  * both print the same bytes and exit with the same status.  The daemon's
  * URL is --connect (or --daemon) URL, else $ASPACE_URL, else
- * unix:$ASPACE_SOCKET, else unix:/run/aspaced/aspaced.sock; a bearer
+ * unix:$ASPACE_SOCKET, else the socket aspaced makes when not told
+ * otherwise (rundir.h): the user's own daemon's, $XDG_RUNTIME_DIR/aspaced
+ * /aspaced.sock (or /tmp/aspaced-UID/aspaced.sock), when it exists and
+ * the user is not root, else the system's, /run/aspaced/aspaced.sock; a bearer
  * token is --token or $ASPACE_TOKEN.  For tls://HOST:PORT the server is
  * verified against --ca FILE (else $ASPACE_CA, else the system's trust
  * store), and --cert FILE --key FILE (else $ASPACE_CERT, $ASPACE_KEY)
@@ -33,16 +36,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "aspace-client.h"
+#include "rundir.h"
 #include "session.h"
 #include "shell.h"
 #include "trace.h"
 
 #define TRACE_MAX	(64UL << 20)	/* largest trace read */
 #define OUTPUT_MAX	(256UL << 20)	/* largest output produced */
-#define DEFAULT_SOCKET	"/run/aspaced/aspaced.sock"
+#define DEFAULT_SOCKET	RUNDIR_SYSTEM "/" RUNDIR_SOCKET
 
 
 static void usage(FILE *f)
@@ -62,9 +67,10 @@ static void usage(FILE *f)
 	    "Linux address space and prints the canonical output, through\n"
 	    "the aspaced daemon or (--local) the embedded core.  The daemon\n"
 	    "is --connect URL (unix:PATH or tls://HOST:PORT), else\n"
-	    "$ASPACE_URL, else unix:$ASPACE_SOCKET, else\n"
-	    "unix:" DEFAULT_SOCKET "; --ca, --cert, --key and --token\n"
-	    "default to $ASPACE_CA, $ASPACE_CERT, $ASPACE_KEY, $ASPACE_TOKEN.\n");
+	    "$ASPACE_URL, else unix:$ASPACE_SOCKET, else your own aspaced's\n"
+	    "default socket if it is there, else unix:" DEFAULT_SOCKET ";\n"
+	    "--ca, --cert, --key and --token default to $ASPACE_CA,\n"
+	    "$ASPACE_CERT, $ASPACE_KEY, $ASPACE_TOKEN.\n");
 }
 
 /* Read a whole file (bounded) into a malloc'ed buffer. */
@@ -195,6 +201,21 @@ static int run_one(const char *path, const struct as_session_params *p,
 
 /* --- the daemon ------------------------------------------------------------- */
 
+/* The socket of the user's own aspaced when it has one, as aspaced makes
+ * it by default (conf.c); else the system's. */
+static const char *default_url(char *buf, size_t size)
+{
+	char dir[512];
+	int n;
+
+	if (geteuid() != 0 && rundir_user(dir, sizeof(dir)) == 0) {
+		n = snprintf(buf, size, "unix:%s/" RUNDIR_SOCKET, dir);
+		if (n > 0 && (size_t)n < size && access(buf + 5, F_OK) == 0)
+			return buf;
+	}
+	return "unix:" DEFAULT_SOCKET;
+}
+
 /* The daemon's URL: --daemon, $ASPACE_URL, $ASPACE_SOCKET, the default. */
 static const char *daemon_url(const struct cli_opts *o, char *buf, size_t size)
 {
@@ -208,7 +229,7 @@ static const char *daemon_url(const struct cli_opts *o, char *buf, size_t size)
 		snprintf(buf, size, "unix:%s", env);
 		return buf;
 	}
-	return "unix:" DEFAULT_SOCKET;
+	return default_url(buf, size);
 }
 
 /* An option's value: the option, else the environment's (non-empty). */

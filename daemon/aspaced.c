@@ -1,258 +1,173 @@
 /*
- * aspaced.c: the aspace daemon's main: options, then the server
- * (server.h) until SIGINT or SIGTERM, then a clean stop.  It stays in
- * the foreground.
+ * aspaced.c: the aspace daemon's main: the configuration (conf.h: the
+ * file, then the command line over it), then the server (server.h)
+ * until SIGINT or SIGTERM, then a clean stop.  It stays in the
+ * foreground.
  *
- *   aspaced --listen tls://ADDR:PORT --listen unix:PATH
- *           --tls-cert FILE --tls-key FILE [--tls-client-ca FILE]
- *           [--tokens FILE] [--config FILE] [--foreground] [limits]
+ *   aspaced [-T] [--config FILE] [--KEYWORD VALUE]...
  *
- * --listen may repeat (up to 8 of each kind); TCP listeners speak TLS
- * only (port 0 picks a free port) and need --tls-cert and --tls-key;
- * --tls-client-ca asks for client certificates and, when presented,
- * verifies them (the subject's CN is the tenant); --tokens names a token
- * file ("TOKEN TENANT" lines, '#' comments) for TLS clients without a
- * certificate.  Each bound address is printed on stdout: "listening
- * unix:PATH", "listening tls://HOST:PORT".  The short options of old
- * stay as aliases: -s PATH, -l HOST:PORT, -c, -k, -a, -t, -w, -f.
- *
- * Limits (all enforced, see server.h): --workers N, --max-connections N,
- * --idle-timeout SECONDS (0: none), --max-inflight N (responses not yet
- * written per connection), --ram-total BYTES (all sessions' RAM, K/M/G
- * suffixes, 0: none), --max-ram BYTES (one session's), --max-sessions N
- * (per tenant), --max-sessions-total N, --max-body BYTES,
- * --pool-threads N (long requests; 0 runs them on the workers),
- * --accept-backoff MS.  A bad option exits 2 with a message.
+ * Every keyword of aspaced.conf(5) is also a long option, from the same
+ * table; --listen may repeat, and the command line's replace the
+ * file's.  --config names the file (default SYSCONFDIR/aspaced.conf,
+ * which may be missing); -T (--test-config) prints the configuration in
+ * effect, in the file's form, and exits.  Each bound address is printed
+ * on stdout: "listening unix:PATH", "listening tls://HOST:PORT".  The
+ * short options of old stay as aliases: -s PATH (--listen unix:PATH),
+ * -l HOST:PORT (--listen tls://HOST:PORT), -c, -k, -a, -t, -w, and -f
+ * (--foreground, the only mode).  A configuration error exits 2 with
+ * its file and line; a failure to start, 1.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <event2/event.h>
 
-#include "frame.h"
+#include "conf.h"
 #include "server.h"
 
-static void usage(void)
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define CONF_DEFAULT	SYSCONFDIR "/aspaced.conf"
+
+enum { OPT_CONFIG = 256, OPT_FOREGROUND, OPT_HELP, OPT_KEYWORD };
+
+/* What the command line asked for, applied after the file. */
+struct args {
+	const char	*config;	/* --config, or NULL */
+	bool		 test;		/* -T */
+	int		 n;
+	struct arg {
+		int		 kw;
+		const char	*prefix;	/* -s and -l: "unix:", "tls://" */
+		const char	*value;
+	}		*v;		/* argc of them at most */
+};
+
+/* The old short options: keyword and a prefix for the value. */
+static const struct alias {
+	int		 ch;
+	const char	*kw, *prefix;
+} aliases[] = {
+	{ 's', "listen", "unix:" }, { 'l', "listen", "tls://" },
+	{ 'c', "tls-cert", "" }, { 'k', "tls-key", "" },
+	{ 'a', "tls-client-ca", "" }, { 't', "tokens", "" },
+	{ 'w', "workers", "" }, { 0, NULL, NULL }
+};
+
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: aspaced --listen tls://ADDR:PORT|unix:PATH ...\n"
-	    "               [--tls-cert FILE --tls-key FILE] "
-	    "[--tls-client-ca FILE]\n"
-	    "               [--tokens FILE] [--config FILE] [--foreground]\n"
-	    "               [--workers N] [--max-connections N] "
-	    "[--idle-timeout SECONDS]\n"
-	    "               [--max-inflight N] [--ram-total BYTES] "
-	    "[--max-ram BYTES]\n"
-	    "               [--max-sessions N] [--max-sessions-total N] "
-	    "[--max-body BYTES]\n"
-	    "               [--pool-threads N] [--accept-backoff MS]\n");
-	exit(2);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aspaced: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-/* An unsigned number in [min, max] with an optional K, M or G suffix. */
-static unsigned long long parse_num(const char *opt, const char *s,
-    unsigned long long min, unsigned long long max, bool suffix)
-{
-	unsigned long long n, mul = 1;
-	char *end;
-
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (suffix && *end != '\0' && end[1] == '\0') {
-		switch (*end) {
-		case 'k': case 'K':	mul = 1ULL << 10; end++; break;
-		case 'm': case 'M':	mul = 1ULL << 20; end++; break;
-		case 'g': case 'G':	mul = 1ULL << 30; end++; break;
-		}
-	}
-	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 ||
-	    n > max / mul || n * mul < min || n * mul > max)
-		bad("%s: not a number in [%llu, %llu]: %s", opt, min, max, s);
-	return n * mul;
-}
-
-static void add_listen(struct server_config *cfg, const char *url, bool tls)
-{
-	const char **first = tls ? &cfg->tls_listen : &cfg->unix_path;
-	const char **more = tls ? cfg->tls_more : cfg->unix_more;
+	char arg[128];
 	int i;
 
-	if (*url == '\0')
-		bad("--listen: empty address");
-	if (*first == NULL) {
-		*first = url;
-		return;
+	fprintf(f, "usage: aspaced [-T] [--config FILE] [--KEYWORD VALUE]..."
+	    "\nThe file is " CONF_DEFAULT " unless --config says; its "
+	    "keywords (aspaced.conf(5)),\nalso long options, are:\n");
+	for (i = 0; conf_keyword(i) != NULL; i++) {
+		conf_keyword_arg(i, arg, sizeof(arg));
+		fprintf(f, "  --%s %s\n", conf_keyword(i), arg);
 	}
-	for (i = 0; i < SERVER_LISTEN_MAX - 1; i++)
-		if (more[i] == NULL) {
-			more[i] = url;
-			return;
-		}
-	bad("--listen: at most %d of each kind", SERVER_LISTEN_MAX);
 }
 
-static void parse_listen(struct server_config *cfg, const char *url)
+static void __attribute__((noreturn)) bad_usage(void)
 {
-	if (strncmp(url, "unix:", 5) == 0)
-		add_listen(cfg, url + 5, false);
-	else if (strncmp(url, "tls://", 6) == 0)
-		add_listen(cfg, url + 6, true);
-	else
-		bad("--listen: tls://ADDR:PORT or unix:PATH, not %s", url);
+	usage(stderr);
+	exit(2);
 }
 
-enum {
-	OPT_LISTEN = 256, OPT_CONFIG, OPT_MAX_CONNS, OPT_IDLE, OPT_INFLIGHT,
-	OPT_RAM_TOTAL, OPT_MAX_RAM, OPT_MAX_SESSIONS, OPT_MAX_SESSIONS_TOTAL,
-	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP
-};
-
-static const struct option longopts[] = {
-	{ "listen",		required_argument, NULL, OPT_LISTEN },
-	{ "tls-cert",		required_argument, NULL, 'c' },
-	{ "tls-key",		required_argument, NULL, 'k' },
-	{ "tls-client-ca",	required_argument, NULL, 'a' },
-	{ "tokens",		required_argument, NULL, 't' },
-	{ "config",		required_argument, NULL, OPT_CONFIG },
-	{ "foreground",		no_argument,	   NULL, 'f' },
-	{ "workers",		required_argument, NULL, 'w' },
-	{ "max-connections",	required_argument, NULL, OPT_MAX_CONNS },
-	{ "idle-timeout",	required_argument, NULL, OPT_IDLE },
-	{ "max-inflight",	required_argument, NULL, OPT_INFLIGHT },
-	{ "ram-total",		required_argument, NULL, OPT_RAM_TOTAL },
-	{ "max-ram",		required_argument, NULL, OPT_MAX_RAM },
-	{ "max-sessions",	required_argument, NULL, OPT_MAX_SESSIONS },
-	{ "max-sessions-total",	required_argument, NULL,
-	    OPT_MAX_SESSIONS_TOTAL },
-	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
-	{ "pool-threads",	required_argument, NULL, OPT_POOL },
-	{ "accept-backoff",	required_argument, NULL, OPT_BACKOFF },
-	{ "help",		no_argument,	   NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 }
-};
-
-/* --idle-timeout: seconds, a fraction allowed; into milliseconds. */
-static unsigned int parse_seconds(const char *s)
+/* The long options: every keyword, then the command line's own. */
+static struct option *long_options(void)
 {
-	char *end;
-	double d;
+	static struct option opts[CONF_KEYWORDS + 5];
+	static const struct option own[] = {
+		{ "config",	 required_argument, NULL, OPT_CONFIG },
+		{ "test-config", no_argument,	    NULL, 'T' },
+		{ "foreground",	 no_argument,	    NULL, OPT_FOREGROUND },
+		{ "help",	 no_argument,	    NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	int i;
 
-	errno = 0;
-	d = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !(d >= 0) ||
-	    d > 86400.0 * 365)
-		bad("--idle-timeout: seconds (0 for none), not %s", s);
-	return (unsigned int)(d * 1000 + 0.5);
+	for (i = 0; conf_keyword(i) != NULL; i++) {
+		opts[i].name = conf_keyword(i);
+		opts[i].has_arg = required_argument;
+		opts[i].flag = NULL;
+		opts[i].val = OPT_KEYWORD + i;
+	}
+	memcpy(opts + i, own, sizeof(own));
+	return opts;
 }
 
-static void parse_args(int argc, char **argv, struct server_config *cfg)
+static void add_arg(struct args *a, int kw, const char *prefix,
+    const char *value)
 {
+	a->v[a->n].kw = kw;
+	a->v[a->n].prefix = prefix;
+	a->v[a->n++].value = value;
+}
+
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	const struct option *opts = long_options();
+	const struct alias *al;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "a:c:fk:l:s:t:w:", longopts,
+	if ((a->v = calloc((size_t)argc, sizeof(*a->v))) == NULL)
+		exit(1);
+	while ((ch = getopt_long(argc, argv, "a:c:fk:l:s:t:w:T", opts,
 	    NULL)) != -1) {
-		switch (ch) {
-		case 'a':	cfg->tls_client_ca = optarg; break;
-		case 'c':	cfg->tls_cert = optarg; break;
-		case 'f':	break;	/* the only mode for now */
-		case 'k':	cfg->tls_key = optarg; break;
-		case 'l':	add_listen(cfg, optarg, true); break;
-		case 's':	add_listen(cfg, optarg, false); break;
-		case 't':	cfg->token_file = optarg; break;
-		case 'w':
-			cfg->workers = (int)parse_num("--workers", optarg, 1,
-			    256, false);
-			break;
-		case OPT_LISTEN:	parse_listen(cfg, optarg); break;
-		case OPT_CONFIG:
-			bad("--config %s: configuration files are not "
-			    "supported yet", optarg);
-		case OPT_MAX_CONNS:
-			cfg->max_conns = (unsigned int)parse_num(
-			    "--max-connections", optarg, 1, 1000000, false);
-			break;
-		case OPT_IDLE:
-			cfg->idle_timeout_ms = parse_seconds(optarg);
-			break;
-		case OPT_INFLIGHT:
-			cfg->max_inflight = (unsigned int)parse_num(
-			    "--max-inflight", optarg, 1, 65536, false);
-			break;
-		case OPT_RAM_TOTAL:
-			cfg->ram_total = parse_num("--ram-total", optarg, 0,
-			    1ULL << 50, true);
-			break;
-		case OPT_MAX_RAM:
-			cfg->ram_max = (unsigned long)parse_num("--max-ram",
-			    optarg, 1ULL << 20, 1ULL << 46, true);
-			break;
-		case OPT_MAX_SESSIONS:
-			cfg->max_sessions = (unsigned int)parse_num(
-			    "--max-sessions", optarg, 1, 1000000, false);
-			break;
-		case OPT_MAX_SESSIONS_TOTAL:
-			cfg->max_sessions_total = (unsigned int)parse_num(
-			    "--max-sessions-total", optarg, 1, 1000000, false);
-			break;
-		case OPT_MAX_BODY:
-			cfg->max_body = (unsigned int)parse_num("--max-body",
-			    optarg, FRAME_MAX_BODY_PREAUTH,
-			    FRAME_MAX_BODY_LIMIT, true);
-			break;
-		case OPT_POOL:
-			cfg->pool_threads = (int)parse_num("--pool-threads",
-			    optarg, 0, 256, false);
-			break;
-		case OPT_BACKOFF:
-			cfg->accept_backoff_ms = (unsigned int)parse_num(
-			    "--accept-backoff", optarg, 1, 60000, false);
-			break;
-		default:	usage();
-		}
+		for (al = aliases; al->ch != 0 && al->ch != ch; al++)
+			;
+		if (al->ch != 0)
+			add_arg(a, conf_find(al->kw), al->prefix, optarg);
+		else if (ch >= OPT_KEYWORD)
+			add_arg(a, ch - OPT_KEYWORD, "", optarg);
+		else if (ch == OPT_CONFIG)
+			a->config = optarg;
+		else if (ch == 'T')
+			a->test = true;
+		else if (ch == OPT_HELP) {
+			usage(stdout);
+			exit(0);
+		} else if (ch != 'f' && ch != OPT_FOREGROUND)
+			bad_usage();
 	}
-	if (optind != argc)
-		bad("unexpected argument: %s", argv[optind]);
-	if (cfg->unix_path == NULL && cfg->tls_listen == NULL)
-		bad("--listen tls://ADDR:PORT or unix:PATH needed");
-	if (cfg->tls_listen != NULL &&
-	    (cfg->tls_cert == NULL || cfg->tls_key == NULL))
-		bad("a tls:// listener needs --tls-cert FILE and --tls-key FILE");
-	if (cfg->tls_listen == NULL && (cfg->tls_cert != NULL ||
-	    cfg->tls_key != NULL || cfg->tls_client_ca != NULL))
-		bad("--tls-cert, --tls-key and --tls-client-ca need a "
-		    "tls:// listener");
+	if (optind != argc) {
+		fprintf(stderr, "aspaced: unexpected argument: %s\n",
+		    argv[optind]);
+		exit(2);
+	}
 }
 
-int main(int argc, char **argv)
+/* The file, then the command line, then the defaults; 0 or -1 with
+ * c->err. */
+static int configure(struct conf *c, const struct args *a)
 {
-	struct server_config cfg;
+	char buf[CONF_LINE_MAX + 16];
+	int i;
+
+	if (conf_parse_file(c, a->config != NULL ? a->config : CONF_DEFAULT,
+	    a->config != NULL) != 0)
+		return -1;
+	for (i = 0; i < a->n; i++) {
+		snprintf(buf, sizeof(buf), "%s%.*s", a->v[i].prefix,
+		    CONF_LINE_MAX + 1, a->v[i].value);
+		if (conf_set_option(c, a->v[i].kw, buf) != 0)
+			return -1;
+	}
+	return conf_finish(c);
+}
+
+static int serve(const struct server_config *cfg)
+{
 	struct server *srv;
 	char addr[160];
 	int rc, i;
 
-	server_config_default(&cfg);
-	parse_args(argc, argv, &cfg);
-	if ((srv = server_new(&cfg)) == NULL)
+	if ((srv = server_new(cfg)) == NULL)
 		return 1;
 	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
@@ -262,4 +177,27 @@ int main(int argc, char **argv)
 	libevent_global_shutdown();
 	OPENSSL_cleanup();
 	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { NULL, false, 0, NULL };
+	struct conf c;
+	int rc = 2;
+
+	conf_init(&c);
+	parse_args(argc, argv, &a);
+	if (configure(&c, &a) != 0)
+		fprintf(stderr, "aspaced: %s\n", c.err);
+	else if (a.test) {
+		conf_print(&c, stdout);
+		rc = 0;
+	} else if (conf_make_runtime_dir(&c) != 0) {
+		fprintf(stderr, "aspaced: %s\n", c.err);
+		rc = 1;
+	} else
+		rc = serve(&c.srv);
+	conf_free(&c);
+	free(a.v);
+	return rc;
 }
