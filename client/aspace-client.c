@@ -873,6 +873,13 @@ int asc_run_trace(struct asc_client *c, const uint8_t *session,
     const void *text, size_t len, const Aspace__SessionCreateRequest *params,
     struct asc_trace_result *res, struct asc_status *st)
 {
+	return asc_run_trace_ex(c, session, text, len, params, 0, res, st);
+}
+
+int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
+    const void *text, size_t len, const Aspace__SessionCreateRequest *params,
+    int flags, struct asc_trace_result *res, struct asc_status *st)
+{
 	Aspace__Request r;
 	Aspace__RunTraceRequest t;
 	struct asc_reply *rp;
@@ -880,6 +887,10 @@ int asc_run_trace(struct asc_client *c, const uint8_t *session,
 
 	memset(res, 0, sizeof(*res));
 	asc_run_trace_request(&r, &t, session, text, len, params);
+	t.has_keep = (flags & ASC_TRACE_KEEP) != 0;
+	t.keep = t.has_keep;
+	t.has_resume = (flags & ASC_TRACE_RESUME) != 0;
+	t.resume = t.has_resume;
 	if (asc_call(c, &r, &rp, st) != 0)
 		return -1;
 	rc = asc_trace_result_from(rp, res, st);

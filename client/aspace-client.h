@@ -167,6 +167,12 @@ int asc_run_trace(struct asc_client *c, const uint8_t *session,
     const void *text, size_t len, const Aspace__SessionCreateRequest *params,
     struct asc_trace_result *res, struct asc_status *st);
 void asc_trace_result_free(struct asc_trace_result *res);
+/* asc_run_trace() with flags: */
+#define ASC_TRACE_KEEP		0x1	/* fresh session kept: res->session */
+#define ASC_TRACE_RESUME	0x2	/* in session, from its last trace's end */
+int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
+    const void *text, size_t len, const Aspace__SessionCreateRequest *params,
+    int flags, struct asc_trace_result *res, struct asc_status *st);
 
 /* Build (without sending) a run_trace request: r and t are the caller's. */
 void asc_run_trace_request(Aspace__Request *r, Aspace__RunTraceRequest *t,

@@ -3,7 +3,8 @@
  *
  *   aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]
  *          [--token T] [--json] COMMAND ...
- *   aspace run [--daemon URL] [--token T] [--seed N] [--json] TRACE...
+ *   aspace run [--daemon URL] [--token T] [--seed N] [--json]
+ *              [--keep | --session ID [--resume]] TRACE...
  *   aspace run --local [--seed N] [--json] TRACE...
  *   aspace session create [--label L] [--seed N] [--json]
  *   aspace session list [--json]
@@ -55,7 +56,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]\n"
 	    "              [--token T] [--json] COMMAND ...\n"
-	    "       aspace run [--daemon URL] [--seed N] [--json] TRACE...\n"
+	    "       aspace run [--daemon URL] [--seed N] [--json]\n"
+	    "                  [--keep | --session ID [--resume]] TRACE...\n"
 	    "       aspace run --local [--seed N] [--json] TRACE...\n"
 	    "       aspace session create [--label L] [--seed N] [--json]\n"
 	    "       aspace session list [--json]\n"
@@ -274,10 +276,19 @@ struct asc_client *cli_open(const struct cli_opts *o)
 	return c;
 }
 
+/* Where a trace runs through the daemon: aspace run's options. */
+struct run_where {
+	uint8_t		 session[ASC_SESSION_ID_LEN];
+	bool		 has_session;
+	int		 flags;		/* ASC_TRACE_* */
+};
+
 /* Run one trace through the daemon; 0 ok, 1 trace errors, 2 failure. */
 static int run_remote(struct asc_client *c, const char *path,
-    const Aspace__SessionCreateRequest *params, bool json)
+    const Aspace__SessionCreateRequest *params, const struct run_where *w,
+    bool json)
 {
+	char hex[33];
 	struct asc_trace_result res;
 	struct asc_status st;
 	char msg[512];
@@ -287,7 +298,8 @@ static int run_remote(struct asc_client *c, const char *path,
 
 	if (text == NULL)
 		return trace_fail(path, json, strerror(errno));
-	if (asc_run_trace(c, NULL, text, len, params, &res, &st) != 0) {
+	if (asc_run_trace_ex(c, w->has_session ? w->session : NULL, text, len,
+	    params, w->flags, &res, &st) != 0) {
 		free(text);
 		return trace_fail(path, json,
 		    asc_status_str(&st, msg, sizeof(msg)));
@@ -301,6 +313,9 @@ static int run_remote(struct asc_client *c, const char *path,
 	if (res.truncated)
 		fprintf(stderr, "aspace: %s: output truncated at the "
 		    "daemon's cap\n", path);
+	if (res.has_session)
+		fprintf(stderr, "aspace: kept session %s\n",
+		    asc_session_hex(res.session, hex));
 	asc_trace_result_free(&res);
 	free(text);
 	return rc;
@@ -354,12 +369,25 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	struct as_session_params p;
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	struct asc_client *c = NULL;
+	struct run_where w;
 	int i, local = 0, rc = 0, r;
 
 	as_session_params_default(&p);
+	memset(&w, 0, sizeof(w));
 	for (i = 0; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
 		if (strcmp(argv[i], "--local") == 0) {
 			local = 1;
+		} else if (strcmp(argv[i], "--keep") == 0) {
+			w.flags |= ASC_TRACE_KEEP;
+		} else if (strcmp(argv[i], "--resume") == 0) {
+			w.flags |= ASC_TRACE_RESUME;
+		} else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) {
+			if (asc_session_parse(argv[++i], w.session) != 0) {
+				fprintf(stderr, "aspace: bad session id '%s'\n",
+				    argv[i]);
+				return 2;
+			}
+			w.has_session = true;
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
 			if (parse_seed(argv[++i], &p.seed) != 0) {
 				fprintf(stderr, "aspace: bad seed '%s'\n",
@@ -376,9 +404,15 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		usage(stderr);
 		return 2;
 	}
-	if (local && o->url != NULL) {
-		fprintf(stderr, "aspace: --local and --daemon exclude each "
-		    "other\n");
+	if (local && (o->url != NULL || w.flags != 0 || w.has_session)) {
+		fprintf(stderr, "aspace: --local and --daemon, --keep, "
+		    "--session or --resume exclude each other\n");
+		return 2;
+	}
+	if (((w.flags & ASC_TRACE_RESUME) && !w.has_session) ||
+	    ((w.flags & ASC_TRACE_KEEP) && w.has_session)) {
+		fprintf(stderr, "aspace: --resume needs --session; --keep "
+		    "makes a new one\n");
 		return 2;
 	}
 	if (!local) {
@@ -395,7 +429,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
 		r = local ? run_one(argv[i], &p, o->json) :
-		    run_remote(c, argv[i], p.randomize ? &params : NULL,
+		    run_remote(c, argv[i], p.randomize ? &params : NULL, &w,
 		    o->json);
 		if (r > rc)
 			rc = r;

@@ -77,7 +77,8 @@ static const struct keyword keywords[CONF_KEYWORDS] = {
 	    0, 0, 0, NULL },
 	{ "tokens", CT_PATH, CONF_NONE, FIELD(token_file), 0, 0, 0, NULL },
 	{ "runtime-directory", CT_PATH, 0, FIELD(runtime_dir), 0, 0, 0, NULL },
-	{ "state-directory", CT_PATH, 0, FIELD(state_dir), 0, 0, 0, NULL },
+	{ "state-directory", CT_PATH, CONF_NONE, FIELD(state_dir), 0, 0, 0,
+	    NULL },
 	{ "checkpoint-interval", CT_DURATION, 0, FIELD(checkpoint_ms),
 	    0, 30 * DAY, SEC, NULL },
 	{ "metrics-listen", CT_ADDR, CONF_NONE, FIELD(metrics_listen),
@@ -814,7 +815,7 @@ static int finish_defaults(struct conf *c)
 		if (set_value(c, K_RUNTIME_DIR, dir, &dflt) != 0)
 			return -1;
 	}
-	if (c->srv.state_dir == NULL) {
+	if (c->srv.state_dir == NULL && c->from[K_STATE_DIR].line == -1) {
 		default_state_dir(dir, sizeof(dir));
 		if (set_value(c, K_STATE_DIR, dir, &dflt) != 0)
 			return -1;

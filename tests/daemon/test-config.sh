@@ -286,7 +286,7 @@ fi
 # --- no listener given: aspaced and aspace meet on the default socket ----------
 if [ -n "${uid:-}" ]; then
 	mkdir "$tmp/run" && chmod 777 "$tmp/run"
-	as_user XDG_RUNTIME_DIR="$tmp/run" "$A" --config /dev/null \
+	as_user XDG_RUNTIME_DIR="$tmp/run" "$A" --config /dev/null --state-directory none \
 	    --workers 1 >"$tmp/listening" 2>"$tmp/err" &
 	pid=$!
 	i=0
