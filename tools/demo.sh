@@ -14,6 +14,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 echo "$token demo" >"$tmp/tokens"
 daemon/aspaced --listen "unix:$tmp/sock" --listen tls://127.0.0.1:0 \
+    --state-directory "$tmp/state" \
     --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
     --tokens "$tmp/tokens" --foreground >"$tmp/listening" &
 pid=$!

@@ -45,7 +45,8 @@ echo "$token bench" >"$tmp/tokens"
 # aspaced: TLS on 127.0.0.1, port 0; its bound address on stdout.
 if "$ASPACED" --help 2>&1 | grep -q -- --listen; then
 	set -- --listen tls://127.0.0.1:0 --tls-cert "$tmp/server.pem" \
-	    --tls-key "$tmp/server.key" --tokens "$tmp/tokens" --foreground
+	    --tls-key "$tmp/server.key" --tokens "$tmp/tokens" \
+	    --state-directory none --foreground
 else
 	set -- -l 127.0.0.1:0 -c "$tmp/server.pem" -k "$tmp/server.key" \
 	    -t "$tmp/tokens" -w "${WORKERS:-$(nproc)}"
