@@ -7,6 +7,11 @@
  *      refs.  Held only briefly, never while waiting for another lock of
  *      this list except the core's session->lock in stable_list (a leaf,
  *      there, to count tasks).
+ *   1a. dsession.ckpt_lock (mutex): a checkpoint of the session
+ *      (persist.c) holds it around taking rw (WRITE) to serialize the
+ *      session and writing its file; forgetting a destroyed session's
+ *      file takes it alone, after rw is released.  Never taken with rw
+ *      held.
  *   2. dsession.rw (rwlock): taken after the table lock has been released
  *      (stable_get hands out a reference, not a locked session).  READ
  *      for requests that run as one task and do not end a task or the
@@ -23,7 +28,11 @@
  *      lib/mm.c).
  *
  * A dsession is freed when its last reference goes: the table holds one
- * while it is listed, each request in progress one more.
+ * while it is listed, each request in progress one more, and each
+ * connection whose last request named it one (req.c's cache, so that a
+ * run of requests to one session skips the table's lock).  Destroying a
+ * session frees its machine at once; the shell waits for its references.
+ * dirty (atomic) is set after every request and cleared by a checkpoint.
  */
 #include <errno.h>
 #include <stdio.h>
