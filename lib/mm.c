@@ -33,6 +33,7 @@
 
 #include "mm.h"
 #include "pgtable.h"
+#include "session.h"
 
 /* mm_alloc(): an empty address space of session s. */
 struct mm *mm_alloc(struct as_session *s)
@@ -318,9 +319,9 @@ static void check_table(struct pte_check *c, pte_t *table, int shift,
 }
 
 /* Every page's mapcount equals the PTEs (of all mms) mapping it. */
-static const char *check_tally(struct mm *mm, const int *tally)
+static const char *check_tally(struct as_session *s, const int *tally)
 {
-	struct as_phys *p = &mm->session->phys;
+	struct as_phys *p = &s->phys;
 	unsigned long pfn;
 
 	for (pfn = 0; pfn < p->next_unused; pfn++) {
@@ -341,34 +342,42 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 	    mm->pgd)->data, PGDIR_SHIFT, 0);
 }
 
-/*
- * The page-table part of mm_validate(): mm's PTEs lie in its VMAs, and
- * (over every mm of the session) each page's mapcount equals its PTEs.
- */
-static const char *mm_validate_ptes(struct mm *mm)
+/* Whether t is the first task of the session's list using its mm. */
+static bool first_of_mm(struct as_session *s, struct task *t)
 {
-	struct as_session *s = mm->session;
-	struct pte_check c = { .mm = mm };
-	struct task *t, *u;
+	struct task *u;
 
-	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
-		return NULL;
-	pthread_mutex_lock(&s->lock);
-	for (t = s->tasks; t != NULL && c.err == NULL; t = t->next) {
-		for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
-			;
-		if (u == t)	/* the first task of this mm */
-			check_mm_ptes(&c, t->mm);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (c.err == NULL)
-		c.err = check_tally(mm, c.tally);
-	free(c.tally);
-	return c.err;
+	for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
+		;
+	return u == t;
 }
 
-/* mm_validate(): every invariant of an mm, or NULL when all hold. */
-const char *mm_validate(struct mm *mm)
+/*
+ * The page-table part of mm_validate(): every mm's PTEs lie in its VMAs,
+ * and (over every mm of the session) each page's mapcount equals its
+ * PTEs.  0 with *err NULL or the first problem; -ENOMEM for the tally.
+ */
+static int session_validate_ptes(struct as_session *s, const char **err)
+{
+	struct pte_check c = { .mm = NULL };
+	struct task *t;
+
+	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	for (t = s->tasks; t != NULL && c.err == NULL; t = t->next)
+		if (first_of_mm(s, t))
+			check_mm_ptes(&c, t->mm);
+	pthread_mutex_unlock(&s->lock);
+	if (c.err == NULL)
+		c.err = check_tally(s, c.tally);
+	free(c.tally);
+	*err = c.err;
+	return 0;
+}
+
+/* The VMA part of mm_validate(): the tree, map_count, bounds, total_vm. */
+static const char *mm_validate_vmas(struct mm *mm)
 {
 	const char *err = vma_tree_validate(&mm->mm_mt);
 	struct vma *v;
@@ -391,5 +400,36 @@ const char *mm_validate(struct mm *mm)
 		return "total_vm differs from the sum of VMA sizes";
 	/* locked_vm is not checked: mremap(MREMAP_DONTUNMAP) unlocks the old
 	 * VMA without uncharging it, in Linux as here. */
-	return mm_validate_ptes(mm);
+	return NULL;
+}
+
+/* mm_validate(): every invariant of an mm, or NULL when all hold (or
+ * when there is no memory to check the page tables with). */
+const char *mm_validate(struct mm *mm)
+{
+	const char *err = mm_validate_vmas(mm);
+
+	if (err == NULL && session_validate_ptes(mm->session, &err) != 0)
+		err = NULL;
+	return err;
+}
+
+/* mm_validate() over every mm of s, the page tables walked once. */
+int as_session_validate(struct as_session *s, const char **problem,
+    unsigned int *nmms)
+{
+	const char *err = NULL;
+	unsigned int n = 0;
+	struct task *t;
+
+	pthread_mutex_lock(&s->lock);
+	for (t = s->tasks; t != NULL && err == NULL; t = t->next)
+		if (first_of_mm(s, t)) {
+			n++;
+			err = mm_validate_vmas(t->mm);
+		}
+	pthread_mutex_unlock(&s->lock);
+	*nmms = n;
+	*problem = err;
+	return err != NULL ? 0 : session_validate_ptes(s, problem);
 }

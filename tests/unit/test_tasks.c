@@ -10,6 +10,9 @@
  *  - concurrency: several host threads drive tasks of one session at once
  *    (faults in a shared mm from many tasks, mmap/munmap/mprotect in it,
  *    forks and exits); run under ThreadSanitizer in CI.
+ *  - session_validate: as_session_validate() counts each mm once, passes
+ *    a session after fork, threads and COW, and names what is broken
+ *    once a page's mapcount or an mm's total_vm is made wrong.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,8 @@
 
 #include "fault.h"
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
 #include "session.h"
 
 #define A	0x200000000000UL
@@ -245,12 +250,83 @@ static void test_vfork_exec(void **state)
 	as_session_free(s);
 }
 
+/* The struct page addr maps in mm (present). */
+static struct page *mapped_page(struct mm *mm, unsigned long addr)
+{
+	pte_t *pte = pte_offset(mm, addr);
+
+	assert_non_null(pte);
+	assert_true(*pte & _PAGE_PRESENT);
+	return pfn_to_page(&mm->session->phys, pte_pfn(*pte));
+}
+
+static void session_check(struct as_session *s, const char *want,
+    unsigned int nmms)
+{
+	const char *problem = "unset";
+	unsigned int n = 0;
+
+	assert_int_equal(as_session_validate(s, &problem, &n), 0);
+	if (want == NULL && problem != NULL)
+		fail_msg("as_session_validate: %s", problem);
+	if (want != NULL) {
+		assert_non_null(problem);
+		assert_string_equal(problem, want);
+	}
+	assert_int_equal(n, nmms);
+}
+
+static void test_session_validate(void **state)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct access_result r = { .store = true, .value = 5 };
+	struct task *t1, *c, *th;
+	struct page *pg;
+	int err;
+
+	(void)state;
+	as_session_params_default(&p);
+	p.ram_bytes = 64UL << 20;
+	s = as_session_new(&p);
+	t1 = as_task_lookup(s, 1);
+	assert_int_equal(sys_mmap(t1->mm, A, 4 * PG, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0), A);
+	assert_int_equal(as_access(t1, A, AS_WRITE, &r), 0);
+	session_check(s, NULL, 1);
+	c = as_clone(s, t1, false, &err);
+	th = as_clone(s, t1, true, &err);
+	assert_non_null(c);
+	assert_non_null(th);
+	session_check(s, NULL, 2);		/* the thread shares t1's mm */
+	assert_int_equal(as_access(c, A + PG, AS_WRITE, &r), 0);
+	assert_int_equal(as_access(c, A, AS_WRITE, &r), 0);	/* COW */
+	session_check(s, NULL, 2);
+	/* One mapping (and reference) too many on the parent's page; a
+	 * mapping without its reference; the child's total_vm off by one. */
+	pg = mapped_page(t1->mm, A);
+	page_dup_rmap(pg);
+	session_check(s, "a page's mapcount differs from its PTEs", 2);
+	__atomic_sub_fetch(&pg->counts, PAGE_MAP_ONE | 1, __ATOMIC_RELAXED);
+	session_check(s, NULL, 2);
+	page_mapcount_add(pg, 1);
+	session_check(s, "a mapped page has bad refcount or mapcount", 2);
+	page_mapcount_add(pg, -1);
+	c->mm->total_vm++;
+	session_check(s, "total_vm differs from the sum of VMA sizes", 2);
+	c->mm->total_vm--;
+	as_exit(s, c);
+	session_check(s, NULL, 1);
+	as_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vfork_exec),
 		cmocka_unit_test(test_storm),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_session_validate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
