@@ -2,7 +2,7 @@
  * test_daemon_ops.c: an integration test of aspaced's task-level
  * requests: mprotect, mremap, madvise, mlock, munlock, brk, read_bytes,
  * write_bytes, thread, vfork, exec, smaps, proc_status, page_walk,
- * counters and file_create.  It starts the built daemon ($ASPACED
+ * counters, file_create and check.  It starts the built daemon ($ASPACED
  * or argv[1]) on a Unix socket in a fresh temporary directory and talks
  * to it with the framed client of harness.h, checking results,
  * error answers (ERRNO with its name, BAD_REQUEST, TOO_LARGE,
@@ -815,6 +815,63 @@ static void test_file_create(void **state)
 	cl_close(&c);
 }
 
+static Aspace__Response *do_check(struct client *c)
+{
+	Aspace__CheckRequest m = ASPACE__CHECK_REQUEST__INIT;
+
+	return cl_op(c, 0, ASPACE__REQUEST__OP_CHECK, &m);
+}
+
+/* check: OK with the mms (each once) and tasks counted. */
+static void check_ok(struct client *c, uint32_t mms, uint32_t tasks)
+{
+	Aspace__Response *resp = do_check(c);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_CHECK);
+	assert_true(resp->check->has_mms && resp->check->has_tasks);
+	assert_int_equal(resp->check->mms, mms);
+	assert_int_equal(resp->check->tasks, tasks);
+}
+
+static void test_check(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	int child, thr, vchild;
+
+	(void)state;
+	cl_open(&c);
+	check_ok(&c, 1, 1);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8 * 4096, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE, "abcd", 4)), 0);
+	child = do_clone(&c, 0, ASPACE__REQUEST__OP_FORK);
+	thr = do_clone(&c, 0, ASPACE__REQUEST__OP_THREAD);
+	check_ok(&c, 2, 3);		/* the thread shares task 1's mm */
+	assert_int_equal(code_of(do_write(&c, child, BASE, "x", 1)), 0);
+	assert_int_equal(code_of(do_write(&c, thr, BASE + 4096, "y", 1)), 0);
+	check_ok(&c, 2, 3);
+	/* A vfork child shares the mm; its parent is blocked, not check. */
+	vchild = do_clone(&c, child, ASPACE__REQUEST__OP_VFORK);
+	check_ok(&c, 2, 4);
+	assert_int_equal(code_of(do_exec(&c, vchild, "other")), 0);
+	check_ok(&c, 3, 4);
+	assert_int_equal(code_of(do_simple(&c, child,
+	    ASPACE__REQUEST__OP_EXIT)), 0);
+	check_ok(&c, 2, 3);
+	/* Sessions: a bad id, and one destroyed. */
+	c.sid[0] ^= 1;
+	assert_int_equal(code_of(do_check(&c)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	c.sid[0] ^= 1;
+	resp = do_simple(&c, 0, ASPACE__REQUEST__OP_SESSION_DESTROY);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(code_of(do_check(&c)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	cl_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -828,6 +885,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_page_walk),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_file_create),
+		cmocka_unit_test(test_check),
 	};
 
 	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
