@@ -59,7 +59,8 @@ static int dup_mmap(struct mm *mm, struct mm *oldmm)
 	return err;
 }
 
-/* dup_mm(): a new mm with oldmm's layout and a copy of its contents. */
+/* dup_mm(): a new mm with oldmm's layout and a copy of its contents,
+ * the layout read under oldmm's mmap_lock (brk moves under it). */
 static struct mm *dup_mm(struct mm *oldmm, int *errp)
 {
 	struct mm *mm = mm_alloc(oldmm->session);
@@ -67,6 +68,8 @@ static struct mm *dup_mm(struct mm *oldmm, int *errp)
 	*errp = -ENOMEM;
 	if (mm == NULL)
 		return NULL;
+	mmap_write_lock(oldmm);
+	mmap_write_lock(mm);
 	mm->mmap_base = oldmm->mmap_base;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;
@@ -76,8 +79,6 @@ static struct mm *dup_mm(struct mm *oldmm, int *errp)
 	mm->brk = oldmm->brk;
 	mm->start_stack = oldmm->start_stack;
 	mm->def_flags = oldmm->def_flags;
-	mmap_write_lock(oldmm);
-	mmap_write_lock(mm);
 	*errp = dup_mmap(mm, oldmm);
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);

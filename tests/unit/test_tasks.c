@@ -9,7 +9,8 @@
  *    the zero page, the page cache and the page tables is free again.
  *  - concurrency: several host threads drive tasks of one session at once
  *    (faults in a shared mm from many tasks, mmap/munmap/mprotect in it,
- *    forks and exits); run under ThreadSanitizer in CI.
+ *    brk, forks and exits; every child's break where its heap ends); run
+ *    under ThreadSanitizer in CI.
  *  - session_validate: as_session_validate() counts each mm once, passes
  *    a session after fork, threads and COW, and names what is broken
  *    once a page's mapcount or an mm's total_vm is made wrong.
@@ -134,7 +135,8 @@ struct worker {
 	struct task		*t;
 	struct as_file		*f;
 	uint64_t		 seed;
-	int			 kind;	/* 0 faults, 1 mappings, 2 forks */
+	int			 kind;	/* 0 faults, 1 mappings, 2 forks, 3 brk */
+	unsigned long		 bad;	/* forks: children with a wrong brk */
 };
 
 static void *faulter(struct worker *w)
@@ -154,6 +156,25 @@ static void *mapper(struct worker *w)
 	return NULL;
 }
 
+/* The heap of a new mm ends at its break (the VMA there is the heap's
+ * or, with an empty heap, bss's; nothing is mapped right above). */
+static bool brk_matches(struct mm *mm)
+{
+	unsigned long end = AS_PAGE_ALIGN(mm->brk);
+
+	return vma_lookup(mm, end) == NULL && vma_lookup(mm, end - PG) != NULL;
+}
+
+/* The break up and down by up to 16 pages. */
+static void *breaker(struct worker *w)
+{
+	unsigned long base = w->t->mm->start_brk;
+
+	for (int i = 0; i < 3000; i++)
+		sys_brk(w->t->mm, base + (rnd_next(&w->seed) % 17) * PG);
+	return NULL;
+}
+
 static void *forker(struct worker *w)
 {
 	struct access_result r = { .store = true, .value = 9 };
@@ -163,6 +184,7 @@ static void *forker(struct worker *w)
 	for (int i = 0; i < 200; i++) {
 		if ((c = as_clone(w->s, w->t, false, &err)) == NULL)
 			continue;
+		w->bad += !brk_matches(c->mm);
 		for (int j = 0; j < 50; j++)
 			as_access(c, A + (rnd_next(&w->seed) % SPAN) * PG,
 			    AS_WRITE, &r);
@@ -176,15 +198,15 @@ static void *work(void *arg)
 	struct worker *w = arg;
 
 	return w->kind == 0 ? faulter(w) : w->kind == 1 ? mapper(w) :
-	    forker(w);
+	    w->kind == 2 ? forker(w) : breaker(w);
 }
 
 static void test_concurrency(void **state)
 {
 	struct as_session_params p;
 	struct as_session *s;
-	struct worker w[6];
-	pthread_t th[6];
+	struct worker w[7];
+	pthread_t th[7];
 	struct task *t1;
 	int i, err;
 
@@ -196,18 +218,19 @@ static void test_concurrency(void **state)
 	t1 = as_task_lookup(s, 1);
 	assert_int_equal(sys_mmap(t1->mm, A, SPAN * PG, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0), A);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 7; i++) {
 		w[i] = (struct worker){ .s = s, .f = as_file_lookup(s, "f"),
 		    .seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1),
 		    .kind = i < 4 ? 0 : i - 3 };
 		w[i].t = i == 5 ? t1 : as_clone(s, t1, true, &err);
 		assert_non_null(w[i].t);
 	}
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 7; i++)
 		pthread_join(th[i], NULL);
 	valid(t1->mm);
+	assert_int_equal(w[5].bad, 0);		/* the forker's children */
 	as_session_free(s);
 }
 
