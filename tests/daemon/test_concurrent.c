@@ -63,9 +63,11 @@
 #define R_FILE		(BASE + 0x200000)	/* shared, file f */
 #define R_GPRIV		(BASE + 0x300000)	/* private read-only, file g */
 #define R_M		(BASE + 0x400000)	/* A faults, B remaps */
+#define R_FCOW		(BASE + 0x600000)	/* B's private map of f */
 #define R_B		(BASE + 0x800000)	/* B's own */
 #define B_PAGES		64
 #define R_CHILD		(BASE + 0xc00000)	/* the forked child's own */
+#define STACK_PAGES	64		/* A's growth below [stack] */
 #define NSOLO		16
 #define PIPE_DEPTH	16
 #define MTAG		0xa7			/* A's byte in M */
@@ -75,6 +77,7 @@
 #define PROT_RW		0x3
 #define MAP_PAF		0x32	/* MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED */
 #define MAP_SAF		0x31	/* MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED */
+#define MAP_POPULATE	0x8000
 #define MREMAP_MF	0x3	/* MREMAP_MAYMOVE | MREMAP_FIXED */
 #define MADV_DONTNEED	4
 #define SEGV		11
@@ -250,6 +253,29 @@ static Aspace__Response *rq_mremap(struct worker *w, int task,
 	return wop(w, task, ASPACE__REQUEST__OP_MREMAP, &m);
 }
 
+/* mlock (lock) or munlock of [addr, addr + len). */
+static Aspace__Response *rq_mlock(struct worker *w, int task, bool lock,
+    uint64_t addr, uint64_t len)
+{
+	Aspace__MlockRequest m = ASPACE__MLOCK_REQUEST__INIT;
+	Aspace__MunlockRequest u = ASPACE__MUNLOCK_REQUEST__INIT;
+
+	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
+	m.addr = u.addr = addr;
+	m.length = u.length = len;
+	return lock ? wop(w, task, ASPACE__REQUEST__OP_MLOCK, &m) :
+	    wop(w, task, ASPACE__REQUEST__OP_MUNLOCK, &u);
+}
+
+static Aspace__Response *rq_brk(struct worker *w, int task, uint64_t addr)
+{
+	Aspace__BrkRequest m = ASPACE__BRK_REQUEST__INIT;
+
+	m.has_addr = true;
+	m.addr = addr;
+	return wop(w, task, ASPACE__REQUEST__OP_BRK, &m);
+}
+
 /* fork, thread, exit, check, session_destroy: the empty messages. */
 static Aspace__Response *rq_simple(struct worker *w, int task,
     Aspace__Request__OpCase opc)
@@ -324,11 +350,12 @@ static bool fault_is(const Aspace__Fault *f, int sig, int code)
 	    f->has_code && f->code == code;
 }
 
-/* The new task of a fork or thread answer, or -1. */
+/* The new task of a fork, thread or vfork answer, or -1. */
 static int new_task(const Aspace__Response *r)
 {
 	if (!ok(r) || (r->result_case != ASPACE__RESPONSE__RESULT_FORK &&
-	    r->result_case != ASPACE__RESPONSE__RESULT_THREAD) ||
+	    r->result_case != ASPACE__RESPONSE__RESULT_THREAD &&
+	    r->result_case != ASPACE__RESPONSE__RESULT_VFORK) ||
 	    r->fork == NULL || !r->fork->has_task)
 		return -1;
 	return r->fork->task;
@@ -377,13 +404,14 @@ static bool write_ok(struct worker *w, int task, uint64_t addr,
 	return true;
 }
 
-/* The address an mmap or mremap answered, or 1 (never page-aligned). */
+/* The address an mmap, mremap or brk answered, or 1 (never aligned). */
 static uint64_t r_addr(const Aspace__Response *r)
 {
 	if (!ok(r) || (r->result_case != ASPACE__RESPONSE__RESULT_MMAP &&
-	    r->result_case != ASPACE__RESPONSE__RESULT_MREMAP))
+	    r->result_case != ASPACE__RESPONSE__RESULT_MREMAP &&
+	    r->result_case != ASPACE__RESPONSE__RESULT_BRK))
 		return 1;
-	return r->mmap->addr;		/* mmap and mremap: AddrResult */
+	return r->mmap->addr;		/* mmap, mremap, brk: AddrResult */
 }
 
 /* A call that must answer OK (result as asked, or none). */
@@ -513,6 +541,7 @@ static bool check_ok(struct worker *w, const uint8_t *sid, int mms,
 static struct {
 	uint8_t		 sid[16];
 	int		 tb, td, child;	/* B's and D's threads, C's child */
+	uint64_t	 stack;		/* where P's [stack] started */
 	uint8_t		 file0[NPG * PG];	/* f at the start */
 	uint8_t		 g[NPG * PG];		/* g, never written */
 	int		 done;			/* atomic: E may stop */
@@ -536,11 +565,13 @@ static uint8_t prefork(unsigned long off)
 struct a_state {
 	struct worker	 w;
 	unsigned long	 refused;	/* stores B's mprotect refused */
+	unsigned long	 forks;
 	unsigned long	 m_faults, m_hits;	/* in M: faults, MTAG loaded */
 	unsigned long	 b_faults, b_hits;	/* in BA: holes, BTAG loaded */
 	uint8_t		 sh[NPG * PG];		/* A is SH's only writer */
 	uint8_t		 priv[NPG * PG];	/* P's view of PRIV */
 	uint8_t		 file[NPG * PG];	/* FILE */
+	uint8_t		 stack[STACK_PAGES];	/* a byte per page below it */
 };
 
 /* Store 1 to 8 tagged bytes into SH, FILE or PRIV (pages 0-7); B's
@@ -631,6 +662,46 @@ static bool a_in_b(struct a_state *a)
 	return true;
 }
 
+/* Below the stack: growth (the fault takes mmap_lock for writing) while
+ * B changes VMAs elsewhere; never a fault, and A's own bytes. */
+static bool a_stack(struct a_state *a)
+{
+	struct worker *w = &a->w;
+	unsigned long p = 1 + rnd_below(w, STACK_PAGES - 1);
+	uint64_t addr = s1.stack - p * PG;
+	bool store = rnd(w) & 1;
+	uint8_t v = (uint8_t)(p | 0x80);
+	Aspace__Response *r = rq_access(w, 1, addr, store, v);
+
+	EXPECT(w, ok(r) && r->access->fault == NULL, "stack %#lx: %s%s",
+	    (unsigned long)addr, why(r), ok(r) ? " (a fault)" : "");
+	EXPECT(w, r->access->value == (store ? v : a->stack[p]),
+	    "stack %#lx: %#x", (unsigned long)addr, r->access->value);
+	if (store)
+		a->stack[p] = v;
+	return true;
+}
+
+/* A fork of task 1 while B changes P's VMAs: the child sees SH shared
+ * and PRIV as it was; its store stays its own. */
+static bool a_fork(struct a_state *a)
+{
+	struct worker *w = &a->w;
+	int k = new_task(rq_simple(w, 1, ASPACE__REQUEST__OP_FORK));
+	unsigned long off = rnd_below(w, NPG * PG);
+	uint8_t v = (uint8_t)~a->priv[off];
+
+	EXPECT(w, k > 1, "fork of task 1: none made");
+	a->forks++;
+	if (!a_load(a, k, R_SH, a->sh, NPG) ||
+	    !a_load(a, k, R_PRIV, a->priv, NPG) ||
+	    !write_ok(w, k, R_PRIV + off, &v, 1) ||
+	    !read_equal(w, 1, R_PRIV + off, a->priv + off, 1) ||
+	    !read_equal(w, k, R_PRIV + off, &v, 1))
+		return false;
+	return call_ok(w, rq_simple(w, k, ASPACE__REQUEST__OP_EXIT), "exit");
+}
+
 /* A thread of task 1 that loads from SH and exits. */
 static bool a_thread(struct a_state *a)
 {
@@ -665,9 +736,13 @@ static bool a_step(struct a_state *a)
 		return a_load(a, 1, R_FILE, a->file, NPG);
 	if (r < 86)
 		return a_in_m(a);
-	if (r < 96)
+	if (r < 93)
 		return a_in_b(a);
-	return a_thread(a);
+	if (r < 96)
+		return a_stack(a);
+	if (r < 98)
+		return a_thread(a);
+	return a_fork(a);
 }
 
 static void *a_main(void *arg)
@@ -678,6 +753,21 @@ static void *a_main(void *arg)
 	for (i = 0; i < n && a_step(a); i++)
 		;
 	return NULL;
+}
+
+/* A private mapping of f while A stores through the shared one (in P's
+ * mm or another): the store copies the page cache's page while A may be
+ * storing into it; the task reads its own byte back. */
+static bool file_cow(struct worker *w, int task)
+{
+	uint64_t off = rnd_below(w, NPG * PG);
+	uint8_t v = (uint8_t)rnd(w);
+
+	EXPECT(w, r_addr(rq_mmap(w, task, R_FCOW, NPG * PG, PROT_RW, 0x12,
+	    "f")) == R_FCOW, "mmap f private");
+	return write_ok(w, task, R_FCOW + off, &v, 1) &&
+	    read_equal(w, task, R_FCOW + off, &v, 1) &&
+	    call_ok(w, rq_munmap(w, task, R_FCOW, NPG * PG), "munmap");
 }
 
 /* --- B: mappings whose every result is predicted -------------------------- */
@@ -696,6 +786,7 @@ struct area {
 struct b_state {
 	struct worker	 w;
 	struct area	 ba, m;
+	uint64_t	 brk;		/* the break as B left it */
 };
 
 static uint64_t pa(const struct area *ar, int p)
@@ -713,8 +804,9 @@ static void pick(struct worker *w, const struct area *ar, int *p, int *n)
 static bool b_mmap(struct b_state *b, struct area *ar, int p, int n)
 {
 	struct worker *w = &b->w;
+	uint32_t populate = rnd(w) % 4 == 0 ? MAP_POPULATE : 0;
 	Aspace__Response *r = rq_mmap(w, s1.tb, pa(ar, p), (uint64_t)n * PG,
-	    PROT_RW, MAP_PAF, NULL);
+	    PROT_RW, MAP_PAF | populate, NULL);
 	int i;
 
 	EXPECT(w, r_addr(r) == pa(ar, p),
@@ -723,6 +815,39 @@ static bool b_mmap(struct b_state *b, struct area *ar, int p, int n)
 		ar->prot[i] = PROT_RW;
 		ar->val[i] = 0;
 	}
+	return true;
+}
+
+/* mlock then munlock a run that is mapped whole (mlock populates it). */
+static bool b_mlock(struct b_state *b, struct area *ar, int p, int n)
+{
+	struct worker *w = &b->w;
+	int i;
+
+	if (!ar->known)		/* PROT_NONE there: mlock's errors vary */
+		return true;
+	for (i = p; i < p + n; i++)
+		if (ar->prot[i] < 0)
+			return true;
+	return call_ok(w, rq_mlock(w, s1.tb, true, pa(ar, p),
+	    (uint64_t)n * PG), "mlock") &&
+	    call_ok(w, rq_mlock(w, s1.tb, false, pa(ar, p),
+	    (uint64_t)n * PG), "munlock");
+}
+
+/* The heap: up by a few pages and back; only B moves the break. */
+static bool b_brk(struct b_state *b)
+{
+	struct worker *w = &b->w;
+	uint64_t cur = r_addr(rq_brk(w, s1.tb, 0)), up;
+
+	EXPECT(w, cur != 1 && (b->brk == 0 || cur == b->brk),
+	    "brk(0): %#lx, not %#lx", (unsigned long)cur,
+	    (unsigned long)b->brk);
+	b->brk = cur;
+	up = cur + (1 + rnd_below(w, 8)) * PG;
+	EXPECT(w, r_addr(rq_brk(w, s1.tb, up)) == up, "brk up");
+	EXPECT(w, r_addr(rq_brk(w, s1.tb, cur)) == cur, "brk down");
 	return true;
 }
 
@@ -884,9 +1009,11 @@ static bool b_in_area(struct b_state *b, struct area *ar)
 		    PROT_RW));
 	if (r < 60)
 		return b_dontneed(b, ar, p, n);
-	if (r < 85 && ar->known)
-		return b_access(b, ar, p, r < 72);
-	if (r < 95)
+	if (r < 83 && ar->known)
+		return b_access(b, ar, p, r < 71);
+	if (r < 88)
+		return b_mlock(b, ar, p, n);
+	if (r < 96)
 		return b_mremap(b, ar);
 	return b_maps(b, ar);
 }
@@ -908,6 +1035,7 @@ static bool b_over_a(struct b_state *b)
 	    "mprotect rw-");
 }
 
+
 static void *b_main(void *arg)
 {
 	struct b_state *b = arg;
@@ -916,8 +1044,9 @@ static void *b_main(void *arg)
 
 	for (i = 0; i < n && go; i++) {
 		r = rnd_below(&b->w, 100);
-		go = r < 55 ? b_in_area(b, &b->ba) : r < 85 ?
-		    b_in_area(b, &b->m) : b_over_a(b);
+		go = r < 55 ? b_in_area(b, &b->ba) : r < 83 ?
+		    b_in_area(b, &b->m) : r < 93 ? b_over_a(b) : r < 97 ?
+		    file_cow(&b->w, s1.tb) : b_brk(b);
 	}
 	if (go && b_maps(b, &b->ba))
 		b_maps(b, &b->m);
@@ -1016,6 +1145,26 @@ static bool c_fork(struct c_state *cs)
 	return true;
 }
 
+/* vfork: the child waits (BLOCKED) while the new task stores into the
+ * mm they share, then execs or exits and lets it go. */
+static bool c_vfork(struct c_state *cs)
+{
+	struct worker *w = &cs->w;
+	int v = new_task(rq_simple(w, s1.child, ASPACE__REQUEST__OP_VFORK));
+
+	EXPECT(w, v > 1, "vfork of the child: none made");
+	EXPECT(w, code_of(rq_read(w, s1.child, R_PRIV, 1)) ==
+	    ASPACE__STATUS__CODE__BLOCKED, "a vfork parent answers");
+	if (!c_store(cs, v, cs->priv) || !c_load(cs, v, cs->priv))
+		return false;
+	if (rnd(w) & 1 && !call_ok(w, rq_exec(w, v), "exec"))
+		return false;
+	if (!call_ok(w, rq_simple(w, v, ASPACE__REQUEST__OP_EXIT), "exit"))
+		return false;
+	cs->exits++;
+	return c_load(cs, s1.child, cs->priv);
+}
+
 static bool c_step(struct c_state *cs)
 {
 	unsigned long r = rnd_below(&cs->w, 100);
@@ -1026,9 +1175,13 @@ static bool c_step(struct c_state *cs)
 		return c_load(cs, s1.child, cs->priv);
 	if (r < 88)
 		return read_equal(&cs->w, s1.child, R_SH, sh_const, 8);
-	if (r < 94)
+	if (r < 90)
 		return c_own_map(cs);
-	return c_fork(cs);
+	if (r < 93)
+		return file_cow(&cs->w, s1.child);
+	if (r < 96)
+		return c_fork(cs);
+	return c_vfork(cs);
 }
 
 static void *c_main(void *arg)
@@ -1043,7 +1196,10 @@ static void *c_main(void *arg)
 
 /* --- D: a pipeline of 16 -------------------------------------------------- */
 
-enum d_kind { D_CONST, D_PREFORK, D_G, D_TAGGED, D_MAPS, D_SMAPS, D_NKINDS };
+enum d_kind {
+	D_CONST, D_PREFORK, D_G, D_TAGGED, D_MAPS, D_SMAPS, D_STATUS, D_WALK,
+	D_COUNTERS, D_NKINDS
+};
 
 struct d_state {
 	struct worker	 w;
@@ -1064,6 +1220,9 @@ static bool d_send(struct d_state *d, struct d_req *q)
 	Aspace__ReadBytesRequest rb = ASPACE__READ_BYTES_REQUEST__INIT;
 	Aspace__MapsRequest mp = ASPACE__MAPS_REQUEST__INIT;
 	Aspace__SmapsRequest sm = ASPACE__SMAPS_REQUEST__INIT;
+	Aspace__ProcStatusRequest ps = ASPACE__PROC_STATUS_REQUEST__INIT;
+	Aspace__PageWalkRequest pw = ASPACE__PAGE_WALK_REQUEST__INIT;
+	Aspace__CountersRequest ct = ASPACE__COUNTERS_REQUEST__INIT;
 	Aspace__Window win;
 	Aspace__Request r;
 
@@ -1089,10 +1248,20 @@ static bool d_send(struct d_state *d, struct d_req *q)
 	rb.length = q->len;
 	set_window(&win, R_SH, NPG * PG);
 	sm.window = &win;
+	pw.has_addr = true;
+	pw.addr = R_SH + rnd_below(w, NPG) * PG;
+	ct.has_task_only = ct.task_only = true;
 	if (q->kind == D_MAPS)
 		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_MAPS, &mp);
 	else if (q->kind == D_SMAPS)
 		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_SMAPS, &sm);
+	else if (q->kind == D_STATUS)
+		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_PROC_STATUS,
+		    &ps);
+	else if (q->kind == D_WALK)
+		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_PAGE_WALK, &pw);
+	else if (q->kind == D_COUNTERS)
+		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_COUNTERS, &ct);
 	else
 		cl_request(&w->c, &r, s1.td, ASPACE__REQUEST__OP_READ_BYTES,
 		    &rb);
@@ -1165,6 +1334,25 @@ static bool d_check(struct d_state *d, const struct d_req *q,
 		EXPECT(w, ok(r), "pipeline: smaps: %s", why(r));
 		return smaps_wellformed(w, r->smaps);
 	}
+	if (q->kind == D_STATUS) {
+		/* Task 1, B's and D's threads at least; A's come and go. */
+		EXPECT(w, ok(r) && r->proc_status->pid == s1.td &&
+		    r->proc_status->tgid == 1 && r->proc_status->threads >= 3 &&
+		    r->proc_status->vm_size > 0 && r->proc_status->text != NULL,
+		    "pipeline: proc_status: %s", why(r));
+		return true;
+	}
+	if (q->kind == D_WALK) {
+		/* SH's page tables stay: dontneed and mprotect keep them. */
+		EXPECT(w, ok(r) && r->page_walk->pgd != 0 &&
+		    r->page_walk->pmd != 0, "pipeline: page_walk: %s", why(r));
+		return true;
+	}
+	if (q->kind == D_COUNTERS) {
+		EXPECT(w, ok(r) && r->counters != NULL, "pipeline: counters: %s",
+		    why(r));
+		return true;
+	}
 	return d_check_read(d, q, r);
 }
 
@@ -1208,17 +1396,41 @@ struct e_state {
 	unsigned long	 checks;
 };
 
+/* The other WRITE-mode requests of S1: a trace (on the pool), counters. */
+static bool e_others(struct e_state *e)
+{
+	static const char text[] = "maps\n";
+	Aspace__RunTraceRequest m = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__CountersRequest ct = ASPACE__COUNTERS_REQUEST__INIT;
+	struct worker *w = &e->w;
+	Aspace__Response *r;
+
+	m.has_text = true;
+	m.text.data = (uint8_t *)text;
+	m.text.len = sizeof(text) - 1;
+	r = wop(w, 1, ASPACE__REQUEST__OP_RUN_TRACE, &m);
+	EXPECT(w, ok(r) && r->run_trace->errors == 0 &&
+	    r->run_trace->output.len > 8 &&
+	    memcmp(r->run_trace->output.data, "1: maps\n", 8) == 0,
+	    "run_trace maps: %s", why(r));
+	r = wop(w, 0, ASPACE__REQUEST__OP_COUNTERS, &ct);
+	EXPECT(w, ok(r) && r->counters->minor_faults > 0,
+	    "counters: %s", why(r));
+	return true;
+}
+
 static void *e_main(void *arg)
 {
 	struct e_state *e = arg;
-	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	unsigned long k;
 
 	for (k = 0; k < 100000 &&
 	    !__atomic_load_n(&s1.done, __ATOMIC_ACQUIRE); k++) {
 		int i = (int)(k % NSOLO);
 
-		if (!check_ok(&e->w, s1.sid, -1, -1))
+		if (!check_ok(&e->w, s1.sid, -1, -1) ||
+		    (k % 8 == 0 && !e_others(e)))
 			break;
 		if (__atomic_load_n(&solos.ready[i], __ATOMIC_ACQUIRE) &&
 		    !check_ok(&e->w, solos.sid[i], -1, -1))
@@ -1388,6 +1600,20 @@ static void setup_file(struct worker *m, const char *name, uint64_t addr,
 	}
 }
 
+/* Where task 1's [stack] VMA starts. */
+static uint64_t stack_start(struct worker *m)
+{
+	Aspace__Response *r = rq_maps(m, 1, 0, 0);
+	size_t i;
+
+	assert_int_equal(code_of(r), 0);
+	for (i = 0; i < r->maps->n_vmas; i++)
+		if (strcmp(r->maps->vmas[i]->name, "[stack]") == 0)
+			return r->maps->vmas[i]->start;
+	fail_msg("no [stack] in task 1's maps");
+	return 0;
+}
+
 /* S1: P's regions and contents, the child, B's and D's threads. */
 static void setup_s1(struct worker *m)
 {
@@ -1411,6 +1637,7 @@ static void setup_s1(struct worker *m)
 			pre[i] = prefork((unsigned long)(p * (int)PG + i));
 		assert_true(write_ok(m, 1, R_PRIV + (uint64_t)p * PG, pre, 8));
 	}
+	s1.stack = stack_start(m);
 	s1.child = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_FORK));
 	s1.tb = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_THREAD));
 	s1.td = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_THREAD));
@@ -1490,14 +1717,39 @@ static void final_checks(struct worker *m)
 	}
 }
 
+/* Every worker's first failure, one a line; the test fails if any. */
+static void report_failures(struct a_state *a, struct b_state *b,
+    struct c_state *cs, struct d_state *d, struct e_state *e,
+    struct solo_state *so)
+{
+	struct worker *all[5 + NSOLO] = { &a->w, &b->w, &cs->w, &d->w, &e->w };
+	int i, n = 0;
+
+	for (i = 0; i < NSOLO; i++)
+		all[5 + i] = &so[i].w;
+	for (i = 0; i < 5 + NSOLO; i++)
+		if (all[i]->failed) {
+			fprintf(stderr, "test_concurrent: %s\n", all[i]->err);
+			n++;
+		}
+	if (n > 0)
+		fail_msg("%d of the clients failed", n);
+}
+
 static void test_concurrent(void **state)
 {
-	struct a_state *a = calloc(1, sizeof(*a));
-	struct b_state *b = calloc(1, sizeof(*b));
-	struct c_state *cs = calloc(1, sizeof(*cs));
-	struct d_state *d = calloc(1, sizeof(*d));
-	struct e_state *e = calloc(1, sizeof(*e));
-	struct solo_state *so = calloc(NSOLO, sizeof(*so));
+	/* Static: big models, and nothing to free when a check fails. */
+	static struct a_state a_st;
+	static struct b_state b_st;
+	static struct c_state c_st;
+	static struct d_state d_st;
+	static struct e_state e_st;
+	static struct solo_state so[NSOLO];
+	struct a_state *a = &a_st;
+	struct b_state *b = &b_st;
+	struct c_state *cs = &c_st;
+	struct d_state *d = &d_st;
+	struct e_state *e = &e_st;
 	pthread_t ta, tb, tc, td, te, tso[NSOLO];
 	struct worker m;
 	struct timespec t0;
@@ -1505,7 +1757,6 @@ static void test_concurrent(void **state)
 	int i;
 
 	(void)state;
-	assert_true(a && b && cs && d && e && so);
 	worker_open(&m, "setup", 1);
 	setup_s1(&m);
 	s1_worker(&a->w, "A", 0x9e3779b97f4a7c15ULL);
@@ -1550,17 +1801,11 @@ static void test_concurrent(void **state)
 	    b->w.requests, cs->w.requests, cs->forks, d->w.requests,
 	    d->batches, e->w.requests, total - a->w.requests -
 	    b->w.requests - cs->w.requests - d->w.requests - e->w.requests);
-	fprintf(stderr, "test_concurrent: A's races: %lu stores refused, "
+	fprintf(stderr, "test_concurrent: A: %lu forks, %lu stores refused, "
 	    "in M %lu faults and %lu loads of its byte, in BA %lu holes and "
-	    "%lu loads of B's byte\n", a->refused, a->m_faults, a->m_hits,
+	    "%lu loads of B's byte\n", a->forks, a->refused, a->m_faults, a->m_hits,
 	    a->b_faults, a->b_hits);
-	if (a->w.failed || b->w.failed || cs->w.failed || d->w.failed ||
-	    e->w.failed)
-		fail_msg("%s%s%s%s%s", a->w.err, b->w.err, cs->w.err, d->w.err,
-		    e->w.err);
-	for (i = 0; i < NSOLO; i++)
-		if (so[i].w.failed)
-			fail_msg("%s", so[i].w.err);
+	report_failures(a, b, cs, d, e, so);
 	assert_true(e->checks > 0);
 	final_checks(&m);
 	cl_close(&a->w.c);
@@ -1571,12 +1816,6 @@ static void test_concurrent(void **state)
 	for (i = 0; i < NSOLO; i++)
 		cl_close(&so[i].w.c);
 	cl_close(&m.c);
-	free(a);
-	free(b);
-	free(cs);
-	free(d);
-	free(e);
-	free(so);
 }
 
 static int start_daemon(void **state)
