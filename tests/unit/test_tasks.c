@@ -11,6 +11,10 @@
  *    (faults in a shared mm from many tasks, mmap/munmap/mprotect in it,
  *    brk, forks and exits; every child's break where its heap ends); run
  *    under ThreadSanitizer in CI.
+ *  - cow_from_cache: a child's private file mapping copies page cache
+ *    pages on write while task 1 stores into them through a shared
+ *    mapping; the copies hold only bytes that were in the page (under
+ *    ThreadSanitizer: the copy reads what another thread writes).
  *  - session_validate: as_session_validate() counts each mm once, passes
  *    a session after fork, threads and COW, and names what is broken
  *    once a page's mapcount or an mm's total_vm is made wrong.
@@ -273,6 +277,82 @@ static void test_vfork_exec(void **state)
 	as_session_free(s);
 }
 
+struct cache_writer {
+	struct task	*t;
+	int		 stop;		/* atomic */
+};
+
+/* Store bytes with the top bit set all over the shared mapping at A. */
+static void *cache_writer(void *arg)
+{
+	struct cache_writer *cw = arg;
+	struct access_result r = { .store = true };
+	unsigned long i;
+
+	for (i = 0; !__atomic_load_n(&cw->stop, __ATOMIC_ACQUIRE); i++) {
+		r.value = (uint8_t)(0x80 | (i & 0x7f));
+		as_access(cw->t, A + (i * 97) % (4 * PG), AS_WRITE, &r);
+	}
+	return NULL;
+}
+
+/* One private copy of page p of f at B in c: c's byte, and elsewhere the
+ * file's own bytes or the writer's. */
+static bool cow_copy_ok(struct task *c, unsigned long b, unsigned long p)
+{
+	struct access_result r = { .store = true, .value = 1 };
+	unsigned long off = p * PG + (p * 613) % PG, j;
+
+	if (as_access(c, b + off, AS_WRITE, &r) != 0)
+		return false;
+	r.store = false;
+	for (j = p * PG; j < (p + 1) * PG; j += 61) {
+		if (as_access(c, b + j, AS_READ, &r) != 0)
+			return false;
+		if (j != off && r.value < 0x80 &&
+		    r.value != (uint8_t)((j * 7 + 3) & 0xff))
+			return false;
+	}
+	return as_access(c, b + off, AS_READ, &r) == 0 && r.value == 1;
+}
+
+static void test_cow_from_cache(void **state)
+{
+	struct as_session_params p;
+	struct as_session *s;
+	struct cache_writer cw;
+	struct as_file *f;
+	struct task *c;
+	pthread_t th;
+	unsigned long b = A + (1UL << 20), i;
+	int err;
+
+	(void)state;
+	as_session_params_default(&p);
+	p.ram_bytes = 64UL << 20;
+	s = as_session_new(&p);
+	assert_int_equal(as_file_create(s, "f", 4 * PG), 0);
+	f = as_file_lookup(s, "f");
+	cw.t = as_task_lookup(s, 1);
+	cw.stop = 0;
+	assert_int_equal(sys_mmap(cw.t->mm, A, 4 * PG, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_FIXED, f, 1, 0), A);
+	c = as_clone(s, cw.t, false, &err);
+	assert_non_null(c);
+	assert_int_equal(pthread_create(&th, NULL, cache_writer, &cw), 0);
+	for (i = 0; i < 500; i++) {
+		if (sys_mmap(c->mm, b, 4 * PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_FIXED, f, 1, 0) != b ||
+		    !cow_copy_ok(c, b, i % 4) || sys_munmap(c->mm, b, 4 * PG))
+			break;
+	}
+	__atomic_store_n(&cw.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	assert_int_equal(i, 500);
+	valid(c->mm);
+	as_session_free(s);
+}
+
 /* The struct page addr maps in mm (present). */
 static struct page *mapped_page(struct mm *mm, unsigned long addr)
 {
@@ -349,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_vfork_exec),
 		cmocka_unit_test(test_storm),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_cow_from_cache),
 		cmocka_unit_test(test_session_validate),
 	};
 
