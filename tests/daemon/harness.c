@@ -17,7 +17,7 @@
 
 #define MAX_ARGS	32
 
-/* --- the daemon ------------------------------------------------------------ */
+/* --- the daemon ----------------------------------------------------------- */
 
 /* Whether the daemon's socket accepts, trying for up to 5 s. */
 static bool wait_ready(const char *sock)
@@ -77,7 +77,7 @@ int hdaemon_stop(struct hdaemon *d)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* --- the client ------------------------------------------------------------ */
+/* --- the client ----------------------------------------------------------- */
 
 int hconnect_unix(const char *path)
 {

@@ -19,7 +19,7 @@
 
 #define HARNESS_RESP_CAP	(4u << 20)	/* largest response body */
 
-/* --- the daemon ------------------------------------------------------------ */
+/* --- the daemon ----------------------------------------------------------- */
 
 struct hdaemon {
 	char		 tmpdir[64];
@@ -37,7 +37,7 @@ int hdaemon_start(struct hdaemon *d, const char *path, const char *tag,
 /* SIGTERM, wait, clean up; 0 if the daemon exited with status 0. */
 int hdaemon_stop(struct hdaemon *d);
 
-/* --- the client ------------------------------------------------------------ */
+/* --- the client ----------------------------------------------------------- */
 
 struct client {
 	int		 fd;
