@@ -1551,6 +1551,27 @@ static bool solo_round(struct solo_state *so, int round)
 	    (round % 4 != 0 || solo_trace_run(w));
 }
 
+/* A client that leaves with a trace still running on the pool (a fresh
+ * session, gone with it): the daemon drops the answer. */
+static bool solo_leave_early(struct worker *w)
+{
+	Aspace__RunTraceRequest m = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	struct client rude;
+
+	EXPECT(w, cl_connect(&rude, dmn.sock) && cl_hello(&rude),
+	    "a second connection");
+	m.has_text = true;
+	m.text.data = (uint8_t *)solo_trace;
+	m.text.len = sizeof(solo_trace) - 1;
+	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r.run_trace = &m;
+	w->requests += 2;
+	EXPECT(w, cl_send(&rude, &r, NULL), "run_trace: send failed");
+	cl_close(&rude);
+	return true;
+}
+
 static void *solo_main(void *arg)
 {
 	struct solo_state *so = arg;
@@ -1565,6 +1586,8 @@ static void *solo_main(void *arg)
 	__atomic_store_n(&solos.ready[so->index], 1, __ATOMIC_RELEASE);
 	for (i = 0; i < n && solo_round(so, i); i++)
 		;
+	if (!w->failed)
+		solo_leave_early(w);
 	return NULL;
 }
 
