@@ -8,35 +8,37 @@
  * (SH), a private one (PRIV, written before the fork), a shared file
  * mapping (FILE), a private read-only file mapping (GPRIV), a region
  * another task remaps under it (M) and B's own area (BA).
- *  - A (task 1 and short-lived threads of it) reads and writes SH, PRIV
- *    and FILE, where it is the only writer, so every read must return
- *    exactly what it last wrote (B's madvise dontneed keeps shared data;
- *    B's mprotect windows may turn a store into SEGV_ACCERR and then
- *    nothing is stored); its loads and stores in M and BA may meet a
- *    mapping, a hole (SEGV_MAPERR) or PROT_NONE (SEGV_ACCERR), and read
- *    only 0 or the byte written there.
- *  - B (a thread of P) maps, unmaps, mprotects, madvises and mremaps in
- *    BA and M, where it is the only one changing mappings, so each
- *    result (address, errno, the page-level picture of maps) is
- *    predicted exactly; and it madvises and mprotects over SH and FILE.
+ *  - A (task 1, short-lived threads and forks of it) reads and writes
+ *    SH, PRIV and FILE, where it is the only writer, so every read must
+ *    return exactly what it last wrote (B's madvise dontneed keeps shared
+ *    data; B's mprotect windows may turn a store into SEGV_ACCERR and
+ *    then nothing is stored); its loads and stores in M and BA may meet
+ *    a mapping, a hole (SEGV_MAPERR) or PROT_NONE (SEGV_ACCERR), and read
+ *    only 0 or the byte written there; and it grows the stack.
+ *  - B (a thread of P) maps (some with MAP_POPULATE), unmaps, mprotects,
+ *    madvises, mlocks and mremaps in BA and M, where it alone changes
+ *    mappings, so each result (address, errno, the page-level picture of
+ *    maps) is predicted exactly; it madvises and mprotects over SH and
+ *    FILE, moves the break, and writes a private mapping of FILE's file.
  *  - C drives P's forked child: copy-on-write stores into the inherited
  *    PRIV (the child never sees the parent's later stores, nor a
- *    grandchild its parent's), maps of its own, forks again and lets one
- *    of the two exit (or exec first).
+ *    grandchild its parent's), maps of its own, forks and vforks (its
+ *    parent BLOCKED meanwhile), and lets one of the two exit (or exec).
  *  - D (another thread of P) pipelines 16 requests at a time: reads of
  *    values that never change or that carry their page's tag, maps
- *    (well-formed, the stable regions covered) and smaps; the answers
- *    must come back whole and in order.
+ *    (well-formed, the stable regions covered), smaps, proc_status,
+ *    page_walk, counters; the answers must come back whole and in order.
  *  - E checks S1 (the check op: every invariant of the core) and the
- *    other sessions over and over while the rest runs.
+ *    other sessions over and over while the rest runs, with a trace and
+ *    the session's counters now and then.
  * Beside them, 16 clients each make a session and run a fixed mix of
  * operations in it (fork, COW, threads, mprotect, mremap, maps, smaps,
- * run_trace) with exact answers.  At the end every session passes check
- * with the expected count of mms and tasks, maps are well-formed, a
- * fresh connection is served, and the daemon exits cleanly.
+ * run_trace) with exact answers, then leave with a trace on the pool.
+ * At the end every session passes check with the expected count of mms
+ * and tasks, maps are well-formed, a fresh connection is served, and the
+ * daemon exits cleanly.
  *
- * ASPACE_CONC_SCALE (percent, default 100) scales the iterations, for
- * slow builds (ThreadSanitizer: make check-tsan).
+ * ASPACE_CONC_SCALE (percent, default 100) scales the iterations.
  */
 #include <errno.h>
 #include <pthread.h>
