@@ -342,40 +342,6 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 	    mm->pgd)->data, PGDIR_SHIFT, 0);
 }
 
-/* Whether t is the first task of the session's list using its mm. */
-static bool first_of_mm(struct as_session *s, struct task *t)
-{
-	struct task *u;
-
-	for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
-		;
-	return u == t;
-}
-
-/*
- * The page-table part of mm_validate(): every mm's PTEs lie in its VMAs,
- * and (over every mm of the session) each page's mapcount equals its
- * PTEs.  0 with *err NULL or the first problem; -ENOMEM for the tally.
- */
-static int session_validate_ptes(struct as_session *s, const char **err)
-{
-	struct pte_check c = { .mm = NULL };
-	struct task *t;
-
-	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
-		return -ENOMEM;
-	pthread_mutex_lock(&s->lock);
-	for (t = s->tasks; t != NULL && c.err == NULL; t = t->next)
-		if (first_of_mm(s, t))
-			check_mm_ptes(&c, t->mm);
-	pthread_mutex_unlock(&s->lock);
-	if (c.err == NULL)
-		c.err = check_tally(s, c.tally);
-	free(c.tally);
-	*err = c.err;
-	return 0;
-}
-
 /* The VMA part of mm_validate(): the tree, map_count, bounds, total_vm. */
 static const char *mm_validate_vmas(struct mm *mm)
 {
@@ -403,13 +369,80 @@ static const char *mm_validate_vmas(struct mm *mm)
 	return NULL;
 }
 
+static int cmp_mm(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct mm *const *)a;
+	uintptr_t y = (uintptr_t)*(struct mm *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The mms of s's tasks, each once, in a new array of *n (sorted, so that
+ * a session of many threads costs n log n); -ENOMEM.  Under s->lock.
+ */
+static int session_mms(struct as_session *s, struct mm ***out, size_t *n)
+{
+	struct task *t;
+	struct mm **v;
+	size_t k = 0, i, u = 0;
+
+	for (t = s->tasks; t != NULL; t = t->next)
+		k++;
+	if ((v = calloc(k > 0 ? k : 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (t = s->tasks, i = 0; t != NULL; t = t->next)
+		v[i++] = t->mm;
+	qsort(v, k, sizeof(*v), cmp_mm);
+	for (i = 0; i < k; i++)
+		if (u == 0 || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*out = v;
+	*n = u;
+	return 0;
+}
+
+/*
+ * Every mm of s: with vmas, mm_validate_vmas() of each; then the page
+ * tables: every mm's PTEs lie in its VMAs and each page's mapcount equals
+ * its PTEs over all the mms.  0 with *err NULL or the first problem (and
+ * *nmms the mms), or -ENOMEM.
+ */
+static int validate_mms(struct as_session *s, bool vmas, const char **err,
+    size_t *nmms)
+{
+	struct pte_check c = { .mm = NULL };
+	struct mm **mms = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	if ((ret = session_mms(s, &mms, &n)) == 0) {
+		for (i = 0; i < n && vmas && c.err == NULL; i++)
+			c.err = mm_validate_vmas(mms[i]);
+		for (i = 0; i < n && c.err == NULL; i++)
+			check_mm_ptes(&c, mms[i]);
+		free(mms);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (ret == 0 && c.err == NULL)
+		c.err = check_tally(s, c.tally);
+	free(c.tally);
+	*err = c.err;
+	*nmms = n;
+	return ret;
+}
+
 /* mm_validate(): every invariant of an mm, or NULL when all hold (or
  * when there is no memory to check the page tables with). */
 const char *mm_validate(struct mm *mm)
 {
 	const char *err = mm_validate_vmas(mm);
+	size_t n;
 
-	if (err == NULL && session_validate_ptes(mm->session, &err) != 0)
+	if (err == NULL && validate_mms(mm->session, false, &err, &n) != 0)
 		err = NULL;
 	return err;
 }
@@ -418,18 +451,9 @@ const char *mm_validate(struct mm *mm)
 int as_session_validate(struct as_session *s, const char **problem,
     unsigned int *nmms)
 {
-	const char *err = NULL;
-	unsigned int n = 0;
-	struct task *t;
+	size_t n = 0;
+	int ret = validate_mms(s, true, problem, &n);
 
-	pthread_mutex_lock(&s->lock);
-	for (t = s->tasks; t != NULL && err == NULL; t = t->next)
-		if (first_of_mm(s, t)) {
-			n++;
-			err = mm_validate_vmas(t->mm);
-		}
-	pthread_mutex_unlock(&s->lock);
-	*nmms = n;
-	*problem = err;
-	return err != NULL ? 0 : session_validate_ptes(s, problem);
+	*nmms = (unsigned int)n;
+	return ret;
 }
