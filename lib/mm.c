@@ -416,6 +416,8 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	size_t n = 0, i;
 	int ret;
 
+	*err = NULL;
+	*nmms = 0;
 	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
 		return -ENOMEM;
 	pthread_mutex_lock(&s->lock);
