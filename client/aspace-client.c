@@ -58,7 +58,7 @@ struct asc_client {
 static const char *const code_names[] = {
 	"OK", "ERRNO", "UNIMPLEMENTED", "BLOCKED", "NO_SUCH_SESSION",
 	"NO_SUCH_TASK", "BAD_REQUEST", "TOO_LARGE", "UNAUTHENTICATED",
-	"QUOTA", "INTERNAL",
+	"QUOTA", "INTERNAL", "CORRUPT",
 };
 
 const char *asc_code_name(int code)

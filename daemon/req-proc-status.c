@@ -50,13 +50,17 @@ static void count_rss(struct mm *mm, struct rss *r)
 		    r);
 }
 
-/* The figures in kB; the mm is read-locked. */
+/* The figures in kB; the mm is read-locked.  Faults add page tables
+ * meanwhile, under page_table_lock: their count is read under it. */
 static void fill_figures(Aspace__ProcStatusResult *p, struct mm *mm)
 {
-	unsigned long text, exec = mm->exec_vm << AS_PAGE_SHIFT;
+	unsigned long text, exec = mm->exec_vm << AS_PAGE_SHIFT, ptes;
 	struct rss r = { 0 };
 
 	count_rss(mm, &r);
+	pthread_mutex_lock(&mm->page_table_lock);
+	ptes = mm->nr_pgtables;
+	pthread_mutex_unlock(&mm->page_table_lock);
 	text = ((mm->end_code + AS_PAGE_SIZE - 1) & ~(AS_PAGE_SIZE - 1)) -
 	    (mm->start_code & ~(AS_PAGE_SIZE - 1));
 	if (text > exec)
@@ -75,7 +79,7 @@ static void fill_figures(Aspace__ProcStatusResult *p, struct mm *mm)
 	p->vm_stk = mm->stack_vm << (AS_PAGE_SHIFT - 10);
 	p->vm_exe = text >> 10;
 	p->vm_lib = (exec - text) >> 10;
-	p->vm_pte = (mm->nr_pgtables << AS_PAGE_SHIFT) >> 10;
+	p->vm_pte = (ptes << AS_PAGE_SHIFT) >> 10;
 }
 
 /* The lines as Linux prints them: "VmSize:\t    2200 kB". */

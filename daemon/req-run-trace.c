@@ -63,6 +63,7 @@ static void run_kept(struct req_ctx *c, const struct as_session_params *p)
 	memcpy(id, ds->id, SESSION_ID_LEN);
 	pthread_rwlock_wrlock(&ds->rw);
 	run_in(c, ds->s, &ds->cursor);
+	dsession_touch(ds);	/* a checkpoint may have seen it fresh */
 	pthread_rwlock_unlock(&ds->rw);
 	stable_put(st, ds);
 	if (c->resp->result_case == ASPACE__RESPONSE__RESULT_RUN_TRACE) {

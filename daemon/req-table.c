@@ -35,6 +35,7 @@ static const struct request_entry *const req_entries[] = {
 	&req_page_walk_entry,
 	&req_counters_entry,
 	&req_file_create_entry,
+	&req_check_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

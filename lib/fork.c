@@ -59,7 +59,8 @@ static int dup_mmap(struct mm *mm, struct mm *oldmm)
 	return err;
 }
 
-/* dup_mm(): a new mm with oldmm's layout and a copy of its contents. */
+/* dup_mm(): a new mm with oldmm's layout and a copy of its contents,
+ * the layout read under oldmm's mmap_lock (brk moves under it). */
 static struct mm *dup_mm(struct mm *oldmm, int *errp)
 {
 	struct mm *mm = mm_alloc(oldmm->session);
@@ -67,6 +68,8 @@ static struct mm *dup_mm(struct mm *oldmm, int *errp)
 	*errp = -ENOMEM;
 	if (mm == NULL)
 		return NULL;
+	mmap_write_lock(oldmm);
+	mmap_write_lock(mm);
 	mm->mmap_base = oldmm->mmap_base;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;
@@ -76,8 +79,6 @@ static struct mm *dup_mm(struct mm *oldmm, int *errp)
 	mm->brk = oldmm->brk;
 	mm->start_stack = oldmm->start_stack;
 	mm->def_flags = oldmm->def_flags;
-	mmap_write_lock(oldmm);
-	mmap_write_lock(mm);
 	*errp = dup_mmap(mm, oldmm);
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
@@ -88,25 +89,33 @@ static struct mm *dup_mm(struct mm *oldmm, int *errp)
 	return mm;
 }
 
-/* Append t to the session's tasks with the next id. */
-static void attach_task(struct as_session *s, struct task *t)
+/*
+ * Append t to the session's tasks with the next id.  Its thread group
+ * (group's, or its own) and its vfork parent, blocked from now on, are
+ * set first: other threads may find t by its id as soon as it is listed.
+ */
+static void attach_task(struct as_session *s, struct task *t,
+    const struct task *group, struct task *vfork_parent)
 {
 	struct task **pp;
 
 	pthread_mutex_lock(&s->lock);
 	t->pid = s->next_pid++;
+	t->tgid = group != NULL ? group->tgid : t->pid;
+	t->vfork_parent = vfork_parent;
+	if (vfork_parent != NULL)
+		__atomic_store_n(&vfork_parent->vfork_blocked, true,
+		    __ATOMIC_RELEASE);
 	for (pp = &s->tasks; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = t;
 	pthread_mutex_unlock(&s->lock);
 }
 
-/*
- * as_clone(): fork (clone_vm false) or make a thread (true) of parent.
- * Returns the new task, or NULL with *errp set; a failed clone uses no id.
- */
-struct task *as_clone(struct as_session *s, struct task *parent, bool clone_vm,
-    int *errp)
+/* copy_process(): a task sharing parent's mm (clone_vm) or with a copy;
+ * a thread of parent's group unless vfork. */
+static struct task *copy_process(struct as_session *s, struct task *parent,
+    bool clone_vm, bool vfork, int *errp)
 {
 	struct task *t = calloc(1, sizeof(*t));
 
@@ -120,24 +129,27 @@ struct task *as_clone(struct as_session *s, struct task *parent, bool clone_vm,
 		free(t);
 		return NULL;
 	}
-	attach_task(s, t);
-	t->tgid = clone_vm ? parent->tgid : t->pid;
+	attach_task(s, t, clone_vm && !vfork ? parent : NULL,
+	    vfork ? parent : NULL);
 	*errp = 0;
 	return t;
 }
 
-/* as_vfork(): clone(CLONE_VM | CLONE_VFORK). */
+/*
+ * as_clone(): fork (clone_vm false) or make a thread (true) of parent.
+ * Returns the new task, or NULL with *errp set; a failed clone uses no id.
+ */
+struct task *as_clone(struct as_session *s, struct task *parent, bool clone_vm,
+    int *errp)
+{
+	return copy_process(s, parent, clone_vm, false, errp);
+}
+
+/* as_vfork(): clone(CLONE_VM | CLONE_VFORK): a process of its own on
+ * parent's mm, parent blocked until it execs or exits. */
 struct task *as_vfork(struct as_session *s, struct task *parent, int *errp)
 {
-	struct task *t = as_clone(s, parent, true, errp);
-
-	if (t != NULL) {
-		t->tgid = t->pid;	/* a process of its own */
-		t->vfork_parent = parent;
-		__atomic_store_n(&parent->vfork_blocked, true,
-		    __ATOMIC_RELEASE);
-	}
-	return t;
+	return copy_process(s, parent, true, true, errp);
 }
 
 /*

@@ -31,6 +31,26 @@ struct vm_fault {
 	struct as_explain *ex;
 };
 
+/*
+ * copy_user_highpage(): a copy-on-write copy of from.  A page cache page
+ * may meanwhile be stored into by a task of another mm, through a shared
+ * mapping and under that mm's page_table_lock (try_access() stores single
+ * bytes atomically), so its bytes are loaded atomically too: the copy may
+ * mix old and new bytes, as Linux's may.  An anonymous page being copied
+ * is write-protected in every mm that maps it.
+ */
+static void copy_user_highpage(struct page *to, const struct page *from)
+{
+	size_t i;
+
+	if (from->mapping == NULL) {
+		memcpy(to->data, from->data, AS_PAGE_SIZE);
+		return;
+	}
+	for (i = 0; i < AS_PAGE_SIZE; i++)
+		to->data[i] = __atomic_load_n(&from->data[i], __ATOMIC_RELAXED);
+}
+
 void explain_add(struct as_explain *ex, const char *fmt, ...)
 {
 	va_list ap;
@@ -238,7 +258,7 @@ static int do_cow_fault(struct vm_fault *vmf)
 		put_page(phys_of(vma), new);
 		return VM_FAULT_OOM;
 	}
-	memcpy(new->data, page->data, AS_PAGE_SIZE);
+	copy_user_highpage(new, page);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
 	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
 	explain(vmf->ex, "do_cow_fault: copied page cache frame 0x%lx -> 0x%lx",
@@ -282,7 +302,7 @@ static int wp_page_copy(struct vm_fault *vmf, struct page *old)
 	    (new = alloc_anon_page(vma, vmf->address)) == NULL)
 		return VM_FAULT_OOM;
 	if (old != NULL)
-		memcpy(new->data, old->data, AS_PAGE_SIZE);
+		copy_user_highpage(new, old);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
 	if (old != NULL)
 		page_remove_rmap_put(phys_of(vma), old);

@@ -33,6 +33,7 @@
 
 #include "mm.h"
 #include "pgtable.h"
+#include "session.h"
 
 /* mm_alloc() without a page table: the checkpoint loader gives it one. */
 struct mm *mm_alloc_nopgd(struct as_session *s)
@@ -355,32 +356,7 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 	    mm->pgd)->data, PGDIR_SHIFT, 0);
 }
 
-/*
- * The page-table part of mm_validate(), over every mm of session s: PTEs
- * lie in their mm's VMAs and each page's mapcount equals its PTEs.
- */
-const char *session_validate_ptes(struct as_session *s)
-{
-	struct pte_check c = { .mm = NULL };
-	struct task *t, *u;
-
-	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
-		return NULL;
-	pthread_mutex_lock(&s->lock);
-	for (t = s->tasks; t != NULL && c.err == NULL; t = t->next) {
-		for (u = s->tasks; u != t && u->mm != t->mm; u = u->next)
-			;
-		if (u == t)	/* the first task of this mm */
-			check_mm_ptes(&c, t->mm);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (c.err == NULL)
-		c.err = check_tally(s, c.tally);
-	free(c.tally);
-	return c.err;
-}
-
-/* The VMA part of mm_validate(): the index and the mm's own counts. */
+/* The VMA part of mm_validate(): the tree, map_count, bounds, total_vm. */
 const char *mm_validate_vmas(struct mm *mm)
 {
 	const char *err = vma_tree_validate(&mm->mm_mt);
@@ -407,10 +383,107 @@ const char *mm_validate_vmas(struct mm *mm)
 	return NULL;
 }
 
-/* mm_validate(): every invariant of an mm, or NULL when all hold. */
+static int cmp_mm(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct mm *const *)a;
+	uintptr_t y = (uintptr_t)*(struct mm *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The mms of s's tasks, each once, in a new array of *n (sorted, so that
+ * a session of many threads costs n log n); -ENOMEM.  Under s->lock.
+ */
+static int session_mms(struct as_session *s, struct mm ***out, size_t *n)
+{
+	struct task *t;
+	struct mm **v;
+	size_t k = 0, i, u = 0;
+
+	for (t = s->tasks; t != NULL; t = t->next)
+		k++;
+	if ((v = calloc(k > 0 ? k : 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (t = s->tasks, i = 0; t != NULL; t = t->next)
+		v[i++] = t->mm;
+	qsort(v, k, sizeof(*v), cmp_mm);
+	for (i = 0; i < k; i++)
+		if (u == 0 || v[u - 1] != v[i])
+			v[u++] = v[i];
+	*out = v;
+	*n = u;
+	return 0;
+}
+
+/*
+ * Every mm of s: with vmas, mm_validate_vmas() of each; then the page
+ * tables: every mm's PTEs lie in its VMAs and each page's mapcount equals
+ * its PTEs over all the mms.  0 with *err NULL or the first problem (and
+ * *nmms the mms), or -ENOMEM.
+ */
+static int validate_mms(struct as_session *s, bool vmas, const char **err,
+    size_t *nmms)
+{
+	struct pte_check c = { .mm = NULL };
+	struct mm **mms = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	*err = NULL;
+	*nmms = 0;
+	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	if ((ret = session_mms(s, &mms, &n)) == 0) {
+		for (i = 0; i < n && vmas && c.err == NULL; i++)
+			c.err = mm_validate_vmas(mms[i]);
+		for (i = 0; i < n && c.err == NULL; i++)
+			check_mm_ptes(&c, mms[i]);
+		free(mms);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (ret == 0 && c.err == NULL)
+		c.err = check_tally(s, c.tally);
+	free(c.tally);
+	*err = c.err;
+	*nmms = n;
+	return ret;
+}
+
+/* mm_validate(): every invariant of an mm, or NULL when all hold (or
+ * when there is no memory to check the page tables with). */
 const char *mm_validate(struct mm *mm)
 {
 	const char *err = mm_validate_vmas(mm);
+	size_t n;
 
-	return err != NULL ? err : session_validate_ptes(mm->session);
+	if (err == NULL && validate_mms(mm->session, false, &err, &n) != 0)
+		err = NULL;
+	return err;
+}
+
+/*
+ * The page-table part of mm_validate(), over every mm of session s: PTEs
+ * lie in their mm's VMAs and each page's mapcount equals its PTEs.
+ */
+const char *session_validate_ptes(struct as_session *s)
+{
+	const char *err = NULL;
+	size_t n;
+
+	if (validate_mms(s, false, &err, &n) != 0)
+		return NULL;	/* no memory to check with */
+	return err;
+}
+
+/* mm_validate() over every mm of s, the page tables walked once. */
+int as_session_validate(struct as_session *s, const char **problem,
+    unsigned int *nmms)
+{
+	size_t n = 0;
+	int ret = validate_mms(s, true, problem, &n);
+
+	*nmms = (unsigned int)n;
+	return ret;
 }

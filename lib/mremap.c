@@ -49,7 +49,21 @@ static unsigned long check_mremap_params(struct vma_remap_struct *vrm)
 	if (vrm->addr + vrm->old_len > vrm->new_addr &&
 	    vrm->new_addr + vrm->new_len > vrm->addr)
 		return -EINVAL;
-	if (mm->map_count + 2 >= mm->session->limits.max_map_count - 3)
+	return 0;
+}
+
+/*
+ * check_mremap_params()'s last check, room for both VMAs of a move to be
+ * split in three.  Linux makes it before taking mmap_lock, reading
+ * map_count unlocked; here it is made just after, so that no thread
+ * reads map_count while another changes it.  The errno order is Linux's.
+ */
+static unsigned long check_map_count(const struct vma_remap_struct *vrm)
+{
+	const struct mm *mm = vrm->mm;
+
+	if (vrm_implies_new_addr(vrm) &&
+	    mm->map_count + 2 >= mm->session->limits.max_map_count - 3)
 		return -ENOMEM;
 	return 0;
 }
@@ -324,6 +338,21 @@ static unsigned long remap_move(struct vma_remap_struct *vrm)
 	return res;
 }
 
+/* The part of mremap(2) under mmap_lock. */
+static unsigned long mremap_locked(struct vma_remap_struct *vrm)
+{
+	unsigned long res;
+
+	if ((res = check_map_count(vrm)) != 0)
+		return res;
+	if ((vrm->flags & MREMAP_FIXED) && vrm->old_len == vrm->new_len)
+		return remap_move(vrm);
+	vrm->vma = vma_lookup(vrm->mm, vrm->addr);
+	if ((res = (unsigned long)check_prep_vma(vrm)) != 0)
+		return res;
+	return vrm_implies_new_addr(vrm) ? mremap_to(vrm) : mremap_at(vrm);
+}
+
 /* mremap(2). */
 unsigned long sys_mremap(struct mm *mm, unsigned long addr,
     unsigned long old_len, unsigned long new_len, unsigned long flags,
@@ -337,15 +366,7 @@ unsigned long sys_mremap(struct mm *mm, unsigned long addr,
 	if ((res = check_mremap_params(&vrm)) != 0)
 		return res;
 	mmap_write_lock(mm);
-	if ((flags & MREMAP_FIXED) && vrm.old_len == vrm.new_len) {
-		res = remap_move(&vrm);
-	} else {
-		vrm.vma = vma_lookup(mm, addr);
-		res = check_prep_vma(&vrm);
-		if (res == 0)
-			res = vrm_implies_new_addr(&vrm) ? mremap_to(&vrm) :
-			    mremap_at(&vrm);
-	}
+	res = mremap_locked(&vrm);
 	mmap_write_unlock(mm);
 	if (!IS_ERR_VALUE(res) && vrm.populate_expand)
 		__mm_populate(mm, vrm.new_addr + vrm.old_len, vrm.delta, 1);

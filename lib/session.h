@@ -44,5 +44,12 @@ void as_image_default(struct as_image *img, const char *name);
 uint64_t as_session_random(struct as_session *s);
 /* The session's event counters: its own plus every task's. */
 void as_session_counters(struct as_session *s, struct as_counters *out);
+/*
+ * mm_validate() over every mm of the session, with no task running
+ * meanwhile: 0 with *problem NULL when every invariant holds, or the
+ * first one broken; -ENOMEM.  *nmms: the mms checked.
+ */
+int as_session_validate(struct as_session *s, const char **problem,
+    unsigned int *nmms);
 
 #endif /* ASPACE_SESSION_H */

@@ -2,9 +2,9 @@
  * test_daemon_ops.c: an integration test of aspaced's task-level
  * requests: mprotect, mremap, madvise, mlock, munlock, brk, read_bytes,
  * write_bytes, thread, vfork, exec, smaps, proc_status, page_walk,
- * counters and file_create.  It starts the built daemon ($ASPACED or
- * argv[1]) on a Unix socket in a fresh temporary directory and talks to
- * it with a tiny framed client (as test_daemon.c does), checking results,
+ * counters, file_create and check.  It starts the built daemon ($ASPACED
+ * or argv[1]) on a Unix socket in a fresh temporary directory and talks
+ * to it with the framed client of harness.h, checking results,
  * error answers (ERRNO with its name, BAD_REQUEST, TOO_LARGE,
  * NO_SUCH_TASK, BLOCKED) and, where it is easy, agreement with the
  * embedded core: smaps text against the trace runner's, counters and
@@ -18,10 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,181 +25,26 @@
 #include "config.h"
 #include "fault.h"
 #include "frame.h"
+#include "harness.h"
 #include "mm.h"
 #include "pgtable.h"
 #include "session.h"
 #include "trace.h"
 
-#define RESP_CAP	(4u << 20)
 #define BASE		0x200000000000UL
 #define PROT_RW		0x3
 #define MAP_PA		0x22		/* MAP_PRIVATE | MAP_ANONYMOUS */
 #define MAP_PAF		0x32		/* ... | MAP_FIXED */
 
 static const char *daemon_path;
-static char tmpdir[64];
-static char sock_path[96];
-static pid_t daemon_pid = -1;
-
-/* --- the tiny client ------------------------------------------------------ */
-
-struct client {
-	int		 fd;
-	struct frame_arena a;
-	uint64_t	 next_id;
-	uint8_t		 sid[16];	/* the session the calls name */
-};
-
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if ((n = read(fd, p + got, len - got)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		got += (size_t)n;
-	}
-	return true;
-}
-
-static bool cl_send(struct client *c, Aspace__Request *r)
-{
-	size_t size = frame_encoded_size(&r->base);
-	uint8_t *buf = malloc(size);
-	bool ok = buf != NULL &&
-	    frame_encode(&r->base, 0, buf, size) == (long)size &&
-	    write_all(c->fd, buf, size);
-
-	free(buf);
-	return ok;
-}
-
-/* The next response (in c's arena until the next call), or NULL. */
-static Aspace__Response *cl_recv(struct client *c)
-{
-	uint8_t hdr[FRAME_HEADER_SIZE], *body;
-	struct frame_header h;
-	Aspace__Response *resp = NULL;
-
-	frame_arena_reset(&c->a);
-	if (!read_all(c->fd, hdr, sizeof(hdr)) ||
-	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
-		return NULL;
-	if ((body = malloc(h.length + 1)) == NULL)
-		return NULL;
-	if (h.length == 0 || read_all(c->fd, body, h.length))
-		frame_decode_response(&c->a, body, h.length, &resp);
-	free(body);
-	return resp;
-}
-
-static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
-{
-	Aspace__Response *resp;
-
-	r->has_id = true;
-	r->id = c->next_id++;
-	if (!cl_send(c, r) || (resp = cl_recv(c)) == NULL)
-		return NULL;
-	return resp->id == r->id ? resp : NULL;
-}
-
-static int code_of(const Aspace__Response *r)
-{
-	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
-}
-
-/* ERRNO with this name (and a matching number), or false. */
-static bool is_errno(const Aspace__Response *r, const char *name, int num)
-{
-	return code_of(r) == ASPACE__STATUS__CODE__ERRNO &&
-	    r->status->errname != NULL &&
-	    strcmp(r->status->errname, name) == 0 &&
-	    r->status->has_errnum && r->status->errnum == num;
-}
-
-/* Op msg (any op message) as task (0: absent) of c's session. */
-static Aspace__Response *op(struct client *c, int task,
-    Aspace__Request__OpCase opc, void *msg)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-
-	r.op_case = opc;
-	r.hello = msg;		/* the op union: every member a pointer */
-	r.has_session = true;
-	r.session.data = c->sid;
-	r.session.len = sizeof(c->sid);
-	if (task > 0) {
-		r.has_task = true;
-		r.task = task;
-	}
-	return cl_call(c, &r);
-}
+static struct hdaemon dmn;
 
 /* Connect, hello and a fresh session with default parameters. */
 static void cl_open(struct client *c)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
-	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
-	Aspace__Response *resp;
-
-	c->fd = connect_unix(sock_path);
-	assert_true(c->fd >= 0);
-	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
-	c->next_id = 1;
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	assert_int_equal(code_of(cl_call(c, &r)), 0);
-	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
-	r.session_create = &s;
-	resp = cl_call(c, &r);
-	assert_int_equal(code_of(resp), 0);
-	assert_int_equal(resp->session_create->session.len, 16);
-	memcpy(c->sid, resp->session_create->session.data, 16);
-}
-
-static void cl_close(struct client *c)
-{
-	close(c->fd);
-	frame_arena_free(&c->a);
+	assert_true(cl_connect(c, dmn.sock));
+	assert_true(cl_hello(c));
+	assert_true(cl_session_new(c, 0));
 }
 
 /* --- one helper per op ------------------------------------------------------ */
@@ -219,7 +60,7 @@ static Aspace__Response *rq_mmap(struct client *c, int task, uint64_t addr,
 	m.prot = prot;
 	m.flags = flags;
 	m.file = (char *)file;
-	return op(c, task, ASPACE__REQUEST__OP_MMAP, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_MMAP, &m);
 }
 
 static Aspace__Response *do_mprotect(struct client *c, uint64_t addr,
@@ -231,7 +72,7 @@ static Aspace__Response *do_mprotect(struct client *c, uint64_t addr,
 	m.addr = addr;
 	m.length = len;
 	m.prot = prot;
-	return op(c, 0, ASPACE__REQUEST__OP_MPROTECT, &m);
+	return cl_op(c, 0, ASPACE__REQUEST__OP_MPROTECT, &m);
 }
 
 static Aspace__Response *do_mremap(struct client *c, uint64_t addr,
@@ -245,7 +86,7 @@ static Aspace__Response *do_mremap(struct client *c, uint64_t addr,
 	m.new_length = new_len;
 	m.has_flags = flags != 0;
 	m.flags = flags;
-	return op(c, 0, ASPACE__REQUEST__OP_MREMAP, &m);
+	return cl_op(c, 0, ASPACE__REQUEST__OP_MREMAP, &m);
 }
 
 static Aspace__Response *do_madvise(struct client *c, uint64_t addr,
@@ -257,7 +98,7 @@ static Aspace__Response *do_madvise(struct client *c, uint64_t addr,
 	m.addr = addr;
 	m.length = len;
 	m.advice = advice;
-	return op(c, 0, ASPACE__REQUEST__OP_MADVISE, &m);
+	return cl_op(c, 0, ASPACE__REQUEST__OP_MADVISE, &m);
 }
 
 /* mlock (lock) or munlock. */
@@ -270,8 +111,8 @@ static Aspace__Response *do_mlock(struct client *c, bool lock,
 	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
 	m.addr = u.addr = addr;
 	m.length = u.length = len;
-	return lock ? op(c, 0, ASPACE__REQUEST__OP_MLOCK, &m) :
-	    op(c, 0, ASPACE__REQUEST__OP_MUNLOCK, &u);
+	return lock ? cl_op(c, 0, ASPACE__REQUEST__OP_MLOCK, &m) :
+	    cl_op(c, 0, ASPACE__REQUEST__OP_MUNLOCK, &u);
 }
 
 static uint64_t do_brk(struct client *c, bool has, uint64_t addr)
@@ -281,7 +122,7 @@ static uint64_t do_brk(struct client *c, bool has, uint64_t addr)
 
 	m.has_addr = has;
 	m.addr = addr;
-	resp = op(c, 0, ASPACE__REQUEST__OP_BRK, &m);
+	resp = cl_op(c, 0, ASPACE__REQUEST__OP_BRK, &m);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->brk);
 	return resp->brk->addr;
@@ -295,7 +136,7 @@ static Aspace__Response *do_read(struct client *c, int task, uint64_t addr,
 	m.has_addr = m.has_length = true;
 	m.addr = addr;
 	m.length = len;
-	return op(c, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
 }
 
 static Aspace__Response *do_write(struct client *c, int task, uint64_t addr,
@@ -307,7 +148,7 @@ static Aspace__Response *do_write(struct client *c, int task, uint64_t addr,
 	m.addr = addr;
 	m.data.data = (uint8_t *)data;
 	m.data.len = len;
-	return op(c, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
 }
 
 /* fork, thread, vfork, exit, proc_status: the ops with empty messages. */
@@ -316,7 +157,7 @@ static Aspace__Response *do_simple(struct client *c, int task,
 {
 	Aspace__ForkRequest empty = ASPACE__FORK_REQUEST__INIT;
 
-	return op(c, task, opc, &empty);
+	return cl_op(c, task, opc, &empty);
 }
 
 /* The new task of a fork, thread or vfork by task. */
@@ -338,7 +179,7 @@ static Aspace__Response *do_exec(struct client *c, int task,
 
 	im.name = (char *)name;
 	m.image = name != NULL ? &im : NULL;
-	return op(c, task, ASPACE__REQUEST__OP_EXEC, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_EXEC, &m);
 }
 
 static Aspace__Response *do_smaps(struct client *c, int task,
@@ -351,7 +192,7 @@ static Aspace__Response *do_smaps(struct client *c, int task,
 	w.start = start;
 	w.length = len;
 	m.window = len != 0 ? &w : NULL;
-	return op(c, task, ASPACE__REQUEST__OP_SMAPS, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_SMAPS, &m);
 }
 
 static Aspace__Response *do_walk(struct client *c, uint64_t addr)
@@ -360,7 +201,7 @@ static Aspace__Response *do_walk(struct client *c, uint64_t addr)
 
 	m.has_addr = true;
 	m.addr = addr;
-	return op(c, 0, ASPACE__REQUEST__OP_PAGE_WALK, &m);
+	return cl_op(c, 0, ASPACE__REQUEST__OP_PAGE_WALK, &m);
 }
 
 static Aspace__Response *do_counters(struct client *c, int task,
@@ -370,7 +211,7 @@ static Aspace__Response *do_counters(struct client *c, int task,
 
 	m.has_task_only = task_only;
 	m.task_only = task_only;
-	return op(c, task, ASPACE__REQUEST__OP_COUNTERS, &m);
+	return cl_op(c, task, ASPACE__REQUEST__OP_COUNTERS, &m);
 }
 
 static Aspace__Response *do_file(struct client *c, const char *name,
@@ -381,7 +222,7 @@ static Aspace__Response *do_file(struct client *c, const char *name,
 	m.name = (char *)name;
 	m.has_size = true;
 	m.size = size;
-	return op(c, 0, ASPACE__REQUEST__OP_FILE_CREATE, &m);
+	return cl_op(c, 0, ASPACE__REQUEST__OP_FILE_CREATE, &m);
 }
 
 /* --- the reference: the embedded core ----------------------------------- */
@@ -425,41 +266,16 @@ static char *report_text(const char *out, const char *what)
 
 static int start_daemon(void **state)
 {
-	int i, fd;
+	static const char *const args[] = { "-w", "2", NULL };
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-ops.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
-	if ((daemon_pid = fork()) == 0) {
-		execl(daemon_path, daemon_path, "-s", sock_path, "-w", "2", "-f",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 500; i++) {	/* up to 5 s */
-		if ((fd = connect_unix(sock_path)) >= 0) {
-			close(fd);
-			return 0;
-		}
-		usleep(10000);
-	}
-	return -1;
+	return hdaemon_start(&dmn, daemon_path, "ops", args);
 }
 
 static int stop_daemon(void **state)
 {
-	int st = 0;
-
 	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, &st, 0);
-	}
-	unlink(sock_path);
-	rmdir(tmpdir);
-	/* A clean exit: no sanitizer report, no crash. */
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	return hdaemon_stop(&dmn);
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -489,7 +305,7 @@ static void test_mprotect(void **state)
 
 		m.has_addr = true;
 		m.addr = BASE;
-		assert_int_equal(code_of(op(&c, 0, ASPACE__REQUEST__OP_MPROTECT,
+		assert_int_equal(code_of(cl_op(&c, 0, ASPACE__REQUEST__OP_MPROTECT,
 		    &m)), ASPACE__STATUS__CODE__BAD_REQUEST);
 	}
 	assert_int_equal(code_of(do_mprotect(&c, BASE, 4096, 0x3)), 0);
@@ -894,7 +710,7 @@ static void test_page_walk(void **state)
 	{
 		Aspace__PageWalkRequest m = ASPACE__PAGE_WALK_REQUEST__INIT;
 
-		assert_int_equal(code_of(op(&c, 0, ASPACE__REQUEST__OP_PAGE_WALK,
+		assert_int_equal(code_of(cl_op(&c, 0, ASPACE__REQUEST__OP_PAGE_WALK,
 		    &m)), ASPACE__STATUS__CODE__BAD_REQUEST);
 	}
 	as_session_free(s);
@@ -991,11 +807,68 @@ static void test_file_create(void **state)
 		Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
 
 		m.name = (char *)"y";
-		assert_int_equal(code_of(op(&c, 0,
+		assert_int_equal(code_of(cl_op(&c, 0,
 		    ASPACE__REQUEST__OP_FILE_CREATE, &m)),
 		    ASPACE__STATUS__CODE__BAD_REQUEST);
 	}
 	assert_true(is_errno(do_file(&c, "huge", 1UL << 40), "ENOSPC", 28));
+	cl_close(&c);
+}
+
+static Aspace__Response *do_check(struct client *c)
+{
+	Aspace__CheckRequest m = ASPACE__CHECK_REQUEST__INIT;
+
+	return cl_op(c, 0, ASPACE__REQUEST__OP_CHECK, &m);
+}
+
+/* check: OK with the mms (each once) and tasks counted. */
+static void check_ok(struct client *c, uint32_t mms, uint32_t tasks)
+{
+	Aspace__Response *resp = do_check(c);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_CHECK);
+	assert_true(resp->check->has_mms && resp->check->has_tasks);
+	assert_int_equal(resp->check->mms, mms);
+	assert_int_equal(resp->check->tasks, tasks);
+}
+
+static void test_check(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	int child, thr, vchild;
+
+	(void)state;
+	cl_open(&c);
+	check_ok(&c, 1, 1);
+	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8 * 4096, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(do_write(&c, 0, BASE, "abcd", 4)), 0);
+	child = do_clone(&c, 0, ASPACE__REQUEST__OP_FORK);
+	thr = do_clone(&c, 0, ASPACE__REQUEST__OP_THREAD);
+	check_ok(&c, 2, 3);		/* the thread shares task 1's mm */
+	assert_int_equal(code_of(do_write(&c, child, BASE, "x", 1)), 0);
+	assert_int_equal(code_of(do_write(&c, thr, BASE + 4096, "y", 1)), 0);
+	check_ok(&c, 2, 3);
+	/* A vfork child shares the mm; its parent is blocked, not check. */
+	vchild = do_clone(&c, child, ASPACE__REQUEST__OP_VFORK);
+	check_ok(&c, 2, 4);
+	assert_int_equal(code_of(do_exec(&c, vchild, "other")), 0);
+	check_ok(&c, 3, 4);
+	assert_int_equal(code_of(do_simple(&c, child,
+	    ASPACE__REQUEST__OP_EXIT)), 0);
+	check_ok(&c, 2, 3);
+	/* Sessions: a bad id, and one destroyed. */
+	c.sid[0] ^= 1;
+	assert_int_equal(code_of(do_check(&c)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	c.sid[0] ^= 1;
+	resp = do_simple(&c, 0, ASPACE__REQUEST__OP_SESSION_DESTROY);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(code_of(do_check(&c)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
 	cl_close(&c);
 }
 
@@ -1012,6 +885,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_page_walk),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_file_create),
+		cmocka_unit_test(test_check),
 	};
 
 	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
