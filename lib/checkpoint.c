@@ -886,7 +886,7 @@ static int load_session(struct ck_load *l)
 	s->next_anon_vma_id = get_u64(l);
 	s->next_pid = (int)get_range(l, 4, 2, 1U << 30, "next_pid");
 	get_counters(l, &s->counters);
-	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "files");
+	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 31, "files");
 	l->nav = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "anon_vmas");
 	l->nmm = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "mms");
 	l->ntask = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "tasks");
@@ -1105,7 +1105,7 @@ static int load_cache(struct ck_load *l, uint32_t i)
 static int load_file(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
-	size_t len = (size_t)get_range(l, 1, 1, sizeof(f->name) - 1,
+	size_t len = (size_t)get_range(l, 1, 0, sizeof(f->name) - 1,
 	    "name length");
 	const uint8_t *name = get_bytes(l, len);
 
@@ -1715,6 +1715,19 @@ static void load_discard(struct ck_load *l)
 	pthread_mutex_destroy(&s->anon_vma_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes)
+{
+	const uint8_t *body = (const uint8_t *)data + AS_CKPT_HEADER_SIZE;
+	struct ck_load l = { .why = NULL, .whylen = 0 };
+
+	if (data == NULL || load_header(&l, data, len) != 0)
+		return l.err != 0 ? l.err : -EINVAL;
+	if (l.body_len < 20 || memcmp(body, sect_tags[0], 4) != 0)
+		return -EBADMSG;
+	*ram_bytes = (unsigned long)le_get(body + 12, 8);
+	return 0;
 }
 
 int as_session_load(const void *data, size_t len, struct as_session **sp,

@@ -482,6 +482,7 @@ static void test_corruption(void **state)
 static void test_not_a_checkpoint(void **state)
 {
 	struct as_session *s = (void *)1;
+	unsigned long ram;
 	struct as_buf ck;
 	char why[256];
 	uint8_t *copy;
@@ -495,6 +496,11 @@ static void test_not_a_checkpoint(void **state)
 	    -EINVAL);
 	assert_string_equal(why, "not a checkpoint");
 	small_checkpoint("mmap-anon-private", &ck);
+	assert_int_equal(as_checkpoint_ram(ck.data, ck.len, &ram), 0);
+	assert_int_equal(ram, 4UL << 20);
+	assert_int_equal(as_checkpoint_ram(ck.data, ck.len - 1, &ram),
+	    -EBADMSG);
+	assert_int_equal(as_checkpoint_ram("hello", 5, &ram), -EINVAL);
 	copy = malloc(ck.len);
 	memcpy(copy, ck.data, ck.len);
 	copy[8] = AS_CKPT_VERSION + 1;
