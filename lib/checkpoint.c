@@ -879,8 +879,10 @@ static int load_session(struct ck_load *l)
 	struct as_session *s = l->s;
 	struct as_limits *lim = &s->limits;
 
-	lim->ram_bytes = get_range(l, 8, 2 * AS_PAGE_SIZE, AS_CKPT_MAX_RAM,
-	    "RAM size");
+	lim->ram_bytes = get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
+	if (lim->ram_bytes > AS_CKPT_MAX_RAM)
+		return fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
+		    lim->ram_bytes, AS_CKPT_MAX_RAM);
 	lim->swap_bytes = get_u64(l);
 	lim->max_map_count = (int)get_range(l, 4, 1, INT32_MAX,
 	    "max_map_count");

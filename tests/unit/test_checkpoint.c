@@ -509,6 +509,12 @@ static void test_not_a_checkpoint(void **state)
 	    -EINVAL);
 	assert_non_null(strstr(why, "version"));
 	memcpy(copy, ck.data, ck.len);
+	copy[AS_CKPT_HEADER_SIZE + 12 + 4] = 0x10;	/* SESS: RAM of 64 GiB+ */
+	as_checkpoint_reseal(copy, ck.len);
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_non_null(strstr(why, "RAM"));
+	memcpy(copy, ck.data, ck.len);
 	copy[ck.len - 1] ^= 1;
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EBADMSG);
