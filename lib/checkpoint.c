@@ -2,33 +2,41 @@
  * checkpoint.c: saving a session to bytes and loading it back (see
  * checkpoint.h).  No Linux counterpart: CRIU does this from user space.
  *
- * The format (version 1).  All integers are little-endian; "idx" is a u32
- * index into a table of this checkpoint, NONE (0xffffffff) for no object.
+ * The format (version 1).  Integers are little-endian, of the widths
+ * given (u8 for booleans); "idx" is a u32 index into a table of this
+ * checkpoint, NONE (0xffffffff) for no object; counters are 11 u64s.
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
  *   body: six sections, in this order, each a 4-byte tag, a u64 length
  *         and that many bytes, which its parser must consume exactly:
- *   "SESS"  limits, seed, randomize, id counters, next_pid, the session's
- *           own counters, then the number of files, anon_vmas, mms, tasks
- *   "FRAM"  the zero page's pfn, next_unused, nr_used, the free stack
- *           (bottom first), then every frame in use, by increasing pfn:
- *           pfn, refcount, mapcount, flags, AnonExclusive, mapping (file
- *           idx), anon_vma idx, index, contents (0: zero; 1: 4096 raw
- *           bytes; 2: runs, a u16 count of (u16 offset, u16 length, bytes))
- *   "FILE"  per file: name, size, shmem, refcount, id, on the session's
- *           list or not (the list keeps table order), then its page cache
- *           as (index, pfn) pairs by increasing index
- *   "AVMA"  per anon_vma: id, refcount, root idx, parent idx, num_children,
- *           num_active_vmas, nr_links
- *   "MMS "  per mm: its layout and counters, mm_users, mm_count,
- *           vmacache_seqnum, pgd, nr_pgtables, map_count, then its VMAs in
- *           address order: bounds, flags, pgoff, page_prot, file idx,
- *           anon_vma idx, special name (0 none, 1 [vvar], 2 [vvar_vclock],
- *           3 [vdso]), the anon_vma chain (count, idx...)
- *   "TASK"  per task in list order: pid, tgid, mm idx, vfork parent's pid
- *           (0: none), vfork_blocked, vmacache_seqnum, the VMA cache (VMA
- *           ordinals in its mm), counters
+ *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
+ *           as, data; u32 overcommit; u8 cap_ipc_lock; u64 seed;
+ *           u8 randomize; u64 next_file_id, next_anon_vma_id;
+ *           u32 next_pid; counters; u32 files, anon_vmas, mms, tasks
+ *   "FRAM"  u64 zero page's pfn, next_unused, nr_used; u64 count and the
+ *           free stack's pfns, bottom first; u64 count and every frame in
+ *           use by increasing pfn: u64 pfn; u32 refcount, mapcount,
+ *           flags; u8 AnonExclusive; mapping (file idx); anon_vma idx;
+ *           u64 index; u8 encoding of the contents: 0 zero, 1 4096 raw
+ *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
+ *   "FILE"  per file: u8 length and the name; u64 size; u8 shmem;
+ *           u32 refcount; u64 id; u8 on the session's list (which keeps
+ *           table order); u64 count of (u64 index, u64 pfn), by index
+ *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
+ *           u32 num_children, num_active_vmas, nr_links
+ *   "MMS "  per mm: u64 task_size, mmap_base, start/end_code,
+ *           start/end_data, start_brk, brk, start_stack, total_vm,
+ *           locked_vm, data_vm, exec_vm, stack_vm, def_flags;
+ *           u32 mm_users, mm_count; u64 vmacache_seqnum, pgd, nr_pgtables;
+ *           u32 map_count; u32 count of VMAs in address order: u64 start,
+ *           end, flags, pgoff, page_prot; file idx; anon_vma idx;
+ *           u8 special name (0 none, 1 [vvar], 2 [vvar_vclock], 3 [vdso]);
+ *           u32 count of the anon_vma chain's idx
+ *   "TASK"  per task in list order: u32 pid, tgid; mm idx; u32 vfork
+ *           parent's pid (0: none); u8 vfork_blocked; u64 vmacache_seqnum;
+ *           4 u32 VMA cache entries (ordinals in its mm's VMAs, or NONE);
+ *           counters
  *
  * Page tables are frames like any other: their contents are the entries.
  * The loader trusts nothing: the header, the checksum, every count against
@@ -38,7 +46,9 @@
  * and file references must equal what the restored objects account for;
  * and mm_validate()'s checks run before the session is handed out.  What
  * is dropped: host-side details (page-cache array and free stack
- * capacities, which chunks came from the pool, the red-black tree's shape).
+ * capacities, which chunks came from the pool, the red-black tree's shape)
+ * and a VMA cache its seqnum has made stale (saved empty, as its next use
+ * would empty it).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -869,8 +879,10 @@ static int load_session(struct ck_load *l)
 	struct as_session *s = l->s;
 	struct as_limits *lim = &s->limits;
 
-	lim->ram_bytes = get_range(l, 8, 2 * AS_PAGE_SIZE, AS_CKPT_MAX_RAM,
-	    "RAM size");
+	lim->ram_bytes = get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
+	if (lim->ram_bytes > AS_CKPT_MAX_RAM)
+		return fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
+		    lim->ram_bytes, AS_CKPT_MAX_RAM);
 	lim->swap_bytes = get_u64(l);
 	lim->max_map_count = (int)get_range(l, 4, 1, INT32_MAX,
 	    "max_map_count");
@@ -886,7 +898,7 @@ static int load_session(struct ck_load *l)
 	s->next_anon_vma_id = get_u64(l);
 	s->next_pid = (int)get_range(l, 4, 2, 1U << 30, "next_pid");
 	get_counters(l, &s->counters);
-	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "files");
+	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 31, "files");
 	l->nav = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "anon_vmas");
 	l->nmm = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "mms");
 	l->ntask = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "tasks");
@@ -1105,7 +1117,7 @@ static int load_cache(struct ck_load *l, uint32_t i)
 static int load_file(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
-	size_t len = (size_t)get_range(l, 1, 1, sizeof(f->name) - 1,
+	size_t len = (size_t)get_range(l, 1, 0, sizeof(f->name) - 1,
 	    "name length");
 	const uint8_t *name = get_bytes(l, len);
 
@@ -1715,6 +1727,19 @@ static void load_discard(struct ck_load *l)
 	pthread_mutex_destroy(&s->anon_vma_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes)
+{
+	const uint8_t *body = (const uint8_t *)data + AS_CKPT_HEADER_SIZE;
+	struct ck_load l = { .why = NULL, .whylen = 0 };
+
+	if (data == NULL || load_header(&l, data, len) != 0)
+		return l.err != 0 ? l.err : -EINVAL;
+	if (l.body_len < 20 || memcmp(body, sect_tags[0], 4) != 0)
+		return -EBADMSG;
+	*ram_bytes = (unsigned long)le_get(body + 12, 8);
+	return 0;
 }
 
 int as_session_load(const void *data, size_t len, struct as_session **sp,

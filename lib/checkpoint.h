@@ -48,6 +48,13 @@ int as_session_save(struct as_session *s, struct as_buf *out);
 int as_session_load(const void *data, size_t len, struct as_session **sp,
     char *why, size_t whylen);
 
+/*
+ * The RAM size of a checkpoint's session, once its header and checksum
+ * are checked: the loader's memory grows with it, so a caller that limits
+ * RAM (the daemon's --max-ram) checks it first.  0, -EINVAL or -EBADMSG.
+ */
+int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes);
+
 /* CRC-32 (IEEE 802.3, as zlib's crc32()): start with crc 0. */
 uint32_t as_crc32(uint32_t crc, const void *data, size_t len);
 

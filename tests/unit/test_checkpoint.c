@@ -482,6 +482,7 @@ static void test_corruption(void **state)
 static void test_not_a_checkpoint(void **state)
 {
 	struct as_session *s = (void *)1;
+	unsigned long ram;
 	struct as_buf ck;
 	char why[256];
 	uint8_t *copy;
@@ -495,6 +496,11 @@ static void test_not_a_checkpoint(void **state)
 	    -EINVAL);
 	assert_string_equal(why, "not a checkpoint");
 	small_checkpoint("mmap-anon-private", &ck);
+	assert_int_equal(as_checkpoint_ram(ck.data, ck.len, &ram), 0);
+	assert_int_equal(ram, 4UL << 20);
+	assert_int_equal(as_checkpoint_ram(ck.data, ck.len - 1, &ram),
+	    -EBADMSG);
+	assert_int_equal(as_checkpoint_ram("hello", 5, &ram), -EINVAL);
 	copy = malloc(ck.len);
 	memcpy(copy, ck.data, ck.len);
 	copy[8] = AS_CKPT_VERSION + 1;
@@ -502,6 +508,12 @@ static void test_not_a_checkpoint(void **state)
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EINVAL);
 	assert_non_null(strstr(why, "version"));
+	memcpy(copy, ck.data, ck.len);
+	copy[AS_CKPT_HEADER_SIZE + 12 + 4] = 0x10;	/* SESS: RAM of 64 GiB+ */
+	as_checkpoint_reseal(copy, ck.len);
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_non_null(strstr(why, "RAM"));
 	memcpy(copy, ck.data, ck.len);
 	copy[ck.len - 1] ^= 1;
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
