@@ -358,6 +358,7 @@ static void test_long_options(void **state)
 {
 	char second[128], url[140];
 	struct client a, b;
+	int i;
 
 	(void)state;
 	/* A listener that cannot bind: a message, exit 1. */
@@ -372,6 +373,10 @@ static void test_long_options(void **state)
 	    "--max-inflight", "4", "--ram-total", "1G", "--pool-threads", "2",
 	    "--accept-backoff", "50", "--listen", url, NULL), 0);
 	assert_true(cl_open(&a));
+	/* The listeners are bound one after the other: the first may
+	 * answer before the second exists. */
+	for (i = 0; i < 200 && access(second, F_OK) != 0; i++)
+		usleep(10000);
 	assert_true(cl_open_at(&b, second));
 	assert_int_equal(cl_hello(&a), 0);
 	assert_int_equal(cl_hello(&b), 0);
