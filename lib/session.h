@@ -44,5 +44,11 @@ void as_image_default(struct as_image *img, const char *name);
 uint64_t as_session_random(struct as_session *s);
 /* The session's event counters: its own plus every task's. */
 void as_session_counters(struct as_session *s, struct as_counters *out);
+/* The calling thread's events, all sessions' (all_vm_events() for one
+ * CPU): a running sum the daemon turns into its metrics. */
+void as_thread_events(struct as_counters *out);
+/* Frames in use in all sessions of the process (the zero pages and page
+ * tables too), as the allocators count them. */
+unsigned long as_frames_in_use(void);
 
 #endif /* ASPACE_SESSION_H */
