@@ -23,6 +23,13 @@
  * (per tenant), --max-sessions-total N, --max-body BYTES,
  * --pool-threads N (long requests; 0 runs them on the workers),
  * --accept-backoff MS.  A bad option exits 2 with a message.
+ *
+ * Observability: --metrics-listen HOST:PORT (or PORT, on 127.0.0.1; "none"
+ * for none, the default) serves Prometheus metrics (docs/metrics.md) and
+ * prints "metrics http://HOST:PORT"; --log-level error|warning|notice|
+ * info|debug (info by default); --log-target auto|stderr|syslog|journal
+ * (auto: the journal's "<N>" lines when $JOURNAL_STREAM is our stderr,
+ * else stderr).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +44,7 @@
 #include <event2/event.h>
 
 #include "frame.h"
+#include "log.h"
 #include "server.h"
 
 static void usage(void)
@@ -52,7 +60,9 @@ static void usage(void)
 	    "[--max-ram BYTES]\n"
 	    "               [--max-sessions N] [--max-sessions-total N] "
 	    "[--max-body BYTES]\n"
-	    "               [--pool-threads N] [--accept-backoff MS]\n");
+	    "               [--pool-threads N] [--accept-backoff MS]\n"
+	    "               [--metrics-listen HOST:PORT] [--log-level LEVEL] "
+	    "[--log-target TARGET]\n");
 	exit(2);
 }
 
@@ -124,7 +134,8 @@ static void parse_listen(struct server_config *cfg, const char *url)
 enum {
 	OPT_LISTEN = 256, OPT_CONFIG, OPT_MAX_CONNS, OPT_IDLE, OPT_INFLIGHT,
 	OPT_RAM_TOTAL, OPT_MAX_RAM, OPT_MAX_SESSIONS, OPT_MAX_SESSIONS_TOTAL,
-	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP
+	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP, OPT_METRICS,
+	OPT_LOG_LEVEL, OPT_LOG_TARGET
 };
 
 static const struct option longopts[] = {
@@ -147,6 +158,9 @@ static const struct option longopts[] = {
 	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
 	{ "pool-threads",	required_argument, NULL, OPT_POOL },
 	{ "accept-backoff",	required_argument, NULL, OPT_BACKOFF },
+	{ "metrics-listen",	required_argument, NULL, OPT_METRICS },
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-target",		required_argument, NULL, OPT_LOG_TARGET },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -227,6 +241,17 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
 			cfg->accept_backoff_ms = (unsigned int)parse_num(
 			    "--accept-backoff", optarg, 1, 60000, false);
 			break;
+		case OPT_METRICS:	cfg->metrics_listen = optarg; break;
+		case OPT_LOG_LEVEL:
+			if ((cfg->log_level = log_level_parse(optarg)) < 0)
+				bad("--log-level: error, warning, notice, info "
+				    "or debug, not %s", optarg);
+			break;
+		case OPT_LOG_TARGET:
+			if ((cfg->log_target = log_target_parse(optarg)) < 0)
+				bad("--log-target: auto, stderr, syslog or "
+				    "journal, not %s", optarg);
+			break;
 		default:	usage();
 		}
 	}
@@ -252,10 +277,13 @@ int main(int argc, char **argv)
 
 	server_config_default(&cfg);
 	parse_args(argc, argv, &cfg);
+	log_init(cfg.log_target, cfg.log_level);
 	if ((srv = server_new(&cfg)) == NULL)
 		return 1;
 	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
+	if (server_metrics_address(srv, addr, sizeof(addr)))
+		printf("metrics %s\n", addr);
 	fflush(stdout);
 	rc = server_run(srv);
 	server_free(srv);

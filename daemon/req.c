@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+#include "metrics.h"
 #include "mm.h"
 #include "req.h"
 #include "trace_parse.h"
@@ -228,10 +230,13 @@ static void run_capped(struct req_ctx *c, const struct request_entry *e,
 	pthread_mutex_t *l = server_ram_lock(c->srv);
 
 	pthread_mutex_lock(l);
-	if (sessions_ram(server_sessions(c->srv)) + ram > cap)
+	if (sessions_ram(server_sessions(c->srv)) + ram > cap) {
+		metrics_inc(MC_LIMIT_RAM);
+		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu bytes "
+		    "refused: over --ram-total", ram);
 		req_status(c, ASPACE__STATUS__CODE__QUOTA,
 		    "the daemon's RAM for all sessions is spent");
-	else
+	} else
 		run_entry(c, e);
 	pthread_mutex_unlock(l);
 }

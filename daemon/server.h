@@ -39,7 +39,19 @@ struct server_config {
 	int		 pool_threads;		/* for long requests */
 	unsigned int	 pool_queue;		/* long requests queued */
 	unsigned int	 accept_backoff_ms;	/* after EMFILE/ENFILE */
+	/* Read from the configuration (conf.c) for the pieces to come. */
+	const char	*state_dir;		/* sessions kept across restarts */
+	const char	*runtime_dir;		/* the default socket's */
+	const char	*metrics_listen;	/* HOST:PORT, or NULL: none */
+	unsigned int	 checkpoint_ms;		/* 0: no checkpoints */
+	int		 log_level;		/* LOG_ERR .. LOG_DEBUG */
+	int		 log_target;		/* SERVER_LOG_* */
 };
+
+#define SERVER_LOG_AUTO		0	/* the journal, syslog or stderr */
+#define SERVER_LOG_STDERR	1
+#define SERVER_LOG_SYSLOG	2
+#define SERVER_LOG_JOURNAL	3
 
 struct server;
 
@@ -51,6 +63,9 @@ bool server_tls_address(struct server *srv, char *buf, size_t size);
 /* The i-th listener's address ("unix:PATH", "tls://HOST:PORT"); false past
  * the last. */
 bool server_address(struct server *srv, int i, char *buf, size_t size);
+/* The metrics listener's bound address, "http://HOST:PORT"; false if
+ * none (metrics_listen NULL or "none"). */
+bool server_metrics_address(struct server *srv, char *buf, size_t size);
 /* Serve until SIGINT or SIGTERM; 0, or -1 on a failure of the loop. */
 int server_run(struct server *srv);
 /* Stop accepting, close every connection, join the workers, free all. */
