@@ -2,12 +2,12 @@
  * metrics.c: aspaced's counters and their exposition (metrics.h).
  *
  * Shards: a thread's first count takes the next of METRICS_SHARDS
- * cache-line-aligned shards through a thread-local pointer; its adds are
- * relaxed atomics on lines no other thread writes, so they cost no lock
- * and no line bouncing.  Threads past the last shard share it (the adds
- * are atomic, so the figures stay exact).  A scrape reads every shard
- * with relaxed loads and sums: each figure is exact, the set of them a
- * moment's view, not a snapshot.
+ * cache-line-aligned shards through a thread-local pointer.  A shard's
+ * one writer adds with a relaxed load and store (no locked instruction,
+ * no line bouncing; a reader sees each value whole).  Threads past the
+ * last but one share the last, with atomic adds, so the figures stay
+ * exact.  A scrape reads every shard with relaxed loads and sums: each
+ * figure is exact, the set of them a moment's view, not a snapshot.
  *
  * Requests are counted by op (the Request oneof's field, its name from
  * the protobuf descriptor) and Status.Code (the enum's name, lower
@@ -17,6 +17,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +69,7 @@ struct metrics_shard {
 static struct metrics_shard shards[METRICS_SHARDS];
 static unsigned int nshards;
 static __thread struct metrics_shard *self;
+static __thread bool shared;		/* self is the shared shard */
 static __thread struct as_counters seen;	/* events taken in */
 static uint64_t start_ns;			/* realtime */
 
@@ -77,14 +79,20 @@ static struct metrics_shard *shard(void)
 
 	if (self == NULL) {
 		i = __atomic_fetch_add(&nshards, 1, __ATOMIC_RELAXED);
-		self = &shards[i < METRICS_SHARDS ? i : METRICS_SHARDS - 1];
+		shared = i >= METRICS_SHARDS - 1;
+		self = &shards[shared ? METRICS_SHARDS - 1 : i];
 	}
 	return self;
 }
 
+/* n more at p, in the calling thread's shard. */
 static void add(uint64_t *p, uint64_t n)
 {
-	__atomic_add_fetch(p, n, __ATOMIC_RELAXED);
+	if (shared)
+		__atomic_add_fetch(p, n, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+		    __ATOMIC_RELAXED);
 }
 
 void metrics_start(void)

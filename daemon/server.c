@@ -81,7 +81,7 @@ struct conn_job {
 	Aspace__Response resp;
 	Aspace__Status	 st;
 	struct req_ctx	 x;
-	uint64_t	 t0;		/* arrival (metrics_now()) */
+	uint64_t	 t0;		/* its start (conn.now) */
 };
 
 struct worker {
@@ -115,6 +115,7 @@ struct conn {
 	bool		 handshaked;	/* TLS: the handshake completed */
 	char		 peer[96];	/* "ADDR:PORT" or "uid:N", for logs */
 	char		 tls_err[96];	/* why the handshake failed, if known */
+	uint64_t	 now;		/* the next request's start (below) */
 	unsigned int	 queued;	/* responses not yet written out */
 	struct conn	*prev, *next;
 };
@@ -333,12 +334,19 @@ static bool op_is_long(int op)
 	    op == ASPACE__REQUEST__OP_FORK || op == ASPACE__REQUEST__OP_EXEC;
 }
 
-/* Answer x (arrived at t0), then make c ready for its next request. */
+/*
+ * Answer x (started at t0), then make c ready for its next request.  A
+ * request's duration runs from its start to its answer: the start is
+ * when the read callback that found it began, or the previous answer's
+ * time if that came later in the same callback, so that a pipelined run
+ * of requests costs one clock reading each.
+ */
 static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed,
     uint64_t t0)
 {
+	c->now = metrics_now();
 	metrics_request(x->req != NULL ? frame_request_op(x->req) : -1,
-	    (int)x->status->code, metrics_now() - t0);
+	    (int)x->status->code, c->now - t0);
 	conn_send(c, x->resp);
 	as_buf_free(&x->buf);
 	frame_arena_reset(&c->in);
@@ -429,7 +437,7 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	Aspace__Request *req;
 	struct req_ctx x;
 	bool was_authed = c->rc.authed;
-	uint64_t t0 = metrics_now();
+	uint64_t t0 = c->now;
 	int err;
 
 	memset(&x, 0, sizeof(x));
@@ -520,6 +528,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	c->now = metrics_now();
 	while (conn_frame(c, bufferevent_get_input(bev)))
 		;
 	conn_write_cb(bev, c);	/* closing with nothing left to write */

@@ -18,7 +18,8 @@
  * token refused) and checks the deltas exactly, and against the
  * session's own counters request.  The HTTP side: 404, 405, HEAD, 400,
  * 431 and the connection cap.  The log: journal "<N>" lines, refusals
- * logged, rate-limited.
+ * logged, rate-limited.  The options: --metrics-listen (none, a bare
+ * port, a bad address), --log-level and --log-target.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -855,7 +856,72 @@ static int count(const char *s, const char *needle)
 	return n;
 }
 
+/* Run aspaced with args (NULL-ended) for at most 2 s: its exit status
+ * (-1 if it ran on and was stopped), its stdout and stderr in out. */
+static int run_args(char *out, size_t size, ...)
+{
+	const char *argv[20];
+	int argc = 0, p[2], st;
+	size_t got = 0;
+	ssize_t n;
+	va_list ap;
+	pid_t pid;
+
+	argv[argc++] = daemon_path;
+	va_start(ap, size);
+	while (argc < 19 && (argv[argc] = va_arg(ap, const char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	if (pipe(p) != 0)
+		return -2;
+	if ((pid = fork()) == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		alarm(2);
+		execv(daemon_path, (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (got < size - 1 && (n = read(p[0], out + got,
+	    size - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* --- the tests -------------------------------------------------------------- */
+
+static void test_options(void **state)
+{
+	char out[2048], listen[128];
+
+	(void)state;
+	snprintf(listen, sizeof(listen), "unix:%s/other", tmpdir);
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--log-level", "loud", NULL), 2);
+	assert_non_null(strstr(out, "--log-level"));
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--log-target", "file", NULL), 2);
+	assert_non_null(strstr(out, "--log-target"));
+	/* A bare IPv6 address needs its brackets. */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "::1:9464", "--log-target", "stderr",
+	    NULL), 1);
+	assert_non_null(strstr(out, "aspaced: metrics: not HOST:PORT"));
+	/* "none": no listener, no line (stopped by its alarm). */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "none", NULL), -1);
+	assert_non_null(strstr(out, "listening unix:"));
+	assert_null(strstr(out, "metrics http"));
+	/* A bare port binds the loopback address. */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "0", NULL), -1);
+	assert_non_null(strstr(out, "\nmetrics http://127.0.0.1:"));
+}
 
 static void test_http(void **state)
 {
@@ -1173,6 +1239,7 @@ static void test_log_lines(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_http_cap),
 		cmocka_unit_test(test_work),
