@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "log.h"
 #include "server.h"
 
 #ifndef SYSCONFDIR
@@ -167,10 +168,13 @@ static int serve(const struct server_config *cfg)
 	char addr[160];
 	int rc, i;
 
+	log_init(cfg->log_target, cfg->log_level);
 	if ((srv = server_new(cfg)) == NULL)
 		return 1;
 	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
+	if (server_metrics_address(srv, addr, sizeof(addr)))
+		printf("metrics %s\n", addr);
 	fflush(stdout);
 	rc = server_run(srv);
 	server_free(srv);

@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "log.h"
 #include "persist.h"
 
 #define ID_HEX		(2 * SESSION_ID_LEN)
@@ -44,21 +44,6 @@ struct persist {
 	pthread_mutex_t	 lock;		/* stop */
 	pthread_cond_t	 cond;
 };
-
-/* Until the daemon's log module: errors on stderr. */
-static void persist_log(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static void persist_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("aspaced: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* --- encoding ------------------------------------------------------------ */
 
@@ -344,7 +329,7 @@ int persist_save(struct persist *p, struct dsession *ds)
 	pthread_mutex_unlock(&ds->ckpt_lock);
 	as_buf_free(&b);
 	if (r < 0)
-		persist_log("state: cannot save a session in %s: %s",
+		log_msg(LOG_ERR, "state: cannot save a session in %s: %s",
 		    p->dir, strerror(-r));
 	return r < 0 ? r : 0;
 }
@@ -370,7 +355,7 @@ void persist_forget(struct persist *p, struct dsession *ds)
 	pthread_mutex_lock(&ds->ckpt_lock);
 	file_path(p, ds->id, false, path, sizeof(path));
 	if (unlink(path) != 0 && errno != ENOENT)
-		persist_log("state: cannot remove %s: %s", path,
+		log_msg(LOG_ERR, "state: cannot remove %s: %s", path,
 		    strerror(errno));
 	pthread_mutex_unlock(&ds->ckpt_lock);
 }
@@ -455,10 +440,10 @@ static void set_aside(const char *path, const char *why)
 	char bad[4096 + sizeof(".corrupt")];
 
 	snprintf(bad, sizeof(bad), "%s.corrupt", path);
-	persist_log("state: skipping %s: %s (kept as %s)", path, why,
+	log_msg(LOG_ERR, "state: skipping %s: %s (kept as %s)", path, why,
 	    bad);
 	if (rename(path, bad) != 0)
-		persist_log("state: cannot rename %s: %s", path,
+		log_msg(LOG_ERR, "state: cannot rename %s: %s", path,
 		    strerror(errno));
 }
 
@@ -537,11 +522,11 @@ struct persist *persist_new(const char *dir, struct tenants *tn,
 		return NULL;
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		persist_log("state: cannot make %s: %s", dir,
+		log_msg(LOG_ERR, "state: cannot make %s: %s", dir,
 		    strerror(errno));
 	snprintf(p->dir, n, "%s/sessions", dir);
 	if (mkdir(p->dir, 0700) != 0 && errno != EEXIST) {
-		persist_log("state: cannot make %s: %s", p->dir,
+		log_msg(LOG_ERR, "state: cannot make %s: %s", p->dir,
 		    strerror(errno));
 		free(p->dir);
 		free(p);

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "log.h"
 #include "pool.h"
 
 struct pool {
@@ -52,7 +53,7 @@ static void *pool_main(void *arg)
 		j->work(j);
 		if (event_base_once(j->base, -1, EV_TIMEOUT, done_cb, j,
 		    NULL) != 0)
-			fprintf(stderr, "aspaced: cannot post a finished job\n");
+			log_msg(LOG_ERR, "cannot post a finished job");
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);

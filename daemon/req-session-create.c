@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+#include "metrics.h"
 #include "req.h"
 
 static int bad(struct req_ctx *c, const char *msg)
@@ -40,6 +42,9 @@ int req_session_params(struct req_ctx *c,
 		if (r->ram_bytes < (1UL << 20))
 			return bad(c, "ram_bytes: at least 1 MiB");
 		if (r->ram_bytes > server_ram_max(c->srv)) {
+			metrics_inc(MC_LIMIT_RAM);
+			log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu "
+			    "bytes refused: over --max-ram", r->ram_bytes);
 			req_status(c, ASPACE__STATUS__CODE__QUOTA,
 			    "ram_bytes over the daemon's limit");
 			return -1;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+#include "metrics.h"
 #include "mm.h"
 #include "persist.h"
 #include "req.h"
@@ -231,14 +233,19 @@ static void run_capped(struct req_ctx *c, const struct request_entry *e,
 {
 	unsigned long long cap = server_ram_total(c->srv);
 	pthread_mutex_t *l = server_ram_lock(c->srv);
+	bool over;
 
 	pthread_mutex_lock(l);
-	if (sessions_ram(server_sessions(c->srv)) + ram > cap)
-		req_status(c, ASPACE__STATUS__CODE__QUOTA,
-		    "the daemon's RAM for all sessions is spent");
-	else
+	if (!(over = sessions_ram(server_sessions(c->srv)) + ram > cap))
 		run_entry(c, e);
 	pthread_mutex_unlock(l);
+	if (over) {		/* logged without the lock */
+		metrics_inc(MC_LIMIT_RAM);
+		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu bytes "
+		    "refused: over --ram-total", ram);
+		req_status(c, ASPACE__STATUS__CODE__QUOTA,
+		    "the daemon's RAM for all sessions is spent");
+	}
 }
 
 void req_dispatch(struct req_ctx *c)

@@ -53,6 +53,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "log.h"
+#include "metrics.h"
+#include "metrics-http.h"
 #include "persist.h"
 #include "pool.h"
 #include "req.h"
@@ -79,6 +82,7 @@ struct conn_job {
 	Aspace__Response resp;
 	Aspace__Status	 st;
 	struct req_ctx	 x;
+	uint64_t	 t0;		/* its start (conn.now) */
 };
 
 struct worker {
@@ -109,6 +113,10 @@ struct conn {
 	bool		 gone;		/* peer gone while busy: free at done */
 	bool		 paused;	/* reading stopped: busy or inflight */
 	struct conn_job	*job;		/* the request on the pool, or NULL */
+	bool		 handshaked;	/* TLS: the handshake completed */
+	char		 peer[96];	/* "ADDR:PORT" or "uid:N", for logs */
+	char		 tls_err[96];	/* why the handshake failed, if known */
+	uint64_t	 now;		/* the next request's start (below) */
 	unsigned int	 queued;	/* responses not yet written out */
 	struct conn	*prev, *next;
 };
@@ -124,6 +132,7 @@ struct server {
 	struct event	*backoff;	/* re-enables the listeners */
 	SSL_CTX		*ssl_ctx;
 	struct pool	*pool;
+	struct metrics_http *metrics;	/* the metrics listener, or NULL */
 	unsigned int	 nconns;	/* atomic */
 	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
 	struct persist	*persist;	/* with a state directory */
@@ -151,6 +160,7 @@ void server_config_default(struct server_config *cfg)
 	cfg->pool_threads = 4;
 	cfg->pool_queue = 256;
 	cfg->accept_backoff_ms = 100;
+	cfg->log_level = LOG_INFO;
 }
 
 unsigned long long server_ram_total(struct server *srv)
@@ -185,6 +195,15 @@ unsigned int server_max_sessions(struct server *srv)
 
 /* --- connections ---------------------------------------------------------- */
 
+/* A TLS connection going before its handshake completed. */
+static void conn_tls_failed(struct conn *c)
+{
+	metrics_inc(MC_TLS_FAILURES);
+	log_abuse(ABUSE_TLS, LOG_NOTICE, "%s: TLS handshake failed: %s",
+	    c->peer, c->tls_err[0] != '\0' ? c->tls_err :
+	    "closed before it completed");
+}
+
 static void conn_free(struct conn *c)
 {
 	if (c->job != NULL) {	/* on the pool: freed when it is done */
@@ -192,8 +211,12 @@ static void conn_free(struct conn *c)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		return;
 	}
-	if (c->counted)
+	if (c->counted) {
 		__atomic_sub_fetch(&c->w->srv->nconns, 1, __ATOMIC_RELAXED);
+		metrics_inc(MC_CONN_CLOSED);
+	}
+	if (c->ssl != NULL && !c->handshaked)
+		conn_tls_failed(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -252,7 +275,7 @@ static void conn_send(struct conn *c, Aspace__Response *resp)
 		return;
 	}
 fail:
-	fprintf(stderr, "aspaced: cannot queue a response\n");
+	log_msg(LOG_ERR, "%s: cannot queue a response", c->peer);
 	c->closing = true;
 }
 
@@ -273,16 +296,22 @@ static void conn_fail(struct conn *c, Aspace__Status__Code code,
 }
 
 /* The status for a body frame_decode_request() refused. */
-static void decode_failed(struct req_ctx *x, int err)
+static void decode_failed(struct conn *c, struct req_ctx *x, int err)
 {
-	if (err == -ENOBUFS)
+	if (err == -ENOBUFS) {
+		metrics_inc(MC_LIMIT_BODY);
+		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "%s: a body over the "
+		    "decode budget", c->peer);
 		req_status(x, ASPACE__STATUS__CODE__TOO_LARGE,
 		    "body over the decode budget");
-	else if (err == -ENOMEM)
+	} else if (err == -ENOMEM)
 		req_status(x, ASPACE__STATUS__CODE__INTERNAL, "out of memory");
-	else
+	else {
+		log_abuse(ABUSE_PROTOCOL, LOG_NOTICE, "%s: a body that is not "
+		    "a valid Request", c->peer);
 		req_status(x, ASPACE__STATUS__CODE__BAD_REQUEST,
 		    "body is not a valid Request");
+	}
 }
 
 /* A TLS connection's tenant from its verified client certificate. */
@@ -307,9 +336,19 @@ static bool op_is_long(int op)
 	    op == ASPACE__REQUEST__OP_FORK || op == ASPACE__REQUEST__OP_EXEC;
 }
 
-/* Answer x, then make c ready for its next request. */
-static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed)
+/*
+ * Answer x (started at t0), then make c ready for its next request.  A
+ * request's duration runs from its start to its answer: the start is
+ * when the read callback that found it began, or the previous answer's
+ * time if that came later in the same callback, so that a pipelined run
+ * of requests costs one clock reading each.
+ */
+static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed,
+    uint64_t t0)
 {
+	c->now = metrics_now();
+	metrics_request(x->req != NULL ? frame_request_op(x->req) : -1,
+	    (int)x->status->code, c->now - t0);
 	conn_send(c, x->resp);
 	as_buf_free(&x->buf);
 	frame_arena_reset(&c->in);
@@ -338,6 +377,7 @@ static void job_work(struct pool_job *pj)
 	struct conn_job *j = (struct conn_job *)pj;
 
 	req_dispatch(&j->x);
+	metrics_events();
 }
 
 /* On c's worker: the pool has run c's request. */
@@ -353,13 +393,13 @@ static void job_done(struct pool_job *pj)
 		conn_free(c);
 		return;
 	}
-	conn_answer(c, &j->x, c->rc.authed);
+	conn_answer(c, &j->x, c->rc.authed, j->t0);
 	free(j);
 	conn_resume(c);
 }
 
 /* Run req (decoded into c->in) on the pool; false to run it here. */
-static bool conn_submit(struct conn *c, Aspace__Request *req)
+static bool conn_submit(struct conn *c, Aspace__Request *req, uint64_t t0)
 {
 	struct conn_job *j;
 
@@ -370,6 +410,7 @@ static bool conn_submit(struct conn *c, Aspace__Request *req)
 	aspace__status__init(&j->st);
 	j->resp.status = &j->st;
 	j->c = c;
+	j->t0 = t0;
 	j->x.srv = c->w->srv;
 	j->x.conn = &c->rc;
 	j->x.resp = &j->resp;
@@ -384,6 +425,7 @@ static bool conn_submit(struct conn *c, Aspace__Request *req)
 	if (pool_submit(c->w->srv->pool, &j->pj) != 0) {
 		c->job = NULL;
 		free(j);
+		metrics_inc(MC_POOL_FULL);
 		return false;	/* the pool is full: run it here */
 	}
 	return true;
@@ -397,6 +439,7 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	Aspace__Request *req;
 	struct req_ctx x;
 	bool was_authed = c->rc.authed;
+	uint64_t t0 = c->now;
 	int err;
 
 	memset(&x, 0, sizeof(x));
@@ -410,14 +453,15 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	if (c->ssl != NULL && !c->cert_checked)
 		conn_check_cert(c);
 	if ((err = frame_decode_request(&c->in, body, len, &req)) != 0) {
-		decode_failed(&x, err);
+		decode_failed(c, &x, err);
 	} else {
-		if (conn_submit(c, req))
+		if (conn_submit(c, req, t0))
 			return;
 		x.req = req;
 		req_dispatch(&x);
+		metrics_events();
 	}
-	conn_answer(c, &x, was_authed);
+	conn_answer(c, &x, was_authed, t0);
 }
 
 /* Handle one whole frame if there is one; false to stop reading. */
@@ -433,6 +477,8 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 		c->queued = 0;
 	if (c->job != NULL || c->queued >= c->w->srv->cfg.max_inflight) {
 		/* Until the pool answers, or the responses drain. */
+		if (c->job == NULL)
+			metrics_inc(MC_INFLIGHT_PAUSES);
 		c->paused = true;
 		bufferevent_disable(c->bev, EV_READ);
 		return false;
@@ -441,11 +487,16 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 		return false;
 	r = frame_parse_header(p, hl, conn_cap(c), &h);
 	if (r == -EMSGSIZE) {
+		metrics_inc(MC_LIMIT_BODY);
+		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "%s: a frame over the body "
+		    "cap of %u bytes", c->peer, conn_cap(c));
 		conn_fail(c, ASPACE__STATUS__CODE__TOO_LARGE,
 		    "frame over the body cap");
 		return false;
 	}
 	if (r < 0) {
+		log_abuse(ABUSE_PROTOCOL, LOG_NOTICE, "%s: a bad frame header",
+		    c->peer);
 		conn_fail(c, ASPACE__STATUS__CODE__BAD_REQUEST,
 		    "bad frame header");
 		return false;
@@ -479,9 +530,33 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	c->now = metrics_now();
 	while (conn_frame(c, bufferevent_get_input(bev)))
 		;
 	conn_write_cb(bev, c);	/* closing with nothing left to write */
+}
+
+/* The idle timeout: answer QUOTA and close, or (why) close at once. */
+static void conn_idle(struct conn *c, const char *why)
+{
+	metrics_inc(MC_LIMIT_IDLE);
+	log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: idle timeout%s%s", c->peer,
+	    why != NULL ? ": the peer " : "", why != NULL ? why : "");
+	if (why != NULL)
+		conn_free(c);
+	else
+		conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
+		    "idle timeout: closing the connection");
+}
+
+/* Empty libevent's copies of the OpenSSL errors, keeping the first. */
+static void conn_drain_tls_errors(struct conn *c)
+{
+	unsigned long e;
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (c->tls_err[0] == '\0')
+			ERR_error_string_n(e, c->tls_err, sizeof(c->tls_err));
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -489,25 +564,45 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {	/* TLS: the handshake is done */
+		c->handshaked = true;
+		metrics_inc(MC_TLS_HANDSHAKES);
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && !(what & (BEV_EVENT_EOF |
 	    BEV_EVENT_ERROR))) {
-		if (c->closing || (what & BEV_EVENT_WRITING))
-			conn_free(c);	/* a peer that reads nothing */
+		if (c->closing)
+			conn_free(c);	/* its last answer is not read */
+		else if (what & BEV_EVENT_WRITING)
+			conn_idle(c, "reads nothing");
 		else if (c->paused || c->job != NULL)
 			;	/* ours to answer: not idle */
 		else
-			conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
-			    "idle timeout: closing the connection");
+			conn_idle(c, NULL);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
 		c->tls_failed = true;
-		if (c->ssl != NULL)	/* libevent keeps its own copies */
-			while (bufferevent_get_openssl_error(c->bev) != 0)
-				;
+		if (c->ssl != NULL)
+			conn_drain_tls_errors(c);
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		conn_free(c);
+}
+
+/* The TCP peer's "ADDR:PORT" into c->peer, for the logs. */
+static void conn_peer_name(struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	snprintf(c->peer, sizeof(c->peer), "tls peer");
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(c->peer, sizeof(c->peer), ss.ss_family == AF_INET6 ?
+		    "[%s]:%s" : "%s:%s", host, port);
 }
 
 /* A bufferevent for n's socket: TLS (accepting) or plain Unix. */
@@ -518,6 +613,7 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 
 	if (!n->tls) {
 		snprintf(name, sizeof(name), "uid:%lu", (unsigned long)n->uid);
+		snprintf(c->peer, sizeof(c->peer), "%s", name);
 		if ((c->rc.tenant = tenants_intern(&srv->tenants, name)) ==
 		    TENANT_NONE)
 			return false;
@@ -527,6 +623,7 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 		return c->bev != NULL;
 	}
 	c->rc.tenant = TENANT_NONE;
+	conn_peer_name(c, n->fd);
 	if ((c->ssl = SSL_new(srv->ssl_ctx)) == NULL)
 		return false;
 	c->bev = bufferevent_openssl_socket_new(w->base, n->fd, c->ssl,
@@ -556,6 +653,8 @@ static void conn_new(struct worker *w, struct newconn *n)
 	}
 	c->w = w;
 	c->counted = !n->refuse;
+	if (c->counted)
+		metrics_inc(MC_CONN_OPENED);
 	c->rc.max_body = w->srv->cfg.max_body;
 	frame_arena_init(&c->in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
 	frame_arena_init(&c->out, RESPONSE_ARENA);
@@ -572,9 +671,12 @@ static void conn_new(struct worker *w, struct newconn *n)
 		bufferevent_set_timeouts(c->bev, &idle, &idle);
 	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (n->refuse)
+	if (n->refuse) {
+		log_abuse(ABUSE_CONNECTIONS, LOG_WARNING, "%s: refused: over "
+		    "%u connections", c->peer, w->srv->cfg.max_conns);
 		conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
 		    "too many connections: try again later");
+	}
 }
 
 /* --- workers ---------------------------------------------------------------- */
@@ -715,7 +817,7 @@ static void worker_hand(struct worker *w, int fd, uid_t uid, bool tls,
 	w->qtail = n;
 	pthread_mutex_unlock(&w->qlock);
 	if (write(w->notify[1], "c", 1) != 1)
-		fprintf(stderr, "aspaced: cannot wake a worker\n");
+		log_msg(LOG_ERR, "cannot wake a worker: %s", strerror(errno));
 }
 
 /* --- the listener ------------------------------------------------------------ */
@@ -728,9 +830,14 @@ static void hand(struct server *srv, int fd, uid_t uid, bool tls)
 	unsigned int n = __atomic_add_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
 	bool refuse = n > srv->cfg.max_conns;
 
+	metrics_inc(tls ? MC_ACCEPTED_TLS : MC_ACCEPTED_UNIX);
 	if (refuse) {
 		__atomic_sub_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
+		metrics_inc(MC_LIMIT_CONNECTIONS);
 		if (n > srv->cfg.max_conns + 64) {
+			log_abuse(ABUSE_CONNECTIONS, LOG_WARNING, "refused: "
+			    "over %u connections, closed unanswered",
+			    srv->cfg.max_conns);
 			close(fd);
 			return;
 		}
@@ -790,12 +897,12 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 
 	(void)l;
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-		fprintf(stderr, "aspaced: accept: %s\n", strerror(err));
+		log_msg(LOG_ERR, "accept: %s", strerror(err));
 		return;
 	}
 	if (evtimer_pending(srv->backoff, NULL))
 		return;
-	fprintf(stderr, "aspaced: accept: %s: pausing the listeners %u ms\n",
+	log_msg(LOG_WARNING, "accept: %s: pausing the listeners %u ms",
 	    strerror(err), srv->cfg.accept_backoff_ms);
 	for (i = 0; i < srv->nlst; i++)
 		evconnlistener_disable(srv->lst[i]);
@@ -821,7 +928,7 @@ static int listen_unix(struct server *srv, const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "aspaced: socket path too long: %s\n", path);
+		log_msg(LOG_ERR, "socket path too long: %s", path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
@@ -830,7 +937,7 @@ static int listen_unix(struct server *srv, const char *path)
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
 	    (struct sockaddr *)&sun, sizeof(sun));
 	if (l == NULL) {
-		fprintf(stderr, "aspaced: cannot listen on %s: %s\n", path,
+		log_msg(LOG_ERR, "cannot listen on %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -893,7 +1000,7 @@ static int listen_tls(struct server *srv, const char *spec)
 	int err;
 
 	if (split_hostport(spec, host, sizeof(host), &port) != 0) {
-		fprintf(stderr, "aspaced: not HOST:PORT: %s\n", spec);
+		log_msg(LOG_ERR, "not HOST:PORT: %s", spec);
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -901,7 +1008,7 @@ static int listen_tls(struct server *srv, const char *spec)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "aspaced: %s: %s\n", spec, gai_strerror(err));
+		log_msg(LOG_ERR, "%s: %s", spec, gai_strerror(err));
 		return -1;
 	}
 	for (ai = res; ai != NULL && l == NULL; ai = ai->ai_next)
@@ -912,7 +1019,7 @@ static int listen_tls(struct server *srv, const char *spec)
 	err = errno;
 	freeaddrinfo(res);
 	if (l == NULL) {
-		fprintf(stderr, "aspaced: cannot listen on %s: %s\n", spec,
+		log_msg(LOG_ERR, "cannot listen on %s: %s", spec,
 		    strerror(err));
 		return -1;
 	}
@@ -987,6 +1094,9 @@ int server_authenticate(struct server *srv, struct req_conn *rc,
 	c->has_tenant = true;
 	return 0;
 refuse:
+	metrics_inc(MC_AUTH_FAILURES);
+	log_abuse(ABUSE_AUTH, LOG_WARNING, "%s: hello refused: %s", c->peer,
+	    token == NULL ? "no token" : "unknown token");
 	c->refused = true;
 	return -EACCES;
 }
@@ -1038,7 +1148,7 @@ static int persist_setup(struct server *srv, const struct server_config *cfg)
 	if (srv->persist == NULL)
 		return -1;
 	if ((n = persist_restore(srv->persist, &srv->sessions)) > 0)
-		fprintf(stderr, "aspaced: %u session%s restored from %s\n", n,
+		log_msg(LOG_NOTICE, "%u session%s restored from %s", n,
 		    n == 1 ? "" : "s", cfg->state_dir);
 	return persist_start(srv->persist, &srv->sessions, cfg->checkpoint_ms);
 }
@@ -1048,6 +1158,25 @@ struct persist *server_persist(struct server *srv)
 	return srv->persist;
 }
 
+/* The metrics listener on srv's loop, unless metrics_listen is NULL or
+ * "none": 0 or -1. */
+static int listen_metrics(struct server *srv, const struct server_config *cfg)
+{
+	if (cfg->metrics_listen == NULL ||
+	    strcmp(cfg->metrics_listen, "none") == 0)
+		return 0;
+	srv->metrics = metrics_http_new(srv->base, cfg->metrics_listen);
+	return srv->metrics != NULL ? 0 : -1;
+}
+
+bool server_metrics_address(struct server *srv, char *buf, size_t size)
+{
+	if (srv->metrics == NULL)
+		return false;
+	metrics_http_address(srv->metrics, buf, size);
+	return true;
+}
+
 struct server *server_new(const struct server_config *cfg)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -1055,6 +1184,7 @@ struct server *server_new(const struct server_config *cfg)
 	if (srv == NULL)
 		return NULL;
 	srv->cfg = *cfg;
+	metrics_start();
 	pthread_mutex_init(&srv->ram_lock, NULL);
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
 	tenants_init(&srv->tenants);
@@ -1071,7 +1201,8 @@ struct server *server_new(const struct server_config *cfg)
 	    (cfg->pool_threads > 0 && (srv->pool = pool_new(cfg->pool_threads,
 	    cfg->pool_queue)) == NULL) ||
 	    persist_setup(srv, cfg) != 0 ||
-	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0) {
+	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0 ||
+	    listen_metrics(srv, cfg) != 0) {
 		server_free(srv);
 		return NULL;
 	}
@@ -1099,6 +1230,7 @@ void server_free(struct server *srv)
 	pool_free(srv->pool);
 	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
 		worker_fini(&srv->workers[i]);
+	metrics_http_free(srv->metrics);
 	if (srv->backoff != NULL)
 		event_free(srv->backoff);
 	for (i = 0; i < 2; i++)

@@ -63,6 +63,9 @@ bool server_tls_address(struct server *srv, char *buf, size_t size);
 /* The i-th listener's address ("unix:PATH", "tls://HOST:PORT"); false past
  * the last. */
 bool server_address(struct server *srv, int i, char *buf, size_t size);
+/* The metrics listener's bound address, "http://HOST:PORT"; false if
+ * none (metrics_listen NULL or "none"). */
+bool server_metrics_address(struct server *srv, char *buf, size_t size);
 /* Serve until SIGINT or SIGTERM; 0, or -1 on a failure of the loop. */
 int server_run(struct server *srv);
 /* Stop accepting, close every connection, join the workers, free all. */

@@ -41,6 +41,8 @@
 
 #include <openssl/rand.h>
 
+#include "log.h"
+#include "metrics.h"
 #include "session-table.h"
 
 void stable_init(struct session_table *t, unsigned int max_total,
@@ -162,6 +164,15 @@ static bool table_has_room(struct session_table *t, uid_t tenant)
 	return ok;
 }
 
+/* A session refused by a cap: counted, logged (rate-limited), -EDQUOT. */
+static int quota_hit(void)
+{
+	metrics_inc(MC_LIMIT_SESSIONS);
+	log_abuse(ABUSE_LIMITS, LOG_NOTICE, "session_create refused: over "
+	    "the session quota");
+	return -EDQUOT;
+}
+
 int stable_create(struct session_table *t, uid_t tenant,
     const struct as_session_params *p, const char *label,
     struct dsession **out)
@@ -170,7 +181,7 @@ int stable_create(struct session_table *t, uid_t tenant,
 	int err;
 
 	if (!table_has_room(t, tenant))	/* before the costly part */
-		return -EDQUOT;
+		return quota_hit();
 	if ((ds = dsession_new(tenant, label)) == NULL)
 		return -ENOMEM;
 	ds->ram_bytes = p->ram_bytes;
@@ -183,8 +194,10 @@ int stable_create(struct session_table *t, uid_t tenant,
 	pthread_mutex_unlock(&t->lock);
 	if (err != 0) {
 		dsession_free(ds);
-		return err;
+		return err == -EDQUOT ? quota_hit() : err;
 	}
+	metrics_inc(MC_SESSIONS_CREATED);
+	metrics_add(MC_SESSIONS_RAM_ADDED, ds->ram_bytes);
 	*out = ds;
 	return 0;
 }
@@ -287,6 +300,8 @@ void stable_remove(struct session_table *t, struct dsession *ds)
 		*pp = ds->hnext;
 		t->count--;
 		ds->refs--;	/* the table's; the caller still holds one */
+		metrics_inc(MC_SESSIONS_DESTROYED);
+		metrics_add(MC_SESSIONS_RAM_REMOVED, ds->ram_bytes);
 	}
 	ds->dead = true;
 	pthread_mutex_unlock(&t->lock);

@@ -8,14 +8,25 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "log.h"
 #include "tls.h"
 
 #define CN_MAX	64	/* ub-common-name */
 
+/* One line of OpenSSL's error queue, logged. */
+static int log_ssl_error(const char *str, size_t len, void *arg)
+{
+	(void)arg;
+	if (len > 0 && str[len - 1] == '\n')
+		len--;
+	log_msg(LOG_ERR, "  %.*s", (int)len, str);
+	return 1;
+}
+
 static SSL_CTX *ctx_fail(SSL_CTX *ctx, const char *what, const char *file)
 {
-	fprintf(stderr, "aspaced: %s %s:\n", what, file);
-	ERR_print_errors_fp(stderr);
+	log_msg(LOG_ERR, "%s %s:", what, file);
+	ERR_print_errors_cb(log_ssl_error, NULL);
 	SSL_CTX_free(ctx);
 	return NULL;
 }

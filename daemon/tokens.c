@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "tokens.h"
 
 /* --- the tenant names ---------------------------------------------------- */
@@ -224,7 +225,7 @@ int tokens_load(struct token_table *tt, const char *path)
 	if (path == NULL)
 		return 0;
 	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "aspaced: %s: %s\n", path, strerror(errno));
+		log_msg(LOG_ERR, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (why == NULL && (len = getline(&line, &n, f)) >= 0) {
@@ -248,7 +249,7 @@ int tokens_load(struct token_table *tt, const char *path)
 	free(line);
 	fclose(f);
 	if (why != NULL) {
-		fprintf(stderr, "%s:%lu: %s\n", path, lineno, why);
+		log_msg(LOG_ERR, "%s:%lu: %s", path, lineno, why);
 		tokens_free(tt);
 		return -1;
 	}

@@ -4,7 +4,7 @@
  *
  * The format (version 1).  Integers are little-endian, of the widths
  * given (u8 for booleans); "idx" is a u32 index into a table of this
- * checkpoint, NONE (0xffffffff) for no object; counters are 11 u64s.
+ * checkpoint, NONE (0xffffffff) for no object; counters are 14 u64s.
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
@@ -72,7 +72,7 @@
 
 enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
-_Static_assert(NCOUNTERS == 11, "the format has 11 counters");
+_Static_assert(NCOUNTERS == 14, "the format has 14 counters");
 
 static const char *const sect_tags[] = {
 	"SESS", "FRAM", "FILE", "AVMA", "MMS ", "TASK"

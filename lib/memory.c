@@ -146,6 +146,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	    (page = alloc_anon_page(vma, vmf->address)) == NULL)
 		return VM_FAULT_OOM;
 	*vmf->pte = mk_pte(vma, page->pfn, true);
+	COUNT(vmf->task, vma->vm_mm->session, anon_faults);
 	explain(vmf->ex, "do_anonymous_page: frame 0x%lx", page->pfn);
 	return 0;
 }
@@ -197,6 +198,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		nr++;
 		mapped |= pg == vmf->pgoff;
 	}
+	vm_event_states.fault_around_pages += nr;
 	if (vmf->task != NULL)
 		vmf->task->counters.fault_around_pages += nr;
 	else
@@ -227,13 +229,16 @@ static int do_read_fault(struct vm_fault *vmf)
 	struct page *page;
 	int ret = 0;
 
-	if (do_fault_around(vmf))
+	if (do_fault_around(vmf)) {
+		COUNT(vmf->task, vmf->vma->vm_mm->session, file_read_faults);
 		return 0;
+	}
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;
 	if (!vmf_pte_alloc(vmf))
 		return VM_FAULT_OOM;
 	map_file_page(vmf, page, false);
+	COUNT(vmf->task, vmf->vma->vm_mm->session, file_read_faults);
 	explain(vmf->ex, "do_read_fault: page cache frame 0x%lx", page->pfn);
 	return 0;
 }
@@ -278,6 +283,7 @@ static int do_shared_fault(struct vm_fault *vmf)
 		return VM_FAULT_OOM;
 	page_set_flags(page, PG_dirty);
 	map_file_page(vmf, page, true);
+	COUNT(vmf->task, vmf->vma->vm_mm->session, shared_faults);
 	explain(vmf->ex, "do_shared_fault: page cache frame 0x%lx dirtied",
 	    page->pfn);
 	return 0;
@@ -326,6 +332,7 @@ static int do_wp_page(struct vm_fault *vmf)
 		if (page != NULL)
 			page_set_flags(page, PG_dirty);	/* page_mkwrite */
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		COUNT(vmf->task, vma->vm_mm->session, shared_faults);
 		explain(vmf->ex, "do_wp_page: shared page made writable");
 		return 0;
 	}

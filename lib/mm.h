@@ -141,12 +141,21 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
     struct vma *new_vma, unsigned long new_addr, unsigned long len);
 void unmap_mapping_range(struct as_session *s, struct as_file *f);
 /*
+ * vm_event_states: every event of every session the calling thread ran
+ * (mm/vmstat.c's per-CPU vm_event_states, a host thread standing for a
+ * CPU); only its own thread writes it.  as_thread_events() reads it.
+ */
+extern __thread struct as_counters vm_event_states;
+
+/*
  * COUNT(): one more of an event.  A task's own events go to its counters
  * only (the session's figure is their sum, see as_session_counters());
- * events of no task (populate) to the session's, atomically.
+ * events of no task (populate) to the session's, atomically.  Either way
+ * the thread's vm_event_states counts it too.
  */
 #define COUNT(t, s, field) do { \
 	struct task *t_ = (t); \
+	vm_event_states.field++; \
 	if (t_ != NULL) \
 		t_->counters.field++; \
 	else \

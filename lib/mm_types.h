@@ -176,6 +176,12 @@ struct as_counters {
 	unsigned long	 vmacache_hits;
 	unsigned long	 vmacache_misses;
 	unsigned long	 oom;
+	/* The kind of each fault handle_mm_fault() fixed: a new anonymous
+	 * frame, a page-cache read, a shared write (zero-page maps, COW
+	 * copies and reuses are above). */
+	unsigned long	 anon_faults;
+	unsigned long	 file_read_faults;
+	unsigned long	 shared_faults;
 };
 
 #define VMACACHE_SIZE	4

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "page.h"
+#include "session.h"
 #include "uapi.h"
 
 #define CHUNK_BYTES	(PAGES_PER_CHUNK * AS_PAGE_SIZE)
@@ -28,6 +29,18 @@ static struct {
 	uint8_t		*chunk[POOL_MAX];
 	int		 n;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * Every machine's nr_used summed, for the daemon's metrics (a host-wide
+ * figure like vm_zone_stat's, kept exact: relaxed atomic adds next to
+ * each nr_used change, under an allocator lock taken anyway).
+ */
+static unsigned long frames_in_use;
+
+unsigned long as_frames_in_use(void)
+{
+	return __atomic_load_n(&frames_in_use, __ATOMIC_RELAXED);
+}
 
 static uint8_t *pool_take(void)
 {
@@ -78,6 +91,7 @@ void phys_destroy(struct as_phys *p)
 {
 	unsigned long c;
 
+	__atomic_sub_fetch(&frames_in_use, p->nr_used, __ATOMIC_RELAXED);
 	for (c = 0; p->chunks != NULL && c <= p->nr_frames / PAGES_PER_CHUNK;
 	    c++) {
 		free(p->chunks[c]);
@@ -162,6 +176,7 @@ struct page *alloc_page(struct as_phys *p)
 		if (!fresh || p->recycled[pfn / PAGES_PER_CHUNK])
 			memset(page->data, 0, AS_PAGE_SIZE);
 		p->nr_used++;
+		__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 		page->counts = 1;
 		page->flags = 0;
 		page->anon_excl = 0;
@@ -182,6 +197,7 @@ static void free_page(struct as_phys *p, struct page *page)
 	pthread_mutex_lock(&p->lock);
 	page->data = NULL;	/* the bytes stay in their chunk for reuse */
 	p->nr_used--;
+	__atomic_sub_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 	if (p->nr_free_stack == p->free_cap) {
 		nf = realloc(p->free, sizeof(*nf) * p->free_cap * 2);
 		if (nf == NULL) {	/* host OOM: the frame is lost */

@@ -141,6 +141,13 @@ struct task *as_task_lookup(struct as_session *s, int pid)
 	return t;
 }
 
+__thread struct as_counters vm_event_states;
+
+void as_thread_events(struct as_counters *out)
+{
+	*out = vm_event_states;
+}
+
 void as_session_counters(struct as_session *s, struct as_counters *out)
 {
 	const size_t n = sizeof(*out) / sizeof(unsigned long);

@@ -51,5 +51,11 @@ void as_session_counters(struct as_session *s, struct as_counters *out);
  */
 int as_session_validate(struct as_session *s, const char **problem,
     unsigned int *nmms);
+/* The calling thread's events, all sessions' (all_vm_events() for one
+ * CPU): a running sum the daemon turns into its metrics. */
+void as_thread_events(struct as_counters *out);
+/* Frames in use in all sessions of the process (the zero pages and page
+ * tables too), as the allocators count them. */
+unsigned long as_frames_in_use(void);
 
 #endif /* ASPACE_SESSION_H */

@@ -1,0 +1,60 @@
+/*
+ * metrics.h: aspaced's figures, and their Prometheus text exposition
+ * (format 0.0.4; every metric is listed in docs/metrics.md).
+ *
+ * Counting is lock-free and cheap enough for every request: each thread
+ * counts into a shard of its own (metrics.c); a scrape sums the shards.
+ * Gauges are differences of counters (connections opened and closed,
+ * sessions made and destroyed) or figures read at the scrape (frames in
+ * use, from the core).  No figure is per session or per tenant.
+ */
+#ifndef ASPACED_METRICS_H
+#define ASPACED_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+enum metrics_counter {
+	MC_ACCEPTED_UNIX,	/* connections accepted, per transport */
+	MC_ACCEPTED_TLS,
+	MC_CONN_OPENED,		/* counted against max_conns */
+	MC_CONN_CLOSED,
+	MC_TLS_HANDSHAKES,	/* completed */
+	MC_TLS_FAILURES,	/* connections gone before completing one */
+	MC_AUTH_FAILURES,	/* hello with a missing or unknown token */
+	MC_LIMIT_CONNECTIONS,	/* over max_conns: refused */
+	MC_LIMIT_BODY,		/* a frame over the body cap */
+	MC_LIMIT_SESSIONS,	/* over max_sessions or max_sessions_total */
+	MC_LIMIT_RAM,		/* over ram_total or ram_max */
+	MC_LIMIT_IDLE,		/* closed by the idle timeout */
+	MC_LIMIT_HTTP,		/* a metrics connection over its cap */
+	MC_INFLIGHT_PAUSES,	/* reading stopped at max_inflight */
+	MC_POOL_FULL,		/* a long request run on its worker */
+	MC_SESSIONS_CREATED,
+	MC_SESSIONS_DESTROYED,
+	MC_SESSIONS_RAM_ADDED,	/* bytes: the sessions' ram_bytes */
+	MC_SESSIONS_RAM_REMOVED,
+	MC_COUNT
+};
+
+/* Note the process's start time (for aspaced_start_time_seconds). */
+void metrics_start(void);
+/* One more of c; n more of it. */
+void metrics_inc(enum metrics_counter c);
+void metrics_add(enum metrics_counter c, uint64_t n);
+/* Monotonic nanoseconds, for request durations. */
+uint64_t metrics_now(void);
+/*
+ * A request answered: its op (Aspace__Request__OpCase; negative when it
+ * had no valid op or was not decoded), its Status.Code and the time from
+ * its arrival to its answer.
+ */
+void metrics_request(int op, int code, uint64_t ns);
+/* Take in the core events (as_thread_events()) the calling thread ran
+ * since its last call; after each request. */
+void metrics_events(void);
+/* The exposition of every metric into b; 0, or -1 if b overflowed. */
+int metrics_render(struct as_buf *b);
+
+#endif /* ASPACED_METRICS_H */

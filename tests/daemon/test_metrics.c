@@ -1,0 +1,1259 @@
+/*
+ * test_metrics.c: aspaced's metrics listener and logs, against the built
+ * daemon ($ASPACED or argv[1]) started once with a Unix socket, a TLS
+ * listener when the openssl command can make certificates
+ * (tests/daemon/certs.sh; without it the TLS figures are skipped), the
+ * metrics on 127.0.0.1 port 0 (read from its "metrics http://..." line)
+ * and its log to a file as the journal would see it.
+ *
+ * Every scrape is checked line by line against the text format 0.0.4:
+ * names and label escapes, HELP and TYPE once and before their samples,
+ * a family's samples together, counters named _total, histogram buckets
+ * in order, cumulative, ending in +Inf equal to _count.  Then the
+ * figures: between two scrapes the test does a known amount of work
+ * (sessions made, refused over a quota and over --max-ram, destroyed;
+ * writes to fresh pages, reads of untouched ones, accesses that end in
+ * SIGSEGV; an unknown op and one with no op; a frame over the body cap;
+ * connections over --max-connections; a TLS handshake that fails, a
+ * token refused) and checks the deltas exactly, and against the
+ * session's own counters request.  The HTTP side: 404, 405, HEAD, 400,
+ * 431 and the connection cap.  The log: journal "<N>" lines, refusals
+ * logged, rate-limited.  The options: --metrics-listen (none, a bare
+ * port, a bad address), --log-level and --log-target.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "frame.h"
+
+#define RESP_CAP	(1u << 20)
+#define BOB_TOKEN	"bob-0123456789-secret"
+#define MAX_SAMPLES	1024
+#define HTTP_MAX	(1u << 20)
+#define PAGE		4096ul
+#define SESSION_RAM	(16ul << 20)
+#define MAX_CONNS	4
+#define HTTP_CONNS	8	/* METRICS_HTTP_CONNS */
+#define ABUSE_BURST	10	/* LOG_ABUSE_BURST */
+
+static const char *daemon_path;
+static char tmpdir[64];
+static char sock_path[96];
+static char log_path[96];
+static int metrics_port;
+static int tls_port;		/* 0: no TLS listener */
+static pid_t daemon_pid = -1;
+
+/* --- a tiny client: Unix or TLS ---------------------------------------------- */
+
+struct client {
+	int		 fd;
+	SSL_CTX		*ctx;
+	SSL		*ssl;		/* NULL: plain */
+	struct frame_arena a;
+	uint64_t	 next_id;
+};
+
+static void set_timeout(int fd)
+{
+	struct timeval tv = { 10, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int connect_tcp(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return -1;
+	}
+	set_timeout(fd);
+	return fd;
+}
+
+static int connect_unix(void)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		return -1;
+	}
+	set_timeout(fd);
+	return fd;
+}
+
+static void cl_init(struct client *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->next_id = 1;
+	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
+}
+
+static void cl_open_unix(struct client *c)
+{
+	cl_init(c);
+	assert_true((c->fd = connect_unix()) >= 0);
+}
+
+static void cl_close(struct client *c)
+{
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
+	if (c->fd >= 0)
+		close(c->fd);
+	frame_arena_free(&c->a);
+	c->ssl = NULL;
+	c->ctx = NULL;
+	c->fd = -1;
+	ERR_clear_error();
+}
+
+/* Connect with TLS, trusting the test CA; the handshake's result. */
+static int cl_open_tls(struct client *c)
+{
+	char ca[128];
+
+	cl_init(c);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
+	assert_non_null(c->ctx = SSL_CTX_new(TLS_client_method()));
+	assert_int_equal(SSL_CTX_load_verify_locations(c->ctx, ca, NULL), 1);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	assert_true((c->fd = connect_tcp(tls_port)) >= 0);
+	assert_non_null(c->ssl = SSL_new(c->ctx));
+	assert_int_equal(SSL_set1_host(c->ssl, "localhost"), 1);
+	SSL_set_fd(c->ssl, c->fd);
+	return SSL_connect(c->ssl);
+}
+
+static bool write_all(struct client *c, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if (c->ssl != NULL)
+			n = SSL_write(c->ssl, p, (int)len);
+		else if ((n = write(c->fd, p, len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* 1 read, 0 EOF before any byte, -1 error or EOF midway. */
+static int read_all(struct client *c, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (c->ssl != NULL)
+			n = SSL_read(c->ssl, p + got, (int)(len - got));
+		else if ((n = read(c->fd, p + got, len - got)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			return got == 0 && n == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static Aspace__Response *cl_recv(struct client *c)
+{
+	uint8_t hdr[FRAME_HEADER_SIZE], *body;
+	struct frame_header h;
+	Aspace__Response *resp = NULL;
+
+	frame_arena_reset(&c->a);
+	if (read_all(c, hdr, sizeof(hdr)) != 1 ||
+	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
+		return NULL;
+	if ((body = malloc(h.length + 1)) == NULL)
+		return NULL;
+	if (read_all(c, body, h.length) == 1 || h.length == 0)
+		frame_decode_response(&c->a, body, h.length, &resp);
+	free(body);
+	return resp;
+}
+
+static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
+{
+	size_t size;
+	uint8_t *buf;
+	Aspace__Response *resp;
+	bool ok;
+
+	r->has_id = true;
+	r->id = c->next_id++;
+	size = frame_encoded_size(&r->base);
+	buf = malloc(size);
+	ok = buf != NULL && frame_encode(&r->base, 0, buf, size) ==
+	    (long)size && write_all(c, buf, size);
+	free(buf);
+	if (!ok || (resp = cl_recv(c)) == NULL)
+		return NULL;
+	return resp->id == r->id ? resp : NULL;
+}
+
+static int code_of(const Aspace__Response *r)
+{
+	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
+}
+
+static int cl_hello(struct client *c, const char *token)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	h.token = (char *)token;
+	r.op_case = ASPACE__REQUEST__OP_HELLO;
+	r.hello = &h;
+	return code_of(cl_call(c, &r));
+}
+
+/* session_create of ram bytes: the status code; the id into id. */
+static int cl_session(struct client *c, unsigned long ram, uint8_t id[16])
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	s.has_ram_bytes = true;
+	s.ram_bytes = ram;
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = &s;
+	resp = cl_call(c, &r);
+	if (code_of(resp) == 0 && resp->session_create != NULL &&
+	    resp->session_create->session.len == 16)
+		memcpy(id, resp->session_create->session.data, 16);
+	return code_of(resp);
+}
+
+static void in_session(Aspace__Request *r, uint8_t id[16])
+{
+	r->has_session = true;
+	r->session.data = id;
+	r->session.len = 16;
+}
+
+static int cl_destroy(struct client *c, uint8_t id[16])
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionDestroyRequest d = ASPACE__SESSION_DESTROY_REQUEST__INIT;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
+	r.session_destroy = &d;
+	in_session(&r, id);
+	return code_of(cl_call(c, &r));
+}
+
+/* An anonymous private read-write mapping of len bytes: its address. */
+static uint64_t cl_mmap(struct client *c, uint8_t id[16], uint64_t len)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	m.has_length = m.has_prot = m.has_flags = true;
+	m.length = len;
+	m.prot = 0x3;		/* PROT_READ | PROT_WRITE */
+	m.flags = 0x22;		/* MAP_PRIVATE | MAP_ANONYMOUS */
+	r.op_case = ASPACE__REQUEST__OP_MMAP;
+	r.mmap = &m;
+	in_session(&r, id);
+	resp = cl_call(c, &r);
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->mmap);
+	return resp->mmap->addr;
+}
+
+/* One access; the signal it ended in (0: none). */
+static int cl_access(struct client *c, uint8_t id[16], uint64_t addr,
+    bool write)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	a.has_addr = a.has_kind = true;
+	a.addr = addr;
+	a.kind = write ? ASPACE__ACCESS_KIND__ACCESS_WRITE :
+	    ASPACE__ACCESS_KIND__ACCESS_READ;
+	a.has_value = write;
+	a.value = 0x5a;
+	r.op_case = ASPACE__REQUEST__OP_ACCESS;
+	r.access = &a;
+	in_session(&r, id);
+	resp = cl_call(c, &r);
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->access);
+	return resp->access->fault != NULL ? resp->access->fault->signal : 0;
+}
+
+struct counters {
+	uint64_t	 minor, zero, cow, sigsegv;
+};
+
+static void cl_counters(struct client *c, uint8_t id[16], struct counters *k)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__CountersRequest q = ASPACE__COUNTERS_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	r.op_case = ASPACE__REQUEST__OP_COUNTERS;
+	r.counters = &q;
+	in_session(&r, id);
+	resp = cl_call(c, &r);
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(resp->counters);
+	k->minor = resp->counters->minor_faults;
+	k->zero = resp->counters->zero_page_maps;
+	k->cow = resp->counters->cow_copies;
+	k->sigsegv = resp->counters->sigsegv;
+}
+
+/* A request whose only op is field 60, unknown to the daemon. */
+static int cl_unknown_op(struct client *c)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	ProtobufCMessageUnknownField u;
+	uint8_t one = 1;
+
+	u.tag = 60;
+	u.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
+	u.len = 1;
+	u.data = &one;
+	r.base.n_unknown_fields = 1;
+	r.base.unknown_fields = &u;
+	return code_of(cl_call(c, &r));
+}
+
+static int cl_no_op(struct client *c)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+
+	return code_of(cl_call(c, &r));
+}
+
+/* --- HTTP ------------------------------------------------------------------ */
+
+/* Send req to the metrics port and read to EOF into out (NUL-ended);
+ * the bytes read, or -1. */
+static long http_raw(const char *req, size_t len, char *out, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = connect_tcp(metrics_port)) < 0)
+		return -1;
+	if (write(fd, req, len) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	while (got < size - 1 && (n = read(fd, out + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fd);
+	return (long)got;
+}
+
+static long http(const char *req, char *out, size_t size)
+{
+	return http_raw(req, strlen(req), out, size);
+}
+
+static int http_status(const char *resp)
+{
+	int code;
+
+	return sscanf(resp, "HTTP/1.1 %d ", &code) == 1 ? code : -1;
+}
+
+static const char *http_body(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+
+	return p != NULL ? p + 4 : NULL;
+}
+
+/* --- the exposition --------------------------------------------------------- */
+
+struct sample {
+	char		 key[200];	/* name{labels} as printed */
+	double		 v;
+};
+
+struct expo {
+	struct sample	 s[MAX_SAMPLES];
+	int		 n;
+};
+
+/* The parser's state: the family being read, the histogram series. */
+struct fam {
+	char		 name[128];
+	char		 type[32];
+	char		 help_for[128];
+	char		 seen[64][128];
+	int		 nseen;
+	char		 series[200];	/* a histogram's labels but le */
+	double		 le, cum;
+	bool		 inf;
+};
+
+static bool name_char(char ch, bool first)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    ch == '_' || ch == ':' || (!first && ch >= '0' && ch <= '9');
+}
+
+/* A metric name at *p; its length (0 if none). */
+static size_t metric_name(const char *p)
+{
+	size_t n = 0;
+
+	while (name_char(p[n], n == 0))
+		n++;
+	return n;
+}
+
+/* A label set at p ('{' ... '}'): its end; le's value into le (128
+ * bytes; if any), the other labels into rest. */
+static const char *labels(const char *p, char *le, char *rest, size_t size)
+{
+	char name[64], val[128];
+	size_t n, v;
+
+	*le = *rest = '\0';
+	assert_int_equal(*p++, '{');
+	while (*p != '}') {
+		for (n = 0; name_char(p[n], n == 0) && p[n] != ':'; n++)
+			;
+		assert_true(n > 0 && n < sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		assert_int_equal(*p++, '=');
+		assert_int_equal(*p++, '"');
+		for (v = 0; *p != '"'; v++) {
+			assert_true(*p != '\0' && *p != '\n' && v < 127);
+			if (*p == '\\') {
+				p++;
+				assert_non_null(strchr("\\\"n", *p));
+			}
+			val[v] = *p++;
+		}
+		val[v] = '\0';
+		p++;
+		if (strcmp(name, "le") == 0)
+			memcpy(le, val, v + 1);
+		else
+			snprintf(rest + strlen(rest), size - strlen(rest),
+			    "%s=%s;", name, val);
+		if (*p == ',')
+			p++;
+		else
+			assert_int_equal(*p, '}');
+	}
+	return p + 1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void comment_line(struct fam *f, const char *line)
+{
+	char name[128], type[32];
+	int i;
+
+	if (strncmp(line, "# HELP ", 7) == 0) {
+		assert_int_equal(sscanf(line + 7, "%127s", name), 1);
+		assert_int_equal(metric_name(name), strlen(name));
+		assert_int_equal(strncmp(name, "aspaced_", 8), 0);
+		for (i = 0; i < f->nseen; i++)
+			assert_string_not_equal(f->seen[i], name);
+		assert_true(f->nseen < 64);
+		snprintf(f->seen[f->nseen++], sizeof(f->seen[0]), "%s", name);
+		snprintf(f->help_for, sizeof(f->help_for), "%s", name);
+		return;
+	}
+	assert_int_equal(strncmp(line, "# TYPE ", 7), 0);
+	assert_int_equal(sscanf(line + 7, "%127s %31s", name, type), 2);
+	assert_string_equal(name, f->help_for);	/* HELP, then TYPE */
+	assert_true(strcmp(type, "counter") == 0 ||
+	    strcmp(type, "gauge") == 0 || strcmp(type, "histogram") == 0);
+	if (strcmp(type, "counter") == 0)
+		assert_true(ends_with(name, "_total"));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->type, sizeof(f->type), "%s", type);
+	f->help_for[0] = '\0';
+	f->series[0] = '\0';
+}
+
+/* A histogram's sample: buckets in order, cumulative, +Inf == _count. */
+static void histogram_sample(struct fam *f, const char *name,
+    const char *le, const char *rest, double v)
+{
+	size_t fl = strlen(f->name);
+	const char *suffix = name + fl;
+
+	assert_int_equal(strncmp(name, f->name, fl), 0);
+	if (strcmp(suffix, "_bucket") == 0) {
+		assert_true(*le != '\0');
+		if (strcmp(f->series, rest) != 0) {	/* a new series */
+			snprintf(f->series, sizeof(f->series), "%s", rest);
+			f->le = -1;
+			f->cum = 0;
+			f->inf = false;
+		}
+		assert_false(f->inf);
+		f->inf = strcmp(le, "+Inf") == 0;
+		assert_true(f->inf || strtod(le, NULL) > f->le);
+		f->le = f->inf ? INFINITY : strtod(le, NULL);
+		assert_true(v >= f->cum);
+		f->cum = v;
+		return;
+	}
+	assert_string_equal(rest, f->series);
+	assert_true(f->inf);
+	assert_true(*le == '\0');
+	if (strcmp(suffix, "_count") == 0)
+		assert_true(v == f->cum);
+	else
+		assert_string_equal(suffix, "_sum");
+}
+
+static void sample_line(struct fam *f, struct expo *e, const char *line)
+{
+	char name[128], le[128], rest[200], *end;
+	size_t n = metric_name(line);
+	const char *p = line + n;
+	double v;
+
+	assert_true(n > 0 && n < sizeof(name) && f->name[0] != '\0');
+	memcpy(name, line, n);
+	name[n] = '\0';
+	le[0] = rest[0] = '\0';
+	if (*p == '{')
+		p = labels(p, le, rest, sizeof(rest));
+	assert_int_equal(*p++, ' ');
+	v = strtod(p, &end);
+	assert_true(end != p && *end == '\0');
+	if (strcmp(f->type, "histogram") == 0)
+		histogram_sample(f, name, le, rest, v);
+	else
+		assert_string_equal(name, f->name);	/* its family's */
+	assert_true(e->n < MAX_SAMPLES);
+	assert_true((size_t)(p - 1 - line) < sizeof(e->s[0].key));
+	memcpy(e->s[e->n].key, line, (size_t)(p - 1 - line));
+	e->s[e->n].key[p - 1 - line] = '\0';
+	e->s[e->n++].v = v;
+}
+
+static void parse_expo(const char *body, struct expo *e)
+{
+	static struct fam f;
+	char line[1024];
+	const char *nl;
+	size_t len;
+
+	memset(&f, 0, sizeof(f));
+	e->n = 0;
+	for (; *body != '\0'; body = nl + 1) {
+		assert_non_null(nl = strchr(body, '\n'));	/* ends a line */
+		len = (size_t)(nl - body);
+		assert_true(len > 0 && len < sizeof(line));
+		memcpy(line, body, len);
+		line[len] = '\0';
+		if (line[0] == '#')
+			comment_line(&f, line);
+		else
+			sample_line(&f, e, line);
+	}
+	assert_true(e->n > 0);
+}
+
+/* The value of key, which must be there. */
+static double val(const struct expo *e, const char *key)
+{
+	int i;
+
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->s[i].key, key) == 0)
+			return e->s[i].v;
+	fail_msg("no sample %s", key);
+	return 0;
+}
+
+/* A requests_total pair: absent until its first request. */
+static double req(const struct expo *e, const char *op, const char *status)
+{
+	char key[200];
+	int i;
+
+	snprintf(key, sizeof(key),
+	    "aspaced_requests_total{op=\"%s\",status=\"%s\"}", op, status);
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->s[i].key, key) == 0)
+			return e->s[i].v;
+	return 0;
+}
+
+/* The sum of the samples whose key starts with prefix and ends with
+ * suffix. */
+static double sum(const struct expo *e, const char *prefix,
+    const char *suffix)
+{
+	double t = 0;
+	int i;
+
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->s[i].key, prefix, strlen(prefix)) == 0 &&
+		    ends_with(e->s[i].key, suffix))
+			t += e->s[i].v;
+	return t;
+}
+
+#define D(a, b, key)	(val(b, key) - val(a, key))
+
+/* GET /metrics: 200, the format's content type, a well-formed body. */
+static void scrape(struct expo *e)
+{
+	static char resp[HTTP_MAX];
+	const char *body;
+	long n = -1;
+	int i;
+
+	/* The cap may still count connections the test just closed. */
+	resp[0] = '\0';
+	for (i = 0; i < 200 && http_status(resp) != 200; i++) {
+		if (i > 0)
+			usleep(10000);
+		n = http("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+		    sizeof(resp));
+		if (n <= 0)
+			resp[0] = '\0';
+	}
+	assert_int_equal(http_status(resp), 200);
+	assert_non_null(strstr(resp, "\r\nContent-Type: text/plain; "
+	    "version=0.0.4; charset=utf-8\r\n"));
+	assert_non_null(body = http_body(resp));
+	assert_true(n < (long)sizeof(resp) - 1);
+	parse_expo(body, e);
+}
+
+/* Scrape until the connections gauge is n (closes are asynchronous). */
+static void wait_connections(struct expo *e, double n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		scrape(e);
+		if (val(e, "aspaced_connections") == n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("aspaced_connections never came to %g", n);
+}
+
+/* --- the daemon ------------------------------------------------------------- */
+
+static bool write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return false;
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+/* Certificates and a token file in tmpdir: false without openssl. */
+static bool make_certs(void)
+{
+	const char *srcdir = getenv("srcdir");
+	char cmd[512], path[128];
+
+	if (system("command -v openssl >/dev/null 2>&1") != 0)
+		return false;
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/daemon/certs.sh' '%s'",
+	    srcdir != NULL ? srcdir : ".", tmpdir);
+	snprintf(path, sizeof(path), "%s/tokens", tmpdir);
+	return system(cmd) == 0 && write_file(path, BOB_TOKEN " bob\n");
+}
+
+static void exec_daemon(int out, bool tls)
+{
+	char cert[128], key[128], tokens[128], listen[128];
+	const char *argv[40];
+	int argc = 0, logfd;
+
+	snprintf(listen, sizeof(listen), "unix:%s", sock_path);
+	snprintf(cert, sizeof(cert), "%s/server.pem", tmpdir);
+	snprintf(key, sizeof(key), "%s/server.key", tmpdir);
+	snprintf(tokens, sizeof(tokens), "%s/tokens", tmpdir);
+	argv[argc++] = daemon_path;
+	argv[argc++] = "--listen";
+	argv[argc++] = listen;
+	argv[argc++] = "--metrics-listen";
+	argv[argc++] = "127.0.0.1:0";
+	argv[argc++] = "--max-sessions";
+	argv[argc++] = "3";
+	argv[argc++] = "--max-ram";
+	argv[argc++] = "64M";
+	argv[argc++] = "--max-connections";
+	argv[argc++] = "4";
+	argv[argc++] = "--log-target";
+	argv[argc++] = "journal";
+	if (tls) {
+		argv[argc++] = "--listen";
+		argv[argc++] = "tls://127.0.0.1:0";
+		argv[argc++] = "--tls-cert";
+		argv[argc++] = cert;
+		argv[argc++] = "--tls-key";
+		argv[argc++] = key;
+		argv[argc++] = "--tokens";
+		argv[argc++] = tokens;
+	}
+	argv[argc] = NULL;
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(out, 1);
+	dup2(logfd, 2);
+	execv(daemon_path, (char **)argv);
+	_exit(127);
+}
+
+/* The ports from the daemon's stdout lines. */
+static int read_ports(int fd, bool tls)
+{
+	FILE *f = fdopen(fd, "r");
+	char line[256];
+
+	if (f == NULL)
+		return -1;
+	while ((metrics_port == 0 || (tls && tls_port == 0)) &&
+	    fgets(line, sizeof(line), f) != NULL) {
+		sscanf(line, "metrics http://127.0.0.1:%d", &metrics_port);
+		sscanf(line, "listening tls://127.0.0.1:%d", &tls_port);
+	}
+	fclose(f);
+	return metrics_port > 0 && (!tls || tls_port > 0) ? 0 : -1;
+}
+
+static int start_daemon(void **state)
+{
+	bool tls;
+	int p[2];
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-metrics.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
+	snprintf(log_path, sizeof(log_path), "%s/log", tmpdir);
+	if (!(tls = make_certs()))
+		fprintf(stderr, "test_metrics: no openssl: TLS figures "
+		    "skipped\n");
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	if ((daemon_pid = fork()) == 0)
+		exec_daemon(p[1], tls);
+	close(p[1]);
+	return read_ports(p[0], tls);
+}
+
+static int stop_daemon(void **state)
+{
+	char cmd[160];
+	int st = 0;
+
+	(void)state;
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		waitpid(daemon_pid, &st, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* The daemon's log so far (NUL-ended, static). */
+static const char *log_text(void)
+{
+	static char buf[65536];
+	FILE *f = fopen(log_path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
+/* Run aspaced with args (NULL-ended) for at most 2 s: its exit status
+ * (-1 if it ran on and was stopped), its stdout and stderr in out. */
+static int run_args(char *out, size_t size, ...)
+{
+	const char *argv[20];
+	int argc = 0, p[2], st;
+	size_t got = 0;
+	ssize_t n;
+	va_list ap;
+	pid_t pid;
+
+	argv[argc++] = daemon_path;
+	va_start(ap, size);
+	while (argc < 19 && (argv[argc] = va_arg(ap, const char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	if (pipe(p) != 0)
+		return -2;
+	if ((pid = fork()) == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		alarm(2);
+		execv(daemon_path, (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (got < size - 1 && (n = read(p[0], out + got,
+	    size - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* --- the tests -------------------------------------------------------------- */
+
+static void test_options(void **state)
+{
+	char out[2048], listen[128];
+
+	(void)state;
+	snprintf(listen, sizeof(listen), "unix:%s/other", tmpdir);
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--log-level", "loud", NULL), 2);
+	assert_non_null(strstr(out, "--log-level"));
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--log-target", "file", NULL), 2);
+	assert_non_null(strstr(out, "--log-target"));
+	/* A bare IPv6 address needs its brackets: a configuration error. */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "::1:9464", "--log-target", "stderr",
+	    NULL), 2);
+	assert_non_null(strstr(out, "--metrics-listen: '::1:9464' is not "
+	    "HOST:PORT"));
+	/* "none": no listener, no line (stopped by its alarm). */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "none", NULL), -1);
+	assert_non_null(strstr(out, "listening unix:"));
+	assert_null(strstr(out, "metrics http"));
+	/* Port 0 picks a free port, printed. */
+	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
+	    "--metrics-listen", "127.0.0.1:0", NULL), -1);
+	assert_non_null(strstr(out, "\nmetrics http://127.0.0.1:"));
+}
+
+static void test_http(void **state)
+{
+	static char resp[HTTP_MAX], big[6000];
+	const char *body;
+
+	(void)state;
+	assert_true(http("GET /nope HTTP/1.1\r\n\r\n", resp, sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 404);
+	assert_true(http("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+	    resp, sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 405);
+	assert_non_null(strstr(resp, "\r\nAllow: GET, HEAD\r\n"));
+	assert_true(http("DELETE /metrics?x=1 HTTP/1.0\n\n", resp,
+	    sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 405);
+	assert_true(http("HEAD /metrics HTTP/1.1\r\n\r\n", resp,
+	    sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 200);
+	assert_non_null(body = http_body(resp));
+	assert_string_equal(body, "");
+	assert_non_null(strstr(resp, "\r\nContent-Length: "));
+	assert_true(http("GET /metrics?name[]=x HTTP/1.1\r\n\r\n", resp,
+	    sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 200);
+	assert_true(http("GET /metrics\r\n\r\n", resp, sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 400);
+	assert_true(http("GET /metrics HTTP/1.1\r\n bad: fold\r\n\r\n", resp,
+	    sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 400);
+	memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
+	memset(big + 26, 'a', sizeof(big) - 27);
+	big[sizeof(big) - 1] = '\0';
+	assert_true(http(big, resp, sizeof(resp)) > 0);
+	assert_int_equal(http_status(resp), 431);
+}
+
+/* Content-Length matches; the cap: one over it is closed unanswered. */
+static void test_http_cap(void **state)
+{
+	static char resp[HTTP_MAX];
+	static struct expo a, b;
+	int idle[HTTP_CONNS], i;
+	const char *body;
+
+	(void)state;
+	scrape(&a);
+	assert_true(http("GET /metrics HTTP/1.0\r\n\r\n", resp,
+	    sizeof(resp)) > 0);
+	assert_non_null(body = http_body(resp));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "\r\nContent-Length: %zu\r\n",
+		    strlen(body));
+		assert_non_null(strstr(resp, want));
+	}
+	for (i = 0; i < HTTP_CONNS; i++)
+		assert_true((idle[i] = connect_tcp(metrics_port)) >= 0);
+	/* Accepted in order: this one is over the cap. */
+	assert_true(http("GET /metrics HTTP/1.1\r\n\r\n", resp,
+	    sizeof(resp)) <= 0 || strstr(resp, "HTTP/") == NULL);
+	for (i = 0; i < HTTP_CONNS; i++)
+		close(idle[i]);
+	scrape(&b);
+	assert_true(D(&a, &b, "aspaced_limit_rejections_total"
+	    "{limit=\"metrics_connections\"}") >= 1);
+}
+
+/* Sessions and requests by op and status; quotas. */
+static void work_sessions(struct client *c, uint8_t id[3][16])
+{
+	uint8_t extra[16];
+	int i;
+
+	assert_int_equal(cl_hello(c, NULL), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(cl_session(c, SESSION_RAM, id[i]), 0);
+	assert_int_equal(cl_session(c, SESSION_RAM, extra),
+	    ASPACE__STATUS__CODE__QUOTA);		/* --max-sessions 3 */
+	assert_int_equal(cl_session(c, 128ul << 20, extra),
+	    ASPACE__STATUS__CODE__QUOTA);		/* --max-ram 64M */
+	assert_int_equal(cl_unknown_op(c), ASPACE__STATUS__CODE__UNIMPLEMENTED);
+	assert_int_equal(cl_no_op(c), ASPACE__STATUS__CODE__BAD_REQUEST);
+}
+
+static void check_sessions(const struct expo *a, const struct expo *b)
+{
+	assert_true(D(a, b, "aspaced_sessions") == 3);
+	assert_true(D(a, b, "aspaced_sessions_created_total") == 3);
+	assert_true(D(a, b, "aspaced_sessions_ram_bytes") == 3 * SESSION_RAM);
+	assert_true(D(a, b, "aspaced_limit_rejections_total"
+	    "{limit=\"sessions\"}") == 1);
+	assert_true(D(a, b, "aspaced_limit_rejections_total"
+	    "{limit=\"ram\"}") == 1);
+	assert_true(req(b, "hello", "ok") - req(a, "hello", "ok") == 1);
+	assert_true(req(b, "session_create", "ok") -
+	    req(a, "session_create", "ok") == 3);
+	assert_true(req(b, "session_create", "quota") -
+	    req(a, "session_create", "quota") == 2);
+	assert_true(req(b, "invalid", "unimplemented") -
+	    req(a, "invalid", "unimplemented") == 1);
+	assert_true(req(b, "invalid", "bad_request") -
+	    req(a, "invalid", "bad_request") == 1);
+	assert_true(D(a, b, "aspaced_request_duration_seconds_count"
+	    "{class=\"session\"}") == 6);
+	assert_true(D(a, b, "aspaced_request_duration_seconds_count"
+	    "{class=\"invalid\"}") == 2);
+	assert_true(D(a, b, "aspaced_connections_accepted_total"
+	    "{transport=\"unix\"}") == 1);
+	assert_true(val(b, "aspaced_connections") == 1);
+}
+
+/* Faults: P fresh pages written, R read, K accesses without a VMA. */
+enum { P = 8, R = 5, K = 4 };
+
+static void work_faults(struct client *c, uint8_t id[16], uint64_t base)
+{
+	int i;
+
+	for (i = 1; i <= P; i++)
+		assert_int_equal(cl_access(c, id, base + (uint64_t)i * PAGE,
+		    true), 0);
+	for (i = 0; i < R; i++)
+		assert_int_equal(cl_access(c, id, base +
+		    (uint64_t)(P + 1 + i) * PAGE, false), 0);
+	for (i = 0; i < K; i++)
+		assert_int_equal(cl_access(c, id, PAGE, false), 11);
+}
+
+static void check_faults(const struct expo *a, const struct expo *b,
+    const struct counters *ka, const struct counters *kb)
+{
+	assert_true(D(a, b, "aspaced_page_faults_total") == P + R);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"anonymous\"}") == P);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"zero_page\"}") == R);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"sigsegv\"}") == K);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"cow\"}") == 0);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"file_read\"}") == 0);
+	assert_true(D(a, b, "aspaced_faults_total{kind=\"oom\"}") == 0);
+	/* The pages written, nothing else: their PTE table was there. */
+	assert_true(D(a, b, "aspaced_frames_in_use") == P);
+	/* The session's own counters saw the same. */
+	assert_true(kb->minor - ka->minor == P + R);
+	assert_true(kb->zero - ka->zero == R);
+	assert_true(kb->sigsegv - ka->sigsegv == K);
+	assert_true(kb->cow == ka->cow);
+	/* Requests: the accesses and one counters request (before b). */
+	assert_true(req(b, "access", "ok") - req(a, "access", "ok") ==
+	    P + R + K);
+	assert_true(D(a, b, "aspaced_request_duration_seconds_count"
+	    "{class=\"access\"}") == P + R + K);
+	assert_true(D(a, b, "aspaced_request_duration_seconds_bucket"
+	    "{class=\"access\",le=\"+Inf\"}") == P + R + K);
+	assert_true(D(a, b, "aspaced_request_duration_seconds_sum"
+	    "{class=\"access\"}") > 0);
+	assert_true(req(b, "counters", "ok") - req(a, "counters", "ok") == 1);
+	/* Every request is in one class of the histogram. */
+	assert_true(sum(b, "aspaced_request_duration_seconds_count", "") -
+	    sum(a, "aspaced_request_duration_seconds_count", "") ==
+	    sum(b, "aspaced_requests_total", "") -
+	    sum(a, "aspaced_requests_total", ""));
+}
+
+/* A frame over the pre-hello body cap: TOO_LARGE, closed. */
+static void work_body_cap(void)
+{
+	struct client c;
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	Aspace__Response *resp;
+
+	cl_open_unix(&c);
+	assert_int_equal(frame_build_header(hdr, FRAME_MAX_BODY_PREAUTH + 1,
+	    0), 0);
+	assert_true(write_all(&c, hdr, sizeof(hdr)));
+	resp = cl_recv(&c);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
+	assert_null(cl_recv(&c));
+	cl_close(&c);
+}
+
+static void test_work(void **state)
+{
+	static struct expo s0, s1, s2, s3;
+	struct counters ka, kb;
+	struct client c;
+	uint8_t id[3][16];
+	uint64_t addr, base;
+
+	(void)state;
+	wait_connections(&s0, 0);
+	cl_open_unix(&c);
+	work_sessions(&c, id);
+	scrape(&s1);
+	check_sessions(&s0, &s1);
+	/* 4 MiB: a 2 MiB-aligned page inside, its PTE table made by the
+	 * first write, the next pages' frames then one each. */
+	addr = cl_mmap(&c, id[0], 4ul << 20);
+	base = (addr + (2ul << 20) - 1) & ~((2ul << 20) - 1);
+	assert_int_equal(cl_access(&c, id[0], base, true), 0);
+	cl_counters(&c, id[0], &ka);
+	scrape(&s1);
+	work_faults(&c, id[0], base);
+	cl_counters(&c, id[0], &kb);
+	scrape(&s2);
+	check_faults(&s1, &s2, &ka, &kb);
+	/* A destroy and a frame over the cap. */
+	assert_int_equal(cl_destroy(&c, id[2]), 0);
+	work_body_cap();
+	scrape(&s3);
+	assert_true(D(&s2, &s3, "aspaced_sessions") == -1);
+	assert_true(D(&s2, &s3, "aspaced_sessions_destroyed_total") == 1);
+	assert_true(D(&s2, &s3, "aspaced_sessions_ram_bytes") ==
+	    -(double)SESSION_RAM);
+	assert_true(D(&s2, &s3, "aspaced_frames_in_use") < 0);
+	assert_true(D(&s2, &s3, "aspaced_limit_rejections_total"
+	    "{limit=\"body\"}") == 1);
+	assert_true(D(&s2, &s3, "aspaced_connections_accepted_total"
+	    "{transport=\"unix\"}") == 1);
+	assert_true(req(&s3, "session_destroy", "ok") -
+	    req(&s2, "session_destroy", "ok") == 1);
+	cl_close(&c);
+}
+
+/* Over --max-connections: refused, counted, logged at most a burst. */
+static void test_connection_limit(void **state)
+{
+	enum { REFUSED = 2 * ABUSE_BURST };
+	static struct expo a, b;
+	struct client c[MAX_CONNS], x;
+	struct timespec t0, t1;
+	int i, lines;
+
+	(void)state;
+	wait_connections(&a, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < MAX_CONNS; i++) {
+		cl_open_unix(&c[i]);
+		assert_int_equal(cl_hello(&c[i], NULL), 0);
+	}
+	for (i = 0; i < REFUSED; i++) {
+		cl_open_unix(&x);
+		assert_int_equal(code_of(cl_recv(&x)),
+		    ASPACE__STATUS__CODE__QUOTA);
+		assert_null(cl_recv(&x));
+		cl_close(&x);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	scrape(&b);
+	assert_true(val(&b, "aspaced_connections") == MAX_CONNS);
+	assert_true(D(&a, &b, "aspaced_limit_rejections_total"
+	    "{limit=\"connections\"}") == REFUSED);
+	assert_true(D(&a, &b, "aspaced_connections_accepted_total"
+	    "{transport=\"unix\"}") == MAX_CONNS + REFUSED);
+	lines = count(log_text(), ": refused: over 4 connections\n");
+	assert_true(lines >= 1);
+	/* Within one 5 s window, one burst at most. */
+	if (t1.tv_sec - t0.tv_sec < 4)
+		assert_true(lines <= ABUSE_BURST);
+	assert_non_null(strstr(log_text(), "<4>uid:"));
+	for (i = 0; i < MAX_CONNS; i++)
+		cl_close(&c[i]);
+}
+
+/* A plain client on the TLS port, a refused token, an accepted one. */
+static void test_tls(void **state)
+{
+	static struct expo a, b;
+	struct client c;
+	char buf[64];
+	int fd;
+
+	(void)state;
+	if (tls_port == 0)
+		skip();
+	wait_connections(&a, 0);
+	assert_true((fd = connect_tcp(tls_port)) >= 0);
+	assert_true(write(fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	assert_int_equal(cl_open_tls(&c), 1);
+	assert_int_equal(cl_hello(&c, "wrong-token"),
+	    ASPACE__STATUS__CODE__UNAUTHENTICATED);
+	cl_close(&c);
+	assert_int_equal(cl_open_tls(&c), 1);
+	assert_int_equal(cl_hello(&c, BOB_TOKEN), 0);
+	cl_close(&c);
+	wait_connections(&b, 0);
+	assert_true(D(&a, &b, "aspaced_connections_accepted_total"
+	    "{transport=\"tls\"}") == 3);
+	assert_true(D(&a, &b, "aspaced_tls_handshakes_total") == 2);
+	assert_true(D(&a, &b, "aspaced_tls_handshake_failures_total") == 1);
+	assert_true(D(&a, &b, "aspaced_auth_failures_total") == 1);
+	assert_true(req(&b, "hello", "unauthenticated") -
+	    req(&a, "hello", "unauthenticated") == 1);
+	assert_non_null(strstr(log_text(), ": hello refused: unknown token\n"));
+	assert_non_null(strstr(log_text(), ": TLS handshake failed: "));
+}
+
+/* Every line of the log is a journal line. */
+static void test_log_lines(void **state)
+{
+	const char *p = log_text();
+
+	(void)state;
+	assert_true(*p != '\0');
+	for (; *p != '\0'; p = strchr(p, '\n') + 1) {
+		assert_true(p[0] == '<' && p[1] >= '0' && p[1] <= '7' &&
+		    p[2] == '>');
+		assert_non_null(strchr(p, '\n'));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_http_cap),
+		cmocka_unit_test(test_work),
+		cmocka_unit_test(test_connection_limit),
+		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_log_lines),
+	};
+
+	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
+	if (daemon_path == NULL) {
+		fprintf(stderr, "test_metrics: set ASPACED or pass the path\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+}
