@@ -22,7 +22,16 @@
  * suffixes, 0: none), --max-ram BYTES (one session's), --max-sessions N
  * (per tenant), --max-sessions-total N, --max-body BYTES,
  * --pool-threads N (long requests; 0 runs them on the workers),
- * --accept-backoff MS.  A bad option exits 2 with a message.
+ * --accept-backoff MS, --drain-timeout SECONDS (SIGTERM's).  A bad
+ * option exits 2 with a message.
+ *
+ * Under systemd (service.h, systemd/): it says READY=1, STATUS=,
+ * RELOADING=1 and STOPPING=1 on $NOTIFY_SOCKET and pings the watchdog;
+ * sockets passed by socket activation ($LISTEN_FDS) replace every
+ * --listen (a Unix one is a Unix listener, a TCP one a TLS listener).
+ * SIGHUP parses the options again and reloads the certificates, the
+ * token file and the limits (server_reload()); SIGTERM and SIGINT drain
+ * the connections, then exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +46,7 @@
 #include <event2/event.h>
 
 #include "frame.h"
+#include "sd.h"
 #include "server.h"
 
 static void usage(void)
@@ -52,7 +62,8 @@ static void usage(void)
 	    "[--max-ram BYTES]\n"
 	    "               [--max-sessions N] [--max-sessions-total N] "
 	    "[--max-body BYTES]\n"
-	    "               [--pool-threads N] [--accept-backoff MS]\n");
+	    "               [--pool-threads N] [--accept-backoff MS] "
+	    "[--drain-timeout SECONDS]\n");
 	exit(2);
 }
 
@@ -124,7 +135,7 @@ static void parse_listen(struct server_config *cfg, const char *url)
 enum {
 	OPT_LISTEN = 256, OPT_CONFIG, OPT_MAX_CONNS, OPT_IDLE, OPT_INFLIGHT,
 	OPT_RAM_TOTAL, OPT_MAX_RAM, OPT_MAX_SESSIONS, OPT_MAX_SESSIONS_TOTAL,
-	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP
+	OPT_MAX_BODY, OPT_POOL, OPT_BACKOFF, OPT_HELP, OPT_DRAIN
 };
 
 static const struct option longopts[] = {
@@ -147,12 +158,13 @@ static const struct option longopts[] = {
 	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
 	{ "pool-threads",	required_argument, NULL, OPT_POOL },
 	{ "accept-backoff",	required_argument, NULL, OPT_BACKOFF },
+	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
 /* --idle-timeout: seconds, a fraction allowed; into milliseconds. */
-static unsigned int parse_seconds(const char *s)
+static unsigned int parse_seconds(const char *opt, const char *s)
 {
 	char *end;
 	double d;
@@ -161,7 +173,7 @@ static unsigned int parse_seconds(const char *s)
 	d = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !(d >= 0) ||
 	    d > 86400.0 * 365)
-		bad("--idle-timeout: seconds (0 for none), not %s", s);
+		bad("%s: seconds (0 for none), not %s", opt, s);
 	return (unsigned int)(d * 1000 + 0.5);
 }
 
@@ -192,7 +204,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
 			    "--max-connections", optarg, 1, 1000000, false);
 			break;
 		case OPT_IDLE:
-			cfg->idle_timeout_ms = parse_seconds(optarg);
+			cfg->idle_timeout_ms = parse_seconds("--idle-timeout",
+			    optarg);
 			break;
 		case OPT_INFLIGHT:
 			cfg->max_inflight = (unsigned int)parse_num(
@@ -227,38 +240,84 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
 			cfg->accept_backoff_ms = (unsigned int)parse_num(
 			    "--accept-backoff", optarg, 1, 60000, false);
 			break;
+		case OPT_DRAIN:
+			cfg->drain_timeout_ms = parse_seconds(
+			    "--drain-timeout", optarg);
+			break;
 		default:	usage();
 		}
 	}
 	if (optind != argc)
 		bad("unexpected argument: %s", argv[optind]);
-	if (cfg->unix_path == NULL && cfg->tls_listen == NULL)
+	if (cfg->unix_path == NULL && cfg->tls_listen == NULL &&
+	    cfg->nlisten_fds == 0)
 		bad("--listen tls://ADDR:PORT or unix:PATH needed");
 	if (cfg->tls_listen != NULL &&
 	    (cfg->tls_cert == NULL || cfg->tls_key == NULL))
 		bad("a tls:// listener needs --tls-cert FILE and --tls-key FILE");
-	if (cfg->tls_listen == NULL && (cfg->tls_cert != NULL ||
+	if (cfg->nlisten_fds > 0 &&
+	    (cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		bad("--tls-cert FILE and --tls-key FILE go together");
+	if (cfg->nlisten_fds == 0 && cfg->tls_listen == NULL &&
+	    (cfg->tls_cert != NULL ||
 	    cfg->tls_key != NULL || cfg->tls_client_ca != NULL))
 		bad("--tls-cert, --tls-key and --tls-client-ca need a "
 		    "tls:// listener");
+}
+
+/* What the configuration is made from, again at each SIGHUP. */
+struct args {
+	int		 argc;
+	char		**argv;
+	struct sdp_listen passed;	/* socket activation's */
+};
+
+static void config_load(struct server_config *cfg, struct args *a)
+{
+	server_config_default(cfg);
+	cfg->listen_fds = a->passed.fds;
+	cfg->nlisten_fds = a->passed.n;
+	optind = 0;	/* glibc: start over */
+	parse_args(a->argc, a->argv, cfg);
+}
+
+/* SIGHUP: the options again, so that the files they name are read anew
+ * (the configuration file, when there is one, is to be read here too). */
+static void reload_cb(struct server *srv, void *arg)
+{
+	struct server_config cfg;
+
+	config_load(&cfg, arg);
+	if (server_reload(srv, &cfg) == 0)
+		fprintf(stderr, "aspaced: reloaded\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct server_config cfg;
 	struct server *srv;
+	struct args a;
 	char addr[160];
 	int rc, i;
 
-	server_config_default(&cfg);
-	parse_args(argc, argv, &cfg);
+	a.argc = argc;
+	a.argv = argv;
+	if (sdp_listen_fds(&a.passed) < 0)
+		return 1;
+	(void)sdp_notify_open();	/* a bad one is said, and ignored */
+	config_load(&cfg, &a);
+	if (a.passed.n > 0 && (cfg.unix_path != NULL || cfg.tls_listen != NULL))
+		fprintf(stderr, "aspaced: serving the %d sockets systemd "
+		    "passed instead of --listen\n", a.passed.n);
 	if ((srv = server_new(&cfg)) == NULL)
 		return 1;
+	server_set_reload(srv, reload_cb, &a);
 	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
 	fflush(stdout);
 	rc = server_run(srv);
 	server_free(srv);
+	sdp_notify_close();
 	libevent_global_shutdown();
 	OPENSSL_cleanup();
 	return rc == 0 ? 0 : 1;
