@@ -106,7 +106,7 @@ struct worker {
 	 * for STATUS=, the drain at SIGTERM. */
 	struct event	*beat_ev;
 	uint64_t	 beat;		/* atomic: CLOCK_MONOTONIC, usec */
-	unsigned long long requests;	/* atomic: answered */
+	unsigned long long requests;	/* answered; atomic for others */
 	bool		 draining;
 	bool		 drained;	/* atomic: draining, no connection */
 	struct event	*drain_ev;
@@ -335,7 +335,8 @@ static bool op_is_long(int op)
 static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed)
 {
 	conn_send(c, x->resp);
-	__atomic_add_fetch(&c->w->requests, 1, __ATOMIC_RELAXED);
+	/* Only c's worker writes it: no locked add needed. */
+	__atomic_store_n(&c->w->requests, c->w->requests + 1, __ATOMIC_RELAXED);
 	as_buf_free(&x->buf);
 	frame_arena_reset(&c->in);
 	frame_arena_reset(&c->out);

@@ -22,7 +22,9 @@
  *     from another CA, back and forth, and once by a broken file: no
  *     request fails; afterwards a new connection verifies against the new
  *     CA and not the old; a token added to the token file works after
- *     SIGHUP, and a broken token file keeps the old tokens;
+ *     SIGHUP, and a broken token file keeps the old tokens; a client
+ *     certificate from the other CA is refused until the client CA file
+ *     names that CA and SIGHUP is sent;
  *   - SIGTERM's drain: a slow run_trace and 300 requests pipelined
  *     behind it, and a slow one over TLS, are all answered after SIGTERM,
  *     new connections are refused meanwhile, and aspaced exits 0.
@@ -463,6 +465,35 @@ static struct asc_client *connect_hello(const char *url, const char *ca,
 	return c;
 }
 
+/* A TLS client with the certificate name.pem; its tenant, or NULL if the
+ * handshake or hello failed. */
+static char *cert_tenant(const char *url, const char *name)
+{
+	static char tenant[128];
+	struct asc_tls_opts tls = { NULL, NULL, NULL };
+	struct asc_status st;
+	struct asc_client *c;
+	char ca[160], cert[160], key[160], file[64];
+
+	snprintf(ca, sizeof(ca), "%s", tmp_file("both.pem"));
+	snprintf(file, sizeof(file), "%s.pem", name);
+	snprintf(cert, sizeof(cert), "%s", tmp_file(file));
+	snprintf(file, sizeof(file), "%s.key", name);
+	snprintf(key, sizeof(key), "%s", tmp_file(file));
+	tls.ca = ca;
+	tls.cert = cert;
+	tls.key = key;
+	if ((c = asc_connect_tls(url, &tls, &st)) == NULL)
+		return NULL;
+	if (asc_hello(c, NULL, &st) != 0) {
+		asc_close(c);
+		return NULL;
+	}
+	snprintf(tenant, sizeof(tenant), "%s", asc_tenant(c));
+	asc_close(c);
+	return tenant;
+}
+
 /* The standard args of a daemon binding its own sockets. */
 static const char *const *own_args(const char *extra1, const char *extra2)
 {
@@ -767,11 +798,15 @@ static void test_reload_under_load(void **state)
 	struct load l[4];
 	static struct daemon d;	/* reap() may see it after a failure */
 	struct asc_client *c;
+	char client_ca[160];
 	int stop_flag = 0, i;
 	unsigned long ok = 0;
 
 	(void)state;
-	spawn(&d, own_args(NULL, NULL), NULL, tmp_file("notify"), NULL, 0);
+	snprintf(client_ca, sizeof(client_ca), "%s", tmp_file("client-ca.pem"));
+	install(tmp_file("ca.pem"), client_ca);
+	spawn(&d, own_args("--tls-client-ca", client_ca), NULL,
+	    tmp_file("notify"), NULL, 0);
 	expect_ready(&d);
 	read_listening(&d, 2);
 	memset(l, 0, sizeof(l));
@@ -832,6 +867,15 @@ static void test_reload_under_load(void **state)
 	assert_non_null(c = connect_hello(d.url, tmp_file("other.pem"),
 	    CAROL_TOKEN));
 	asc_close(c);
+	/* Client certificates: the client CA file is read again too (with
+	 * a good certificate file back in place). */
+	install(tmp_file("server2.pem"), tmp_file("cur.pem"));
+	assert_string_equal(cert_tenant(d.url, "alice"), "cert:alice");
+	assert_null(cert_tenant(d.url, "mallory"));
+	install(tmp_file("other.pem"), client_ca);
+	reload(&d);
+	assert_string_equal(cert_tenant(d.url, "mallory"), "cert:mallory");
+	assert_null(cert_tenant(d.url, "alice"));
 	assert_int_equal(stop(&d), 0);
 	daemon_free(&d);
 }
