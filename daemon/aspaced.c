@@ -163,7 +163,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* --idle-timeout: seconds, a fraction allowed; into milliseconds. */
+/* Seconds, a fraction allowed, into milliseconds (--idle-timeout...). */
 static unsigned int parse_seconds(const char *opt, const char *s)
 {
 	char *end;
@@ -281,8 +281,12 @@ static void config_load(struct server_config *cfg, struct args *a)
 	parse_args(a->argc, a->argv, cfg);
 }
 
-/* SIGHUP: the options again, so that the files they name are read anew
- * (the configuration file, when there is one, is to be read here too). */
+/*
+ * SIGHUP: the options again, so that the files they name are read anew.
+ * They parsed at the start, so they parse now (bad() cannot exit); the
+ * configuration file, read here too once there is one, must report its
+ * errors and keep the running configuration instead.
+ */
 static void reload_cb(struct server *srv, void *arg)
 {
 	struct server_config cfg;

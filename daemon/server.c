@@ -2,11 +2,13 @@
  * server.c: the listener and the workers (server.h).
  *
  * Threads: the listener thread runs srv->base (the accept listener and
- * the SIGINT/SIGTERM events); each worker runs its own w->base with its
- * connections.  A connection belongs to one worker for its life, so its
- * state needs no lock.  The listener hands an accepted fd to a worker by
- * queueing it under w->qlock and writing one byte to w's pipe.  Locks
- * of the sessions: session-table.c.
+ * the signals, which service.c handles); each worker runs its own
+ * w->base with its connections.  A connection belongs to one worker for
+ * its life, so its state needs no lock.  The listener hands an accepted
+ * fd to a worker by queueing it under w->qlock and writing one byte to
+ * w's pipe.  Locks of the sessions: session-table.c.  A reload swaps the
+ * TLS context under ctx_lock and the tokens under tokens_lock, and
+ * stores the live limits atomically (the end of this file).
  *
  * Reading a frame: the header first, checked byte by byte as it arrives
  * against the connection's cap (FRAME_MAX_BODY_PREAUTH before hello,

@@ -13,6 +13,7 @@
 set -u
 
 srcdir=${srcdir:-.}
+srcdir=$(cd "$srcdir" && pwd) || exit 99	# --root= resolves relative paths
 ASPACED=${ASPACED:-$PWD/daemon/aspaced}
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "verify-units: no systemd-analyze (Debian: systemd): skipped"
