@@ -16,6 +16,15 @@
  * -l HOST:PORT (--listen tls://HOST:PORT), -c, -k, -a, -t, -w, and -f
  * (--foreground, the only mode).  A configuration error exits 2 with
  * its file and line; a failure to start, 1.
+ *
+ * Under systemd (service.h, systemd/): it says READY=1, STATUS=,
+ * RELOADING=1 and STOPPING=1 on $NOTIFY_SOCKET and pings the watchdog;
+ * sockets passed by socket activation ($LISTEN_FDS) replace every
+ * listener (a Unix one is a Unix listener, a TCP one a TLS listener).
+ * SIGHUP reads the file and the options again and reloads the
+ * certificates, the token file and the limits (server_reload()); a bad
+ * file keeps the running configuration.  SIGTERM and SIGINT drain the
+ * connections, save the sessions, then exit 0.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +36,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "sd.h"
 #include "server.h"
 
 #ifndef SYSCONFDIR
@@ -162,15 +172,49 @@ static int configure(struct conf *c, const struct args *a)
 	return conf_finish(c);
 }
 
-static int serve(const struct server_config *cfg)
+/* What the configuration is made from, again at each SIGHUP. */
+struct source {
+	const struct args *args;
+	struct sdp_listen passed;	/* socket activation's */
+};
+
+/* The configuration of src into c; 0, or -1 with c->err. */
+static int load(struct conf *c, const struct source *src)
+{
+	conf_init(c);
+	c->activated = src->passed.n > 0;
+	if (configure(c, src->args) != 0)
+		return -1;
+	c->srv.listen_fds = src->passed.fds;
+	c->srv.nlisten_fds = src->passed.n;
+	return 0;
+}
+
+/* SIGHUP: the file and the options again; a bad one changes nothing. */
+static void reload_cb(struct server *srv, void *arg)
+{
+	struct conf c;
+
+	if (load(&c, arg) != 0)
+		log_msg(LOG_ERR, "reload refused: %s", c.err);
+	else if (server_reload(srv, &c.srv) == 0)
+		log_msg(LOG_NOTICE, "reloaded");
+	conf_free(&c);
+}
+
+static int serve(const struct server_config *cfg, struct source *src)
 {
 	struct server *srv;
 	char addr[160];
 	int rc, i;
 
 	log_init(cfg->log_target, cfg->log_level);
+	if (src->passed.n > 0)
+		log_msg(LOG_NOTICE, "serving the %d sockets systemd passed",
+		    src->passed.n);
 	if ((srv = server_new(cfg)) == NULL)
 		return 1;
+	server_set_reload(srv, reload_cb, src);
 	for (i = 0; server_address(srv, i, addr, sizeof(addr)); i++)
 		printf("listening %s\n", addr);
 	if (server_metrics_address(srv, addr, sizeof(addr)))
@@ -178,6 +222,7 @@ static int serve(const struct server_config *cfg)
 	fflush(stdout);
 	rc = server_run(srv);
 	server_free(srv);
+	sdp_notify_close();
 	libevent_global_shutdown();
 	OPENSSL_cleanup();
 	return rc == 0 ? 0 : 1;
@@ -186,12 +231,14 @@ static int serve(const struct server_config *cfg)
 int main(int argc, char **argv)
 {
 	struct args a = { NULL, false, 0, NULL };
+	struct source src = { .args = &a };
 	struct conf c;
 	int rc = 2;
 
-	conf_init(&c);
 	parse_args(argc, argv, &a);
-	if (configure(&c, &a) != 0)
+	if (sdp_listen_fds(&src.passed) < 0)
+		return 1;
+	if (load(&c, &src) != 0)
 		fprintf(stderr, "aspaced: %s\n", c.err);
 	else if (a.test) {
 		conf_print(&c, stdout);
@@ -199,8 +246,10 @@ int main(int argc, char **argv)
 	} else if (conf_make_runtime_dir(&c) != 0) {
 		fprintf(stderr, "aspaced: %s\n", c.err);
 		rc = 1;
-	} else
-		rc = serve(&c.srv);
+	} else {
+		(void)sdp_notify_open();	/* a bad one is said, and ignored */
+		rc = serve(&c.srv, &src);
+	}
 	conf_free(&c);
 	free(a.v);
 	return rc;

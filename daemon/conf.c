@@ -92,6 +92,8 @@ static const struct keyword keywords[CONF_KEYWORDS] = {
 	    NULL },
 	{ "idle-timeout", CT_DURATION, 0, FIELD(idle_timeout_ms), 0, 30 * DAY,
 	    SEC, NULL },
+	{ "drain-timeout", CT_DURATION, 0, FIELD(drain_timeout_ms), 0,
+	    DAY, SEC, NULL },
 	{ "max-inflight", CT_COUNT, 0, FIELD(max_inflight), 1, 65536, 0,
 	    NULL },
 	{ "max-body", CT_SIZE, 0, FIELD(max_body), FRAME_MAX_BODY_PREAUTH,
@@ -850,7 +852,7 @@ int conf_finish(struct conf *c)
 		    "a tls:// listener needs tls-cert and tls-key");
 	}
 	for (i = 0; i < sizeof(tls_only) / sizeof(tls_only[0]); i++)
-		if (c->srv.tls_listen == NULL &&
+		if (c->srv.tls_listen == NULL && !c->activated &&
 		    get_str(c, &keywords[tls_only[i]]) != NULL)
 			return fail(c, &c->from[tls_only[i]],
 			    keywords[tls_only[i]].name,

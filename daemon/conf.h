@@ -20,7 +20,7 @@
 #define CONF_LINE_MAX	1024		/* bytes in a line, newline aside */
 #define CONF_FILE_MAX	(1u << 20)	/* bytes in a file */
 #define CONF_ERR_MAX	512
-#define CONF_KEYWORDS	22		/* entries of the table */
+#define CONF_KEYWORDS	23		/* entries of the table */
 #define CONF_LISTEN_MAX	(2 * SERVER_LISTEN_MAX)
 
 /* Where a keyword's value came from: a file's line, or the command line
@@ -39,6 +39,7 @@ struct conf {
 	struct conf_origin listen_from[CONF_LISTEN_MAX];
 	int		 nlisten;
 	bool		 listen_defaulted;	/* set by conf_finish() */
+	bool		 activated;	/* sockets passed: TLS needs no tls:// */
 	char		**owned;		/* strings to free */
 	size_t		 nowned, capowned;
 };

@@ -2,11 +2,13 @@
  * server.c: the listener and the workers (server.h).
  *
  * Threads: the listener thread runs srv->base (the accept listener and
- * the SIGINT/SIGTERM events); each worker runs its own w->base with its
- * connections.  A connection belongs to one worker for its life, so its
- * state needs no lock.  The listener hands an accepted fd to a worker by
- * queueing it under w->qlock and writing one byte to w's pipe.  Locks
- * of the sessions: session-table.c.
+ * the signals, which service.c handles); each worker runs its own
+ * w->base with its connections.  A connection belongs to one worker for
+ * its life, so its state needs no lock.  The listener hands an accepted
+ * fd to a worker by queueing it under w->qlock and writing one byte to
+ * w's pipe.  Locks of the sessions: session-table.c.  A reload swaps the
+ * TLS context under ctx_lock and the tokens under tokens_lock, and
+ * stores the live limits atomically (the end of this file).
  *
  * Reading a frame: the header first, checked byte by byte as it arrives
  * against the connection's cap (FRAME_MAX_BODY_PREAUTH before hello,
@@ -38,6 +40,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -59,11 +62,22 @@
 #include "persist.h"
 #include "pool.h"
 #include "req.h"
+#include "sd.h"
 #include "server.h"
+#include "service.h"
 #include "tls.h"
 #include "tokens.h"
 
 #define RESPONSE_ARENA	(4u << 20)	/* bytes for one response's parts */
+
+/* The listener's signals (service.c): stop, stop, reload; in debug builds
+ * also one that stalls a worker, for the watchdog's test. */
+static const int server_signals[] = { SIGINT, SIGTERM, SIGHUP,
+#ifdef ASPACE_DEBUG
+	SIGUSR2,
+#endif
+};
+#define SERVER_NSIGNALS	(sizeof(server_signals) / sizeof(server_signals[0]))
 
 struct newconn {
 	int		 fd;
@@ -95,6 +109,14 @@ struct worker {
 	pthread_mutex_t	 qlock;
 	struct newconn	*qhead, *qtail;
 	struct conn	*conns;		/* the worker's own */
+	/* For the service (service.h): the watchdog's heartbeat, a count
+	 * for STATUS=, the drain at SIGTERM. */
+	struct event	*beat_ev;
+	uint64_t	 beat;		/* atomic: CLOCK_MONOTONIC, usec */
+	unsigned long long requests;	/* answered; atomic for others */
+	bool		 draining;
+	bool		 drained;	/* atomic: draining, no connection */
+	struct event	*drain_ev;
 };
 
 struct conn {
@@ -130,15 +152,19 @@ struct server {
 	const char	*unlink[2 * SERVER_LISTEN_MAX];	/* unix paths */
 	int		 nlst;
 	struct event	*backoff;	/* re-enables the listeners */
-	SSL_CTX		*ssl_ctx;
+	SSL_CTX		*ssl_ctx;	/* swapped at reload under ctx_lock */
+	pthread_mutex_t	 ctx_lock;
 	struct pool	*pool;
 	struct metrics_http *metrics;	/* the metrics listener, or NULL */
 	unsigned int	 nconns;	/* atomic */
 	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
 	struct persist	*persist;	/* with a state directory */
-	struct token_table tokens;
+	struct token_table tokens;	/* swapped at reload */
+	pthread_rwlock_t tokens_lock;
 	struct tenants	 tenants;
-	struct event	*sig[2];
+	struct event	*sig[SERVER_NSIGNALS];
+	struct service	*svc;		/* systemd, reload, drain */
+	unsigned int	 debug_stall_ms;	/* atomic: tests' stuck worker */
 	struct worker	*workers;
 	int		 nworkers;
 	int		 next_worker;
@@ -155,6 +181,7 @@ void server_config_default(struct server_config *cfg)
 	cfg->ram_max = 4UL << 30;
 	cfg->max_conns = 1024;
 	cfg->idle_timeout_ms = 300000;
+	cfg->drain_timeout_ms = 10000;
 	cfg->max_inflight = 64;
 	cfg->ram_total = 64ULL << 30;
 	cfg->pool_threads = 4;
@@ -165,7 +192,7 @@ void server_config_default(struct server_config *cfg)
 
 unsigned long long server_ram_total(struct server *srv)
 {
-	return srv->cfg.ram_total;
+	return __atomic_load_n(&srv->cfg.ram_total, __ATOMIC_RELAXED);
 }
 
 pthread_mutex_t *server_ram_lock(struct server *srv)
@@ -178,19 +205,20 @@ struct session_table *server_sessions(struct server *srv)
 	return &srv->sessions;
 }
 
+/* These limits may change at a reload (server_reload()): atomic loads. */
 size_t server_trace_output_max(struct server *srv)
 {
-	return srv->cfg.trace_output_max;
+	return __atomic_load_n(&srv->cfg.trace_output_max, __ATOMIC_RELAXED);
 }
 
 unsigned long server_ram_max(struct server *srv)
 {
-	return srv->cfg.ram_max;
+	return __atomic_load_n(&srv->cfg.ram_max, __ATOMIC_RELAXED);
 }
 
 unsigned int server_max_sessions(struct server *srv)
 {
-	return srv->cfg.max_sessions;
+	return __atomic_load_n(&srv->cfg.max_sessions, __ATOMIC_RELAXED);
 }
 
 /* --- connections ---------------------------------------------------------- */
@@ -350,6 +378,8 @@ static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed,
 	metrics_request(x->req != NULL ? frame_request_op(x->req) : -1,
 	    (int)x->status->code, c->now - t0);
 	conn_send(c, x->resp);
+	/* Only c's worker writes it: no locked add needed. */
+	__atomic_store_n(&c->w->requests, c->w->requests + 1, __ATOMIC_RELAXED);
 	as_buf_free(&x->buf);
 	frame_arena_reset(&c->in);
 	frame_arena_reset(&c->out);
@@ -475,7 +505,8 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		c->queued = 0;
-	if (c->job != NULL || c->queued >= c->w->srv->cfg.max_inflight) {
+	if (c->job != NULL || c->queued >=
+	    __atomic_load_n(&c->w->srv->cfg.max_inflight, __ATOMIC_RELAXED)) {
 		/* Until the pool answers, or the responses drain. */
 		if (c->job == NULL)
 			metrics_inc(MC_INFLIGHT_PAUSES);
@@ -513,6 +544,26 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 	return !c->closing;
 }
 
+/*
+ * Draining: c has nothing in flight, no request running or buffered, no
+ * response unwritten, no byte waiting in its socket (closing a socket
+ * with unread bytes would reset the connection, and the peer could lose
+ * answers it has not read yet).
+ */
+static bool conn_idle(struct conn *c)
+{
+	int unread = 0;
+
+	if (c->job != NULL || c->closing ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return false;
+	if (c->ssl != NULL && SSL_pending(c->ssl) > 0)
+		return false;
+	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &unread) == 0 &&
+	    unread == 0;
+}
+
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -524,6 +575,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);
 	else if (c->paused && c->job == NULL)
 		conn_resume(c);
+	else if (c->w->draining && conn_idle(c))
+		conn_free(c);	/* SIGTERM: all it asked is answered */
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -537,7 +590,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /* The idle timeout: answer QUOTA and close, or (why) close at once. */
-static void conn_idle(struct conn *c, const char *why)
+static void conn_idle_timeout(struct conn *c, const char *why)
 {
 	metrics_inc(MC_LIMIT_IDLE);
 	log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: idle timeout%s%s", c->peer,
@@ -574,11 +627,11 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->closing)
 			conn_free(c);	/* its last answer is not read */
 		else if (what & BEV_EVENT_WRITING)
-			conn_idle(c, "reads nothing");
+			conn_idle_timeout(c, "reads nothing");
 		else if (c->paused || c->job != NULL)
 			;	/* ours to answer: not idle */
 		else
-			conn_idle(c, NULL);
+			conn_idle_timeout(c, NULL);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -605,11 +658,25 @@ static void conn_peer_name(struct conn *c, int fd)
 		    "[%s]:%s" : "%s:%s", host, port);
 }
 
+/* A reference to the TLS context new connections use (server_reload()
+ * swaps it); NULL if there is none. */
+static SSL_CTX *tls_ctx_get(struct server *srv)
+{
+	SSL_CTX *ctx;
+
+	pthread_mutex_lock(&srv->ctx_lock);
+	if ((ctx = srv->ssl_ctx) != NULL)
+		SSL_CTX_up_ref(ctx);
+	pthread_mutex_unlock(&srv->ctx_lock);
+	return ctx;
+}
+
 /* A bufferevent for n's socket: TLS (accepting) or plain Unix. */
 static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 {
 	struct server *srv = w->srv;
 	char name[TENANT_NAME_MAX + 1];
+	SSL_CTX *ctx;
 
 	if (!n->tls) {
 		snprintf(name, sizeof(name), "uid:%lu", (unsigned long)n->uid);
@@ -624,7 +691,10 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 	}
 	c->rc.tenant = TENANT_NONE;
 	conn_peer_name(c, n->fd);
-	if ((c->ssl = SSL_new(srv->ssl_ctx)) == NULL)
+	ctx = tls_ctx_get(srv);
+	c->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
+	SSL_CTX_free(ctx);	/* c->ssl holds its own reference */
+	if (c->ssl == NULL)
 		return false;
 	c->bev = bufferevent_openssl_socket_new(w->base, n->fd, c->ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -642,6 +712,8 @@ static void conn_new(struct worker *w, struct newconn *n)
 	struct conn *c = calloc(1, sizeof(*c));
 
 	struct timeval idle;
+	unsigned int idle_ms = __atomic_load_n(&w->srv->cfg.idle_timeout_ms,
+	    __ATOMIC_RELAXED);
 
 	if (c == NULL || !conn_bev(c, w, n)) {
 		free(c);
@@ -655,7 +727,8 @@ static void conn_new(struct worker *w, struct newconn *n)
 	c->counted = !n->refuse;
 	if (c->counted)
 		metrics_inc(MC_CONN_OPENED);
-	c->rc.max_body = w->srv->cfg.max_body;
+	c->rc.max_body = __atomic_load_n(&w->srv->cfg.max_body,
+	    __ATOMIC_RELAXED);
 	frame_arena_init(&c->in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
 	frame_arena_init(&c->out, RESPONSE_ARENA);
 	c->next = w->conns;
@@ -664,9 +737,9 @@ static void conn_new(struct worker *w, struct newconn *n)
 	w->conns = c;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	conn_set_cap(c);
-	if (w->srv->cfg.idle_timeout_ms > 0) {
-		idle.tv_sec = w->srv->cfg.idle_timeout_ms / 1000;
-		idle.tv_usec = (w->srv->cfg.idle_timeout_ms % 1000) * 1000;
+	if (idle_ms > 0) {
+		idle.tv_sec = idle_ms / 1000;
+		idle.tv_usec = (idle_ms % 1000) * 1000;
 		/* Reading: idle; writing: a peer that reads nothing. */
 		bufferevent_set_timeouts(c->bev, &idle, &idle);
 	}
@@ -769,6 +842,10 @@ static void worker_fini(struct worker *w)
 	struct conn *c;
 
 	worker_stop(w);
+	if (w->beat_ev != NULL)
+		event_free(w->beat_ev);
+	if (w->drain_ev != NULL)
+		event_free(w->drain_ev);
 	for (c = w->conns; c != NULL; c = c->next) {
 		if (c->job != NULL) {
 			as_buf_free(&c->job->x.buf);
@@ -915,9 +992,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *srv = arg;
 
-	(void)sig;
 	(void)what;
-	event_base_loopexit(srv->base, NULL);
+	service_signal(srv->svc, (int)sig);
 }
 
 static int listen_unix(struct server *srv, const char *path)
@@ -1047,11 +1123,88 @@ bool server_tls_address(struct server *srv, char *buf, size_t size)
 	return false;
 }
 
+/* Note the path of Unix listener fd in srv->addr ("@name": abstract). */
+static void note_unix_address(struct server *srv, int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	size_t n;
+
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) != 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path))
+		return;
+	n = len - offsetof(struct sockaddr_un, sun_path);
+	if (sun.sun_path[0] == '\0' && n > 1)
+		snprintf(srv->addr[srv->nlst], sizeof(srv->addr[0]),
+		    "unix:@%.*s", (int)(n - 1), sun.sun_path + 1);
+	else
+		snprintf(srv->addr[srv->nlst], sizeof(srv->addr[0]),
+		    "unix:%.*s", (int)strnlen(sun.sun_path, n), sun.sun_path);
+}
+
+/* Serve on fd, a listening socket systemd passed: a Unix one, or a TCP
+ * one that speaks TLS.  It is not unlinked at the end: systemd's. */
+static int listen_fd(struct server *srv, int fd, bool is_unix)
+{
+	struct evconnlistener *l;
+
+	if (srv->nlst >= 2 * SERVER_LISTEN_MAX) {
+		fprintf(stderr, "aspaced: more than %d sockets\n",
+		    2 * SERVER_LISTEN_MAX);
+		return -1;
+	}
+	if (evutil_make_socket_nonblocking(fd) != 0 ||
+	    (l = evconnlistener_new(srv->base, is_unix ? accept_cb :
+	    tls_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, fd)) == NULL) {
+		fprintf(stderr, "aspaced: cannot serve descriptor %d: %s\n",
+		    fd, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	if (is_unix)
+		note_unix_address(srv, fd);
+	else
+		note_tls_address(srv, l);
+	srv->lst[srv->nlst++] = l;
+	return 0;
+}
+
+/*
+ * Socket activation: the sockets systemd passed take the place of every
+ * --listen, each classified by its address family (AF_UNIX: a Unix
+ * listener; AF_INET, AF_INET6: TLS).
+ */
+static int listen_passed(struct server *srv, const struct server_config *cfg)
+{
+	int i, fam;
+
+	for (i = 0; i < cfg->nlisten_fds; i++) {
+		if ((fam = sdp_socket_family(cfg->listen_fds[i])) < 0) {
+			fprintf(stderr, "aspaced: descriptor %d from systemd "
+			    "is not a listening stream socket\n",
+			    cfg->listen_fds[i]);
+			return -1;
+		}
+		if (fam != AF_UNIX && srv->ssl_ctx == NULL) {
+			fprintf(stderr, "aspaced: a TCP socket from systemd "
+			    "needs --tls-cert and --tls-key\n");
+			return -1;
+		}
+		if (listen_fd(srv, cfg->listen_fds[i], fam == AF_UNIX) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Every listener of cfg; 0 or -1. */
 static int listen_all(struct server *srv, const struct server_config *cfg)
 {
 	int i;
 
+	if (cfg->nlisten_fds > 0)
+		return listen_passed(srv, cfg);
 	if (cfg->unix_path != NULL && listen_unix(srv, cfg->unix_path) != 0)
 		return -1;
 	for (i = 0; i < SERVER_LISTEN_MAX - 1 && cfg->unix_more[i] != NULL;
@@ -1084,10 +1237,13 @@ int server_authenticate(struct server *srv, struct req_conn *rc,
 
 	if (c->has_tenant)
 		return 0;
-	if (token == NULL ||
-	    (who = tokens_lookup(&srv->tokens, token, len)) == NULL)
+	pthread_rwlock_rdlock(&srv->tokens_lock);	/* vs a reload */
+	who = token != NULL ? tokens_lookup(&srv->tokens, token, len) : NULL;
+	if (who != NULL)
+		snprintf(name, sizeof(name), "token:%s", who);
+	pthread_rwlock_unlock(&srv->tokens_lock);
+	if (who == NULL)
 		goto refuse;
-	snprintf(name, sizeof(name), "token:%s", who);
 	if ((t = tenants_intern(&srv->tenants, name)) == TENANT_NONE)
 		goto refuse;
 	rc->tenant = t;
@@ -1110,25 +1266,27 @@ bool server_tenant_name(struct server *srv, const struct req_conn *rc,
 
 static int add_signals(struct server *srv)
 {
-	int sigs[2] = { SIGINT, SIGTERM }, i;
+	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		srv->sig[i] = evsignal_new(srv->base, sigs[i], signal_cb, srv);
+	for (i = 0; i < SERVER_NSIGNALS; i++) {
+		srv->sig[i] = evsignal_new(srv->base, server_signals[i],
+		    signal_cb, srv);
 		if (srv->sig[i] == NULL || event_add(srv->sig[i], NULL) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Start the workers with SIGINT and SIGTERM blocked: the listener's. */
+/* Start the workers with the listener's signals blocked. */
 static int start_workers(struct server *srv)
 {
 	sigset_t block, old;
 	int i, err = 0;
+	size_t j;
 
 	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	for (j = 0; j < SERVER_NSIGNALS; j++)
+		sigaddset(&block, server_signals[j]);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (i = 0; i < srv->nworkers && err == 0; i++)
 		err = worker_init(srv, &srv->workers[i]);
@@ -1186,6 +1344,8 @@ struct server *server_new(const struct server_config *cfg)
 	srv->cfg = *cfg;
 	metrics_start();
 	pthread_mutex_init(&srv->ram_lock, NULL);
+	pthread_mutex_init(&srv->ctx_lock, NULL);
+	pthread_rwlock_init(&srv->tokens_lock, NULL);
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
 	tenants_init(&srv->tenants);
 	signal(SIGPIPE, SIG_IGN);
@@ -1193,7 +1353,8 @@ struct server *server_new(const struct server_config *cfg)
 	srv->workers = calloc((size_t)cfg->workers, sizeof(*srv->workers));
 	if (srv->workers == NULL ||
 	    tokens_load(&srv->tokens, cfg->token_file) != 0 ||
-	    (cfg->tls_listen != NULL && (srv->ssl_ctx = tls_server_ctx(
+	    ((cfg->tls_listen != NULL || cfg->tls_cert != NULL) &&
+	    (srv->ssl_ctx = tls_server_ctx(
 	    cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca)) == NULL) ||
 	    evthread_use_pthreads() != 0 ||
 	    (srv->base = event_base_new()) == NULL || add_signals(srv) != 0 ||
@@ -1202,7 +1363,8 @@ struct server *server_new(const struct server_config *cfg)
 	    cfg->pool_queue)) == NULL) ||
 	    persist_setup(srv, cfg) != 0 ||
 	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0 ||
-	    listen_metrics(srv, cfg) != 0) {
+	    listen_metrics(srv, cfg) != 0 ||
+	    (srv->svc = service_new(srv, srv->base)) == NULL) {
 		server_free(srv);
 		return NULL;
 	}
@@ -1211,7 +1373,12 @@ struct server *server_new(const struct server_config *cfg)
 
 int server_run(struct server *srv)
 {
-	return event_base_dispatch(srv->base) < 0 ? -1 : 0;
+	int rc;
+
+	service_ready(srv->svc);
+	rc = event_base_dispatch(srv->base) < 0 ? -1 : 0;
+	server_before_exit(srv);
+	return rc;
 }
 
 void server_free(struct server *srv)
@@ -1233,9 +1400,10 @@ void server_free(struct server *srv)
 	metrics_http_free(srv->metrics);
 	if (srv->backoff != NULL)
 		event_free(srv->backoff);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < (int)SERVER_NSIGNALS; i++)
 		if (srv->sig[i] != NULL)
 			event_free(srv->sig[i]);
+	service_free(srv->svc);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	free(srv->workers);
@@ -1248,5 +1416,275 @@ void server_free(struct server *srv)
 	tokens_free(&srv->tokens);
 	tenants_free(&srv->tenants);
 	pthread_mutex_destroy(&srv->ram_lock);
+	pthread_mutex_destroy(&srv->ctx_lock);
+	pthread_rwlock_destroy(&srv->tokens_lock);
 	free(srv);
+}
+
+/* --- for the service (service.h): heartbeats, drain, reload ------------------ */
+
+void server_stats(struct server *srv, struct server_stats *st)
+{
+	int i;
+
+	st->conns = __atomic_load_n(&srv->nconns, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&srv->sessions.lock);
+	st->sessions = srv->sessions.count;
+	pthread_mutex_unlock(&srv->sessions.lock);
+	st->requests = 0;
+	for (i = 0; i < srv->nworkers; i++)
+		st->requests += __atomic_load_n(&srv->workers[i].requests,
+		    __ATOMIC_RELAXED);
+}
+
+unsigned int server_drain_timeout(struct server *srv)
+{
+	return __atomic_load_n(&srv->cfg.drain_timeout_ms, __ATOMIC_RELAXED);
+}
+
+/* On w's loop: it is alive.  A debug build may be asked (SIGUSR2) to
+ * stall worker 0 here, as a stuck loop would. */
+static void beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+#ifdef ASPACE_DEBUG
+	unsigned int ms;
+	struct timespec ts;
+
+	if (w == &w->srv->workers[0] && (ms = __atomic_exchange_n(
+	    &w->srv->debug_stall_ms, 0, __ATOMIC_RELAXED)) > 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+#endif
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&w->beat, sdp_monotonic_usec(), __ATOMIC_RELAXED);
+}
+
+int server_heartbeats(struct server *srv, uint64_t interval_usec)
+{
+	struct timeval tv;
+	struct worker *w;
+	int i;
+
+	tv.tv_sec = (time_t)(interval_usec / 1000000);
+	tv.tv_usec = (suseconds_t)(interval_usec % 1000000);
+	for (i = 0; i < srv->nworkers; i++) {
+		w = &srv->workers[i];
+		__atomic_store_n(&w->beat, sdp_monotonic_usec(),
+		    __ATOMIC_RELAXED);
+		w->beat_ev = event_new(w->base, -1, EV_PERSIST, beat_cb, w);
+		if (w->beat_ev == NULL || event_add(w->beat_ev, &tv) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+bool server_workers_alive(struct server *srv, uint64_t now, uint64_t max_age)
+{
+	uint64_t beats[256];
+	int i, n = srv->nworkers < 256 ? srv->nworkers : 256;
+
+	for (i = 0; i < n; i++)
+		beats[i] = __atomic_load_n(&srv->workers[i].beat,
+		    __ATOMIC_RELAXED);
+	return sdp_beats_alive(beats, n, now, max_age);
+}
+
+void server_debug_stall(struct server *srv, unsigned int ms)
+{
+	__atomic_store_n(&srv->debug_stall_ms, ms, __ATOMIC_RELAXED);
+}
+
+void server_stop(struct server *srv)
+{
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* Close every listener; unlink the Unix sockets this process made. */
+void server_stop_accepting(struct server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nlst; i++) {
+		evconnlistener_free(srv->lst[i]);
+		if (srv->unlink[i] != NULL)
+			unlink(srv->unlink[i]);
+		srv->unlink[i] = NULL;
+	}
+	srv->nlst = 0;
+	evtimer_del(srv->backoff);
+}
+
+/* On w's loop: close the idle connections; note when none is left. */
+static void worker_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c, *next;
+	bool queued;
+
+	(void)fd;
+	(void)what;
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (conn_idle(c))
+			conn_free(c);
+	}
+	pthread_mutex_lock(&w->qlock);
+	queued = w->qhead != NULL;
+	pthread_mutex_unlock(&w->qlock);
+	if (w->conns == NULL && !queued)
+		__atomic_store_n(&w->drained, true, __ATOMIC_RELEASE);
+}
+
+/* On w's loop: start draining; a sweep every 20 ms catches what no
+ * callback reports (a peer that sent nothing more, a bare TLS record). */
+static void worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval tv = { 0, 20000 };
+
+	w->draining = true;
+	w->drain_ev = event_new(w->base, -1, EV_PERSIST, worker_sweep, w);
+	if (w->drain_ev != NULL)
+		event_add(w->drain_ev, &tv);
+	worker_sweep(fd, what, w);
+}
+
+void server_drain(struct server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		if (event_base_once(srv->workers[i].base, -1, EV_TIMEOUT,
+		    worker_drain_cb, &srv->workers[i], NULL) != 0)
+			fprintf(stderr, "aspaced: cannot drain a worker\n");
+}
+
+bool server_drained(struct server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		if (!__atomic_load_n(&srv->workers[i].drained,
+		    __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* A new TLS context from nc's files; the old one stays if they fail. */
+static int reload_tls(struct server *srv, const struct server_config *nc)
+{
+	SSL_CTX *ctx, *old;
+
+	if (srv->ssl_ctx == NULL)
+		return 0;	/* no TLS listener */
+	if (nc->tls_cert == NULL || nc->tls_key == NULL) {
+		fprintf(stderr, "aspaced: reload: no certificate and key "
+		    "given: keeping the old ones\n");
+		return -1;
+	}
+	if ((ctx = tls_server_ctx(nc->tls_cert, nc->tls_key,
+	    nc->tls_client_ca)) == NULL) {
+		fprintf(stderr, "aspaced: reload: keeping the old "
+		    "certificate\n");
+		return -1;
+	}
+	pthread_mutex_lock(&srv->ctx_lock);
+	old = srv->ssl_ctx;
+	srv->ssl_ctx = ctx;
+	pthread_mutex_unlock(&srv->ctx_lock);
+	SSL_CTX_free(old);	/* its connections keep their references */
+	return 0;
+}
+
+static int reload_tokens(struct server *srv, const struct server_config *nc)
+{
+	struct token_table tt, old;
+
+	if (tokens_load(&tt, nc->token_file) != 0) {
+		fprintf(stderr, "aspaced: reload: keeping the old tokens\n");
+		return -1;
+	}
+	pthread_rwlock_wrlock(&srv->tokens_lock);
+	old = srv->tokens;
+	srv->tokens = tt;
+	pthread_rwlock_unlock(&srv->tokens_lock);
+	tokens_free(&old);
+	return 0;
+}
+
+#define LIVE_SET(field)	__atomic_store_n(&srv->cfg.field, nc->field, \
+    __ATOMIC_RELAXED)
+
+/* The limits that may change under running connections; a lower one
+ * holds for what comes next (connections, sessions, requests), and
+ * what is already there stays. */
+static void reload_limits(struct server *srv, const struct server_config *nc)
+{
+	LIVE_SET(max_conns);
+	LIVE_SET(idle_timeout_ms);
+	LIVE_SET(drain_timeout_ms);
+	LIVE_SET(max_inflight);
+	LIVE_SET(max_body);
+	LIVE_SET(ram_max);
+	LIVE_SET(trace_output_max);
+	LIVE_SET(accept_backoff_ms);
+	LIVE_SET(max_sessions);
+	pthread_mutex_lock(&srv->ram_lock);
+	LIVE_SET(ram_total);
+	pthread_mutex_unlock(&srv->ram_lock);
+	pthread_mutex_lock(&srv->sessions.lock);
+	srv->sessions.max_total = nc->max_sessions_total;
+	srv->sessions.max_per_tenant = nc->max_sessions;
+	srv->cfg.max_sessions_total = nc->max_sessions_total;
+	pthread_mutex_unlock(&srv->sessions.lock);
+	if (nc->workers != srv->cfg.workers ||
+	    nc->pool_threads != srv->cfg.pool_threads ||
+	    nc->pool_queue != srv->cfg.pool_queue)
+		fprintf(stderr, "aspaced: reload: the workers, pool threads "
+		    "and pool queue change at a restart only\n");
+}
+
+int server_reload(struct server *srv, const struct server_config *nc)
+{
+	int rc = 0;
+
+	if (reload_tls(srv, nc) != 0)
+		rc = -1;
+	if (reload_tokens(srv, nc) != 0)
+		rc = -1;
+	reload_limits(srv, nc);
+	return rc;
+}
+
+int server_reload_files(struct server *srv)
+{
+	return server_reload(srv, &srv->cfg);
+}
+
+void server_set_reload(struct server *srv,
+    void (*fn)(struct server *, void *), void *arg)
+{
+	service_set_reload(srv->svc, fn, arg);
+}
+
+/*
+ * After the drain at SIGTERM (or when the loop failed), before
+ * server_run() returns: no connection is left and the listeners are
+ * closed, but the workers, the pool and the sessions are all there.  The
+ * place for writing every session out (persistence, to come).
+ */
+void server_before_exit(struct server *srv)
+{
+	unsigned int failed;
+
+	if (srv->persist == NULL)
+		return;
+	if ((failed = persist_save_all(srv->persist, &srv->sessions)) > 0)
+		log_msg(LOG_ERR, "%u session%s not saved", failed,
+		    failed == 1 ? "" : "s");
 }

@@ -21,6 +21,10 @@ struct server_config {
 	const char	*tls_listen;		/* HOST:PORT TLS listener, or NULL */
 	const char	*unix_more[SERVER_LISTEN_MAX - 1];	/* more, NULL-ended */
 	const char	*tls_more[SERVER_LISTEN_MAX - 1];
+	/* Sockets systemd passed (sd.h): with any, they replace every
+	 * listener above. */
+	const int	*listen_fds;
+	int		 nlisten_fds;
 	const char	*tls_cert;		/* PEM chain, with tls_listen */
 	const char	*tls_key;		/* PEM key, with tls_listen */
 	const char	*tls_client_ca;		/* verify client certs, or NULL */
@@ -34,6 +38,7 @@ struct server_config {
 	/* Limits (aspaced's long options). */
 	unsigned int	 max_conns;		/* open connections */
 	unsigned int	 idle_timeout_ms;	/* 0: none */
+	unsigned int	 drain_timeout_ms;	/* SIGTERM's drain, at most */
 	unsigned int	 max_inflight;		/* per connection */
 	unsigned long long ram_total;		/* all sessions' RAM; 0: none */
 	int		 pool_threads;		/* for long requests */
@@ -66,8 +71,29 @@ bool server_address(struct server *srv, int i, char *buf, size_t size);
 /* The metrics listener's bound address, "http://HOST:PORT"; false if
  * none (metrics_listen NULL or "none"). */
 bool server_metrics_address(struct server *srv, char *buf, size_t size);
-/* Serve until SIGINT or SIGTERM; 0, or -1 on a failure of the loop. */
+/*
+ * Serve until SIGINT or SIGTERM, then drain (service.h): stop accepting,
+ * answer what the connections had sent, close them; 0, or -1 on a
+ * failure of the loop.  SIGHUP reloads (server_set_reload()).
+ */
 int server_run(struct server *srv);
+/*
+ * At SIGHUP, fn(srv, arg) on the listener thread: re-read the
+ * configuration and pass it to server_reload().  Without fn, SIGHUP
+ * reloads the files of the configuration server_new() was given.
+ */
+void server_set_reload(struct server *srv,
+    void (*fn)(struct server *, void *), void *arg);
+/*
+ * Apply newcfg (which need only live through the call): a new TLS context
+ * from its certificate, key and client CA for the connections to come
+ * (those open keep theirs), its token file, and its limits but the
+ * workers and the pool's.  A file that does not load keeps the old one
+ * (said on stderr): 0, or -1 if one did not.  Listener thread only.
+ */
+int server_reload(struct server *srv, const struct server_config *newcfg);
+/* Called by server_run() once drained: the place to save the sessions. */
+void server_before_exit(struct server *srv);
 /* Stop accepting, close every connection, join the workers, free all. */
 void server_free(struct server *srv);
 

@@ -1,14 +1,17 @@
 #!/bin/sh
-# certs.sh DIR: test certificates for aspaced, made with the openssl
-# command into DIR (which must exist):
+# certs.sh DIR [server2]: test certificates for aspaced, made with the
+# openssl command into DIR (which must exist):
 #   ca.pem ca.key          a test CA
 #   server.pem server.key  the server, for 127.0.0.1, ::1 and localhost
 #   alice.pem alice.key    a client, subject CN=alice, signed by the CA
 #   mallory.pem mallory.key  a client, CN=mallory, signed by another CA
+#   server2.pem server2.key  with "server2": the server's names, signed
+#                          by the other CA (a certificate to reload)
 # Exit 77 (automake's "skipped") when openssl is missing.
 set -eu
 
-dir=${1:?usage: certs.sh DIR}
+dir=${1:?usage: certs.sh DIR [server2]}
+more=${2:-}
 if ! command -v openssl >/dev/null 2>&1; then
 	echo "certs.sh: the openssl command is missing (Debian: openssl)" >&2
 	exit 77
@@ -52,4 +55,9 @@ leaf alice alice ca keyUsage=critical,digitalSignature \
     extendedKeyUsage=clientAuth
 leaf mallory mallory other keyUsage=critical,digitalSignature \
     extendedKeyUsage=clientAuth
+if [ "$more" = server2 ]; then
+	leaf server2 localhost other keyUsage=critical,digitalSignature \
+	    extendedKeyUsage=serverAuth \
+	    subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+fi
 rm -f ca.srl other.srl

@@ -1,0 +1,1069 @@
+/*
+ * test_systemd.c: aspaced under the systemd protocols, without systemd
+ * (daemon/sd.h, daemon/service.h).  It runs the built aspaced ($ASPACED
+ * or argv[1]) as systemd would: with its own datagram socket as
+ * $NOTIFY_SOCKET, and for socket activation with a Unix socket and a TCP
+ * port it bound itself passed as descriptors 3 and 4 ($LISTEN_FDS,
+ * $LISTEN_FDNAMES, $LISTEN_PID set in the child before the exec).  It
+ * checks:
+ *   - socket activation: the passed sockets are served (traces run with
+ *     the built aspace, $ASPACE or argv[2], through each print what
+ *     aspace run --local prints), the Unix one is not unlinked at the
+ *     end; LISTEN_PID of another process is ignored;
+ *   - notifications: READY=1 (with STATUS=) only once the sockets
+ *     accept; STATUS= when the counts change; RELOADING=1 with a
+ *     MONOTONIC_USEC= taken between the test's clock readings around
+ *     SIGHUP, then READY=1; STOPPING=1 at SIGTERM; exit status 0;
+ *   - the watchdog: WATCHDOG=1 every WATCHDOG_USEC/2, none for another
+ *     WATCHDOG_PID; in debug builds a worker stalled on purpose
+ *     (SIGUSR2) stops the pings, which come back after;
+ *   - SIGHUP under load: clients on long-lived and on fresh TLS
+ *     connections run requests while the certificate is replaced by one
+ *     from another CA, back and forth, and once by a broken file: no
+ *     request fails; afterwards a new connection verifies against the new
+ *     CA and not the old; a token added to the token file works after
+ *     SIGHUP, and a broken token file keeps the old tokens; a client
+ *     certificate from the other CA is refused until the client CA file
+ *     names that CA and SIGHUP is sent;
+ *   - SIGTERM's drain: a slow run_trace and 300 requests pipelined
+ *     behind it, and a slow one over TLS, are all answered after SIGTERM,
+ *     new connections are refused meanwhile, and aspaced exits 0.
+ * Certificates come from tests/daemon/certs.sh (skipped, exit 77,
+ * without the openssl command).  Loopback only.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "aspace-client.h"
+
+#define BOB_TOKEN	"bob-0123456789-secret"
+#define CAROL_TOKEN	"carol-0123456789-secret"
+#define MSG_MAX		1024		/* notifications kept */
+#define OUT_MAX		(1u << 20)
+
+static const char *daemon_path;
+static const char *client_path;
+static char tmpdir[64];
+
+static const char small_trace[] =
+	"mmap 0x200000000000 16K rw- private,anon,fixed\n"
+	"write 0x200000000000 0x41\n"
+	"fork\n"
+	"switch 2\n"
+	"write 0x200000001000 0x42\n"
+	"read 0x200000000000\n"
+	"maps\n";
+
+/* --- helpers ---------------------------------------------------------------- */
+
+static char *tmp_file(const char *name)
+{
+	static char path[8][160];
+	static int next;
+	char *p = path[next++ % 8];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static bool write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return false;
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+/* Copy from into to through a rename, as an administrator would. */
+static void install(const char *from, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.new' && mv '%s.new' '%s'",
+	    from, to, to, to);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Run a shell command; its stdout (malloc'ed) and exit status. */
+static char *run_cmd(const char *cmd, int *status)
+{
+	FILE *f = popen(cmd, "r");
+	char *out = malloc(OUT_MAX);
+	size_t len = 0, n;
+	int st;
+
+	assert_non_null(f);
+	assert_non_null(out);
+	while ((n = fread(out + len, 1, OUT_MAX - 1 - len, f)) > 0)
+		len += n;
+	out[len] = '\0';
+	st = pclose(f);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return out;
+}
+
+/* A Unix listening socket at path, or a TCP one on 127.0.0.1 (*port). */
+static int bind_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+static int bind_tcp(int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Plain connects: 0, or the errno. */
+static int try_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), err = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int try_tcp(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = 0;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* --- the daemon, as systemd runs it ----------------------------------------- */
+
+struct msg {
+	char		 text[512];
+	uint64_t	 t;		/* received, now_usec() */
+};
+
+struct daemon {
+	pid_t		 pid;
+	int		 notify;	/* our end of $NOTIFY_SOCKET */
+	FILE		*out;		/* its stdout */
+	char		 unix_path[160];
+	int		 port;		/* its TLS port */
+	char		 url[64];	/* tls://127.0.0.1:PORT */
+	struct msg	*msgs;
+	int		 nmsgs, cursor;
+};
+
+static struct daemon *live;	/* the one running, for reap() */
+
+/* Our notify socket: a path, or an abstract name ("@..."). */
+static int notify_socket(const char *name)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", name);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(name));
+	if (name[0] == '@')
+		sun.sun_path[0] = '\0';
+	else
+		unlink(name);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, len), 0);
+	return fd;
+}
+
+/*
+ * Start aspaced with args (NULL-ended) and env ("K=V", NULL-ended), the
+ * notify socket notify_name, and the npass descriptors pass[] as 3, 4...
+ * with LISTEN_FDS and LISTEN_PID (the child's own, unless env sets one).
+ */
+static void spawn(struct daemon *d, const char *const *args,
+    const char *const *env, const char *notify_name, const int *pass,
+    int npass)
+{
+	const char *argv[40];
+	int p[2], i, n = 0;
+	char num[32];
+
+	memset(d, 0, sizeof(*d));
+	live = d;
+	d->msgs = calloc(MSG_MAX, sizeof(*d->msgs));
+	assert_non_null(d->msgs);
+	d->notify = notify_socket(notify_name);
+	argv[n++] = daemon_path;
+	for (i = 0; args[i] != NULL && n < 39; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	if ((d->pid = fork()) == 0) {
+		int high[4];
+
+		for (i = 0; i < npass; i++)
+			high[i] = fcntl(pass[i], F_DUPFD, 64);
+		for (i = 0; i < npass; i++)
+			dup2(high[i], 3 + i);
+		dup2(p[1], 1);
+		if ((i = open(tmp_file("daemon.log"), O_WRONLY | O_CREAT |
+		    O_TRUNC, 0600)) >= 0)
+			dup2(i, 2);
+		setenv("NOTIFY_SOCKET", notify_name, 1);
+		if (npass > 0) {
+			snprintf(num, sizeof(num), "%d", npass);
+			setenv("LISTEN_FDS", num, 1);
+			snprintf(num, sizeof(num), "%d", (int)getpid());
+			setenv("LISTEN_PID", num, 1);
+		}
+		for (i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)env[i]);
+		execv(daemon_path, (char *const *)argv);
+		_exit(127);
+	}
+	assert_true(d->pid > 0);
+	close(p[1]);
+	assert_non_null(d->out = fdopen(p[0], "r"));
+}
+
+/* Read stdout's "listening" lines: the Unix path and the TLS port. */
+static void read_listening(struct daemon *d, int nlines)
+{
+	char line[256], path[160];
+	int i;
+
+	for (i = 0; i < nlines; i++) {
+		assert_non_null(fgets(line, sizeof(line), d->out));
+		if (sscanf(line, "listening tls://127.0.0.1:%d", &d->port) == 1)
+			continue;
+		assert_int_equal(sscanf(line, "listening unix:%159s", path), 1);
+		snprintf(d->unix_path, sizeof(d->unix_path), "%s", path);
+	}
+	snprintf(d->url, sizeof(d->url), "tls://127.0.0.1:%d", d->port);
+}
+
+/* Take the notifications that came within timeout_ms; false if none. */
+static bool notify_recv(struct daemon *d, int timeout_ms)
+{
+	struct pollfd pfd = { d->notify, POLLIN, 0 };
+	ssize_t n;
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return false;
+	while (d->nmsgs < MSG_MAX && (n = recv(d->notify,
+	    d->msgs[d->nmsgs].text, sizeof(d->msgs[0].text) - 1,
+	    MSG_DONTWAIT)) >= 0) {
+		d->msgs[d->nmsgs].text[n] = '\0';
+		d->msgs[d->nmsgs++].t = now_usec();
+	}
+	assert_true(d->nmsgs < MSG_MAX);
+	return true;
+}
+
+/* The value of key in message m ("READY" -> "1"), or NULL. */
+static const char *msg_get(const struct msg *m, const char *key)
+{
+	static char val[512];
+	const char *p = m->text;
+	size_t klen = strlen(key);
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, "\n");
+
+		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			snprintf(val, sizeof(val), "%.*s", (int)(len - klen - 1),
+			    p + klen + 1);
+			return val;
+		}
+		p += len + (p[len] == '\n');
+	}
+	return NULL;
+}
+
+/* The next notification (from the cursor) with key=value (value NULL:
+ * any), waiting up to timeout_ms; NULL if none came. */
+static struct msg *notify_expect(struct daemon *d, const char *key,
+    const char *value, int timeout_ms)
+{
+	uint64_t end = now_usec() + (uint64_t)timeout_ms * 1000, t;
+	const char *v;
+
+	for (;;) {
+		for (; d->cursor < d->nmsgs; d->cursor++) {
+			v = msg_get(&d->msgs[d->cursor], key);
+			if (v != NULL && (value == NULL || strcmp(v, value) == 0))
+				return &d->msgs[d->cursor++];
+		}
+		if ((t = now_usec()) >= end)
+			return NULL;
+		notify_recv(d, (int)((end - t) / 1000) + 1);
+	}
+}
+
+/* Its exit status (128 + the signal if killed). */
+static int wait_exit(struct daemon *d)
+{
+	int st;
+
+	if (d->pid <= 0 || waitpid(d->pid, &st, 0) != d->pid)
+		return -1;
+	d->pid = -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* SIGTERM, and the exit status. */
+static int stop(struct daemon *d)
+{
+	if (d->pid > 0)
+		kill(d->pid, SIGTERM);
+	return wait_exit(d);
+}
+
+static void daemon_free(struct daemon *d)
+{
+	if (d->out != NULL)
+		fclose(d->out);
+	if (d->notify >= 0)
+		close(d->notify);
+	free(d->msgs);
+	d->out = NULL;
+	d->msgs = NULL;
+	d->notify = -1;
+	live = NULL;
+}
+
+/* Before each test: the first certificate, the first token file. */
+static int prepare(void **state)
+{
+	(void)state;
+	install(tmp_file("server.pem"), tmp_file("cur.pem"));
+	install(tmp_file("server.key"), tmp_file("cur.key"));
+	return write_file(tmp_file("tokens"), BOB_TOKEN " bob\n") ? 0 : -1;
+}
+
+/* After each test: a daemon a failed test left is killed. */
+static int reap(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	if (live == NULL)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "sed 's/^/aspaced log: /' '%s' >&2",
+	    tmp_file("daemon.log"));
+	if (system(cmd) != 0)
+		fprintf(stderr, "no daemon.log\n");
+	if (live->pid > 0) {
+		kill(live->pid, SIGKILL);
+		wait_exit(live);
+	}
+	daemon_free(live);
+	return 0;
+}
+
+/* "READY=1" came, with a well-formed STATUS=. */
+static void expect_ready(struct daemon *d)
+{
+	struct msg *m = notify_expect(d, "READY", "1", 20000);
+	unsigned int conns, sessions;
+	double rate;
+
+	assert_non_null(m);
+	assert_non_null(msg_get(m, "STATUS"));
+	assert_int_equal(sscanf(msg_get(m, "STATUS"),
+	    "%u connections, %u sessions, %lf requests/s", &conns, &sessions,
+	    &rate), 3);
+}
+
+/* A client that said hello: over TLS with ca (token bob), or Unix. */
+static struct asc_client *connect_hello(const char *url, const char *ca,
+    const char *token)
+{
+	struct asc_tls_opts tls = { ca, NULL, NULL };
+	struct asc_status st;
+	struct asc_client *c = asc_connect_tls(url, &tls, &st);
+
+	if (c == NULL)
+		return NULL;
+	if (asc_hello(c, token, &st) != 0) {
+		asc_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A TLS client with the certificate name.pem; its tenant, or NULL if the
+ * handshake or hello failed. */
+static char *cert_tenant(const char *url, const char *name)
+{
+	static char tenant[128];
+	struct asc_tls_opts tls = { NULL, NULL, NULL };
+	struct asc_status st;
+	struct asc_client *c;
+	char ca[160], cert[160], key[160], file[64];
+
+	snprintf(ca, sizeof(ca), "%s", tmp_file("both.pem"));
+	snprintf(file, sizeof(file), "%s.pem", name);
+	snprintf(cert, sizeof(cert), "%s", tmp_file(file));
+	snprintf(file, sizeof(file), "%s.key", name);
+	snprintf(key, sizeof(key), "%s", tmp_file(file));
+	tls.ca = ca;
+	tls.cert = cert;
+	tls.key = key;
+	if ((c = asc_connect_tls(url, &tls, &st)) == NULL)
+		return NULL;
+	if (asc_hello(c, NULL, &st) != 0) {
+		asc_close(c);
+		return NULL;
+	}
+	snprintf(tenant, sizeof(tenant), "%s", asc_tenant(c));
+	asc_close(c);
+	return tenant;
+}
+
+/* The standard args of a daemon binding its own sockets. */
+static const char *const *own_args(const char *extra1, const char *extra2)
+{
+	static char sock[160], cert[160], key[160], tok[160];
+	static const char *args[20];
+	int n = 0;
+
+	snprintf(sock, sizeof(sock), "unix:%s", tmp_file("sock"));
+	snprintf(cert, sizeof(cert), "%s", tmp_file("cur.pem"));
+	snprintf(key, sizeof(key), "%s", tmp_file("cur.key"));
+	snprintf(tok, sizeof(tok), "%s", tmp_file("tokens"));
+	args[n++] = "--listen";
+	args[n++] = sock;
+	args[n++] = "--listen";
+	args[n++] = "tls://127.0.0.1:0";
+	args[n++] = "--tls-cert";
+	args[n++] = cert;
+	args[n++] = "--tls-key";
+	args[n++] = key;
+	args[n++] = "--tokens";
+	args[n++] = tok;
+	args[n++] = "--workers";
+	args[n++] = "2";
+	if (extra1 != NULL)
+		args[n++] = extra1;
+	if (extra2 != NULL)
+		args[n++] = extra2;
+	args[n] = NULL;
+	return args;
+}
+
+/* --- setup ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+	char cmd[2048];
+	const char *srcdir = getenv("srcdir");
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspace-systemd.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/daemon/certs.sh' '%s' server2 "
+	    "&& cat '%s/ca.pem' '%s/other.pem' >'%s/both.pem'",
+	    srcdir != NULL ? srcdir : ".", tmpdir, tmpdir, tmpdir, tmpdir);
+	if (system(cmd) != 0 ||
+	    !write_file(tmp_file("small.trace"), small_trace))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* --- socket activation -------------------------------------------------------- */
+
+/* aspace run through url prints what aspace run --local prints. */
+static void run_through(const char *url)
+{
+	char cmd[768], *want, *got;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s' run --local '%s'", client_path,
+	    tmp_file("small.trace"));
+	want = run_cmd(cmd, &rc);
+	assert_int_equal(rc, 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --connect '%s' --ca '%s' --token '%s' "
+	    "run '%s'", client_path, url, tmp_file("ca.pem"), BOB_TOKEN,
+	    tmp_file("small.trace"));
+	got = run_cmd(cmd, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+static void test_activation(void **state)
+{
+	char cert[160], key[160], tok[160], unix_url[200], name[64];
+	const char *args[] = { "--tls-cert", cert, "--tls-key", key,
+	    "--tokens", tok, NULL };
+	const char *env[] = { "LISTEN_FDNAMES=unix:tls", NULL };
+	static struct daemon d;	/* reap() may see it after a failure */
+	int pass[2], port;
+	struct stat sb;
+
+	(void)state;
+	snprintf(cert, sizeof(cert), "%s", tmp_file("cur.pem"));
+	snprintf(key, sizeof(key), "%s", tmp_file("cur.key"));
+	snprintf(tok, sizeof(tok), "%s", tmp_file("tokens"));
+	pass[0] = bind_unix(tmp_file("act.sock"));
+	pass[1] = bind_tcp(&port);
+	/* An abstract notify socket this time. */
+	snprintf(name, sizeof(name), "@aspace-test-notify-%d", (int)getpid());
+	spawn(&d, args, env, name, pass, 2);
+	close(pass[0]);
+	close(pass[1]);
+	read_listening(&d, 2);
+	assert_string_equal(d.unix_path, tmp_file("act.sock"));
+	assert_int_equal(d.port, port);
+	expect_ready(&d);
+	snprintf(unix_url, sizeof(unix_url), "unix:%s", d.unix_path);
+	run_through(unix_url);
+	run_through(d.url);
+	assert_int_equal(stop(&d), 0);
+	assert_non_null(notify_expect(&d, "STOPPING", "1", 1000));
+	/* systemd's socket: left where it was. */
+	assert_int_equal(stat(tmp_file("act.sock"), &sb), 0);
+	assert_true(S_ISSOCK(sb.st_mode));
+	daemon_free(&d);
+}
+
+/* Descriptors for another process are not ours: no listener at all. */
+static void test_activation_other_pid(void **state)
+{
+	const char *args[] = { NULL };
+	const char *env[] = { "LISTEN_PID=1", NULL };
+	static struct daemon d;	/* reap() may see it after a failure */
+	int pass[1];
+
+	(void)state;
+	pass[0] = bind_unix(tmp_file("act2.sock"));
+	spawn(&d, args, env, tmp_file("notify"), pass, 1);
+	close(pass[0]);
+	assert_int_equal(wait_exit(&d), 2);	/* "--listen ... needed" */
+	daemon_free(&d);
+}
+
+/* --- notifications ------------------------------------------------------------- */
+
+static void test_notify(void **state)
+{
+	static struct daemon d;	/* reap() may see it after a failure */
+	struct asc_client *c;
+	struct asc_status st;
+	uint8_t sid[ASC_SESSION_ID_LEN];
+	unsigned long long mono;
+	uint64_t t0, t1;
+	struct msg *m;
+	char url[200];
+
+	(void)state;
+	spawn(&d, own_args(NULL, NULL), NULL, tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	/* READY=1 came after the sockets were bound: they answer now. */
+	read_listening(&d, 2);
+	snprintf(url, sizeof(url), "unix:%s", d.unix_path);
+	assert_non_null(c = connect_hello(url, NULL, NULL));
+	assert_int_equal(asc_session_create(c, NULL, sid, &st), 0);
+	/* A connection and a session more: said within about a second. */
+	m = notify_expect(&d, "STATUS", "1 connections, 1 sessions, 0 "
+	    "requests/s", 5000);
+	assert_non_null(m);
+	/* SIGHUP: RELOADING=1 with our clock's time, then READY=1. */
+	t0 = now_usec();
+	kill(d.pid, SIGHUP);
+	assert_non_null(m = notify_expect(&d, "RELOADING", "1", 10000));
+	t1 = now_usec();
+	assert_non_null(msg_get(m, "MONOTONIC_USEC"));
+	mono = strtoull(msg_get(m, "MONOTONIC_USEC"), NULL, 10);
+	assert_true(mono >= t0 && mono <= t1);
+	expect_ready(&d);
+	/* The connection made before the reload still works. */
+	assert_int_equal(asc_session_destroy(c, sid, &st), 0);
+	asc_close(c);
+	assert_int_equal(stop(&d), 0);
+	assert_non_null(m = notify_expect(&d, "STOPPING", "1", 1000));
+	assert_non_null(strstr(msg_get(m, "STATUS"), "draining"));
+	/* Its own socket: unlinked. */
+	assert_int_equal(try_unix(d.unix_path), ENOENT);
+	daemon_free(&d);
+}
+
+/* --- the watchdog ----------------------------------------------------------------- */
+
+/* How many WATCHDOG=1 came in ms, and the longest gap between two. */
+static int count_pings(struct daemon *d, unsigned int ms, uint64_t *gap)
+{
+	uint64_t end = now_usec() + (uint64_t)ms * 1000, last = now_usec();
+	struct msg *m;
+	int n = 0;
+
+	*gap = 0;
+	while (now_usec() < end) {
+		if ((m = notify_expect(d, "WATCHDOG", "1",
+		    (int)((end - now_usec()) / 1000) + 1)) == NULL)
+			break;
+		if (m->t > end)
+			break;
+		if (m->t - last > *gap)
+			*gap = m->t - last;
+		last = m->t;
+		n++;
+	}
+	if (end - last > *gap)
+		*gap = end - last;
+	return n;
+}
+
+static void test_watchdog(void **state)
+{
+	const char *env[] = { "WATCHDOG_USEC=400000", NULL };
+	static struct daemon d;	/* reap() may see it after a failure */
+	uint64_t gap;
+	int n;
+
+	(void)state;
+	spawn(&d, own_args(NULL, NULL), env, tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	/* Every 200 ms: some 7 in 1.5 s; a loaded machine may lose some. */
+	n = count_pings(&d, 1500, &gap);
+	assert_true(n >= 3);
+#ifdef ASPACE_DEBUG
+	/* A worker stuck for 3 periods (1.2 s, at least 1 s): no ping for
+	 * the most of it, then they come back. */
+	kill(d.pid, SIGUSR2);
+	n = count_pings(&d, 2500, &gap);
+	assert_true(gap >= 900000);
+	n = count_pings(&d, 1000, &gap);
+	assert_true(n >= 2);
+#endif
+	assert_int_equal(stop(&d), 0);
+	daemon_free(&d);
+}
+
+static void test_watchdog_other_pid(void **state)
+{
+	const char *env[] = { "WATCHDOG_USEC=200000", "WATCHDOG_PID=1", NULL };
+	static struct daemon d;	/* reap() may see it after a failure */
+	uint64_t gap;
+
+	(void)state;
+	spawn(&d, own_args(NULL, NULL), env, tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	assert_int_equal(count_pings(&d, 800, &gap), 0);
+	assert_int_equal(stop(&d), 0);
+	daemon_free(&d);
+}
+
+/* --- SIGHUP under load ---------------------------------------------------------- */
+
+struct load {
+	pthread_t	 thread;
+	const char	*url;
+	const char	*ca;
+	bool		 fresh;		/* a new connection per request */
+	int		*stop;		/* atomic */
+	unsigned long	 ok, failed;
+	char		 why[300];
+};
+
+static void *load_main(void *arg)
+{
+	struct load *l = arg;
+	struct asc_session_info *list;
+	struct asc_client *c = NULL;
+	struct asc_status st;
+	char buf[256];
+	size_t n;
+
+	while (!__atomic_load_n(l->stop, __ATOMIC_RELAXED)) {
+		if (c == NULL && (c = connect_hello(l->url, l->ca,
+		    BOB_TOKEN)) == NULL) {
+			l->failed++;
+			snprintf(l->why, sizeof(l->why), "connect or hello");
+			continue;
+		}
+		if (asc_session_list(c, &list, &n, &st) == 0) {
+			l->ok++;
+			free(list);
+		} else {
+			l->failed++;
+			snprintf(l->why, sizeof(l->why), "%s",
+			    asc_status_str(&st, buf, sizeof(buf)));
+		}
+		if (l->fresh) {
+			asc_close(c);
+			c = NULL;
+		}
+	}
+	if (c != NULL)
+		asc_close(c);
+	return NULL;
+}
+
+/* SIGHUP, and wait for RELOADING=1 then READY=1. */
+static void reload(struct daemon *d)
+{
+	kill(d->pid, SIGHUP);
+	assert_non_null(notify_expect(d, "RELOADING", "1", 10000));
+	assert_non_null(notify_expect(d, "READY", "1", 10000));
+}
+
+static void test_reload_under_load(void **state)
+{
+	struct load l[4];
+	static struct daemon d;	/* reap() may see it after a failure */
+	struct asc_client *c;
+	char client_ca[160];
+	int stop_flag = 0, i;
+	unsigned long ok = 0;
+
+	(void)state;
+	snprintf(client_ca, sizeof(client_ca), "%s", tmp_file("client-ca.pem"));
+	install(tmp_file("ca.pem"), client_ca);
+	spawn(&d, own_args("--tls-client-ca", client_ca), NULL,
+	    tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	read_listening(&d, 2);
+	memset(l, 0, sizeof(l));
+	for (i = 0; i < 4; i++) {
+		l[i].url = d.url;
+		l[i].ca = tmp_file("both.pem");
+		l[i].ca = strdup(l[i].ca);
+		l[i].fresh = i >= 2;
+		l[i].stop = &stop_flag;
+		assert_int_equal(pthread_create(&l[i].thread, NULL,
+		    load_main, &l[i]), 0);
+	}
+	sleep_ms(200);
+	/* To the other CA's certificate and back, and a broken one. */
+	for (i = 0; i < 5; i++) {
+		install(tmp_file(i % 2 == 0 ? "server2.pem" : "server.pem"),
+		    tmp_file("cur.pem"));
+		install(tmp_file(i % 2 == 0 ? "server2.key" : "server.key"),
+		    tmp_file("cur.key"));
+		reload(&d);
+		sleep_ms(150);
+		if (i == 2) {
+			assert_true(write_file(tmp_file("cur.pem"),
+			    "not a certificate\n"));
+			reload(&d);
+			sleep_ms(150);
+		}
+	}
+	/* cur.pem is broken again for the end: server2's context stays. */
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++) {
+		pthread_join(l[i].thread, NULL);
+		if (l[i].failed != 0)
+			fprintf(stderr, "load %d: %lu failed: %s\n", i,
+			    l[i].failed, l[i].why);
+		assert_int_equal(l[i].failed, 0);
+		assert_true(l[i].ok > 0);
+		ok += l[i].ok;
+		free((void *)l[i].ca);
+	}
+	fprintf(stderr, "%lu requests, no failure, across 6 reloads\n", ok);
+	/* Now the other CA's: the old CA no longer verifies it. */
+	assert_null(connect_hello(d.url, tmp_file("ca.pem"), BOB_TOKEN));
+	assert_non_null(c = connect_hello(d.url, tmp_file("other.pem"),
+	    BOB_TOKEN));
+	asc_close(c);
+	/* Tokens: a new one after SIGHUP; a broken file keeps them. */
+	assert_null(connect_hello(d.url, tmp_file("other.pem"), CAROL_TOKEN));
+	assert_true(write_file(tmp_file("tokens"), BOB_TOKEN " bob\n"
+	    CAROL_TOKEN " carol\n"));
+	reload(&d);
+	assert_non_null(c = connect_hello(d.url, tmp_file("other.pem"),
+	    CAROL_TOKEN));
+	assert_string_equal(asc_tenant(c), "token:carol");
+	asc_close(c);
+	assert_true(write_file(tmp_file("tokens"), "short x\n"));
+	reload(&d);
+	assert_non_null(c = connect_hello(d.url, tmp_file("other.pem"),
+	    CAROL_TOKEN));
+	asc_close(c);
+	/* Client certificates: the client CA file is read again too (with
+	 * a good certificate file back in place). */
+	install(tmp_file("server2.pem"), tmp_file("cur.pem"));
+	assert_string_equal(cert_tenant(d.url, "alice"), "cert:alice");
+	assert_null(cert_tenant(d.url, "mallory"));
+	install(tmp_file("other.pem"), client_ca);
+	reload(&d);
+	assert_string_equal(cert_tenant(d.url, "mallory"), "cert:mallory");
+	assert_null(cert_tenant(d.url, "alice"));
+	assert_int_equal(stop(&d), 0);
+	daemon_free(&d);
+}
+
+/* --- SIGTERM's drain ------------------------------------------------------------- */
+
+/* A trace that keeps a pool thread busy for a second or more. */
+static char *slow_trace(size_t *len)
+{
+	size_t cap = 400000, n = 0;
+	char *t = malloc(cap);
+	unsigned long a;
+	int i;
+
+	assert_non_null(t);
+	n += (size_t)snprintf(t + n, cap - n, "window 0x200000000000 "
+	    "0x10000000\n");
+	for (i = 0; i < 4000 && cap - n > 200; i++) {
+		a = 0x200000000000UL + (unsigned long)(i % 512) * 0x10000;
+		n += (size_t)snprintf(t + n, cap - n,
+		    "mmap 0x%lx 64K rw- private,anon,fixed\n"
+		    "write 0x%lx 0x41\nmunmap 0x%lx 64K\n", a, a + 0x1000, a);
+	}
+	*len = n;
+	return t;
+}
+
+static void send_slow(struct asc_client *c, const char *text, size_t len)
+{
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+	struct asc_status st;
+
+	asc_run_trace_request(&r, &t, NULL, text, len, NULL);
+	assert_int_equal(asc_send(c, &r, &st), 0);
+}
+
+static void send_list(struct asc_client *c)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionListRequest l = ASPACE__SESSION_LIST_REQUEST__INIT;
+	struct asc_status st;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &l;
+	assert_int_equal(asc_send(c, &r, &st), 0);
+}
+
+/* n responses, each OK, then a clean end of the connection (for TLS, a
+ * close_notify: else the client library says "reading from the daemon"). */
+static void expect_answers(struct asc_client *c, int n)
+{
+	struct asc_reply *rp;
+	struct asc_status st;
+	char buf[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_int_equal(asc_recv(c, &rp, &st), 0);
+		if (asc_reply_status(rp, &st) != 0)
+			fail_msg("response %d: %s", i,
+			    asc_status_str(&st, buf, sizeof(buf)));
+		asc_reply_free(rp);
+	}
+	assert_int_not_equal(asc_recv(c, &rp, &st), 0);
+	assert_string_equal(st.message, "the daemon closed the connection");
+}
+
+static void test_drain(void **state)
+{
+	struct asc_client *a, *b;
+	static struct daemon d;	/* reap() may see it after a failure */
+	char url[200];
+	size_t len;
+	char *text = slow_trace(&len);
+	int i, st;
+
+	(void)state;
+	spawn(&d, own_args("--drain-timeout", "120"), NULL,
+	    tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	read_listening(&d, 2);
+	snprintf(url, sizeof(url), "unix:%s", d.unix_path);
+	assert_non_null(a = connect_hello(url, NULL, NULL));
+	assert_non_null(b = connect_hello(d.url, tmp_file("ca.pem"),
+	    BOB_TOKEN));
+	/* A slow request with 300 behind it, all sent before SIGTERM. */
+	send_slow(a, text, len);
+	for (i = 0; i < 300; i++)
+		send_list(a);
+	send_slow(b, text, len);
+	sleep_ms(100);
+	kill(d.pid, SIGTERM);
+	assert_non_null(notify_expect(&d, "STOPPING", "1", 10000));
+	/* Draining: no new connection, while still at work. */
+	assert_int_not_equal(try_unix(d.unix_path), 0);
+	assert_int_equal(try_tcp(d.port), ECONNREFUSED);
+	assert_int_equal(waitpid(d.pid, &st, WNOHANG), 0);
+	/* Every answer comes, then the end. */
+	expect_answers(a, 301);
+	expect_answers(b, 1);
+	asc_close(a);
+	asc_close(b);
+	assert_int_equal(wait_exit(&d), 0);
+	daemon_free(&d);
+	free(text);
+}
+
+/* Idle connections do not hold the drain up. */
+static void test_drain_idle(void **state)
+{
+	struct asc_client *a, *b;
+	static struct daemon d;	/* reap() may see it after a failure */
+	char url[200];
+	uint64_t t0;
+
+	(void)state;
+	spawn(&d, own_args(NULL, NULL), NULL, tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	read_listening(&d, 2);
+	snprintf(url, sizeof(url), "unix:%s", d.unix_path);
+	assert_non_null(a = connect_hello(url, NULL, NULL));
+	assert_non_null(b = connect_hello(d.url, tmp_file("ca.pem"),
+	    BOB_TOKEN));
+	t0 = now_usec();
+	assert_int_equal(stop(&d), 0);
+	assert_true(now_usec() - t0 < 5000000);	/* well before 10 s */
+	/* Closed cleanly: an end (a close_notify over TLS), not a reset. */
+	expect_answers(a, 0);
+	expect_answers(b, 0);
+	asc_close(a);
+	asc_close(b);
+	daemon_free(&d);
+}
+
+/* A request that outlasts --drain-timeout: the drain ends at the
+ * timeout, said on stderr, and aspaced still exits 0 (once the pool's
+ * thread is done with it). */
+static void test_drain_timeout(void **state)
+{
+	struct asc_client *a;
+	static struct daemon d;	/* reap() may see it after a failure */
+	char url[200], cmd[512];
+	size_t len;
+	char *text = slow_trace(&len);
+
+	(void)state;
+	spawn(&d, own_args("--drain-timeout", "0.2"), NULL,
+	    tmp_file("notify"), NULL, 0);
+	expect_ready(&d);
+	read_listening(&d, 2);
+	snprintf(url, sizeof(url), "unix:%s", d.unix_path);
+	assert_non_null(a = connect_hello(url, NULL, NULL));
+	send_slow(a, text, len);
+	sleep_ms(100);
+	assert_int_equal(stop(&d), 0);
+	snprintf(cmd, sizeof(cmd), "grep -q 'drain timeout: closing 1 "
+	    "connections' '%s'", tmp_file("daemon.log"));
+	assert_int_equal(system(cmd), 0);
+	asc_close(a);
+	daemon_free(&d);
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_activation, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_activation_other_pid, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_notify, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_watchdog, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_watchdog_other_pid, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_reload_under_load, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_drain, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_drain_idle, prepare, reap),
+		cmocka_unit_test_setup_teardown(test_drain_timeout, prepare, reap),
+	};
+
+	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
+	client_path = argc > 2 ? argv[2] : getenv("ASPACE");
+	if (daemon_path == NULL)
+		daemon_path = "daemon/aspaced";
+	if (client_path == NULL)
+		client_path = "client/aspace";
+	if (system("command -v openssl >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "test_systemd: no openssl command: skipped\n");
+		return 77;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
