@@ -8,7 +8,8 @@
 #   fuzz-ci.sh run NAME BINARY SEEDS SECONDS MAX_LEN TIMEOUT RSS_MB [FLAG...]
 #	Fuzz BINARY for SECONDS from a copy of the seed directory SEEDS (the
 #	seeds themselves are never written), then print one line of figures.
-#	A crash, leak, UBSan report, timeout or out-of-memory fails: the
+#	A crash, leak, UBSan report, timeout (or a slow unit, which
+#	libFuzzer reports past 10 s), or running out of memory fails: the
 #	report's end is printed, and each input that caused it with its path
 #	and its bytes in base64 and hex, ready to add to SEEDS.
 #
