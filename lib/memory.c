@@ -473,11 +473,13 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 struct pte_cursor {
 	pte_t		*table;		/* entry 0 of the table, or NULL */
 	unsigned long	 base;		/* address the table starts at */
+	unsigned long	 next;		/* no table: where one could start */
 };
-#define PTE_CURSOR_INIT	{ NULL, 1 }	/* no table base is odd */
+#define PTE_CURSOR_INIT	{ NULL, 1, 0 }	/* no table base is odd */
 
 /* The next address at or after addr whose PTE table exists (its slot in
- * *ptep), or end. */
+ * *ptep), or end.  A missing PUD or PGD table skips all it would span, so
+ * that a walk costs the tables there are, not the size of the range. */
 static unsigned long next_pte(struct mm *mm, unsigned long addr,
     unsigned long end, pte_t **ptep, struct pte_cursor *c)
 {
@@ -488,13 +490,15 @@ static unsigned long next_pte(struct mm *mm, unsigned long addr,
 		base = addr & ~(pmd_size - 1);
 		if (base != c->base) {
 			c->base = base;
-			c->table = pte_offset(mm, base);
+			c->table = pte_offset_next(mm, base, &c->next);
 		}
 		if (c->table != NULL) {
 			*ptep = c->table + ((addr >> AS_PAGE_SHIFT) & 511);
 			return addr;
 		}
-		addr = base + pmd_size;
+		if (c->next <= addr)	/* the top of the address space */
+			return end;
+		addr = c->next;
 	}
 	return addr;
 }

@@ -71,6 +71,30 @@ pte_t *pte_offset(struct mm *mm, unsigned long addr)
 	return walk(mm, addr, 0);
 }
 
+/*
+ * pte_offset() for a range walk: the PTE slot of addr, or NULL with *next
+ * set to the end of the span of the highest empty entry on the way down,
+ * where the walk resumes (pgd_addr_end(), pud_addr_end(), pmd_addr_end()
+ * of a walk that skips pgd_none(), pud_none(), pmd_none() entries); 0 if
+ * that span ends at the top of the address space.
+ */
+pte_t *pte_offset_next(struct mm *mm, unsigned long addr, unsigned long *next)
+{
+	static const int shifts[3] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT };
+	pte_t *table = table_of(mm, mm->pgd), entry;
+	int level;
+
+	for (level = 0; level < 3; level++) {
+		entry = table[index_at(addr, shifts[level])];
+		if (!(entry & _PAGE_PRESENT)) {
+			*next = (addr | ((1UL << shifts[level]) - 1)) + 1;
+			return NULL;
+		}
+		table = table_of(mm, pte_pfn(entry));
+	}
+	return &table[index_at(addr, AS_PAGE_SHIFT)];
+}
+
 void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4])
 {
 	static const int shifts[4] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT,

@@ -49,6 +49,9 @@ static inline pte_t pfn_pte(unsigned long pfn, uint64_t prot)
 /* The PTE slot for addr: made (tables allocated) or just looked up. */
 pte_t *pte_offset_alloc(struct mm *mm, unsigned long addr);
 pte_t *pte_offset(struct mm *mm, unsigned long addr);
+/* pte_offset(), or NULL with where the next table could start in *next. */
+pte_t *pte_offset_next(struct mm *mm, unsigned long addr,
+    unsigned long *next);
 /* Walk entries for a page walk report: the four entries, 0 if absent. */
 void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4]);
 /* free_pgtables(): free tables of [start, end) lying wholly in

@@ -1,10 +1,16 @@
 #!/bin/sh
 # install-deps.sh: install what building and testing aspace needs on
 # Debian 12 (run as root).  Safe to run again.
+#
+# make fuzz-ci needs clang with libFuzzer: libclang-rt-14-dev ships
+# libclang_rt.fuzzer-x86_64.a (and clang's ASan and UBSan runtimes), which
+# clang-14 only recommends; llvm ships llvm-symbolizer, for reports with
+# file and line.
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
-libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev"
+libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev \
+clang libclang-rt-14-dev llvm"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

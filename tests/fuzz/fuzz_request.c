@@ -3,7 +3,8 @@
  * (daemon/req.c, daemon/req-*.c, daemon/session-table.c), in-process and
  * without sockets.
  *
- * The input is a byte stream from one client, read as server.c's
+ * An input is read in one of two ways.  One that begins with the frame
+ * magic "ASPC" is a byte stream from one client, read as server.c's
  * conn_frame() and conn_request() read it: frame after frame, each header
  * checked against the pre-authentication cap until a hello succeeds and
  * against the connection's body cap after; each body decoded into a
@@ -12,6 +13,14 @@
  * frame_encode() into a buffer, as conn_send() would.  The stream stops
  * at the first bad or incomplete frame, or after a refused hello, as the
  * daemon closes the connection then.
+ *
+ * Any other input is a session script, where the stateful paths (mmap,
+ * then access, then fork, then access again...) are a few bytes away:
+ * the target says hello and creates a session (SCRIPT_RAM of RAM) itself,
+ * then reads records, each a 2-byte big-endian length and a Request body
+ * (a length past the end takes the rest), and runs them in order on the
+ * same connection; a request without a session goes to that session.
+ * gen-request-seeds.c writes such scripts for the corpus.
  *
  * The functions server.c gives handlers (req.h, server.h) are supplied
  * here: a fresh session table per input with small caps, and a hello
@@ -26,6 +35,8 @@
  * Checks beyond the sanitizers, abort()ing when they fail: every
  * response has a status with a code, echoes the request's id, and frames
  * (its result case set only with a result); the arenas stay in budget.
+ * With FUZZ_REQUEST_VERBOSE set in the environment, each request's op and
+ * status are printed to stderr (to check what a seed reaches).
  *
  * Without libFuzzer, replay.c supplies main() and runs files through
  * LLVMFuzzerTestOneInput().
@@ -50,6 +61,8 @@
 #define TRACE_OUT_MAX	(64u * 1024)
 #define RAM_MAX		(64ul << 20)
 #define KNOWN_MAX	16			/* sessions remembered by index */
+#define SCRIPT_RAM	(16ul << 20)
+#define SETUP_MAX	64			/* a packed setup request */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -135,14 +148,36 @@ static uint8_t known[KNOWN_MAX][SESSION_ID_LEN];
 static unsigned int nknown;
 
 static const uint8_t zero15[SESSION_ID_LEN - 1];
+static bool script;		/* this input is a session script */
+static int verbose = -1;	/* FUZZ_REQUEST_VERBOSE is set */
 
-/* A session 0...0k stands for the k-th session created. */
+/* A session 0...0k stands for the k-th session created; in a script, no
+ * session stands for the first. */
 static void map_session(Aspace__Request *r)
 {
+	if (script && !r->has_session && nknown > 0) {
+		r->has_session = true;
+		r->session.len = SESSION_ID_LEN;
+		r->session.data = known[0];
+		return;
+	}
 	if (!r->has_session || r->session.len != SESSION_ID_LEN ||
 	    nknown == 0 || memcmp(r->session.data, zero15, sizeof(zero15)))
 		return;
 	r->session.data = known[r->session.data[SESSION_ID_LEN - 1] % nknown];
+}
+
+/* With FUZZ_REQUEST_VERBOSE: the request's task and op, and its status. */
+static void say(const Aspace__Request *req, const Aspace__Status *st)
+{
+	if (verbose == -1)
+		verbose = getenv("FUZZ_REQUEST_VERBOSE") != NULL;
+	if (!verbose)
+		return;
+	fprintf(stderr, "fuzz_request: task %d op %d: status %d%s%s%s%s\n",
+	    req->has_task ? req->task : 1, (int)req->op_case, (int)st->code,
+	    st->errname ? " " : "", st->errname ? st->errname : "",
+	    st->message ? ": " : "", st->message ? st->message : "");
 }
 
 static void note_session(const Aspace__Response *resp)
@@ -221,6 +256,7 @@ static bool one_request(struct req_conn *rc, struct frame_arena *in,
 		    st.code == ASPACE__STATUS__CODE__UNAUTHENTICATED)
 			refused = true;
 		note_session(&resp);
+		say(req, &st);
 	}
 	check(out->spent <= out->budget, "response budget");
 	send_response(&resp);
@@ -234,32 +270,99 @@ static bool one_request(struct req_conn *rc, struct frame_arena *in,
 	return !refused;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Pack m and run it as the body of a request the target makes itself. */
+static void run_packed(struct req_conn *rc, struct frame_arena *in,
+    struct frame_arena *out, const Aspace__Request *m)
 {
-	struct frame_arena in, out;
+	uint8_t body[SETUP_MAX];
+	size_t len = protobuf_c_message_get_packed_size(&m->base);
+
+	check(len <= sizeof(body), "setup request size");
+	protobuf_c_message_pack(&m->base, body);
+	(void)one_request(rc, in, out, body, len);
+}
+
+/* A script's hello and session. */
+static void script_setup(struct req_conn *rc, struct frame_arena *in,
+    struct frame_arena *out)
+{
+	Aspace__Request hello = ASPACE__REQUEST__INIT;
+	Aspace__Request create = ASPACE__REQUEST__INIT;
+	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__SessionCreateRequest sc = ASPACE__SESSION_CREATE_REQUEST__INIT;
+
+	h.has_version = true;
+	h.version = ASPACE_PROTOCOL_VERSION;
+	h.token = (char *)"fuzz";
+	hello.op_case = ASPACE__REQUEST__OP_HELLO;
+	hello.hello = &h;
+	sc.has_ram_bytes = true;
+	sc.ram_bytes = SCRIPT_RAM;
+	create.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	create.session_create = &sc;
+	run_packed(rc, in, out, &hello);
+	run_packed(rc, in, out, &create);
+	check(rc->authed && nknown == 1, "script setup");
+}
+
+/* Records of a 2-byte big-endian length and a body, on one session. */
+static void run_script(struct req_conn *rc, struct frame_arena *in,
+    struct frame_arena *out, const uint8_t *data, size_t size)
+{
+	size_t off = 0, len;
+	int i;
+
+	script_setup(rc, in, out);
+	for (i = 0; i < MAX_FRAMES && size - off >= 2; i++) {
+		len = (size_t)data[off] << 8 | data[off + 1];
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		if (!one_request(rc, in, out, data + off, len))
+			break;
+		off += len;
+	}
+}
+
+/* Frames as a client sends them (the daemon's reading of a stream). */
+static void run_stream(struct req_conn *rc, struct frame_arena *in,
+    struct frame_arena *out, const uint8_t *data, size_t size)
+{
 	struct frame_header h;
-	struct req_conn rc;
 	size_t off = 0;
 	int i;
 
-	memset(&rc, 0, sizeof(rc));
-	rc.max_body = MAX_BODY;
-	nknown = 0;
-	stable_init(&fsrv.sessions, MAX_SESSIONS_ALL, MAX_SESSIONS);
-	frame_arena_init(&in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
-	frame_arena_init(&out, OUT_BUDGET);
 	for (i = 0; i < MAX_FRAMES && off < size; i++) {
-		size_t cap = rc.authed ? rc.max_body : FRAME_MAX_BODY_PREAUTH;
+		size_t cap = rc->authed ? rc->max_body : FRAME_MAX_BODY_PREAUTH;
 
 		if (frame_parse_header(data + off, size - off, cap, &h) != 0)
 			break;
 		off += FRAME_HEADER_SIZE;
 		if (h.length > size - off)
 			break;
-		if (!one_request(&rc, &in, &out, data + off, h.length))
+		if (!one_request(rc, in, out, data + off, h.length))
 			break;
 		off += h.length;
 	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct frame_arena in, out;
+	struct req_conn rc;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.max_body = MAX_BODY;
+	nknown = 0;
+	script = size < FRAME_MAGIC_LEN ||
+	    memcmp(data, FRAME_MAGIC, FRAME_MAGIC_LEN) != 0;
+	stable_init(&fsrv.sessions, MAX_SESSIONS_ALL, MAX_SESSIONS);
+	frame_arena_init(&in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
+	frame_arena_init(&out, OUT_BUDGET);
+	if (script)
+		run_script(&rc, &in, &out, data, size);
+	else
+		run_stream(&rc, &in, &out, data, size);
 	req_conn_release(&fsrv, &rc);
 	frame_arena_free(&in);
 	frame_arena_free(&out);

@@ -1,9 +1,11 @@
 /*
  * fuzz_trace.c: libFuzzer target running its input as a trace-v1 text.
  *
- * Each input gets a fresh session (default limits) and an output buffer
- * capped at OUT_MAX bytes; everything is freed before returning, so leaks
- * show up under LeakSanitizer.  Built with --enable-debug (ASPACE_DEBUG)
+ * Each input gets a fresh session (default limits but RAM_BYTES of RAM:
+ * with the default 1 GiB a single `file` or `mlock` line fills a gigabyte
+ * of frames, seconds under the sanitizers) and an output buffer capped at
+ * OUT_MAX bytes; everything is freed before returning, so leaks show up
+ * under LeakSanitizer.  Built with --enable-debug (ASPACE_DEBUG)
  * the trace runner calls mm_validate() after every line and aborts on an
  * inconsistent mm, which the fuzzer reports as a crash.
  *
@@ -22,6 +24,7 @@
 #include "trace.h"
 
 #define OUT_MAX		(1UL << 20)
+#define RAM_BYTES	(16UL << 20)
 #define MMC_PREFIX	"# max_map_count "
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct as_buf out;
 
 	as_session_params_default(&p);
+	p.ram_bytes = RAM_BYTES;
 	p.max_map_count = leading_max_map_count(text, size);
 	if (p.max_map_count == 0)
 		p.max_map_count = AS_DEFAULT_MAX_MAP_COUNT;
