@@ -104,6 +104,11 @@ static void run_trace(struct req_ctx *c)
 		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST, "text needed");
 		return;
 	}
+	if (c->ds == NULL && r->has_resume && r->resume) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "resume: a session is needed");
+		return;
+	}
 	if (c->ds == NULL) {
 		run_fresh(c);
 		return;

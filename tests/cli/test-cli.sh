@@ -51,6 +51,11 @@ expect 2 "usage: aspace shell" -- shell --frob
 expect 2 "cannot connect" -- shell
 expect 2 "unknown URL scheme" -- run --daemon http://x "$tmp/ok.trace"
 expect 2 "exclude each other" -- run --local --daemon unix:/x "$tmp/ok.trace"
+expect 2 "exclude each other" -- run --local --keep "$tmp/ok.trace"
+expect 2 "exclude each other" -- run --local --session 00112233445566778899aabbccddeeff "$tmp/ok.trace"
+expect 2 "--resume needs --session" -- run --resume "$tmp/ok.trace"
+expect 2 "--resume needs --session" -- run --keep --session 00112233445566778899aabbccddeeff "$tmp/ok.trace"
+expect 2 "bad session id" -- run --session 12zz "$tmp/ok.trace"
 expect 2 "bad session id" -- session destroy 12zz
 expect 2 "usage" -- session frob
 expect 2 "No such file" -- run --local "$tmp/missing.trace"

@@ -388,6 +388,19 @@ static void test_run_trace(void **state)
 	free(got);
 	free(want);
 	free(cli);
+	/* resume needs a session to resume in. */
+	{
+		Aspace__Request r = ASPACE__REQUEST__INIT;
+		Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
+
+		t.has_text = t.has_resume = t.resume = true;
+		t.text.data = (uint8_t *)trace1;
+		t.text.len = strlen(trace1);
+		r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+		r.run_trace = &t;
+		assert_int_equal(code_of(cl_call(&c, &r)),
+		    ASPACE__STATUS__CODE__BAD_REQUEST);
+	}
 	cl_close(&c);
 }
 
