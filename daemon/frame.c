@@ -323,7 +323,13 @@ size_t frame_encoded_size(const ProtobufCMessage *m)
 long frame_encode(const ProtobufCMessage *m, uint8_t flags, uint8_t *buf,
     size_t cap)
 {
-	size_t body = protobuf_c_message_get_packed_size(m);
+	return frame_encode_sized(m, protobuf_c_message_get_packed_size(m),
+	    flags, buf, cap);
+}
+
+long frame_encode_sized(const ProtobufCMessage *m, size_t body,
+    uint8_t flags, uint8_t *buf, size_t cap)
+{
 	int err;
 
 	if (cap < FRAME_HEADER_SIZE || body > cap - FRAME_HEADER_SIZE)

@@ -128,5 +128,9 @@ size_t frame_encoded_size(const ProtobufCMessage *m);
  * too small or the body too long for the header. */
 long frame_encode(const ProtobufCMessage *m, uint8_t flags, uint8_t *buf,
     size_t cap);
+/* frame_encode() of a message whose packed size is body already (from
+ * frame_encoded_size()), so that it is not walked twice. */
+long frame_encode_sized(const ProtobufCMessage *m, size_t body,
+    uint8_t flags, uint8_t *buf, size_t cap);
 
 #endif /* ASPACE_FRAME_H */

@@ -294,7 +294,8 @@ static void conn_send(struct conn *c, Aspace__Response *resp)
 	}
 	if (evbuffer_reserve_space(out, (ev_ssize_t)size, &v, 1) < 1)
 		goto fail;
-	n = frame_encode(&resp->base, 0, v.iov_base, v.iov_len);
+	n = frame_encode_sized(&resp->base, size - FRAME_HEADER_SIZE, 0,
+	    v.iov_base, v.iov_len);
 	if (n < 0)
 		goto fail;
 	v.iov_len = (size_t)n;
