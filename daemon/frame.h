@@ -133,4 +133,22 @@ long frame_encode(const ProtobufCMessage *m, uint8_t flags, uint8_t *buf,
 long frame_encode_sized(const ProtobufCMessage *m, size_t body,
     uint8_t flags, uint8_t *buf, size_t cap);
 
+/* --- the hot path (frame-fast.c) ---------------------------------------- */
+
+struct frame_fast_req {
+	Aspace__Request		 req;
+	Aspace__AccessRequest	 access;
+};
+
+/* Decode body as frame_decode_request() would, if it is a plain access
+ * request: true with fr filled in (its session points into body); false
+ * to leave it to frame_decode_request(). */
+bool frame_fast_decode(const uint8_t *body, size_t len,
+    struct frame_fast_req *fr);
+/* frame_encoded_size() of r if frame_fast_encode() takes it, else 0. */
+size_t frame_fast_size(const Aspace__Response *r);
+/* frame_encode() of a plain access answer, byte for byte, flags 0; the
+ * byte count, -EINVAL if r is not one, -EMSGSIZE if cap is too small. */
+long frame_fast_encode(const Aspace__Response *r, uint8_t *buf, size_t cap);
+
 #endif /* ASPACE_FRAME_H */

@@ -69,6 +69,7 @@
 #include "tokens.h"
 
 #define RESPONSE_ARENA	(4u << 20)	/* bytes for one response's parts */
+#define TLS_RECORD_MAX	16384		/* plaintext bytes in one record */
 
 /* The listener's signals (service.c): stop, stop, reload; in debug builds
  * also one that stalls a worker, for the watchdog's test. */
@@ -130,6 +131,7 @@ struct conn {
 	struct req_conn	 rc;
 	struct frame_arena in;		/* the request's decoding */
 	struct frame_arena out;		/* the response's parts */
+	struct evbuffer	*stage;		/* answers not yet handed on */
 	bool		 closing;	/* close once the output is written */
 	bool		 counted;	/* in srv->nconns */
 	bool		 gone;		/* peer gone while busy: free at done */
@@ -258,6 +260,8 @@ static void conn_free(struct conn *c)
 		ERR_clear_error();
 	}
 	bufferevent_free(c->bev);
+	if (c->stage != NULL)
+		evbuffer_free(c->stage);
 	req_conn_release(c->w->srv, &c->rc);
 	frame_arena_free(&c->in);
 	frame_arena_free(&c->out);
@@ -278,34 +282,87 @@ static void conn_set_cap(struct conn *c)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, FRAME_HEADER_SIZE + cap);
 }
 
-/* Frame and queue resp; a response too large for a frame is replaced. */
+/* Frame and stage resp; a response too large for a frame is replaced. */
 static void conn_send(struct conn *c, Aspace__Response *resp)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t size = frame_encoded_size(&resp->base);
+	size_t size = frame_fast_size(resp);
+	bool fast = size != 0;
 	struct evbuffer_iovec v;
 	long n;
 
+	if (!fast)
+		size = frame_encoded_size(&resp->base);
 	if (size - FRAME_HEADER_SIZE > FRAME_MAX_BODY_LIMIT) {
 		resp->result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
 		resp->status->code = ASPACE__STATUS__CODE__TOO_LARGE;
 		resp->status->message = (char *)"result over the output cap";
 		size = frame_encoded_size(&resp->base);
+		fast = false;
 	}
-	if (evbuffer_reserve_space(out, (ev_ssize_t)size, &v, 1) < 1)
+	if (evbuffer_reserve_space(c->stage, (ev_ssize_t)size, &v, 1) < 1)
 		goto fail;
-	n = frame_encode_sized(&resp->base, size - FRAME_HEADER_SIZE, 0,
+	n = fast ? frame_fast_encode(resp, v.iov_base, v.iov_len) :
+	    frame_encode_sized(&resp->base, size - FRAME_HEADER_SIZE, 0,
 	    v.iov_base, v.iov_len);
 	if (n < 0)
 		goto fail;
 	v.iov_len = (size_t)n;
-	if (evbuffer_commit_space(out, &v, 1) == 0) {
+	if (evbuffer_commit_space(c->stage, &v, 1) == 0) {
 		c->queued++;
 		return;
 	}
 fail:
 	log_msg(LOG_ERR, "%s: cannot queue a response", c->peer);
 	c->closing = true;
+}
+
+/*
+ * Write up to len staged bytes straight to c's socket; the bytes written,
+ * 0 when it would block or failed (libevent then meets the error).  One
+ * SSL_write is at most one record, so a write OpenSSL must retry is never
+ * longer than the first chain libevent later hands it.
+ */
+static size_t conn_write_some(struct conn *c, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	if (c->ssl != NULL) {
+		n = SSL_write(c->ssl, p, (int)len);
+		if (n <= 0)
+			ERR_clear_error();
+	} else {
+		do
+			n = write(bufferevent_getfd(c->bev), p, len);
+		while (n < 0 && errno == EINTR);
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+/*
+ * Hand on the staged answers.  When nothing waits in the bufferevent
+ * before them they go straight to the socket, as redis writes its
+ * replies before it sleeps: no write event to add and delete, no loop
+ * turn.  What the socket does not take goes to the bufferevent.
+ */
+static void conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len, n;
+	uint8_t *p;
+
+	if (evbuffer_get_length(out) == 0 && (c->ssl == NULL || c->handshaked))
+		while ((len = evbuffer_get_length(c->stage)) > 0) {
+			if (len > TLS_RECORD_MAX)
+				len = TLS_RECORD_MAX;
+			if ((p = evbuffer_pullup(c->stage, (ev_ssize_t)len)) ==
+			    NULL || (n = conn_write_some(c, p, len)) == 0)
+				break;
+			evbuffer_drain(c->stage, n);
+		}
+	if (evbuffer_get_length(c->stage) > 0)
+		evbuffer_add_buffer(out, c->stage);
+	else if (evbuffer_get_length(out) == 0)
+		c->queued = 0;
 }
 
 /* Answer id 0 with code and close once the answer is out. */
@@ -322,6 +379,7 @@ static void conn_fail(struct conn *c, Aspace__Status__Code code,
 	conn_send(c, &resp);
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
+	conn_flush(c);
 }
 
 /* The status for a body frame_decode_request() refused. */
@@ -468,6 +526,7 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	Aspace__Response resp = ASPACE__RESPONSE__INIT;
 	Aspace__Status st = ASPACE__STATUS__INIT;
 	Aspace__Request *req;
+	struct frame_fast_req fr;
 	struct req_ctx x;
 	bool was_authed = c->rc.authed;
 	uint64_t t0 = c->now;
@@ -483,7 +542,12 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	resp.status = &st;
 	if (c->ssl != NULL && !c->cert_checked)
 		conn_check_cert(c);
-	if ((err = frame_decode_request(&c->in, body, len, &req)) != 0) {
+	if (frame_fast_decode(body, len, &fr)) {
+		x.req = &fr.req;	/* an access: never long, never pooled */
+		req_dispatch(&x);
+		metrics_events();
+	} else if ((err = frame_decode_request(&c->in, body, len, &req)) !=
+	    0) {
 		decode_failed(c, &x, err);
 	} else {
 		if (conn_submit(c, req, t0))
@@ -495,19 +559,24 @@ static void conn_request(struct conn *c, const uint8_t *body, size_t len)
 	conn_answer(c, &x, was_authed, t0);
 }
 
-/* Handle one whole frame if there is one; false to stop reading. */
-static bool conn_frame(struct conn *c, struct evbuffer *in)
+/*
+ * Handle the whole frame at *used bytes into in, if there is one, and
+ * step *used over it; false to stop reading.  The caller drains what was
+ * used once, at the end: each drain would re-arm the read event.
+ */
+static bool conn_frame(struct conn *c, struct evbuffer *in, size_t *used)
 {
-	size_t avail = evbuffer_get_length(in), total;
+	size_t avail = evbuffer_get_length(in) - *used, total;
 	size_t hl = avail < FRAME_HEADER_SIZE ? avail : FRAME_HEADER_SIZE;
+	unsigned int inflight = __atomic_load_n(&c->w->srv->cfg.max_inflight,
+	    __ATOMIC_RELAXED);
 	struct frame_header h;
 	uint8_t *p;
 	int r;
 
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		c->queued = 0;
-	if (c->job != NULL || c->queued >=
-	    __atomic_load_n(&c->w->srv->cfg.max_inflight, __ATOMIC_RELAXED)) {
+	if (c->queued >= inflight)
+		conn_flush(c);	/* written now, they are not in flight */
+	if (c->job != NULL || c->queued >= inflight) {
 		/* Until the pool answers, or the responses drain. */
 		if (c->job == NULL)
 			metrics_inc(MC_INFLIGHT_PAUSES);
@@ -515,9 +584,10 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 		bufferevent_disable(c->bev, EV_READ);
 		return false;
 	}
-	if (avail == 0 || (p = evbuffer_pullup(in, (ev_ssize_t)hl)) == NULL)
+	if (avail == 0 ||
+	    (p = evbuffer_pullup(in, (ev_ssize_t)(*used + hl))) == NULL)
 		return false;
-	r = frame_parse_header(p, hl, conn_cap(c), &h);
+	r = frame_parse_header(p + *used, hl, conn_cap(c), &h);
 	if (r == -EMSGSIZE) {
 		metrics_inc(MC_LIMIT_BODY);
 		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "%s: a frame over the body "
@@ -536,12 +606,12 @@ static bool conn_frame(struct conn *c, struct evbuffer *in)
 	total = FRAME_HEADER_SIZE + (size_t)h.length;
 	if (r > 0 || avail < total)
 		return false;
-	if ((p = evbuffer_pullup(in, (ev_ssize_t)total)) == NULL) {
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)(*used + total))) == NULL) {
 		conn_fail(c, ASPACE__STATUS__CODE__INTERNAL, "out of memory");
 		return false;
 	}
-	conn_request(c, p + FRAME_HEADER_SIZE, h.length);
-	evbuffer_drain(in, total);
+	conn_request(c, p + *used + FRAME_HEADER_SIZE, h.length);
+	*used += total;
 	return !c->closing;
 }
 
@@ -556,6 +626,7 @@ static bool conn_idle(struct conn *c)
 	int unread = 0;
 
 	if (c->job != NULL || c->closing ||
+	    evbuffer_get_length(c->stage) != 0 ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
 		return false;
@@ -583,10 +654,14 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t used = 0;
 
 	c->now = metrics_now();
-	while (conn_frame(c, bufferevent_get_input(bev)))
+	while (conn_frame(c, in, &used))
 		;
+	evbuffer_drain(in, used);
+	conn_flush(c);
 	conn_write_cb(bev, c);	/* closing with nothing left to write */
 }
 
@@ -596,11 +671,13 @@ static void conn_idle_timeout(struct conn *c, const char *why)
 	metrics_inc(MC_LIMIT_IDLE);
 	log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: idle timeout%s%s", c->peer,
 	    why != NULL ? ": the peer " : "", why != NULL ? why : "");
-	if (why != NULL)
+	if (why != NULL) {
 		conn_free(c);
-	else
-		conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
-		    "idle timeout: closing the connection");
+		return;
+	}
+	conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
+	    "idle timeout: closing the connection");
+	conn_write_cb(c->bev, c);	/* written at once: close now */
 }
 
 /* Empty libevent's copies of the OpenSSL errors, keeping the first. */
@@ -711,12 +788,17 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 static void conn_new(struct worker *w, struct newconn *n)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-
 	struct timeval idle;
 	unsigned int idle_ms = __atomic_load_n(&w->srv->cfg.idle_timeout_ms,
 	    __ATOMIC_RELAXED);
 
+	if (c != NULL && (c->stage = evbuffer_new()) == NULL) {
+		free(c);
+		c = NULL;
+	}
 	if (c == NULL || !conn_bev(c, w, n)) {
+		if (c != NULL)
+			evbuffer_free(c->stage);
 		free(c);
 		close(n->fd);
 		if (!n->refuse)
@@ -750,6 +832,7 @@ static void conn_new(struct worker *w, struct newconn *n)
 		    "%u connections", c->peer, w->srv->cfg.max_conns);
 		conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
 		    "too many connections: try again later");
+		conn_write_cb(c->bev, c);
 	}
 }
 

@@ -12,7 +12,10 @@
  * Beyond the sanitizers, it checks what the daemon relies on: the result
  * codes are the documented ones, an arena never hands out more than its
  * budget, a header rebuilds byte for byte, and a decoded message packs
- * to bytes that decode and pack again to the same bytes.  A failed check
+ * to bytes that decode and pack again to the same bytes.  The hot path's
+ * codec (frame-fast.c) must agree with protobuf-c: a body it decodes,
+ * protobuf-c decodes to the same values; a response it encodes, to the
+ * same bytes.  A failed check
  * abort()s, which the fuzzer reports as a crash.
  *
  * Without libFuzzer, replay.c supplies main() and runs files through
@@ -62,6 +65,61 @@ static void check_repack(const ProtobufCMessage *m,
 	frame_arena_free(&a);
 }
 
+static bool same_bytes(const ProtobufCBinaryData *a,
+    const ProtobufCBinaryData *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+	    memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* What frame_fast_decode() takes, protobuf-c decodes to the same values
+ * (r, or NULL when it refused the body). */
+static void check_fast_request(const uint8_t *body, size_t len,
+    const Aspace__Request *r)
+{
+	struct frame_fast_req fr;
+	const Aspace__AccessRequest *a = &fr.access, *b;
+
+	if (!frame_fast_decode(body, len, &fr))
+		return;
+	check(r != NULL && r->op_case == ASPACE__REQUEST__OP_ACCESS &&
+	    frame_request_op(r) == ASPACE__REQUEST__OP_ACCESS &&
+	    fr.req.access == a, "fast: an access protobuf-c decodes");
+	b = r->access;
+	check(fr.req.has_id == r->has_id && fr.req.id == r->id &&
+	    fr.req.has_task == r->has_task && fr.req.task == r->task &&
+	    fr.req.has_session == r->has_session &&
+	    same_bytes(&fr.req.session, &r->session), "fast: envelope");
+	check(a->has_addr == b->has_addr && a->addr == b->addr &&
+	    a->has_kind == b->has_kind && a->kind == b->kind &&
+	    a->has_value == b->has_value && a->value == b->value &&
+	    a->has_explain == b->has_explain && a->explain == b->explain,
+	    "fast: access fields");
+}
+
+/* What frame_fast_encode() takes, it writes as frame_encode() does. */
+static void check_fast_response(const Aspace__Response *r)
+{
+	size_t size = frame_fast_size(r), want;
+	uint8_t *p, *q;
+
+	if (size == 0) {
+		check(frame_fast_encode(r, NULL, 0) == -EINVAL,
+		    "fast: refuses what it does not size");
+		return;
+	}
+	want = frame_encoded_size(&r->base);
+	check(size == want, "fast: size");
+	check((p = malloc(size)) != NULL && (q = malloc(size)) != NULL,
+	    "malloc");
+	check(frame_fast_encode(r, p, size - 1) == -EMSGSIZE, "fast: cap");
+	check(frame_fast_encode(r, p, size) == (long)size &&
+	    frame_encode(&r->base, 0, q, size) == (long)size &&
+	    memcmp(p, q, size) == 0, "fast: bytes");
+	free(q);
+	free(p);
+}
+
 static void decode_request(struct frame_arena *a, const uint8_t *body,
     size_t len)
 {
@@ -71,6 +129,7 @@ static void decode_request(struct frame_arena *a, const uint8_t *body,
 	check(a->spent <= a->budget, "request budget");
 	check(err == 0 || err == -EBADMSG || err == -ENOBUFS,
 	    "request result");
+	check_fast_request(body, len, err == 0 ? r : NULL);
 	if (err != 0)
 		return;
 	op = frame_request_op(r);
@@ -88,8 +147,10 @@ static void decode_response(struct frame_arena *a, const uint8_t *body,
 	check(a->spent <= a->budget, "response budget");
 	check(err == 0 || err == -EBADMSG || err == -ENOBUFS,
 	    "response result");
-	if (err == 0)
-		check_repack(&r->base, &aspace__response__descriptor);
+	if (err != 0)
+		return;
+	check_repack(&r->base, &aspace__response__descriptor);
+	check_fast_response(r);
 }
 
 /*

@@ -681,6 +681,138 @@ static void test_encode_too_small(void **state)
 	    -EINVAL);
 }
 
+/* --- the hot path's codec (frame-fast.c) ------------------------------ */
+
+/* The fast decoder takes r's packed body and agrees with protobuf-c. */
+static void expect_fast(const Aspace__Request *r)
+{
+	size_t len = pack(&r->base);
+	struct frame_fast_req fr;
+
+	assert_true(frame_fast_decode(wire + FRAME_HEADER_SIZE, len, &fr));
+	assert_int_equal(fr.req.op_case, ASPACE__REQUEST__OP_ACCESS);
+	assert_ptr_equal(fr.req.access, &fr.access);
+	assert_int_equal(fr.req.has_id, r->has_id);
+	assert_int_equal(fr.req.id, r->has_id ? r->id : 0);
+	assert_int_equal(fr.req.has_task, r->has_task);
+	assert_int_equal(fr.req.task, r->has_task ? r->task : 0);
+	assert_int_equal(fr.req.has_session, r->has_session);
+	assert_int_equal(fr.req.session.len, r->has_session ?
+	    r->session.len : 0);
+	if (r->has_session)
+		assert_memory_equal(fr.req.session.data, r->session.data,
+		    r->session.len);
+	assert_int_equal(fr.access.has_addr, r->access->has_addr);
+	assert_int_equal(fr.access.addr, r->access->addr);
+	assert_int_equal(fr.access.kind, r->access->kind);
+	assert_int_equal(fr.access.has_value, r->access->has_value);
+	assert_int_equal(fr.access.value, r->access->value);
+	assert_int_equal(fr.access.has_explain, r->access->has_explain);
+	assert_int_equal(fr.access.explain, r->access->explain);
+}
+
+static void test_fast_decode(void **state)
+{
+	static const uint8_t sid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__AccessRequest ac = ASPACE__ACCESS_REQUEST__INIT;
+
+	(void)state;
+	r.has_id = r.has_session = r.has_task = 1;
+	r.id = ~0ULL;
+	r.session.data = (uint8_t *)sid;
+	r.session.len = sizeof(sid);
+	r.task = -2;			/* ten bytes on the wire */
+	r.op_case = ASPACE__REQUEST__OP_ACCESS;
+	r.access = &ac;
+	expect_fast(&r);		/* an empty access: the defaults */
+	ac.has_addr = ac.has_kind = ac.has_value = ac.has_explain = 1;
+	ac.addr = 0x7ffffffde123ULL;
+	ac.kind = ASPACE__ACCESS_KIND__ACCESS_EXEC;
+	ac.value = 0xffffffffu;
+	ac.explain = 0;
+	expect_fast(&r);
+	r.has_id = r.has_session = r.has_task = 0;
+	expect_fast(&r);
+}
+
+/* Bodies the fast decoder leaves to protobuf-c. */
+static void test_fast_decode_declines(void **state)
+{
+	static const uint8_t bodies[][12] = {
+		{ 0x08, 0x01, 0x08, 0x02, 0xe2, 0x01, 0x00 },	/* id twice */
+		{ 0x08, 0x01, 0xa2, 0x01, 0x00 },	/* mmap, not access */
+		{ 0x08, 0x01 },				/* no op */
+		{ 0xe2, 0x01, 0x04, 0x08, 0x01, 0x28, 0x01 },	/* field 5 */
+		{ 0xe2, 0x01, 0x80, 0x00 },		/* long length */
+		{ 0x88, 0x00, 0x01, 0xe2, 0x01, 0x00 },	/* long tag */
+		{ 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0xe2, 0x01, 0x00 }, /* fixed64 */
+		{ 0xe2, 0x01, 0x05, 0x08 },		/* short */
+		{ 0x78, 0x01, 0xe2, 0x01, 0x00 },	/* unknown field 15 */
+	};
+	static const size_t lens[] = { 7, 5, 2, 7, 4, 6, 12, 4, 5 };
+	struct frame_fast_req fr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		assert_false(frame_fast_decode(bodies[i], lens[i], &fr));
+}
+
+/* The fast encoder writes r as frame_encode() does, or declines it. */
+static void expect_fast_encode(Aspace__Response *r, bool takes)
+{
+	static uint8_t fast[256];
+	size_t size = frame_fast_size(r);
+	long n;
+
+	if (!takes) {
+		assert_int_equal(size, 0);
+		assert_int_equal(frame_fast_encode(r, fast, sizeof(fast)),
+		    -EINVAL);
+		return;
+	}
+	n = frame_encode(&r->base, 0, wire, sizeof(wire));
+	assert_int_equal(size, (size_t)n);
+	assert_int_equal(frame_fast_encode(r, fast, size - 1), -EMSGSIZE);
+	assert_int_equal(frame_fast_encode(r, fast, sizeof(fast)), n);
+	assert_memory_equal(fast, wire, (size_t)n);
+}
+
+static void test_fast_encode(void **state)
+{
+	Aspace__Response r = ASPACE__RESPONSE__INIT;
+	Aspace__Status st = ASPACE__STATUS__INIT;
+	Aspace__AccessResult ar = ASPACE__ACCESS_RESULT__INIT;
+	Aspace__Fault f = ASPACE__FAULT__INIT;
+
+	(void)state;
+	r.status = &st;
+	r.result_case = ASPACE__RESPONSE__RESULT_ACCESS;
+	r.access = &ar;
+	expect_fast_encode(&r, true);	/* no id, no code, empty result */
+	r.has_id = st.has_code = ar.has_value = 1;
+	r.id = 1ULL << 63;
+	st.code = ASPACE__STATUS__CODE__OK;
+	ar.value = 0xab;
+	expect_fast_encode(&r, true);
+	ar.explain = (char *)"do_anonymous_page: a zeroed frame";
+	expect_fast_encode(&r, true);
+	st.code = (Aspace__Status__Code)-1;	/* sign-extended */
+	expect_fast_encode(&r, true);
+	ar.fault = &f;
+	expect_fast_encode(&r, false);	/* a fault: protobuf-c's */
+	ar.fault = NULL;
+	st.message = (char *)"why";
+	expect_fast_encode(&r, false);
+	st.message = NULL;
+	r.access = NULL;
+	expect_fast_encode(&r, false);
+	r.access = &ar;
+	r.result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
+	expect_fast_encode(&r, false);
+}
+
 static int setup_arena(void **state)
 {
 	static struct frame_arena a;
@@ -725,6 +857,9 @@ int main(void)
 		ARENA_TEST(test_round_trip_run_trace),
 		ARENA_TEST(test_round_trip_response),
 		cmocka_unit_test(test_encode_too_small),
+		cmocka_unit_test(test_fast_decode),
+		cmocka_unit_test(test_fast_decode_declines),
+		cmocka_unit_test(test_fast_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
