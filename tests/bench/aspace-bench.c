@@ -5,7 +5,7 @@
  *   aspace-bench [--unix PATH | --host H --port P --tls --ca FILE
  *                [--cert FILE --key FILE] [--token T]] [-c CLIENTS]
  *                [-n REQUESTS] [-P DEPTH] [--sessions S] [--mix R:W:M]
- *                [--rate R] [-q]
+ *                [--rate R] [--rbuf BYTES] [-q]
  *
  * Each client is a thread with its own connection (a Unix socket, or TCP
  * with TLS through OpenSSL), which says hello and then runs its share of
@@ -22,6 +22,11 @@
  * clients send R requests/s in all on a fixed schedule and the latency
  * of each is measured from its scheduled send time, so that time spent
  * waiting behind a slow response (or the pipeline window) is counted.
+ *
+ * It is meant to cost the daemon it shares the machine with little CPU:
+ * TLS reads ahead (one read() per batch of responses) and responses are
+ * peeked at rather than decoded.  --rbuf sets the read buffer's size
+ * (tests use a small one).
  *
  * Output: a summary, and one line "RESULT requests=N errors=E secs=S
  * rps=X p50_us=.. p99_us=.. p999_us=.. max_us=.." for scripts.  The
@@ -60,7 +65,9 @@
 #define HIST_SUB_BITS	5
 #define HIST_SUB	(1u << HIST_SUB_BITS)
 #define HIST_BUCKETS	(64 * HIST_SUB)
-#define RBUF_SIZE	(256 * 1024)
+#define RBUF_SIZE	(256 * 1024)	/* --rbuf: the default, the bounds */
+#define RBUF_MIN	1024
+#define RBUF_MAX	(64u << 20)
 #define WBUF_SIZE	(64 * 1024)
 
 #define PROT_RW		3
@@ -73,11 +80,12 @@ static struct {
 	bool		 tls, quiet;
 	int		 clients, depth, sessions, threads;
 	long		 requests;
+	size_t		 rbuf;
 	double		 rate;
 	unsigned int	 w_read, w_write, w_mmap;
 } opt = {
 	.host = "127.0.0.1", .clients = 50, .depth = 1, .requests = 100000,
-	.threads = 1,
+	.threads = 1, .rbuf = RBUF_SIZE,
 	.w_read = 1
 };
 
@@ -98,7 +106,7 @@ struct conn {
 	int		 fd;
 	SSL		*ssl;
 	uint8_t		*rbuf;
-	size_t		 rlen;
+	size_t		 rlen, rsize;
 	uint8_t		 wbuf[WBUF_SIZE];
 	size_t		 wlen, woff;
 	struct frame_arena arena;
@@ -271,12 +279,13 @@ static int conn_open(struct conn *c, char *err, size_t errsz)
 			return -1;
 		}
 	}
-	c->rbuf = malloc(RBUF_SIZE);
+	c->rsize = opt.rbuf;
+	c->rbuf = malloc(c->rsize);
 	if (c->rbuf == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	frame_arena_init(&c->arena, FRAME_RESPONSE_BUDGET(RBUF_SIZE));
+	frame_arena_init(&c->arena, FRAME_RESPONSE_BUDGET(c->rsize));
 	return 0;
 }
 
@@ -339,17 +348,17 @@ static int conn_fill(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->rlen == RBUF_SIZE)
+	if (c->rlen == c->rsize)
 		return -1;
 	do {
 		if (c->ssl != NULL) {
 			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
-			    (int)(RBUF_SIZE - c->rlen));
+			    (int)(c->rsize - c->rlen));
 
 			n = r > 0 ? r : -1;
 			break;
 		}
-		n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+		n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return -1;
@@ -366,7 +375,7 @@ static Aspace__Response *conn_next(struct conn *c, bool *need)
 {
 	struct frame_header h;
 	Aspace__Response *resp;
-	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	int r = frame_parse_header(c->rbuf, c->rlen, c->rsize -
 	    FRAME_HEADER_SIZE, &h);
 
 	*need = false;
@@ -629,36 +638,40 @@ static int conn_push(struct conn *c)
 	return 0;
 }
 
-/* Read what is there without blocking; 0 ok, -1 EOF or error. */
+/*
+ * Read without blocking: one read() per readiness, as epoll is
+ * level-triggered.  With read-ahead, OpenSSL may hold whole records that
+ * epoll cannot see, so SSL_read goes on while SSL_has_pending().  0 when
+ * the socket is to be waited for, 1 when rbuf is full (call again once
+ * there is room), -1 at EOF or on an error.
+ */
 static int conn_pull(struct conn *c)
 {
-	for (;;) {
-		ssize_t n;
+	ssize_t n;
 
-		if (c->rlen == RBUF_SIZE)
-			return 0;
-		if (c->ssl != NULL) {
-			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
-			    (int)(RBUF_SIZE - c->rlen));
-
-			if (r <= 0) {
-				int e = SSL_get_error(c->ssl, r);
-
-				return e == SSL_ERROR_WANT_READ ||
-				    e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-			}
-			n = r;
-		} else {
-			n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
-			if (n < 0 && errno == EINTR)
-				continue;
+	do {
+		if (c->rlen == c->rsize)
+			return 1;
+		if (c->ssl == NULL) {
+			n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
 			if (n < 0)
-				return errno == EAGAIN ? 0 : -1;
+				return errno == EAGAIN || errno == EINTR ? 0 :
+				    -1;
 			if (n == 0)
 				return -1;
+			c->rlen += (size_t)n;
+			return c->rlen == c->rsize;
+		}
+		if ((n = SSL_read(c->ssl, c->rbuf + c->rlen,
+		    (int)(c->rsize - c->rlen))) <= 0) {
+			int e = SSL_get_error(c->ssl, (int)n);
+
+			return e == SSL_ERROR_WANT_READ ||
+			    e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 		}
 		c->rlen += (size_t)n;
-	}
+	} while (SSL_has_pending(c->ssl));
+	return c->rlen == c->rsize;
 }
 
 /* A varint at *p (below end); false when malformed. */
@@ -743,7 +756,7 @@ static bool resp_peek(const uint8_t *p, size_t len, uint64_t *id, int *code)
 static int conn_peek(struct conn *c, uint64_t *id, int *code, bool *bad)
 {
 	struct frame_header h;
-	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	int r = frame_parse_header(c->rbuf, c->rlen, c->rsize -
 	    FRAME_HEADER_SIZE, &h);
 
 	*bad = r < 0;
@@ -834,6 +847,18 @@ static void client_watch(struct loop *lp, struct client *cl, bool out)
 	epoll_ctl(lp->ep, EPOLL_CTL_MOD, cl->c.fd, &ev);
 }
 
+/* Read and account until the socket is to be waited for. */
+static int client_recv(struct client *cl)
+{
+	int r;
+
+	do {
+		if ((r = conn_pull(&cl->c)) < 0 || client_take(cl) != 0)
+			return -1;
+	} while (r == 1);	/* full: what OpenSSL holds wakes no epoll */
+	return 0;
+}
+
 /* Read, account, send; -1 when the connection failed. */
 static int client_step(struct loop *lp, struct client *cl, uint64_t *next)
 {
@@ -841,7 +866,7 @@ static int client_step(struct loop *lp, struct client *cl, uint64_t *next)
 
 	if (cl->done)
 		return 0;
-	if (conn_pull(&cl->c) != 0 || client_take(cl) != 0)
+	if (client_recv(cl) != 0)
 		return -1;
 	if (cl->ndone == cl->nreq) {
 		cl->done = true;
@@ -982,7 +1007,7 @@ static void usage(void)
 "usage: aspace-bench [--unix PATH | --host H --port P [--tls --ca FILE\n"
 "           [--cert FILE --key FILE]]] [--token T] [-c CLIENTS] [-n REQUESTS]\n"
 "           [-P DEPTH] [--threads T] [--sessions S] [--mix READ:WRITE:MMAP]\n"
-"           [--rate R] [-q]\n");
+"           [--rate R] [--rbuf BYTES] [-q]\n");
 	exit(2);
 }
 
@@ -1000,6 +1025,7 @@ static void tls_setup(void)
 		die("%s", "SSL_CTX_new failed");
 	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_read_ahead(ssl_ctx, 1);	/* one read() per record batch */
 	if (opt.ca != NULL ?
 	    SSL_CTX_load_verify_locations(ssl_ctx, opt.ca, NULL) != 1 :
 	    SSL_CTX_set_default_verify_paths(ssl_ctx) != 1)
@@ -1026,6 +1052,7 @@ int main(int argc, char **argv)
 		{ "mix", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "rbuf", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1057,12 +1084,14 @@ int main(int argc, char **argv)
 		case 'm': parse_mix(optarg); break;
 		case 'r': opt.rate = atof(optarg); break;
 		case 'j': opt.threads = atoi(optarg); break;
+		case 'b': opt.rbuf = (size_t)atol(optarg); break;
 		default: usage();
 		}
 	}
 	if (optind != argc || opt.clients < 1 || opt.depth < 1 ||
 	    opt.requests < opt.clients || opt.sessions < 0 || opt.rate < 0 ||
 	    opt.threads < 1 || opt.threads > opt.clients ||
+	    opt.rbuf < RBUF_MIN || opt.rbuf > RBUF_MAX ||
 	    (opt.unix_path == NULL && opt.port == NULL) ||
 	    (opt.unix_path != NULL && opt.tls))
 		usage();
