@@ -5,7 +5,8 @@
  *   aspace-bench [--unix PATH | --host H --port P --tls --ca FILE
  *                [--cert FILE --key FILE] [--token T]] [-c CLIENTS]
  *                [-n REQUESTS] [-P DEPTH] [--sessions S] [--mix R:W:M]
- *                [--rate R] [-q]
+ *                [--rate R] [--rbuf BYTES] [-q]
+ *   aspace-bench --self-check
  *
  * Each client is a thread with its own connection (a Unix socket, or TCP
  * with TLS through OpenSSL), which says hello and then runs its share of
@@ -22,6 +23,12 @@
  * clients send R requests/s in all on a fixed schedule and the latency
  * of each is measured from its scheduled send time, so that time spent
  * waiting behind a slow response (or the pipeline window) is counted.
+ *
+ * It is meant to cost the daemon it shares the machine with little CPU:
+ * TLS reads ahead (one read() per batch of responses), responses are
+ * peeked at rather than decoded, and the requests are encoded by hand
+ * (checked against protobuf-c at startup; --self-check does only that).
+ * --rbuf sets the read buffer's size (tests use a small one).
  *
  * Output: a summary, and one line "RESULT requests=N errors=E secs=S
  * rps=X p50_us=.. p99_us=.. p999_us=.. max_us=.." for scripts.  The
@@ -60,8 +67,12 @@
 #define HIST_SUB_BITS	5
 #define HIST_SUB	(1u << HIST_SUB_BITS)
 #define HIST_BUCKETS	(64 * HIST_SUB)
-#define RBUF_SIZE	(256 * 1024)
+#define RBUF_SIZE	(256 * 1024)	/* --rbuf: the default, the bounds */
+#define RBUF_MIN	1024
+#define RBUF_MAX	(64u << 20)
 #define WBUF_SIZE	(64 * 1024)
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define PROT_RW		3
 #define MAP_PRIVATE_	0x02
@@ -70,14 +81,15 @@
 
 static struct {
 	const char	*unix_path, *host, *port, *ca, *cert, *key, *token;
-	bool		 tls, quiet;
+	bool		 tls, quiet, self_check;
 	int		 clients, depth, sessions, threads;
 	long		 requests;
+	size_t		 rbuf;
 	double		 rate;
 	unsigned int	 w_read, w_write, w_mmap;
 } opt = {
 	.host = "127.0.0.1", .clients = 50, .depth = 1, .requests = 100000,
-	.threads = 1,
+	.threads = 1, .rbuf = RBUF_SIZE,
 	.w_read = 1
 };
 
@@ -98,7 +110,7 @@ struct conn {
 	int		 fd;
 	SSL		*ssl;
 	uint8_t		*rbuf;
-	size_t		 rlen;
+	size_t		 rlen, rsize;
 	uint8_t		 wbuf[WBUF_SIZE];
 	size_t		 wlen, woff;
 	struct frame_arena arena;
@@ -271,12 +283,13 @@ static int conn_open(struct conn *c, char *err, size_t errsz)
 			return -1;
 		}
 	}
-	c->rbuf = malloc(RBUF_SIZE);
+	c->rsize = opt.rbuf;
+	c->rbuf = malloc(c->rsize);
 	if (c->rbuf == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	frame_arena_init(&c->arena, FRAME_RESPONSE_BUDGET(RBUF_SIZE));
+	frame_arena_init(&c->arena, FRAME_RESPONSE_BUDGET(c->rsize));
 	return 0;
 }
 
@@ -339,17 +352,17 @@ static int conn_fill(struct conn *c)
 {
 	ssize_t n;
 
-	if (c->rlen == RBUF_SIZE)
+	if (c->rlen == c->rsize)
 		return -1;
 	do {
 		if (c->ssl != NULL) {
 			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
-			    (int)(RBUF_SIZE - c->rlen));
+			    (int)(c->rsize - c->rlen));
 
 			n = r > 0 ? r : -1;
 			break;
 		}
-		n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
+		n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return -1;
@@ -366,7 +379,7 @@ static Aspace__Response *conn_next(struct conn *c, bool *need)
 {
 	struct frame_header h;
 	Aspace__Response *resp;
-	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	int r = frame_parse_header(c->rbuf, c->rlen, c->rsize -
 	    FRAME_HEADER_SIZE, &h);
 
 	*need = false;
@@ -523,62 +536,203 @@ static void destroy_sessions(struct conn *c)
 	}
 }
 
-/* --- the load --------------------------------------------------------- */
+/* --- the hot requests, encoded by hand ------------------------------------ */
 
-/* Request number i of client cl, queued on c. */
-static int send_one(struct client *cl, struct conn *c, long i, uint64_t *rnd)
+/*
+ * The requests of the load are written straight into wire bytes, as
+ * redis-benchmark writes its commands, rather than built as protobuf-c
+ * structs and packed: the same bytes protobuf-c packs (the fields set,
+ * in field number order), which hot_check() verifies at startup.
+ */
+struct hot {
+	int		 op;		/* access, mmap or munmap */
+	uint64_t	 id, addr, length;	/* length: mmap, munmap */
+	int		 kind;		/* access */
+	bool		 has_value;	/* access WRITE */
+	uint32_t	 value;
+	const uint8_t	*session;	/* 16 bytes */
+};
+
+#define HOT_MAX		128	/* bytes of the longest hot frame */
+#define WT_VARINT	0
+#define WT_LEN		2
+
+static size_t put_varint(uint8_t *p, uint64_t v)
 {
-	const struct sess *s = &sessions[cl->idx % opt.sessions];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t put_field(uint8_t *p, unsigned int field, uint64_t v)
+{
+	size_t n = put_varint(p, field << 3 | WT_VARINT);
+
+	return n + put_varint(p + n, v);
+}
+
+/* The op's message body (fields of AccessRequest etc.). */
+static size_t hot_op_body(const struct hot *q, uint8_t *p)
+{
+	size_t n = put_field(p, 1, q->addr);
+
+	switch (q->op) {
+	case ASPACE__REQUEST__OP_ACCESS:
+		n += put_field(p + n, 2, (uint64_t)(int64_t)q->kind);
+		if (q->has_value)
+			n += put_field(p + n, 3, q->value);
+		return n + put_field(p + n, 4, 0);	/* explain false */
+	case ASPACE__REQUEST__OP_MMAP:
+		n += put_field(p + n, 2, q->length);
+		n += put_field(p + n, 3, PROT_RW);
+		return n + put_field(p + n, 4, MAP_PRIVATE_ | MAP_ANON_ |
+		    MAP_FIXED_);
+	default:
+		return n + put_field(p + n, 2, q->length);
+	}
+}
+
+/* The frame of q into buf (HOT_MAX bytes): its length. */
+static size_t hot_encode(const struct hot *q, uint8_t *buf)
+{
+	uint8_t op[HOT_MAX / 2], *p = buf + FRAME_HEADER_SIZE;
+	size_t oplen = hot_op_body(q, op);
+
+	p += put_field(p, 1, q->id);
+	p += put_varint(p, 2 << 3 | WT_LEN);
+	p += put_varint(p, 16);
+	memcpy(p, q->session, 16);
+	p += 16;
+	p += put_varint(p, (uint64_t)q->op << 3 | WT_LEN);
+	p += put_varint(p, oplen);
+	memcpy(p, op, oplen);
+	p += oplen;
+	frame_build_header(buf, (size_t)(p - buf) - FRAME_HEADER_SIZE, 0);
+	return (size_t)(p - buf);
+}
+
+/* The same frame through protobuf-c; its length or -1. */
+static long hot_encode_pb(const struct hot *q, uint8_t *buf, size_t cap)
+{
 	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
 	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
 	Aspace__MunmapRequest u = ASPACE__MUNMAP_REQUEST__INIT;
+
+	r.has_id = r.has_session = true;
+	r.id = q->id;
+	r.session.len = 16;
+	r.session.data = (uint8_t *)q->session;
+	r.op_case = (Aspace__Request__OpCase)q->op;
+	if (q->op == ASPACE__REQUEST__OP_ACCESS) {
+		a.has_addr = a.has_kind = a.has_explain = true;
+		a.addr = q->addr;
+		a.kind = (Aspace__AccessKind)q->kind;
+		a.has_value = q->has_value;
+		a.value = q->value;
+		a.explain = false;
+		r.access = &a;
+	} else if (q->op == ASPACE__REQUEST__OP_MMAP) {
+		m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
+		m.addr = q->addr;
+		m.length = q->length;
+		m.prot = PROT_RW;
+		m.flags = MAP_PRIVATE_ | MAP_ANON_ | MAP_FIXED_;
+		r.mmap = &m;
+	} else {
+		u.has_addr = u.has_length = true;
+		u.addr = q->addr;
+		u.length = q->length;
+		r.munmap = &u;
+	}
+	return frame_encode(&r.base, 0, buf, cap);
+}
+
+/*
+ * hot_encode() and protobuf-c agree on every kind of hot request, with
+ * values at the varint length boundaries; else a message on stderr.
+ */
+static bool hot_check(void)
+{
+	static const uint64_t v[] = { 0, 1, 127, 128, 16383, 16384,
+	    0xffffffffu, 1ull << 32, INT64_MAX, UINT64_MAX };
+	static const uint8_t sess[16] = { 0, 0x80, 0xff, 1, 2, 3, 4, 5, 6, 7,
+	    8, 9, 10, 11, 12, 0x7f };
+	uint8_t mine[HOT_MAX], pb[HOT_MAX + 64];
+	struct hot q = { .session = sess };
+	unsigned int i, k;
+	long n;
+
+	for (i = 0; i < 5 * nitems(v); i++) {
+		k = i % 5;
+		q.op = k < 3 ? ASPACE__REQUEST__OP_ACCESS : k == 3 ?
+		    ASPACE__REQUEST__OP_MMAP : ASPACE__REQUEST__OP_MUNMAP;
+		q.kind = k == 0 ? ASPACE__ACCESS_KIND__ACCESS_READ :
+		    ASPACE__ACCESS_KIND__ACCESS_WRITE;
+		q.has_value = k == 2;
+		q.value = (uint32_t)v[i % nitems(v)];
+		q.id = v[(i / 5) % nitems(v)];
+		q.addr = v[(i + 3) % nitems(v)];
+		q.length = v[(i + 7) % nitems(v)];
+		n = hot_encode_pb(&q, pb, sizeof(pb));
+		if (n < 0 || (size_t)n != hot_encode(&q, mine) ||
+		    memcmp(mine, pb, (size_t)n) != 0) {
+			fprintf(stderr, "aspace-bench: the hand encoder "
+			    "differs from protobuf-c (sample %u, op %d)\n", i,
+			    q.op);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --- the load --------------------------------------------------------- */
+
+/* Request number i of client cl. */
+static void hot_make(struct client *cl, long i, struct hot *q)
+{
+	const struct sess *s = &sessions[cl->idx % opt.sessions];
 	unsigned int total = opt.w_read + opt.w_write + opt.w_mmap, pick;
 	uint64_t page;
 
-	*rnd = *rnd * 6364136223846793005ull + 1442695040888963407ull;
-	pick = (unsigned int)(*rnd >> 33) % total;
-	page = (*rnd >> 13) % (REGION_LEN / PAGE);
-	set_session(&r, s);
-	r.has_id = true;
-	r.id = (uint64_t)i + 1;
+	cl->rnd = cl->rnd * 6364136223846793005ull + 1442695040888963407ull;
+	pick = (unsigned int)(cl->rnd >> 33) % total;
+	page = (cl->rnd >> 13) % (REGION_LEN / PAGE);
+	q->session = s->id;
+	q->id = (uint64_t)i + 1;
+	q->has_value = false;
 	if (pick < opt.w_read + opt.w_write) {
-		a.has_addr = true;
-		a.addr = s->region + page * PAGE + (uint64_t)(i & 0xff) * 8;
-		a.has_kind = true;
-		if (pick < opt.w_read) {
-			a.kind = ASPACE__ACCESS_KIND__ACCESS_READ;
-		} else {
-			a.kind = ASPACE__ACCESS_KIND__ACCESS_WRITE;
-			a.has_value = true;
-			a.value = (uint32_t)i & 0xff;
-		}
-		a.has_explain = true;
-		a.explain = false;
-		r.op_case = ASPACE__REQUEST__OP_ACCESS;
-		r.access = &a;
+		q->op = ASPACE__REQUEST__OP_ACCESS;
+		q->addr = s->region + page * PAGE + (uint64_t)(i & 0xff) * 8;
+		q->kind = pick < opt.w_read ? ASPACE__ACCESS_KIND__ACCESS_READ :
+		    ASPACE__ACCESS_KIND__ACCESS_WRITE;
+		q->has_value = pick >= opt.w_read;
+		q->value = (uint32_t)i & 0xff;
 	} else {
-		uint64_t addr = s->scratch +
+		q->op = (i & 1) == 0 ? ASPACE__REQUEST__OP_MMAP :
+		    ASPACE__REQUEST__OP_MUNMAP;
+		q->addr = s->scratch +
 		    (uint64_t)((cl->idx + i / 2) % SCRATCH_PAGES) * PAGE;
-
-		if ((i & 1) == 0) {
-			m.has_addr = m.has_length = m.has_prot = true;
-			m.has_flags = true;
-			m.addr = addr;
-			m.length = PAGE;
-			m.prot = PROT_RW;
-			m.flags = MAP_PRIVATE_ | MAP_ANON_ | MAP_FIXED_;
-			r.op_case = ASPACE__REQUEST__OP_MMAP;
-			r.mmap = &m;
-		} else {
-			u.has_addr = u.has_length = true;
-			u.addr = addr;
-			u.length = PAGE;
-			r.op_case = ASPACE__REQUEST__OP_MUNMAP;
-			r.munmap = &u;
-		}
+		q->length = PAGE;
 	}
-	return conn_queue(c, &r);
+}
+
+/* Request number i of client cl, queued on its connection. */
+static int send_one(struct client *cl, long i)
+{
+	struct conn *c = &cl->c;
+	struct hot q;
+
+	hot_make(cl, i, &q);
+	if (sizeof(c->wbuf) - c->wlen < HOT_MAX && conn_flush(c) != 0)
+		return -1;
+	c->wlen += hot_encode(&q, c->wbuf + c->wlen);
+	return 0;
 }
 
 /*
@@ -629,36 +783,40 @@ static int conn_push(struct conn *c)
 	return 0;
 }
 
-/* Read what is there without blocking; 0 ok, -1 EOF or error. */
+/*
+ * Read without blocking: one read() per readiness, as epoll is
+ * level-triggered.  With read-ahead, OpenSSL may hold whole records that
+ * epoll cannot see, so SSL_read goes on while SSL_has_pending().  0 when
+ * the socket is to be waited for, 1 when rbuf is full (call again once
+ * there is room), -1 at EOF or on an error.
+ */
 static int conn_pull(struct conn *c)
 {
-	for (;;) {
-		ssize_t n;
+	ssize_t n;
 
-		if (c->rlen == RBUF_SIZE)
-			return 0;
-		if (c->ssl != NULL) {
-			int r = SSL_read(c->ssl, c->rbuf + c->rlen,
-			    (int)(RBUF_SIZE - c->rlen));
-
-			if (r <= 0) {
-				int e = SSL_get_error(c->ssl, r);
-
-				return e == SSL_ERROR_WANT_READ ||
-				    e == SSL_ERROR_WANT_WRITE ? 0 : -1;
-			}
-			n = r;
-		} else {
-			n = read(c->fd, c->rbuf + c->rlen, RBUF_SIZE - c->rlen);
-			if (n < 0 && errno == EINTR)
-				continue;
+	do {
+		if (c->rlen == c->rsize)
+			return 1;
+		if (c->ssl == NULL) {
+			n = read(c->fd, c->rbuf + c->rlen, c->rsize - c->rlen);
 			if (n < 0)
-				return errno == EAGAIN ? 0 : -1;
+				return errno == EAGAIN || errno == EINTR ? 0 :
+				    -1;
 			if (n == 0)
 				return -1;
+			c->rlen += (size_t)n;
+			return c->rlen == c->rsize;
+		}
+		if ((n = SSL_read(c->ssl, c->rbuf + c->rlen,
+		    (int)(c->rsize - c->rlen))) <= 0) {
+			int e = SSL_get_error(c->ssl, (int)n);
+
+			return e == SSL_ERROR_WANT_READ ||
+			    e == SSL_ERROR_WANT_WRITE ? 0 : -1;
 		}
 		c->rlen += (size_t)n;
-	}
+	} while (SSL_has_pending(c->ssl));
+	return c->rlen == c->rsize;
 }
 
 /* A varint at *p (below end); false when malformed. */
@@ -743,7 +901,7 @@ static bool resp_peek(const uint8_t *p, size_t len, uint64_t *id, int *code)
 static int conn_peek(struct conn *c, uint64_t *id, int *code, bool *bad)
 {
 	struct frame_header h;
-	int r = frame_parse_header(c->rbuf, c->rlen, RBUF_SIZE -
+	int r = frame_parse_header(c->rbuf, c->rlen, c->rsize -
 	    FRAME_HEADER_SIZE, &h);
 
 	*bad = r < 0;
@@ -814,7 +972,7 @@ static int client_fill(struct client *cl, uint64_t now, uint64_t *next)
 			}
 		}
 		cl->sent_at[cl->nsent] = t;
-		if (send_one(cl, &cl->c, cl->nsent, &cl->rnd) != 0)
+		if (send_one(cl, cl->nsent) != 0)
 			return -1;
 		cl->nsent++;
 	}
@@ -834,6 +992,18 @@ static void client_watch(struct loop *lp, struct client *cl, bool out)
 	epoll_ctl(lp->ep, EPOLL_CTL_MOD, cl->c.fd, &ev);
 }
 
+/* Read and account until the socket is to be waited for. */
+static int client_recv(struct client *cl)
+{
+	int r;
+
+	do {
+		if ((r = conn_pull(&cl->c)) < 0 || client_take(cl) != 0)
+			return -1;
+	} while (r == 1);	/* full: what OpenSSL holds wakes no epoll */
+	return 0;
+}
+
 /* Read, account, send; -1 when the connection failed. */
 static int client_step(struct loop *lp, struct client *cl, uint64_t *next)
 {
@@ -841,7 +1011,7 @@ static int client_step(struct loop *lp, struct client *cl, uint64_t *next)
 
 	if (cl->done)
 		return 0;
-	if (conn_pull(&cl->c) != 0 || client_take(cl) != 0)
+	if (client_recv(cl) != 0)
 		return -1;
 	if (cl->ndone == cl->nreq) {
 		cl->done = true;
@@ -982,7 +1152,8 @@ static void usage(void)
 "usage: aspace-bench [--unix PATH | --host H --port P [--tls --ca FILE\n"
 "           [--cert FILE --key FILE]]] [--token T] [-c CLIENTS] [-n REQUESTS]\n"
 "           [-P DEPTH] [--threads T] [--sessions S] [--mix READ:WRITE:MMAP]\n"
-"           [--rate R] [-q]\n");
+"           [--rate R] [--rbuf BYTES] [-q]\n"
+"       aspace-bench --self-check\n");
 	exit(2);
 }
 
@@ -1000,6 +1171,7 @@ static void tls_setup(void)
 		die("%s", "SSL_CTX_new failed");
 	SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_read_ahead(ssl_ctx, 1);	/* one read() per record batch */
 	if (opt.ca != NULL ?
 	    SSL_CTX_load_verify_locations(ssl_ctx, opt.ca, NULL) != 1 :
 	    SSL_CTX_set_default_verify_paths(ssl_ctx) != 1)
@@ -1026,6 +1198,8 @@ int main(int argc, char **argv)
 		{ "mix", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 'j' },
+		{ "rbuf", required_argument, NULL, 'b' },
+		{ "self-check", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1057,12 +1231,21 @@ int main(int argc, char **argv)
 		case 'm': parse_mix(optarg); break;
 		case 'r': opt.rate = atof(optarg); break;
 		case 'j': opt.threads = atoi(optarg); break;
+		case 'b': opt.rbuf = (size_t)atol(optarg); break;
+		case 'S': opt.self_check = true; break;
 		default: usage();
 		}
+	}
+	if (!hot_check())
+		exit(1);
+	if (opt.self_check) {
+		printf("self-check: the hand encoder matches protobuf-c\n");
+		exit(0);
 	}
 	if (optind != argc || opt.clients < 1 || opt.depth < 1 ||
 	    opt.requests < opt.clients || opt.sessions < 0 || opt.rate < 0 ||
 	    opt.threads < 1 || opt.threads > opt.clients ||
+	    opt.rbuf < RBUF_MIN || opt.rbuf > RBUF_MAX ||
 	    (opt.unix_path == NULL && opt.port == NULL) ||
 	    (opt.unix_path != NULL && opt.tls))
 		usage();
