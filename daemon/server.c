@@ -49,6 +49,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
@@ -630,7 +631,7 @@ static bool conn_idle(struct conn *c)
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
 		return false;
-	if (c->ssl != NULL && SSL_pending(c->ssl) > 0)
+	if (c->ssl != NULL && SSL_has_pending(c->ssl))
 		return false;
 	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &unread) == 0 &&
 	    unread == 0;
@@ -651,6 +652,18 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);	/* SIGTERM: all it asked is answered */
 }
 
+/*
+ * Records read ahead wait in OpenSSL, where epoll does not see them, and
+ * libevent reads on only while a record's plaintext is pending: have it
+ * read again, by its own read event, while c is reading.
+ */
+static void conn_read_ahead(struct conn *c)
+{
+	if (c->ssl != NULL && !c->paused && !c->closing &&
+	    SSL_has_pending(c->ssl))
+		event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -662,6 +675,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		;
 	evbuffer_drain(in, used);
 	conn_flush(c);
+	conn_read_ahead(c);
 	conn_write_cb(bev, c);	/* closing with nothing left to write */
 }
 
@@ -697,6 +711,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {	/* TLS: the handshake is done */
 		c->handshaked = true;
+		/* Whole batches of records in one read() from now on (the
+		 * handshake itself reads no further than its own records). */
+		SSL_set_read_ahead(c->ssl, 1);
 		metrics_inc(MC_TLS_HANDSHAKES);
 		return;
 	}

@@ -9,8 +9,9 @@
  * session that alice's other connections see and that the token client
  * bob and the Unix client cannot; a wrong or missing token gets
  * UNAUTHENTICATED and a clean close; a certificate from another CA is
- * refused; a bad token file stops start-up with file:line; clean TLS
- * shutdown from the client and at SIGTERM.  Loopback only.
+ * refused; a bad token file stops start-up with file:line; 40 records
+ * sent in one write() are all answered; clean TLS shutdown from the
+ * client and at SIGTERM.  Loopback only.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -41,6 +42,7 @@
 #include "frame.h"
 
 #define RESP_CAP	(1u << 20)
+#define NRECORDS	40	/* records sent in one write() */
 #define BOB_TOKEN	"bob-0123456789-secret"
 
 static const char *daemon_path;
@@ -595,6 +597,48 @@ static void test_bad_token_file(void **state)
 	assert_non_null(strstr(err, want));
 }
 
+/*
+ * Many TLS records in one TCP segment: the daemon reads ahead, so all of
+ * them may land in OpenSSL's buffer at once, where epoll does not see
+ * them; every request must still be answered.  The client's records go
+ * through a buffering BIO and out in one write().
+ */
+static void test_records_in_one_write(void **state)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionListRequest l = ASPACE__SESSION_LIST_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	BIO *sock, *buf;
+	bool seen[NRECORDS + 1] = { false };
+	int i;
+
+	(void)state;
+	assert_int_equal(cl_open_tls(&c, "alice", 0), 1);
+	hello_as(&c, NULL, "cert:alice");
+	sock = SSL_get_wbio(c.ssl);
+	assert_int_equal(BIO_up_ref(sock), 1);	/* the chain's own */
+	assert_non_null(buf = BIO_new(BIO_f_buffer()));
+	assert_int_equal(BIO_set_write_buffer_size(buf, 64 * 1024), 1);
+	SSL_set0_wbio(c.ssl, BIO_push(buf, sock));
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &l;
+	r.has_id = true;
+	for (i = 1; i <= NRECORDS; i++) {
+		r.id = (uint64_t)i;
+		assert_true(cl_send(&c, &r));	/* one record each */
+	}
+	assert_int_equal(BIO_flush(buf), 1);
+	for (i = 1; i <= NRECORDS; i++) {
+		assert_non_null(resp = cl_recv(&c));
+		assert_int_equal(code_of(resp), 0);
+		assert_true(resp->id >= 1 && resp->id <= NRECORDS);
+		assert_false(seen[resp->id]);
+		seen[resp->id] = true;
+	}
+	cl_close(&c);
+}
+
 static void test_shutdown(void **state)
 {
 	struct client c, d;
@@ -633,6 +677,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_token),
 		cmocka_unit_test(test_bad_cert),
 		cmocka_unit_test(test_bad_token_file),
+		cmocka_unit_test(test_records_in_one_write),
 		cmocka_unit_test(test_shutdown),
 	};
 
