@@ -37,7 +37,7 @@ struct fast_in {
 };
 
 /* A varint as protobuf-c reads it; *any: a payload bit was set. */
-static bool get_varint(struct fast_in *in, uint64_t *v, bool *any)
+static bool get_varint_long(struct fast_in *in, uint64_t *v, bool *any)
 {
 	unsigned int i;
 
@@ -54,13 +54,29 @@ static bool get_varint(struct fast_in *in, uint64_t *v, bool *any)
 	return false;
 }
 
+static inline bool get_varint(struct fast_in *in, uint64_t *v, bool *any)
+{
+	if (in->p < in->end && *in->p < 0x80) {	/* most are one byte */
+		*v = *in->p++;
+		*any = *v != 0;
+		return true;
+	}
+	return get_varint_long(in, v, any);
+}
+
 /* A tag in its shortest form (one byte, or two for fields 16-2047). */
-static bool get_tag(struct fast_in *in, unsigned int *field, unsigned int *wt)
+static inline bool get_tag(struct fast_in *in, unsigned int *field,
+    unsigned int *wt)
 {
 	uint64_t v;
 	bool any;
 	const uint8_t *start = in->p;
 
+	if (in->p < in->end && *in->p >= 8 && *in->p < 0x80) {
+		*field = *in->p >> 3;	/* one byte: fields 1-15 */
+		*wt = *in->p++ & 7;
+		return true;
+	}
 	if (!get_varint(in, &v, &any) || in->p - start > 2 ||
 	    (in->p - start == 2 && v < 128) || (v >> 3) == 0)
 		return false;
@@ -238,7 +254,7 @@ long frame_fast_encode(const Aspace__Response *r, uint8_t *buf, size_t cap)
 {
 	const Aspace__AccessResult *a = r->access;
 	struct fast_sizes s;
-	uint8_t *p = buf + FRAME_HEADER_SIZE;
+	uint8_t *p;
 	int err;
 
 	if (!fast_shape(r, &s))
@@ -247,6 +263,7 @@ long frame_fast_encode(const Aspace__Response *r, uint8_t *buf, size_t cap)
 		return -EMSGSIZE;
 	if ((err = frame_build_header(buf, s.body, 0)) != 0)
 		return err;
+	p = buf + FRAME_HEADER_SIZE;
 	if (r->has_id)
 		p = put_varint(put_varint(p, RESP_ID << 3 | WT_VARINT), r->id);
 	p = put_varint(put_varint(p, RESP_STATUS << 3 | WT_LEN), s.status);
