@@ -17,6 +17,13 @@
  * one frame's worth.  A bad header or an over-cap length is answered
  * (id 0) and the connection closed once the answer is written.
  *
+ * A batch costs one read() and one write() (docs/architecture.md, the
+ * daemon's hot path): TLS reads ahead once the handshake is done; the
+ * frames of a callback are drained from the input once; their answers
+ * are staged in c->stage and written straight to the socket at the end
+ * when nothing waits in the bufferevent before them, the rest handed to
+ * the bufferevent; access requests and answers use frame-fast.c.
+ *
  * Tenants (tokens.h): a Unix-socket connection's is "uid:N" from its
  * peer credentials, known at accept.  A TLS connection (a TCP listener
  * speaks nothing else) runs a bufferevent_openssl; once its handshake is
