@@ -10,7 +10,8 @@
  * bob and the Unix client cannot; a wrong or missing token gets
  * UNAUTHENTICATED and a clean close; a certificate from another CA is
  * refused; a bad token file stops start-up with file:line; 40 records
- * sent in one write() are all answered; clean TLS shutdown from the
+ * sent in one write() are all answered; 16 MiB of answers to a client that
+ * waits before it reads arrive whole; clean TLS shutdown from the
  * client and at SIGTERM.  Loopback only.
  */
 #ifndef _GNU_SOURCE
@@ -43,6 +44,8 @@
 
 #define RESP_CAP	(1u << 20)
 #define NRECORDS	40	/* records sent in one write() */
+#define NBIG		256	/* read_bytes of 64 KiB sent at once */
+#define REGION		0x200000000000ULL
 #define BOB_TOKEN	"bob-0123456789-secret"
 
 static const char *daemon_path;
@@ -639,6 +642,88 @@ static void test_records_in_one_write(void **state)
 	cl_close(&c);
 }
 
+/* A session of c with one private anonymous mapping of len bytes at
+ * REGION, the first FRAME_MAX_RW_BYTES of it filled with a pattern. */
+static void cl_region(struct client *c, uint8_t id[16], uint8_t *pattern)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+	Aspace__WriteBytesRequest w = ASPACE__WRITE_BYTES_REQUEST__INIT;
+	size_t i;
+
+	assert_true(cl_session(c, id));
+	r.has_session = true;
+	r.session.data = id;
+	r.session.len = 16;
+	m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
+	m.addr = REGION;
+	m.length = FRAME_MAX_RW_BYTES;
+	m.prot = 3;			/* PROT_READ | PROT_WRITE */
+	m.flags = 0x02 | 0x20 | 0x10;	/* MAP_PRIVATE | ANONYMOUS | FIXED */
+	r.op_case = ASPACE__REQUEST__OP_MMAP;
+	r.mmap = &m;
+	assert_int_equal(code_of(cl_call(c, &r)), 0);
+	for (i = 0; i < FRAME_MAX_RW_BYTES; i++)
+		pattern[i] = (uint8_t)(i * 31 + 7);
+	w.has_addr = w.has_data = true;
+	w.addr = REGION;
+	w.data.data = pattern;
+	w.data.len = FRAME_MAX_RW_BYTES;
+	r.op_case = ASPACE__REQUEST__OP_WRITE_BYTES;
+	r.write_bytes = &w;
+	assert_int_equal(code_of(cl_call(c, &r)), 0);
+}
+
+/*
+ * Answers larger than the socket takes: the daemon writes what it can
+ * straight away and leaves the rest, in the middle of a TLS record
+ * OpenSSL must finish, to the bufferevent.  A client that reads nothing
+ * for a while, then everything, gets every byte, and the connection
+ * serves on.
+ */
+static void test_answers_over_the_socket(void **state)
+{
+	static uint8_t pattern[FRAME_MAX_RW_BYTES];
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ReadBytesRequest rb = ASPACE__READ_BYTES_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	bool seen[NBIG + 1] = { false };
+	uint8_t id[16];
+	int i;
+
+	(void)state;
+	assert_int_equal(cl_open_tls(&c, "alice", 0), 1);
+	hello_as(&c, NULL, "cert:alice");
+	cl_region(&c, id, pattern);
+	r.has_session = r.has_id = true;
+	r.session.data = id;
+	r.session.len = 16;
+	rb.has_addr = rb.has_length = true;
+	rb.addr = REGION;
+	rb.length = FRAME_MAX_RW_BYTES;
+	r.op_case = ASPACE__REQUEST__OP_READ_BYTES;
+	r.read_bytes = &rb;
+	for (i = 1; i <= NBIG; i++) {	/* NBIG * 64 KiB of answers */
+		r.id = (uint64_t)i;
+		assert_true(cl_send(&c, &r));
+	}
+	usleep(300 * 1000);
+	for (i = 1; i <= NBIG; i++) {
+		assert_non_null(resp = cl_recv(&c));
+		assert_int_equal(code_of(resp), 0);
+		assert_true(resp->id >= 1 && resp->id <= NBIG);
+		assert_false(seen[resp->id]);
+		seen[resp->id] = true;
+		assert_non_null(resp->read_bytes);
+		assert_int_equal(resp->read_bytes->data.len, sizeof(pattern));
+		assert_memory_equal(resp->read_bytes->data.data, pattern,
+		    sizeof(pattern));
+	}
+	assert_true(cl_count(&c) >= 1);	/* it serves on */
+	cl_close(&c);
+}
+
 static void test_shutdown(void **state)
 {
 	struct client c, d;
@@ -678,6 +763,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_cert),
 		cmocka_unit_test(test_bad_token_file),
 		cmocka_unit_test(test_records_in_one_write),
+		cmocka_unit_test(test_answers_over_the_socket),
 		cmocka_unit_test(test_shutdown),
 	};
 
