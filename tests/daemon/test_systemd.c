@@ -27,7 +27,9 @@
  *     names that CA and SIGHUP is sent;
  *   - SIGTERM's drain: a slow run_trace and 300 requests pipelined
  *     behind it, and a slow one over TLS, are all answered after SIGTERM,
- *     new connections are refused meanwhile, and aspaced exits 0.
+ *     new connections are refused meanwhile, and aspaced exits 0;
+ *     idle connections do not hold it up; an answer its client does not
+ *     read holds it until --drain-timeout, which is said, and then exit 0.
  * Certificates come from tests/daemon/certs.sh (skipped, exit 77,
  * without the openssl command).  Loopback only.
  */
@@ -909,6 +911,28 @@ static char *slow_trace(size_t *len)
 	return t;
 }
 
+/* A trace whose output (about 500 KiB: 400 VMAs, listed 25 times) is
+ * more than a socket holds: a client that does not read keeps part of
+ * the answer in the daemon, however fast the trace ran. */
+static char *big_output_trace(size_t *len)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *t = malloc(cap);
+	int i;
+
+	assert_non_null(t);
+	n += (size_t)snprintf(t + n, cap - n, "window 0x200000000000 "
+	    "0x10000000\n");
+	for (i = 0; i < 400 && cap - n > 100; i++)	/* none merge */
+		n += (size_t)snprintf(t + n, cap - n, "mmap 0x%lx 4K %s "
+		    "private,anon,fixed\n", 0x200000000000UL +
+		    (unsigned long)i * 0x1000, i % 2 ? "r--" : "rw-");
+	for (i = 0; i < 25 && cap - n > 10; i++)
+		n += (size_t)snprintf(t + n, cap - n, "maps\n");
+	*len = n;
+	return t;
+}
+
 static void send_slow(struct asc_client *c, const char *text, size_t len)
 {
 	Aspace__Request r;
@@ -1017,16 +1041,16 @@ static void test_drain_idle(void **state)
 	daemon_free(&d);
 }
 
-/* A request that outlasts --drain-timeout: the drain ends at the
- * timeout, said on stderr, and aspaced still exits 0 (once the pool's
- * thread is done with it). */
+/* An answer that outlasts --drain-timeout (its client reads nothing,
+ * and it is more than the socket holds): the drain ends at the timeout,
+ * said on stderr, and aspaced still exits 0. */
 static void test_drain_timeout(void **state)
 {
 	struct asc_client *a;
 	static struct daemon d;	/* reap() may see it after a failure */
 	char url[200], cmd[512];
 	size_t len;
-	char *text = slow_trace(&len);
+	char *text = big_output_trace(&len);
 
 	(void)state;
 	spawn(&d, own_args("--drain-timeout", "0.2"), NULL,
