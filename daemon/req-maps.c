@@ -39,9 +39,10 @@ static void vma_msg(struct req_ctx *c, Aspace__Vma *v, const struct vma *vma,
 
 
 /* Walk the window's VMAs into r and c->buf; the mm is read-locked. */
-static void fill_maps(struct req_ctx *c, Aspace__MapsResult *r,
-    struct mm *mm, unsigned long lo, unsigned long hi)
+static void fill_maps(struct req_ctx *c, void *result, struct mm *mm,
+    unsigned long lo, unsigned long hi)
 {
+	Aspace__MapsResult *r = result;
 	size_t n = req_count_vmas(mm, lo, hi), i = 0, at;
 	struct vma *vma;
 
@@ -63,27 +64,15 @@ static void fill_maps(struct req_ctx *c, Aspace__MapsResult *r,
 
 static void maps(struct req_ctx *c)
 {
-	const Aspace__MapsRequest *m = c->req->maps;
 	Aspace__MapsResult *r = req_alloc(c, sizeof(*r));
-	unsigned long lo, hi;
-	struct mm *mm = c->task->mm;
 
 	if (r == NULL)
 		return;
 	aspace__maps_result__init(r);
-	req_window(m->window, &lo, &hi);
-	as_buf_init(&c->buf, server_trace_output_max(c->srv));
-	mmap_read_lock(mm);
-	fill_maps(c, r, mm, lo, hi);
-	mmap_read_unlock(mm);
-	if (c->buf.overflow) {
-		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE,
-		    "maps over the output cap");
+	r->text = (char *)req_window_text(c, c->req->maps->window,
+	    "maps over the output cap", fill_maps, r);
+	if (r->text == NULL)
 		return;
-	}
-	if (c->status->code != ASPACE__STATUS__CODE__OK)
-		return;
-	r->text = (char *)as_buf_str(&c->buf);
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_MAPS;
 	c->resp->maps = r;
 }

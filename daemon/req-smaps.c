@@ -105,9 +105,10 @@ static Aspace__Smap *smap_msg(struct req_ctx *c, const struct vma *vma,
 
 
 /* Walk the window's VMAs into r and c->buf; the mm is read-locked. */
-static void fill_smaps(struct req_ctx *c, Aspace__SmapsResult *r,
-    struct mm *mm, unsigned long lo, unsigned long hi)
+static void fill_smaps(struct req_ctx *c, void *result, struct mm *mm,
+    unsigned long lo, unsigned long hi)
 {
+	Aspace__SmapsResult *r = result;
 	size_t n = req_count_vmas(mm, lo, hi), i = 0, at;
 	struct vma *vma;
 
@@ -129,27 +130,15 @@ static void fill_smaps(struct req_ctx *c, Aspace__SmapsResult *r,
 
 static void smaps(struct req_ctx *c)
 {
-	const Aspace__SmapsRequest *m = c->req->smaps;
 	Aspace__SmapsResult *r = req_alloc(c, sizeof(*r));
-	unsigned long lo, hi;
-	struct mm *mm = c->task->mm;
 
 	if (r == NULL)
 		return;
 	aspace__smaps_result__init(r);
-	req_window(m->window, &lo, &hi);
-	as_buf_init(&c->buf, server_trace_output_max(c->srv));
-	mmap_read_lock(mm);
-	fill_smaps(c, r, mm, lo, hi);
-	mmap_read_unlock(mm);
-	if (c->buf.overflow) {
-		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE,
-		    "smaps over the output cap");
+	r->text = (char *)req_window_text(c, c->req->smaps->window,
+	    "smaps over the output cap", fill_smaps, r);
+	if (r->text == NULL)
 		return;
-	}
-	if (c->status->code != ASPACE__STATUS__CODE__OK)
-		return;
-	r->text = (char *)as_buf_str(&c->buf);
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_SMAPS;
 	c->resp->smaps = r;
 }

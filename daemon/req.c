@@ -284,7 +284,8 @@ void req_dispatch(struct req_ctx *c)
 		run_entry(c, e);
 }
 
-void req_window(const Aspace__Window *w, unsigned long *lo, unsigned long *hi)
+static void req_window(const Aspace__Window *w, unsigned long *lo,
+    unsigned long *hi)
 {
 	*lo = 0;
 	*hi = ~0UL;
@@ -304,4 +305,24 @@ size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
 	    vma = vma->vm_next)
 		n++;
 	return n;
+}
+
+const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
+    const char *too_large, req_fill_fn fill, void *r)
+{
+	struct mm *mm = c->task->mm;
+	unsigned long lo, hi;
+
+	req_window(w, &lo, &hi);
+	as_buf_init(&c->buf, server_trace_output_max(c->srv));
+	mmap_read_lock(mm);
+	fill(c, r, mm, lo, hi);
+	mmap_read_unlock(mm);
+	if (c->buf.overflow) {
+		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE, too_large);
+		return NULL;
+	}
+	if (c->status->code != ASPACE__STATUS__CODE__OK)
+		return NULL;
+	return as_buf_str(&c->buf);
 }

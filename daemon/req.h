@@ -121,12 +121,19 @@ int req_session_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p);
 
 /* req-fault.c: the Fault message of a failed access at addr. */
-/* maps and smaps: the window [lo, hi) a request asks for (all if none),
- * and the number of VMAs in it (the mm read-locked). */
-void req_window(const Aspace__Window *w, unsigned long *lo,
-    unsigned long *hi);
-size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi);
 Aspace__Fault *req_fault(struct req_ctx *c, unsigned long addr,
     const struct access_result *a);
+
+/* maps and smaps: fill r (their result) from the VMAs in [lo, hi), with
+ * mm read-locked, writing the text to c->buf. */
+typedef void (*req_fill_fn)(struct req_ctx *c, void *r, struct mm *mm,
+    unsigned long lo, unsigned long hi);
+/* fill over the window w asks for (all if none), c->buf capped at the
+ * output limit; the text, or NULL with the status set (too_large, the
+ * message when the cap is hit). */
+const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
+    const char *too_large, req_fill_fn fill, void *r);
+/* The number of VMAs in [lo, hi) (the mm read-locked). */
+size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi);
 
 #endif /* ASPACED_REQ_H */

@@ -578,6 +578,29 @@ static void test_smaps(void **state)
 	cl_close(&c);
 }
 
+/* smaps of more VMAs than the output cap holds (6000, about 220 bytes each,
+ * against about 1 MiB): TOO_LARGE; a window of a few of them is fine. */
+static void test_smaps_over_cap(void **state)
+{
+	Aspace__Response *resp;
+	struct client c;
+	uint64_t i;
+
+	(void)state;
+	cl_open(&c);
+	for (i = 0; i < 6000; i++)	/* alternate: none merge */
+		assert_int_equal(code_of(rq_mmap(&c, 0, BASE + i * 4096, 4096,
+		    i % 2 ? 0x1 : PROT_RW, MAP_PAF, NULL)), 0);
+	resp = do_smaps(&c, 0, 0, 0);
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
+	assert_string_equal(resp->status->message, "smaps over the output cap");
+	assert_null(resp->smaps);
+	resp = do_smaps(&c, 0, BASE, 10 * 4096);
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->smaps->n_smaps, 10);
+	cl_close(&c);
+}
+
 /* The local session for the cross-checks: task 1 maps and writes. */
 static struct as_session *local_session(struct task **t)
 {
@@ -881,6 +904,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_rw_bytes),
 		cmocka_unit_test(test_thread_vfork_exec),
 		cmocka_unit_test(test_smaps),
+		cmocka_unit_test(test_smaps_over_cap),
 		cmocka_unit_test(test_proc_status),
 		cmocka_unit_test(test_page_walk),
 		cmocka_unit_test(test_counters),
