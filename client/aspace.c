@@ -10,6 +10,7 @@
  *   aspace session list [--json]
  *   aspace session destroy ID [--json]
  *   aspace OP --session ID [--task N] [--json] OPERANDS...  (subcmd.c)
+ *   aspace check ID [--json]                                 (subcmd.c)
  *   aspace shell [--session ID]                              (shell.c)
  *
  * run runs each trace (a file, or - for standard input) in a fresh
@@ -30,7 +31,7 @@
  * Exit status: 0 ok; 1 a trace had "! error" lines, or the daemon refused
  * a session command (no such session, quota...); 2 a usage error, a file
  * that cannot be read, a failure to reach the daemon, or a run the daemon
- * could not complete.
+ * could not complete; 3 check found the session corrupt (subcmd.c).
  */
 #include <errno.h>
 #include <stdbool.h>

@@ -11,12 +11,15 @@
  * (lib/trace_parse.c) and run in the session through run_trace, so that
  * what is printed is the trace runner's own text for that line, without
  * its "N: " line number.  status, walk ADDR and counters [--task-only]
- * use their own requests (proc_status, page_walk, counters).
+ * use their own requests (proc_status, page_walk, counters).  check, the
+ * daemon's consistency check of a whole session, takes no task and its
+ * session as an operand too (aspace check ID, as session destroy ID).
  *
  * Exit status: 0 the operation ran (its result may be an errno, printed
  * "= -ENAME"); 1 the trace runner printed "! error" (no current task,
  * a blocked task...) or the daemon refused (no such session or task);
- * 2 a usage error or a failure to reach the daemon.
+ * 2 a usage error or a failure to reach the daemon; 3 check found the
+ * session corrupt (the daemon's CORRUPT, a daemon bug).
  */
 #include "config.h"
 
@@ -30,6 +33,7 @@
 #include "trace_parse.h"
 
 #define LINE_MAX_LEN	1024
+#define EXIT_CORRUPT	3	/* docs/aspace.1, EXIT STATUS */
 
 static const char *const trace_ops[] = {
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mlock",
@@ -37,7 +41,9 @@ static const char *const trace_ops[] = {
 	"vfork", "exec", "exit", "maps", "smaps", "file", NULL
 };
 
-static const char *const own_ops[] = { "status", "walk", "counters", NULL };
+static const char *const own_ops[] = {
+	"status", "walk", "counters", "check", NULL
+};
 
 static bool in_list(const char *const *v, const char *name)
 {
@@ -60,6 +66,7 @@ void subcmd_usage(FILE *f)
 	    "             brk read write touch fork thread vfork exec exit\n"
 	    "             maps smaps file (operands as in a trace line),\n"
 	    "             status, walk ADDR, counters [--task-only]\n"
+	    "       aspace check ID | --session ID [--json]\n"
 	    "       aspace shell [--session ID]\n");
 }
 
@@ -203,6 +210,8 @@ static int daemon_fail(const char *name, const struct asc_status *st)
 
 	fprintf(stderr, "aspace: %s: %s\n", name,
 	    asc_status_str(st, msg, sizeof(msg)));
+	if (st->code == ASPACE__STATUS__CODE__CORRUPT)
+		return EXIT_CORRUPT;
 	return st->code == ASC_LOCAL ? 2 : 1;
 }
 
@@ -248,7 +257,7 @@ static void set_target(Aspace__Request *r, const struct sub *s)
 	r->has_session = true;
 	r->session.data = (uint8_t *)s->sid;
 	r->session.len = ASC_SESSION_ID_LEN;
-	r->has_task = true;
+	r->has_task = s->task != 0;	/* 0: a session-wide op */
 	r->task = (int32_t)s->task;
 }
 
@@ -375,6 +384,34 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	return 0;
 }
 
+static int sub_check(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__CheckRequest q = ASPACE__CHECK_REQUEST__INIT;
+	const Aspace__CheckResult *res;
+	struct asc_reply *rp;
+	char hex[33];
+	int rc;
+
+	set_target(&r, s);
+	r.op_case = ASPACE__REQUEST__OP_CHECK;
+	r.check = &q;
+	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_CHECK, &rp, s)))
+		return rc;
+	res = asc_reply_response(rp)->check;
+	if (o->json)
+		printf("{\"command\":\"check\",\"session\":\"%s\","
+		    "\"mms\":%u,\"tasks\":%u}\n", asc_session_hex(s->sid, hex),
+		    res->mms, res->tasks);
+	else
+		printf("ok: %u mm%s, %u task%s checked\n", res->mms,
+		    res->mms == 1 ? "" : "s", res->tasks,
+		    res->tasks == 1 ? "" : "s");
+	asc_reply_free(rp);
+	return 0;
+}
+
 static int usage_fail(const char *name, const char *msg)
 {
 	fprintf(stderr, "aspace: %s: %s\n", name, msg);
@@ -392,19 +429,28 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 	char err[160];
 	const char *walk_addr = NULL;
 	size_t used;
+	bool whole = strcmp(name, "check") == 0;	/* no task */
 	int i, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.name = name;
-	s.task = 1;
+	s.task = whole ? 0 : 1;
 	used = (size_t)snprintf(s.line, sizeof(s.line), "%s", name);
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "--json") == 0) {
 			o->json = true;
+		} else if (whole && (strcmp(a, "--session") == 0 ||
+		    *a != '-') && s.session_arg != NULL) {
+			return usage_fail(name, "one session ID");
 		} else if (strcmp(a, "--session") == 0 && i + 1 < argc) {
 			s.session_arg = argv[++i];
+		} else if (whole && *a != '-') {
+			s.session_arg = a;	/* check ID */
+		} else if (whole && strcmp(a, "--task") == 0) {
+			return usage_fail(name, "no --task: check takes the "
+			    "whole session");
 		} else if (strcmp(a, "--task") == 0 && i + 1 < argc) {
 			if (parse_ulong(argv[++i], &s.task) != 0 ||
 			    s.task == 0 || s.task > INT32_MAX)
@@ -429,7 +475,8 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 		}
 	}
 	if (s.session_arg == NULL)
-		return usage_fail(name, "--session ID is needed");
+		return usage_fail(name, whole ?
+		    "a session ID is needed" : "--session ID is needed");
 	if (asc_session_parse(s.session_arg, s.sid) != 0)
 		return usage_fail(name, "bad session id (want 32 hex digits)");
 	if (in_list(trace_ops, name)) {
@@ -449,6 +496,8 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 		rc = sub_walk(c, &s, o, addr);
 	else if (strcmp(name, "counters") == 0)
 		rc = sub_counters(c, &s, o);
+	else if (strcmp(name, "check") == 0)
+		rc = sub_check(c, &s, o);
 	else
 		rc = sub_trace(c, &s, o);
 	asc_close(c);

@@ -1,25 +1,40 @@
 #!/bin/sh
 # test-cli.sh: the aspace command's answers to good and bad invocations:
 # exit status 0 for a clean trace, 1 for a trace with "! error" lines, 2
-# for usage and I/O errors, each with a message on stderr.
+# for usage and I/O errors, each with a message on stderr.  Then, with
+# an aspaced of its own, aspace check of sessions in several states.
 ASPACE=${ASPACE:-client/aspace}
+ASPACED=${ASPACED:-daemon/aspaced}
 tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
+dpid=
+trap '[ -z "$dpid" ] || { kill "$dpid"; wait "$dpid"; }; rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 
-# expect STATUS PATTERN -- ARGS...: run aspace, check status and stderr.
+# expect STATUS PATTERN -- ARGS...: run aspace, check status and stderr
+# (and stdout) for PATTERN, unless it is empty.
 expect() {
 	want=$1 pat=$2
 	shift 3
 	"$ASPACE" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
 	st=$?
-	if [ "$st" -eq "$want" ] && grep -q -- "$pat" "$tmp/err" "$tmp/out"; then
+	if [ "$st" -eq "$want" ] && { [ -z "$pat" ] ||
+	    grep -q -- "$pat" "$tmp/err" "$tmp/out"; }; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
 		echo "FAIL: aspace $* -> status $st (want $want, /$pat/)"
 		cat "$tmp/err"
+	fi
+}
+
+# same TEXT: the last expect's standard output was exactly TEXT.
+same() {
+	if [ "$(cat "$tmp/out")" = "$1" ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: output '$(cat "$tmp/out")', want '$1'"
 	fi
 }
 
@@ -64,5 +79,53 @@ expect 0 "aspace" -- --version
 printf 'maps\n' | "$ASPACE" run --local - >"$tmp/out" 2>&1 &&
     grep -q "\[stack\]" "$tmp/out" && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: trace on standard input"; }
+# check: usage errors before connecting.
+expect 2 "a session ID is needed" -- check
+expect 2 "a session ID is needed" -- --json check
+expect 2 "bad session id" -- check 12zz
+expect 2 "one session ID" -- check $sid $sid
+expect 2 "one session ID" -- check $sid --session $sid
+expect 2 "no --task" -- check $sid --task 1
+expect 2 "cannot connect" -- check $sid
+
+# check through a daemon of this test's own.
+"$ASPACED" --listen "unix:$tmp/sock" --state-directory "$tmp/state" \
+    --foreground >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+dpid=$!
+i=0
+while [ ! -S "$tmp/sock" ] && [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+[ -S "$tmp/sock" ] || { echo "aspaced did not start"; cat "$tmp/daemon.err"; exit 99; }
+ASPACE_URL=unix:$tmp/sock; export ASPACE_URL
+s=$("$ASPACE" session create) || { echo "session create failed"; exit 99; }
+expect 0 "" -- check "$s"
+same "ok: 1 mm, 1 task checked"
+expect 0 "" -- mmap --session "$s" 0x200000000000 8K rw- private,anon,fixed
+expect 0 "" -- write --session "$s" 0x200000000000 0x41
+expect 0 "" -- touch --session "$s" 0x200000001000 r
+expect 0 "" -- fork --session "$s"
+same "= 2"
+expect 0 "" -- write --session "$s" --task 2 0x200000000000 0x42
+expect 0 "" -- thread --session "$s"
+same "= 3"
+# Two address spaces (1 and its thread 3 share one), three tasks.
+expect 0 "" -- check "$s"
+same "ok: 2 mms, 3 tasks checked"
+expect 0 "" -- check --session "$s" --json
+same "{\"command\":\"check\",\"session\":\"$s\",\"mms\":2,\"tasks\":3}"
+expect 0 "" -- --json check "$s"
+same "{\"command\":\"check\",\"session\":\"$s\",\"mms\":2,\"tasks\":3}"
+expect 0 "" -- exit --session "$s" --task 2
+expect 0 "" -- check "$s"
+same "ok: 1 mm, 2 tasks checked"
+# Destroyed, and never made: the daemon refuses, status 1.
+expect 0 "" -- session destroy "$s"
+expect 1 "check: NO_SUCH_SESSION" -- check "$s"
+same ""
+expect 1 "check: NO_SUCH_SESSION" -- --json check "$s"
+same ""
+expect 1 "check: NO_SUCH_SESSION" -- check $sid
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
