@@ -494,7 +494,7 @@ Aspace__Response *cl_op(struct client *c, int task,
 	return cl_call(c, &r);
 }
 
-/* --- requests -------------------------------------------------------------- */
+/* --- requests ------------------------------------------------------------- */
 
 void req_hello(Aspace__Request *r, Aspace__HelloRequest *h,
     const char *token)

@@ -155,7 +155,7 @@ void cl_request(struct client *c, Aspace__Request *r, int task,
 Aspace__Response *cl_op(struct client *c, int task,
     Aspace__Request__OpCase opc, void *msg);
 
-/* --- requests -------------------------------------------------------------- */
+/* --- requests ------------------------------------------------------------- */
 
 /* r (initialised here) a hello of this protocol's version in h, with
  * token (NULL: none). */

@@ -32,7 +32,7 @@
 static const char *daemon_path;
 static struct hdaemon dmn;
 
-/* --- the requests ---------------------------------------------------------- */
+/* --- the requests --------------------------------------------------------- */
 
 /* run_trace text in session id (NULL: a fresh one); output malloc'd. */
 static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
@@ -500,7 +500,8 @@ static void *par_main(void *arg)
 	char *got;
 	int i;
 
-	p->ok = cl_connect(&c, dmn.sock) && cl_hello(&c) && cl_session_create(&c, 0, id) == 0;
+	p->ok = cl_connect(&c, dmn.sock) && cl_hello(&c) &&
+	    cl_session_create(&c, 0, id) == 0;
 	for (i = 0; i < 20 && p->ok; i++) {
 		got = cl_run_trace(&c, i % 2 ? id : NULL, trace1);
 		if (i % 2 && got != NULL) {
@@ -539,7 +540,8 @@ static void test_sigterm(void **state)
 	int st;
 
 	(void)state;
-	assert_true(cl_connect(&c, dmn.sock));	/* a connection open at the stop */
+	/* A connection open at the stop. */
+	assert_true(cl_connect(&c, dmn.sock));
 	assert_true(cl_hello(&c));
 	assert_int_equal(kill(dmn.pid, SIGTERM), 0);
 	assert_int_equal(waitpid(dmn.pid, &st, 0), dmn.pid);

@@ -34,7 +34,7 @@
 static const char *daemon_path;
 static struct hdaemon dmn;
 
-/* --- the client ------------------------------------------------------------ */
+/* --- the client ----------------------------------------------------------- */
 
 static bool cl_open(struct client *c)
 {
