@@ -479,10 +479,7 @@ Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
 void cl_request(struct client *c, Aspace__Request *r, int task,
     Aspace__Request__OpCase opc, void *msg)
 {
-	aspace__request__init(r);
-	r->op_case = opc;
-	r->hello = msg;		/* the op union: every member a pointer */
-	req_session(r, c->sid, task);
+	req_op(r, c->sid, task, opc, msg);
 }
 
 Aspace__Response *cl_op(struct client *c, int task,
@@ -491,6 +488,15 @@ Aspace__Response *cl_op(struct client *c, int task,
 	Aspace__Request r;
 
 	cl_request(c, &r, task, opc, msg);
+	return cl_call(c, &r);
+}
+
+Aspace__Response *cl_op_in(struct client *c, uint8_t *id, int task,
+    Aspace__Request__OpCase opc, void *msg)
+{
+	Aspace__Request r;
+
+	req_op(&r, id, task, opc, msg);
 	return cl_call(c, &r);
 }
 
@@ -517,6 +523,16 @@ void req_session(Aspace__Request *r, uint8_t *id, int task)
 		r->has_task = true;
 		r->task = task;
 	}
+}
+
+void req_op(Aspace__Request *r, uint8_t *id, int task,
+    Aspace__Request__OpCase opc, void *msg)
+{
+	aspace__request__init(r);
+	r->op_case = opc;
+	r->hello = msg;		/* the op union: every member a pointer */
+	if (id != NULL)
+		req_session(r, id, task);
 }
 
 Aspace__Response *cl_hello_token(struct client *c, const char *token)
@@ -561,18 +577,14 @@ bool cl_session_new(struct client *c, uint64_t ram_bytes)
 
 int cl_session_destroy(struct client *c, uint8_t *id)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__SessionDestroyRequest d = ASPACE__SESSION_DESTROY_REQUEST__INIT;
 
-	r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
-	r.session_destroy = &d;
-	req_session(&r, id, 0);
-	return code_of(cl_call(c, &r));
+	return code_of(cl_op_in(c, id, 0, ASPACE__REQUEST__OP_SESSION_DESTROY,
+	    &d));
 }
 
 uint64_t cl_mmap_anon(struct client *c, uint8_t *id, uint64_t len)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
 	Aspace__Response *resp;
 
@@ -580,10 +592,7 @@ uint64_t cl_mmap_anon(struct client *c, uint8_t *id, uint64_t len)
 	m.length = len;
 	m.prot = 0x3;		/* PROT_READ | PROT_WRITE */
 	m.flags = 0x22;		/* MAP_PRIVATE | MAP_ANONYMOUS */
-	r.op_case = ASPACE__REQUEST__OP_MMAP;
-	r.mmap = &m;
-	req_session(&r, id, 0);
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_MMAP, &m);
 	if (code_of(resp) != ASPACE__STATUS__CODE__OK || resp->mmap == NULL)
 		return 0;
 	return resp->mmap->addr;

@@ -154,6 +154,9 @@ void cl_request(struct client *c, Aspace__Request *r, int task,
 /* cl_request + cl_call. */
 Aspace__Response *cl_op(struct client *c, int task,
     Aspace__Request__OpCase opc, void *msg);
+/* cl_call of op msg in session id (NULL: none) as task (0: absent). */
+Aspace__Response *cl_op_in(struct client *c, uint8_t *id, int task,
+    Aspace__Request__OpCase opc, void *msg);
 
 /* --- requests ------------------------------------------------------------- */
 
@@ -163,6 +166,10 @@ void req_hello(Aspace__Request *r, Aspace__HelloRequest *h,
     const char *token);
 /* r in session id (16 bytes), as task (0: absent). */
 void req_session(Aspace__Request *r, uint8_t *id, int task);
+/* r (initialised here) for op msg (any op message) in session id (NULL:
+ * none) as task (0: absent). */
+void req_op(Aspace__Request *r, uint8_t *id, int task,
+    Aspace__Request__OpCase opc, void *msg);
 /* hello with token (NULL: none); the response. */
 Aspace__Response *cl_hello_token(struct client *c, const char *token);
 /* hello without a token; true if answered OK. */

@@ -37,7 +37,6 @@ static struct hdaemon dmn;
 /* run_trace text in session id (NULL: a fresh one); output malloc'd. */
 static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
 	Aspace__Response *resp;
 	char *out;
@@ -45,11 +44,7 @@ static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 	t.has_text = true;
 	t.text.data = (uint8_t *)text;
 	t.text.len = strlen(text);
-	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
-	r.run_trace = &t;
-	if (id != NULL)
-		req_session(&r, id, 0);
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
 	if (code_of(resp) != 0 || resp->run_trace == NULL ||
 	    (out = malloc(resp->run_trace->output.len + 1)) == NULL)
 		return NULL;
@@ -60,13 +55,9 @@ static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 
 static Aspace__Response *cl_maps(struct client *c, uint8_t id[16], int task)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
 
-	r.op_case = ASPACE__REQUEST__OP_MAPS;
-	r.maps = &m;
-	req_session(&r, id, task);
-	return cl_call(c, &r);
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MAPS, &m);
 }
 
 /* --- the reference: the embedded core ----------------------------------- */
@@ -256,7 +247,6 @@ static void test_maps(void **state)
 static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
     uint64_t addr, Aspace__AccessKind kind, int value)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
 
 	a.has_addr = true;
@@ -267,10 +257,7 @@ static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
 		a.has_value = true;
 		a.value = (uint32_t)value;
 	}
-	r.op_case = ASPACE__REQUEST__OP_ACCESS;
-	r.access = &a;
-	req_session(&r, id, task);
-	return cl_call(c, &r);
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_ACCESS, &a);
 }
 
 /* A request with an empty op message of this case, in session id. */
@@ -298,16 +285,12 @@ static Aspace__Response *cl_simple(struct client *c, uint8_t id[16],
 static int cl_munmap(struct client *c, uint8_t id[16], uint64_t addr,
     uint64_t len)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
 
 	m.has_addr = m.has_length = true;
 	m.addr = addr;
 	m.length = len;
-	r.op_case = ASPACE__REQUEST__OP_MUNMAP;
-	r.munmap = &m;
-	req_session(&r, id, 0);
-	return code_of(cl_call(c, &r));
+	return code_of(cl_op_in(c, id, 0, ASPACE__REQUEST__OP_MUNMAP, &m));
 }
 
 static void test_syscalls(void **state)

@@ -77,13 +77,10 @@ static void hello_as(struct client *c, const char *token, const char *tenant)
 /* How many sessions the client's tenant has; -1 on an error. */
 static int cl_count(struct client *c)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__SessionListRequest l = ASPACE__SESSION_LIST_REQUEST__INIT;
 	Aspace__Response *resp;
 
-	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
-	r.session_list = &l;
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST, &l);
 	if (code_of(resp) != 0 || resp->session_list == NULL)
 		return -1;
 	return (int)resp->session_list->n_sessions;
@@ -92,13 +89,9 @@ static int cl_count(struct client *c)
 /* maps of id's task 1: the status code. */
 static int cl_maps_code(struct client *c, uint8_t id[16])
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
 
-	r.op_case = ASPACE__REQUEST__OP_MAPS;
-	r.maps = &m;
-	req_session(&r, id, 1);
-	return code_of(cl_call(c, &r));
+	return code_of(cl_op_in(c, id, 1, ASPACE__REQUEST__OP_MAPS, &m));
 }
 
 /* The peer closed with close_notify: a clean TLS end of stream. */
