@@ -252,39 +252,39 @@ int hcerts(const char *dir)
 
 /* --- connections ---------------------------------------------------------- */
 
+/* A stream socket of family connected to sa: its fd, or -1. */
+static int connect_to(int family, const void *sa, socklen_t len)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, sa, len) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int hconnect_unix(const char *path)
 {
 	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (fd < 0)
-		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return connect_to(AF_UNIX, &sun, sizeof(sun));
 }
 
 int hconnect_tcp(int port)
 {
 	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
 
-	if (fd < 0)
-		return -1;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	hset_timeout(fd);
+	if ((fd = connect_to(AF_INET, &sin, sizeof(sin))) >= 0)
+		hset_timeout(fd);
 	return fd;
 }
 
