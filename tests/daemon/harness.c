@@ -191,6 +191,11 @@ int hdaemon_stop(struct hdaemon *d)
 	return gone == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+int hdaemon_teardown(void **state)
+{
+	return hdaemon_stop(*state);
+}
+
 /* --- running to the end, files -------------------------------------------- */
 
 int hrun(const char *const *argv, int streams, unsigned int alarm,

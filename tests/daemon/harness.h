@@ -75,6 +75,9 @@ int hdaemon_ports(int fd, int *tls, int *metrics);
 /* SIGTERM, wait, remove the directory and its files; 0 if the daemon
  * exited with status 0 (or was stopped before) and all is gone. */
 int hdaemon_stop(struct hdaemon *d);
+/* A cmocka group teardown: hdaemon_stop of the struct hdaemon in *state
+ * (which the group's setup sets). */
+int hdaemon_teardown(void **state);
 
 /* --- running to the end, files -------------------------------------------- */
 

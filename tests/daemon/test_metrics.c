@@ -524,7 +524,7 @@ static int start_daemon(void **state)
 	bool tls;
 	int fd;
 
-	(void)state;
+	*state = &dmn;
 	if (hdaemon_mkdir(&dmn, "metrics") != 0)
 		return -1;
 	if (!(tls = make_certs()))
@@ -533,12 +533,6 @@ static int start_daemon(void **state)
 	if ((fd = spawn_daemon(tls)) < 0)
 		return -1;
 	return hdaemon_ports(fd, tls ? &tls_port : NULL, &metrics_port);
-}
-
-static int stop_daemon(void **state)
-{
-	(void)state;
-	return hdaemon_stop(&dmn);
 }
 
 /* The daemon's log so far (NUL-ended, static). */
@@ -929,5 +923,5 @@ int main(int argc, char **argv)
 	if ((daemon_path = hdaemon_path(argc, argv, "test_metrics")) == NULL)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }

@@ -125,7 +125,7 @@ static int start_daemon(void **state)
 	const char *argv[20];
 	int p[2];
 
-	(void)state;
+	*state = &dmn;
 	if (hdaemon_mkdir(&dmn, "tls") != 0 || hcerts(dmn.tmpdir) != 0 ||
 	    !hwrite_file(hdaemon_file(&dmn, "tokens"),
 	    "# test tokens\n\n" BOB_TOKEN " bob\n") ||
@@ -137,12 +137,6 @@ static int start_daemon(void **state)
 	close(p[1]);
 	/* "listening unix:...", then "listening tls://127.0.0.1:PORT" */
 	return hdaemon_ports(p[0], &tls_port, NULL);
-}
-
-static int stop_daemon(void **state)
-{
-	(void)state;
-	return hdaemon_stop(&dmn);
 }
 
 /* --- the tests ------------------------------------------------------------------ */
@@ -455,5 +449,5 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }
