@@ -34,6 +34,14 @@ static struct hdaemon dmn;
 
 /* --- the requests --------------------------------------------------------- */
 
+/* Connect, hello and a new session into id. */
+static void cl_open(struct client *c, uint8_t id[16])
+{
+	assert_true(cl_connect(c, dmn.sock));
+	assert_true(cl_hello(c));
+	assert_int_equal(cl_session_create(c, 0, id), 0);
+}
+
 /* run_trace text in session id (NULL: a fresh one); output malloc'd. */
 static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 {
@@ -122,14 +130,8 @@ static int start_daemon(void **state)
 {
 	static const char *const args[] = { "-w", "2", NULL };
 
-	(void)state;
+	*state = &dmn;
 	return hdaemon_start(&dmn, daemon_path, "test", args);
-}
-
-static int stop_daemon(void **state)
-{
-	(void)state;
-	return hdaemon_stop(&dmn);
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -170,9 +172,7 @@ static void test_run_trace(void **state)
 	uint8_t id[16];
 
 	(void)state;
-	assert_true(cl_connect(&c, dmn.sock));
-	assert_true(cl_hello(&c));
-	assert_int_equal(cl_session_create(&c, 0, id), 0);
+	cl_open(&c, id);
 	got = cl_run_trace(&c, id, trace1);
 	assert_non_null(got);
 	assert_string_equal(got, want);
@@ -226,9 +226,7 @@ static void test_maps(void **state)
 	uint8_t id[16];
 
 	(void)state;
-	assert_true(cl_connect(&c, dmn.sock));
-	assert_true(cl_hello(&c));
-	assert_int_equal(cl_session_create(&c, 0, id), 0);
+	cl_open(&c, id);
 	resp = cl_maps(&c, id, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__OK);
 	assert_non_null(resp->maps);
@@ -302,9 +300,7 @@ static void test_syscalls(void **state)
 	int child;
 
 	(void)state;
-	assert_true(cl_connect(&c, dmn.sock));
-	assert_true(cl_hello(&c));
-	assert_int_equal(cl_session_create(&c, 0, id), 0);
+	cl_open(&c, id);
 	addr = cl_mmap_anon(&c, id, 8192);
 	assert_true(addr != 0);
 	/* A second connection of the tenant uses the session too (and so
@@ -445,9 +441,7 @@ static void test_tenants(void **state)
 	bool found = false;
 
 	(void)state;
-	assert_true(cl_connect(&c, dmn.sock));
-	assert_true(cl_hello(&c));
-	assert_int_equal(cl_session_create(&c, 0, id), 0);
+	cl_open(&c, id);
 	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
 	assert_int_equal(code_of(resp), 0);
 	for (i = 0; i < resp->session_list->n_sessions; i++)
@@ -552,5 +546,5 @@ int main(int argc, char **argv)
 	if ((daemon_path = hdaemon_path(argc, argv, "test_daemon")) == NULL)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }
