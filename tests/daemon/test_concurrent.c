@@ -1849,14 +1849,8 @@ static int start_daemon(void **state)
 		"-w", "4", "--max-sessions", "64", NULL
 	};
 
-	(void)state;
+	*state = &dmn;
 	return hdaemon_start(&dmn, daemon_path, "conc", args);
-}
-
-static int stop_daemon(void **state)
-{
-	(void)state;
-	return hdaemon_stop(&dmn);
 }
 
 int main(int argc, char **argv)
@@ -1875,5 +1869,5 @@ int main(int argc, char **argv)
 	if (sc != NULL && atoi(sc) > 0)
 		scale = (unsigned int)atoi(sc);
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }

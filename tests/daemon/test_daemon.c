@@ -1,16 +1,15 @@
 /*
  * test_daemon.c: an integration test of aspaced.  It starts the built
  * daemon (path from $ASPACED or argv[1]) on a Unix socket in a fresh
- * temporary directory, talks to it with a tiny framed client written
- * here on top of daemon/frame.h, and checks: hello; sessions; run_trace
- * against the embedded core (as_trace_run, and `aspace run --local` when
- * $ASPACE names the client); maps; system calls, accesses, fork and
+ * temporary directory, talks to it with the framed client of harness.h,
+ * and checks: hello; sessions; run_trace against the embedded core
+ * (as_trace_run, and `aspace run --local` when $ASPACE names the
+ * client); maps; system calls, accesses, fork and
  * exit; an unknown op (UNIMPLEMENTED, connection kept); a bad header and
  * an over-cap length before hello (error, then closed); tenant isolation
  * (a child under another uid when run as root); two connections running
  * traces in parallel; and SIGTERM (exit status 0).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -19,190 +18,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "frame.h"
+#include "harness.h"
 #include "session.h"
 #include "trace.h"
 
-#define RESP_CAP	(4u << 20)
-
 static const char *daemon_path;
-static char tmpdir[64];
-static char sock_path[96];
-static pid_t daemon_pid = -1;
+static struct hdaemon dmn;
 
-/* --- the tiny client ------------------------------------------------------ */
+/* --- the requests --------------------------------------------------------- */
 
-struct client {
-	int		 fd;
-	struct frame_arena a;
-	uint64_t	 next_id;
-};
-
-static int connect_unix(const char *path)
+/* Connect, hello and a new session into id. */
+static void cl_open(struct client *c, uint8_t id[16])
 {
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static bool cl_open(struct client *c)
-{
-	c->fd = connect_unix(sock_path);
-	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
-	c->next_id = 1;
-	return c->fd >= 0;
-}
-
-static void cl_close(struct client *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	frame_arena_free(&c->a);
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* 1 read, 0 EOF before any byte, -1 error or EOF midway. */
-static int read_all(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if ((n = read(fd, p + got, len - got)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return got == 0 && n == 0 ? 0 : -1;
-		got += (size_t)n;
-	}
-	return 1;
-}
-
-static bool cl_send(struct client *c, Aspace__Request *r)
-{
-	size_t size = frame_encoded_size(&r->base);
-	uint8_t *buf = malloc(size);
-	bool ok = buf != NULL &&
-	    frame_encode(&r->base, 0, buf, size) == (long)size &&
-	    write_all(c->fd, buf, size);
-
-	free(buf);
-	return ok;
-}
-
-/* The next response (in c's arena until the next call), or NULL at EOF. */
-static Aspace__Response *cl_recv(struct client *c)
-{
-	uint8_t hdr[FRAME_HEADER_SIZE], *body;
-	struct frame_header h;
-	Aspace__Response *resp = NULL;
-
-	frame_arena_reset(&c->a);
-	if (read_all(c->fd, hdr, sizeof(hdr)) != 1 ||
-	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
-		return NULL;
-	if ((body = malloc(h.length + 1)) == NULL)
-		return NULL;
-	if (read_all(c->fd, body, h.length) == 1 || h.length == 0)
-		frame_decode_response(&c->a, body, h.length, &resp);
-	free(body);
-	return resp;
-}
-
-/* Send r with a fresh id and return its response, id checked. */
-static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
-{
-	Aspace__Response *resp;
-
-	r->has_id = true;
-	r->id = c->next_id++;
-	if (!cl_send(c, r) || (resp = cl_recv(c)) == NULL)
-		return NULL;
-	return resp->id == r->id ? resp : NULL;
-}
-
-static int code_of(const Aspace__Response *r)
-{
-	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
-}
-
-static bool cl_hello(struct client *c)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
-
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	return code_of(cl_call(c, &r)) == ASPACE__STATUS__CODE__OK;
-}
-
-/* A new session's id into id[16]. */
-static bool cl_session(struct client *c, uint8_t id[16])
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
-	Aspace__Response *resp;
-
-	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
-	r.session_create = &s;
-	resp = cl_call(c, &r);
-	if (code_of(resp) != 0 || resp->session_create == NULL ||
-	    resp->session_create->session.len != 16)
-		return false;
-	memcpy(id, resp->session_create->session.data, 16);
-	return true;
-}
-
-static void set_session(Aspace__Request *r, uint8_t id[16], int task)
-{
-	r->has_session = true;
-	r->session.data = id;
-	r->session.len = 16;
-	if (task > 0) {
-		r->has_task = true;
-		r->task = task;
-	}
+	assert_true(cl_connect(c, dmn.sock));
+	assert_true(cl_hello(c));
+	assert_int_equal(cl_session_create(c, 0, id), 0);
 }
 
 /* run_trace text in session id (NULL: a fresh one); output malloc'd. */
 static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
 	Aspace__Response *resp;
 	char *out;
@@ -210,11 +52,7 @@ static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 	t.has_text = true;
 	t.text.data = (uint8_t *)text;
 	t.text.len = strlen(text);
-	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
-	r.run_trace = &t;
-	if (id != NULL)
-		set_session(&r, id, 0);
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
 	if (code_of(resp) != 0 || resp->run_trace == NULL ||
 	    (out = malloc(resp->run_trace->output.len + 1)) == NULL)
 		return NULL;
@@ -225,13 +63,9 @@ static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 
 static Aspace__Response *cl_maps(struct client *c, uint8_t id[16], int task)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
 
-	r.op_case = ASPACE__REQUEST__OP_MAPS;
-	r.maps = &m;
-	set_session(&r, id, task);
-	return cl_call(c, &r);
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MAPS, &m);
 }
 
 /* --- the reference: the embedded core ----------------------------------- */
@@ -271,19 +105,16 @@ static char *local_run(const char *text)
 static char *client_run(const char *text)
 {
 	const char *aspace = getenv("ASPACE");
-	char path[160], cmd[512], *out = calloc(1, 1 << 20);
+	const char *path = hdaemon_file(&dmn, "t.trace");
+	char cmd[512], *out = calloc(1, 1 << 20);
 	size_t n = 0, got;
-	FILE *f, *p;
+	FILE *p;
 
 	if (aspace == NULL || out == NULL) {
 		free(out);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/t.trace", tmpdir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_true(hwrite_file(path, text));
 	snprintf(cmd, sizeof(cmd), "%s run --local %s", aspace, path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
@@ -297,42 +128,10 @@ static char *client_run(const char *text)
 
 static int start_daemon(void **state)
 {
-	int i, fd;
+	static const char *const args[] = { "-w", "2", NULL };
 
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-test.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL || chmod(tmpdir, 0755) != 0)
-		return -1;
-	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
-	if ((daemon_pid = fork()) == 0) {
-		execl(daemon_path, daemon_path, "-s", sock_path, "-w", "2", "-f",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 500; i++) {	/* up to 5 s */
-		if ((fd = connect_unix(sock_path)) >= 0) {
-			close(fd);
-			return 0;
-		}
-		usleep(10000);
-	}
-	return -1;
-}
-
-static int stop_daemon(void **state)
-{
-	char path[160];
-
-	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-	}
-	snprintf(path, sizeof(path), "%s/t.trace", tmpdir);
-	unlink(path);
-	unlink(sock_path);
-	rmdir(tmpdir);
-	return 0;
+	*state = &dmn;
+	return hdaemon_start(&dmn, daemon_path, "test", args);
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -345,7 +144,7 @@ static void test_hello(void **state)
 	struct client c;
 
 	(void)state;
-	assert_true(cl_open(&c));
+	assert_true(cl_connect(&c, dmn.sock));
 	/* Anything but hello first: UNAUTHENTICATED. */
 	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
 	r.session_list = &(Aspace__SessionListRequest)
@@ -373,9 +172,7 @@ static void test_run_trace(void **state)
 	uint8_t id[16];
 
 	(void)state;
-	assert_true(cl_open(&c));
-	assert_true(cl_hello(&c));
-	assert_true(cl_session(&c, id));
+	cl_open(&c, id);
 	got = cl_run_trace(&c, id, trace1);
 	assert_non_null(got);
 	assert_string_equal(got, want);
@@ -429,9 +226,7 @@ static void test_maps(void **state)
 	uint8_t id[16];
 
 	(void)state;
-	assert_true(cl_open(&c));
-	assert_true(cl_hello(&c));
-	assert_true(cl_session(&c, id));
+	cl_open(&c, id);
 	resp = cl_maps(&c, id, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__OK);
 	assert_non_null(resp->maps);
@@ -450,7 +245,6 @@ static void test_maps(void **state)
 static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
     uint64_t addr, Aspace__AccessKind kind, int value)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
 
 	a.has_addr = true;
@@ -461,10 +255,7 @@ static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
 		a.has_value = true;
 		a.value = (uint32_t)value;
 	}
-	r.op_case = ASPACE__REQUEST__OP_ACCESS;
-	r.access = &a;
-	set_session(&r, id, task);
-	return cl_call(c, &r);
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_ACCESS, &a);
 }
 
 /* A request with an empty op message of this case, in session id. */
@@ -485,42 +276,19 @@ static Aspace__Response *cl_simple(struct client *c, uint8_t id[16],
 	default:			r.session_list = &list; break;
 	}
 	if (id != NULL)
-		set_session(&r, id, task);
+		req_session(&r, id, task);
 	return cl_call(c, &r);
-}
-
-static uint64_t cl_mmap(struct client *c, uint8_t id[16], uint64_t len)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
-	Aspace__Response *resp;
-
-	m.has_length = m.has_prot = m.has_flags = true;
-	m.length = len;
-	m.prot = 0x3;		/* PROT_READ | PROT_WRITE */
-	m.flags = 0x22;		/* MAP_PRIVATE | MAP_ANONYMOUS */
-	r.op_case = ASPACE__REQUEST__OP_MMAP;
-	r.mmap = &m;
-	set_session(&r, id, 0);
-	resp = cl_call(c, &r);
-	if (code_of(resp) != 0 || resp->mmap == NULL)
-		return 0;
-	return resp->mmap->addr;
 }
 
 static int cl_munmap(struct client *c, uint8_t id[16], uint64_t addr,
     uint64_t len)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
 
 	m.has_addr = m.has_length = true;
 	m.addr = addr;
 	m.length = len;
-	r.op_case = ASPACE__REQUEST__OP_MUNMAP;
-	r.munmap = &m;
-	set_session(&r, id, 0);
-	return code_of(cl_call(c, &r));
+	return code_of(cl_op_in(c, id, 0, ASPACE__REQUEST__OP_MUNMAP, &m));
 }
 
 static void test_syscalls(void **state)
@@ -532,14 +300,12 @@ static void test_syscalls(void **state)
 	int child;
 
 	(void)state;
-	assert_true(cl_open(&c));
-	assert_true(cl_hello(&c));
-	assert_true(cl_session(&c, id));
-	addr = cl_mmap(&c, id, 8192);
+	cl_open(&c, id);
+	addr = cl_mmap_anon(&c, id, 8192);
 	assert_true(addr != 0);
 	/* A second connection of the tenant uses the session too (and so
 	 * holds it in its cache when the first destroys it, below). */
-	assert_true(cl_open(&c2));
+	assert_true(cl_connect(&c2, dmn.sock));
 	assert_true(cl_hello(&c2));
 	assert_int_equal(code_of(cl_maps(&c2, id, 0)), 0);
 	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_WRITE,
@@ -592,18 +358,18 @@ static void test_unknown_op(void **state)
 	struct client c;
 
 	(void)state;
-	assert_true(cl_open(&c));
+	assert_true(cl_connect(&c, dmn.sock));
 	assert_true(cl_hello(&c));
 	assert_int_equal(frame_build_header(frame, sizeof(body), 0), 0);
 	memcpy(frame + FRAME_HEADER_SIZE, body, sizeof(body));
-	assert_true(write_all(c.fd, frame, sizeof(frame)));
+	assert_true(cl_write_all(&c, frame, sizeof(frame)));
 	resp = cl_recv(&c);
 	assert_non_null(resp);
 	assert_int_equal(resp->id, 7);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__UNIMPLEMENTED);
 	/* A body that is not protobuf: BAD_REQUEST, still open. */
 	frame[FRAME_HEADER_SIZE] = 0xff;
-	assert_true(write_all(c.fd, frame, sizeof(frame)));
+	assert_true(cl_write_all(&c, frame, sizeof(frame)));
 	resp = cl_recv(&c);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__BAD_REQUEST);
 	assert_true(cl_hello(&c));	/* the connection still works */
@@ -617,8 +383,8 @@ static void refused(const void *bytes, size_t len, int code)
 	Aspace__Response *resp;
 	uint8_t b;
 
-	assert_true(cl_open(&c));
-	assert_true(write_all(c.fd, bytes, len));
+	assert_true(cl_connect(&c, dmn.sock));
+	assert_true(cl_write_all(&c, bytes, len));
 	resp = cl_recv(&c);
 	assert_non_null(resp);
 	assert_int_equal(resp->id, 0);
@@ -647,7 +413,7 @@ static int other_tenant(uint8_t id[16])
 
 	if (setgid(65534) != 0 || setuid(65534) != 0)
 		return 2;
-	if (!cl_open(&c) || !cl_hello(&c))
+	if (!cl_connect(&c, dmn.sock) || !cl_hello(&c))
 		return 3;
 	if (code_of(cl_maps(&c, id, 0)) != ASPACE__STATUS__CODE__NO_SUCH_SESSION)
 		return 4;
@@ -675,9 +441,7 @@ static void test_tenants(void **state)
 	bool found = false;
 
 	(void)state;
-	assert_true(cl_open(&c));
-	assert_true(cl_hello(&c));
-	assert_true(cl_session(&c, id));
+	cl_open(&c, id);
 	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
 	assert_int_equal(code_of(resp), 0);
 	for (i = 0; i < resp->session_list->n_sessions; i++)
@@ -713,14 +477,15 @@ static void *par_main(void *arg)
 	char *got;
 	int i;
 
-	p->ok = cl_open(&c) && cl_hello(&c) && cl_session(&c, id);
+	p->ok = cl_connect(&c, dmn.sock) && cl_hello(&c) &&
+	    cl_session_create(&c, 0, id) == 0;
 	for (i = 0; i < 20 && p->ok; i++) {
 		got = cl_run_trace(&c, i % 2 ? id : NULL, trace1);
 		if (i % 2 && got != NULL) {
 			/* the same session again: fresh per round */
 			p->ok = code_of(cl_simple(&c, id, 0,
 			    ASPACE__REQUEST__OP_SESSION_DESTROY)) == 0 &&
-			    cl_session(&c, id);
+			    cl_session_create(&c, 0, id) == 0;
 		}
 		p->ok = p->ok && got != NULL && strcmp(got, p->want) == 0;
 		free(got);
@@ -752,14 +517,15 @@ static void test_sigterm(void **state)
 	int st;
 
 	(void)state;
-	assert_true(cl_open(&c));	/* a connection open at the stop */
+	/* A connection open at the stop. */
+	assert_true(cl_connect(&c, dmn.sock));
 	assert_true(cl_hello(&c));
-	assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-	assert_int_equal(waitpid(daemon_pid, &st, 0), daemon_pid);
-	daemon_pid = -1;
+	assert_int_equal(kill(dmn.pid, SIGTERM), 0);
+	assert_int_equal(waitpid(dmn.pid, &st, 0), dmn.pid);
+	dmn.pid = -1;
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(access(sock_path, F_OK), -1);
+	assert_int_equal(access(dmn.sock, F_OK), -1);
 	cl_close(&c);
 }
 
@@ -777,11 +543,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sigterm),
 	};
 
-	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
-	if (daemon_path == NULL) {
-		fprintf(stderr, "test_daemon: set ASPACED or pass the path\n");
+	if ((daemon_path = hdaemon_path(argc, argv, "test_daemon")) == NULL)
 		return 1;
-	}
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }

@@ -268,14 +268,8 @@ static int start_daemon(void **state)
 {
 	static const char *const args[] = { "-w", "2", NULL };
 
-	(void)state;
+	*state = &dmn;
 	return hdaemon_start(&dmn, daemon_path, "ops", args);
-}
-
-static int stop_daemon(void **state)
-{
-	(void)state;
-	return hdaemon_stop(&dmn);
 }
 
 /* --- the tests ------------------------------------------------------------- */
@@ -918,5 +912,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }

@@ -4,7 +4,8 @@
  * listener when the openssl command can make certificates
  * (tests/daemon/certs.sh; without it the TLS figures are skipped), the
  * metrics on 127.0.0.1 port 0 (read from its "metrics http://..." line)
- * and its log to a file as the journal would see it.
+ * and its log to a file as the journal would see it; the framed client
+ * and the daemon's plumbing are harness.h's.
  *
  * Every scrape is checked line by line against the text format 0.0.4:
  * names and label escapes, HELP and TYPE once and before their samples,
@@ -24,7 +25,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -34,22 +34,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "frame.h"
+#include "harness.h"
 
 #define RESP_CAP	(1u << 20)
 #define BOB_TOKEN	"bob-0123456789-secret"
@@ -62,266 +55,36 @@
 #define ABUSE_BURST	10	/* LOG_ABUSE_BURST */
 
 static const char *daemon_path;
-static char tmpdir[64];
-static char sock_path[96];
-static char log_path[96];
+static struct hdaemon dmn;
 static int metrics_port;
 static int tls_port;		/* 0: no TLS listener */
-static pid_t daemon_pid = -1;
 
-/* --- a tiny client: Unix or TLS ---------------------------------------------- */
+/* --- the client: Unix or TLS ---------------------------------------------- */
 
-struct client {
-	int		 fd;
-	SSL_CTX		*ctx;
-	SSL		*ssl;		/* NULL: plain */
-	struct frame_arena a;
-	uint64_t	 next_id;
-};
-
-static void set_timeout(int fd)
+static void open_unix(struct client *c)
 {
-	struct timeval tv = { 10, 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static int connect_tcp(int port)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	set_timeout(fd);
-	return fd;
-}
-
-static int connect_unix(void)
-{
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	set_timeout(fd);
-	return fd;
-}
-
-static void cl_init(struct client *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	c->next_id = 1;
-	frame_arena_init(&c->a, FRAME_RESPONSE_BUDGET(RESP_CAP));
-}
-
-static void cl_open_unix(struct client *c)
-{
-	cl_init(c);
-	assert_true((c->fd = connect_unix()) >= 0);
-}
-
-static void cl_close(struct client *c)
-{
-	SSL_free(c->ssl);
-	SSL_CTX_free(c->ctx);
-	if (c->fd >= 0)
-		close(c->fd);
-	frame_arena_free(&c->a);
-	c->ssl = NULL;
-	c->ctx = NULL;
-	c->fd = -1;
-	ERR_clear_error();
+	assert_true(cl_open_unix(c, dmn.sock, RESP_CAP, true));
 }
 
 /* Connect with TLS, trusting the test CA; the handshake's result. */
-static int cl_open_tls(struct client *c)
+static int open_tls(struct client *c)
 {
-	char ca[128];
+	SSL_CTX *ctx = htls_ctx(dmn.tmpdir, NULL, 0);
 
-	cl_init(c);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
-	assert_non_null(c->ctx = SSL_CTX_new(TLS_client_method()));
-	assert_int_equal(SSL_CTX_load_verify_locations(c->ctx, ca, NULL), 1);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	assert_true((c->fd = connect_tcp(tls_port)) >= 0);
-	assert_non_null(c->ssl = SSL_new(c->ctx));
-	assert_int_equal(SSL_set1_host(c->ssl, "localhost"), 1);
-	SSL_set_fd(c->ssl, c->fd);
-	return SSL_connect(c->ssl);
+	assert_non_null(ctx);
+	return cl_open_tls(c, tls_port, ctx, RESP_CAP);
 }
 
-static bool write_all(struct client *c, const void *buf, size_t len)
+/* hello with token (NULL: none): its status code. */
+static int hello(struct client *c, const char *token)
 {
-	const uint8_t *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if (c->ssl != NULL)
-			n = SSL_write(c->ssl, p, (int)len);
-		else if ((n = write(c->fd, p, len)) < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* 1 read, 0 EOF before any byte, -1 error or EOF midway. */
-static int read_all(struct client *c, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (c->ssl != NULL)
-			n = SSL_read(c->ssl, p + got, (int)(len - got));
-		else if ((n = read(c->fd, p + got, len - got)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			return got == 0 && n == 0 ? 0 : -1;
-		got += (size_t)n;
-	}
-	return 1;
-}
-
-static Aspace__Response *cl_recv(struct client *c)
-{
-	uint8_t hdr[FRAME_HEADER_SIZE], *body;
-	struct frame_header h;
-	Aspace__Response *resp = NULL;
-
-	frame_arena_reset(&c->a);
-	if (read_all(c, hdr, sizeof(hdr)) != 1 ||
-	    frame_parse_header(hdr, sizeof(hdr), RESP_CAP, &h) != 0)
-		return NULL;
-	if ((body = malloc(h.length + 1)) == NULL)
-		return NULL;
-	if (read_all(c, body, h.length) == 1 || h.length == 0)
-		frame_decode_response(&c->a, body, h.length, &resp);
-	free(body);
-	return resp;
-}
-
-static Aspace__Response *cl_call(struct client *c, Aspace__Request *r)
-{
-	size_t size;
-	uint8_t *buf;
-	Aspace__Response *resp;
-	bool ok;
-
-	r->has_id = true;
-	r->id = c->next_id++;
-	size = frame_encoded_size(&r->base);
-	buf = malloc(size);
-	ok = buf != NULL && frame_encode(&r->base, 0, buf, size) ==
-	    (long)size && write_all(c, buf, size);
-	free(buf);
-	if (!ok || (resp = cl_recv(c)) == NULL)
-		return NULL;
-	return resp->id == r->id ? resp : NULL;
-}
-
-static int code_of(const Aspace__Response *r)
-{
-	return r == NULL ? -1 : r->status == NULL ? -2 : (int)r->status->code;
-}
-
-static int cl_hello(struct client *c, const char *token)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
-
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	h.token = (char *)token;
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	return code_of(cl_call(c, &r));
-}
-
-/* session_create of ram bytes: the status code; the id into id. */
-static int cl_session(struct client *c, unsigned long ram, uint8_t id[16])
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
-	Aspace__Response *resp;
-
-	s.has_ram_bytes = true;
-	s.ram_bytes = ram;
-	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
-	r.session_create = &s;
-	resp = cl_call(c, &r);
-	if (code_of(resp) == 0 && resp->session_create != NULL &&
-	    resp->session_create->session.len == 16)
-		memcpy(id, resp->session_create->session.data, 16);
-	return code_of(resp);
-}
-
-static void in_session(Aspace__Request *r, uint8_t id[16])
-{
-	r->has_session = true;
-	r->session.data = id;
-	r->session.len = 16;
-}
-
-static int cl_destroy(struct client *c, uint8_t id[16])
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionDestroyRequest d = ASPACE__SESSION_DESTROY_REQUEST__INIT;
-
-	r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
-	r.session_destroy = &d;
-	in_session(&r, id);
-	return code_of(cl_call(c, &r));
-}
-
-/* An anonymous private read-write mapping of len bytes: its address. */
-static uint64_t cl_mmap(struct client *c, uint8_t id[16], uint64_t len)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
-	Aspace__Response *resp;
-
-	m.has_length = m.has_prot = m.has_flags = true;
-	m.length = len;
-	m.prot = 0x3;		/* PROT_READ | PROT_WRITE */
-	m.flags = 0x22;		/* MAP_PRIVATE | MAP_ANONYMOUS */
-	r.op_case = ASPACE__REQUEST__OP_MMAP;
-	r.mmap = &m;
-	in_session(&r, id);
-	resp = cl_call(c, &r);
-	assert_int_equal(code_of(resp), 0);
-	assert_non_null(resp->mmap);
-	return resp->mmap->addr;
+	return code_of(cl_hello_token(c, token));
 }
 
 /* One access; the signal it ended in (0: none). */
 static int cl_access(struct client *c, uint8_t id[16], uint64_t addr,
     bool write)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
 	Aspace__Response *resp;
 
@@ -331,10 +94,7 @@ static int cl_access(struct client *c, uint8_t id[16], uint64_t addr,
 	    ASPACE__ACCESS_KIND__ACCESS_READ;
 	a.has_value = write;
 	a.value = 0x5a;
-	r.op_case = ASPACE__REQUEST__OP_ACCESS;
-	r.access = &a;
-	in_session(&r, id);
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_ACCESS, &a);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->access);
 	return resp->access->fault != NULL ? resp->access->fault->signal : 0;
@@ -346,14 +106,10 @@ struct counters {
 
 static void cl_counters(struct client *c, uint8_t id[16], struct counters *k)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__CountersRequest q = ASPACE__COUNTERS_REQUEST__INIT;
 	Aspace__Response *resp;
 
-	r.op_case = ASPACE__REQUEST__OP_COUNTERS;
-	r.counters = &q;
-	in_session(&r, id);
-	resp = cl_call(c, &r);
+	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_COUNTERS, &q);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->counters);
 	k->minor = resp->counters->minor_faults;
@@ -391,19 +147,16 @@ static int cl_no_op(struct client *c)
  * the bytes read, or -1. */
 static long http_raw(const char *req, size_t len, char *out, size_t size)
 {
-	size_t got = 0;
-	ssize_t n;
+	size_t got;
 	int fd;
 
-	if ((fd = connect_tcp(metrics_port)) < 0)
+	if ((fd = hconnect_tcp(metrics_port)) < 0)
 		return -1;
 	if (write(fd, req, len) != (ssize_t)len) {
 		close(fd);
 		return -1;
 	}
-	while (got < size - 1 && (n = read(fd, out + got, size - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
+	got = hread_to_end(fd, out, size);
 	close(fd);
 	return (long)got;
 }
@@ -712,131 +465,81 @@ static void wait_connections(struct expo *e, double n)
 
 /* --- the daemon ------------------------------------------------------------- */
 
-static bool write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL)
-		return false;
-	fputs(text, f);
-	return fclose(f) == 0;
-}
-
-/* Certificates and a token file in tmpdir: false without openssl. */
+/* Certificates and a token file in the directory: false without
+ * openssl. */
 static bool make_certs(void)
 {
-	const char *srcdir = getenv("srcdir");
-	char cmd[512], path[128];
-
-	if (system("command -v openssl >/dev/null 2>&1") != 0)
-		return false;
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/daemon/certs.sh' '%s'",
-	    srcdir != NULL ? srcdir : ".", tmpdir);
-	snprintf(path, sizeof(path), "%s/tokens", tmpdir);
-	return system(cmd) == 0 && write_file(path, BOB_TOKEN " bob\n");
+	return hhave_openssl() && hcerts(dmn.tmpdir) == 0 &&
+	    hwrite_file(hdaemon_file(&dmn, "tokens"), BOB_TOKEN " bob\n");
 }
 
-static void exec_daemon(int out, bool tls)
+/* Into argv[40]: aspaced on listen with the metrics, the quotas the
+ * tests count and the journal's log; a TLS listener if tls. */
+static void metrics_argv(const char **argv, const char *listen, bool tls)
 {
-	char cert[128], key[128], tokens[128], listen[128];
+	const char *const base[] = {
+		daemon_path, "--listen", listen,
+		"--metrics-listen", "127.0.0.1:0", "--max-sessions", "3",
+		"--max-ram", "64M", "--max-connections", "4",
+		"--log-target", "journal", NULL
+	};
+	const char *const with_tls[] = {
+		"--listen", "tls://127.0.0.1:0",
+		"--tls-cert", hdaemon_file(&dmn, "server.pem"),
+		"--tls-key", hdaemon_file(&dmn, "server.key"),
+		"--tokens", hdaemon_file(&dmn, "tokens"), NULL
+	};
+	size_t n = sizeof(base) / sizeof(base[0]) - 1;
+
+	memcpy(argv, base, sizeof(base));
+	if (tls)
+		memcpy(argv + n, with_tls, sizeof(with_tls));
+}
+
+/* Spawn aspaced, its log to the directory's "log": the read end of
+ * its stdout, or -1. */
+static int spawn_daemon(bool tls)
+{
+	struct hspawn how = HSPAWN_INIT;
 	const char *argv[40];
-	int argc = 0, logfd;
+	char listen[128];
+	int p[2];
 
-	snprintf(listen, sizeof(listen), "unix:%s", sock_path);
-	snprintf(cert, sizeof(cert), "%s/server.pem", tmpdir);
-	snprintf(key, sizeof(key), "%s/server.key", tmpdir);
-	snprintf(tokens, sizeof(tokens), "%s/tokens", tmpdir);
-	argv[argc++] = daemon_path;
-	argv[argc++] = "--listen";
-	argv[argc++] = listen;
-	argv[argc++] = "--metrics-listen";
-	argv[argc++] = "127.0.0.1:0";
-	argv[argc++] = "--max-sessions";
-	argv[argc++] = "3";
-	argv[argc++] = "--max-ram";
-	argv[argc++] = "64M";
-	argv[argc++] = "--max-connections";
-	argv[argc++] = "4";
-	argv[argc++] = "--log-target";
-	argv[argc++] = "journal";
-	if (tls) {
-		argv[argc++] = "--listen";
-		argv[argc++] = "tls://127.0.0.1:0";
-		argv[argc++] = "--tls-cert";
-		argv[argc++] = cert;
-		argv[argc++] = "--tls-key";
-		argv[argc++] = key;
-		argv[argc++] = "--tokens";
-		argv[argc++] = tokens;
-	}
-	argv[argc] = NULL;
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	dup2(out, 1);
-	dup2(logfd, 2);
-	execv(daemon_path, (char **)argv);
-	_exit(127);
-}
-
-/* The ports from the daemon's stdout lines. */
-static int read_ports(int fd, bool tls)
-{
-	FILE *f = fdopen(fd, "r");
-	char line[256];
-
-	if (f == NULL)
+	snprintf(listen, sizeof(listen), "unix:%s", dmn.sock);
+	metrics_argv(argv, listen, tls);
+	if ((how.err = open(hdaemon_file(&dmn, "log"),
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -1;
-	while ((metrics_port == 0 || (tls && tls_port == 0)) &&
-	    fgets(line, sizeof(line), f) != NULL) {
-		sscanf(line, "metrics http://127.0.0.1:%d", &metrics_port);
-		sscanf(line, "listening tls://127.0.0.1:%d", &tls_port);
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		how.out = p[1];
+		dmn.pid = hspawn(argv, &how);
+		close(p[1]);
 	}
-	fclose(f);
-	return metrics_port > 0 && (!tls || tls_port > 0) ? 0 : -1;
+	close(how.err);
+	return how.out >= 0 ? p[0] : -1;
 }
 
 static int start_daemon(void **state)
 {
 	bool tls;
-	int p[2];
+	int fd;
 
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/aspaced-metrics.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	*state = &dmn;
+	if (hdaemon_mkdir(&dmn, "metrics") != 0)
 		return -1;
-	snprintf(sock_path, sizeof(sock_path), "%s/sock", tmpdir);
-	snprintf(log_path, sizeof(log_path), "%s/log", tmpdir);
 	if (!(tls = make_certs()))
 		fprintf(stderr, "test_metrics: no openssl: TLS figures "
 		    "skipped\n");
-	if (pipe2(p, O_CLOEXEC) != 0)
+	if ((fd = spawn_daemon(tls)) < 0)
 		return -1;
-	if ((daemon_pid = fork()) == 0)
-		exec_daemon(p[1], tls);
-	close(p[1]);
-	return read_ports(p[0], tls);
-}
-
-static int stop_daemon(void **state)
-{
-	char cmd[160];
-	int st = 0;
-
-	(void)state;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, &st, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	return hdaemon_ports(fd, tls ? &tls_port : NULL, &metrics_port);
 }
 
 /* The daemon's log so far (NUL-ended, static). */
 static const char *log_text(void)
 {
 	static char buf[65536];
-	FILE *f = fopen(log_path, "r");
+	FILE *f = fopen(hdaemon_file(&dmn, "log"), "r");
 	size_t n = 0;
 
 	if (f != NULL) {
@@ -858,40 +561,8 @@ static int count(const char *s, const char *needle)
 
 /* Run aspaced with args (NULL-ended) for at most 2 s: its exit status
  * (-1 if it ran on and was stopped), its stdout and stderr in out. */
-static int run_args(char *out, size_t size, ...)
-{
-	const char *argv[20];
-	int argc = 0, p[2], st;
-	size_t got = 0;
-	ssize_t n;
-	va_list ap;
-	pid_t pid;
-
-	argv[argc++] = daemon_path;
-	va_start(ap, size);
-	while (argc < 19 && (argv[argc] = va_arg(ap, const char *)) != NULL)
-		argc++;
-	va_end(ap);
-	argv[argc] = NULL;
-	if (pipe(p) != 0)
-		return -2;
-	if ((pid = fork()) == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		alarm(2);
-		execv(daemon_path, (char **)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (got < size - 1 && (n = read(p[0], out + got,
-	    size - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	close(p[0]);
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#define run_args(out, size, ...)	hrun((const char *const []){ \
+	daemon_path, __VA_ARGS__ }, HRUN_STDOUT | HRUN_STDERR, 2, out, size)
 
 /* --- the tests -------------------------------------------------------------- */
 
@@ -900,7 +571,7 @@ static void test_options(void **state)
 	char out[2048], listen[128];
 
 	(void)state;
-	snprintf(listen, sizeof(listen), "unix:%s/other", tmpdir);
+	snprintf(listen, sizeof(listen), "unix:%s/other", dmn.tmpdir);
 	assert_int_equal(run_args(out, sizeof(out), "--listen", listen,
 	    "--log-level", "loud", NULL), 2);
 	assert_non_null(strstr(out, "--log-level"));
@@ -981,7 +652,7 @@ static void test_http_cap(void **state)
 		assert_non_null(strstr(resp, want));
 	}
 	for (i = 0; i < HTTP_CONNS; i++)
-		assert_true((idle[i] = connect_tcp(metrics_port)) >= 0);
+		assert_true((idle[i] = hconnect_tcp(metrics_port)) >= 0);
 	/* Accepted in order: this one is over the cap. */
 	assert_true(http("GET /metrics HTTP/1.1\r\n\r\n", resp,
 	    sizeof(resp)) <= 0 || strstr(resp, "HTTP/") == NULL);
@@ -998,12 +669,12 @@ static void work_sessions(struct client *c, uint8_t id[3][16])
 	uint8_t extra[16];
 	int i;
 
-	assert_int_equal(cl_hello(c, NULL), 0);
+	assert_int_equal(hello(c, NULL), 0);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(cl_session(c, SESSION_RAM, id[i]), 0);
-	assert_int_equal(cl_session(c, SESSION_RAM, extra),
+		assert_int_equal(cl_session_create(c, SESSION_RAM, id[i]), 0);
+	assert_int_equal(cl_session_create(c, SESSION_RAM, extra),
 	    ASPACE__STATUS__CODE__QUOTA);		/* --max-sessions 3 */
-	assert_int_equal(cl_session(c, 128ul << 20, extra),
+	assert_int_equal(cl_session_create(c, 128ul << 20, extra),
 	    ASPACE__STATUS__CODE__QUOTA);		/* --max-ram 64M */
 	assert_int_equal(cl_unknown_op(c), ASPACE__STATUS__CODE__UNIMPLEMENTED);
 	assert_int_equal(cl_no_op(c), ASPACE__STATUS__CODE__BAD_REQUEST);
@@ -1094,10 +765,10 @@ static void work_body_cap(void)
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	Aspace__Response *resp;
 
-	cl_open_unix(&c);
+	open_unix(&c);
 	assert_int_equal(frame_build_header(hdr, FRAME_MAX_BODY_PREAUTH + 1,
 	    0), 0);
-	assert_true(write_all(&c, hdr, sizeof(hdr)));
+	assert_true(cl_write_all(&c, hdr, sizeof(hdr)));
 	resp = cl_recv(&c);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
 	assert_null(cl_recv(&c));
@@ -1114,13 +785,13 @@ static void test_work(void **state)
 
 	(void)state;
 	wait_connections(&s0, 0);
-	cl_open_unix(&c);
+	open_unix(&c);
 	work_sessions(&c, id);
 	scrape(&s1);
 	check_sessions(&s0, &s1);
 	/* 4 MiB: a 2 MiB-aligned page inside, its PTE table made by the
 	 * first write, the next pages' frames then one each. */
-	addr = cl_mmap(&c, id[0], 4ul << 20);
+	assert_true((addr = cl_mmap_anon(&c, id[0], 4ul << 20)) != 0);
 	base = (addr + (2ul << 20) - 1) & ~((2ul << 20) - 1);
 	assert_int_equal(cl_access(&c, id[0], base, true), 0);
 	cl_counters(&c, id[0], &ka);
@@ -1130,7 +801,7 @@ static void test_work(void **state)
 	scrape(&s2);
 	check_faults(&s1, &s2, &ka, &kb);
 	/* A destroy and a frame over the cap. */
-	assert_int_equal(cl_destroy(&c, id[2]), 0);
+	assert_int_equal(cl_session_destroy(&c, id[2]), 0);
 	work_body_cap();
 	scrape(&s3);
 	assert_true(D(&s2, &s3, "aspaced_sessions") == -1);
@@ -1160,11 +831,11 @@ static void test_connection_limit(void **state)
 	wait_connections(&a, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < MAX_CONNS; i++) {
-		cl_open_unix(&c[i]);
-		assert_int_equal(cl_hello(&c[i], NULL), 0);
+		open_unix(&c[i]);
+		assert_int_equal(hello(&c[i], NULL), 0);
 	}
 	for (i = 0; i < REFUSED; i++) {
-		cl_open_unix(&x);
+		open_unix(&x);
 		assert_int_equal(code_of(cl_recv(&x)),
 		    ASPACE__STATUS__CODE__QUOTA);
 		assert_null(cl_recv(&x));
@@ -1199,17 +870,17 @@ static void test_tls(void **state)
 	if (tls_port == 0)
 		skip();
 	wait_connections(&a, 0);
-	assert_true((fd = connect_tcp(tls_port)) >= 0);
+	assert_true((fd = hconnect_tcp(tls_port)) >= 0);
 	assert_true(write(fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
-	assert_int_equal(cl_open_tls(&c), 1);
-	assert_int_equal(cl_hello(&c, "wrong-token"),
+	assert_int_equal(open_tls(&c), 1);
+	assert_int_equal(hello(&c, "wrong-token"),
 	    ASPACE__STATUS__CODE__UNAUTHENTICATED);
 	cl_close(&c);
-	assert_int_equal(cl_open_tls(&c), 1);
-	assert_int_equal(cl_hello(&c, BOB_TOKEN), 0);
+	assert_int_equal(open_tls(&c), 1);
+	assert_int_equal(hello(&c, BOB_TOKEN), 0);
 	cl_close(&c);
 	wait_connections(&b, 0);
 	assert_true(D(&a, &b, "aspaced_connections_accepted_total"
@@ -1249,11 +920,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_log_lines),
 	};
 
-	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
-	if (daemon_path == NULL) {
-		fprintf(stderr, "test_metrics: set ASPACED or pass the path\n");
+	if ((daemon_path = hdaemon_path(argc, argv, "test_metrics")) == NULL)
 		return 1;
-	}
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
 }
