@@ -216,12 +216,7 @@ static uint64_t int32_wire(int32_t v)
 	return (uint64_t)(int64_t)v;
 }
 
-/* The sizes of a plain access answer's parts; false if it is not one. */
-struct fast_sizes {
-	size_t		 status, access, explain, body;
-};
-
-static bool fast_shape(const Aspace__Response *r, struct fast_sizes *s)
+bool frame_fast_size(const Aspace__Response *r, struct frame_fast_sizes *s)
 {
 	const Aspace__Status *st = r->status;
 	const Aspace__AccessResult *a = r->access;
@@ -243,40 +238,31 @@ static bool fast_shape(const Aspace__Response *r, struct fast_sizes *s)
 	return true;
 }
 
-size_t frame_fast_size(const Aspace__Response *r)
-{
-	struct fast_sizes s;
-
-	return fast_shape(r, &s) ? FRAME_HEADER_SIZE + s.body : 0;
-}
-
-long frame_fast_encode(const Aspace__Response *r, uint8_t *buf, size_t cap)
+long frame_fast_encode(const Aspace__Response *r,
+    const struct frame_fast_sizes *s, uint8_t *buf, size_t cap)
 {
 	const Aspace__AccessResult *a = r->access;
-	struct fast_sizes s;
 	uint8_t *p;
 	int err;
 
-	if (!fast_shape(r, &s))
-		return -EINVAL;
-	if (cap < FRAME_HEADER_SIZE || s.body > cap - FRAME_HEADER_SIZE)
+	if (cap < FRAME_HEADER_SIZE || s->body > cap - FRAME_HEADER_SIZE)
 		return -EMSGSIZE;
-	if ((err = frame_build_header(buf, s.body, 0)) != 0)
+	if ((err = frame_build_header(buf, s->body, 0)) != 0)
 		return err;
 	p = buf + FRAME_HEADER_SIZE;
 	if (r->has_id)
 		p = put_varint(put_varint(p, RESP_ID << 3 | WT_VARINT), r->id);
-	p = put_varint(put_varint(p, RESP_STATUS << 3 | WT_LEN), s.status);
+	p = put_varint(put_varint(p, RESP_STATUS << 3 | WT_LEN), s->status);
 	if (r->status->has_code)
 		p = put_varint(put_varint(p, 1 << 3 | WT_VARINT),
 		    int32_wire(r->status->code));
-	p = put_varint(put_varint(p, RESP_ACCESS << 3 | WT_LEN), s.access);
+	p = put_varint(put_varint(p, RESP_ACCESS << 3 | WT_LEN), s->access);
 	if (a->has_value)
 		p = put_varint(put_varint(p, 1 << 3 | WT_VARINT), a->value);
 	if (a->explain != NULL) {
-		p = put_varint(put_varint(p, 3 << 3 | WT_LEN), s.explain);
-		memcpy(p, a->explain, s.explain);
-		p += s.explain;
+		p = put_varint(put_varint(p, 3 << 3 | WT_LEN), s->explain);
+		memcpy(p, a->explain, s->explain);
+		p += s->explain;
 	}
 	return (long)(p - buf);
 }

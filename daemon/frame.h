@@ -145,10 +145,18 @@ struct frame_fast_req {
  * to leave it to frame_decode_request(). */
 bool frame_fast_decode(const uint8_t *body, size_t len,
     struct frame_fast_req *fr);
-/* frame_encoded_size() of r if frame_fast_encode() takes it, else 0. */
-size_t frame_fast_size(const Aspace__Response *r);
-/* frame_encode() of a plain access answer, byte for byte, flags 0; the
- * byte count, -EINVAL if r is not one, -EMSGSIZE if cap is too small. */
-long frame_fast_encode(const Aspace__Response *r, uint8_t *buf, size_t cap);
+/* The parts' sizes of a plain access answer; body, its body's bytes. */
+struct frame_fast_sizes {
+	size_t			 status, access, explain, body;
+};
+
+/* Whether frame_fast_encode() takes r (a plain access answer): true
+ * with s filled in, so that r is sized once, as frame_encode_sized()
+ * spares protobuf-c's second walk. */
+bool frame_fast_size(const Aspace__Response *r, struct frame_fast_sizes *s);
+/* frame_encode() of r, sized by frame_fast_size(), byte for byte, flags
+ * 0; the byte count, or -EMSGSIZE if cap is too small. */
+long frame_fast_encode(const Aspace__Response *r,
+    const struct frame_fast_sizes *s, uint8_t *buf, size_t cap);
 
 #endif /* ASPACE_FRAME_H */

@@ -293,13 +293,13 @@ static void conn_set_cap(struct conn *c)
 /* Frame and stage resp; a response too large for a frame is replaced. */
 static void conn_send(struct conn *c, Aspace__Response *resp)
 {
-	size_t size = frame_fast_size(resp);
-	bool fast = size != 0;
+	struct frame_fast_sizes fs;
+	bool fast = frame_fast_size(resp, &fs);
+	size_t size = fast ? FRAME_HEADER_SIZE + fs.body :
+	    frame_encoded_size(&resp->base);
 	struct evbuffer_iovec v;
 	long n;
 
-	if (!fast)
-		size = frame_encoded_size(&resp->base);
 	if (size - FRAME_HEADER_SIZE > FRAME_MAX_BODY_LIMIT) {
 		resp->result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
 		resp->status->code = ASPACE__STATUS__CODE__TOO_LARGE;
@@ -309,7 +309,7 @@ static void conn_send(struct conn *c, Aspace__Response *resp)
 	}
 	if (evbuffer_reserve_space(c->stage, (ev_ssize_t)size, &v, 1) < 1)
 		goto fail;
-	n = fast ? frame_fast_encode(resp, v.iov_base, v.iov_len) :
+	n = fast ? frame_fast_encode(resp, &fs, v.iov_base, v.iov_len) :
 	    frame_encode_sized(&resp->base, size - FRAME_HEADER_SIZE, 0,
 	    v.iov_base, v.iov_len);
 	if (n < 0)
