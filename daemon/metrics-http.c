@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics-http.h"
@@ -260,76 +261,27 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 static int split_spec(const char *spec, char *host, size_t hsize,
     const char **port)
 {
-	const char *colon = strrchr(spec, ':'), *h = spec;
-	size_t hl;
-
-	if (colon == NULL) {
-		snprintf(host, hsize, "%s", METRICS_DEFAULT_HOST);
-		*port = spec;
-		return *spec != '\0' ? 0 : -1;
-	}
-	hl = (size_t)(colon - spec);
-	if (*spec == '[' && hl >= 2 && spec[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	} else if (memchr(spec, ':', hl) != NULL)
-		return -1;	/* a bare IPv6 address needs brackets */
-	if (hl == 0 || hl >= hsize || colon[1] == '\0')
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = colon + 1;
-	return 0;
-}
-
-/* Note the bound address as "http://HOST:PORT". */
-static void note_address(struct metrics_http *mh)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-
-	if (getsockname(evconnlistener_get_fd(mh->lst),
-	    (struct sockaddr *)&ss, &len) != 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return;
-	snprintf(mh->addr, sizeof(mh->addr), ss.ss_family == AF_INET6 ?
-	    "http://[%s]:%s" : "http://%s:%s", host, port);
+	if (strchr(spec, ':') != NULL)
+		return listen_split(spec, host, hsize, port);
+	snprintf(host, hsize, "%s", METRICS_DEFAULT_HOST);
+	*port = spec;
+	return *spec != '\0' ? 0 : -1;
 }
 
 static int metrics_listen(struct metrics_http *mh, const char *spec)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	char host[NI_MAXHOST];
 	const char *port;
-	int err;
 
 	if (split_spec(spec, host, sizeof(host), &port) != 0) {
 		log_msg(LOG_ERR, "metrics: not HOST:PORT or PORT: %s", spec);
 		return -1;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-		log_msg(LOG_ERR, "metrics: %s: %s", spec, gai_strerror(err));
+	if ((mh->lst = listen_tcp(mh->base, "metrics", spec, host, port, 16,
+	    accept_cb, mh)) == NULL)
 		return -1;
-	}
-	for (ai = res; ai != NULL && mh->lst == NULL; ai = ai->ai_next)
-		mh->lst = evconnlistener_new_bind(mh->base, accept_cb, mh,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-		    LEV_OPT_REUSEABLE, 16, ai->ai_addr, (int)ai->ai_addrlen);
-	err = errno;
-	freeaddrinfo(res);
-	if (mh->lst == NULL) {
-		log_msg(LOG_ERR, "metrics: cannot listen on %s: %s", spec,
-		    strerror(err));
-		return -1;
-	}
 	evconnlistener_set_error_cb(mh->lst, accept_error_cb);
-	note_address(mh);
+	listen_address(mh->lst, "http", mh->addr, sizeof(mh->addr));
 	return 0;
 }
 

@@ -64,6 +64,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "metrics-http.h"
@@ -1134,79 +1135,25 @@ static int listen_unix(struct server *srv, const char *path)
 	return 0;
 }
 
-/* Split "HOST:PORT" ("[V6]:PORT" too) into host and port; 0 or -1. */
-static int split_hostport(const char *spec, char *host, size_t hsize,
-    const char **port)
-{
-	const char *start = spec, *end;
-
-	if (spec[0] == '[') {
-		start = spec + 1;
-		if ((end = strchr(start, ']')) == NULL || end[1] != ':')
-			return -1;
-		*port = end + 2;
-	} else {
-		if ((end = strchr(spec, ':')) == NULL ||
-		    strchr(end + 1, ':') != NULL)
-			return -1;
-		*port = end + 1;
-	}
-	if (end == start || (size_t)(end - start) >= hsize || **port == '\0')
-		return -1;
-	memcpy(host, start, (size_t)(end - start));
-	host[end - start] = '\0';
-	return 0;
-}
-
 /* Note the bound address of TLS listener l in srv->addr. */
 static void note_tls_address(struct server *srv, struct evconnlistener *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-	int fd = evconnlistener_get_fd(l);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		return;
-	snprintf(srv->addr[srv->nlst], sizeof(srv->addr[0]),
-	    ss.ss_family == AF_INET6 ? "tls://[%s]:%s" : "tls://%s:%s",
-	    host, port);
+	listen_address(l, "tls", srv->addr[srv->nlst], sizeof(srv->addr[0]));
 }
 
 static int listen_tls(struct server *srv, const char *spec)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	char host[NI_MAXHOST];
-	struct evconnlistener *l = NULL;
+	struct evconnlistener *l;
 	const char *port;
-	int err;
 
-	if (split_hostport(spec, host, sizeof(host), &port) != 0) {
+	if (listen_split(spec, host, sizeof(host), &port) != 0) {
 		log_msg(LOG_ERR, "not HOST:PORT: %s", spec);
 		return -1;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-		log_msg(LOG_ERR, "%s: %s", spec, gai_strerror(err));
+	if ((l = listen_tcp(srv->base, "tls", spec, host, port, 128,
+	    tls_accept_cb, srv)) == NULL)
 		return -1;
-	}
-	for (ai = res; ai != NULL && l == NULL; ai = ai->ai_next)
-		l = evconnlistener_new_bind(srv->base,
-		    tls_accept_cb, srv, LEV_OPT_CLOSE_ON_FREE |
-		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE, 128,
-		    ai->ai_addr, (int)ai->ai_addrlen);
-	err = errno;
-	freeaddrinfo(res);
-	if (l == NULL) {
-		log_msg(LOG_ERR, "cannot listen on %s: %s", spec,
-		    strerror(err));
-		return -1;
-	}
 	evconnlistener_set_error_cb(l, accept_error_cb);
 	note_tls_address(srv, l);
 	srv->lst[srv->nlst++] = l;
