@@ -22,6 +22,6 @@ static void do_brk_req(struct req_ctx *c)
 }
 
 const struct request_entry req_brk_entry = {
-	ASPACE__REQUEST__OP_BRK, LOCK_SESSION_READ, REQ_NEEDS_TASK,
+	ASPACE__REQUEST__OP_BRK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
 	do_brk_req
 };

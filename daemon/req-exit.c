@@ -12,6 +12,6 @@ static void do_exit_req(struct req_ctx *c)
 }
 
 const struct request_entry req_exit_entry = {
-	ASPACE__REQUEST__OP_EXIT, LOCK_SESSION_WRITE, REQ_NEEDS_TASK,
+	ASPACE__REQUEST__OP_EXIT, LOCK_SESSION_WRITE, REQ_NEEDS_TASK | REQ_STARTS,
 	do_exit_req
 };

@@ -51,16 +51,22 @@ int req_session_params(struct req_ctx *c,
 		}
 		p->ram_bytes = r->ram_bytes;
 	}
-	if (r->has_swap_bytes)
-		p->swap_bytes = r->swap_bytes;
+	if (r->has_swap_bytes) {
+		if (!kparam_valid(KP_SWAP, r->swap_bytes))
+			return bad(c, "swap_bytes: at most 1 TiB");
+		p->kparam[KP_SWAP] = r->swap_bytes;
+	}
 	p->seed = r->seed;
 	p->randomize = r->has_randomize && r->randomize;
-	if (r->has_rlimit_stack)
-		p->rlimit_stack = r->rlimit_stack;
+	if (r->has_rlimit_stack) {
+		if (!kparam_valid(KP_RLIMIT_STACK, r->rlimit_stack))
+			return bad(c, "rlimit_stack: at most 1 TiB");
+		p->kparam[KP_RLIMIT_STACK] = r->rlimit_stack;
+	}
 	if (r->has_max_map_count) {
-		if (r->max_map_count <= 0)
-			return bad(c, "max_map_count: positive");
-		p->max_map_count = r->max_map_count;
+		if (r->max_map_count <= 0 || r->max_map_count > 65530)
+			return bad(c, "max_map_count: 1 to 65530");
+		p->kparam[KP_MAX_MAP_COUNT] = (unsigned long)r->max_map_count;
 	}
 	if (r->label != NULL && strlen(r->label) > SESSION_LABEL_MAX)
 		return bad(c, "label: at most 64 bytes");

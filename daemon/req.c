@@ -106,6 +106,14 @@ static int request_pid(const struct req_ctx *c)
 	return c->req->has_task ? c->req->task : 1;
 }
 
+/* The handler; a task's action starts the session (as_session_start()). */
+static void run_handler(struct req_ctx *c, const struct request_entry *e)
+{
+	if (e->flags & REQ_STARTS)
+		as_session_start(c->ds->s);
+	e->handler(c);
+}
+
 /* Run e with the session locked shared and the task's stripe held. */
 static void run_read(struct req_ctx *c, const struct request_entry *e)
 {
@@ -118,7 +126,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 		    "no such session");
 	else if (!(e->flags & REQ_NEEDS_TASK) ||
 	    (c->task = find_task(c, request_pid(c))) != NULL)
-		e->handler(c);
+		run_handler(c, e);
 	pthread_mutex_unlock(tl);
 	pthread_rwlock_unlock(&c->ds->rw);
 }
@@ -132,7 +140,7 @@ static void run_write(struct req_ctx *c, const struct request_entry *e)
 		    "no such session");
 	else if (!(e->flags & REQ_NEEDS_TASK) ||
 	    (c->task = find_task(c, request_pid(c))) != NULL)
-		e->handler(c);
+		run_handler(c, e);
 	c->ds_dead = c->ds_dead || c->ds->dead;
 	pthread_rwlock_unlock(&c->ds->rw);
 }

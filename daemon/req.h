@@ -30,6 +30,7 @@ enum req_lock {
 
 #define REQ_NEEDS_TASK		0x1	/* Request.task must exist */
 #define REQ_SESSION_OPTIONAL	0x2	/* no session: LOCK_NONE instead */
+#define REQ_STARTS		0x4	/* a task acts: kernel parameters fixed */
 
 /* What a handler sees of its connection. */
 struct req_conn {

@@ -19,8 +19,6 @@
 #include "page.h"
 #include "pgtable.h"
 
-#define FAULT_AROUND_PAGES	16	/* fault_around_bytes = 64 KiB */
-
 struct vm_fault {
 	struct vma	*vma;
 	unsigned long	 address;	/* page aligned */
@@ -127,7 +125,17 @@ static void map_file_page(struct vm_fault *vmf, struct page *page, bool write)
 	page_dup_rmap(page);
 }
 
-/* do_anonymous_page(): zero page for a read, a new frame for a write. */
+/* mm_forbids_zeropage(): a machine booted without the shared zero page. */
+static bool mm_forbids_zeropage(struct mm *mm)
+{
+	return !mm->session->limits.zero_page;
+}
+
+/*
+ * do_anonymous_page(): the zero page for a read, else a new frame, mapped
+ * dirty and writable in a writable VMA (a read fault too, where the zero
+ * page is forbidden), clean and read-only otherwise.
+ */
 static int do_anonymous_page(struct vm_fault *vmf)
 {
 	struct vma *vma = vmf->vma;
@@ -135,7 +143,8 @@ static int do_anonymous_page(struct vm_fault *vmf)
 
 	if (!vmf_pte_alloc(vmf))
 		return VM_FAULT_OOM;
-	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+	if (!(vmf->flags & FAULT_FLAG_WRITE) &&
+	    !mm_forbids_zeropage(vma->vm_mm)) {
 		*vmf->pte = pfn_pte(phys_of(vma)->zero_pfn,
 		    (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_SPECIAL);
 		COUNT(vmf->task, vma->vm_mm->session, zero_page_maps);
@@ -145,16 +154,25 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	if (__anon_vma_prepare(vma) != 0 ||
 	    (page = alloc_anon_page(vma, vmf->address)) == NULL)
 		return VM_FAULT_OOM;
-	*vmf->pte = mk_pte(vma, page->pfn, true);
+	*vmf->pte = mk_pte(vma, page->pfn, vma->vm_flags & VM_WRITE);
 	COUNT(vmf->task, vma->vm_mm->session, anon_faults);
-	explain(vmf->ex, "do_anonymous_page: frame 0x%lx", page->pfn);
+	explain(vmf->ex, "do_anonymous_page: frame 0x%lx%s", page->pfn,
+	    vmf->flags & FAULT_FLAG_WRITE ? "" : " (no zero page)");
 	return 0;
 }
 
+/* fault_around_pages: fault_around_bytes (64 KiB unless the machine's
+ * kernel parameter says otherwise) in pages. */
+static unsigned long fault_around_pages(struct vma *vma)
+{
+	return vma->vm_mm->session->limits.fault_around_bytes >> AS_PAGE_SHIFT;
+}
+
 /*
- * do_fault_around(): map the cached pages of the 64 KiB-aligned block
- * around the fault (clipped to the VMA, the page table and the end of the
- * file) whose PTEs are empty.  Returns true if the faulting page is mapped.
+ * do_fault_around(): map the cached pages of the fault_around_bytes-aligned
+ * block around the fault (clipped to the VMA, the page table and the end
+ * of the file) whose PTEs are empty.  Returns true if the faulting page is
+ * mapped.
  */
 static bool do_fault_around(struct vm_fault *vmf)
 {
@@ -163,14 +181,17 @@ static bool do_fault_around(struct vm_fault *vmf)
 	unsigned long pte_off = (vmf->address >> AS_PAGE_SHIFT) & 511;
 	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg, end;
 	unsigned long nr = 0, last = file_size_pages(f);
+	unsigned long nr_pages = fault_around_pages(vma);
 	struct page *page;
 	pte_t *pte;
 	bool mapped = false;
 
+	if (nr_pages <= 1)	/* should_fault_around() */
+		return false;
 	from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
-	if ((pte_off & ~(FAULT_AROUND_PAGES - 1UL)) > from)
-		from = pte_off & ~(FAULT_AROUND_PAGES - 1UL);
-	to = from + FAULT_AROUND_PAGES;
+	if ((pte_off & ~(nr_pages - 1)) > from)
+		from = pte_off & ~(nr_pages - 1);
+	to = from + nr_pages;
 	if (to > 512)
 		to = 512;
 	if (to > pte_off + vma_pages(vma) - vma_off)
@@ -385,6 +406,16 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 	return ret;
 }
 
+/* follow_page_pte()'s FOLL_TOUCH for a write: a clean writable PTE (an
+ * exclusive anonymous page mprotect() made writable) dirties its page. */
+static void follow_page_touch(struct vma *vma, pte_t pte)
+{
+	struct page *page = vm_normal_page(vma, pte);
+
+	if (page != NULL && !(pte & _PAGE_DIRTY))
+		page_set_flags(page, PG_dirty);
+}
+
 /*
  * faultin_page() loop of __get_user_pages(): fault in [start, end) of vma
  * for reading, or writing to break COW; returns pages done or -errno.
@@ -407,6 +438,8 @@ long populate_vma_page_range(struct vma *vma, unsigned long start,
 		pte = pte_offset(vma->vm_mm, addr);
 		ret = pte != NULL && (*pte & _PAGE_PRESENT) &&
 		    (!write || (*pte & _PAGE_RW));
+		if (ret && write)
+			follow_page_touch(vma, *pte);
 		pthread_mutex_unlock(&vma->vm_mm->page_table_lock);
 		if (ret)
 			continue;	/* follow_page() found it */

@@ -211,6 +211,14 @@ struct as_limits {
 	unsigned long	 rlimit_data;
 	int		 overcommit_memory;	/* 0 heuristic, 1 always, 2 never */
 	bool		 cap_ipc_lock;		/* root: mlock ignores the rlimit */
+	bool		 zero_page;		/* !mm_forbids_zeropage() */
+	unsigned long	 fault_around_bytes;
+};
+
+/* A program for exec: its name and the sizes of its parts. */
+struct as_image {
+	char		 name[64];
+	unsigned long	 text, data, bss;	/* bytes */
 };
 
 /* One simulated machine. */
@@ -218,6 +226,10 @@ struct as_session {
 	pthread_mutex_t	 lock;
 	pthread_mutex_t	 anon_vma_lock;	/* chains and anon_vma counters */
 	struct as_limits limits;
+	/* Kernel parameters may change until the session starts: until a
+	 * task does anything but create files (as_session_start()). */
+	bool		 started;
+	struct as_image	 image;		/* task 1's program, for a re-exec */
 	uint64_t	 seed;
 	bool		 randomize;
 	struct as_file	*files;

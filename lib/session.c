@@ -5,6 +5,7 @@
  * non-randomised one unless the session randomises by its seed
  * (docs/trace-format.md, "Layout").
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,71 @@
 
 void as_session_params_default(struct as_session_params *p)
 {
+	int k;
+
 	memset(p, 0, sizeof(*p));
 	p->ram_bytes = 1UL << 30;
-	p->max_map_count = AS_DEFAULT_MAX_MAP_COUNT;
-	p->rlimit_stack = 8UL << 20;
+	for (k = 0; k < KP_COUNT; k++)
+		p->kparam[k] = kparam_default((enum kparam)k);
 	as_image_default(&p->image, "prog");
+}
+
+/* Where each kernel parameter lives in the machine's limits.  A finite
+ * RLIMIT_MEMLOCK also takes CAP_IPC_LOCK away (root ignores the limit). */
+static void limits_set(struct as_limits *l, enum kparam k, unsigned long v)
+{
+	switch (k) {
+	case KP_ZERO_PAGE:	   l->zero_page = v != 0; break;
+	case KP_SWAP:		   l->swap_bytes = v; break;
+	case KP_FAULT_AROUND_BYTES: l->fault_around_bytes = v; break;
+	case KP_MAX_MAP_COUNT:	   l->max_map_count = (int)v; break;
+	case KP_RLIMIT_STACK:	   l->rlimit_stack = v; break;
+	case KP_RLIMIT_MEMLOCK:
+		l->rlimit_memlock = v == KP_UNLIMITED ? AS_RLIM_INFINITY : v;
+		l->cap_ipc_lock = v == KP_UNLIMITED;
+		break;
+	default:
+		break;
+	}
+}
+
+unsigned long as_kparam_get(struct as_session *s, enum kparam k)
+{
+	const struct as_limits *l = &s->limits;
+
+	switch (k) {
+	case KP_ZERO_PAGE:	   return l->zero_page;
+	case KP_SWAP:		   return l->swap_bytes;
+	case KP_FAULT_AROUND_BYTES: return l->fault_around_bytes;
+	case KP_MAX_MAP_COUNT:	   return (unsigned long)l->max_map_count;
+	case KP_RLIMIT_STACK:	   return l->rlimit_stack;
+	case KP_RLIMIT_MEMLOCK:
+		return l->cap_ipc_lock ? KP_UNLIMITED : l->rlimit_memlock;
+	default:		   return 0;
+	}
+}
+
+int as_kparam_set(struct as_session *s, enum kparam k, unsigned long v)
+{
+	struct task *t = as_task_lookup(s, 1);
+
+	if (!kparam_valid(k, v))
+		return -EINVAL;
+	if (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE) || t == NULL)
+		return -EBUSY;
+	if (k == KP_RLIMIT_STACK && v != s->limits.rlimit_stack) {
+		limits_set(&s->limits, k, v);
+		return as_exec(s, t, &s->image);	/* setup_arg_pages() again */
+	}
+	limits_set(&s->limits, k, v);
+	return 0;
+}
+
+void as_session_start(struct as_session *s)
+{
+	/* Read first: the daemon's hot path calls this on every access. */
+	if (!__atomic_load_n(&s->started, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->started, true, __ATOMIC_RELEASE);
 }
 
 /* A small program: 8 KiB of text, 4 KiB of data, 8 KiB of bss. */
@@ -36,6 +97,7 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	struct as_session *s = calloc(1, sizeof(*s));
 	struct task *t = calloc(1, sizeof(*t));
 	struct as_image dflt;
+	int k;
 
 	as_image_default(&dflt, "prog");
 	if (s == NULL || t == NULL)
@@ -43,14 +105,14 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->anon_vma_lock, NULL);
 	s->limits.ram_bytes = p->ram_bytes ? p->ram_bytes : 1UL << 30;
-	s->limits.swap_bytes = p->swap_bytes;
-	s->limits.max_map_count = p->max_map_count ? p->max_map_count :
-	    AS_DEFAULT_MAX_MAP_COUNT;
-	s->limits.rlimit_stack = p->rlimit_stack ? p->rlimit_stack : 8UL << 20;
-	s->limits.rlimit_memlock = AS_RLIM_INFINITY;
+	for (k = 0; k < KP_COUNT; k++) {
+		if (!kparam_valid((enum kparam)k, p->kparam[k]))
+			goto fail;
+		limits_set(&s->limits, (enum kparam)k, p->kparam[k]);
+	}
 	s->limits.rlimit_as = AS_RLIM_INFINITY;
 	s->limits.rlimit_data = AS_RLIM_INFINITY;
-	s->limits.cap_ipc_lock = true;
+	s->image = p->image.name[0] ? p->image : dflt;
 	s->seed = p->seed;
 	s->randomize = p->randomize;
 	if (phys_init(&s->phys, s->limits.ram_bytes) != 0)
@@ -58,13 +120,13 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	t->pid = t->tgid = 1;
 	s->next_pid = 2;
 	s->tasks = t;
-	if (as_exec(s, t, p->image.name[0] ? &p->image : &dflt) != 0)
+	if (as_exec(s, t, &s->image) != 0)
 		goto fail;
 	return s;
 fail:
-	as_session_free(s);
-	if (s == NULL)
+	if (s == NULL || s->tasks == NULL)
 		free(t);
+	as_session_free(s);
 	return NULL;
 }
 

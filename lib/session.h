@@ -7,24 +7,29 @@
 #define ASPACE_SESSION_H
 
 #include "mm_types.h"
-
-/* A program for exec: its name and the sizes of its parts. */
-struct as_image {
-	char		 name[64];
-	unsigned long	 text, data, bss;	/* bytes */
-};
+#include "trace_parse.h"
 
 struct as_session_params {
 	unsigned long	 ram_bytes;	/* 0: 1 GiB */
-	unsigned long	 swap_bytes;
-	int		 max_map_count;	/* 0: 65530 */
-	unsigned long	 rlimit_stack;	/* 0: 8 MiB */
+	/* The kernel parameters, as a trace's `kernel` lines set them;
+	 * as_session_params_default() gives kparam_default()'s. */
+	unsigned long	 kparam[KP_COUNT];
 	uint64_t	 seed;
 	bool		 randomize;	/* place mmap_base/stack/brk by seed */
 	struct as_image	 image;		/* task 1's program */
 };
 
 void as_session_params_default(struct as_session_params *p);
+/* A kernel parameter of the machine (its limits). */
+unsigned long as_kparam_get(struct as_session *s, enum kparam k);
+/*
+ * Set one before the session has started (-EBUSY after); rlimit_stack
+ * execs task 1's program again, as if the limit had been set before its
+ * exec.  Values are as trace_parse_kparam() checks them (-EINVAL else).
+ */
+int as_kparam_set(struct as_session *s, enum kparam k, unsigned long v);
+/* The session starts: from now on its kernel parameters are fixed. */
+void as_session_start(struct as_session *s);
 struct as_session *as_session_new(const struct as_session_params *p);
 void as_session_free(struct as_session *s);
 

@@ -4,6 +4,7 @@
  * the current task; results are printed exactly as the spec fixes them.
  * Commands whose machinery comes later print "unsupported".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,28 @@ static void do_exit(struct trace_state *ts)
 	put_status(ts, 0);
 }
 
+/* kernel NAME VALUE: a parameter of the machine, before it starts. */
+static void do_kernel(struct trace_state *ts, const struct trace_cmd *c)
+{
+	int err = as_kparam_set(ts->s, c->param, c->len);
+
+	if (err == -EBUSY)
+		put_error(ts, "kernel parameters are fixed once the trace has "
+		    "started");
+	else
+		put_status(ts, err);
+}
+
 static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
 	char msg[64];
 
+	if (c->op == T_KERNEL) {
+		do_kernel(ts, c);
+		return;
+	}
+	if (c->op != T_WINDOW && c->op != T_FILE)
+		as_session_start(ts->s);
 	if (c->op == T_SWITCH) {
 		do_switch(ts, c);
 		return;

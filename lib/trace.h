@@ -1,6 +1,6 @@
 /*
  * trace.h: running a trace-v1 text against a session and producing its
- * canonical output (../shared/spec/trace-v1.md).
+ * canonical output (docs/trace-format.md).
  */
 #ifndef ASPACE_TRACE_H
 #define ASPACE_TRACE_H

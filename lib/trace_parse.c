@@ -1,5 +1,5 @@
 /*
- * trace_parse.c: the trace-v1 line parser (/work/shared/spec/trace-v1.md,
+ * trace_parse.c: the trace line parser (docs/trace-format.md,
  * "Lexical rules" and "Commands") and the output helpers the spec fixes.
  *
  * A line is cut at '#', split into words on spaces and tabs, and the first
@@ -307,6 +307,114 @@ static int parse_name(const struct word *w, char *out, struct errbuf *e)
 	return 0;
 }
 
+/* ---- kernel parameters (trace-v2 `kernel NAME VALUE`) ---- */
+
+static const struct {
+	const char *name;
+	unsigned long dflt;
+	const char *range;	/* the message for a bad VALUE */
+} kparams[KP_COUNT] = {
+	[KP_ZERO_PAGE] = { "zero_page", 1, "on or off" },
+	[KP_SWAP] = { "swap", 0, "a size" },
+	[KP_FAULT_AROUND_BYTES] = { "fault_around_bytes", 65536,
+	    "a power of two from 4096 to 65536" },
+	[KP_MAX_MAP_COUNT] = { "max_map_count", 65530, "1 to 65530" },
+	[KP_RLIMIT_STACK] = { "rlimit_stack", 8UL << 20, "a size" },
+	[KP_RLIMIT_MEMLOCK] = { "rlimit_memlock", KP_UNLIMITED,
+	    "a size or unlimited" },
+};
+
+bool kparam_valid(enum kparam k, unsigned long v)
+{
+	switch (k) {
+	case KP_ZERO_PAGE:
+		return v <= 1;
+	case KP_RLIMIT_MEMLOCK:
+		if (v == KP_UNLIMITED)
+			return true;
+		/* fall through */
+	case KP_SWAP: case KP_RLIMIT_STACK:
+		return v <= (1UL << 40);  /* past any machine here */
+	case KP_FAULT_AROUND_BYTES:
+		return v >= 4096 && v <= 65536 && (v & (v - 1)) == 0;
+	case KP_MAX_MAP_COUNT:
+		return v >= 1 && v <= 65530;
+	default:
+		return false;
+	}
+}
+
+/* VALUE of parameter k; 0, or -1 (with no message) if it is none. */
+static int kparam_value(enum kparam k, const struct word *w,
+			unsigned long *v, struct errbuf *e)
+{
+	if (k == KP_ZERO_PAGE) {
+		*v = word_is(w, "on");
+		return *v || word_is(w, "off") ? 0 : -1;
+	}
+	if (k == KP_RLIMIT_MEMLOCK && word_is(w, "unlimited"))
+		*v = KP_UNLIMITED;
+	else if (parse_num(w, k != KP_FAULT_AROUND_BYTES &&
+	    k != KP_MAX_MAP_COUNT, v, e) < 0)
+		return -1;
+	return kparam_valid(k, *v) ? 0 : -1;
+}
+
+static int kparam_word(const struct word *nw, const struct word *vw,
+		       enum kparam *param, unsigned long *value,
+		       struct errbuf *e)
+{
+	int k;
+
+	for (k = 0; k < KP_COUNT && !word_is(nw, kparams[k].name); k++)
+		;
+	if (k == KP_COUNT)
+		return fail_word(e, "unknown kernel parameter '%.*s'", nw);
+	*param = (enum kparam)k;
+	if (kparam_value(*param, vw, value, e) < 0)
+		return fail(e, "kernel %s: bad VALUE '%.*s' (%s)",
+		    kparams[k].name, (int)vw->n, vw->s, kparams[k].range);
+	return 0;
+}
+
+int trace_parse_kparam(const char *name, size_t nlen, const char *value,
+		       size_t vlen, enum kparam *param, unsigned long *value_out,
+		       char *err, size_t errlen)
+{
+	struct errbuf e = { err, errlen };
+	struct word nw = { name, nlen }, vw = { value, vlen };
+
+	return kparam_word(&nw, &vw, param, value_out, &e);
+}
+
+const char *kparam_name(enum kparam k)
+{
+	return (unsigned)k < KP_COUNT ? kparams[k].name : NULL;
+}
+
+unsigned long kparam_default(enum kparam k)
+{
+	return (unsigned)k < KP_COUNT ? kparams[k].dflt : 0;
+}
+
+int kparam_format(char *buf, size_t size, enum kparam k, unsigned long v)
+{
+	static const char sfx[] = "KMG";
+	int i;
+
+	if (k == KP_ZERO_PAGE)
+		return snprintf(buf, size, "%s", v ? "on" : "off");
+	if (v == KP_UNLIMITED)
+		return snprintf(buf, size, "unlimited");
+	if (k == KP_FAULT_AROUND_BYTES || k == KP_MAX_MAP_COUNT || v == 0)
+		return snprintf(buf, size, "%lu", v);
+	for (i = 2; i >= 0; i--)
+		if ((v & ((1UL << (10 * (i + 1))) - 1)) == 0)
+			return snprintf(buf, size, "%lu%c",
+			    v >> (10 * (i + 1)), sfx[i]);
+	return snprintf(buf, size, "%lu", v);
+}
+
 /* ---- one handler per command; ws->w[0] is the command word ---- */
 
 struct command {
@@ -450,6 +558,12 @@ static int parse_exec(const struct words *ws, struct trace_cmd *cmd,
 	return parse_len(&ws->w[4], &cmd->offset, e);
 }
 
+static int parse_kernel(const struct words *ws, struct trace_cmd *cmd,
+			struct errbuf *e)
+{
+	return kparam_word(&ws->w[1], &ws->w[2], &cmd->param, &cmd->len, e);
+}
+
 static int parse_nothing(const struct words *ws, struct trace_cmd *cmd,
 			 struct errbuf *e)
 {
@@ -490,6 +604,7 @@ static const struct {
 	{ { "smaps", T_SMAPS, parse_nothing, NULL }, 1, 1 },
 	{ { "exec", T_EXEC, parse_exec, "NAME [TEXT DATA BSS]" }, 2, 5 },
 	{ { "vfork", T_VFORK, parse_nothing, NULL }, 1, 1 },
+	{ { "kernel", T_KERNEL, parse_kernel, "NAME VALUE" }, 3, 3 },
 };
 
 int trace_parse_line(const char *line, size_t len, struct trace_cmd *cmd,

@@ -1,6 +1,6 @@
 /*
  * trace_parse.h: the one parser of trace-v1 command lines (see
- * /work/shared/spec/trace-v1.md), shared by the simulator and the Linux
+ * docs/trace-format.md), shared by the simulator and the Linux
  * reference runner so that both read a trace identically.  Also the small
  * formatting helpers whose output the spec fixes (errno names, maps lines).
  *
@@ -9,6 +9,7 @@
 #ifndef ASPACE_TRACE_PARSE_H
 #define ASPACE_TRACE_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "uapi.h"
@@ -17,8 +18,21 @@ enum trace_op {
 	T_WINDOW, T_FILE, T_MMAP, T_MUNMAP, T_MPROTECT, T_MREMAP, T_MADVISE,
 	T_MLOCK, T_MUNLOCK, T_BRK, T_READ, T_WRITE, T_TOUCH, T_FORK, T_THREAD,
 	T_SWITCH, T_EXIT, T_MAPS, T_SMAPS,
-	T_EXEC, T_VFORK		/* extensions: the simulator only */
+	T_EXEC, T_VFORK,	/* extensions: the simulator only */
+	T_KERNEL		/* trace-v2 */
 };
+
+/* The simulated kernel's parameters (trace-v2 `kernel NAME VALUE`). */
+enum kparam {
+	KP_ZERO_PAGE,		/* 1 on, 0 off (mm_forbids_zeropage()) */
+	KP_SWAP,		/* bytes of swap, 0: none */
+	KP_FAULT_AROUND_BYTES,	/* a power of two, 4096..65536 */
+	KP_MAX_MAP_COUNT,	/* 1..65530 */
+	KP_RLIMIT_STACK,	/* bytes */
+	KP_RLIMIT_MEMLOCK,	/* bytes, or KP_UNLIMITED */
+	KP_COUNT
+};
+#define KP_UNLIMITED	(~0UL)
 
 #define TRACE_NAME_MAX 64
 
@@ -39,6 +53,7 @@ struct trace_cmd {
 	char name[TRACE_NAME_MAX]; /* file NAME, or mmap NAME of a file mapping */
 	unsigned long offset;	/* mmap OFFSET (bytes), exec BSS */
 	int has_file;		/* mmap names a file; exec gives sizes */
+	enum kparam param;	/* kernel NAME; its VALUE is in len */
 };
 
 /*
@@ -49,6 +64,23 @@ struct trace_cmd {
  */
 int trace_parse_line(const char *line, size_t len, struct trace_cmd *cmd,
 		     char *err, size_t errlen);
+
+/*
+ * One kernel parameter, NAME and VALUE as a trace writes them (also the
+ * NAME=VALUE of `aspace session create --kernel`): 0 with *param and
+ * *value, or -1 with a message in err.
+ */
+int trace_parse_kparam(const char *name, size_t nlen, const char *value,
+		       size_t vlen, enum kparam *param, unsigned long *value_out,
+		       char *err, size_t errlen);
+/* Is v a value parameter k may take? */
+bool kparam_valid(enum kparam k, unsigned long v);
+/* A parameter's name ("zero_page"), NULL past KP_COUNT. */
+const char *kparam_name(enum kparam k);
+/* Its value as a trace writes it: "off", "64M", "unlimited", "65530". */
+int kparam_format(char *buf, size_t size, enum kparam k, unsigned long v);
+/* The value of a machine that no `kernel` line changed. */
+unsigned long kparam_default(enum kparam k);
 
 /* The command's name as written in a trace: "mmap", "fork", ... */
 const char *trace_op_name(enum trace_op op);

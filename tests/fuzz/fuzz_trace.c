@@ -54,9 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	as_session_params_default(&p);
 	p.ram_bytes = RAM_BYTES;
-	p.max_map_count = leading_max_map_count(text, size);
-	if (p.max_map_count == 0)
-		p.max_map_count = AS_DEFAULT_MAX_MAP_COUNT;
+	p.kparam[KP_MAX_MAP_COUNT] = (unsigned long)leading_max_map_count(text,
+	    size);
+	if (p.kparam[KP_MAX_MAP_COUNT] == 0)
+		p.kparam[KP_MAX_MAP_COUNT] = AS_DEFAULT_MAX_MAP_COUNT;
 	if ((s = as_session_new(&p)) == NULL)
 		return 0;
 	as_buf_init(&out, OUT_MAX);

@@ -425,7 +425,7 @@ static void corrupt_resealed(const struct as_buf *ck, uint8_t *copy,
 static void corrupt_each_byte(const struct as_buf *ck)
 {
 	uint8_t *copy = malloc(ck->len);
-	size_t i, fs, fe;
+	size_t i, fs = 0, fe = 0;
 	int loaded = 0;
 
 	assert_non_null(copy);

@@ -57,7 +57,7 @@ static int session_setup(void **state, int max_map_count)
 
 	as_session_params_default(&p);
 	if (max_map_count)
-		p.max_map_count = max_map_count;
+		p.kparam[KP_MAX_MAP_COUNT] = (unsigned long)max_map_count;
 	if ((s = as_session_new(&p)) == NULL)
 		return -1;
 	base_vmas = as_task_lookup(s, 1)->mm->map_count;
