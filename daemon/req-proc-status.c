@@ -36,7 +36,7 @@ static void rss_pte(void *arg, unsigned long addr, pte_t *ptep)
 	page = pfn_to_page(&r->vma->vm_mm->session->phys, pte_pfn(pte));
 	if (page_test(page, PG_anon))
 		r->anon++;
-	else if (r->vma->vm_file != NULL && r->vma->vm_file->shmem_zero)
+	else if (r->vma->vm_file != NULL && file_inode(r->vma->vm_file)->shmem_zero)
 		r->shmem++;
 	else
 		r->file++;

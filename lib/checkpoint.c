@@ -327,7 +327,8 @@ static int save_collect(struct ck_save *w)
 		ord = 0;
 		for (v = ((struct mm *)w->mms.obj[i])->mm_mt.first;
 		    v != NULL && err == 0; v = v->vm_next) {
-			err = ptab_add(&w->files, v->vm_file);
+			err = ptab_add(&w->files, v->vm_file != NULL ?
+			    file_inode(v->vm_file) : NULL);
 			for (k = 0; k < v->avc_len && err == 0; k++)
 				err = ptab_add(&w->avs, v->avc[k]);
 			if (err == 0)
@@ -571,7 +572,8 @@ static void save_vma(struct ck_save *w, const struct vma *v)
 	put_u64(w, v->vm_flags);
 	put_u64(w, v->vm_pgoff);
 	put_u64(w, v->vm_page_prot);
-	put_u32(w, ptab_get(&w->files, v->vm_file));
+	put_u32(w, ptab_get(&w->files, v->vm_file != NULL ?
+	    file_inode(v->vm_file) : NULL));
 	put_u32(w, ptab_get(&w->avs, v->anon_vma));
 	put_u8(w, special_code(v));
 	put_u32(w, v->avc_len);
@@ -1257,7 +1259,10 @@ static int load_vma(struct ck_load *l, uint32_t m, uint32_t k,
 		free(v);
 		return l->err;
 	}
-	v->vm_file = file != NONE ? l->files[file] : NULL;
+	/* XXX struct files are not saved yet: one per VMA */
+	v->vm_file = file != NONE ? alloc_file(l->s, l->files[file]) : NULL;
+	if (v->vm_file != NULL)
+		l->files[file]->refcount--;
 	v->anon_vma = av != NONE ? l->avs[av] : NULL;
 	v->vm_special_name = special_names[special];
 	if (file != NONE)

@@ -157,19 +157,20 @@ static int write_args(struct mm *mm, unsigned long top, const char *name)
 	return err ? -EFAULT : 0;
 }
 
-/* elf_map() of one segment of the program file. */
-static int elf_map(struct mm *mm, struct as_file *f, unsigned long addr,
+/* elf_map() of one segment of the program file (one open file: the
+ * segments are pieces of one struct file, as bprm->file's are). */
+static int elf_map(struct mm *mm, struct file *f, unsigned long addr,
     unsigned long len, unsigned long prot, unsigned long off)
 {
-	unsigned long r = sys_mmap(mm, addr, len, prot,
-	    MAP_PRIVATE | MAP_FIXED, f, 1, off);
+	unsigned long r = vm_mmap(mm, f, addr, len, prot,
+	    MAP_PRIVATE | MAP_FIXED, off);
 
 	return IS_ERR_VALUE(r) ? (int)r : 0;
 }
 
 /* load_elf_binary()'s mappings: header, text, rodata, data, bss. */
 static int load_segments(struct mm *mm, const struct as_image *img,
-    unsigned long base, struct as_file *f)
+    unsigned long base, struct file *f)
 {
 	unsigned long text = AS_PAGE_ALIGN(img->text), data =
 	    AS_PAGE_ALIGN(img->data), bss = AS_PAGE_ALIGN(img->bss);
@@ -200,7 +201,8 @@ static struct mm *exec_mmap(struct as_session *s, const struct as_image *img,
     int *errp)
 {
 	struct mm *mm = mm_alloc(s);
-	struct as_file *f;
+	struct as_file *inode;
+	struct file *f = NULL;
 	struct layout l;
 	unsigned long size = 2 * PG + AS_PAGE_ALIGN(img->text) +
 	    AS_PAGE_ALIGN(img->data);
@@ -210,12 +212,16 @@ static struct mm *exec_mmap(struct as_session *s, const struct as_image *img,
 		return NULL;
 	pick_layout(s, &l);
 	mm->mmap_base = mmap_base_for(s, l.rnd_mmap);
-	if ((f = as_file_alloc(img->name, 0, false)) != NULL) {
-		*errp = filemap_write(&s->phys, f, size);
+	if ((inode = as_file_alloc(img->name, 0, false)) != NULL) {
+		*errp = filemap_write(&s->phys, inode, size);
+		if (*errp == 0 && (f = alloc_file(s, inode)) == NULL)
+			*errp = -ENOMEM;
 		if (*errp == 0)
 			*errp = load_segments(mm, img,
 			    ELF_ET_DYN_BASE + l.rnd_base, f);
-		fput(s, f);	/* the mappings hold it now */
+		if (f != NULL)
+			fput(s, f);	/* the mappings hold it now */
+		iput(s, inode);
 	}
 	if (*errp == 0) {
 		/* Randomised, brk leaves a page after the bss first. */

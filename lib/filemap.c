@@ -159,7 +159,7 @@ static void unmap_file_in_mm(struct mm *mm, struct as_file *f)
 
 	mmap_read_lock(mm);
 	for (vma = mm->mm_mt.first; vma != NULL; vma = vma->vm_next)
-		if (vma->vm_file == f)
+		if (vma->vm_file != NULL && file_inode(vma->vm_file) == f)
 			zap_page_range(vma, vma->vm_start, vma->vm_end);
 	mmap_read_unlock(mm);
 }

@@ -18,7 +18,7 @@ static const char *vma_name(const struct vma *vma)
 	const struct mm *mm = vma->vm_mm;
 
 	if (vma->vm_file != NULL)
-		return vma->vm_file->name;
+		return file_inode(vma->vm_file)->name;
 	if (vma->vm_special_name != NULL)
 		return vma->vm_special_name;
 	if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)

@@ -177,7 +177,7 @@ static unsigned long fault_around_pages(struct vma *vma)
 static bool do_fault_around(struct vm_fault *vmf)
 {
 	struct vma *vma = vmf->vma;
-	struct as_file *f = vma->vm_file;
+	struct as_file *f = file_inode(vma->vm_file);
 	unsigned long pte_off = (vmf->address >> AS_PAGE_SHIFT) & 511;
 	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff, from, to, pg, end;
 	unsigned long nr = 0, last = file_size_pages(f);
@@ -235,7 +235,7 @@ static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 {
 	bool sigbus;
 	struct page *page = filemap_fault(phys_of(vmf->vma),
-	    vmf->vma->vm_file, vmf->pgoff, &sigbus);
+	    file_inode(vmf->vma->vm_file), vmf->pgoff, &sigbus);
 
 	if (page == NULL) {
 		*ret = sigbus ? VM_FAULT_SIGBUS : VM_FAULT_OOM;

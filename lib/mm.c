@@ -282,7 +282,7 @@ void vma_set_page_prot(struct vma *vma)
 	 * Shared file pages too (vma_wants_writenotify(): the file system
 	 * hears of the first write); shmem pages need no notice. */
 	if ((f & VM_WRITE) && (f & VM_SHARED) &&
-	    (vma->vm_file == NULL || vma->vm_file->shmem_zero))
+	    (vma->vm_file == NULL || file_inode(vma->vm_file)->shmem_zero))
 		prot |= _PAGE_RW;
 	if (!(f & VM_EXEC))
 		prot |= _PAGE_NX;

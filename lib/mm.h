@@ -50,8 +50,11 @@ void vma_link(struct mm *mm, struct vma *vma);
 void vma_unlink_free(struct mm *mm, struct vma *vma);
 void vma_set_page_prot(struct vma *vma);
 bool vma_is_anonymous(const struct vma *vma);
-void get_file(struct as_file *f);
-void fput(struct as_session *s, struct as_file *f);
+void ihold(struct as_file *f);
+void iput(struct as_session *s, struct as_file *f);
+struct file *alloc_file(struct as_session *s, struct as_file *inode);
+void get_file(struct file *f);
+void fput(struct as_session *s, struct file *f);
 struct anon_vma *anon_vma_alloc(struct as_session *s);
 void anon_vma_get(struct anon_vma *av);
 void anon_vma_put(struct anon_vma *av);
@@ -87,7 +90,7 @@ int split_vma(struct vma *vma, unsigned long addr, int new_below);
 int __split_vma(struct vma *vma, unsigned long addr, int new_below);
 struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
     struct vma *next, unsigned long start, unsigned long end,
-    unsigned long flags, struct as_file *file, unsigned long pgoff,
+    unsigned long flags, struct file *file, unsigned long pgoff,
     struct anon_vma *anon_vma, struct vma *copied_from);
 struct vma *vma_modify_flags(struct vma *prev, struct vma *vma,
     unsigned long start, unsigned long end, unsigned long new_flags);
@@ -99,10 +102,10 @@ struct vma *copy_vma(struct vma **vmap, unsigned long addr,
 #define IS_ERR(p)	IS_ERR_VALUE((unsigned long)(p))
 
 /* --- mmap.c --------------------------------------------------------------- */
-unsigned long get_unmapped_area(struct mm *mm, struct as_file *file,
+unsigned long get_unmapped_area(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long pgoff,
     unsigned long flags);
-unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
+unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
     unsigned long len, unsigned long prot, unsigned long flags,
     unsigned long pgoff, unsigned long *populate);
 int do_munmap(struct mm *mm, unsigned long start, unsigned long len);
@@ -115,8 +118,11 @@ int __mm_populate(struct mm *mm, unsigned long start, unsigned long len,
 unsigned long mmap_base_for(struct as_session *s, uint64_t rnd);
 
 /* --- system calls: the entry points the trace runner and daemon use -------- */
+unsigned long vm_mmap(struct mm *mm, struct file *file, unsigned long addr,
+    unsigned long len, unsigned long prot, unsigned long flags,
+    unsigned long off);
 unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
-    unsigned long prot, unsigned long flags, struct as_file *file, int fd_ok,
+    unsigned long prot, unsigned long flags, struct as_file *inode, int fd_ok,
     unsigned long off);
 int sys_munmap(struct mm *mm, unsigned long addr, unsigned long len);
 int sys_mprotect(struct mm *mm, unsigned long start, unsigned long len,

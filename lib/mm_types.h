@@ -78,7 +78,7 @@ struct as_file {
 	char		 name[64];
 	unsigned long	 size;		/* i_size in bytes */
 	bool		 shmem_zero;	/* "/dev/zero (deleted)" */
-	int		 refcount;	/* session list + vm_file users */
+	int		 refcount;	/* session list + open files (iput()) */
 	unsigned long	 id;		/* creation order, for merge identity */
 	struct as_file	*next;		/* session's file list */
 	/* The page cache (address_space): page index -> page, or NULL;
@@ -87,6 +87,20 @@ struct as_file {
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
 };
+
+/* struct file: one open() of a file (or of a shmem object).  Each mmap
+ * opens its own; the VMAs of that mapping share it (splits, mremap, fork),
+ * and only VMAs of one struct file may merge (is_mergeable_vma()). */
+struct file {
+	struct as_file	*f_inode;	/* the inode and its page cache */
+	long		 f_count;	/* get_file() and fput() */
+	unsigned long	 f_id;		/* opening order, for checkpoints */
+};
+
+static inline struct as_file *file_inode(const struct file *f)
+{
+	return f->f_inode;
+}
 
 /* struct anon_vma: identity decides merges (mm/rmap.c). */
 struct anon_vma {
@@ -105,7 +119,7 @@ struct vma {
 	unsigned long	 vm_end;
 	unsigned long	 vm_flags;
 	unsigned long	 vm_pgoff;	/* offset in the file, in pages */
-	struct as_file	*vm_file;
+	struct file	*vm_file;	/* NULL: anonymous */
 	struct anon_vma	*anon_vma;
 	/* anon_vma_chain: every anon_vma this VMA is linked to, oldest
 	 * (the root) first; a fork child has more than one. */
@@ -233,7 +247,7 @@ struct as_session {
 	uint64_t	 seed;
 	bool		 randomize;
 	struct as_file	*files;
-	unsigned long	 next_file_id;
+	unsigned long	 next_file_id;	/* inodes and struct files alike */
 	unsigned long	 next_anon_vma_id;
 	struct task	*tasks;
 	int		 next_pid;

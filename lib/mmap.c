@@ -99,7 +99,7 @@ static unsigned long thp_get_unmapped_area(struct mm *mm, unsigned long addr,
 }
 
 /* __get_unmapped_area(): where a mapping of len bytes will go. */
-unsigned long get_unmapped_area(struct mm *mm, struct as_file *file,
+unsigned long get_unmapped_area(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long pgoff,
     unsigned long flags)
 {
@@ -111,7 +111,7 @@ unsigned long get_unmapped_area(struct mm *mm, struct as_file *file,
 		pgoff = 0;
 	/* Regular files use thp_get_unmapped_area (ext4); so do large
 	 * anonymous mappings placed without a hint. */
-	if ((file != NULL && !file->shmem_zero) ||
+	if ((file != NULL && !file_inode(file)->shmem_zero) ||
 	    (file == NULL && !(flags & MAP_SHARED) && addr == 0 &&
 	    (len & (PMD_SIZE - 1)) == 0))
 		got = thp_get_unmapped_area(mm, addr, len, pgoff, flags);
@@ -231,7 +231,7 @@ int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 }
 
 /* __mmap_new_vma(): a fresh VMA; shared anonymous memory gets its object. */
-static int mmap_new_vma(struct mm *mm, struct as_file *file,
+static int mmap_new_vma(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long vm_flags,
     unsigned long pgoff, struct vma **out)
 {
@@ -263,7 +263,7 @@ static void mmap_complete(struct mm *mm, struct vma *vma,
 }
 
 /* __mmap_region(): replace whatever is at [addr, addr + len) with a map. */
-static unsigned long mmap_region(struct mm *mm, struct as_file *file,
+static unsigned long mmap_region(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long vm_flags,
     unsigned long pgoff)
 {
@@ -285,7 +285,7 @@ static unsigned long mmap_region(struct mm *mm, struct as_file *file,
 	}
 	vms_complete_munmap_vmas(mm, &vms);
 	next = find_vma_prev(mm, addr, &prev);
-	if (file != NULL && file->shmem_zero)
+	if (file != NULL && file_inode(file)->shmem_zero)
 		vma = NULL;	/* shmem_zero_setup() makes a new object */
 	else
 		vma = vma_merge_new_range(mm, prev, next, addr, end, vm_flags,
@@ -298,7 +298,7 @@ static unsigned long mmap_region(struct mm *mm, struct as_file *file,
 }
 
 /* The file/anonymous part of do_mmap()'s checks; updates vm_flags, pgoff. */
-static int mmap_check_type(struct as_file *file, unsigned long flags,
+static int mmap_check_type(struct file *file, unsigned long flags,
     unsigned long addr, unsigned long *vm_flags, unsigned long *pgoff)
 {
 	if (file != NULL) {
@@ -339,7 +339,7 @@ static unsigned long round_hint_to_min(unsigned long hint)
 }
 
 /* do_mmap(): the body of mmap(2), mmap_lock held for writing. */
-unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
+unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
     unsigned long len, unsigned long prot, unsigned long flags,
     unsigned long pgoff, unsigned long *populate)
 {
@@ -383,25 +383,28 @@ unsigned long do_mmap(struct mm *mm, struct as_file *file, unsigned long addr,
 	return addr;
 }
 
-/* shmem_zero_setup(): the object behind a MAP_SHARED|MAP_ANONYMOUS map. */
-static struct as_file *shmem_zero_setup(struct as_session *s,
-    unsigned long len)
+/* shmem_zero_setup(): the object behind a MAP_SHARED|MAP_ANONYMOUS map,
+ * opened as a file of its own. */
+static struct file *shmem_zero_setup(struct as_session *s, unsigned long len)
 {
 	struct as_file *f = as_file_alloc("/dev/zero (deleted)", len, true);
+	struct file *file;
 
-	if (f != NULL)
-		f->id = __atomic_add_fetch(&s->next_file_id, 1,
-		    __ATOMIC_RELAXED);
-	return f;
+	if (f == NULL)
+		return NULL;
+	f->id = __atomic_add_fetch(&s->next_file_id, 1, __ATOMIC_RELAXED);
+	file = alloc_file(s, f);
+	iput(s, f);		/* the file holds the object now */
+	return file;
 }
 
 /* vm_mmap_pgoff(): lock, map, populate. */
-static unsigned long vm_mmap_pgoff(struct mm *mm, struct as_file *file,
+static unsigned long vm_mmap_pgoff(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long prot,
     unsigned long flags, unsigned long pgoff)
 {
 	unsigned long ret, populate;
-	struct as_file *shm = NULL;
+	struct file *shm = NULL;
 
 	if (file == NULL && (flags & MAP_TYPE) == MAP_SHARED && len != 0) {
 		if ((shm = shmem_zero_setup(mm->session,
@@ -419,23 +422,45 @@ static unsigned long vm_mmap_pgoff(struct mm *mm, struct as_file *file,
 	return ret;
 }
 
-/* sys_mmap(): mmap(2) on x86-64 (arch/x86/kernel/sys_x86_64.c). */
-unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
-    unsigned long prot, unsigned long flags, struct as_file *file, int fd_ok,
+/* vm_mmap(): a mapping of an open file (exec's elf_map() uses it). */
+unsigned long vm_mmap(struct mm *mm, struct file *file, unsigned long addr,
+    unsigned long len, unsigned long prot, unsigned long flags,
     unsigned long off)
 {
 	if (as_offset_in_page(off))
 		return -EINVAL;
+	return vm_mmap_pgoff(mm, file, addr, len, prot, flags,
+	    off >> AS_PAGE_SHIFT);
+}
+
+/*
+ * sys_mmap(): mmap(2) on x86-64 (arch/x86/kernel/sys_x86_64.c).  A file
+ * mapping is its own open(), mmap(), close(): the VMAs it makes hold the
+ * only references to that struct file, so they merge with no other
+ * mapping's (the trace names files, not descriptors).
+ */
+unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
+    unsigned long prot, unsigned long flags, struct as_file *inode, int fd_ok,
+    unsigned long off)
+{
+	struct file *file = NULL;
+	unsigned long ret;
+
+	if (as_offset_in_page(off))
+		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
-		if (!fd_ok || file == NULL)
+		if (!fd_ok || inode == NULL)
 			return -EBADF;
 		if (flags & MAP_HUGETLB)
 			return -EINVAL;
-	} else {
-		file = NULL;
+		if ((file = alloc_file(mm->session, inode)) == NULL)
+			return -ENOMEM;
 	}
-	return vm_mmap_pgoff(mm, file, addr, len, prot, flags,
+	ret = vm_mmap_pgoff(mm, file, addr, len, prot, flags,
 	    off >> AS_PAGE_SHIFT);
+	if (file != NULL)
+		fput(mm->session, file);	/* close() */
+	return ret;
 }
 
 /* munmap(2). */

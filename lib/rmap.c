@@ -1,5 +1,6 @@
 /*
- * rmap.c: anon_vma and anon_vma_chain (mm/rmap.c) and file references.
+ * rmap.c: anon_vma and anon_vma_chain (mm/rmap.c), and the references of
+ * struct files (fs/file_table.c) and inodes (fs/inode.c).
  *
  * An anon_vma carries no reverse map here; what matters is which VMAs
  * share one and how forks chain them, since that decides which VMAs may
@@ -17,18 +18,48 @@
 
 #include "mm.h"
 
-void get_file(struct as_file *f)
+/* ihold(): one more reference to an inode. */
+void ihold(struct as_file *f)
 {
 	__atomic_add_fetch(&f->refcount, 1, __ATOMIC_RELAXED);
 }
 
-/* fput(): the last reference frees the file (it left the list earlier). */
-void fput(struct as_session *s, struct as_file *f)
+/* iput(): the last reference frees the inode and its page cache (it left
+ * the session's list earlier). */
+void iput(struct as_session *s, struct as_file *f)
 {
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
 		truncate_inode_pages(&s->phys, f);
 		pthread_mutex_destroy(&f->lock);
 		free(f->cache);
+		free(f);
+	}
+}
+
+/* alloc_file(): models do_dentry_open(): a new struct file of inode. */
+struct file *alloc_file(struct as_session *s, struct as_file *inode)
+{
+	struct file *file = calloc(1, sizeof(*file));
+
+	if (file == NULL)
+		return NULL;
+	ihold(inode);
+	file->f_inode = inode;
+	file->f_count = 1;
+	file->f_id = __atomic_add_fetch(&s->next_file_id, 1, __ATOMIC_RELAXED);
+	return file;
+}
+
+void get_file(struct file *f)
+{
+	__atomic_add_fetch(&f->f_count, 1, __ATOMIC_RELAXED);
+}
+
+/* fput(): the last reference (close() or the last VMA) frees the file. */
+void fput(struct as_session *s, struct file *f)
+{
+	if (__atomic_sub_fetch(&f->f_count, 1, __ATOMIC_ACQ_REL) == 0) {
+		iput(s, f->f_inode);
 		free(f);
 	}
 }

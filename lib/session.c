@@ -144,7 +144,7 @@ void as_session_free(struct as_session *s)
 	}
 	for (f = s->files; f != NULL; f = fn) {
 		fn = f->next;
-		fput(s, f);
+		iput(s, f);
 	}
 	phys_destroy(&s->phys);
 	pthread_mutex_destroy(&s->anon_vma_lock);
@@ -181,7 +181,7 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 	if ((f = as_file_alloc(name, 0, false)) == NULL)
 		return -ENOMEM;
 	if (filemap_write(&s->phys, f, size) != 0) {
-		fput(s, f);
+		iput(s, f);
 		return -ENOSPC;
 	}
 	pthread_mutex_lock(&s->lock);

@@ -84,7 +84,7 @@ struct vmg {
 	struct vma	*prev, *middle, *next;
 	struct vma	*copied_from;	/* mremap's source VMA */
 	unsigned long	 start, end, pgoff, flags;
-	struct as_file	*file;
+	struct file	*file;
 	struct anon_vma	*anon_vma;
 };
 
@@ -254,7 +254,7 @@ struct vma *vma_modify_flags(struct vma *prev, struct vma *vma,
  */
 struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
     struct vma *next, unsigned long start, unsigned long end,
-    unsigned long flags, struct as_file *file, unsigned long pgoff,
+    unsigned long flags, struct file *file, unsigned long pgoff,
     struct anon_vma *anon_vma, struct vma *copied_from)
 {
 	struct vmg g = { .prev = prev, .next = next, .start = start,

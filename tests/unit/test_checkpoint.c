@@ -585,9 +585,9 @@ static void test_inconsistent(void **state)
 	find_vma(t1->mm, 0x200000000000)->anon_vma->refcount++;
 	refused(s, "anon_vma");
 	find_vma(t1->mm, 0x200000000000)->anon_vma->refcount--;
-	v->vm_file->refcount++;
+	file_inode(v->vm_file)->refcount++;
 	refused(s, "refcount");
-	v->vm_file->refcount--;
+	file_inode(v->vm_file)->refcount--;
 	t2->mm->mm_users++;
 	refused(s, "mm_users");
 	t2->mm->mm_users--;

@@ -272,18 +272,23 @@ static void test_merge_file_pgoff(void **state)
 	f = as_file_lookup(*state, "f");
 	/*
 	 *  012345
-	 *  AA....  f at offset 0
-	 *  AAAA..  f at offset 8K follows on: merges
-	 *  AAAABB  f at offset 24K does not (pgoff 6, not 4)
+	 *  AAAA..  f at offset 0
+	 *  ABCC..  mlock splits it
+	 *  AAAA..  and back: the pieces of one struct file merge again
+	 *  AAAABB  f at offset 16K, its offsets following on, is another
+	 *          mmap, so another struct file: no merge
+	 *  AAAABC  nor at offset 24K (pgoff 6, not 4)
 	 */
-	assert_int_equal(t_mmap_file(mm, P(0), 2 * PG, RO, FIX, f, 0), P(0));
-	assert_int_equal(t_mmap_file(mm, P(2), 2 * PG, RO, FIX, f, 8192),
-	    P(2));
+	assert_int_equal(t_mmap_file(mm, P(0), 4 * PG, RO, FIX, f, 0), P(0));
+	assert_int_equal(sys_mlock(mm, P(1), PG), 0);
+	assert_picture(mm, W, NP, "A|B|CC|............");
+	assert_int_equal(sys_munlock(mm, P(1), PG), 0);
 	assert_picture(mm, W, NP, "AAAA|............");
-	assert_int_equal(t_mmap_file(mm, P(4), 2 * PG, RO, FIX, f, 24576),
-	    P(4));
-	assert_picture(mm, W, NP, "AAAA|BB|..........");
-	assert_int_equal(vma_lookup(mm, P(4))->vm_pgoff, 6);
+	assert_int_equal(t_mmap_file(mm, P(4), PG, RO, FIX, f, 16384), P(4));
+	assert_picture(mm, W, NP, "AAAA|B|...........");
+	assert_int_equal(t_mmap_file(mm, P(5), PG, RO, FIX, f, 24576), P(5));
+	assert_picture(mm, W, NP, "AAAA|B|C|..........");
+	assert_int_equal(vma_lookup(mm, P(5))->vm_pgoff, 6);
 }
 
 static void test_merge_different_files(void **state)
@@ -1194,7 +1199,7 @@ struct mpage {
 
 /* A shmem object behind MAP_SHARED|MAP_ANONYMOUS mappings. */
 struct robj {
-	struct as_file	*file;		/* the simulator's, for identity */
+	struct file	*file;			/* the simulator's, for identity */
 	unsigned long	 pages;		/* its size: faults beyond it fail */
 };
 

@@ -270,7 +270,8 @@ static void test_vfork_exec(void **state)
 	r.store = false;
 	assert_int_equal(as_access(t1, bss, AS_READ, &r), 0);
 	assert_int_equal(r.value, 0x42);	/* written through the shared mm */
-	assert_string_equal(c->mm->mm_mt.first->vm_file->name, "child");
+	assert_string_equal(file_inode(c->mm->mm_mt.first->vm_file)->name,
+	    "child");
 	assert_int_equal(c->mm->end_code - c->mm->start_code, 4 * PG);
 	valid(c->mm);
 	valid(t1->mm);
