@@ -63,6 +63,28 @@ static int apply_vma_lock_flags(struct mm *mm, unsigned long start,
 	return tmp < end ? -ENOMEM : 0;
 }
 
+/* count_mm_mlocked_page_nr(): pages of [start, start + len) locked
+ * already, which a new mlock() of the range does not charge again. */
+static unsigned long count_mm_mlocked_page_nr(struct mm *mm,
+    unsigned long start, unsigned long len)
+{
+	unsigned long end = ~0UL - len < start ? ~0UL : start + len;
+	unsigned long count = 0;
+	struct vma *vma;
+
+	for (vma = find_vma_intersection(mm, start, end); vma != NULL &&
+	    vma->vm_start < end; vma = vma->vm_next) {
+		if (!(vma->vm_flags & VM_LOCKED))
+			continue;
+		if (start > vma->vm_start)
+			count -= start - vma->vm_start;
+		if (end < vma->vm_end)
+			return (count + end - vma->vm_start) >> AS_PAGE_SHIFT;
+		count += vma->vm_end - vma->vm_start;
+	}
+	return count >> AS_PAGE_SHIFT;
+}
+
 /* do_mlock(): mlock(2) without the populate step's error mapping. */
 static int do_mlock(struct mm *mm, unsigned long start, unsigned long len)
 {
@@ -70,10 +92,14 @@ static int do_mlock(struct mm *mm, unsigned long start, unsigned long len)
 	unsigned long locked, lock_limit = l->rlimit_memlock >> AS_PAGE_SHIFT;
 	int error = -ENOMEM;
 
+	if (!can_do_mlock(mm))
+		return -EPERM;
 	len = AS_PAGE_ALIGN(len + as_offset_in_page(start));
 	start &= AS_PAGE_MASK;
 	mmap_write_lock(mm);
 	locked = (len >> AS_PAGE_SHIFT) + mm->locked_vm;
+	if (locked > lock_limit && !l->cap_ipc_lock)
+		locked -= count_mm_mlocked_page_nr(mm, start, len);
 	if (locked <= lock_limit || l->cap_ipc_lock)
 		error = apply_vma_lock_flags(mm, start, len, VM_LOCKED);
 	mmap_write_unlock(mm);

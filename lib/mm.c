@@ -181,6 +181,14 @@ int security_vm_enough_memory_mm(struct mm *mm, unsigned long pages)
 	return pages > total ? -ENOMEM : 0;
 }
 
+/* can_do_mlock(): a non-zero RLIMIT_MEMLOCK, or CAP_IPC_LOCK. */
+bool can_do_mlock(struct mm *mm)
+{
+	const struct as_limits *l = &mm->session->limits;
+
+	return l->rlimit_memlock != 0 || l->cap_ipc_lock;
+}
+
 /* mlock_future_ok(): may this mm lock bytes more? */
 bool mlock_future_ok(struct mm *mm, unsigned long flags, unsigned long bytes)
 {

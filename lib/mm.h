@@ -36,6 +36,7 @@ void mmap_assert_write_locked(struct mm *mm);
 void vm_stat_account(struct mm *mm, unsigned long flags, long npages);
 bool may_expand_vm(struct mm *mm, unsigned long flags, unsigned long npages);
 int security_vm_enough_memory_mm(struct mm *mm, unsigned long pages);
+bool can_do_mlock(struct mm *mm);
 bool mlock_future_ok(struct mm *mm, unsigned long flags, unsigned long bytes);
 const char *mm_validate(struct mm *mm);
 const char *mm_validate_vmas(struct mm *mm);

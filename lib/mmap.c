@@ -369,6 +369,8 @@ unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
 	if ((flags & MAP_FIXED_NOREPLACE) &&
 	    find_vma_intersection(mm, addr, addr + len) != NULL)
 		return -EEXIST;
+	if ((flags & MAP_LOCKED) && !can_do_mlock(mm))
+		return -EPERM;
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return -EAGAIN;
 	if ((err = mmap_check_type(file, flags, addr, &vm_flags, &pgoff)) != 0)
