@@ -4,19 +4,24 @@
  *   aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]
  *          [--token T] [--json] COMMAND ...
  *   aspace run [--daemon URL] [--token T] [--seed N] [--json]
- *              [--keep | --session ID [--resume]] TRACE...
- *   aspace run --local [--seed N] [--json] TRACE...
- *   aspace session create [--label L] [--seed N] [--json]
+ *              [--kernel NAME=VALUE]... [--keep | --session ID [--resume]]
+ *              TRACE...
+ *   aspace run --local [--seed N] [--kernel NAME=VALUE]... [--json] TRACE...
+ *   aspace session create [--label L] [--seed N] [--kernel NAME=VALUE]...
+ *                         [--json]
  *   aspace session list [--json]
  *   aspace session destroy ID [--json]
  *   aspace OP --session ID [--task N] [--json] OPERANDS...  (subcmd.c)
  *   aspace check ID [--json]                                 (subcmd.c)
- *   aspace shell [--session ID]                              (shell.c)
+ *   aspace kernel ID [--json]                       (subcmd.c, kernel.c)
+ *   aspace shell [--session ID | --kernel NAME=VALUE...]      (shell.c)
  *
  * run runs each trace (a file, or - for standard input) in a fresh
  * simulated session and prints its canonical output: through aspaced
  * (libaspace-client) by default, or with the embedded core with --local;
- * both print the same bytes and exit with the same status.  The daemon's
+ * both print the same bytes and exit with the same status.  --kernel
+ * NAME=VALUE sets a kernel parameter of a new session as a trace's
+ * "kernel NAME VALUE" line would (kernel.c).  The daemon's
  * URL is --connect (or --daemon) URL, else $ASPACE_URL, else
  * unix:$ASPACE_SOCKET, else the socket aspaced makes when not told
  * otherwise (rundir.h): the user's own daemon's, $XDG_RUNTIME_DIR/aspaced
@@ -58,9 +63,12 @@ static void usage(FILE *f)
 	    "usage: aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]\n"
 	    "              [--token T] [--json] COMMAND ...\n"
 	    "       aspace run [--daemon URL] [--seed N] [--json]\n"
+	    "                  [--kernel NAME=VALUE]...\n"
 	    "                  [--keep | --session ID [--resume]] TRACE...\n"
-	    "       aspace run --local [--seed N] [--json] TRACE...\n"
-	    "       aspace session create [--label L] [--seed N] [--json]\n"
+	    "       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n"
+	    "                  [--json] TRACE...\n"
+	    "       aspace session create [--label L] [--seed N]\n"
+	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
 	    "       aspace session destroy ID [--json]\n"
 	    "       aspace --version\n");
@@ -372,6 +380,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	struct asc_client *c = NULL;
 	struct run_where w;
 	int i, local = 0, rc = 0, r;
+	bool kernel = false;
 
 	as_session_params_default(&p);
 	memset(&w, 0, sizeof(w));
@@ -396,6 +405,10 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 				return 2;
 			}
 			p.randomize = true;
+		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+			if (cli_kernel_arg(argv[++i], &params, &p) != 0)
+				return 2;
+			kernel = true;
 		} else if (common_opt(argc, argv, &i, o) != 1) {
 			usage(stderr);
 			return 2;
@@ -416,6 +429,11 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		    "makes a new one\n");
 		return 2;
 	}
+	if (kernel && w.has_session) {
+		fprintf(stderr, "aspace: --kernel is for a new session, not "
+		    "--session (a trace's kernel lines set a fresh one's)\n");
+		return 2;
+	}
 	if (!local) {
 		if (p.randomize) {
 			params.has_seed = true;
@@ -430,8 +448,8 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
 		r = local ? run_one(argv[i], &p, o->json) :
-		    run_remote(c, argv[i], p.randomize ? &params : NULL, &w,
-		    o->json);
+		    run_remote(c, argv[i], p.randomize || kernel ? &params :
+		    NULL, &w, o->json);
 		if (r > rc)
 			rc = r;
 	}
@@ -545,6 +563,10 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 			}
 			params.has_seed = params.has_randomize = true;
 			params.randomize = true;
+		} else if (strcmp(sub, "create") == 0 && i + 1 < argc &&
+		    strcmp(argv[i], "--kernel") == 0) {
+			if (cli_kernel_arg(argv[++i], &params, NULL) != 0)
+				return 2;
 		} else if (strcmp(sub, "destroy") == 0 && idarg == NULL &&
 		    argv[i][0] != '-') {
 			idarg = argv[i];

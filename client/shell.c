@@ -1,10 +1,12 @@
 /*
- * shell.c: aspace shell [--session ID]: an interactive prompt that takes
- * trace-v1 commands, runs each in the session through the daemon as the
- * current task, and prints its result at once.
+ * shell.c: aspace shell [--session ID | --kernel NAME=VALUE...]: an
+ * interactive prompt that takes trace-v1 commands, runs each in the
+ * session through the daemon as the current task, and prints its result
+ * at once.
  *
  * Without --session it makes a fresh session (the daemon's defaults, as
- * "aspace run" uses) and destroys it at the end.  Each line is numbered
+ * "aspace run" uses, but for the kernel parameters --kernel sets, as
+ * "aspace session create" does) and destroys it at the end.  Each line is numbered
  * as in a trace (blank and comment lines count), and its output is the
  * trace runner's, "N: " numbers included, so that a trace piped into the
  * shell prints byte for byte what "aspace run --local" prints for it.
@@ -36,7 +38,8 @@
 
 static const char *const commands[] = {
 	"brk", "exec", "exit", "file", "fork", "madvise", "maps", "mlock",
-	"mmap", "mprotect", "mremap", "munlock", "munmap", "read", "smaps",
+	"kernel", "mmap", "mprotect", "mremap", "munlock", "munmap", "read",
+	"smaps",
 	"switch", "thread", "touch", "vfork", "window", "write",
 	"help", "quit", NULL
 };
@@ -274,12 +277,16 @@ static void shell_plain(struct shell *sh)
 	free(line);
 }
 
+#define SHELL_USAGE \
+	"usage: aspace shell [--session ID | --kernel NAME=VALUE...]\n"
+
 int shell_run(int argc, char **argv, struct cli_opts *o)
 {
+	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	struct shell sh;
 	struct asc_status st;
 	const char *sarg = NULL;
-	bool own = false;
+	bool own = false, kernel = false;
 	char msg[512], hex[33];
 	int i;
 
@@ -290,10 +297,19 @@ int shell_run(int argc, char **argv, struct cli_opts *o)
 			sarg = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0) {
 			o->json = true;	/* the output is trace text anyway */
+		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+			if (cli_kernel_arg(argv[++i], &params, NULL) != 0)
+				return 2;
+			kernel = true;
 		} else {
-			fprintf(stderr, "usage: aspace shell [--session ID]\n");
+			fputs(SHELL_USAGE, stderr);
 			return 2;
 		}
+	}
+	if (kernel && sarg != NULL) {
+		fprintf(stderr, "aspace: shell: --kernel is for a new session, "
+		    "not --session\n" SHELL_USAGE);
+		return 2;
 	}
 	if (sarg != NULL && asc_session_parse(sarg, sh.sid) != 0) {
 		fprintf(stderr, "aspace: shell: bad session id '%s' "
@@ -303,7 +319,8 @@ int shell_run(int argc, char **argv, struct cli_opts *o)
 	if ((sh.c = cli_open(o)) == NULL)
 		return 2;
 	if (sarg == NULL) {
-		if (asc_session_create(sh.c, NULL, sh.sid, &st) != 0) {
+		if (asc_session_create(sh.c, kernel ? &params : NULL, sh.sid,
+		    &st) != 0) {
 			fprintf(stderr, "aspace: shell: session create: %s\n",
 			    asc_status_str(&st, msg, sizeof(msg)));
 			asc_close(sh.c);

@@ -51,6 +51,16 @@ bool subcmd_known(const char *name);
 int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o);
 void subcmd_usage(FILE *f);
 
+/* kernel.c: --kernel NAME=VALUE into r's field (and p's kparam, if p is
+ * not NULL): 0, or 2 (usage) after a message on stderr. */
+struct as_session_params;
+int cli_kernel_arg(const char *arg, Aspace__SessionCreateRequest *r,
+    struct as_session_params *p);
+/* aspace kernel: the session's parameters as "kernel NAME VALUE" lines
+ * (or JSON); the exit status. */
+int cli_kernel_show(struct asc_client *c, const uint8_t *sid,
+    const struct cli_opts *o);
+
 /* aspace shell [--session ID] (shell.c). */
 int shell_run(int argc, char **argv, struct cli_opts *o);
 

@@ -12,8 +12,9 @@
  * what is printed is the trace runner's own text for that line, without
  * its "N: " line number.  status, walk ADDR and counters [--task-only]
  * use their own requests (proc_status, page_walk, counters).  check, the
- * daemon's consistency check of a whole session, takes no task and its
- * session as an operand too (aspace check ID, as session destroy ID).
+ * daemon's consistency check of a whole session, and kernel, its kernel
+ * parameters (kernel.c), take no task and their session as an operand
+ * too (aspace check ID, as session destroy ID).
  *
  * Exit status: 0 the operation ran (its result may be an errno, printed
  * "= -ENAME"); 1 the trace runner printed "! error" (no current task,
@@ -42,7 +43,7 @@ static const char *const trace_ops[] = {
 };
 
 static const char *const own_ops[] = {
-	"status", "walk", "counters", "check", NULL
+	"status", "walk", "counters", "check", "kernel", NULL
 };
 
 static bool in_list(const char *const *v, const char *name)
@@ -66,8 +67,8 @@ void subcmd_usage(FILE *f)
 	    "             brk read write touch fork thread vfork exec exit\n"
 	    "             maps smaps file (operands as in a trace line),\n"
 	    "             status, walk ADDR, counters [--task-only]\n"
-	    "       aspace check ID | --session ID [--json]\n"
-	    "       aspace shell [--session ID]\n");
+	    "       aspace check|kernel ID | --session ID [--json]\n"
+	    "       aspace shell [--session ID | --kernel NAME=VALUE...]\n");
 }
 
 /* --- running one trace line -------------------------------------------------- */
@@ -429,7 +430,8 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 	char err[160];
 	const char *walk_addr = NULL;
 	size_t used;
-	bool whole = strcmp(name, "check") == 0;	/* no task */
+	bool whole = strcmp(name, "check") == 0 ||
+	    strcmp(name, "kernel") == 0;	/* no task */
 	int i, rc;
 
 	memset(&s, 0, sizeof(s));
@@ -449,7 +451,7 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 		} else if (whole && *a != '-') {
 			s.session_arg = a;	/* check ID */
 		} else if (whole && strcmp(a, "--task") == 0) {
-			return usage_fail(name, "no --task: check takes the "
+			return usage_fail(name, "no --task: it takes the "
 			    "whole session");
 		} else if (strcmp(a, "--task") == 0 && i + 1 < argc) {
 			if (parse_ulong(argv[++i], &s.task) != 0 ||
@@ -498,6 +500,8 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 		rc = sub_counters(c, &s, o);
 	else if (strcmp(name, "check") == 0)
 		rc = sub_check(c, &s, o);
+	else if (strcmp(name, "kernel") == 0)
+		rc = cli_kernel_show(c, s.sid, o);
 	else
 		rc = sub_trace(c, &s, o);
 	asc_close(c);

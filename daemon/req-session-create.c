@@ -1,7 +1,8 @@
 /*
  * req-session-create.c: session_create (docs/protocol.md, section 5),
  * and the translation of a SessionCreateRequest into session parameters
- * that run_trace shares.
+ * (its RAM, image and the kernel parameters, each checked as a trace's
+ * `kernel` line is) that run_trace shares.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,42 +33,72 @@ static int image_params(struct req_ctx *c, const Aspace__Image *im,
 	return 0;
 }
 
+/* One kernel parameter of the request, if present: checked by
+ * kparam_valid(), else BAD_REQUEST with msg (the field and its range). */
+static int kparam_field(struct req_ctx *c, struct as_session_params *p,
+    enum kparam k, bool has, uint64_t v, const char *msg)
+{
+	if (!has)
+		return 0;
+	if (!kparam_valid(k, v))
+		return bad(c, msg);
+	p->kparam[k] = v;
+	return 0;
+}
+
+/* The six kernel parameters (trace-v2 `kernel`), each as kparam_valid()
+ * has it. */
+static int kernel_params(struct req_ctx *c,
+    const Aspace__SessionCreateRequest *r, struct as_session_params *p)
+{
+	if (kparam_field(c, p, KP_ZERO_PAGE, r->has_zero_page,
+	    r->zero_page ? 1 : 0, "zero_page: true or false") != 0 ||
+	    kparam_field(c, p, KP_SWAP, r->has_swap_bytes, r->swap_bytes,
+	    "swap_bytes: at most 1 TiB") != 0 ||
+	    kparam_field(c, p, KP_FAULT_AROUND_BYTES,
+	    r->has_fault_around_bytes, r->fault_around_bytes,
+	    "fault_around_bytes: a power of two from 4096 to 65536") != 0 ||
+	    kparam_field(c, p, KP_MAX_MAP_COUNT, r->has_max_map_count,
+	    (uint64_t)(int64_t)r->max_map_count,
+	    "max_map_count: 1 to 65530") != 0 ||
+	    kparam_field(c, p, KP_RLIMIT_STACK, r->has_rlimit_stack,
+	    r->rlimit_stack, "rlimit_stack: at most 1 TiB") != 0)
+		return -1;
+	return kparam_field(c, p, KP_RLIMIT_MEMLOCK, r->has_rlimit_memlock,
+	    r->rlimit_memlock, "rlimit_memlock: at most 1 TiB, or "
+	    "18446744073709551615 (2^64-1) for unlimited");
+}
+
+/* ram_bytes: at least 1 MiB, at most the daemon's --max-ram (QUOTA). */
+static int ram_param(struct req_ctx *c, uint64_t ram,
+    struct as_session_params *p)
+{
+	if (ram < (1UL << 20))
+		return bad(c, "ram_bytes: at least 1 MiB");
+	if (ram > server_ram_max(c->srv)) {
+		metrics_inc(MC_LIMIT_RAM);
+		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu "
+		    "bytes refused: over --max-ram", ram);
+		req_status(c, ASPACE__STATUS__CODE__QUOTA,
+		    "ram_bytes over the daemon's limit");
+		return -1;
+	}
+	p->ram_bytes = ram;
+	return 0;
+}
+
 int req_session_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p)
 {
 	as_session_params_default(p);
 	if (r == NULL)
 		return 0;
-	if (r->has_ram_bytes) {
-		if (r->ram_bytes < (1UL << 20))
-			return bad(c, "ram_bytes: at least 1 MiB");
-		if (r->ram_bytes > server_ram_max(c->srv)) {
-			metrics_inc(MC_LIMIT_RAM);
-			log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu "
-			    "bytes refused: over --max-ram", r->ram_bytes);
-			req_status(c, ASPACE__STATUS__CODE__QUOTA,
-			    "ram_bytes over the daemon's limit");
-			return -1;
-		}
-		p->ram_bytes = r->ram_bytes;
-	}
-	if (r->has_swap_bytes) {
-		if (!kparam_valid(KP_SWAP, r->swap_bytes))
-			return bad(c, "swap_bytes: at most 1 TiB");
-		p->kparam[KP_SWAP] = r->swap_bytes;
-	}
+	if (r->has_ram_bytes && ram_param(c, r->ram_bytes, p) != 0)
+		return -1;
+	if (kernel_params(c, r, p) != 0)
+		return -1;
 	p->seed = r->seed;
 	p->randomize = r->has_randomize && r->randomize;
-	if (r->has_rlimit_stack) {
-		if (!kparam_valid(KP_RLIMIT_STACK, r->rlimit_stack))
-			return bad(c, "rlimit_stack: at most 1 TiB");
-		p->kparam[KP_RLIMIT_STACK] = r->rlimit_stack;
-	}
-	if (r->has_max_map_count) {
-		if (r->max_map_count <= 0 || r->max_map_count > 65530)
-			return bad(c, "max_map_count: 1 to 65530");
-		p->kparam[KP_MAX_MAP_COUNT] = (unsigned long)r->max_map_count;
-	}
 	if (r->label != NULL && strlen(r->label) > SESSION_LABEL_MAX)
 		return bad(c, "label: at most 64 bytes");
 	if (r->image != NULL)

@@ -36,6 +36,7 @@ static const struct request_entry *const req_entries[] = {
 	&req_counters_entry,
 	&req_file_create_entry,
 	&req_check_entry,
+	&req_kernel_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

@@ -116,6 +116,7 @@ extern const struct request_entry req_page_walk_entry;
 extern const struct request_entry req_counters_entry;
 extern const struct request_entry req_file_create_entry;
 extern const struct request_entry req_check_entry;
+extern const struct request_entry req_kernel_entry;
 
 /* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
 int req_session_params(struct req_ctx *c,

@@ -2,7 +2,8 @@
 # test-cli.sh: the aspace command's answers to good and bad invocations:
 # exit status 0 for a clean trace, 1 for a trace with "! error" lines, 2
 # for usage and I/O errors, each with a message on stderr.  Then, with
-# an aspaced of its own, aspace check of sessions in several states.
+# an aspaced of its own, aspace check of sessions in several states, and
+# the kernel parameters: --kernel, aspace kernel, a trace's kernel lines.
 ASPACE=${ASPACE:-client/aspace}
 ASPACED=${ASPACED:-daemon/aspaced}
 tmp=$(mktemp -d) || exit 99
@@ -87,6 +88,19 @@ expect 2 "one session ID" -- check $sid $sid
 expect 2 "one session ID" -- check $sid --session $sid
 expect 2 "no --task" -- check $sid --task 1
 expect 2 "cannot connect" -- check $sid
+# --kernel: a bad NAME or VALUE is a usage error, before connecting.
+expect 2 "aspace: --kernel zero_page=maybe: bad VALUE 'maybe' (on or off)" -- session create --kernel zero_page=maybe
+expect 2 "aspace: --kernel frob=1: unknown kernel parameter 'frob'" -- session create --kernel frob=1
+expect 2 "aspace: --kernel zero_page: want NAME=VALUE" -- session create --kernel zero_page
+expect 2 "bad VALUE '5000' (a power of two from 4096 to 65536)" -- session create --kernel fault_around_bytes=5000
+expect 2 "bad VALUE '0' (1 to 65530)" -- session create --kernel max_map_count=0
+expect 2 "bad VALUE 'lots' (a size or unlimited)" -- run --local --kernel rlimit_memlock=lots "$tmp/ok.trace"
+expect 2 "usage" -- session create --kernel
+expect 2 "not --session" -- run --kernel swap=1M --session $sid "$tmp/ok.trace"
+expect 2 "not --session" -- shell --kernel swap=1M --session $sid
+expect 2 "a session ID is needed" -- kernel
+expect 2 "no --task" -- kernel $sid --task 1
+expect 2 "cannot connect" -- kernel $sid
 
 # check through a daemon of this test's own.
 "$ASPACED" --listen "unix:$tmp/sock" --state-directory "$tmp/state" \
@@ -127,5 +141,76 @@ same ""
 expect 1 "check: NO_SUCH_SESSION" -- --json check "$s"
 same ""
 expect 1 "check: NO_SUCH_SESSION" -- check $sid
+
+# Kernel parameters: set by --kernel, shown by aspace kernel as lines a
+# trace takes, and acting: a read fault allocates a page without the
+# zero page (Rss 4 kB) and maps the zero page with it (0 kB).
+k=$("$ASPACE" session create --kernel zero_page=off --kernel rlimit_memlock=64K) ||
+    { echo "session create --kernel failed"; exit 99; }
+d=$("$ASPACE" session create) || { echo "session create failed"; exit 99; }
+expect 0 "" -- kernel "$k"
+same "kernel zero_page off
+kernel swap 0
+kernel fault_around_bytes 65536
+kernel max_map_count 65530
+kernel rlimit_stack 8M
+kernel rlimit_memlock 64K"
+expect 0 "" -- kernel --session "$d"
+same "kernel zero_page on
+kernel swap 0
+kernel fault_around_bytes 65536
+kernel max_map_count 65530
+kernel rlimit_stack 8M
+kernel rlimit_memlock unlimited"
+expect 0 "" -- --json kernel "$k"
+same "{\"command\":\"kernel\",\"session\":\"$k\",\"params\":[{\"name\":\"zero_page\",\"value\":0,\"text\":\"off\"},{\"name\":\"swap\",\"value\":0,\"text\":\"0\"},{\"name\":\"fault_around_bytes\",\"value\":65536,\"text\":\"65536\"},{\"name\":\"max_map_count\",\"value\":65530,\"text\":\"65530\"},{\"name\":\"rlimit_stack\",\"value\":8388608,\"text\":\"8M\"},{\"name\":\"rlimit_memlock\",\"value\":65536,\"text\":\"64K\"}]}"
+for x in "$k" "$d"; do
+	expect 0 "" -- mmap --session "$x" 0x200000000000 4K rw- private,anon,fixed
+	expect 0 "" -- read --session "$x" 0x200000000000
+	same "= 0x00"
+	"$ASPACE" smaps --session "$x" >"$tmp/smaps.$x" 2>&1
+done
+rss() { grep -A1 "200000000000-200000001000 rw-p" "$tmp/smaps.$1" | sed -n 2p; }
+[ "$(rss "$k")" = "    Rss: 4 kB" ] && [ "$(rss "$d")" = "    Rss: 0 kB" ] &&
+    passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: zero_page off: Rss '$(rss "$k")', default '$(rss "$d")'"; }
+# Started (a task acted): the parameters are fixed, the kernel line an error.
+printf 'kernel zero_page on\n' >"$tmp/late.trace"
+expect 1 "! error: kernel parameters are fixed" -- run --session "$k" "$tmp/late.trace"
+expect 0 "" -- kernel "$k"
+expect 0 "kernel zero_page off" -- kernel "$k"
+expect 0 "" -- session destroy "$k"
+expect 1 "kernel: NO_SUCH_SESSION" -- kernel "$k"
+expect 0 "" -- session destroy "$d"
+# A trace's kernel lines, and --kernel: through the daemon, the bytes of
+# run --local.
+printf 'kernel zero_page off\nkernel fault_around_bytes 4096\nkernel rlimit_memlock 8K\nwindow 0x200000000000 0x100000\nmmap 0x200000000000 16K rw- private,anon,fixed\nread 0x200000000000\nmlock 0x200000000000 16K\nsmaps\n' >"$tmp/kernel.trace"
+printf 'window 0x200000000000 0x100000\nmmap 0x200000000000 16K r-- private,anon,fixed\nread 0x200000000000\nmmap 0 4K rw- private,anon\nsmaps\n' >"$tmp/plain.trace"
+for args in "$tmp/kernel.trace" "--kernel zero_page=off --kernel max_map_count=9 $tmp/plain.trace" "--kernel rlimit_memlock=unlimited $tmp/kernel.trace"; do
+	# shellcheck disable=SC2086
+	"$ASPACE" run --local $args >"$tmp/local" 2>&1
+	lst=$?
+	# shellcheck disable=SC2086
+	"$ASPACE" run $args >"$tmp/remote" 2>&1
+	rst=$?
+	if [ $lst -eq $rst ] && cmp -s "$tmp/local" "$tmp/remote"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: run $args: --local (status $lst) and the daemon (status $rst) differ"
+		diff "$tmp/local" "$tmp/remote"
+	fi
+done
+grep -q "Rss: 4 kB" "$tmp/local" && grep -q "^7: = -ENOMEM" "$tmp/local" &&
+    passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: kernel.trace output"; cat "$tmp/local"; }
+"$ASPACE" run --local --kernel zero_page=off --kernel max_map_count=9 "$tmp/plain.trace" >"$tmp/local" 2>&1
+grep -q "^4: = -ENOMEM" "$tmp/local" && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: --kernel max_map_count=9"; cat "$tmp/local"; }
+# The shell's fresh session takes --kernel too.
+"$ASPACE" shell --kernel zero_page=off <"$tmp/plain.trace" >"$tmp/shell" 2>&1
+"$ASPACE" run --local --kernel zero_page=off "$tmp/plain.trace" >"$tmp/local" 2>&1
+cmp -s "$tmp/shell" "$tmp/local" && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: shell --kernel"; diff "$tmp/local" "$tmp/shell"; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,7 @@
  * session (see fuzz_request.c).  Each script walks one stateful path of
  * the daemon: a mapping written, forked and written again, a shared file
  * mapping, mremap and mlock, threads with vfork and exec, traces and
- * sessions, the stack and the last task's exit.
+ * sessions, the stack and the last task's exit, the kernel parameters.
  *
  * Usage: gen-request-seeds DIR.  `make request-seeds` rewrites the
  * corpus's scripts; `make check` checks that they are what this writes.
@@ -234,6 +234,7 @@ static void bare(int op)
 	Aspace__SessionDestroyRequest sd =
 	    ASPACE__SESSION_DESTROY_REQUEST__INIT;
 	Aspace__SessionListRequest sl = ASPACE__SESSION_LIST_REQUEST__INIT;
+	Aspace__KernelRequest kr = ASPACE__KERNEL_REQUEST__INIT;
 
 	r.op_case = op;
 	switch (op) {		/* the oneof is a union: set one member */
@@ -254,6 +255,9 @@ static void bare(int op)
 		break;
 	case ASPACE__REQUEST__OP_SESSION_DESTROY:
 		r.session_destroy = &sd;
+		break;
+	case ASPACE__REQUEST__OP_KERNEL:
+		r.kernel = &kr;
 		break;
 	default:
 		r.session_list = &sl;
@@ -504,6 +508,58 @@ static void stack_exit(void)
 	bare(ASPACE__REQUEST__OP_FORK);
 }
 
+/* A second session made with every kernel parameter set. */
+static void session_create_kernel(void)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__SessionCreateRequest c = ASPACE__SESSION_CREATE_REQUEST__INIT;
+
+	c.has_ram_bytes = c.has_zero_page = c.has_swap_bytes = 1;
+	c.has_fault_around_bytes = c.has_max_map_count = 1;
+	c.has_rlimit_stack = c.has_rlimit_memlock = 1;
+	c.ram_bytes = 8ul << 20;
+	c.zero_page = 0;
+	c.swap_bytes = 1ul << 20;
+	c.fault_around_bytes = 4096;
+	c.max_map_count = 64;
+	c.rlimit_stack = 1ul << 20;
+	c.rlimit_memlock = 8192;
+	c.label = (char *)"kernel";
+	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
+	r.session_create = &c;
+	put(&r);
+}
+
+static void session_kernel(int k)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__KernelRequest q = ASPACE__KERNEL_REQUEST__INIT;
+	uint8_t id[ID_LEN];
+
+	in_session(&r, id, k);
+	r.op_case = ASPACE__REQUEST__OP_KERNEL;
+	r.kernel = &q;
+	put(&r);
+}
+
+/* A trace's kernel lines, then a task acts (they are fixed); a second
+ * session with every parameter, the kernel op in each. */
+static void kernel_params(void)
+{
+	run_trace("kernel zero_page off\nkernel fault_around_bytes 8192\n"
+	    "kernel rlimit_memlock 4K\n");
+	bare(ASPACE__REQUEST__OP_KERNEL);
+	mmap_(BASE, 0x4000, PROT_RW, MAP_PRIV | MAP_ANON | MAP_FIX, NULL, 0);
+	access_(BASE, ASPACE__ACCESS_KIND__ACCESS_READ, 0);
+	range_op(ASPACE__REQUEST__OP_MLOCK, BASE, 0x4000);
+	run_trace("kernel zero_page on\n");
+	bare(ASPACE__REQUEST__OP_KERNEL);
+	session_create_kernel();
+	session_kernel(1);
+	session_access(1, BASE);
+	session_kernel(1);
+}
+
 static const struct {
 	const char	*name;
 	void		(*build)(void);
@@ -514,6 +570,7 @@ static const struct {
 	{ "script-thread-vfork-exec", thread_vfork_exec },
 	{ "script-trace-sessions", trace_sessions },
 	{ "script-stack-exit", stack_exit },
+	{ "script-kernel", kernel_params },
 };
 
 static int write_seed(const char *dir, const char *name)

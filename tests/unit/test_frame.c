@@ -479,6 +479,11 @@ static void test_round_trip_session_create(void **state)
 	sc.randomize = 1;
 	sc.has_max_map_count = 1;
 	sc.max_map_count = 100;
+	sc.has_zero_page = sc.has_fault_around_bytes = 1;
+	sc.has_rlimit_memlock = 1;
+	sc.zero_page = 0;		/* present, and false */
+	sc.fault_around_bytes = 4096;
+	sc.rlimit_memlock = UINT64_MAX;	/* unlimited */
 	sc.image = &img;
 	r.has_id = 1;
 	r.id = 2;
@@ -490,6 +495,11 @@ static void test_round_trip_session_create(void **state)
 	assert_true(out->session_create->randomize);
 	assert_false(out->session_create->has_rlimit_stack);
 	assert_int_equal(out->session_create->max_map_count, 100);
+	assert_true(out->session_create->has_zero_page);
+	assert_false(out->session_create->zero_page);
+	assert_int_equal(out->session_create->fault_around_bytes, 4096);
+	assert_true(out->session_create->rlimit_memlock == UINT64_MAX);
+	assert_false(out->session_create->has_swap_bytes);
 	assert_string_equal(out->session_create->image->name, "busybox");
 	assert_int_equal(out->session_create->image->text, 1 << 20);
 	assert_true(out->session_create->image->has_bss);

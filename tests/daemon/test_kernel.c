@@ -1,0 +1,253 @@
+/*
+ * test_kernel.c: an integration test of the kernel parameters over the
+ * protocol: SessionCreateRequest's six fields (zero_page, swap_bytes,
+ * fault_around_bytes, max_map_count, rlimit_stack, rlimit_memlock), each
+ * out-of-range one answered BAD_REQUEST naming its field, in
+ * session_create and in run_trace's params alike; and the kernel op,
+ * which reports them as a trace writes them, before and after a trace's
+ * own `kernel` lines, and unchanged once a task has acted.  It starts the
+ * built daemon ($ASPACED or argv[1]) as test_daemon_ops does.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "frame.h"
+#include "harness.h"
+
+#define TIB		(1ULL << 40)
+#define BASE		0x200000000000UL
+
+static const char *daemon_path;
+static struct hdaemon dmn;
+
+static int start_daemon(void **state)
+{
+	*state = &dmn;
+	return hdaemon_start(&dmn, daemon_path, "kernel", NULL);
+}
+
+static void cl_open(struct client *c)
+{
+	assert_true(cl_connect(c, dmn.sock));
+	assert_true(cl_hello(c));
+}
+
+/* session_create with p; the response. */
+static Aspace__Response *create(struct client *c,
+    Aspace__SessionCreateRequest *p)
+{
+	return cl_op_in(c, NULL, 0, ASPACE__REQUEST__OP_SESSION_CREATE, p);
+}
+
+/* A fresh run_trace of text with params p; the response. */
+static Aspace__Response *run_fresh(struct client *c,
+    Aspace__SessionCreateRequest *p, const char *text)
+{
+	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
+
+	t.has_text = true;
+	t.text.data = (uint8_t *)text;
+	t.text.len = strlen(text);
+	t.params = p;
+	return cl_op_in(c, NULL, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
+}
+
+/* BAD_REQUEST from both session_create and run_trace, whose message
+ * starts with field. */
+static void refused(struct client *c, Aspace__SessionCreateRequest *p,
+    const char *field)
+{
+	Aspace__Response *resp = create(c, p);
+
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__BAD_REQUEST);
+	assert_non_null(resp->status->message);
+	assert_memory_equal(resp->status->message, field, strlen(field));
+	resp = run_fresh(c, p, "maps\n");
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__BAD_REQUEST);
+	assert_memory_equal(resp->status->message, field, strlen(field));
+}
+
+static void test_create_bad(void **state)
+{
+	Aspace__SessionCreateRequest p;
+	struct client c;
+
+	(void)state;
+	cl_open(&c);
+#define BAD(f, v) do {							\
+		aspace__session_create_request__init(&p);		\
+		p.has_##f = true;					\
+		p.f = (v);						\
+		refused(&c, &p, #f ": ");				\
+	} while (0)
+	BAD(swap_bytes, TIB + 1);
+	BAD(swap_bytes, UINT64_MAX);
+	BAD(fault_around_bytes, 0);
+	BAD(fault_around_bytes, 2048);
+	BAD(fault_around_bytes, 5000);
+	BAD(fault_around_bytes, 131072);
+	BAD(max_map_count, 0);
+	BAD(max_map_count, -1);
+	BAD(max_map_count, 65531);
+	BAD(rlimit_stack, TIB + 1);
+	BAD(rlimit_memlock, TIB + 1);
+	BAD(rlimit_memlock, UINT64_MAX - 1);
+#undef BAD
+	/* The message gives the range. */
+	aspace__session_create_request__init(&p);
+	p.has_fault_around_bytes = true;
+	p.fault_around_bytes = 5000;
+	assert_string_equal(create(&c, &p)->status->message,
+	    "fault_around_bytes: a power of two from 4096 to 65536");
+	cl_close(&c);
+}
+
+/* The kernel op in c->sid: its six "NAME TEXT" pairs joined by ", ". */
+static const char *kernel_text(struct client *c, char *buf, size_t size)
+{
+	Aspace__KernelRequest k = ASPACE__KERNEL_REQUEST__INIT;
+	Aspace__Response *resp = cl_op(c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
+	size_t i, n = 0;
+
+	assert_int_equal(code_of(resp), 0);
+	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_KERNEL);
+	assert_int_equal(resp->kernel->n_params, 6);
+	buf[0] = '\0';
+	for (i = 0; i < resp->kernel->n_params; i++) {
+		assert_true(resp->kernel->params[i]->has_value);
+		n += (size_t)snprintf(buf + n, size - n, "%s%s %s",
+		    i > 0 ? ", " : "", resp->kernel->params[i]->name,
+		    resp->kernel->params[i]->text);
+	}
+	return buf;
+}
+
+static void test_kernel_op(void **state)
+{
+	Aspace__SessionCreateRequest p = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__KernelRequest k = ASPACE__KERNEL_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	char buf[256];
+
+	(void)state;
+	cl_open(&c);
+	assert_true(cl_session_new(&c, 0));
+	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
+	    "zero_page on, swap 0, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited");
+	resp = cl_op(&c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
+	assert_int_equal(resp->kernel->params[5]->value, UINT64_MAX);
+	p.has_zero_page = p.has_swap_bytes = p.has_fault_around_bytes = true;
+	p.has_max_map_count = p.has_rlimit_stack = p.has_rlimit_memlock = true;
+	p.zero_page = false;
+	p.swap_bytes = 64UL << 20;
+	p.fault_around_bytes = 4096;
+	p.max_map_count = 100;
+	p.rlimit_stack = 1UL << 20;
+	p.rlimit_memlock = 64UL << 10;
+	resp = create(&c, &p);
+	assert_int_equal(code_of(resp), 0);
+	memcpy(c.sid, resp->session_create->session.data, 16);
+	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
+	    "zero_page off, swap 64M, fault_around_bytes 4096, "
+	    "max_map_count 100, rlimit_stack 1M, rlimit_memlock 64K");
+	resp = cl_op(&c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
+	assert_int_equal(resp->kernel->params[0]->value, 0);
+	assert_int_equal(resp->kernel->params[5]->value, 64 << 10);
+	/* 2^64-1 is unlimited, as absent is. */
+	aspace__session_create_request__init(&p);
+	p.has_rlimit_memlock = true;
+	p.rlimit_memlock = UINT64_MAX;
+	resp = create(&c, &p);
+	assert_int_equal(code_of(resp), 0);
+	memcpy(c.sid, resp->session_create->session.data, 16);
+	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
+	    "zero_page on, swap 0, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited");
+	cl_close(&c);
+}
+
+/* run_trace text in c->sid: its status code. */
+static int run_in(struct client *c, const char *text, uint32_t *errors)
+{
+	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
+	Aspace__Response *resp;
+
+	t.has_text = true;
+	t.text.data = (uint8_t *)text;
+	t.text.len = strlen(text);
+	resp = cl_op(c, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
+	if (code_of(resp) == 0)
+		*errors = resp->run_trace->errors;
+	return code_of(resp);
+}
+
+/* A trace's kernel lines change what kernel reports, until a task acts. */
+static void test_kernel_lines(void **state)
+{
+	Aspace__KernelRequest k = ASPACE__KERNEL_REQUEST__INIT;
+	Aspace__SessionCreateRequest p = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	uint32_t errors = 9;
+	char buf[256];
+
+	(void)state;
+	cl_open(&c);
+	assert_true(cl_session_new(&c, 0));
+	assert_int_equal(run_in(&c, "kernel zero_page off\nkernel swap 1G\n"
+	    "kernel rlimit_memlock 0\n", &errors), 0);
+	assert_int_equal(errors, 0);
+	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
+	    "zero_page off, swap 1G, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0");
+	assert_int_not_equal(cl_mmap_anon(&c, c.sid, 4096), 0);
+	assert_int_equal(run_in(&c, "kernel zero_page on\n", &errors), 0);
+	assert_int_equal(errors, 1);
+	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
+	    "zero_page off, swap 1G, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0");
+	/* A fresh run_trace's params, then its own lines over them. */
+	p.has_zero_page = true;
+	p.zero_page = false;
+	resp = run_fresh(&c, &p, "window 0x200000000000 0x1000\n"
+	    "mmap 0x200000000000 4K rw- private,anon,fixed\n"
+	    "read 0x200000000000\nsmaps\n");
+	assert_int_equal(code_of(resp), 0);
+	assert_non_null(strstr((char *)resp->run_trace->output.data,
+	    "Rss: 4 kB"));
+	/* Not in a session: BAD_REQUEST; another id: NO_SUCH_SESSION. */
+	assert_int_equal(code_of(cl_op_in(&c, NULL, 0,
+	    ASPACE__REQUEST__OP_KERNEL, &k)), ASPACE__STATUS__CODE__BAD_REQUEST);
+	c.sid[0] ^= 1;
+	assert_int_equal(code_of(cl_op(&c, 0, ASPACE__REQUEST__OP_KERNEL, &k)),
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	cl_close(&c);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_bad),
+		cmocka_unit_test(test_kernel_op),
+		cmocka_unit_test(test_kernel_lines),
+	};
+
+	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
+	if (daemon_path == NULL) {
+		fprintf(stderr, "test_kernel: set ASPACED or pass the path\n");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, start_daemon, hdaemon_teardown);
+}
