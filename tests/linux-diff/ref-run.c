@@ -13,8 +13,21 @@
  * command at a time over its own AF_UNIX stream socket to the controller,
  * runs it with task_exec() and sends back its status and output text.  A
  * new task's socket end, and the file an mmap names, travel with the
- * command as SCM_RIGHTS, so every mapping of a file uses the controller's
- * one open file (the kernel only merges VMAs of the same struct file).
+ * command as SCM_RIGHTS.
+ *
+ * Files: one struct file per mmap line.  For every `mmap ... NAME OFFSET`
+ * the controller open()s NAME anew, sends that fd with the command, and
+ * both ends close it once the task has called mmap(): the mapping holds
+ * the only reference to that struct file.  As the kernel merges VMAs of
+ * the same struct file only, two mmap lines never make one VMA even when
+ * adjacent with contiguous offsets, while the pieces of one mapping
+ * (split by mprotect, mlock, madvise or munmap, moved by mremap) keep
+ * their struct file and merge back, and a forked child's VMAs share the
+ * parent's.  This is the project's normative rule, which the simulator
+ * models too; it is what a program does that opens, maps and closes a
+ * file per mapping.  The controller's own fd of each file serves `file`
+ * (create, truncate, fill) only.
+ *
  * Task IDs are given out by the controller in order from 2; a failed fork
  * or thread uses none.  `exit` ends a thread with pthread_exit, or, when
  * it is the last task of its process, the whole process with _exit; the
@@ -668,7 +681,8 @@ static void cmd_smaps(struct runner *r, int line)
 
 /* ---- memory system calls (task) ---- */
 
-/* fd: the controller's open file the mmap names, or -1. */
+/* fd: an open file of the file the mmap names, its own (see the top
+ * comment), or -1. */
 static void cmd_mmap(const struct trace_cmd *c, int line, int fd)
 {
 	unsigned long off = c->has_file ? c->offset : 0;
@@ -1217,16 +1231,42 @@ static int ask_task(struct runner *r, struct ctl_task *t,
 	return 0;
 }
 
+/*
+ * A new open file (struct file) of the trace's file NAME for one mmap
+ * line; -1 with errno set if NAME was never made (the mmap then fails
+ * with EBADF, as with no file) or cannot be opened.
+ */
+static int open_for_mmap(struct runner *r, const char *name)
+{
+	char path[2 * PATH_MAX];
+
+	if (!find_file(r, name)) {
+		errno = EBADF;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", r->tmpdir, name);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
 /* A command for the task: print what it printed. */
 static void ctl_forward(struct runner *r, const struct trace_cmd *c, int line)
 {
-	const struct ref_file *f = c->op == T_MMAP && c->has_file ?
-				   find_file(r, c->name) : NULL;
+	int fd = -1;
 	struct task_reply p;
 	char *text;
+	int died;
 
-	if (ask_task(r, find_task(r, r->cur), c, line, f ? f->fd : -1, 0, &p,
-		     &text) < 0)
+	if (c->op == T_MMAP && c->has_file) {
+		fd = open_for_mmap(r, c->name);
+		if (fd < 0 && errno != EBADF) {
+			out_error(r, line, "open: ", strerror(errno));
+			return;
+		}
+	}
+	died = ask_task(r, find_task(r, r->cur), c, line, fd, 0, &p, &text);
+	if (fd >= 0)
+		close(fd);
+	if (died < 0)
 		return;
 	if (p.status < 0) {
 		errno = (int)-p.status;
