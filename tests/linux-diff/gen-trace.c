@@ -1,14 +1,25 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace [-a] SEED [NCMDS]` prints a trace-v1 trace that is a pure
- * function of its arguments: a window, a few files, then NCMDS (default 40)
+ * `gen-trace [-a] [-t] [-z] [-l] SEED [NCMDS]` prints a trace that is a
+ * pure function of its arguments: a window, a few files, then NCMDS
+ * (default 40)
  * memory commands whose addresses cluster in a small region at the
  * window's start, so that VMAs really merge, split and collide, with a
  * `maps` every few commands and always last.  With -a, read, write and
  * touch are mixed in too (they fault pages in, which changes what merges),
  * files are rewritten now and then, and the dumps are often `smaps`.
  * With -t, fork, thread, switch and exit are mixed in as well (one task
- * always stays alive).
+ * always stays alive).  With -z the trace begins `kernel zero_page off`
+ * (a kernel without the zero page: run-diff.sh compares those live only
+ * on such a host).  With -l a trace now and then begins with a finite
+ * `kernel rlimit_memlock SIZE`, so that mlock and MAP_LOCKED fail as for
+ * a process that is not root.
+ *
+ * File mappings often go right next to an earlier fixed mapping of the
+ * same file, below or above it, with the file offsets continuing its own
+ * and the same protection and flags: two mmap lines are two open files
+ * (struct file), so Linux never merges them, while pieces of one mapping
+ * do merge back (see ref-run.c).
  *
  * Every address stays inside the window.  A non-fixed mmap or a mremap
  * that may move can still be placed outside it by Linux; run-diff.sh cuts
@@ -42,6 +53,12 @@ struct gen {
 	int any_growsdown;		/* its guard gap spoils hints below */
 	int accesses;			/* -a: also read, write, touch */
 	int tasks;			/* -t: also fork, thread, switch, exit */
+	struct file_map {		/* recent fixed file mmaps */
+		unsigned long addr, len, offset;
+		int file;
+		char prot[4], flags[128];
+	} fmaps[RECENT];
+	unsigned nfmaps;		/* remembered so far */
 	unsigned long live[64];		/* ids of the tasks alive */
 	unsigned nlive, next_id, current;
 };
@@ -181,12 +198,20 @@ static void put_len(struct gen *g, unsigned long len)
 		printf("0x%lx", len);
 }
 
-static void put_prot(struct gen *g)
+static void pick_prot(struct gen *g, char prot[4])
 {
 	unsigned long p = rnd(g, 8);
 
-	printf("%c%c%c", p & 1 ? 'r' : '-', p & 2 ? 'w' : '-',
-	       p & 4 ? 'x' : '-');
+	snprintf(prot, 4, "%c%c%c", p & 1 ? 'r' : '-', p & 2 ? 'w' : '-',
+		 p & 4 ? 'x' : '-');
+}
+
+static void put_prot(struct gen *g)
+{
+	char prot[4];
+
+	pick_prot(g, prot);
+	fputs(prot, stdout);
 }
 
 static void gen_files(struct gen *g)
@@ -256,13 +281,66 @@ static unsigned long pick_offset(struct gen *g, int f)
 	return rnd(g, pages) * PAGE;
 }
 
+/* Remember a fixed file mmap with aligned address, length and offset. */
+static void remember_file_map(struct gen *g, unsigned long addr,
+			      unsigned long len, int f, unsigned long off,
+			      const char *prot, const char *flags)
+{
+	struct file_map *fm = &g->fmaps[g->nfmaps % RECENT];
+
+	if (!len || (addr | len | off) % PAGE)
+		return;
+	fm->addr = addr;
+	fm->len = len;
+	fm->offset = off;
+	fm->file = f;
+	snprintf(fm->prot, sizeof(fm->prot), "%s", prot);
+	snprintf(fm->flags, sizeof(fm->flags), "%s", flags);
+	g->nfmaps++;
+}
+
+/*
+ * A mapping of the same file next to a recent one, above or below it,
+ * whose offsets continue it, with the same protection and flags: the
+ * struct-file rule says they stay two VMAs.  0 if none was made.
+ */
+static int gen_mmap_adjacent(struct gen *g)
+{
+	struct file_map fm;	/* a copy: its slot may be reused below */
+	unsigned long len = (1 + rnd(g, 4)) * PAGE, addr, off;
+
+	if (g->nfmaps == 0)
+		return 0;
+	fm = g->fmaps[rnd(g, g->nfmaps < RECENT ? g->nfmaps : RECENT)];
+	if (chance(g, 50) || fm.offset < len || fm.addr - len < g->region) {
+		addr = fm.addr + fm.len;
+		off = fm.offset + fm.len;
+	} else {
+		addr = fm.addr - len;
+		off = fm.offset - len;
+	}
+	if (addr + len > g->region + g->region_pages * PAGE)
+		return 0;
+	mark_busy(g, addr, len);
+	remember(g, addr, len);
+	remember_file_map(g, addr, len, fm.file, off, fm.prot, fm.flags);
+	printf("mmap 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s %s f%d 0x%lx\n", fm.prot, fm.flags, fm.file, off);
+	return 1;
+}
+
 static void gen_mmap(struct gen *g, int force_fixed)
 {
 	int file = chance(g, 40);
 	int f = (int)rnd(g, (unsigned long)g->nfiles);
-	unsigned long len = pick_len(g), addr;
+	unsigned long len, addr, off = 0;
 	struct mmap_choice m;
+	char prot[4];
 
+	if (file && chance(g, 40) && gen_mmap_adjacent(g))
+		return;
+	len = pick_len(g);
 	pick_mmap_flags(g, file, force_fixed, &m);
 	addr = m.fixed ? pick_addr(g) : pick_hint(g, len);
 	mark_busy(g, addr, len);
@@ -271,11 +349,14 @@ static void gen_mmap(struct gen *g, int force_fixed)
 		g->any_growsdown = 1;
 	printf("mmap 0x%lx ", addr);
 	put_len(g, len);
-	putchar(' ');
-	put_prot(g);
-	printf(" %s", m.flags);
-	if (file)
-		printf(" f%d 0x%lx", f, pick_offset(g, f));
+	pick_prot(g, prot);
+	printf(" %s %s", prot, m.flags);
+	if (file) {
+		off = pick_offset(g, f);
+		printf(" f%d 0x%lx", f, off);
+		if (m.fixed)
+			remember_file_map(g, addr, len, f, off, prot, m.flags);
+	}
 	putchar('\n');
 }
 
@@ -425,7 +506,7 @@ static void gen_command(struct gen *g)
 }
 
 static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
-    int tasks)
+    int tasks, int nozp, int memlock)
 {
 	struct gen g;
 	unsigned long i, next_maps;
@@ -439,10 +520,19 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%s%lu %lu\n", accesses ? "-a " : "",
-	    tasks ? "-t " : "", seed, ncmds);
+	printf("# gen-trace %s%s%s%s%lu %lu\n", accesses ? "-a " : "",
+	    tasks ? "-t " : "", nozp ? "-z " : "", memlock ? "-l " : "",
+	    seed, ncmds);
+	if (nozp)
+		printf("kernel zero_page off\n");
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
 	gen_files(&g);
+	if (memlock && chance(&g, 15)) {
+		static const unsigned long kb[] = { 0, 4, 8, 16, 32, 64 };
+
+		printf("kernel rlimit_memlock %luK\n",
+		    kb[rnd(&g, sizeof(kb) / sizeof(kb[0]))]);
+	}
 	next_maps = 3 + rnd(&g, 4);
 	for (i = 1; i <= ncmds; i++) {
 		if (i <= 3)	/* something to work on */
@@ -461,7 +551,7 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 int main(int argc, char **argv)
 {
 	unsigned long seed, ncmds = 40;
-	int accesses = 0, tasks = 0;
+	int accesses = 0, tasks = 0, nozp = 0, memlock = 0;
 	char *end;
 
 	for (; argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0'; argc--,
@@ -470,11 +560,15 @@ int main(int argc, char **argv)
 			accesses = 1;
 		else if (strcmp(argv[1], "-t") == 0)
 			tasks = 1;
+		else if (strcmp(argv[1], "-z") == 0)
+			nozp = 1;
+		else if (strcmp(argv[1], "-l") == 0)
+			memlock = 1;
 		else
 			argc = 0;	/* unknown option */
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] [-t] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);
@@ -482,6 +576,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-trace: bad number\n");
 		return 2;
 	}
-	gen_trace(seed, ncmds, accesses, tasks);
+	gen_trace(seed, ncmds, accesses, tasks, nozp, memlock);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

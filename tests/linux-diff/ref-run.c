@@ -13,8 +13,21 @@
  * command at a time over its own AF_UNIX stream socket to the controller,
  * runs it with task_exec() and sends back its status and output text.  A
  * new task's socket end, and the file an mmap names, travel with the
- * command as SCM_RIGHTS, so every mapping of a file uses the controller's
- * one open file (the kernel only merges VMAs of the same struct file).
+ * command as SCM_RIGHTS.
+ *
+ * Files: one struct file per mmap line.  For every `mmap ... NAME OFFSET`
+ * the controller open()s NAME anew, sends that fd with the command, and
+ * both ends close it once the task has called mmap(): the mapping holds
+ * the only reference to that struct file.  As the kernel merges VMAs of
+ * the same struct file only, two mmap lines never make one VMA even when
+ * adjacent with contiguous offsets, while the pieces of one mapping
+ * (split by mprotect, mlock, madvise or munmap, moved by mremap) keep
+ * their struct file and merge back, and a forked child's VMAs share the
+ * parent's.  This is the project's normative rule, which the simulator
+ * models too; it is what a program does that opens, maps and closes a
+ * file per mapping.  The controller's own fd of each file serves `file`
+ * (create, truncate, fill) only.
+ *
  * Task IDs are given out by the controller in order from 2; a failed fork
  * or thread uses none.  `exit` ends a thread with pthread_exit, or, when
  * it is the last task of its process, the whole process with _exit; the
@@ -25,6 +38,17 @@
  * prints `N: ! error: no current task` (window and file too, as the spec
  * says the next command must be a switch).  Memory limits and THP
  * disabling are set in the controller and inherited by every task.
+ *
+ * Kernel parameters (trace-v2 `kernel NAME VALUE`, only before the first
+ * command that is not window, file or kernel, else the simulator's error
+ * line).  rlimit_stack and rlimit_memlock are applied: task 1 sets them
+ * (soft and hard) when the trace starts, and a finite rlimit_memlock also
+ * takes CAP_IPC_LOCK from its capability sets, so every later task
+ * inherits both and mlock is limited as for a process that is not root.
+ * The others describe the host and are only checked against it (the zero
+ * page by a probe, max_map_count and fault_around_bytes from /proc and
+ * debugfs, swap 0 from /proc/swaps): `! error: host kernel differs: NAME`
+ * if it is not so.  `kernel swap SIZE` with SIZE > 0 is not supported yet.
  *
  * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
  * siglongjmps through thread-local state, on a per-thread alternate stack.
@@ -58,12 +82,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "trace_parse.h"
 
@@ -103,6 +129,10 @@ struct runner {
 	size_t nprocs;
 	unsigned long next_id;
 	unsigned long cur;		/* the current task's ID, 0 if none */
+	int started;			/* a command but window/file/kernel ran */
+	int host_zero_page;		/* 1 yes, 0 no, -1 not yet probed */
+	int kp_set[KP_COUNT];		/* kernel rlimit_*: given, to apply */
+	unsigned long kp_val[KP_COUNT];
 };
 
 /* A command sent to a task. */
@@ -651,7 +681,8 @@ static void cmd_smaps(struct runner *r, int line)
 
 /* ---- memory system calls (task) ---- */
 
-/* fd: the controller's open file the mmap names, or -1. */
+/* fd: an open file of the file the mmap names, its own (see the top
+ * comment), or -1. */
 static void cmd_mmap(const struct trace_cmd *c, int line, int fd)
 {
 	unsigned long off = c->has_file ? c->offset : 0;
@@ -976,6 +1007,55 @@ static void task_exit(int sock, const struct task_req *q)
 	pthread_exit(NULL);
 }
 
+/* ---- kernel limits (task) ---- */
+
+/*
+ * Take CAP_IPC_LOCK out of this thread's effective, permitted and
+ * inheritable sets, so that mlock and MAP_LOCKED are held to
+ * RLIMIT_MEMLOCK as for a process that is not root.  Capabilities are
+ * per thread: task 1 does it before any other task exists, and every
+ * thread or process a task makes afterwards inherits its sets.
+ */
+static long drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	unsigned i = CAP_TO_INDEX(CAP_IPC_LOCK);
+	__u32 m = CAP_TO_MASK(CAP_IPC_LOCK);
+
+	memset(&h, 0, sizeof(h));
+	memset(d, 0, sizeof(d));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[i].effective &= ~m;
+	d[i].permitted &= ~m;
+	d[i].inheritable &= ~m;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * kernel rlimit_stack / rlimit_memlock VALUE, sent to task 1 when the
+ * trace starts: soft and hard limit of its process, inherited by every
+ * task forked later (threads share it).  A finite RLIMIT_MEMLOCK also
+ * drops CAP_IPC_LOCK; `unlimited` keeps root's limits (setup_limits()).
+ */
+static long task_limit(const struct trace_cmd *c)
+{
+	struct rlimit rl;
+	int res = c->param == KP_RLIMIT_STACK ? RLIMIT_STACK : RLIMIT_MEMLOCK;
+
+	if (c->param == KP_RLIMIT_MEMLOCK && c->len == KP_UNLIMITED)
+		return 0;
+	rl.rlim_cur = c->len;
+	rl.rlim_max = c->len;
+	if (setrlimit(res, &rl) < 0)
+		return -errno;
+	return res == RLIMIT_MEMLOCK ? drop_ipc_lock() : 0;
+}
+
 /* A task: run commands until told to exit or the controller goes away. */
 static void task_loop(int sock)
 {
@@ -992,6 +1072,8 @@ static void task_loop(int sock)
 			task_thread(sock, fd);
 		else if (q.c.op == T_EXIT)
 			task_exit(sock, &q);
+		else if (q.c.op == T_KERNEL)
+			send_reply(sock, task_limit(&q.c), 0, NULL, 0);
 		else
 			task_command(sock, &q, fd);
 	}
@@ -1149,16 +1231,42 @@ static int ask_task(struct runner *r, struct ctl_task *t,
 	return 0;
 }
 
+/*
+ * A new open file (struct file) of the trace's file NAME for one mmap
+ * line; -1 with errno set if NAME was never made (the mmap then fails
+ * with EBADF, as with no file) or cannot be opened.
+ */
+static int open_for_mmap(struct runner *r, const char *name)
+{
+	char path[2 * PATH_MAX];
+
+	if (!find_file(r, name)) {
+		errno = EBADF;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", r->tmpdir, name);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
 /* A command for the task: print what it printed. */
 static void ctl_forward(struct runner *r, const struct trace_cmd *c, int line)
 {
-	const struct ref_file *f = c->op == T_MMAP && c->has_file ?
-				   find_file(r, c->name) : NULL;
+	int fd = -1;
 	struct task_reply p;
 	char *text;
+	int died;
 
-	if (ask_task(r, find_task(r, r->cur), c, line, f ? f->fd : -1, 0, &p,
-		     &text) < 0)
+	if (c->op == T_MMAP && c->has_file) {
+		fd = open_for_mmap(r, c->name);
+		if (fd < 0 && errno != EBADF) {
+			out_error(r, line, "open: ", strerror(errno));
+			return;
+		}
+	}
+	died = ask_task(r, find_task(r, r->cur), c, line, fd, 0, &p, &text);
+	if (fd >= 0)
+		close(fd);
+	if (died < 0)
 		return;
 	if (p.status < 0) {
 		errno = (int)-p.status;
@@ -1231,9 +1339,238 @@ static void ctl_switch(struct runner *r, const struct trace_cmd *c, int line)
 	out_status(line, 0);
 }
 
+/* ---- kernel parameters (controller) ---- */
+
+/* Is capability cap in this process's effective set? */
+static int have_cap(int cap)
+{
+	char *status = slurp("/proc/self/status"), *s;
+	unsigned long long eff = 0;
+
+	s = status ? strstr(status, "\nCapEff:") : NULL;
+	if (s)
+		eff = strtoull(s + 9, NULL, 16);
+	free(status);
+	return (eff >> cap) & 1;
+}
+
+/* The number a /proc or /sys file starts with; -1 if it cannot be read. */
+static long read_num_file(const char *path)
+{
+	char *buf = slurp(path), *end;
+	long v = -1;
+
+	if (buf) {
+		v = strtol(buf, &end, 10);
+		if (end == buf || v < 0)
+			v = -1;
+	}
+	free(buf);
+	return v;
+}
+
+/* The PFN /proc/self/pagemap gives for the page at addr; 0 if none shown. */
+static unsigned long long pagemap_pfn(unsigned long addr)
+{
+	unsigned long long e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), (off_t)(addr / 4096 * sizeof(e))) !=
+	    (ssize_t)sizeof(e))
+		e = 0;
+	close(fd);
+	if (!(e >> 63))			/* not present */
+		return 0;
+	return e & ((1ULL << 55) - 1);	/* 0 without CAP_SYS_ADMIN */
+}
+
+/* The Rss (kB) smaps shows for the VMA [start, end); -1 if no such VMA. */
+static long smaps_rss(const struct runner *r, unsigned long start,
+		      unsigned long end)
+{
+	char *buf = slurp("/proc/self/smaps"), *cur = buf, *s;
+	struct vma_line v;
+	long rss = -1;
+	int mine = 0;
+
+	while ((s = next_line(&cur)) != NULL) {
+		if (parse_vma_line(r, s, &v) == 0)
+			mine = v.start == start && v.end == end;
+		else if (mine && strncmp(s, "Rss:", 4) == 0)
+			rss = strtol(s + 4, NULL, 10);
+	}
+	free(buf);
+	return rss;
+}
+
+/*
+ * Does this host's kernel map the shared zero page on an anonymous read
+ * fault (1), or allocate a page as mm_forbids_zeropage() makes it (0)?
+ * -1 if it cannot tell.  Two private anonymous pages are read: the zero
+ * page gives both the same PFN in /proc/self/pagemap; where the PFNs are
+ * hidden (no CAP_SYS_ADMIN), smaps' Rss tells, as the zero page is no
+ * normal page and is not counted.  The kernel places the probe top-down
+ * from mmap_base, far above any window.
+ */
+static int probe_zero_page(const struct runner *r)
+{
+	const unsigned long pg = 4096;
+	volatile unsigned char *p;
+	unsigned long long pfn0, pfn1;
+	long rss;
+	int ret = -1;
+
+	p = mmap(NULL, 2 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	(void)p[0];
+	(void)p[pg];
+	pfn0 = pagemap_pfn((unsigned long)p);
+	pfn1 = pagemap_pfn((unsigned long)p + pg);
+	if (pfn0 && pfn1) {
+		ret = pfn0 == pfn1;
+	} else {
+		rss = smaps_rss(r, (unsigned long)p, (unsigned long)p + 2 * pg);
+		if (rss >= 0)
+			ret = rss == 0;
+	}
+	munmap((void *)p, 2 * pg);
+	return ret;
+}
+
+/* Is a swap area active on this host (a line after /proc/swaps' title)? */
+static int host_swap_active(void)
+{
+	char *buf = slurp("/proc/swaps"), *cur = buf, *s;
+	int n = 0;
+
+	while ((s = next_line(&cur)) != NULL)
+		if (*s)
+			n++;
+	free(buf);
+	return n > 1;
+}
+
+/*
+ * kernel NAME VALUE (trace-v2): only before the first command that is not
+ * window, file or kernel, as in the simulator.  The rlimits are kept and
+ * applied in task 1 when the trace starts (apply_limits()), so the last
+ * line for a limit wins; a value above the host's hard limit, which the
+ * runner cannot raise without CAP_SYS_RESOURCE, is an error line.  The
+ * rest are the host's and only checked: a differing value prints
+ * `! error: host kernel differs: NAME`.  Swap of a size is not made yet.
+ */
+static void cmd_kernel(struct runner *r, const struct trace_cmd *c, int line)
+{
+	const char *name = kparam_name(c->param);
+	struct rlimit rl;
+	long host;
+
+	if (r->started) {
+		out_error(r, line, "kernel parameters are fixed once the trace "
+			  "has started", NULL);
+		return;
+	}
+	switch (c->param) {
+	case KP_ZERO_PAGE:
+		if (r->host_zero_page < 0)
+			r->host_zero_page = probe_zero_page(r);
+		if (r->host_zero_page < 0) {
+			out_error(r, line, "cannot tell whether the host maps "
+				  "the zero page", NULL);
+			return;
+		}
+		host = r->host_zero_page;
+		break;
+	case KP_SWAP:
+		if (c->len) {
+			out_error(r, line, "unsupported: ", "kernel swap");
+			return;
+		}
+		host = host_swap_active();
+		break;
+	case KP_FAULT_AROUND_BYTES:
+		/*
+		 * Without debugfs mounted the knob cannot be read; nothing
+		 * else changes it, so the host has the kernel's default,
+		 * 65536 (fault_around_pages = 16 in mm/memory.c).
+		 */
+		host = read_num_file("/sys/kernel/debug/fault_around_bytes");
+		if (host < 0)
+			host = 65536;
+		break;
+	case KP_MAX_MAP_COUNT:
+		host = read_num_file("/proc/sys/vm/max_map_count");
+		break;
+	case KP_RLIMIT_STACK:
+	case KP_RLIMIT_MEMLOCK:
+		if (c->len != KP_UNLIMITED &&
+		    getrlimit(c->param == KP_RLIMIT_STACK ? RLIMIT_STACK :
+			      RLIMIT_MEMLOCK, &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY && c->len > rl.rlim_max &&
+		    !have_cap(CAP_SYS_RESOURCE)) {
+			out_error(r, line, "unsupported: kernel ", name);
+			fprintf(stderr, "ref-run: line %d: %s above the hard "
+				"limit, and no CAP_SYS_RESOURCE\n", line, name);
+			return;
+		}
+		r->kp_set[c->param] = 1;
+		r->kp_val[c->param] = c->len;
+		out_status(line, 0);
+		return;
+	default:
+		out_error(r, line, "unsupported: kernel ", name);
+		return;
+	}
+	if (host != (long)c->len)
+		out_error(r, line, "host kernel differs: ", name);
+	else
+		out_status(line, 0);
+}
+
+/* The trace starts: task 1, the only task yet, takes the rlimits given. */
+static void apply_limits(struct runner *r, int line)
+{
+	static const enum kparam lim[] = { KP_RLIMIT_STACK, KP_RLIMIT_MEMLOCK };
+	struct ctl_task *t;
+	struct trace_cmd c;
+	struct task_reply p;
+	char *text, msg[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		t = find_task(r, 1);
+		if (!r->kp_set[lim[i]] || !t)
+			continue;
+		memset(&c, 0, sizeof(c));
+		c.op = T_KERNEL;
+		c.param = lim[i];
+		c.len = r->kp_val[lim[i]];
+		if (ask_task(r, t, &c, line, -1, 0, &p, &text) < 0)
+			continue;
+		free(text);
+		if (p.status < 0) {
+			snprintf(msg, sizeof(msg), "cannot apply kernel %s: %s",
+				 kparam_name(lim[i]),
+				 errno_name((int)-p.status));
+			out_error(r, line, msg, NULL);
+		}
+	}
+}
+
 /* The controller: run one parsed command. */
 static void ctl_command(struct runner *r, const struct trace_cmd *c, int line)
 {
+	if (c->op == T_KERNEL) {
+		cmd_kernel(r, c, line);
+		return;
+	}
+	if (c->op != T_WINDOW && c->op != T_FILE && !r->started) {
+		r->started = 1;
+		apply_limits(r, line);
+	}
 	if (c->op != T_SWITCH && !r->cur) {
 		out_error(r, line, "no current task", NULL);
 		return;
@@ -1278,19 +1615,6 @@ static void run_line(struct runner *r, const char *text, size_t len,
 		ctl_command(r, &c, line);
 }
 
-/* CAP_IPC_LOCK lifts RLIMIT_MEMLOCK for mlock just as "unlimited" does. */
-static int have_ipc_lock(void)
-{
-	char *status = slurp("/proc/self/status"), *cap;
-	unsigned long long eff = 0;
-
-	cap = status ? strstr(status, "\nCapEff:") : NULL;
-	if (cap)
-		eff = strtoull(cap + 9, NULL, 16);
-	free(status);
-	return (eff >> 14) & 1;	/* CAP_IPC_LOCK is capability 14 */
-}
-
 /* Limits of a root process: RLIMIT_MEMLOCK unlimited, RLIMIT_STACK 8 MiB. */
 static void setup_limits(void)
 {
@@ -1301,7 +1625,7 @@ static void setup_limits(void)
 		/* no CAP_SYS_RESOURCE: go as far as the hard limit */
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_MEMLOCK, &rl);
-		if (rl.rlim_max != RLIM_INFINITY && !have_ipc_lock())
+		if (rl.rlim_max != RLIM_INFINITY && !have_cap(CAP_IPC_LOCK))
 			fprintf(stderr, "ref-run: warning: RLIMIT_MEMLOCK "
 				"is limited and CAP_IPC_LOCK is missing\n");
 	}
@@ -1376,6 +1700,7 @@ int main(int argc, char **argv)
 	setup_process();
 	r->win_start = DEFAULT_WIN_START;
 	r->win_len = DEFAULT_WIN_LEN;
+	r->host_zero_page = -1;
 	controller_pid = getpid();
 	if (make_tmpdir(r) < 0)
 		fprintf(stderr, "ref-run: warning: no temp directory: %s\n",

@@ -1,22 +1,41 @@
 #!/bin/sh
 # run-diff.sh: differential test of the simulator against Linux.
 #
-#  a) every traces/NAME.trace that has golden/NAME.out: the simulator's
-#     output must equal the golden file (made on Linux by make-golden.sh);
+#  a) every traces/NAME.trace that has a golden file: the simulator's
+#     output must equal it.  The golden file is golden/NAME.out (made on
+#     Linux by make-golden.sh), or golden-nozp/NAME.out for a trace whose
+#     first command is `kernel zero_page off` (a kernel without the zero
+#     page; see golden-nozp/KERNEL for how those were made);
 #  b) where this host can run the reference (Linux x86-64, ref-run works),
 #     ref-run's output is compared with the golden file too; a difference
-#     only prints a NOTE (the host kernel may differ from the golden one);
+#     only prints a NOTE (the host kernel may differ from the golden one).
+#     golden-nozp traces are checked so only on a host without the zero
+#     page; golden/ ones only on a host with it (on a host without it they
+#     run live instead, see below);
 #  c) random traces from gen-trace, seeds 1..${ASPACE_DIFF_SEEDS:-500}:
 #     ref-run and the simulator must agree.  Where Linux placed a non-fixed
 #     mmap/mremap outside the trace's window, the trace is cut before that
-#     line (and a final `maps` added), as it is then no reference trace.
+#     line (and a final `maps` added), as it is then no reference trace;
+#  d) the same with gen-trace -z (traces that begin `kernel zero_page off`),
+#     seeds 1..${ASPACE_DIFF_Z_SEEDS:-200}: live only on a host without the
+#     zero page; elsewhere the simulator runs them alone (a crash, a
+#     timeout or an error line fails) and a NOTE says why.
+#
+# The host is probed once (ref-run on `kernel zero_page on`).  On a host
+# without the zero page every live comparison (b for golden/ traces, c)
+# gets `kernel zero_page off` prepended to the trace file given to both
+# runners, so that both outputs shift by one line alike; b then compares
+# ref-run with the simulator (a FAIL if they differ), since golden/ was
+# made with the zero page.  Nothing is left out without a NOTE.
 #
 # Environment: REF_RUN (ref-run binary), SIM_RUN (simulator command, run as
 # `$SIM_RUN FILE`), GEN_TRACE (gen-trace binary), srcdir (where tests/ is,
-# or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_KEEP (directory for
+# or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_Z_SEEDS (seeds of the
+# -z mode, 0 for none), ASPACE_DIFF_KEEP (directory for
 # failing random traces, default ./linux-diff-failures), ASPACE_DIFF_NCMDS
 # (commands per random trace), ASPACE_DIFF_GEN_OPTS
-# (options for gen-trace before the seed, e.g. "-a" to add memory accesses).
+# (options for gen-trace before the seed, e.g. "-a" to add memory accesses;
+# "-l" adds a finite `kernel rlimit_memlock` to some traces).
 # Exit status: 0 if all passed, 1 on a failure, 99 on a setup error.
 
 set -u
@@ -37,6 +56,7 @@ fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
+zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
 gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
@@ -118,14 +138,64 @@ can_ref() {
 	"$REF_RUN" "$work/probe.trace" 2>/dev/null | cmp -s - "$work/probe.exp"
 }
 
+# nozp TRACE: is its first command `kernel zero_page off`?
+nozp() {
+	awk '/^[ \t]*(#|$)/ { next }
+	{ r = $1 == "kernel" && $2 == "zero_page" && $3 == "off"; exit }
+	END { exit !r }' "$1"
+}
+
+# Does this host map the zero page?  yes, no, or unknown (ref-run says).
+probe_zero_page() {
+	printf '%s\n' 'kernel zero_page on' >"$work/zp.trace"
+	case $("$REF_RUN" "$work/zp.trace" 2>/dev/null) in
+	"1: = 0") echo yes ;;
+	"1: ! error: host kernel differs: zero_page") echo no ;;
+	*) echo unknown ;;
+	esac
+}
+
+# live_trace IN OUT: the trace as both runners get it for a live
+# comparison: on a host without the zero page, with `kernel zero_page off`
+# prepended unless it already begins so.
+live_trace() {
+	if [ "$host_zp" = no ] && ! nozp "$1"; then
+		{ echo 'kernel zero_page off'; cat "$1"; } >"$2"
+	else
+		cp "$1" "$2"
+	fi
+}
+
+# compare_live WHAT TRACE: ref-run and the simulator on TRACE must agree;
+# 0 if they do, else the difference is reported and 1 returned.
+compare_live() {
+	run_ref "$2" "$work/ref.out" || return 1
+	run_sim "$2" "$work/sim.out"
+	first_diff "$work/ref.out" "$work/sim.out" >"$work/diff"
+	[ -s "$work/diff" ] || return 0
+	report "$1" "$2" "$work/diff"
+	return 1
+}
+
 # a) and b): the hand-written traces and their golden outputs.
 check_golden() {
-	kernel=$(cat "$dir/golden/KERNEL" 2>/dev/null || echo unknown)
+	kernel=$(sed -n 1p "$dir/golden/KERNEL" 2>/dev/null)
+	kernel_nozp=$(sed -n 1p "$dir/golden-nozp/KERNEL" 2>/dev/null)
+	nozp_unchecked=0
 	for t in "$dir"/traces/*.trace; do
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .trace)
-		gold=$dir/golden/$name.out
-		[ -f "$gold" ] || continue
+		if nozp "$t"; then
+			gold=$dir/golden-nozp/$name.out
+			gkernel=${kernel_nozp:-unknown}
+		else
+			gold=$dir/golden/$name.out
+			gkernel=${kernel:-unknown}
+		fi
+		if [ ! -f "$gold" ]; then
+			echo "NOTE: $name: no golden file ($gold); not compared"
+			continue
+		fi
 		run_sim "$t" "$work/sim.out"
 		first_diff "$gold" "$work/sim.out" >"$work/diff"
 		if [ -s "$work/diff" ]; then
@@ -135,13 +205,31 @@ check_golden() {
 			passed=$((passed + 1))
 		fi
 		[ "$ref_ok" = yes ] || continue
-		run_ref "$t" "$work/ref.out"
+		if [ "$host_zp" = unknown ]; then
+			continue	# said once, at the start
+		elif nozp "$t" && [ "$host_zp" = yes ]; then
+			nozp_unchecked=$((nozp_unchecked + 1))
+			continue
+		elif [ "$host_zp" = no ] && ! nozp "$t"; then
+			live_trace "$t" "$work/live.trace"
+			if compare_live "FAIL $name (live, zero_page off)" \
+			    "$work/live.trace"; then
+				passed=$((passed + 1))
+			else
+				failed=$((failed + 1))
+			fi
+			continue
+		fi
+		run_ref "$t" "$work/ref.out" || { failed=$((failed + 1)); continue; }
 		first_diff "$gold" "$work/ref.out" >"$work/diff"
 		[ -s "$work/diff" ] || continue
 		echo "NOTE: host kernel $(uname -r) differs from the golden" \
-			"kernel ($kernel) on $name line $(sed -n 1p "$work/diff"):"
+			"kernel ($gkernel) on $name line $(sed -n 1p "$work/diff"):"
 		report "  $name" "$t" "$work/diff"
 	done
+	[ "$nozp_unchecked" -eq 0 ] ||
+		echo "NOTE: the reference check of $nozp_unchecked golden-nozp" \
+			"traces not run (host has the zero page)"
 }
 
 # outside_line TRACE OUT: the first trace line whose mmap/mremap result
@@ -172,10 +260,12 @@ outside_line() {
 	}' "$1" "$2"
 }
 
-# make_reference SEED: $work/seed.trace and its reference $work/ref.out.
+# make_reference OPTS SEED: $work/seed.trace and its reference
+# $work/ref.out.
 make_reference() {
 	# shellcheck disable=SC2086
-	"$GEN_TRACE" $gen_opts "$1" $ncmds >"$work/seed.trace" || return 1
+	"$GEN_TRACE" $1 "$2" $ncmds >"$work/gen.trace" || return 1
+	live_trace "$work/gen.trace" "$work/seed.trace"
 	i=0
 	while [ $i -lt 10 ]; do
 		run_ref "$work/seed.trace" "$work/ref.out"
@@ -189,12 +279,15 @@ make_reference() {
 	return 1
 }
 
-# c) random traces against the live kernel.
+# c) and d): random traces against the live kernel.
+# check_random OPTS NSEEDS TAG: gen-trace OPTS, seeds 1..NSEEDS; TAG
+# names the mode in messages and kept files ("" or "z").
 check_random() {
 	seed=1
-	while [ "$seed" -le "$seeds" ]; do
-		if ! make_reference "$seed"; then
-			echo "FAIL seed $seed: cannot make a reference trace"
+	while [ "$seed" -le "$2" ]; do
+		s=$3$seed
+		if ! make_reference "$1" "$seed"; then
+			echo "FAIL seed $s: cannot make a reference trace"
 			failed=$((failed + 1))
 			seed=$((seed + 1))
 			continue
@@ -203,10 +296,10 @@ check_random() {
 		first_diff "$work/ref.out" "$work/sim.out" >"$work/diff"
 		if [ -s "$work/diff" ]; then
 			mkdir -p "$keep"
-			cp "$work/seed.trace" "$keep/seed-$seed.trace"
-			cp "$work/ref.out" "$keep/seed-$seed.ref"
-			cp "$work/sim.out" "$keep/seed-$seed.sim"
-			report "FAIL seed $seed ($keep/seed-$seed.trace)" \
+			cp "$work/seed.trace" "$keep/seed-$s.trace"
+			cp "$work/ref.out" "$keep/seed-$s.ref"
+			cp "$work/sim.out" "$keep/seed-$s.sim"
+			report "FAIL seed $s ($keep/seed-$s.trace)" \
 				"$work/seed.trace" "$work/diff"
 			failed=$((failed + 1))
 		else
@@ -216,19 +309,68 @@ check_random() {
 	done
 }
 
+# d) on a host with the zero page: the -z traces in the simulator alone.
+check_sim_only() {
+	seed=1
+	while [ "$seed" -le "$2" ]; do
+		s=$3$seed
+		# shellcheck disable=SC2086
+		"$GEN_TRACE" $1 "$seed" $ncmds >"$work/seed.trace" || {
+			echo "FAIL seed $s: gen-trace failed"
+			failed=$((failed + 1))
+			seed=$((seed + 1))
+			continue
+		}
+		run_sim "$work/seed.trace" "$work/sim.out"
+		if grep -q '^[0-9]*: ! error\|^<the simulator failed' \
+		    "$work/sim.out"; then
+			mkdir -p "$keep"
+			cp "$work/seed.trace" "$keep/seed-$s.trace"
+			cp "$work/sim.out" "$keep/seed-$s.sim"
+			echo "FAIL seed $s ($keep/seed-$s.trace): $(grep -m1 \
+				'^[0-9]*: ! error\|^<the simulator failed' \
+				"$work/sim.out")"
+			failed=$((failed + 1))
+		else
+			passed=$((passed + 1))
+		fi
+		seed=$((seed + 1))
+	done
+}
+
+host_zp=unknown
 if can_ref; then
 	ref_ok=yes
+	host_zp=$(probe_zero_page)
+	case $host_zp in
+	no) echo "NOTE: this host has no zero page: every live comparison" \
+		"runs its trace with \`kernel zero_page off' prepended" ;;
+	unknown) echo "NOTE: cannot tell whether this host maps the zero" \
+		"page; reference checks and random tests skipped" ;;
+	esac
 else
 	ref_ok=no
-	echo "NOTE: this host cannot run the Linux reference; random tests skipped"
+	echo "NOTE: this host cannot run the Linux reference; reference checks" \
+		"and random comparisons skipped"
 fi
 check_golden
-if [ "$ref_ok" = yes ] && [ "$seeds" -gt 0 ]; then
-	if [ -n "$GEN_TRACE" ] && [ -x "$GEN_TRACE" ]; then
-		check_random
-	else
+if [ "$seeds" -gt 0 ] || [ "$zseeds" -gt 0 ]; then
+	if [ -z "$GEN_TRACE" ] || [ ! -x "$GEN_TRACE" ]; then
 		echo "run-diff: GEN_TRACE is not set or not executable" >&2
 		failed=$((failed + 1))
+	elif [ "$ref_ok" = yes ] && [ "$host_zp" != unknown ]; then
+		[ "$seeds" -le 0 ] || check_random "$gen_opts" "$seeds" ""
+		if [ "$zseeds" -le 0 ]; then
+			:
+		elif [ "$host_zp" = no ]; then
+			check_random "$gen_opts -z" "$zseeds" z
+		else
+			echo "NOTE: the $zseeds -z seeds (kernel zero_page off) run" \
+				"in the simulator only (host has the zero page)"
+			check_sim_only "$gen_opts -z" "$zseeds" z
+		fi
+	elif [ "$zseeds" -gt 0 ]; then
+		check_sim_only "$gen_opts -z" "$zseeds" z
 	fi
 fi
 echo "$passed passed, $failed failed"
