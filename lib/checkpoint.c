@@ -2,27 +2,39 @@
  * checkpoint.c: saving a session to bytes and loading it back (see
  * checkpoint.h).  No Linux counterpart: CRIU does this from user space.
  *
- * The format (version 1).  Integers are little-endian, of the widths
- * given (u8 for booleans); "idx" is a u32 index into a table of this
- * checkpoint, NONE (0xffffffff) for no object; counters are 14 u64s.
+ * The format (version 2; a version-1 checkpoint, which kept no struct
+ * files, kernel parameters or image, is refused as any other version is:
+ * its VMAs' sharing of struct files, which decides merges, is lost).
+ * Integers are little-endian, of the widths given (u8 for booleans);
+ * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
+ * for no object; counters are 14 u64s.
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
- *   body: six sections, in this order, each a 4-byte tag, a u64 length
+ *   body: seven sections, in this order, each a 4-byte tag, a u64 length
  *         and that many bytes, which its parser must consume exactly:
  *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
- *           as, data; u32 overcommit; u8 cap_ipc_lock; u64 seed;
- *           u8 randomize; u64 next_file_id, next_anon_vma_id;
- *           u32 next_pid; counters; u32 files, anon_vmas, mms, tasks
+ *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
+ *           u64 fault_around_bytes; u8 started; the image: u8 length and
+ *           the name, u64 text, data, bss; u64 seed; u8 randomize;
+ *           u64 next_file_id (inodes' and struct files' ids alike),
+ *           next_anon_vma_id; u32 next_pid; counters; u32 files (inodes),
+ *           struct files, anon_vmas, mms, tasks.  Each kernel parameter
+ *           (as as_kparam_get() reads it) must be kparam_valid(), and
+ *           cap_ipc_lock is set exactly when RLIMIT_MEMLOCK is unlimited;
+ *           the name is 1 to 63 of [A-Za-z0-9._-], text + data fit in RAM
+ *           and bss in TASK_SIZE
  *   "FRAM"  u64 zero page's pfn, next_unused, nr_used; u64 count and the
  *           free stack's pfns, bottom first; u64 count and every frame in
  *           use by increasing pfn: u64 pfn; u32 refcount, mapcount,
  *           flags; u8 AnonExclusive; mapping (file idx); anon_vma idx;
  *           u64 index; u8 encoding of the contents: 0 zero, 1 4096 raw
  *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
- *   "FILE"  per file: u8 length and the name; u64 size; u8 shmem;
+ *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
  *           table order); u64 count of (u64 index, u64 pfn), by index
+ *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
+ *           u64 f_id
  *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
  *           u32 num_children, num_active_vmas, nr_links
  *   "MMS "  per mm: u64 task_size, mmap_base, start/end_code,
@@ -30,7 +42,7 @@
  *           locked_vm, data_vm, exec_vm, stack_vm, def_flags;
  *           u32 mm_users, mm_count; u64 vmacache_seqnum, pgd, nr_pgtables;
  *           u32 map_count; u32 count of VMAs in address order: u64 start,
- *           end, flags, pgoff, page_prot; file idx; anon_vma idx;
+ *           end, flags, pgoff, page_prot; struct file idx; anon_vma idx;
  *           u8 special name (0 none, 1 [vvar], 2 [vvar_vclock], 3 [vdso]);
  *           u32 count of the anon_vma chain's idx
  *   "TASK"  per task in list order: u32 pid, tgid; mm idx; u32 vfork
@@ -43,7 +55,10 @@
  * the bytes left, every index, pfn and address against its table, RAM and
  * the VMAs; the page tables must form one tree per mm of PG_pgtable frames;
  * refcounts, mapcounts, nr_links, num_active_vmas, num_children, mm_users
- * and file references must equal what the restored objects account for;
+ * and file references must equal what the restored objects account for
+ * (a struct file's f_count its VMAs, as nothing else holds one in a
+ * saved session; an inode's refcount its place on the list and its
+ * struct files);
  * and mm_validate()'s checks run before the session is handed out.  What
  * is dropped: host-side details (page-cache array and free stack
  * capacities, which chunks came from the pool, the red-black tree's shape)
@@ -69,14 +84,17 @@
 			 _PAGE_SPECIAL | _PAGE_NX)
 #define MAX_CACHE_INDEX	(1UL << 24)	/* page-cache slots a file may need */
 #define MAX_RUNS	1024		/* runs of one frame's contents */
+#define IMAGE_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789._-"
 
 enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
 _Static_assert(NCOUNTERS == 14, "the format has 14 counters");
 
 static const char *const sect_tags[] = {
-	"SESS", "FRAM", "FILE", "AVMA", "MMS ", "TASK"
+	"SESS", "FRAM", "FILE", "OPEN", "AVMA", "MMS ", "TASK"
 };
+enum { S_SESS, S_FRAM, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK };
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 
 static const char *const special_names[] = {
@@ -247,6 +265,19 @@ static int ptab_map(struct ptab *t, const void *p, uint32_t v)
 	return 0;
 }
 
+/* Order the array by cmp and index it again. */
+static void ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *))
+{
+	uint32_t i;
+
+	if (t->n == 0)
+		return;
+	qsort(t->obj, t->n, sizeof(*t->obj), cmp);
+	memset(t->key, 0, t->hcap * sizeof(*t->key));
+	for (i = 0; i < t->n; i++)
+		ptab_slot(t, t->obj[i], i);
+}
+
 static void ptab_free(struct ptab *t)
 {
 	free(t->obj);
@@ -263,7 +294,7 @@ struct ck_save {
 	size_t		 base;		/* the checkpoint's offset in out */
 	size_t		 sect;		/* the open section's length field */
 	int		 err;
-	struct ptab	 mms, files, avs;
+	struct ptab	 mms, files, opens, avs;	/* opens: struct files */
 	struct ptab	 vmas;		/* VMA -> ordinal in its mm */
 };
 
@@ -309,7 +340,16 @@ static void put_counters(struct ck_save *w, const struct as_counters *c)
 		put_u64(w, v[i]);
 }
 
-/* Gather the mms, files and anon_vmas, each in a fixed order. */
+static int by_f_id(const void *a, const void *b)
+{
+	unsigned long x = (*(const struct file *const *)a)->f_id;
+	unsigned long y = (*(const struct file *const *)b)->f_id;
+
+	return (x > y) - (x < y);
+}
+
+/* Gather the mms, files (listed, then those of struct files), struct
+ * files (by f_id) and anon_vmas, each in a fixed order. */
 static int save_collect(struct ck_save *w)
 {
 	struct as_session *s = w->s;
@@ -327,8 +367,7 @@ static int save_collect(struct ck_save *w)
 		ord = 0;
 		for (v = ((struct mm *)w->mms.obj[i])->mm_mt.first;
 		    v != NULL && err == 0; v = v->vm_next) {
-			err = ptab_add(&w->files, v->vm_file != NULL ?
-			    file_inode(v->vm_file) : NULL);
+			err = ptab_add(&w->opens, v->vm_file);
 			for (k = 0; k < v->avc_len && err == 0; k++)
 				err = ptab_add(&w->avs, v->avc[k]);
 			if (err == 0)
@@ -337,6 +376,11 @@ static int save_collect(struct ck_save *w)
 				err = ptab_map(&w->vmas, v, ord++);
 		}
 	}
+	if (err == 0)
+		ptab_sort(&w->opens, by_f_id);
+	for (i = 0; i < w->opens.n && err == 0; i++)
+		err = ptab_add(&w->files,
+		    file_inode((const struct file *)w->opens.obj[i]));
 	for (i = 0; i < w->avs.n && err == 0; i++) {	/* ancestors */
 		const struct anon_vma *av = w->avs.obj[i];
 
@@ -355,7 +399,7 @@ static void save_session(struct ck_save *w)
 
 	for (t = s->tasks; t != NULL; t = t->next)
 		ntask++;
-	sect_begin(w, 0);
+	sect_begin(w, S_SESS);
 	put_u64(w, l->ram_bytes);
 	put_u64(w, l->swap_bytes);
 	put_u32(w, (uint32_t)l->max_map_count);
@@ -365,6 +409,15 @@ static void save_session(struct ck_save *w)
 	put_u64(w, l->rlimit_data);
 	put_u32(w, (uint32_t)l->overcommit_memory);
 	put_u8(w, l->cap_ipc_lock);
+	put_u8(w, l->zero_page);
+	put_u64(w, l->fault_around_bytes);
+	put_u8(w, s->started);
+	put_u8(w, strnlen(s->image.name, sizeof(s->image.name)));
+	put_bytes(w, s->image.name, strnlen(s->image.name,
+	    sizeof(s->image.name)));
+	put_u64(w, s->image.text);
+	put_u64(w, s->image.data);
+	put_u64(w, s->image.bss);
 	put_u64(w, s->seed);
 	put_u8(w, s->randomize);
 	put_u64(w, s->next_file_id);
@@ -372,6 +425,7 @@ static void save_session(struct ck_save *w)
 	put_u32(w, (uint32_t)s->next_pid);
 	put_counters(w, &s->counters);
 	put_u32(w, w->files.n);
+	put_u32(w, w->opens.n);
 	put_u32(w, w->avs.n);
 	put_u32(w, w->mms.n);
 	put_u32(w, ntask);
@@ -482,7 +536,7 @@ static void save_frames(struct ck_save *w)
 
 	for (pfn = 0; pfn < p->next_unused; pfn++)
 		n += page_in_use(p, pfn) != NULL;
-	sect_begin(w, 1);
+	sect_begin(w, S_FRAM);
 	put_u64(w, p->zero_pfn);
 	put_u64(w, p->next_unused);
 	put_u64(w, p->nr_used);
@@ -526,9 +580,26 @@ static void save_files(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, 2);
+	sect_begin(w, S_FILE);
 	for (i = 0; i < w->files.n; i++)
 		save_file(w, w->files.obj[i]);
+	sect_end(w);
+}
+
+static void save_opens(struct ck_save *w)
+{
+	const struct file *f;
+	uint32_t i;
+
+	sect_begin(w, S_OPEN);
+	for (i = 0; i < w->opens.n; i++) {
+		f = w->opens.obj[i];
+		if (f->f_count < 1 || f->f_count > INT32_MAX)
+			w->err = w->err ? w->err : -EINVAL;
+		put_u32(w, ptab_get(&w->files, file_inode(f)));
+		put_u32(w, (uint32_t)f->f_count);
+		put_u64(w, f->f_id);
+	}
 	sect_end(w);
 }
 
@@ -536,7 +607,7 @@ static void save_anon_vmas(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, 3);
+	sect_begin(w, S_AVMA);
 	for (i = 0; i < w->avs.n; i++) {
 		const struct anon_vma *av = w->avs.obj[i];
 
@@ -572,8 +643,7 @@ static void save_vma(struct ck_save *w, const struct vma *v)
 	put_u64(w, v->vm_flags);
 	put_u64(w, v->vm_pgoff);
 	put_u64(w, v->vm_page_prot);
-	put_u32(w, ptab_get(&w->files, v->vm_file != NULL ?
-	    file_inode(v->vm_file) : NULL));
+	put_u32(w, ptab_get(&w->opens, v->vm_file));
 	put_u32(w, ptab_get(&w->avs, v->anon_vma));
 	put_u8(w, special_code(v));
 	put_u32(w, v->avc_len);
@@ -608,7 +678,7 @@ static void save_mms(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, 4);
+	sect_begin(w, S_MMS);
 	for (i = 0; i < w->mms.n; i++)
 		save_mm(w, w->mms.obj[i]);
 	sect_end(w);
@@ -631,7 +701,7 @@ static void save_tasks(struct ck_save *w)
 	const struct task *t;
 	int i;
 
-	sect_begin(w, 5);
+	sect_begin(w, S_TASK);
 	for (t = w->s->tasks; t != NULL; t = t->next) {
 		put_u32(w, (uint32_t)t->pid);
 		put_u32(w, (uint32_t)t->tgid);
@@ -665,6 +735,7 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 	save_session(&w);
 	save_frames(&w);
 	save_files(&w);
+	save_opens(&w);
 	save_anon_vmas(&w);
 	save_mms(&w);
 	save_tasks(&w);
@@ -672,6 +743,7 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 		as_checkpoint_reseal(out->data + w.base, out->len - w.base);
 	ptab_free(&w.mms);
 	ptab_free(&w.files);
+	ptab_free(&w.opens);
 	ptab_free(&w.avs);
 	ptab_free(&w.vmas);
 	return w.err;
@@ -688,11 +760,13 @@ struct ck_load {
 	size_t		 whylen;
 	size_t		 body_len;
 	struct as_session *s;
-	uint32_t	 nfile, nav, nmm, ntask;
+	uint32_t	 nfile, nopen, nav, nmm, ntask;
 	struct as_file	**files;
 	uint8_t		*listed;	/* per file: on the session's list */
 	unsigned long	*file_pages;	/* per file: frames naming it */
-	unsigned long	*file_vmas;	/* per file: VMAs mapping it */
+	unsigned long	*file_opens;	/* per file: struct files of it */
+	struct file	**opens;
+	unsigned long	*open_vmas;	/* per struct file: VMAs holding it */
 	struct anon_vma	**avs;
 	uint32_t	*av_root, *av_parent;	/* their indices */
 	unsigned long	*av_links, *av_active;	/* counted from the VMAs */
@@ -831,8 +905,10 @@ static int load_header(struct ck_load *l, const uint8_t *d, size_t len)
 	if (len < AS_CKPT_HEADER_SIZE || memcmp(d, AS_CKPT_MAGIC, 8) != 0)
 		return fail(l, -EINVAL, "not a checkpoint");
 	if (le_get(d + 8, 4) != AS_CKPT_VERSION)
-		return fail(l, -EINVAL, "format version %u, not %u",
-		    (unsigned)le_get(d + 8, 4), AS_CKPT_VERSION);
+		return fail(l, -EINVAL, "format version %u, not %u%s",
+		    (unsigned)le_get(d + 8, 4), AS_CKPT_VERSION,
+		    le_get(d + 8, 4) == 1 ? " (an older build's: without "
+		    "struct files and kernel parameters)" : "");
 	if (le_get(d + 12, 4) != 0 || le_get(d + 28, 4) != 0)
 		return BAD(l, "reserved header fields not zero");
 	if (le_get(d + 16, 8) != len - AS_CKPT_HEADER_SIZE)
@@ -855,7 +931,9 @@ static int load_alloc_tables(struct ck_load *l)
 	l->files = load_calloc(l, l->nfile, sizeof(*l->files));
 	l->listed = load_calloc(l, l->nfile, 1);
 	l->file_pages = load_calloc(l, l->nfile, sizeof(*l->file_pages));
-	l->file_vmas = load_calloc(l, l->nfile, sizeof(*l->file_vmas));
+	l->file_opens = load_calloc(l, l->nfile, sizeof(*l->file_opens));
+	l->opens = load_calloc(l, l->nopen, sizeof(*l->opens));
+	l->open_vmas = load_calloc(l, l->nopen, sizeof(*l->open_vmas));
 	l->avs = load_calloc(l, l->nav, sizeof(*l->avs));
 	l->av_root = load_calloc(l, l->nav, sizeof(*l->av_root));
 	l->av_parent = load_calloc(l, l->nav, sizeof(*l->av_parent));
@@ -870,8 +948,53 @@ static int load_alloc_tables(struct ck_load *l)
 	for (i = 0; i < l->nfile && l->err == 0; i++)
 		if ((l->files[i] = as_file_alloc("", 0, false)) == NULL)
 			fail(l, -ENOMEM, "out of memory");
+	for (i = 0; i < l->nopen && l->err == 0; i++)
+		l->opens[i] = load_calloc(l, 1, sizeof(**l->opens));
 	for (i = 0; i < l->nav && l->err == 0; i++)
 		l->avs[i] = load_calloc(l, 1, sizeof(**l->avs));
+	return l->err;
+}
+
+/* The kernel parameters, each as as_kparam_get() reads it; a finite
+ * RLIMIT_MEMLOCK takes CAP_IPC_LOCK away, as as_kparam_set() does. */
+static int load_kparams(struct ck_load *l)
+{
+	const struct as_limits *lim = &l->s->limits;
+	unsigned long v;
+	int k;
+
+	for (k = 0; k < KP_COUNT && l->err == 0; k++) {
+		v = as_kparam_get(l->s, (enum kparam)k);
+		if (!kparam_valid((enum kparam)k, v))
+			return BAD(l, "kernel parameter %s of %lu out of range",
+			    kparam_name((enum kparam)k), v);
+	}
+	if (l->err == 0 && lim->cap_ipc_lock !=
+	    (lim->rlimit_memlock == AS_RLIM_INFINITY))
+		return BAD(l, "cap_ipc_lock %d with rlimit_memlock %lu",
+		    lim->cap_ipc_lock, lim->rlimit_memlock);
+	return l->err;
+}
+
+/* Task 1's program: a name of [A-Za-z0-9._-], a file that fits in RAM
+ * (exec made it) and a bss that fits in TASK_SIZE. */
+static int load_image(struct ck_load *l)
+{
+	struct as_image *img = &l->s->image;
+	size_t len = (size_t)get_range(l, 1, 1, sizeof(img->name) - 1,
+	    "image name length"), i;
+	const uint8_t *name = get_bytes(l, len);
+	unsigned long ram = l->s->limits.ram_bytes;
+
+	for (i = 0; name != NULL && i < len; i++)
+		if (memchr(IMAGE_CHARS, name[i], sizeof(IMAGE_CHARS) - 1) ==
+		    NULL)
+			return BAD(l, "image name with byte 0x%02x", name[i]);
+	if (name != NULL)
+		memcpy(img->name, name, len);
+	img->text = get_range(l, 8, 0, ram, "image text");
+	img->data = get_range(l, 8, 0, ram - img->text, "image data");
+	img->bss = get_range(l, 8, 0, AS_TASK_SIZE, "image bss");
 	return l->err;
 }
 
@@ -887,13 +1010,18 @@ static int load_session(struct ck_load *l)
 		    lim->ram_bytes, AS_CKPT_MAX_RAM);
 	lim->swap_bytes = get_u64(l);
 	lim->max_map_count = (int)get_range(l, 4, 1, INT32_MAX,
-	    "max_map_count");
+	    "max_map_count");	/* kparam_valid() checks it below */
 	lim->rlimit_stack = get_u64(l);
 	lim->rlimit_memlock = get_u64(l);
 	lim->rlimit_as = get_u64(l);
 	lim->rlimit_data = get_u64(l);
 	lim->overcommit_memory = (int)get_range(l, 4, 0, 2, "overcommit mode");
 	lim->cap_ipc_lock = get_bool(l, "cap_ipc_lock");
+	lim->zero_page = get_bool(l, "zero_page");
+	lim->fault_around_bytes = get_u64(l);
+	s->started = get_bool(l, "started");
+	if (load_kparams(l) != 0 || load_image(l) != 0)
+		return l->err;
 	s->seed = get_u64(l);
 	s->randomize = get_bool(l, "randomize");
 	s->next_file_id = get_u64(l);
@@ -901,6 +1029,8 @@ static int load_session(struct ck_load *l)
 	s->next_pid = (int)get_range(l, 4, 2, 1U << 30, "next_pid");
 	get_counters(l, &s->counters);
 	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 31, "files");
+	l->nopen = (uint32_t)get_range(l, 4, 0, l->body_len / 16,
+	    "struct files");
 	l->nav = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "anon_vmas");
 	l->nmm = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "mms");
 	l->ntask = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "tasks");
@@ -1146,6 +1276,29 @@ static int load_files(struct ck_load *l)
 	return l->err;
 }
 
+/* The struct files, by increasing f_id: each of an inode, held by the
+ * VMAs that name it (counted there, checked in check_files()). */
+static int load_opens(struct ck_load *l)
+{
+	unsigned long prev = 0;
+	struct file *f;
+	uint32_t i, file;
+
+	for (i = 0; i < l->nopen && l->err == 0; i++) {
+		f = l->opens[i];
+		file = get_idx(l, l->nfile, false, "struct file's inode");
+		f->f_count = (long)get_range(l, 4, 1, INT32_MAX, "f_count");
+		f->f_id = get_range(l, 8, prev + 1, l->s->next_file_id,
+		    "struct file id (in order)");
+		if (l->err != 0)
+			break;
+		f->f_inode = l->files[file];
+		l->file_opens[file]++;
+		prev = f->f_id;
+	}
+	return l->err;
+}
+
 static int load_anon_vma(struct ck_load *l, uint32_t i)
 {
 	struct anon_vma *av = l->avs[i];
@@ -1252,21 +1405,18 @@ static int load_vma(struct ck_load *l, uint32_t m, uint32_t k,
 	v->vm_flags = get_u64(l);
 	v->vm_pgoff = get_u64(l);
 	v->vm_page_prot = get_u64(l);
-	file = get_idx(l, l->nfile, true, "VMA's file");
+	file = get_idx(l, l->nopen, true, "VMA's struct file");
 	av = get_idx(l, l->nav, true, "VMA's anon_vma");
 	special = (uint32_t)get_range(l, 1, 0, NSPECIAL - 1, "special name");
 	if (l->err != 0 || check_vma_bounds(l, v, prev_end) != 0) {
 		free(v);
 		return l->err;
 	}
-	/* XXX struct files are not saved yet: one per VMA */
-	v->vm_file = file != NONE ? alloc_file(l->s, l->files[file]) : NULL;
-	if (v->vm_file != NULL)
-		l->files[file]->refcount--;
+	v->vm_file = file != NONE ? l->opens[file] : NULL;
 	v->anon_vma = av != NONE ? l->avs[av] : NULL;
 	v->vm_special_name = special_names[special];
 	if (file != NONE)
-		l->file_vmas[file]++;
+		l->open_vmas[file]++;
 	if (av != NONE)
 		l->av_active[av]++;
 	vma_tree_insert(&mm->mm_mt, v);
@@ -1525,18 +1675,23 @@ static int by_name(const void *a, const void *b)
 	    (*(struct as_file *const *)b)->name);
 }
 
-/* File references (the list's and the VMAs'); listed names unique. */
+/* References: a struct file's its VMAs', an inode's the list's and its
+ * struct files'; listed names unique. */
 static int check_files(struct ck_load *l)
 {
 	struct as_file **sorted = load_calloc(l, l->nfile, sizeof(*sorted));
 	uint32_t i, n = 0;
 
+	for (i = 0; i < l->nopen && l->err == 0; i++)
+		if ((unsigned long)l->opens[i]->f_count != l->open_vmas[i])
+			BAD(l, "struct file %u: f_count %ld, %lu VMAs", i,
+			    l->opens[i]->f_count, l->open_vmas[i]);
 	for (i = 0; i < l->nfile && l->err == 0; i++) {
 		if ((unsigned long)l->files[i]->refcount !=
-		    l->listed[i] + l->file_vmas[i])
+		    l->listed[i] + l->file_opens[i])
 			BAD(l, "file %u: refcount %d, %lu references", i,
 			    l->files[i]->refcount,
-			    l->listed[i] + l->file_vmas[i]);
+			    l->listed[i] + l->file_opens[i]);
 		if (l->listed[i])
 			sorted[n++] = l->files[i];
 	}
@@ -1639,8 +1794,8 @@ static int load_verify(struct ck_load *l)
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
-		load_session, load_frames, load_files, load_anon_vmas,
-		load_mms, load_tasks
+		load_session, load_frames, load_files, load_opens,
+		load_anon_vmas, load_mms, load_tasks
 	};
 	size_t off = 0, len;
 	size_t i;
@@ -1680,7 +1835,9 @@ static void load_free_tables(struct ck_load *l)
 	free(l->files);
 	free(l->listed);
 	free(l->file_pages);
-	free(l->file_vmas);
+	free(l->file_opens);
+	free(l->opens);
+	free(l->open_vmas);
 	free(l->avs);
 	free(l->av_root);
 	free(l->av_parent);
@@ -1723,6 +1880,8 @@ static void load_discard(struct ck_load *l)
 			free(l->files[i]);
 		}
 	}
+	for (i = 0; l->opens != NULL && i < l->nopen; i++)
+		free(l->opens[i]);
 	for (i = 0; l->avs != NULL && i < l->nav; i++)
 		free(l->avs[i]);
 	for (i = 0; l->tasks != NULL && i < l->ntask; i++)

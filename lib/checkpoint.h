@@ -2,7 +2,8 @@
  * checkpoint.h: a whole session as bytes and back, so that sessions
  * survive a restart of the daemon exactly: the same tasks, mms, VMAs,
  * anon_vmas, page tables, frames (numbers, contents, counts, flags),
- * files and page cache, seed, limits, counters, and the frame allocator's
+ * files and their open struct files, page cache, seed, kernel parameters
+ * and limits, program image, counters, and the frame allocator's
  * free order, so that later allocations get the frames an uninterrupted
  * run would.  The format is described at the top of checkpoint.c and in
  * docs/architecture.md, "Checkpoints".
@@ -24,7 +25,7 @@
 #include "session.h"
 
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		1
+#define AS_CKPT_VERSION		2
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 

@@ -14,7 +14,11 @@
  *   make-checkpoint-corpus tests/fuzz/checkpoint-corpus \
  *       $T/fork-cow-private-anon.trace $T/mmap-file-shared.trace \
  *       $T/thread-shares-mm.trace $T/multi-task-mix-2.trace \
- *       $T/mremap-dontunmap.trace -l 36 $E/14-vfork-exec.trace
+ *       $T/mremap-dontunmap.trace tests/fuzz/checkpoint-kernel.trace \
+ *       -l 36 $E/14-vfork-exec.trace
+ *
+ * (checkpoint-kernel.trace sets kernel parameters and maps one file
+ * twice, so that the seeds hold struct files shared and not shared.)
  */
 #include <stdio.h>
 #include <stdlib.h>

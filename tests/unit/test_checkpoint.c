@@ -11,14 +11,23 @@
  *    $ASPACE_CKPT_SEEDS, default 100), cut in the middle, the same way.
  *  - a randomised session whose exec after the load draws from the seed.
  *  - later frames: a fault after the load gets the frame it would have.
+ *  - struct files: two mmaps of one file, adjacent with contiguous
+ *    offsets, stay two VMAs through a split and rejoin after a load; the
+ *    pieces of one mapping merge back after a load; a fork child shares
+ *    its parent's struct files after a load.
+ *  - kernel parameters (zero_page off, fault_around_bytes 4096,
+ *    rlimit_memlock 64K, rlimit_stack with a re-exec of the image) act
+ *    the same after a load, and a load before the start still takes
+ *    `kernel` lines.
  *  - corruption: every single-byte change and every truncation of a few
  *    checkpoints is refused; with the checksum made to match again
  *    (as_checkpoint_reseal()), each change (one byte in 13 within the
  *    frames' contents) is refused with a reason, or gives a session that
  *    passes mm_validate(), runs a trace and saves; specific
  *    inconsistencies (a refcount, a mapcount, a PTE, an anon_vma, a
- *    file's references, mm_users, overlapping VMAs, nr_pgtables,
- *    total_vm, two tasks with one pid) are each refused with a reason.
+ *    file's references, a struct file's f_count, mm_users, overlapping
+ *    VMAs, nr_pgtables, total_vm, two tasks with one pid, a bad kernel
+ *    parameter or image) are each refused with a reason.
  * Under ASan every refused load must leave nothing allocated.
  */
 #include <dirent.h>
@@ -314,6 +323,219 @@ static void test_later_frames(void **state)
 	as_buf_free(&ck);
 }
 
+/* The first part of text (up to the line that starts with cut) in a new
+ * session, saved, freed and loaded; the rest is left to the caller. */
+static struct as_session *load_after(const struct as_session_params *p,
+    const char *text, const char *cut, struct as_buf *out)
+{
+	struct as_session *s = session(p), *s2;
+	const char *at = strstr(text, cut);
+	struct as_buf ck;
+
+	assert_non_null(at);
+	as_buf_init(out, OUT_MAX);
+	assert_int_equal(as_trace_run(s, text, (size_t)(at - text), out), 0);
+	save_ok(s, &ck);
+	as_session_free(s);
+	load_ok(&ck, &s2);
+	as_buf_free(&ck);
+	return s2;
+}
+
+static void run_rest(struct as_session *s, const char *text, const char *cut,
+    struct as_buf *out)
+{
+	const char *at = strstr(text, cut);
+
+	as_trace_run(s, at, strlen(at), out);
+}
+
+/* The VMAs of pid's mm that overlap [start, end). */
+static int vmas_in(struct as_session *s, int pid, unsigned long start,
+    unsigned long end)
+{
+	const struct vma *v;
+	int n = 0;
+
+	for (v = as_task_lookup(s, pid)->mm->mm_mt.first; v != NULL;
+	    v = v->vm_next)
+		n += v->vm_start < end && v->vm_end > start;
+	return n;
+}
+
+#define A	0x200000000000UL
+
+/* Two mmaps of one file, adjacent, with contiguous offsets: two struct
+ * files, so they stay apart through a split and rejoin after a load
+ * (writable already: a private mapping made writable by mprotect would
+ * keep VM_ACCOUNT and not merge back anyway). */
+static void test_struct_files_apart(void **state)
+{
+	static const char text[] =
+	    "file f 32K\n"
+	    "mmap 0x200000000000 16K rw- private,fixed f 0\n"
+	    "mmap 0x200000004000 16K rw- private,fixed f 16K\n"
+	    "maps\n"
+	    "mprotect 0x200000002000 16K r--\n"
+	    "maps\n"
+	    "mprotect 0x200000002000 16K rw-\n"
+	    "maps\n";
+	struct as_session *s;
+	struct vma *v, *w;
+	struct as_buf out;
+
+	(void)state;
+	check_trace(NULL, "struct files apart", text, sizeof(text) - 1);
+	s = load_after(NULL, text, "maps\n", &out);
+	v = find_vma(as_task_lookup(s, 1)->mm, A);
+	w = find_vma(as_task_lookup(s, 1)->mm, A + 0x4000);
+	assert_true(v->vm_file != w->vm_file);
+	assert_ptr_equal(file_inode(v->vm_file), file_inode(w->vm_file));
+	assert_int_equal(v->vm_file->f_count, 1);
+	assert_int_equal(file_inode(v->vm_file)->refcount, 3);
+	assert_int_equal(vmas_in(s, 1, A, A + 0x8000), 2);
+	run_rest(s, text, "maps\n", &out);
+	assert_int_equal(vmas_in(s, 1, A, A + 0x8000), 2);
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
+/* The pieces of one mapping share its struct file: after a load, undoing
+ * the mprotect and the mlock that split them merges them again. */
+static void test_struct_files_rejoin(void **state)
+{
+	static const char text[] =
+	    "file f 32K\n"
+	    "mmap 0x200000000000 32K rw- private,fixed f 0\n"
+	    "mprotect 0x200000002000 8K r--\n"
+	    "mlock 0x200000006000 4K\n"
+	    "maps\n"
+	    "mprotect 0x200000002000 8K rw-\n"
+	    "munlock 0x200000006000 4K\n"
+	    "maps\n";
+	struct as_session *s;
+	const struct vma *v;
+	struct as_buf out;
+
+	(void)state;
+	check_trace(NULL, "struct files rejoin", text, sizeof(text) - 1);
+	s = load_after(NULL, text, "maps\n", &out);
+	assert_int_equal(vmas_in(s, 1, A, A + 0x8000), 5);
+	v = find_vma(as_task_lookup(s, 1)->mm, A);
+	assert_int_equal(v->vm_file->f_count, 5);
+	for (; v->vm_start < A + 0x8000; v = v->vm_next)
+		assert_ptr_equal(v->vm_file,
+		    find_vma(as_task_lookup(s, 1)->mm, A)->vm_file);
+	run_rest(s, text, "maps\n", &out);
+	assert_int_equal(vmas_in(s, 1, A, A + 0x8000), 1);
+	assert_int_equal(find_vma(as_task_lookup(s, 1)->mm, A)->vm_file->
+	    f_count, 1);
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
+/* A fork child shares its parent's struct file, and still does after a
+ * load: its pieces merge back, and each exit drops one reference. */
+static void test_struct_files_fork(void **state)
+{
+	static const char text[] =
+	    "file f 16K\n"
+	    "mmap 0x200000000000 16K rw- private,fixed f 0\n"
+	    "mmap 0x200000010000 16K rw- shared,anon,fixed\n"
+	    "fork\n"
+	    "switch 2\n"
+	    "mprotect 0x200000001000 4K r--\n"
+	    "mprotect 0x200000011000 4K r--\n"
+	    "maps\n"
+	    "mprotect 0x200000001000 4K rw-\n"
+	    "mprotect 0x200000011000 4K rw-\n"
+	    "maps\n"
+	    "exit\n"
+	    "switch 1\n"
+	    "maps\n";
+	struct as_session *s;
+	struct vma *v1, *v2;
+	struct as_buf out;
+
+	(void)state;
+	check_trace(NULL, "struct files fork", text, sizeof(text) - 1);
+	s = load_after(NULL, text, "switch 2\n", &out);
+	v1 = find_vma(as_task_lookup(s, 1)->mm, A);
+	v2 = find_vma(as_task_lookup(s, 2)->mm, A);
+	assert_ptr_equal(v1->vm_file, v2->vm_file);
+	assert_int_equal(v1->vm_file->f_count, 2);
+	assert_ptr_equal(find_vma(as_task_lookup(s, 1)->mm, A + 0x10000)->
+	    vm_file, find_vma(as_task_lookup(s, 2)->mm, A + 0x10000)->vm_file);
+	run_rest(s, text, "switch 2\n", &out);
+	assert_null(as_task_lookup(s, 2));
+	assert_int_equal(vmas_in(s, 1, A, A + 0x20000), 2);
+	assert_int_equal(v1->vm_file->f_count, 1);
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
+/* Kernel parameters set before the start: the same after a load, in
+ * values and in what faults and mlock do; a load before the start still
+ * takes `kernel` lines (rlimit_stack re-execs the session's image). */
+static void test_kernel_params(void **state)
+{
+	static const char text[] =
+	    "kernel zero_page off\n"
+	    "kernel fault_around_bytes 4096\n"
+	    "kernel rlimit_memlock 64K\n"
+	    "file f 64K\n"
+	    "kernel rlimit_stack 16M\n"
+	    "maps\n"
+	    "mmap 0x200000000000 64K r-- private,fixed f 0\n"
+	    "mmap 0x200000100000 16K rw- private,anon,fixed\n"
+	    "read 0x200000100000\n"
+	    "read 0x200000000000\n"
+	    "mlock 0x200000100000 16K\n"
+	    "mmap 0x200000200000 128K rw- private,anon,fixed\n"
+	    "mlock 0x200000200000 128K\n"
+	    "kernel swap 1M\n"
+	    "maps\n";
+	struct as_session_params p;
+	struct as_session *s;
+	const struct as_limits *l;
+	struct as_buf out;
+	pte_t e[4];
+
+	(void)state;
+	as_session_params_default(&p);
+	as_image_default(&p.image, "tool-1.2_x");
+	p.image.text = 12UL << 10;
+	check_trace(&p, "kernel parameters", text, sizeof(text) - 1);
+	s = load_after(&p, text, "kernel rlimit_stack", &out);
+	assert_false(s->started);
+	assert_string_equal(s->image.name, "tool-1.2_x");
+	assert_int_equal(s->image.text, 12UL << 10);
+	run_rest(s, text, "kernel rlimit_stack", &out);
+	assert_true(s->started);
+	assert_int_equal(s->limits.rlimit_stack, 16UL << 20);
+	as_session_free(s);
+	as_buf_free(&out);
+
+	s = load_after(&p, text, "read ", &out);
+	l = &s->limits;
+	assert_true(s->started);
+	assert_false(l->zero_page);
+	assert_int_equal(l->fault_around_bytes, 4096);
+	assert_int_equal(l->rlimit_memlock, 64UL << 10);
+	assert_false(l->cap_ipc_lock);
+	run_rest(s, text, "read ", &out);
+	pgtable_walk(as_task_lookup(s, 1)->mm, 0x200000100000, e);
+	assert_true(pte_present(e[3]) && pte_pfn(e[3]) != s->phys.zero_pfn);
+	pgtable_walk(as_task_lookup(s, 1)->mm, 0x200000001000, e);
+	assert_false(pte_present(e[3]));	/* no fault-around */
+	assert_int_equal(vmas_in(s, 1, 0x200000200000, 0x200000220000), 1);
+	assert_false(find_vma(as_task_lookup(s, 1)->mm, 0x200000200000)->
+	    vm_flags & VM_LOCKED);
+	assert_int_equal(as_kparam_get(s, KP_SWAP), 0);
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
 /* A small session that ran the corpus trace name, saved. */
 static void small_checkpoint(const char *name, struct as_buf *ck)
 {
@@ -588,6 +810,9 @@ static void test_inconsistent(void **state)
 	file_inode(v->vm_file)->refcount++;
 	refused(s, "refcount");
 	file_inode(v->vm_file)->refcount--;
+	v->vm_file->f_count++;
+	refused(s, "f_count");
+	v->vm_file->f_count--;
 	t2->mm->mm_users++;
 	refused(s, "mm_users");
 	t2->mm->mm_users--;
@@ -603,7 +828,57 @@ static void test_inconsistent(void **state)
 	t2->pid = 1;
 	refused(s, "two tasks");
 	t2->pid = 2;
+	s->limits.fault_around_bytes = 12288;
+	refused(s, "fault_around_bytes");
+	s->limits.fault_around_bytes = 65536;
+	s->limits.max_map_count = 65531;
+	refused(s, "max_map_count");
+	s->limits.max_map_count = 65530;
+	s->limits.cap_ipc_lock = false;
+	refused(s, "cap_ipc_lock");
+	s->limits.cap_ipc_lock = true;
+	strcpy(s->image.name, "a/b");
+	refused(s, "image name");
+	s->image.name[0] = '\0';
+	refused(s, "image name");
+	strcpy(s->image.name, "prog");
+	s->image.text = s->limits.ram_bytes + 1;
+	refused(s, "image text");
+	s->image.text = 8UL << 10;
 	exercise(s);
+}
+
+/* A byte of SESS (offset off in it) set to v and resealed: refused. */
+static void sess_byte_refused(size_t off, uint8_t v, const char *what)
+{
+	struct as_session *s = session(NULL);
+	struct as_buf ck;
+	char why[256];
+
+	save_ok(s, &ck);
+	as_session_free(s);
+	assert_memory_equal(ck.data + AS_CKPT_HEADER_SIZE, "SESS", 4);
+	ck.data[AS_CKPT_HEADER_SIZE + 12 + off] = (char)v;
+	as_checkpoint_reseal(ck.data, ck.len);
+	assert_int_equal(as_session_load(ck.data, ck.len, &s, why,
+	    sizeof(why)), -EBADMSG);
+	assert_null(s);
+	if (strstr(why, what) == NULL)
+		fail_msg("refused for \"%s\", not for %s", why, what);
+	as_buf_free(&ck);
+}
+
+/* Kernel parameters of SESS out of range, by their bytes: cap_ipc_lock
+ * at 56, zero_page at 57, fault_around_bytes at 58, started at 66. */
+static void test_bad_kernel_bytes(void **state)
+{
+	(void)state;
+	sess_byte_refused(56, 2, "cap_ipc_lock");
+	sess_byte_refused(57, 2, "zero_page");
+	sess_byte_refused(58, 1, "fault_around_bytes");
+	sess_byte_refused(66, 7, "started");
+	sess_byte_refused(18, 1, "max_map_count");	/* 0x1fffa */
+	sess_byte_refused(67, 0, "image name");
 }
 
 /* Usage: test_checkpoint [PATTERN] runs the tests matching PATTERN. */
@@ -613,6 +888,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_not_a_checkpoint),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_later_frames),
+		cmocka_unit_test(test_struct_files_apart),
+		cmocka_unit_test(test_struct_files_rejoin),
+		cmocka_unit_test(test_struct_files_fork),
+		cmocka_unit_test(test_kernel_params),
+		cmocka_unit_test(test_bad_kernel_bytes),
 		cmocka_unit_test(test_randomized_exec),
 		cmocka_unit_test(test_corpus_split),
 		cmocka_unit_test(test_random_traces),
