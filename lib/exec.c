@@ -38,8 +38,8 @@ uint64_t as_session_random(struct as_session *s)
 	return z ^ (z >> 31);
 }
 
-/* The random offsets of arch_mmap_rnd(), randomize_stack_top() and
- * arch_randomize_brk(); all zero without randomisation. */
+/* The random offsets (models arch_mmap_rnd(), randomize_stack_top() and
+ * arch_randomize_brk()); all zero without randomisation. */
 static void pick_layout(struct as_session *s, struct layout *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -88,7 +88,7 @@ static int map_vdso(struct mm *mm)
 	    VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, "[vdso]");
 }
 
-/* setup_arg_pages(): the [stack] VMA below stack_top. */
+/* models setup_arg_pages(): the [stack] VMA below stack_top. */
 static int setup_stack(struct mm *mm, unsigned long stack_top)
 {
 	struct vma *vma = vm_area_alloc(mm);
@@ -105,7 +105,8 @@ static int setup_stack(struct mm *mm, unsigned long stack_top)
 	return 0;
 }
 
-/* Copy bytes into the new mm, faulting its pages in (copy_strings()). */
+/* Copy bytes into the new mm, faulting its pages in (models
+ * copy_strings()). */
 static int put_user_bytes(struct mm *mm, unsigned long addr,
     const void *src, size_t len)
 {
@@ -130,7 +131,7 @@ static int put_user_bytes(struct mm *mm, unsigned long addr,
 	return 0;
 }
 
-/* create_elf_tables(): strings, then argv/envp pointers, then argc. */
+/* models create_elf_tables(): strings, then argv/envp pointers, then argc. */
 static int write_args(struct mm *mm, unsigned long top, const char *name)
 {
 	static const char *const envp[] = { "HOME=/", "PATH=/usr/bin:/bin" };
@@ -168,7 +169,7 @@ static int elf_map(struct mm *mm, struct file *f, unsigned long addr,
 	return IS_ERR_VALUE(r) ? (int)r : 0;
 }
 
-/* load_elf_binary()'s mappings: header, text, rodata, data, bss. */
+/* models load_elf_binary()'s mappings: header, text, rodata, data, bss. */
 static int load_segments(struct mm *mm, const struct as_image *img,
     unsigned long base, struct file *f)
 {

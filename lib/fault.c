@@ -36,7 +36,7 @@ static struct vma *vmacache_find(struct task *t, unsigned long addr)
 	return NULL;
 }
 
-/* find_vma() through the task's cache, counting hits and misses. */
+/* models find_vma() through the task's cache, counting hits and misses. */
 static struct vma *task_find_vma(struct task *t, unsigned long addr,
     struct as_explain *ex)
 {

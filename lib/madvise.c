@@ -47,7 +47,7 @@ static int madvise_new_flags(const struct vma *vma, int behavior,
 	return 0;
 }
 
-/* madvise_dontneed_free(): zap the range; locked VMAs refuse. */
+/* models madvise_dontneed_free(): zap the range; locked VMAs refuse. */
 static int madvise_dontneed(struct vma *vma, unsigned long start,
     unsigned long end)
 {

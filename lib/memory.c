@@ -406,8 +406,9 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 	return ret;
 }
 
-/* follow_page_pte()'s FOLL_TOUCH for a write: a clean writable PTE (an
- * exclusive anonymous page mprotect() made writable) dirties its page. */
+/* models follow_page_pte()'s FOLL_TOUCH for a write: a clean writable
+ * PTE (an exclusive anonymous page mprotect() made writable) dirties its
+ * page. */
 static void follow_page_touch(struct vma *vma, pte_t pte)
 {
 	struct page *page = vm_normal_page(vma, pte);
@@ -417,8 +418,9 @@ static void follow_page_touch(struct vma *vma, pte_t pte)
 }
 
 /*
- * faultin_page() loop of __get_user_pages(): fault in [start, end) of vma
- * for reading, or writing to break COW; returns pages done or -errno.
+ * populate_vma_page_range(): the faultin_page() loop of __get_user_pages():
+ * fault in [start, end) of vma for reading, or writing to break COW;
+ * returns pages done or -errno.
  */
 long populate_vma_page_range(struct vma *vma, unsigned long start,
     unsigned long end)
@@ -542,7 +544,7 @@ static void zap_one(void *vma, unsigned long addr, pte_t *pte)
 	zap_pte(vma, pte);
 }
 
-/* zap_page_range_single(): unmap the pages of [start, end) of vma. */
+/* models zap_page_range_single(): unmap the pages of [start, end) of vma. */
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end)
 {
 	walk_page_range(vma->vm_mm, start, end, zap_one, vma);
@@ -626,7 +628,7 @@ void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
 	pthread_mutex_unlock(&mm->page_table_lock);
 }
 
-/* Copy one PTE into the child (copy_present_pte()). */
+/* Copy one PTE into the child (models copy_present_pte()). */
 static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
     pte_t *spte)
 {

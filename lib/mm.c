@@ -35,7 +35,8 @@
 #include "pgtable.h"
 #include "session.h"
 
-/* mm_alloc() without a page table: the checkpoint loader gives it one. */
+/* models mm_alloc() without a page table: the checkpoint loader gives
+ * it one. */
 struct mm *mm_alloc_nopgd(struct as_session *s)
 {
 	struct mm *mm = calloc(1, sizeof(*mm));
@@ -170,7 +171,7 @@ bool may_expand_vm(struct mm *mm, unsigned long flags, unsigned long npages)
 	return true;
 }
 
-/* __vm_enough_memory(): the overcommit policy (heuristic or always). */
+/* models __vm_enough_memory(): the overcommit policy (heuristic or always). */
 int security_vm_enough_memory_mm(struct mm *mm, unsigned long pages)
 {
 	const struct as_limits *l = &mm->session->limits;
@@ -260,7 +261,7 @@ void vma_link(struct mm *mm, struct vma *vma)
 	mm->vmacache_seqnum++;
 }
 
-/* remove_vma(): take out of the index and free. */
+/* models remove_vma(): take out of the index and free. */
 void vma_unlink_free(struct mm *mm, struct vma *vma)
 {
 	vma_tree_erase(&mm->mm_mt, vma);

@@ -28,7 +28,7 @@ static unsigned long calc_vm_flag_bits(unsigned long flags)
 	    (flags & MAP_STACK ? VM_NOHUGEPAGE : 0);
 }
 
-/* mmap_base(): below the stack's rlimit gap (arch/x86/mm/mmap.c). */
+/* models mmap_base(): below the stack's rlimit gap (arch/x86/mm/mmap.c). */
 unsigned long mmap_base_for(struct as_session *s, uint64_t rnd)
 {
 	unsigned long gap = s->limits.rlimit_stack;
@@ -75,7 +75,7 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
 	    AS_PAGE_ALIGN(mm->task_size / 3), mm->task_size, 0, 0);
 }
 
-/* __thp_get_unmapped_area(): pad to find a PMD-aligned spot; 0 = no. */
+/* models __thp_get_unmapped_area(): pad to find a PMD-aligned spot; 0 = no. */
 static unsigned long thp_get_unmapped_area(struct mm *mm, unsigned long addr,
     unsigned long len, unsigned long pgoff, unsigned long flags)
 {
@@ -98,7 +98,7 @@ static unsigned long thp_get_unmapped_area(struct mm *mm, unsigned long addr,
 	return ret + off_sub;
 }
 
-/* __get_unmapped_area(): where a mapping of len bytes will go. */
+/* models __get_unmapped_area(): where a mapping of len bytes will go. */
 unsigned long get_unmapped_area(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long pgoff,
     unsigned long flags)
@@ -211,7 +211,7 @@ int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
 	return 0;
 }
 
-/* do_vmi_munmap(): the checks of munmap(2), then the unmap. */
+/* models do_vmi_munmap(): the checks of munmap(2), then the unmap. */
 int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 {
 	unsigned long end;
@@ -230,7 +230,8 @@ int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 	return do_vmi_align_munmap(mm, vma, start, end);
 }
 
-/* __mmap_new_vma(): a fresh VMA; shared anonymous memory gets its object. */
+/* models __mmap_new_vma(): a fresh VMA; shared anonymous memory gets
+ * its object. */
 static int mmap_new_vma(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long vm_flags,
     unsigned long pgoff, struct vma **out)
@@ -252,7 +253,7 @@ static int mmap_new_vma(struct mm *mm, struct file *file,
 	return 0;
 }
 
-/* __mmap_complete(): statistics, mlock accounting, page protection. */
+/* models __mmap_complete(): statistics, mlock accounting, page protection. */
 static void mmap_complete(struct mm *mm, struct vma *vma,
     unsigned long vm_flags, unsigned long pglen)
 {
@@ -262,7 +263,8 @@ static void mmap_complete(struct mm *mm, struct vma *vma,
 	vma_set_page_prot(vma);
 }
 
-/* __mmap_region(): replace whatever is at [addr, addr + len) with a map. */
+/* models __mmap_region(): replace whatever is at [addr, addr + len)
+ * with a map. */
 static unsigned long mmap_region(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long vm_flags,
     unsigned long pgoff)
@@ -297,7 +299,8 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 	return addr;
 }
 
-/* The file/anonymous part of do_mmap()'s checks; updates vm_flags, pgoff. */
+/* The file/anonymous part of do_mmap()'s checks (models its switch on
+ * MAP_TYPE); updates vm_flags, pgoff. */
 static int mmap_check_type(struct file *file, unsigned long flags,
     unsigned long addr, unsigned long *vm_flags, unsigned long *pgoff)
 {

@@ -64,7 +64,7 @@ static int mprotect_newflags(const struct vma *vma, unsigned long prot,
 	return 0;
 }
 
-/* do_mprotect_pkey(): the walk over the VMAs of [start, end). */
+/* models do_mprotect_pkey(): the walk over the VMAs of [start, end). */
 static int do_mprotect(struct mm *mm, unsigned long start, unsigned long end,
     unsigned long prot)
 {

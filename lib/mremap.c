@@ -53,7 +53,7 @@ static unsigned long check_mremap_params(struct vma_remap_struct *vrm)
 }
 
 /*
- * check_mremap_params()'s last check, room for both VMAs of a move to be
+ * models check_mremap_params()'s last check, room for both VMAs of a move to be
  * split in three.  Linux makes it before taking mmap_lock, reading
  * map_count unlocked; here it is made just after, so that no thread
  * reads map_count while another changes it.  The errno order is Linux's.

@@ -190,6 +190,7 @@ int __anon_vma_prepare(struct vma *vma)
 	return err;
 }
 
+/* anon_vma_prepare(): __anon_vma_prepare() taking page_table_lock. */
 int anon_vma_prepare(struct vma *vma)
 {
 	int err;
@@ -201,9 +202,9 @@ int anon_vma_prepare(struct vma *vma)
 }
 
 /*
- * anon_vma_clone(): link dst to every anon_vma of src's chain; a dst with
- * none reuses one that no VMA uses any more and that has at most one
- * child (never the root).
+ * The body of anon_vma_clone(), under the chains' lock: link dst to every
+ * anon_vma of src's chain; a dst with none reuses one that no VMA uses any
+ * more and that has at most one child (never the root).
  */
 static int __anon_vma_clone(struct vma *dst, struct vma *src)
 {
@@ -223,6 +224,7 @@ static int __anon_vma_clone(struct vma *dst, struct vma *src)
 	return 0;
 }
 
+/* anon_vma_clone(): dst (a split piece or copy of src) shares its chain. */
 int anon_vma_clone(struct vma *dst, struct vma *src)
 {
 	int err;
@@ -234,9 +236,9 @@ int anon_vma_clone(struct vma *dst, struct vma *src)
 }
 
 /*
- * anon_vma_fork(): a fork child's VMA: linked to the parent VMA's anon_vmas
- * (so rmap finds the pages still shared), plus an anon_vma of its own for
- * the pages it will copy.
+ * The body of anon_vma_fork(), under the chains' lock: a fork child's VMA
+ * is linked to the parent VMA's anon_vmas (so rmap finds the pages still
+ * shared), plus an anon_vma of its own for the pages it will copy.
  */
 static int __anon_vma_fork(struct vma *vma, struct vma *pvma)
 {
@@ -263,6 +265,7 @@ static int __anon_vma_fork(struct vma *vma, struct vma *pvma)
 	return anon_vma_chain_link(vma, av);
 }
 
+/* anon_vma_fork(): give a fork child's VMA its chain and anon_vma. */
 int anon_vma_fork(struct vma *vma, struct vma *pvma)
 {
 	int err;
