@@ -2,15 +2,8 @@
  * mm_types.h: the simulated kernel's memory-management structures, named
  * after include/linux/mm_types.h.
  *
- * Locking (the owner of these locks is mm.c; see the table at its top):
- *   mm->mmap_lock (rwlock)     guards the VMA index, every field of every
- *                              VMA, and the mm counters (map_count, *_vm,
- *                              brk, start_brk).
- *   mm->page_table_lock        guards page-table pages (next issue).
- *   session->lock              guards the session's file list, task table
- *                              and id counters; never held while waiting
- *                              for an mmap_lock.
- * The full table, and the lock order, are at the top of mm.c.
+ * Locking: which lock guards each field, and the one order in which the
+ * core's locks nest, are written once, at the top of mm.c.
  */
 #ifndef ASPACE_MM_TYPES_H
 #define ASPACE_MM_TYPES_H
