@@ -60,7 +60,11 @@ start() {
 }
 
 stop() {
-	kill -TERM "$pid"; wait "$pid" 2>/dev/null; pid=
+	kill -TERM "$pid"
+	wait "$pid" || fail "aspaced exited with $? on SIGTERM"
+	pid=
+	! grep -E 'Sanitizer|runtime error' "$tmp/daemon.err" ||
+	    fail "a sanitizer's report"
 }
 
 crash() {
