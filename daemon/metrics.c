@@ -325,15 +325,84 @@ static void render_sessions(struct as_buf *b, const struct metrics_shard *t)
 	const uint64_t *c = t->c;
 
 	single(b, "aspaced_sessions", "gauge", "Sessions in the table.",
-	    c[MC_SESSIONS_CREATED] - c[MC_SESSIONS_DESTROYED]);
+	    c[MC_SESSIONS_CREATED] + c[MC_SESSIONS_RESTORED] -
+	    c[MC_SESSIONS_DESTROYED]);
 	single(b, "aspaced_sessions_created_total", "counter",
 	    "Sessions made.", c[MC_SESSIONS_CREATED]);
+	single(b, "aspaced_sessions_restored_total", "counter",
+	    "Sessions loaded from the state directory at start.",
+	    c[MC_SESSIONS_RESTORED]);
 	single(b, "aspaced_sessions_destroyed_total", "counter",
 	    "Sessions destroyed.", c[MC_SESSIONS_DESTROYED]);
 	single(b, "aspaced_sessions_ram_bytes", "gauge",
 	    "The simulated RAM of the sessions in the table, in bytes "
 	    "(what --ram-total caps).",
 	    c[MC_SESSIONS_RAM_ADDED] - c[MC_SESSIONS_RAM_REMOVED]);
+}
+
+static struct {
+	pthread_mutex_t	 lock;
+	int		 err;
+	int64_t		 since, unsaved;
+} ckpt = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void metrics_ckpt_health(int err, int64_t since, int64_t unsaved)
+{
+	pthread_mutex_lock(&ckpt.lock);
+	ckpt.err = err;
+	ckpt.since = since;
+	ckpt.unsaved = unsaved;
+	pthread_mutex_unlock(&ckpt.lock);
+}
+
+void metrics_ckpt_health_get(int *err, int64_t *since, int64_t *unsaved)
+{
+	pthread_mutex_lock(&ckpt.lock);
+	*err = ckpt.err;
+	*since = ckpt.since;
+	*unsaved = ckpt.unsaved;
+	pthread_mutex_unlock(&ckpt.lock);
+}
+
+static void render_checkpoints(struct as_buf *b,
+    const struct metrics_shard *t)
+{
+	static const struct {
+		const char		*name;
+		enum metrics_counter	 c;
+	} fails[] = {
+		{ "enospc", MC_CKPT_FAIL_ENOSPC },
+		{ "edquot", MC_CKPT_FAIL_EDQUOT },
+		{ "eio", MC_CKPT_FAIL_EIO }, { "other", MC_CKPT_FAIL_OTHER }
+	}, aside[] = {
+		{ "corrupt", MC_CKPT_ASIDE_CORRUPT },
+		{ "name", MC_CKPT_ASIDE_NAME },
+		{ "destroyed", MC_CKPT_ASIDE_DESTROYED }
+	};
+	int64_t since, unsaved, now = (int64_t)time(NULL);
+	size_t i;
+	int err;
+
+	metrics_ckpt_health_get(&err, &since, &unsaved);
+	single(b, "aspaced_checkpoints_written_total", "counter",
+	    "Session files written to the state directory.",
+	    t->c[MC_CKPT_WRITTEN]);
+	family(b, "aspaced_checkpoint_failures_total", "counter",
+	    "Session files that could not be written (the previous file "
+	    "is kept), by reason.");
+	for (i = 0; i < sizeof(fails) / sizeof(fails[0]); i++)
+		sample1(b, "aspaced_checkpoint_failures_total", "reason",
+		    fails[i].name, t->c[fails[i].c]);
+	family(b, "aspaced_checkpoint_files_set_aside_total", "counter",
+	    "Session files not loaded at start and renamed (.corrupt, "
+	    ".destroyed), by reason.");
+	for (i = 0; i < sizeof(aside) / sizeof(aside[0]); i++)
+		sample1(b, "aspaced_checkpoint_files_set_aside_total", "reason",
+		    aside[i].name, t->c[aside[i].c]);
+	single(b, "aspaced_checkpoint_oldest_unsaved_seconds", "gauge",
+	    "Seconds since the save of the oldest change not yet in its "
+	    "file first failed; 0 when every change is saved.",
+	    unsaved > 0 && now > unsaved ? (uint64_t)(now - unsaved) : 0);
 }
 
 /* The op's oneof field name, or NULL for none; row 0 is "invalid". */
@@ -464,6 +533,7 @@ int metrics_render(struct as_buf *b)
 	render_conns(b, &t);
 	render_limits(b, &t);
 	render_sessions(b, &t);
+	render_checkpoints(b, &t);
 	render_requests(b, &t);
 	render_latency(b, &t);
 	render_faults(b, &t);

@@ -35,6 +35,15 @@ enum metrics_counter {
 	MC_SESSIONS_DESTROYED,
 	MC_SESSIONS_RAM_ADDED,	/* bytes: the sessions' ram_bytes */
 	MC_SESSIONS_RAM_REMOVED,
+	MC_SESSIONS_RESTORED,	/* loaded from the state directory at start */
+	MC_CKPT_WRITTEN,	/* session files written (persist.c) */
+	MC_CKPT_FAIL_ENOSPC,	/* a session file not written, per reason */
+	MC_CKPT_FAIL_EDQUOT,
+	MC_CKPT_FAIL_EIO,
+	MC_CKPT_FAIL_OTHER,
+	MC_CKPT_ASIDE_CORRUPT,	/* a file set aside at start, per reason */
+	MC_CKPT_ASIDE_NAME,
+	MC_CKPT_ASIDE_DESTROYED,
 	MC_COUNT
 };
 
@@ -54,6 +63,15 @@ void metrics_request(int op, int code, uint64_t ns);
 /* Take in the core events (as_thread_events()) the calling thread ran
  * since its last call; after each request. */
 void metrics_events(void);
+/*
+ * The checkpoints' health, set by persist.c after each pass: err, 0 if
+ * every session was saved, else the errno of the last failure; since, the
+ * time (Unix seconds) the failures began; unsaved, when the save of the
+ * oldest change still unsaved first failed (0: none).  For
+ * aspaced_checkpoint_oldest_unsaved_seconds and systemd's STATUS=.
+ */
+void metrics_ckpt_health(int err, int64_t since, int64_t unsaved);
+void metrics_ckpt_health_get(int *err, int64_t *since, int64_t *unsaved);
 /* The exposition of every metric into b; 0, or -1 if b overflowed. */
 int metrics_render(struct as_buf *b);
 

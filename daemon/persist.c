@@ -12,7 +12,26 @@
  *	u32 CRC-32 of every byte before it
  *
  * The tenant is kept by name (tokens.h: "uid:1000", "token:alice",
- * "cert:CN"), since tenant numbers are made afresh by each run.
+ * "cert:CN"), since tenant numbers are made afresh by each run.  The id
+ * inside must be the one the file is named by: a file copied or renamed
+ * under another session's name is set aside (NAME.corrupt), not loaded.
+ *
+ * Destroyed sessions are remembered in DIR/destroyed.ids, so that an old
+ * copy of a destroyed session's file put back (a backup restored, a
+ * replayed file) does not bring it back:
+ *
+ *	"ASPACEDT" u32 version (1), then id[16] records, appended
+ *
+ * one record per destroy, written and fdatasync'ed before the session's
+ * file is unlinked and the directory fsync'ed, all before the destroy is
+ * answered.  It is bounded: past 2 * TOMB_KEEP records it is rewritten
+ * (atomically) with the newest TOMB_KEEP.  A file found at start whose id
+ * is listed is renamed NAME.destroyed and not loaded.
+ *
+ * A failed save (ENOSPC, EDQUOT, EIO...) keeps the previous file (the new
+ * one is a temporary until renamed), is counted by reason, retried at the
+ * next interval, and shown (metrics_ckpt_health()): the STATUS= line and
+ * aspaced_checkpoint_oldest_unsaved_seconds.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,10 +47,16 @@
 
 #include "checkpoint.h"
 #include "log.h"
+#include "metrics.h"
 #include "persist.h"
 
 #define ID_HEX		(2 * SESSION_ID_LEN)
 #define FILE_SLACK	(256UL << 20)	/* metadata beyond the RAM itself */
+#define TOMB_MAGIC	"ASPACEDT"
+#define TOMB_VERSION	1
+#define TOMB_HEAD	12		/* magic, version */
+#define TOMB_KEEP	65536		/* ids kept at a compaction */
+#define TOMB_FILE	"destroyed.ids"
 
 struct persist {
 	char		*dir;		/* STATE/sessions */
@@ -43,6 +68,14 @@ struct persist {
 	bool		 running, stop;
 	pthread_mutex_t	 lock;		/* stop */
 	pthread_cond_t	 cond;
+	pthread_mutex_t	 tomb_lock;	/* tomb_fd, tomb_n; a leaf */
+	int		 tomb_fd;	/* DIR/destroyed.ids, O_APPEND; -1 */
+	unsigned long	 tomb_n;	/* records in it */
+	uint8_t		*tomb;		/* at restore: sorted ids */
+	size_t		 ntomb;
+	pthread_mutex_t	 health_lock;	/* below; a leaf */
+	int		 fail_err;	/* the last pass's last failure */
+	int64_t		 fail_since;	/* 0: not failing */
 };
 
 /* --- encoding ------------------------------------------------------------ */
@@ -291,6 +324,9 @@ static int write_atomic(struct persist *p, const char *tmp, const char *path,
 	return sync_dir(p->dir);
 }
 
+static uint8_t *read_file(const char *path, unsigned long max, size_t *len,
+    const char **why);
+
 /* --- saving -------------------------------------------------------------- */
 
 /* Serialize ds if it is live and changed; 1 when b holds it. */
@@ -314,6 +350,7 @@ static int snapshot(struct persist *p, struct dsession *ds, struct as_buf *b)
 int persist_save(struct persist *p, struct dsession *ds)
 {
 	char path[4096], tmp[4096];
+	bool written = false, encoded = true;
 	struct as_buf b;
 	int r;
 
@@ -322,16 +359,51 @@ int persist_save(struct persist *p, struct dsession *ds)
 	if ((r = snapshot(p, ds, &b)) == 1) {
 		file_path(p, ds->id, false, path, sizeof(path));
 		file_path(p, ds->id, true, tmp, sizeof(tmp));
-		r = write_atomic(p, tmp, path, b.data, b.len);
-		if (r != 0)
+		if ((r = write_atomic(p, tmp, path, b.data, b.len)) == 0)
+			written = true;
+		else
 			dsession_touch(ds);	/* try again next time */
-	}
+	} else if (r < 0)
+		encoded = false;	/* not the disk's doing */
+	if (written)
+		ds->unsaved_since = 0;
+	else if (r < 0 && ds->unsaved_since == 0)
+		ds->unsaved_since = (int64_t)time(NULL);
 	pthread_mutex_unlock(&ds->ckpt_lock);
 	as_buf_free(&b);
-	if (r < 0)
-		log_msg(LOG_ERR, "state: cannot save a session in %s: %s",
-		    p->dir, strerror(-r));
+	if (written)
+		metrics_inc(MC_CKPT_WRITTEN);
+	if (r < 0) {
+		metrics_inc(!encoded ? MC_CKPT_FAIL_OTHER :
+		    r == -ENOSPC ? MC_CKPT_FAIL_ENOSPC :
+		    r == -EDQUOT ? MC_CKPT_FAIL_EDQUOT :
+		    r == -EIO ? MC_CKPT_FAIL_EIO : MC_CKPT_FAIL_OTHER);
+		log_msg(LOG_ERR, "state: cannot save a session in %s: %s "
+		    "(its previous file is kept)", p->dir, strerror(-r));
+	}
 	return r < 0 ? r : 0;
+}
+
+/* After a pass over every session: the health metrics_ckpt_health() shows;
+ * err the last failure (0: none), unsaved the oldest unsaved_since. */
+static void health_update(struct persist *p, int err, int64_t unsaved)
+{
+	int64_t since;
+
+	pthread_mutex_lock(&p->health_lock);
+	if (err == 0)
+		p->fail_since = 0;
+	else if (p->fail_since == 0)
+		p->fail_since = unsaved != 0 ? unsaved : (int64_t)time(NULL);
+	if (err != 0 && p->fail_err == 0)
+		log_msg(LOG_ERR, "state: checkpoints failing: %s",
+		    strerror(err));
+	else if (err == 0 && p->fail_err != 0)
+		log_msg(LOG_NOTICE, "state: checkpoints saved again");
+	p->fail_err = err;
+	since = p->fail_since;
+	pthread_mutex_unlock(&p->health_lock);
+	metrics_ckpt_health(err, since, unsaved);
 }
 
 unsigned int persist_save_all(struct persist *p, struct session_table *st)
@@ -339,24 +411,166 @@ unsigned int persist_save_all(struct persist *p, struct session_table *st)
 	struct dsession **v;
 	unsigned int i, n, failed = 0;
 
+	int64_t oldest = 0, u;
+	int r, err = 0;
+
 	v = stable_snapshot(st, &n);
 	for (i = 0; i < n; i++) {
-		failed += persist_save(p, v[i]) != 0;
+		if ((r = persist_save(p, v[i])) != 0) {
+			failed++;
+			err = -r;
+		}
+		pthread_mutex_lock(&v[i]->ckpt_lock);
+		u = v[i]->unsaved_since;
+		pthread_mutex_unlock(&v[i]->ckpt_lock);
+		if (u != 0 && (oldest == 0 || u < oldest))
+			oldest = u;
 		stable_put(st, v[i]);
 	}
 	free(v);
+	health_update(p, err, oldest);
 	return failed;
 }
 
+/* --- destroyed ids ------------------------------------------------------ */
+
+static void tomb_path(struct persist *p, bool tmp, char *out, size_t size)
+{
+	snprintf(out, size, tmp ? "%s/." TOMB_FILE ".tmp" : "%s/" TOMB_FILE,
+	    p->dir);
+}
+
+/* DIR/destroyed.ids whole (header checked); its records and their count,
+ * or NULL (none, or unreadable: said). */
+static uint8_t *tomb_read(struct persist *p, size_t *n)
+{
+	char path[4096];
+	const char *why;
+	uint8_t *data;
+	size_t len = 0;
+
+	*n = 0;
+	tomb_path(p, false, path, sizeof(path));
+	if (access(path, F_OK) != 0)
+		return NULL;
+	if ((data = read_file(path, (2UL * TOMB_KEEP + 1) * SESSION_ID_LEN +
+	    TOMB_HEAD, &len, &why)) == NULL) {
+		log_msg(LOG_ERR, "state: %s: %s", path, why);
+		return NULL;
+	}
+	if (len < TOMB_HEAD || memcmp(data, TOMB_MAGIC, 8) != 0 ||
+	    data[8] != TOMB_VERSION || data[9] || data[10] || data[11]) {
+		log_msg(LOG_ERR, "state: %s: not a list of destroyed ids",
+		    path);
+		free(data);
+		return NULL;
+	}
+	*n = (len - TOMB_HEAD) / SESSION_ID_LEN;	/* a torn last one: out */
+	memmove(data, data + TOMB_HEAD, *n * SESSION_ID_LEN);
+	return data;
+}
+
+/* Open the list for appending (made, with its header, if need be), after
+ * rewriting it with its newest TOMB_KEEP ids if it holds more; tomb_lock
+ * held.  0 or -errno. */
+static int tomb_open(struct persist *p)
+{
+	char path[4096], tmp[4096];
+	uint8_t *ids;
+	size_t n, keep;
+	char *out;
+	int err = 0;
+
+	if (p->tomb_fd >= 0 && p->tomb_n < 2UL * TOMB_KEEP)
+		return 0;
+	if (p->tomb_fd >= 0)
+		close(p->tomb_fd);
+	p->tomb_fd = -1;
+	tomb_path(p, false, path, sizeof(path));
+	tomb_path(p, true, tmp, sizeof(tmp));
+	ids = tomb_read(p, &n);
+	if (ids == NULL || n > TOMB_KEEP) {	/* (re)write it */
+		keep = n > TOMB_KEEP ? TOMB_KEEP : n;
+		if ((out = malloc(TOMB_HEAD + keep * SESSION_ID_LEN)) == NULL) {
+			free(ids);
+			return -ENOMEM;
+		}
+		memcpy(out, TOMB_MAGIC, 8);
+		set_le(out + 8, TOMB_VERSION, 4);
+		if (keep > 0)
+			memcpy(out + TOMB_HEAD, ids + (n - keep) *
+			    SESSION_ID_LEN, keep * SESSION_ID_LEN);
+		err = write_atomic(p, tmp, path, out,
+		    TOMB_HEAD + keep * SESSION_ID_LEN);
+		free(out);
+		n = keep;
+	}
+	free(ids);
+	if (err != 0)
+		return err;
+	p->tomb_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (p->tomb_fd < 0)
+		return -errno;
+	p->tomb_n = n;
+	return 0;
+}
+
+/* Note id as destroyed, durably (fdatasync).  0 or -errno. */
+static int tomb_add(struct persist *p, const uint8_t *id)
+{
+	int err;
+
+	pthread_mutex_lock(&p->tomb_lock);
+	if ((err = tomb_open(p)) == 0) {
+		err = write_all(p->tomb_fd, (const char *)id, SESSION_ID_LEN);
+		if (err == 0 && fdatasync(p->tomb_fd) != 0)
+			err = -errno;
+		if (err == 0)
+			p->tomb_n++;
+		else {		/* a torn record: rewritten at the next open */
+			close(p->tomb_fd);
+			p->tomb_fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&p->tomb_lock);
+	return err;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SESSION_ID_LEN);
+}
+
+static bool tomb_has(struct persist *p, const uint8_t *id)
+{
+	return p->ntomb > 0 && bsearch(id, p->tomb, p->ntomb, SESSION_ID_LEN,
+	    id_cmp) != NULL;
+}
+
+/*
+ * A destroyed session: its id listed as destroyed, then its file removed
+ * and the directory synced, before the destroy is answered (the caller
+ * answers after this returns).  Failures are said and counted; the
+ * session is gone from memory either way.
+ */
 void persist_forget(struct persist *p, struct dsession *ds)
 {
 	char path[4096];
+	int err;
 
 	pthread_mutex_lock(&ds->ckpt_lock);
 	file_path(p, ds->id, false, path, sizeof(path));
-	if (unlink(path) != 0 && errno != ENOENT)
+	if ((err = tomb_add(p, ds->id)) != 0)
+		log_msg(LOG_ERR, "state: cannot note %s as destroyed: %s",
+		    path, strerror(-err));
+	if (unlink(path) != 0 && errno != ENOENT) {
+		err = -errno;
 		log_msg(LOG_ERR, "state: cannot remove %s: %s", path,
 		    strerror(errno));
+	} else if ((err = sync_dir(p->dir)) != 0)
+		log_msg(LOG_ERR, "state: cannot sync %s: %s", p->dir,
+		    strerror(-err));
+	ds->unsaved_since = 0;
 	pthread_mutex_unlock(&ds->ckpt_lock);
 }
 
@@ -392,10 +606,13 @@ out:
 	return data;
 }
 
-/* Load one file into st; NULL, or why it was skipped. */
+/* Load one file, named name, into st; NULL, or why it was skipped (and
+ * *kind, the metric and suffix it is set aside under). */
 static const char *load_one(struct persist *p, struct session_table *st,
-    const char *path, char *why, size_t whylen)
+    const char *path, const char *name, char *why, size_t whylen,
+    enum metrics_counter *kind)
 {
+	char hex[ID_HEX + 1];
 	const char *e = NULL;
 	struct as_session *s = NULL;
 	struct saved sv;
@@ -403,9 +620,22 @@ static const char *load_one(struct persist *p, struct session_table *st,
 	size_t len = 0;
 	uid_t tenant;
 
+	*kind = MC_CKPT_ASIDE_CORRUPT;
 	if ((data = read_file(path, p->max_file, &len, &e)) == NULL)
 		return e;
-	if ((e = decode(data, len, &sv)) == NULL &&
+	if ((e = decode(data, len, &sv)) == NULL) {
+		id_hex(sv.id, hex);
+		if (strncmp(name, hex, ID_HEX) != 0) {
+			snprintf(why, whylen, "its name is not the id inside "
+			    "(%s)", hex);
+			e = why;
+			*kind = MC_CKPT_ASIDE_NAME;
+		} else if (tomb_has(p, sv.id)) {
+			e = "a destroyed session (an old copy put back?)";
+			*kind = MC_CKPT_ASIDE_DESTROYED;
+		}
+	}
+	if (e == NULL &&
 	    as_session_load(sv.blob, sv.blob_len, &s, why, whylen) != 0)
 		e = why;
 	if (e == NULL &&
@@ -434,12 +664,16 @@ static bool is_session_file(const char *name)
 	return true;
 }
 
-/* Keep a file that did not load, out of the way of the next start. */
-static void set_aside(const char *path, const char *why)
+/* Keep a file that did not load, out of the way of the next start:
+ * NAME.destroyed for a destroyed session's, else NAME.corrupt. */
+static void set_aside(const char *path, const char *why,
+    enum metrics_counter kind)
 {
-	char bad[4096 + sizeof(".corrupt")];
+	char bad[4096 + sizeof(".destroyed")];
 
-	snprintf(bad, sizeof(bad), "%s.corrupt", path);
+	metrics_inc(kind);
+	snprintf(bad, sizeof(bad), "%s.%s", path,
+	    kind == MC_CKPT_ASIDE_DESTROYED ? "destroyed" : "corrupt");
 	log_msg(LOG_ERR, "state: skipping %s: %s (kept as %s)", path, why,
 	    bad);
 	if (rename(path, bad) != 0)
@@ -450,6 +684,7 @@ static void set_aside(const char *path, const char *why)
 unsigned int persist_restore(struct persist *p, struct session_table *st)
 {
 	char path[4096], why[256];
+	enum metrics_counter kind;
 	struct dirent *de;
 	unsigned int n = 0;
 	const char *e;
@@ -457,17 +692,23 @@ unsigned int persist_restore(struct persist *p, struct session_table *st)
 
 	if ((d = opendir(p->dir)) == NULL)
 		return 0;
+	if ((p->tomb = tomb_read(p, &p->ntomb)) != NULL)
+		qsort(p->tomb, p->ntomb, SESSION_ID_LEN, id_cmp);
 	while ((de = readdir(d)) != NULL) {
 		if (!is_session_file(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", p->dir, de->d_name);
 		why[0] = '\0';
-		if ((e = load_one(p, st, path, why, sizeof(why))) != NULL)
-			set_aside(path, e);
+		if ((e = load_one(p, st, path, de->d_name, why, sizeof(why),
+		    &kind)) != NULL)
+			set_aside(path, e, kind);
 		else
 			n++;
 	}
 	closedir(d);
+	free(p->tomb);
+	p->tomb = NULL;
+	p->ntomb = 0;
 	return n;
 }
 
@@ -536,6 +777,9 @@ struct persist *persist_new(const char *dir, struct tenants *tn,
 	p->max_file = ram_max + FILE_SLACK;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	pthread_mutex_init(&p->tomb_lock, NULL);
+	pthread_mutex_init(&p->health_lock, NULL);
+	p->tomb_fd = -1;
 	return p;
 }
 
@@ -552,6 +796,11 @@ void persist_free(struct persist *p)
 	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	if (p->tomb_fd >= 0)
+		close(p->tomb_fd);
+	pthread_mutex_destroy(&p->tomb_lock);
+	pthread_mutex_destroy(&p->health_lock);
+	free(p->tomb);
 	free(p->dir);
 	free(p);
 }

@@ -8,8 +8,11 @@
  * file, fsync, rename, fsync of the directory).  Every session is saved
  * when the daemon stops, and changed ones every checkpoint interval by a
  * thread of this module, so that a kill -9 loses at most one interval.
- * At start-up every file is loaded; a corrupt or truncated one is
- * reported, renamed ID.ck.corrupt and skipped.
+ * At start-up every file is loaded; a corrupt or truncated one, or one
+ * whose name is not the id inside, is reported, renamed ID.ck.corrupt
+ * and skipped; one of a destroyed session (DIR/destroyed.ids, written
+ * before a destroy is answered) is renamed ID.ck.destroyed.  A failed
+ * save keeps the previous file and is counted and shown (persist.c).
  *
  * Locks: a save holds the session's ckpt_lock, then its rw lock
  * exclusively while the session is serialized (not while the file is

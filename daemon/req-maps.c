@@ -70,7 +70,8 @@ static void maps(struct req_ctx *c)
 		return;
 	aspace__maps_result__init(r);
 	r->text = (char *)req_window_text(c, c->req->maps->window,
-	    "maps over the output cap", fill_maps, r);
+	    "maps over the output cap", fill_maps, r,
+	    sizeof(Aspace__Vma) + 2 * 16);	/* perms, name */
 	if (r->text == NULL)
 		return;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_MAPS;

@@ -136,7 +136,8 @@ static void smaps(struct req_ctx *c)
 		return;
 	aspace__smaps_result__init(r);
 	r->text = (char *)req_window_text(c, c->req->smaps->window,
-	    "smaps over the output cap", fill_smaps, r);
+	    "smaps over the output cap", fill_smaps, r,
+	    sizeof(Aspace__Smap) + sizeof(Aspace__Vma) + 3 * 16);
 	if (r->text == NULL)
 		return;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_SMAPS;

@@ -46,9 +46,14 @@ void *req_alloc(struct req_ctx *c, size_t size)
 	void *p = frame_arena_alloc(c->out, size);
 
 	if (p == NULL) {
-		c->status->code = ASPACE__STATUS__CODE__INTERNAL;
+		/* The response's budget spent is a response too large, not
+		 * the host's memory (which INTERNAL says, to be retried). */
+		c->status->code = c->out->nomem ?
+		    ASPACE__STATUS__CODE__INTERNAL :
+		    ASPACE__STATUS__CODE__TOO_LARGE;
 		c->status->has_code = true;
-		c->status->message = (char *)"out of memory";
+		c->status->message = c->out->nomem ? (char *)"out of memory" :
+		    (char *)"response over the daemon's size cap";
 		c->resp->result_case = ASPACE__RESPONSE__RESULT__NOT_SET;
 	}
 	return p;
@@ -316,17 +321,24 @@ size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
 }
 
 const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
-    const char *too_large, req_fill_fn fill, void *r)
+    const char *too_large, req_fill_fn fill, void *r, size_t item)
 {
 	struct mm *mm = c->task->mm;
+	size_t cap = server_trace_output_max(c->srv), n;
+	size_t room = c->out->budget - c->out->spent;
 	unsigned long lo, hi;
+	bool over;
 
 	req_window(w, &lo, &hi);
-	as_buf_init(&c->buf, server_trace_output_max(c->srv));
+	as_buf_init(&c->buf, cap);
 	mmap_read_lock(mm);
-	fill(c, r, mm, lo, hi);
+	n = req_count_vmas(mm, lo, hi);
+	over = n > cap / REQ_MAPS_LINE_MIN ||
+	    n > room / (item + sizeof(void *));
+	if (!over)
+		fill(c, r, mm, lo, hi);
 	mmap_read_unlock(mm);
-	if (c->buf.overflow) {
+	if (over || c->buf.overflow) {
 		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE, too_large);
 		return NULL;
 	}

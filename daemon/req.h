@@ -130,11 +130,18 @@ Aspace__Fault *req_fault(struct req_ctx *c, unsigned long addr,
  * mm read-locked, writing the text to c->buf. */
 typedef void (*req_fill_fn)(struct req_ctx *c, void *r, struct mm *mm,
     unsigned long lo, unsigned long hi);
+/* The fewest bytes of text one VMA makes ("%08lx-%08lx rwxp %08lx 00:00 0"
+ * and a newline): a window of more VMAs than the cap over this is
+ * refused before anything is made. */
+#define REQ_MAPS_LINE_MIN	40
 /* fill over the window w asks for (all if none), c->buf capped at the
  * output limit; the text, or NULL with the status set (too_large, the
- * message when the cap is hit). */
+ * message when the cap is hit).  item is the fewest bytes of the
+ * response's arena one VMA's message takes: a window whose VMAs cannot
+ * fit the text cap or the arena is TOO_LARGE at once, before any
+ * allocation (not INTERNAL "out of memory" half way). */
 const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
-    const char *too_large, req_fill_fn fill, void *r);
+    const char *too_large, req_fill_fn fill, void *r, size_t item);
 /* The number of VMAs in [lo, hi) (the mm read-locked). */
 size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi);
 

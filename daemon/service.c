@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
+#include "metrics.h"
 #include "sd.h"
+#include "trace_parse.h"
 #include "server.h"
 #include "service.h"
 
@@ -33,6 +36,7 @@ struct service {
 	/* What STATUS= said last, and when. */
 	struct server_stats last;
 	uint64_t	 last_sent;
+	int		 last_ckpt_err;
 	uint64_t	 rate_since;		/* the rate's window */
 	unsigned long long rate_requests;
 	double		 rate;
@@ -44,24 +48,52 @@ static void tv_usec(struct timeval *tv, uint64_t usec)
 	tv->tv_usec = (suseconds_t)(usec % 1000000);
 }
 
-/* "N connections, M sessions, R requests/s" for st into buf. */
+/* "; checkpoints failing: ENOSPC since 2026-12-06 20:30:00 UTC", or
+ * nothing while checkpoints are saved. */
+static void ckpt_text(char *buf, size_t size)
+{
+	int64_t since, unsaved;
+	char when[32] = "?";
+	struct tm tm;
+	time_t t;
+	int err;
+
+	buf[0] = '\0';
+	metrics_ckpt_health_get(&err, &since, &unsaved);
+	if (err == 0)
+		return;
+	t = (time_t)since;
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(buf, size, "; checkpoints failing: %s since %s",
+	    errno_name(err), when);
+}
+
+/* "N connections, M sessions, R requests/s" for st into buf, and the
+ * checkpoints' failure if any. */
 static void status_text(struct service *svc, const struct server_stats *st,
     char *buf, size_t size)
 {
+	char ck[96];
+
+	ckpt_text(ck, sizeof(ck));
 	if (svc->draining)
-		snprintf(buf, size, "draining: %u connections, %u sessions",
-		    st->conns, st->sessions);
+		snprintf(buf, size, "draining: %u connections, %u sessions%s",
+		    st->conns, st->sessions, ck);
 	else
 		snprintf(buf, size, "%u connections, %u sessions, "
-		    "%.0f requests/s", st->conns, st->sessions, svc->rate);
+		    "%.0f requests/s%s", st->conns, st->sessions, svc->rate,
+		    ck);
 }
 
 /* Send STATUS= (after prefix, if any: "READY=1\n"...) and remember it. */
 static void status_send(struct service *svc, const char *prefix)
 {
 	struct server_stats st;
-	char text[160];
+	char text[256];
+	int64_t since, unsaved;
 
+	metrics_ckpt_health_get(&svc->last_ckpt_err, &since, &unsaved);
 	server_stats(svc->srv, &st);
 	status_text(svc, &st, text, sizeof(text));
 	sdp_notify("%sSTATUS=%s", prefix != NULL ? prefix : "", text);
@@ -76,10 +108,13 @@ static void status_cb(evutil_socket_t fd, short what, void *arg)
 	struct service *svc = arg;
 	struct server_stats st;
 	uint64_t now = sdp_monotonic_usec();
+	int64_t since, unsaved;
+	int ckpt_err;
 
 	(void)fd;
 	(void)what;
 	server_stats(svc->srv, &st);
+	metrics_ckpt_health_get(&ckpt_err, &since, &unsaved);
 	if (now - svc->rate_since >= STATUS_EVERY_USEC) {
 		svc->rate = (double)(st.requests - svc->rate_requests) * 1e6 /
 		    (double)(now - svc->rate_since);
@@ -87,6 +122,7 @@ static void status_cb(evutil_socket_t fd, short what, void *arg)
 		svc->rate_requests = st.requests;
 	}
 	if (st.conns != svc->last.conns || st.sessions != svc->last.sessions ||
+	    ckpt_err != svc->last_ckpt_err ||
 	    now - svc->last_sent >= STATUS_EVERY_USEC)
 		status_send(svc, NULL);
 }

@@ -252,11 +252,16 @@ int stable_adopt(struct session_table *t, const uint8_t id[SESSION_ID_LEN],
 	else
 		table_link(t, ds);
 	pthread_mutex_unlock(&t->lock);
-	if (err == 0)
-		ds->s = s;
-	else
+	if (err != 0) {
 		dsession_free(ds);
-	return err;
+		return err;
+	}
+	ds->s = s;
+	/* Counted as stable_create counts, so stable_remove's subtraction
+	 * matches (the gauges are differences of these counters). */
+	metrics_inc(MC_SESSIONS_RESTORED);
+	metrics_add(MC_SESSIONS_RAM_ADDED, ds->ram_bytes);
+	return 0;
 }
 
 struct dsession **stable_snapshot(struct session_table *t, unsigned int *n)

@@ -37,6 +37,7 @@ struct dsession {
 	bool		 dead;		/* destroyed; under rw (write) */
 	bool		 dirty;		/* changed since saved (atomic) */
 	pthread_mutex_t	 ckpt_lock;	/* a save; before rw (persist.h) */
+	int64_t		 unsaved_since;	/* first failed save; under ckpt_lock */
 	struct as_trace_cursor cursor;	/* run_trace "continue"; under rw */
 	int		 refs;		/* under the table's lock */
 	struct dsession	*next;		/* the table's list */

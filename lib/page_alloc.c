@@ -234,6 +234,7 @@ struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
 	page->anon_vma = NULL;
 	page->index = 0;
 	p->nr_used++;
+	__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 	return page;
 }
 
