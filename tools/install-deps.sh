@@ -10,7 +10,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
 libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev \
-clang libclang-rt-14-dev llvm"
+clang libclang-rt-14-dev llvm curl python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
