@@ -7,7 +7,10 @@
 #define ASPACE_SHELL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "aspace-client.h"
 
@@ -23,8 +26,27 @@ struct cli_opts {
 
 /* Connect, say hello; NULL after a message on stderr. (aspace.c) */
 struct asc_client *cli_open(const struct cli_opts *o);
+
 /* s (len bytes) as a JSON string, quotes included. (aspace.c) */
 void cli_json_str(FILE *f, const char *s, size_t len);
+
+/*
+ * --json output (cli-json.c, jansson).  Each returns a new reference, or
+ * NULL when out of memory (which cli_json_set and cli_json_print take).
+ */
+/* s (len bytes, any bytes) as a JSON string: each ill-formed piece of
+ * UTF-8 becomes U+FFFD. */
+json_t *cli_json_strn(const char *s, size_t len);
+json_t *cli_json_cstr(const char *s);
+/* v as a number up to 2^53 - 1, above as a string of decimal digits. */
+json_t *cli_json_u64(uint64_t v);
+/* Set obj's key (or append to array) taking value; on failure *obj (or
+ * *array) is released and NULL, and the next calls do nothing. */
+void cli_json_set(json_t **obj, const char *key, json_t *value);
+void cli_json_append(json_t **array, json_t *value);
+/* obj as one line on standard output, then released: 0, or -1 (a
+ * message if obj is NULL). */
+int cli_json_print(json_t *obj);
 
 /* One trace line's result, renumbered as line lineno. */
 struct cli_line_result {
