@@ -119,52 +119,22 @@ static char *read_all(const char *path, size_t *lenp)
 
 /* --- JSON -------------------------------------------------------------------- */
 
-/* s (len bytes) as a JSON string, quotes included. */
-void cli_json_str(FILE *f, const char *s, size_t len)
-{
-	size_t i;
-
-	putc('"', f);
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		switch (ch) {
-		case '"':	fputs("\\\"", f); break;
-		case '\\':	fputs("\\\\", f); break;
-		case '\n':	fputs("\\n", f); break;
-		case '\t':	fputs("\\t", f); break;
-		case '\r':	fputs("\\r", f); break;
-		default:
-			if (ch < 0x20 || ch == 0x7f)
-				fprintf(f, "\\u%04x", ch);
-			else
-				putc(ch, f);
-		}
-	}
-	putc('"', f);
-}
-
-static void json_cstr(FILE *f, const char *s)
-{
-	cli_json_str(f, s, strlen(s));
-}
-
 /* One trace's result as a JSON object on a line of its own. */
 static void json_trace(const char *path, int status, const char *out,
     size_t len, unsigned long errors, bool truncated, const char *error)
 {
-	fputs("{\"trace\":", stdout);
-	json_cstr(stdout, path);
-	printf(",\"status\":%d", status);
+	json_t *j = json_object();
+
+	cli_json_set(&j, "trace", cli_json_cstr(path));
+	cli_json_set(&j, "status", json_integer(status));
 	if (error != NULL) {
-		fputs(",\"error\":", stdout);
-		json_cstr(stdout, error);
+		cli_json_set(&j, "error", cli_json_cstr(error));
 	} else {
-		printf(",\"errors\":%lu,\"truncated\":%s,\"output\":",
-		    errors, truncated ? "true" : "false");
-		cli_json_str(stdout, out, len);
+		cli_json_set(&j, "errors", cli_json_u64(errors));
+		cli_json_set(&j, "truncated", json_boolean(truncated));
+		cli_json_set(&j, "output", cli_json_strn(out, len));
 	}
-	fputs("}\n", stdout);
+	cli_json_print(j);
 }
 
 /* A trace that could not be run: a message, and a JSON object too. */
@@ -478,7 +448,8 @@ static int session_create(struct asc_client *c, const struct cli_opts *o,
 		return session_fail("create", &st);
 	asc_session_hex(id, hex);
 	if (o->json)
-		printf("{\"session\":\"%s\",\"task\":1}\n", hex);
+		cli_json_print(json_pack("{s:s,s:i}", "session", hex,
+		    "task", 1));
 	else
 		printf("%s\n", hex);
 	return 0;
@@ -488,23 +459,22 @@ static int session_list(struct asc_client *c, const struct cli_opts *o)
 {
 	struct asc_session_info *v;
 	struct asc_status st;
+	json_t *list = json_array();
 	size_t n, i;
 	char hex[33];
 
-	if (asc_session_list(c, &v, &n, &st) != 0)
+	if (asc_session_list(c, &v, &n, &st) != 0) {
+		json_decref(list);
 		return session_fail("list", &st);
-	if (o->json)
-		fputs("{\"sessions\":[", stdout);
+	}
 	for (i = 0; i < n; i++) {
 		asc_session_hex(v[i].id, hex);
 		if (o->json) {
-			printf("%s{\"session\":\"%s\",\"label\":",
-			    i > 0 ? "," : "", hex);
-			json_cstr(stdout, v[i].label);
-			printf(",\"tasks\":%u,\"created\":%llu,"
-			    "\"ram_bytes\":%llu}", v[i].tasks,
-			    (unsigned long long)v[i].created,
-			    (unsigned long long)v[i].ram_bytes);
+			cli_json_append(&list, json_pack("{s:s,s:o,s:o,s:o,s:o}",
+			    "session", hex, "label", cli_json_cstr(v[i].label),
+			    "tasks", cli_json_u64(v[i].tasks),
+			    "created", cli_json_u64(v[i].created),
+			    "ram_bytes", cli_json_u64(v[i].ram_bytes)));
 		} else {
 			printf("%s\t%u\t%llu\t%llu\t%s\n", hex, v[i].tasks,
 			    (unsigned long long)v[i].ram_bytes,
@@ -512,7 +482,9 @@ static int session_list(struct asc_client *c, const struct cli_opts *o)
 		}
 	}
 	if (o->json)
-		fputs("]}\n", stdout);
+		cli_json_print(json_pack("{s:o}", "sessions", list));
+	else
+		json_decref(list);
 	free(v);
 	return 0;
 }
@@ -525,7 +497,7 @@ static int session_destroy(struct asc_client *c, const struct cli_opts *o,
 	if (asc_session_destroy(c, id, &st) != 0)
 		return session_fail("destroy", &st);
 	if (o->json)
-		printf("{\"destroyed\":\"%s\"}\n", hex);
+		cli_json_print(json_pack("{s:s}", "destroyed", hex));
 	return 0;
 }
 

@@ -27,9 +27,6 @@ struct cli_opts {
 /* Connect, say hello; NULL after a message on stderr. (aspace.c) */
 struct asc_client *cli_open(const struct cli_opts *o);
 
-/* s (len bytes) as a JSON string, quotes included. (aspace.c) */
-void cli_json_str(FILE *f, const char *s, size_t len);
-
 /*
  * --json output (cli-json.c, jansson).  Each returns a new reference, or
  * NULL when out of memory (which cli_json_set and cli_json_print take).

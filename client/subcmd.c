@@ -197,12 +197,13 @@ static int parse_ulong(const char *s, unsigned long *v)
 	return errno != 0 || *s == '\0' || *s == '-' || *end != '\0' ? -1 : 0;
 }
 
-static void json_head(const struct sub *s)
+/* A JSON object with the command, its session and task. */
+static json_t *json_head(const struct sub *s)
 {
 	char hex[33];
 
-	printf("{\"command\":\"%s\",\"session\":\"%s\",\"task\":%lu",
-	    s->name, asc_session_hex(s->sid, hex), s->task);
+	return json_pack("{s:s,s:s,s:o}", "command", s->name, "session",
+	    asc_session_hex(s->sid, hex), "task", cli_json_u64(s->task));
 }
 
 static int daemon_fail(const char *name, const struct asc_status *st)
@@ -222,6 +223,7 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 	struct cli_line_result r;
 	struct asc_status st;
 	const char *eq;
+	json_t *j;
 	size_t n;
 
 	if (cli_run_line(c, s->sid, s->task, NULL, s->line, 0, &r, &st) != 0)
@@ -233,19 +235,16 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 		return 1;
 	}
 	if (o->json) {
-		json_head(s);
-		fputs(",\"line\":", stdout);
-		cli_json_str(stdout, s->line, strlen(s->line));
-		printf(",\"errors\":%u", r.errors);
+		j = json_head(s);
+		cli_json_set(&j, "line", cli_json_cstr(s->line));
+		cli_json_set(&j, "errors", cli_json_u64(r.errors));
 		if (strncmp(r.output, "= ", 2) == 0) {
 			eq = r.output + 2;
 			n = strcspn(eq, "\n");
-			fputs(",\"result\":", stdout);
-			cli_json_str(stdout, eq, n);
+			cli_json_set(&j, "result", cli_json_strn(eq, n));
 		}
-		fputs(",\"output\":", stdout);
-		cli_json_str(stdout, r.output, r.len);
-		fputs("}\n", stdout);
+		cli_json_set(&j, "output", cli_json_strn(r.output, r.len));
+		cli_json_print(j);
 	} else {
 		fwrite(r.output, 1, r.len, stdout);
 	}
@@ -289,6 +288,7 @@ static int sub_status(struct asc_client *c, const struct sub *s,
 	Aspace__ProcStatusRequest q = ASPACE__PROC_STATUS_REQUEST__INIT;
 	const Aspace__ProcStatusResult *res;
 	struct asc_reply *rp;
+	json_t *j;
 	int rc;
 
 	set_target(&r, s);
@@ -298,18 +298,16 @@ static int sub_status(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->proc_status;
 	if (o->json) {
-		json_head(s);
-#define F(n) printf(",\"" #n "\":%" PRIu64, (uint64_t)res->n)
+		j = json_head(s);
+#define F(n) cli_json_set(&j, #n, cli_json_u64((uint64_t)res->n))
 		F(pid); F(tgid); F(threads); F(vm_peak); F(vm_size);
 		F(vm_lck); F(vm_pin); F(vm_hwm); F(vm_rss); F(rss_anon);
 		F(rss_file); F(rss_shmem); F(vm_data); F(vm_stk); F(vm_exe);
 		F(vm_lib); F(vm_pte); F(vm_swap);
 #undef F
-		if (res->text != NULL) {
-			fputs(",\"text\":", stdout);
-			cli_json_str(stdout, res->text, strlen(res->text));
-		}
-		fputs("}\n", stdout);
+		if (res->text != NULL)
+			cli_json_set(&j, "text", cli_json_cstr(res->text));
+		cli_json_print(j);
 	} else if (res->text != NULL) {
 		fputs(res->text, stdout);
 	}
@@ -324,6 +322,7 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 	Aspace__PageWalkRequest q = ASPACE__PAGE_WALK_REQUEST__INIT;
 	const Aspace__PageWalkResult *res;
 	struct asc_reply *rp;
+	json_t *j;
 	int rc;
 
 	set_target(&r, s);
@@ -335,10 +334,13 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->page_walk;
 	if (o->json) {
-		json_head(s);
-		printf(",\"addr\":%lu,\"pgd\":%" PRIu64 ",\"pud\":%" PRIu64
-		    ",\"pmd\":%" PRIu64 ",\"pte\":%" PRIu64 "}\n", addr,
-		    res->pgd, res->pud, res->pmd, res->pte);
+		j = json_head(s);
+		cli_json_set(&j, "addr", cli_json_u64(addr));
+		cli_json_set(&j, "pgd", cli_json_u64(res->pgd));
+		cli_json_set(&j, "pud", cli_json_u64(res->pud));
+		cli_json_set(&j, "pmd", cli_json_u64(res->pmd));
+		cli_json_set(&j, "pte", cli_json_u64(res->pte));
+		cli_json_print(j);
 	} else {
 		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
 		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
@@ -355,7 +357,8 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	Aspace__CountersRequest q = ASPACE__COUNTERS_REQUEST__INIT;
 	const Aspace__CountersResult *res;
 	struct asc_reply *rp;
-	int rc, first = 1;
+	json_t *j = NULL;
+	int rc;
 
 	set_target(&r, s);
 	q.has_task_only = s->task_only;
@@ -365,13 +368,11 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_COUNTERS, &rp, s)))
 		return rc;
 	res = asc_reply_response(rp)->counters;
-	if (o->json) {
-		json_head(s);
-		first = 0;
-	}
+	if (o->json)
+		j = json_head(s);
 #define F(n) do {							\
 		if (o->json)						\
-			printf(",\"" #n "\":%" PRIu64, res->n);		\
+			cli_json_set(&j, #n, cli_json_u64(res->n));	\
 		else							\
 			printf("%-20s %" PRIu64 "\n", #n, res->n);	\
 	} while (0)
@@ -379,8 +380,8 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	F(fault_around_pages); F(stack_expansions); F(sigsegv); F(sigbus);
 	F(vmacache_hits); F(vmacache_misses); F(oom);
 #undef F
-	if (!first)
-		fputs("}\n", stdout);
+	if (o->json)
+		cli_json_print(j);
 	asc_reply_free(rp);
 	return 0;
 }
@@ -402,9 +403,9 @@ static int sub_check(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->check;
 	if (o->json)
-		printf("{\"command\":\"check\",\"session\":\"%s\","
-		    "\"mms\":%u,\"tasks\":%u}\n", asc_session_hex(s->sid, hex),
-		    res->mms, res->tasks);
+		cli_json_print(json_pack("{s:s,s:s,s:o,s:o}", "command",
+		    "check", "session", asc_session_hex(s->sid, hex), "mms",
+		    cli_json_u64(res->mms), "tasks", cli_json_u64(res->tasks)));
 	else
 		printf("ok: %u mm%s, %u task%s checked\n", res->mms,
 		    res->mms == 1 ? "" : "s", res->tasks,
