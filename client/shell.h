@@ -6,6 +6,7 @@
 #ifndef ASPACE_SHELL_H
 #define ASPACE_SHELL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,41 @@ struct cli_opts {
 	const char	*key;		/* --key */
 	bool		 json;		/* --json */
 };
+
+/*
+ * Options (aspace.c): every subcommand parses its argv (argv[0] its
+ * name) with getopt_long, its own options in a table that ends with
+ * CLI_GLOBAL_OPTIONS, so that the global options may come among its own.
+ */
+enum {
+	CLI_OPT_CONNECT = 0x100,	/* --connect, --daemon */
+	CLI_OPT_CA, CLI_OPT_CERT, CLI_OPT_KEY, CLI_OPT_TOKEN, CLI_OPT_JSON,
+	CLI_OPT_OWN			/* a subcommand's own from here */
+};
+#define CLI_GLOBAL_OPTIONS						\
+	{ "connect",	required_argument, NULL, CLI_OPT_CONNECT },	\
+	{ "daemon",	required_argument, NULL, CLI_OPT_CONNECT },	\
+	{ "ca",		required_argument, NULL, CLI_OPT_CA },		\
+	{ "cert",	required_argument, NULL, CLI_OPT_CERT },	\
+	{ "key",	required_argument, NULL, CLI_OPT_KEY },		\
+	{ "token",	required_argument, NULL, CLI_OPT_TOKEN },	\
+	{ "json",	no_argument, NULL, CLI_OPT_JSON },		\
+	{ "help",	no_argument, NULL, 'h' },			\
+	{ NULL, 0, NULL, 0 }
+/* The last line of each subcommand's usage. */
+#define CLI_GLOBAL_USAGE \
+	"Global options (aspace --help) may come among these: --connect URL,\n" \
+	"--ca FILE, --cert FILE, --key FILE, --token T, --json.\n"
+
+/* Start a getopt_long scan of argv, a subcommand's (argv[0] its name,
+ * replaced so that getopt's messages say "aspace NAME: ..."). */
+void cli_getopt_start(char **argv, const char *name);
+/* A getopt_long result c that is a global option, into *o: true. */
+bool cli_global_opt(int c, const char *arg, struct cli_opts *o);
+/* A usage error: "aspace: MESSAGE" if fmt is not NULL (getopt printed
+ * its own), then usage, on stderr; 2, the exit status. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Connect, say hello; NULL after a message on stderr. (aspace.c) */
 struct asc_client *cli_open(const struct cli_opts *o);
