@@ -39,6 +39,7 @@
  * could not complete; 3 check found the session corrupt (subcmd.c).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,8 @@ static void usage(FILE *f)
 	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
 	    "       aspace session destroy ID [--json]\n"
-	    "       aspace --version\n");
+	    "       aspace --version\n"
+	    "       aspace COMMAND --help | help COMMAND\n");
 	subcmd_usage(f);
 	fprintf(f,
 	    "Runs trace-v1 files (or - for standard input) in a simulated\n"
@@ -119,52 +121,22 @@ static char *read_all(const char *path, size_t *lenp)
 
 /* --- JSON -------------------------------------------------------------------- */
 
-/* s (len bytes) as a JSON string, quotes included. */
-void cli_json_str(FILE *f, const char *s, size_t len)
-{
-	size_t i;
-
-	putc('"', f);
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		switch (ch) {
-		case '"':	fputs("\\\"", f); break;
-		case '\\':	fputs("\\\\", f); break;
-		case '\n':	fputs("\\n", f); break;
-		case '\t':	fputs("\\t", f); break;
-		case '\r':	fputs("\\r", f); break;
-		default:
-			if (ch < 0x20 || ch == 0x7f)
-				fprintf(f, "\\u%04x", ch);
-			else
-				putc(ch, f);
-		}
-	}
-	putc('"', f);
-}
-
-static void json_cstr(FILE *f, const char *s)
-{
-	cli_json_str(f, s, strlen(s));
-}
-
 /* One trace's result as a JSON object on a line of its own. */
 static void json_trace(const char *path, int status, const char *out,
     size_t len, unsigned long errors, bool truncated, const char *error)
 {
-	fputs("{\"trace\":", stdout);
-	json_cstr(stdout, path);
-	printf(",\"status\":%d", status);
+	json_t *j = json_object();
+
+	cli_json_set(&j, "trace", cli_json_cstr(path));
+	cli_json_set(&j, "status", json_integer(status));
 	if (error != NULL) {
-		fputs(",\"error\":", stdout);
-		json_cstr(stdout, error);
+		cli_json_set(&j, "error", cli_json_cstr(error));
 	} else {
-		printf(",\"errors\":%lu,\"truncated\":%s,\"output\":",
-		    errors, truncated ? "true" : "false");
-		cli_json_str(stdout, out, len);
+		cli_json_set(&j, "errors", cli_json_u64(errors));
+		cli_json_set(&j, "truncated", json_boolean(truncated));
+		cli_json_set(&j, "output", cli_json_strn(out, len));
 	}
-	fputs("}\n", stdout);
+	cli_json_print(j);
 }
 
 /* A trace that could not be run: a message, and a JSON object too. */
@@ -330,35 +302,48 @@ static int run_remote(struct asc_client *c, const char *path,
 	return rc;
 }
 
-/*
- * A common option at argv[*i]: 1 if taken (with its argument), 0 if it
- * is not one, -1 if its argument is missing.
- */
-static int common_opt(int argc, char **argv, int *i, struct cli_opts *o)
-{
-	const char *a = argv[*i];
+/* --- options ----------------------------------------------------------------- */
 
-	if (strcmp(a, "--json") == 0) {
-		o->json = true;
-		return 1;
-	}
-	if (strcmp(a, "--daemon") != 0 && strcmp(a, "--connect") != 0 &&
-	    strcmp(a, "--token") != 0 && strcmp(a, "--ca") != 0 &&
-	    strcmp(a, "--cert") != 0 && strcmp(a, "--key") != 0)
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	if (strcmp(a, "--token") == 0)
-		o->token = argv[++*i];
-	else if (strcmp(a, "--ca") == 0)
-		o->ca = argv[++*i];
-	else if (strcmp(a, "--cert") == 0)
-		o->cert = argv[++*i];
-	else if (strcmp(a, "--key") == 0)
-		o->key = argv[++*i];
+void cli_getopt_start(char **argv, const char *name)
+{
+	static char prog[64];
+
+	if (name != NULL)
+		snprintf(prog, sizeof(prog), "aspace %s", name);
 	else
-		o->url = argv[++*i];
-	return 1;
+		snprintf(prog, sizeof(prog), "aspace");
+	argv[0] = prog;
+	optind = 0;	/* glibc: start afresh */
+	opterr = 1;
+}
+
+bool cli_global_opt(int c, const char *arg, struct cli_opts *o)
+{
+	switch (c) {
+	case CLI_OPT_CONNECT:	o->url = arg; break;
+	case CLI_OPT_CA:	o->ca = arg; break;
+	case CLI_OPT_CERT:	o->cert = arg; break;
+	case CLI_OPT_KEY:	o->key = arg; break;
+	case CLI_OPT_TOKEN:	o->token = arg; break;
+	case CLI_OPT_JSON:	o->json = true; break;
+	default:		return false;
+	}
+	return true;
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		fputs("aspace: ", stderr);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fputs(usage, stderr);
+	return 2;
 }
 
 /* Parse a decimal or 0x seed; -1 if it is not a number. */
@@ -373,67 +358,93 @@ static int parse_seed(const char *arg, uint64_t *seed)
 	    -1 : 0;
 }
 
+#define RUN_USAGE \
+	"usage: aspace run [--seed N] [--kernel NAME=VALUE]...\n" \
+	"                  [--keep | --session ID [--resume]] TRACE...\n" \
+	"       aspace run --local [--seed N] [--kernel NAME=VALUE]... TRACE...\n" \
+	"Runs each TRACE (a file, or - for standard input) in a fresh session\n" \
+	"through aspaced, or with the core built in (--local), and prints its\n" \
+	"output; its options come before the first TRACE.\n" CLI_GLOBAL_USAGE
+
+enum {
+	OPT_LOCAL = CLI_OPT_OWN, OPT_KEEP, OPT_RESUME, OPT_SESSION, OPT_SEED,
+	OPT_KERNEL, OPT_LABEL
+};
+
+static const struct option run_options[] = {
+	{ "local",	no_argument, NULL, OPT_LOCAL },
+	{ "keep",	no_argument, NULL, OPT_KEEP },
+	{ "resume",	no_argument, NULL, OPT_RESUME },
+	{ "session",	required_argument, NULL, OPT_SESSION },
+	{ "seed",	required_argument, NULL, OPT_SEED },
+	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	CLI_GLOBAL_OPTIONS
+};
+
+/* aspace run [OPTION]... TRACE... (argv[0] "run") */
 static int cmd_run(int argc, char **argv, struct cli_opts *o)
 {
 	struct as_session_params p;
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	struct asc_client *c = NULL;
 	struct run_where w;
-	int i, local = 0, rc = 0, r;
+	int i, local = 0, rc = 0, r, ch;
 	bool kernel = false;
 
 	as_session_params_default(&p);
 	memset(&w, 0, sizeof(w));
-	for (i = 0; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-		if (strcmp(argv[i], "--local") == 0) {
+	cli_getopt_start(argv, "run");
+	/* "+": the options end at the first TRACE. */
+	while ((ch = getopt_long(argc, argv, "+h", run_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, o))
+			continue;
+		switch (ch) {
+		case OPT_LOCAL:
 			local = 1;
-		} else if (strcmp(argv[i], "--keep") == 0) {
+			break;
+		case OPT_KEEP:
 			w.flags |= ASC_TRACE_KEEP;
-		} else if (strcmp(argv[i], "--resume") == 0) {
+			break;
+		case OPT_RESUME:
 			w.flags |= ASC_TRACE_RESUME;
-		} else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) {
-			if (asc_session_parse(argv[++i], w.session) != 0) {
-				fprintf(stderr, "aspace: bad session id '%s'\n",
-				    argv[i]);
-				return 2;
-			}
+			break;
+		case OPT_SESSION:
+			if (asc_session_parse(optarg, w.session) != 0)
+				return cli_usage_error(RUN_USAGE,
+				    "bad session id '%s'", optarg);
 			w.has_session = true;
-		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-			if (parse_seed(argv[++i], &p.seed) != 0) {
-				fprintf(stderr, "aspace: bad seed '%s'\n",
-				    argv[i]);
-				return 2;
-			}
+			break;
+		case OPT_SEED:
+			if (parse_seed(optarg, &p.seed) != 0)
+				return cli_usage_error(RUN_USAGE,
+				    "bad seed '%s'", optarg);
 			p.randomize = true;
-		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
-			if (cli_kernel_arg(argv[++i], &params, &p) != 0)
-				return 2;
+			break;
+		case OPT_KERNEL:
+			if (cli_kernel_arg(optarg, &params, &p) != 0)
+				return cli_usage_error(RUN_USAGE, NULL);
 			kernel = true;
-		} else if (common_opt(argc, argv, &i, o) != 1) {
-			usage(stderr);
-			return 2;
+			break;
+		case 'h':
+			fputs(RUN_USAGE, stdout);
+			return 0;
+		default:
+			return cli_usage_error(RUN_USAGE, NULL);
 		}
 	}
-	if (i == argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (local && (o->url != NULL || w.flags != 0 || w.has_session)) {
-		fprintf(stderr, "aspace: --local and --daemon, --keep, "
-		    "--session or --resume exclude each other\n");
-		return 2;
-	}
+	if (optind == argc)
+		return cli_usage_error(RUN_USAGE, "run: no TRACE");
+	if (local && (o->url != NULL || w.flags != 0 || w.has_session))
+		return cli_usage_error(RUN_USAGE, "--local and --daemon, "
+		    "--keep, --session or --resume exclude each other");
 	if (((w.flags & ASC_TRACE_RESUME) && !w.has_session) ||
-	    ((w.flags & ASC_TRACE_KEEP) && w.has_session)) {
-		fprintf(stderr, "aspace: --resume needs --session; --keep "
-		    "makes a new one\n");
-		return 2;
-	}
-	if (kernel && w.has_session) {
-		fprintf(stderr, "aspace: --kernel is for a new session, not "
-		    "--session (a trace's kernel lines set a fresh one's)\n");
-		return 2;
-	}
+	    ((w.flags & ASC_TRACE_KEEP) && w.has_session))
+		return cli_usage_error(RUN_USAGE, "--resume needs --session; "
+		    "--keep makes a new one");
+	if (kernel && w.has_session)
+		return cli_usage_error(RUN_USAGE, "--kernel is for a new "
+		    "session, not --session (a trace's kernel lines set a "
+		    "fresh one's)");
 	if (!local) {
 		if (p.randomize) {
 			params.has_seed = true;
@@ -444,7 +455,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		if ((c = cli_open(o)) == NULL)
 			return 2;
 	}
-	for (; i < argc; i++) {
+	for (i = optind; i < argc; i++) {
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
 		r = local ? run_one(argv[i], &p, o->json) :
@@ -478,7 +489,8 @@ static int session_create(struct asc_client *c, const struct cli_opts *o,
 		return session_fail("create", &st);
 	asc_session_hex(id, hex);
 	if (o->json)
-		printf("{\"session\":\"%s\",\"task\":1}\n", hex);
+		cli_json_print(json_pack("{s:s,s:i}", "session", hex,
+		    "task", 1));
 	else
 		printf("%s\n", hex);
 	return 0;
@@ -488,23 +500,22 @@ static int session_list(struct asc_client *c, const struct cli_opts *o)
 {
 	struct asc_session_info *v;
 	struct asc_status st;
+	json_t *list = json_array();
 	size_t n, i;
 	char hex[33];
 
-	if (asc_session_list(c, &v, &n, &st) != 0)
+	if (asc_session_list(c, &v, &n, &st) != 0) {
+		json_decref(list);
 		return session_fail("list", &st);
-	if (o->json)
-		fputs("{\"sessions\":[", stdout);
+	}
 	for (i = 0; i < n; i++) {
 		asc_session_hex(v[i].id, hex);
 		if (o->json) {
-			printf("%s{\"session\":\"%s\",\"label\":",
-			    i > 0 ? "," : "", hex);
-			json_cstr(stdout, v[i].label);
-			printf(",\"tasks\":%u,\"created\":%llu,"
-			    "\"ram_bytes\":%llu}", v[i].tasks,
-			    (unsigned long long)v[i].created,
-			    (unsigned long long)v[i].ram_bytes);
+			cli_json_append(&list, json_pack("{s:s,s:o,s:o,s:o,s:o}",
+			    "session", hex, "label", cli_json_cstr(v[i].label),
+			    "tasks", cli_json_u64(v[i].tasks),
+			    "created", cli_json_u64(v[i].created),
+			    "ram_bytes", cli_json_u64(v[i].ram_bytes)));
 		} else {
 			printf("%s\t%u\t%llu\t%llu\t%s\n", hex, v[i].tasks,
 			    (unsigned long long)v[i].ram_bytes,
@@ -512,7 +523,9 @@ static int session_list(struct asc_client *c, const struct cli_opts *o)
 		}
 	}
 	if (o->json)
-		fputs("]}\n", stdout);
+		cli_json_print(json_pack("{s:o}", "sessions", list));
+	else
+		json_decref(list);
 	free(v);
 	return 0;
 }
@@ -525,72 +538,116 @@ static int session_destroy(struct asc_client *c, const struct cli_opts *o,
 	if (asc_session_destroy(c, id, &st) != 0)
 		return session_fail("destroy", &st);
 	if (o->json)
-		printf("{\"destroyed\":\"%s\"}\n", hex);
+		cli_json_print(json_pack("{s:s}", "destroyed", hex));
 	return 0;
 }
 
-/* aspace session create|list|destroy ... */
+#define SESSION_CREATE_SYNOPSIS \
+	"usage: aspace session create [--label L] [--seed N]\n" \
+	"                             [--kernel NAME=VALUE]...\n"
+#define SESSION_LIST_SYNOPSIS	"       aspace session list\n"
+#define SESSION_DESTROY_SYNOPSIS "       aspace session destroy ID\n"
+#define SESSION_USAGE SESSION_CREATE_SYNOPSIS SESSION_LIST_SYNOPSIS \
+	SESSION_DESTROY_SYNOPSIS CLI_GLOBAL_USAGE
+#define SESSION_CREATE_USAGE SESSION_CREATE_SYNOPSIS \
+	"Makes a session (with its layout randomised by N, and its kernel\n" \
+	"parameters) and prints its ID.\n" CLI_GLOBAL_USAGE
+#define SESSION_LIST_USAGE "usage: aspace session list\n" \
+	"Prints your sessions: ID, tasks, RAM bytes, when made, label.\n" \
+	CLI_GLOBAL_USAGE
+#define SESSION_DESTROY_USAGE "usage: aspace session destroy ID\n" \
+	"Destroys session ID.\n" CLI_GLOBAL_USAGE
+
+static const struct option session_create_options[] = {
+	{ "label",	required_argument, NULL, OPT_LABEL },
+	{ "seed",	required_argument, NULL, OPT_SEED },
+	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	CLI_GLOBAL_OPTIONS
+};
+static const struct option global_options[] = { CLI_GLOBAL_OPTIONS };
+
+/* aspace session create|list|destroy ... (argv[0] "session") */
 static int cmd_session(int argc, char **argv, struct cli_opts *o)
 {
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	uint8_t id[ASC_SESSION_ID_LEN];
-	const char *sub, *idarg = NULL;
+	static const char *const names[] = { "create", "list", "destroy" };
+	static const char *const usages[] = { SESSION_CREATE_USAGE,
+	    SESSION_LIST_USAGE, SESSION_DESTROY_USAGE };
+	enum { CREATE, LIST, DESTROY } sub;
+	const char *idarg = NULL, *use;
+	char name[32];
 	struct asc_client *c;
-	int i, rc;
+	int rc, ch;
 
-	if (argc < 1) {
-		usage(stderr);
-		return 2;
-	}
-	sub = argv[0];
-	if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 &&
-	    strcmp(sub, "destroy") != 0) {
-		usage(stderr);
-		return 2;
-	}
-	for (i = 1; i < argc; i++) {
-		if (common_opt(argc, argv, &i, o) == 1)
+	cli_getopt_start(argv, "session");
+	while ((ch = getopt_long(argc, argv, "+h", global_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, o))
 			continue;
-		if (strcmp(sub, "create") == 0 && i + 1 < argc &&
-		    strcmp(argv[i], "--label") == 0) {
-			params.label = argv[++i];
-		} else if (strcmp(sub, "create") == 0 && i + 1 < argc &&
-		    strcmp(argv[i], "--seed") == 0) {
-			if (parse_seed(argv[++i], &params.seed) != 0) {
-				fprintf(stderr, "aspace: bad seed '%s'\n",
-				    argv[i]);
-				return 2;
-			}
+		if (ch == 'h') {
+			fputs(SESSION_USAGE, stdout);
+			return 0;
+		}
+		return cli_usage_error(SESSION_USAGE, NULL);
+	}
+	if (optind == argc)
+		return cli_usage_error(SESSION_USAGE, "session: create, list "
+		    "or destroy?");
+	argc -= optind;
+	argv += optind;
+	for (sub = CREATE; sub <= DESTROY; sub++)
+		if (strcmp(argv[0], names[sub]) == 0)
+			break;
+	if (sub > DESTROY)
+		return cli_usage_error(SESSION_USAGE, "session: unknown "
+		    "command '%s'", argv[0]);
+	use = usages[sub];
+	snprintf(name, sizeof(name), "session %s", names[sub]);
+	cli_getopt_start(argv, name);
+	while ((ch = getopt_long(argc, argv, "h", sub == CREATE ?
+	    session_create_options : global_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, o))
+			continue;
+		switch (ch) {
+		case OPT_LABEL:
+			params.label = optarg;
+			break;
+		case OPT_SEED:
+			if (parse_seed(optarg, &params.seed) != 0)
+				return cli_usage_error(use, "bad seed '%s'",
+				    optarg);
 			params.has_seed = params.has_randomize = true;
 			params.randomize = true;
-		} else if (strcmp(sub, "create") == 0 && i + 1 < argc &&
-		    strcmp(argv[i], "--kernel") == 0) {
-			if (cli_kernel_arg(argv[++i], &params, NULL) != 0)
-				return 2;
-		} else if (strcmp(sub, "destroy") == 0 && idarg == NULL &&
-		    argv[i][0] != '-') {
-			idarg = argv[i];
-		} else {
-			usage(stderr);
-			return 2;
+			break;
+		case OPT_KERNEL:
+			if (cli_kernel_arg(optarg, &params, NULL) != 0)
+				return cli_usage_error(use, NULL);
+			break;
+		case 'h':
+			fputs(use, stdout);
+			return 0;
+		default:
+			return cli_usage_error(use, NULL);
 		}
 	}
-	if (strcmp(sub, "destroy") == 0) {
-		if (idarg == NULL) {
-			usage(stderr);
-			return 2;
-		}
-		if (asc_session_parse(idarg, id) != 0) {
-			fprintf(stderr, "aspace: bad session id '%s' "
-			    "(want 32 hex digits)\n", idarg);
-			return 2;
-		}
+	if (sub == DESTROY && optind < argc)
+		idarg = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(use, "session: unexpected '%s'",
+		    argv[optind]);
+	if (sub == DESTROY) {
+		if (idarg == NULL)
+			return cli_usage_error(use, "session destroy: which "
+			    "ID?");
+		if (asc_session_parse(idarg, id) != 0)
+			return cli_usage_error(use, "bad session id '%s' "
+			    "(want 32 hex digits)", idarg);
 	}
 	if ((c = cli_open(o)) == NULL)
 		return 2;
-	if (strcmp(sub, "create") == 0)
+	if (sub == CREATE)
 		rc = session_create(c, o, &params);
-	else if (strcmp(sub, "list") == 0)
+	else if (sub == LIST)
 		rc = session_list(c, o);
 	else
 		rc = session_destroy(c, o, id, idarg);
@@ -600,54 +657,59 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 
 int main(int argc, char **argv)
 {
+	static const struct option main_options[] = {
+		{ "version",	no_argument, NULL, 'V' },
+		CLI_GLOBAL_OPTIONS
+	};
 	struct cli_opts o = { NULL, NULL, NULL, NULL, NULL, false };
-	int i = 1, k;
+	const char *cmd;
+	int ch;
 
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("aspace %s\n", PACKAGE_VERSION);
-		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0)) {
-		usage(stdout);
-		return 0;
-	}
-	while (i < argc && (k = common_opt(argc, argv, &i, &o)) != 0) {
-		if (k < 0) {
+	cli_getopt_start(argv, NULL);
+	/* "+": the global options end at the command. */
+	while ((ch = getopt_long(argc, argv, "+h", main_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, &o))
+			continue;
+		switch (ch) {
+		case 'V':
+			printf("aspace %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
 			usage(stderr);
 			return 2;
 		}
-		i++;
 	}
-	if (i < argc && strcmp(argv[i], "run") == 0)
-		return cmd_run(argc - i - 1, argv + i + 1, &o);
-	if (i < argc && strcmp(argv[i], "session") == 0)
-		return cmd_session(argc - i - 1, argv + i + 1, &o);
-	if (i < argc && (strcmp(argv[i], "shell") == 0 ||
-	    subcmd_known(argv[i]))) {
-		/* The global options may follow the command too. */
-		char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-		int n = 0, j, rc;
-
-		if (rest == NULL)
-			return 2;
-		for (j = i + 1; j < argc; j++) {
-			if (strcmp(argv[j], "--json") != 0 &&
-			    (k = common_opt(argc, argv, &j, &o)) != 0) {
-				if (k < 0) {
-					free(rest);
-					usage(stderr);
-					return 2;
-				}
-				continue;
-			}
-			rest[n++] = argv[j];
+	if (optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+	argc -= optind;
+	argv += optind;
+	cmd = argv[0];
+	if (strcmp(cmd, "help") == 0) {
+		/* aspace help [COMMAND]: COMMAND --help */
+		if (argc == 1) {
+			usage(stdout);
+			return 0;
 		}
-		rc = strcmp(argv[i], "shell") == 0 ? shell_run(n, rest, &o) :
-		    subcmd_run(argv[i], n, rest, &o);
-		free(rest);
-		return rc;
+		argv[0] = (char *)"--help";
+		cmd = argv[1];
+		argv[1] = argv[0];
+		argv[0] = (char *)cmd;
+		argc = 2;
 	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc, argv, &o);
+	if (strcmp(cmd, "session") == 0)
+		return cmd_session(argc, argv, &o);
+	if (strcmp(cmd, "shell") == 0)
+		return shell_run(argc, argv, &o);
+	if (subcmd_known(cmd))
+		return subcmd_run(cmd, argc, argv, &o);
+	fprintf(stderr, "aspace: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;
 }

@@ -102,25 +102,25 @@ static void print_params(const Aspace__KernelResult *res, const char *hex,
     bool json)
 {
 	const Aspace__KernelParam *m;
+	json_t *params = json_array();
 	size_t i;
 
-	if (json)
-		printf("{\"command\":\"kernel\",\"session\":\"%s\","
-		    "\"params\":[", hex);
 	for (i = 0; i < res->n_params; i++) {
 		m = res->params[i];
 		if (!json) {
 			printf("kernel %s %s\n", m->name, m->text);
 			continue;
 		}
-		fputs(i > 0 ? ",{\"name\":" : "{\"name\":", stdout);
-		cli_json_str(stdout, m->name, strlen(m->name));
-		printf(",\"value\":%" PRIu64 ",\"text\":", m->value);
-		cli_json_str(stdout, m->text, strlen(m->text));
-		fputc('}', stdout);
+		/* value: rlimit_memlock unlimited, 2^64 - 1, as a string */
+		cli_json_append(&params, json_pack("{s:o,s:o,s:o}", "name",
+		    cli_json_cstr(m->name), "value", cli_json_u64(m->value),
+		    "text", cli_json_cstr(m->text)));
 	}
 	if (json)
-		fputs("]}\n", stdout);
+		cli_json_print(json_pack("{s:s,s:s,s:o}", "command", "kernel",
+		    "session", hex, "params", params));
+	else
+		json_decref(params);
 }
 
 static int kernel_fail(const struct asc_status *st)

@@ -278,7 +278,18 @@ static void shell_plain(struct shell *sh)
 }
 
 #define SHELL_USAGE \
-	"usage: aspace shell [--session ID | --kernel NAME=VALUE...]\n"
+	"usage: aspace shell [--session ID | --kernel NAME=VALUE...]\n" \
+	"Runs trace commands read one per line in session ID (or a fresh one,\n" \
+	"destroyed at the end), printing each result at once.\n" \
+	CLI_GLOBAL_USAGE
+
+enum { OPT_SESSION = CLI_OPT_OWN, OPT_KERNEL };
+
+static const struct option shell_options[] = {
+	{ "session",	required_argument, NULL, OPT_SESSION },
+	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	CLI_GLOBAL_OPTIONS
+};
 
 int shell_run(int argc, char **argv, struct cli_opts *o)
 {
@@ -288,34 +299,40 @@ int shell_run(int argc, char **argv, struct cli_opts *o)
 	const char *sarg = NULL;
 	bool own = false, kernel = false;
 	char msg[512], hex[33];
-	int i;
+	int ch;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.task = 1;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) {
-			sarg = argv[++i];
-		} else if (strcmp(argv[i], "--json") == 0) {
-			o->json = true;	/* the output is trace text anyway */
-		} else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
-			if (cli_kernel_arg(argv[++i], &params, NULL) != 0)
-				return 2;
+	/* --json is taken, but the output is trace text anyway. */
+	cli_getopt_start(argv, "shell");
+	while ((ch = getopt_long(argc, argv, "h", shell_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, o))
+			continue;
+		switch (ch) {
+		case OPT_SESSION:
+			sarg = optarg;
+			break;
+		case OPT_KERNEL:
+			if (cli_kernel_arg(optarg, &params, NULL) != 0)
+				return cli_usage_error(SHELL_USAGE, NULL);
 			kernel = true;
-		} else {
-			fputs(SHELL_USAGE, stderr);
-			return 2;
+			break;
+		case 'h':
+			fputs(SHELL_USAGE, stdout);
+			return 0;
+		default:
+			return cli_usage_error(SHELL_USAGE, NULL);
 		}
 	}
-	if (kernel && sarg != NULL) {
-		fprintf(stderr, "aspace: shell: --kernel is for a new session, "
-		    "not --session\n" SHELL_USAGE);
-		return 2;
-	}
-	if (sarg != NULL && asc_session_parse(sarg, sh.sid) != 0) {
-		fprintf(stderr, "aspace: shell: bad session id '%s' "
-		    "(want 32 hex digits)\n", sarg);
-		return 2;
-	}
+	if (optind < argc)
+		return cli_usage_error(SHELL_USAGE, "shell: unexpected '%s'",
+		    argv[optind]);
+	if (kernel && sarg != NULL)
+		return cli_usage_error(SHELL_USAGE, "shell: --kernel is for a "
+		    "new session, not --session");
+	if (sarg != NULL && asc_session_parse(sarg, sh.sid) != 0)
+		return cli_usage_error(SHELL_USAGE, "shell: bad session id "
+		    "'%s' (want 32 hex digits)", sarg);
 	if ((sh.c = cli_open(o)) == NULL)
 		return 2;
 	if (sarg == NULL) {

@@ -6,8 +6,12 @@
 #ifndef ASPACE_SHELL_H
 #define ASPACE_SHELL_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "aspace-client.h"
 
@@ -21,10 +25,61 @@ struct cli_opts {
 	bool		 json;		/* --json */
 };
 
+/*
+ * Options (aspace.c): every subcommand parses its argv (argv[0] its
+ * name) with getopt_long, its own options in a table that ends with
+ * CLI_GLOBAL_OPTIONS, so that the global options may come among its own.
+ */
+enum {
+	CLI_OPT_CONNECT = 0x100,	/* --connect, --daemon */
+	CLI_OPT_CA, CLI_OPT_CERT, CLI_OPT_KEY, CLI_OPT_TOKEN, CLI_OPT_JSON,
+	CLI_OPT_OWN			/* a subcommand's own from here */
+};
+#define CLI_GLOBAL_OPTIONS						\
+	{ "connect",	required_argument, NULL, CLI_OPT_CONNECT },	\
+	{ "daemon",	required_argument, NULL, CLI_OPT_CONNECT },	\
+	{ "ca",		required_argument, NULL, CLI_OPT_CA },		\
+	{ "cert",	required_argument, NULL, CLI_OPT_CERT },	\
+	{ "key",	required_argument, NULL, CLI_OPT_KEY },		\
+	{ "token",	required_argument, NULL, CLI_OPT_TOKEN },	\
+	{ "json",	no_argument, NULL, CLI_OPT_JSON },		\
+	{ "help",	no_argument, NULL, 'h' },			\
+	{ NULL, 0, NULL, 0 }
+/* The last line of each subcommand's usage. */
+#define CLI_GLOBAL_USAGE \
+	"Global options (aspace --help) may come among these: --connect URL,\n" \
+	"--ca FILE, --cert FILE, --key FILE, --token T, --json.\n"
+
+/* Start a getopt_long scan of argv, a subcommand's (argv[0] its name,
+ * replaced so that getopt's messages say "aspace NAME: ..."). */
+void cli_getopt_start(char **argv, const char *name);
+/* A getopt_long result c that is a global option, into *o: true. */
+bool cli_global_opt(int c, const char *arg, struct cli_opts *o);
+/* A usage error: "aspace: MESSAGE" if fmt is not NULL (getopt printed
+ * its own), then usage, on stderr; 2, the exit status. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Connect, say hello; NULL after a message on stderr. (aspace.c) */
 struct asc_client *cli_open(const struct cli_opts *o);
-/* s (len bytes) as a JSON string, quotes included. (aspace.c) */
-void cli_json_str(FILE *f, const char *s, size_t len);
+
+/*
+ * --json output (cli-json.c, jansson).  Each returns a new reference, or
+ * NULL when out of memory (which cli_json_set and cli_json_print take).
+ */
+/* s (len bytes, any bytes) as a JSON string: each ill-formed piece of
+ * UTF-8 becomes U+FFFD. */
+json_t *cli_json_strn(const char *s, size_t len);
+json_t *cli_json_cstr(const char *s);
+/* v as a number up to 2^53 - 1, above as a string of decimal digits. */
+json_t *cli_json_u64(uint64_t v);
+/* Set obj's key (or append to array) taking value; on failure *obj (or
+ * *array) is released and NULL, and the next calls do nothing. */
+void cli_json_set(json_t **obj, const char *key, json_t *value);
+void cli_json_append(json_t **array, json_t *value);
+/* obj as one line on standard output, then released: 0, or -1 (a
+ * message if obj is NULL). */
+int cli_json_print(json_t *obj);
 
 /* One trace line's result, renumbered as line lineno. */
 struct cli_line_result {

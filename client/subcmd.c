@@ -197,12 +197,13 @@ static int parse_ulong(const char *s, unsigned long *v)
 	return errno != 0 || *s == '\0' || *s == '-' || *end != '\0' ? -1 : 0;
 }
 
-static void json_head(const struct sub *s)
+/* A JSON object with the command, its session and task. */
+static json_t *json_head(const struct sub *s)
 {
 	char hex[33];
 
-	printf("{\"command\":\"%s\",\"session\":\"%s\",\"task\":%lu",
-	    s->name, asc_session_hex(s->sid, hex), s->task);
+	return json_pack("{s:s,s:s,s:o}", "command", s->name, "session",
+	    asc_session_hex(s->sid, hex), "task", cli_json_u64(s->task));
 }
 
 static int daemon_fail(const char *name, const struct asc_status *st)
@@ -222,6 +223,7 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 	struct cli_line_result r;
 	struct asc_status st;
 	const char *eq;
+	json_t *j;
 	size_t n;
 
 	if (cli_run_line(c, s->sid, s->task, NULL, s->line, 0, &r, &st) != 0)
@@ -233,19 +235,16 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 		return 1;
 	}
 	if (o->json) {
-		json_head(s);
-		fputs(",\"line\":", stdout);
-		cli_json_str(stdout, s->line, strlen(s->line));
-		printf(",\"errors\":%u", r.errors);
+		j = json_head(s);
+		cli_json_set(&j, "line", cli_json_cstr(s->line));
+		cli_json_set(&j, "errors", cli_json_u64(r.errors));
 		if (strncmp(r.output, "= ", 2) == 0) {
 			eq = r.output + 2;
 			n = strcspn(eq, "\n");
-			fputs(",\"result\":", stdout);
-			cli_json_str(stdout, eq, n);
+			cli_json_set(&j, "result", cli_json_strn(eq, n));
 		}
-		fputs(",\"output\":", stdout);
-		cli_json_str(stdout, r.output, r.len);
-		fputs("}\n", stdout);
+		cli_json_set(&j, "output", cli_json_strn(r.output, r.len));
+		cli_json_print(j);
 	} else {
 		fwrite(r.output, 1, r.len, stdout);
 	}
@@ -289,6 +288,7 @@ static int sub_status(struct asc_client *c, const struct sub *s,
 	Aspace__ProcStatusRequest q = ASPACE__PROC_STATUS_REQUEST__INIT;
 	const Aspace__ProcStatusResult *res;
 	struct asc_reply *rp;
+	json_t *j;
 	int rc;
 
 	set_target(&r, s);
@@ -298,18 +298,16 @@ static int sub_status(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->proc_status;
 	if (o->json) {
-		json_head(s);
-#define F(n) printf(",\"" #n "\":%" PRIu64, (uint64_t)res->n)
+		j = json_head(s);
+#define F(n) cli_json_set(&j, #n, cli_json_u64((uint64_t)res->n))
 		F(pid); F(tgid); F(threads); F(vm_peak); F(vm_size);
 		F(vm_lck); F(vm_pin); F(vm_hwm); F(vm_rss); F(rss_anon);
 		F(rss_file); F(rss_shmem); F(vm_data); F(vm_stk); F(vm_exe);
 		F(vm_lib); F(vm_pte); F(vm_swap);
 #undef F
-		if (res->text != NULL) {
-			fputs(",\"text\":", stdout);
-			cli_json_str(stdout, res->text, strlen(res->text));
-		}
-		fputs("}\n", stdout);
+		if (res->text != NULL)
+			cli_json_set(&j, "text", cli_json_cstr(res->text));
+		cli_json_print(j);
 	} else if (res->text != NULL) {
 		fputs(res->text, stdout);
 	}
@@ -324,6 +322,7 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 	Aspace__PageWalkRequest q = ASPACE__PAGE_WALK_REQUEST__INIT;
 	const Aspace__PageWalkResult *res;
 	struct asc_reply *rp;
+	json_t *j;
 	int rc;
 
 	set_target(&r, s);
@@ -335,10 +334,13 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->page_walk;
 	if (o->json) {
-		json_head(s);
-		printf(",\"addr\":%lu,\"pgd\":%" PRIu64 ",\"pud\":%" PRIu64
-		    ",\"pmd\":%" PRIu64 ",\"pte\":%" PRIu64 "}\n", addr,
-		    res->pgd, res->pud, res->pmd, res->pte);
+		j = json_head(s);
+		cli_json_set(&j, "addr", cli_json_u64(addr));
+		cli_json_set(&j, "pgd", cli_json_u64(res->pgd));
+		cli_json_set(&j, "pud", cli_json_u64(res->pud));
+		cli_json_set(&j, "pmd", cli_json_u64(res->pmd));
+		cli_json_set(&j, "pte", cli_json_u64(res->pte));
+		cli_json_print(j);
 	} else {
 		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
 		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
@@ -355,7 +357,8 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	Aspace__CountersRequest q = ASPACE__COUNTERS_REQUEST__INIT;
 	const Aspace__CountersResult *res;
 	struct asc_reply *rp;
-	int rc, first = 1;
+	json_t *j = NULL;
+	int rc;
 
 	set_target(&r, s);
 	q.has_task_only = s->task_only;
@@ -365,13 +368,11 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_COUNTERS, &rp, s)))
 		return rc;
 	res = asc_reply_response(rp)->counters;
-	if (o->json) {
-		json_head(s);
-		first = 0;
-	}
+	if (o->json)
+		j = json_head(s);
 #define F(n) do {							\
 		if (o->json)						\
-			printf(",\"" #n "\":%" PRIu64, res->n);		\
+			cli_json_set(&j, #n, cli_json_u64(res->n));	\
 		else							\
 			printf("%-20s %" PRIu64 "\n", #n, res->n);	\
 	} while (0)
@@ -379,8 +380,8 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	F(fault_around_pages); F(stack_expansions); F(sigsegv); F(sigbus);
 	F(vmacache_hits); F(vmacache_misses); F(oom);
 #undef F
-	if (!first)
-		fputs("}\n", stdout);
+	if (o->json)
+		cli_json_print(j);
 	asc_reply_free(rp);
 	return 0;
 }
@@ -402,9 +403,9 @@ static int sub_check(struct asc_client *c, const struct sub *s,
 		return rc;
 	res = asc_reply_response(rp)->check;
 	if (o->json)
-		printf("{\"command\":\"check\",\"session\":\"%s\","
-		    "\"mms\":%u,\"tasks\":%u}\n", asc_session_hex(s->sid, hex),
-		    res->mms, res->tasks);
+		cli_json_print(json_pack("{s:s,s:s,s:o,s:o}", "command",
+		    "check", "session", asc_session_hex(s->sid, hex), "mms",
+		    cli_json_u64(res->mms), "tasks", cli_json_u64(res->tasks)));
 	else
 		printf("ok: %u mm%s, %u task%s checked\n", res->mms,
 		    res->mms == 1 ? "" : "s", res->tasks,
@@ -413,12 +414,236 @@ static int sub_check(struct asc_client *c, const struct sub *s,
 	return 0;
 }
 
+/* The operands in each operation's usage. */
+static const struct {
+	const char	*name;
+	const char	*operands;
+	const char	*what;
+} op_usage[] = {
+	{ "mmap",	"ADDR LEN PROT FLAGS [NAME OFFSET]",	NULL },
+	{ "munmap",	"ADDR LEN",				NULL },
+	{ "mprotect",	"ADDR LEN PROT",			NULL },
+	{ "mremap",	"ADDR OLDLEN NEWLEN MFLAGS [NEWADDR]",	NULL },
+	{ "madvise",	"ADDR LEN ADVICE",			NULL },
+	{ "mlock",	"ADDR LEN",				NULL },
+	{ "munlock",	"ADDR LEN",				NULL },
+	{ "brk",	"ADDR",					NULL },
+	{ "read",	"ADDR",					NULL },
+	{ "write",	"ADDR BYTE",				NULL },
+	{ "touch",	"ADDR r|w|x",				NULL },
+	{ "exec",	"NAME [TEXT DATA BSS]",			NULL },
+	{ "file",	"NAME SIZE",				NULL },
+	{ "status",	"",
+	  "Prints task N's /proc/PID/status memory lines.\n" },
+	{ "walk",	"ADDR",
+	  "Prints task N's page-table entries (pgd, pud, pmd, pte) at ADDR.\n" },
+	{ "counters",	"[--task-only]",
+	  "Prints the session's event counters, or task N's (--task-only).\n" },
+	{ "check",	NULL,
+	  "Runs the daemon's consistency check over the whole session.\n" },
+	{ "kernel",	NULL,
+	  "Prints the session's kernel parameters as trace lines.\n" },
+};
+
+/* name's usage (a trace op's operands are its trace line's). */
+static void op_usage_print(FILE *f, const char *name)
+{
+	const char *operands = "", *what = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(op_usage) / sizeof(op_usage[0]); i++)
+		if (strcmp(op_usage[i].name, name) == 0) {
+			operands = op_usage[i].operands;
+			what = op_usage[i].what;
+		}
+	if (operands == NULL)	/* check, kernel: the whole session */
+		fprintf(f, "usage: aspace %s ID | --session ID\n", name);
+	else
+		fprintf(f, "usage: aspace %s --session ID [--task N]%s%s\n",
+		    name, *operands != '\0' ? " " : "", operands);
+	if (what != NULL)
+		fputs(what, f);
+	else
+		fprintf(f, "Runs the trace line \"%s%s%s\" in session ID\n"
+		    "as task N (default 1) and prints the trace runner's "
+		    "result for it.\n", name, *operands != '\0' ? " " : "",
+		    operands);
+	fputs(CLI_GLOBAL_USAGE, f);
+}
+
 static int usage_fail(const char *name, const char *msg)
 {
-	fprintf(stderr, "aspace: %s: %s\n", name, msg);
-	fprintf(stderr, "usage:\n");
-	subcmd_usage(stderr);
+	if (msg != NULL)
+		fprintf(stderr, "aspace: %s: %s\n", name, msg);
+	op_usage_print(stderr, name);
 	return 2;
+}
+
+enum { OPT_SESSION = CLI_OPT_OWN, OPT_TASK, OPT_TASK_ONLY };
+
+static const struct option op_options[] = {
+	{ "session",	required_argument, NULL, OPT_SESSION },
+	{ "task",	required_argument, NULL, OPT_TASK },
+	{ "task-only",	no_argument, NULL, OPT_TASK_ONLY },
+	CLI_GLOBAL_OPTIONS
+};
+
+/*
+ * A trace op's options apart from its operands, which may begin with
+ * '-' (the PROT ---, -w- or --x): an argument is an option only if it is
+ * -h, or --NAME or --NAME=VALUE for a NAME of op_options (its VALUE the
+ * next argument if it needs one and has no '='); after "--" none is.
+ * The options go to opts (opts[0] argv[0]), the operands to operands.
+ */
+static void split_operands(int argc, char **argv, char **opts, int *nopts,
+    char **operands, int *nops)
+{
+	const struct option *lo;
+	size_t n = 0;
+	int i;
+	bool end = false;
+
+	*nopts = *nops = 0;
+	opts[(*nopts)++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!end && strcmp(a, "--") == 0) {
+			end = true;
+			continue;
+		}
+		if (!end && strcmp(a, "-h") == 0) {
+			opts[(*nopts)++] = argv[i];
+			continue;
+		}
+		for (lo = op_options; !end && lo->name != NULL; lo++) {
+			n = strlen(lo->name);
+			if (strncmp(a, "--", 2) == 0 &&
+			    strncmp(a + 2, lo->name, n) == 0 &&
+			    (a[2 + n] == '\0' || a[2 + n] == '='))
+				break;
+		}
+		if (end || lo->name == NULL) {
+			operands[(*nops)++] = argv[i];
+			continue;
+		}
+		opts[(*nopts)++] = argv[i];
+		if (lo->has_arg == required_argument && a[2 + n] == '\0' &&
+		    i + 1 < argc)
+			opts[(*nopts)++] = argv[++i];
+	}
+	opts[*nopts] = NULL;
+	operands[*nops] = NULL;
+}
+
+/* Parse name's argv (argv[0] name) into *s; 0, or the exit status. */
+static int parse_args(const char *name, int argc, char **argv,
+    struct cli_opts *o, struct sub *s, const char **walk_addr)
+{
+	bool whole = s->task == 0;
+	char **v = argv, **operands = NULL;
+	size_t used = strlen(s->line);
+	int n = argc, nops = 0, i, ch;
+
+	if (in_list(trace_ops, name)) {
+		v = calloc((size_t)argc + 1, sizeof(*v));
+		operands = calloc((size_t)argc + 1, sizeof(*operands));
+		if (v == NULL || operands == NULL) {
+			free(v);
+			free(operands);
+			fprintf(stderr, "aspace: out of memory\n");
+			return 2;
+		}
+		split_operands(argc, argv, v, &n, operands, &nops);
+	}
+	cli_getopt_start(v, name);
+	while ((ch = getopt_long(n, v, "h", op_options, NULL)) != -1) {
+		if (cli_global_opt(ch, optarg, o))
+			continue;
+		switch (ch) {
+		case OPT_SESSION:
+			if (whole && s->session_arg != NULL)
+				goto fail_one;
+			s->session_arg = optarg;
+			break;
+		case OPT_TASK:
+			if (whole) {
+				ch = usage_fail(name, "no --task: it takes the "
+				    "whole session");
+				goto out;
+			}
+			if (parse_ulong(optarg, &s->task) != 0 ||
+			    s->task == 0 || s->task > INT32_MAX) {
+				ch = usage_fail(name, "bad --task");
+				goto out;
+			}
+			break;
+		case OPT_TASK_ONLY:
+			if (strcmp(name, "counters") != 0) {
+				ch = usage_fail(name, "--task-only is for "
+				    "counters");
+				goto out;
+			}
+			s->task_only = true;
+			break;
+		case 'h':
+			op_usage_print(stdout, name);
+			ch = 0;
+			goto out;
+		default:
+			ch = usage_fail(name, NULL);
+			goto out;
+		}
+	}
+	if (operands == NULL) {		/* not a trace op */
+		operands = calloc((size_t)argc + 1, sizeof(*operands));
+		if (operands == NULL) {
+			fprintf(stderr, "aspace: out of memory\n");
+			ch = 2;
+			goto out;
+		}
+		for (i = optind; i < n; i++)
+			operands[nops++] = v[i];
+	}
+	for (i = 0; i < nops; i++) {
+		const char *a = operands[i];
+
+		if (whole) {
+			if (s->session_arg != NULL)
+				goto fail_one;
+			s->session_arg = a;	/* check ID */
+		} else if (strcmp(name, "walk") == 0) {
+			if (*walk_addr != NULL) {
+				ch = usage_fail(name, "one ADDR");
+				goto out;
+			}
+			*walk_addr = a;
+		} else if (in_list(trace_ops, name)) {
+			if (strpbrk(a, "\n\r#") != NULL || *a == '\0') {
+				ch = usage_fail(name, "bad operand");
+				goto out;
+			}
+			used += (size_t)snprintf(s->line + used,
+			    used < sizeof(s->line) ? sizeof(s->line) - used : 0,
+			    " %s", a);
+			if (used >= sizeof(s->line)) {
+				ch = usage_fail(name, "operands too long");
+				goto out;
+			}
+		} else {
+			ch = usage_fail(name, "unexpected operand");
+			goto out;
+		}
+	}
+	ch = -1;
+	goto out;
+fail_one:
+	ch = usage_fail(name, "one session ID");
+out:
+	if (v != argv)
+		free(v);
+	free(operands);
+	return ch;
 }
 
 int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
@@ -429,53 +654,16 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 	unsigned long addr = 0;
 	char err[160];
 	const char *walk_addr = NULL;
-	size_t used;
 	bool whole = strcmp(name, "check") == 0 ||
 	    strcmp(name, "kernel") == 0;	/* no task */
-	int i, rc;
+	int rc;
 
 	memset(&s, 0, sizeof(s));
 	s.name = name;
 	s.task = whole ? 0 : 1;
-	used = (size_t)snprintf(s.line, sizeof(s.line), "%s", name);
-	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (whole && (strcmp(a, "--session") == 0 ||
-		    *a != '-') && s.session_arg != NULL) {
-			return usage_fail(name, "one session ID");
-		} else if (strcmp(a, "--session") == 0 && i + 1 < argc) {
-			s.session_arg = argv[++i];
-		} else if (whole && *a != '-') {
-			s.session_arg = a;	/* check ID */
-		} else if (whole && strcmp(a, "--task") == 0) {
-			return usage_fail(name, "no --task: it takes the "
-			    "whole session");
-		} else if (strcmp(a, "--task") == 0 && i + 1 < argc) {
-			if (parse_ulong(argv[++i], &s.task) != 0 ||
-			    s.task == 0 || s.task > INT32_MAX)
-				return usage_fail(name, "bad --task");
-		} else if (strcmp(a, "--task-only") == 0 &&
-		    strcmp(name, "counters") == 0) {
-			s.task_only = true;
-		} else if (strcmp(name, "walk") == 0) {
-			if (walk_addr != NULL)
-				return usage_fail(name, "one ADDR");
-			walk_addr = a;
-		} else if (in_list(trace_ops, name)) {
-			if (strpbrk(a, "\n\r#") != NULL || *a == '\0')
-				return usage_fail(name, "bad operand");
-			used += (size_t)snprintf(s.line + used,
-			    used < sizeof(s.line) ? sizeof(s.line) - used : 0,
-			    " %s", a);
-			if (used >= sizeof(s.line))
-				return usage_fail(name, "operands too long");
-		} else {
-			return usage_fail(name, "unexpected operand");
-		}
-	}
+	snprintf(s.line, sizeof(s.line), "%s", name);
+	if ((rc = parse_args(name, argc, argv, o, &s, &walk_addr)) >= 0)
+		return rc;
 	if (s.session_arg == NULL)
 		return usage_fail(name, whole ?
 		    "a session ID is needed" : "--session ID is needed");

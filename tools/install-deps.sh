@@ -10,6 +10,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
 libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev \
+libjansson-dev \
 clang libclang-rt-14-dev llvm curl python3"
 missing=""
 for p in $pkgs; do

@@ -77,6 +77,31 @@ expect 2 "usage" -- session frob
 expect 2 "No such file" -- run --local "$tmp/missing.trace"
 expect 2 "usage" -- frobnicate
 expect 0 "aspace" -- --version
+# Each subcommand's own usage: --help on standard output, status 0; a
+# usage error prints it on standard error, status 2.
+expect 0 "usage: aspace run " -- run --help
+same "$("$ASPACE" help run)"
+expect 0 "usage: aspace session create " -- session create --help
+expect 0 "aspace session destroy ID" -- session --help
+expect 0 "usage: aspace kernel ID | --session ID" -- kernel --help
+expect 0 "usage: aspace mmap --session ID \[--task N\] ADDR LEN PROT FLAGS" -- mmap --help
+expect 0 "usage: aspace walk --session ID" -- --json walk -h
+expect 0 "usage: aspace shell " -- shell --help
+expect 0 "usage: aspace \[--connect URL\]" -- --help
+[ -s "$tmp/out" ] && [ ! -s "$tmp/err" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: --help not on standard output"; }
+expect 2 "aspace run: unrecognized option '--frob'" -- run --frob "$tmp/ok.trace"
+grep -q "usage: aspace run " "$tmp/err" && [ ! -s "$tmp/out" ] &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: run's usage"; }
+expect 2 "option '--seed' requires an argument" -- session create --seed
+grep -q "usage: aspace session create " "$tmp/err" &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: session create's usage"; }
+expect 2 "usage: aspace kernel ID | --session ID" -- kernel
+expect 2 "usage: aspace munmap --session ID \[--task N\] ADDR LEN" -- munmap --session $sid 0x1000
+# The global options before the command, among its own, with = too.
+expect 2 "cannot connect to unix:$tmp/no.sock" -- --connect "unix:$tmp/no.sock" session list --json
+expect 2 "cannot connect to unix:$tmp/no.sock" -- session --json list --daemon="unix:$tmp/no.sock"
+expect 2 "cannot connect to unix:$tmp/no.sock" -- mprotect --session=$sid 0x1000 4K --- --connect "unix:$tmp/no.sock"
 printf 'maps\n' | "$ASPACE" run --local - >"$tmp/out" 2>&1 &&
     grep -q "\[stack\]" "$tmp/out" && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: trace on standard input"; }
@@ -212,5 +237,54 @@ grep -q "^4: = -ENOMEM" "$tmp/local" && passed=$((passed + 1)) ||
 "$ASPACE" run --local --kernel zero_page=off "$tmp/plain.trace" >"$tmp/local" 2>&1
 cmp -s "$tmp/shell" "$tmp/local" && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: shell --kernel"; diff "$tmp/local" "$tmp/shell"; }
+
+# --json: valid JSON whatever the bytes.  A trace whose error messages
+# quote ill-formed UTF-8: each ill-formed piece is U+FFFD, as Python's
+# decode("utf-8", "replace") makes it; well-formed UTF-8 is kept.
+printf 'mmap \377\376 4K rw- private,anon\nfile caf\303\251 4K\nfile \342\202 4K\nfile a\001"\\ 4K\n' >"$tmp/utf8.trace"
+"$ASPACE" run --local "$tmp/utf8.trace" >"$tmp/utf8.out"
+for how in "--local" ""; do
+	# shellcheck disable=SC2086
+	"$ASPACE" run $how --json "$tmp/utf8.trace" >"$tmp/utf8.json"
+	if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+want = open(sys.argv[2], "rb").read().decode("utf-8", "replace")
+assert d["output"] == want, (d["output"], want)
+assert "\ufffd\ufffd" in want and "caf\u00e9" in want and "\ufffd\x27" in want
+assert d["status"] == 1 and d["errors"] == 4 and d["truncated"] is False
+' "$tmp/utf8.json" "$tmp/utf8.out"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)); echo "FAIL: run $how --json of bad UTF-8"; cat "$tmp/utf8.json"
+	fi
+done
+# Integers above 2^53 - 1 are strings of their digits: rlimit_memlock
+# unlimited (2^64 - 1), and a pte with the NX bit (bit 63); those below
+# stay numbers.
+u=$("$ASPACE" session create --json --kernel swap=1M) || { echo "session create failed"; exit 99; }
+u=$(printf '%s' "$u" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])')
+expect 0 "" -- mmap --session "$u" 0x200000000000 4K rw- private,anon,fixed
+expect 0 "" -- write --session "$u" 0x200000000000 0x41
+"$ASPACE" --json kernel "$u" >"$tmp/k.json"
+"$ASPACE" walk --session "$u" 0x200000000000 --json >"$tmp/w.json"
+"$ASPACE" walk --session "$u" 0x200000000000 >"$tmp/w.txt"
+if python3 -c '
+import json, sys
+k = {p["name"]: p for p in json.load(open(sys.argv[1]))["params"]}
+assert k["rlimit_memlock"]["value"] == "18446744073709551615", k
+assert int(k["rlimit_memlock"]["value"]) == 2**64 - 1
+assert k["rlimit_memlock"]["text"] == "unlimited"
+assert k["swap"]["value"] == 1048576 and k["zero_page"]["value"] == 1, k
+w = json.load(open(sys.argv[2]))
+pte = int(open(sys.argv[3]).read().split("pte ")[1], 16)
+assert pte >> 63 == 1 and w["pte"] == str(pte), (w, pte)
+assert w["addr"] == 0x200000000000 and isinstance(w["pgd"], int), w
+' "$tmp/k.json" "$tmp/w.json" "$tmp/w.txt"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1)); echo "FAIL: 64-bit values in JSON"; cat "$tmp/k.json" "$tmp/w.json"
+fi
+expect 0 "" -- session destroy "$u"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
