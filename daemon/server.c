@@ -107,6 +107,7 @@ struct conn_job {
 	Aspace__Status	 st;
 	struct req_ctx	 x;
 	uint64_t	 t0;		/* its start (conn.now) */
+	struct event	*gone_ev;	/* the peer's close, while it runs */
 };
 
 struct worker {
@@ -510,12 +511,26 @@ static void job_work(struct pool_job *pj)
 	metrics_events();
 }
 
+/* On c's worker: the peer closed (EV_CLOSED: its end is shut, which a
+ * connection paused while its request runs would not see until the
+ * answer): the request stops at its next step (req.h). */
+static void job_gone_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_job *j = arg;
+
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&j->x.cancel, REQ_CANCEL_GONE, __ATOMIC_RELAXED);
+}
+
 /* On c's worker: the pool has run c's request. */
 static void job_done(struct pool_job *pj)
 {
 	struct conn_job *j = (struct conn_job *)pj;
 	struct conn *c = j->c;
 
+	if (j->gone_ev != NULL)
+		event_free(j->gone_ev);
 	c->job = NULL;
 	if (c->gone) {
 		as_buf_free(&j->x.buf);
@@ -571,6 +586,13 @@ static bool conn_submit(struct conn *c, Aspace__Request *req, uint64_t t0)
 		free(j);
 		metrics_inc(MC_POOL_FULL);
 		return false;	/* the pool is full: run it here */
+	}
+	/* j is the pool's now, but done (on this thread) frees it. */
+	if ((j->gone_ev = event_new(c->w->base, bufferevent_getfd(c->bev),
+	    EV_CLOSED, job_gone_cb, j)) != NULL &&
+	    event_add(j->gone_ev, NULL) != 0) {
+		event_free(j->gone_ev);
+		j->gone_ev = NULL;
 	}
 	return true;
 }
@@ -1003,6 +1025,8 @@ static void worker_fini(struct worker *w)
 		event_free(w->drain_ev);
 	for (c = w->conns; c != NULL; c = c->next) {
 		if (c->job != NULL) {
+			if (c->job->gone_ev != NULL)
+				event_free(c->job->gone_ev);
 			as_buf_free(&c->job->x.buf);
 			free(c->job);
 			c->job = NULL;
