@@ -58,7 +58,7 @@ struct asc_client {
 static const char *const code_names[] = {
 	"OK", "ERRNO", "UNIMPLEMENTED", "BLOCKED", "NO_SUCH_SESSION",
 	"NO_SUCH_TASK", "BAD_REQUEST", "TOO_LARGE", "UNAUTHENTICATED",
-	"QUOTA", "INTERNAL", "CORRUPT",
+	"QUOTA", "INTERNAL", "CORRUPT", "CANCELLED",
 };
 
 const char *asc_code_name(int code)
@@ -848,8 +848,14 @@ int asc_trace_result_from(const struct asc_reply *rp,
 {
 	const Aspace__RunTraceResult *t;
 
+	int rc;
+
 	memset(res, 0, sizeof(*res));
-	if (asc_reply_status(rp, st) != 0)
+	rc = asc_reply_status(rp, st);
+	/* A trace stopped by a budget or cancelled (QUOTA, CANCELLED)
+	 * carries its output so far: kept in res, and -1. */
+	if (rc != 0 && rp->resp->result_case !=
+	    ASPACE__RESPONSE__RESULT_RUN_TRACE)
 		return -1;
 	if (rp->resp->result_case != ASPACE__RESPONSE__RESULT_RUN_TRACE)
 		return local_fail(st, EPROTO, "a response without its result");
@@ -866,7 +872,7 @@ int asc_trace_result_from(const struct asc_reply *rp,
 		memcpy(res->session, t->session.data, ASC_SESSION_ID_LEN);
 		res->has_session = 1;
 	}
-	return 0;
+	return rc != 0 ? -1 : 0;
 }
 
 int asc_run_trace(struct asc_client *c, const uint8_t *session,

@@ -161,7 +161,9 @@ struct asc_trace_result {
 /*
  * run_trace: text in session (NULL: a fresh one made from params, which
  * may be NULL for the defaults).  res->output is to be freed with
- * asc_trace_result_free().
+ * asc_trace_result_free(), after a failure too: a trace the daemon
+ * stopped (QUOTA for a budget, CANCELLED) returns -1 with its output so
+ * far in res.
  */
 int asc_run_trace(struct asc_client *c, const uint8_t *session,
     const void *text, size_t len, const Aspace__SessionCreateRequest *params,
@@ -178,7 +180,8 @@ int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
 void asc_run_trace_request(Aspace__Request *r, Aspace__RunTraceRequest *t,
     const uint8_t *session, const void *text, size_t len,
     const Aspace__SessionCreateRequest *params);
-/* Fill res from a run_trace reply; -1 with *st if it is not OK. */
+/* Fill res from a run_trace reply; -1 with *st if it is not OK (res
+ * then holds the output so far of a stopped trace, if any). */
 int asc_trace_result_from(const struct asc_reply *rp,
     struct asc_trace_result *res, struct asc_status *st);
 

@@ -282,6 +282,9 @@ static int run_remote(struct asc_client *c, const char *path,
 	if (asc_run_trace_ex(c, w->has_session ? w->session : NULL, text, len,
 	    params, w->flags, &res, &st) != 0) {
 		free(text);
+		if (res.output != NULL && !json)	/* stopped: so far */
+			fwrite(res.output, 1, res.len, stdout);
+		asc_trace_result_free(&res);
 		return trace_fail(path, json,
 		    asc_status_str(&st, msg, sizeof(msg)));
 	}

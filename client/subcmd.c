@@ -117,6 +117,7 @@ int cli_run_line(struct asc_client *c, const uint8_t *sid,
 		/* The task must exist, or the line would run as task 1. */
 		snprintf(text, tsize, "switch %lu\n", task);
 		if (run_text(c, sid, text, &tr, st) != 0) {
+			asc_trace_result_free(&tr);
 			free(text);
 			return -1;
 		}
@@ -142,6 +143,7 @@ int cli_run_line(struct asc_client *c, const uint8_t *sid,
 	strcat(text, line);
 	strcat(text, "\n");
 	if (run_text(c, sid, text, &tr, st) != 0) {
+		asc_trace_result_free(&tr);
 		free(text);
 		return -1;
 	}

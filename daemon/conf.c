@@ -108,6 +108,12 @@ static const struct keyword keywords[CONF_KEYWORDS] = {
 	{ "pool-threads", CT_COUNT, 0, FIELD(pool_threads), 0, 256, 0, NULL },
 	{ "accept-backoff", CT_DURATION, 0, FIELD(accept_backoff_ms),
 	    1, 60 * SEC, 1, NULL },
+	{ "request-cpu-limit", CT_DURATION, 0, FIELD(request_cpu_ms),
+	    0, DAY, SEC, NULL },
+	{ "trace-line-limit", CT_COUNT, 0, FIELD(trace_line_limit),
+	    0, 1000000000, 0, NULL },
+	{ "pool-tenant-jobs", CT_COUNT, 0, FIELD(pool_tenant_jobs),
+	    0, 65536, 0, NULL },
 };
 
 /* --- messages and strings --------------------------------------------------- */

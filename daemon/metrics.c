@@ -318,6 +318,22 @@ static void render_limits(struct as_buf *b, const struct metrics_shard *t)
 	single(b, "aspaced_pool_full_total", "counter",
 	    "Long requests run on their worker because the pool's queue "
 	    "was full.", t->c[MC_POOL_FULL]);
+	single(b, "aspaced_pool_tenant_full_total", "counter",
+	    "Long requests refused (QUOTA) because their tenant had "
+	    "--pool-tenant-jobs in the pool.", t->c[MC_POOL_TENANT_FULL]);
+	single(b, "aspaced_pool_yields_total", "counter",
+	    "Times a long request gave its pool slot to a request of a "
+	    "tenant that had had less of the pool.", t->c[MC_POOL_YIELDS]);
+	family(b, "aspaced_trace_stops_total", "counter",
+	    "Traces stopped before their end, by reason.");
+	sample1(b, "aspaced_trace_stops_total", "reason", "cpu",
+	    t->c[MC_TRACE_STOP_CPU]);
+	sample1(b, "aspaced_trace_stops_total", "reason", "lines",
+	    t->c[MC_TRACE_STOP_LINES]);
+	sample1(b, "aspaced_trace_stops_total", "reason", "client_gone",
+	    t->c[MC_TRACE_STOP_GONE]);
+	sample1(b, "aspaced_trace_stops_total", "reason", "drain",
+	    t->c[MC_TRACE_STOP_DRAIN]);
 }
 
 static void render_sessions(struct as_buf *b, const struct metrics_shard *t)

@@ -31,6 +31,12 @@ enum metrics_counter {
 	MC_LIMIT_HTTP,		/* a metrics connection over its cap */
 	MC_INFLIGHT_PAUSES,	/* reading stopped at max_inflight */
 	MC_POOL_FULL,		/* a long request run on its worker */
+	MC_POOL_TENANT_FULL,	/* over pool-tenant-jobs: QUOTA */
+	MC_POOL_YIELDS,		/* a job parked for a fairer one */
+	MC_TRACE_STOP_CPU,	/* run_trace stopped: request-cpu-limit */
+	MC_TRACE_STOP_LINES,	/* run_trace stopped: trace-line-limit */
+	MC_TRACE_STOP_GONE,	/* run_trace stopped: its client went */
+	MC_TRACE_STOP_DRAIN,	/* run_trace stopped: the drain's end */
 	MC_SESSIONS_CREATED,
 	MC_SESSIONS_DESTROYED,
 	MC_SESSIONS_RAM_ADDED,	/* bytes: the sessions' ram_bytes */

@@ -3,12 +3,118 @@
  * trace-v1 text, in the request's session (locked exclusively: a trace
  * may fork, exit and switch tasks) or in a fresh one, its canonical
  * output back through as_trace_run() into a bounded as_buf.
+ *
+ * Time as the kernel accounts it: before each line the runner asks
+ * check_line() (lib/trace.h's check), which stops the trace there when
+ * it has run trace-line-limit lines, when its thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID: what the host kernel charged to this thread,
+ * so never the time it waited or was parked) reaches request-cpu-limit,
+ * when its connection is gone, or when the drain's deadline has passed;
+ * and which offers the request's pool slot to a fairer tenant
+ * (pool_yield()).  The CPU clock is a system call: it is read only once
+ * the wall clock (vDSO, cheap) says the budget could be spent, since a
+ * thread's CPU time grows no faster than the wall clock.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "metrics.h"
+#include "pool.h"
 #include "req.h"
 #include "trace.h"
+
+enum { STOP_CPU = 1, STOP_LINES, STOP_GONE, STOP_DRAIN };
+
+struct budget {
+	struct req_ctx	*c;
+	unsigned long	 first;		/* lines run before this request */
+	unsigned long	 lines;		/* trace-line-limit; 0: none */
+	uint64_t	 cpu_limit;	/* ns; 0: none */
+	uint64_t	 cpu0;		/* the thread's CPU time at the start */
+	uint64_t	 wall_next;	/* no CPU reading before (monotonic) */
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int check_line(void *arg, unsigned long lineno)
+{
+	struct budget *b = arg;
+	struct req_ctx *c = b->c;
+	uint64_t now, used;
+
+	if (c->pj != NULL && !c->no_yield)
+		pool_yield(server_pool(c->srv), c->pj);
+	if (b->lines > 0 && lineno - b->first > b->lines)
+		return STOP_LINES;
+	if (__atomic_load_n(&c->cancel, __ATOMIC_RELAXED) & REQ_CANCEL_GONE)
+		return STOP_GONE;
+	if (server_cancelled(c->srv))
+		return STOP_DRAIN;
+	if (b->cpu_limit > 0 &&
+	    (now = clock_ns(CLOCK_MONOTONIC)) >= b->wall_next) {
+		used = clock_ns(CLOCK_THREAD_CPUTIME_ID) - b->cpu0;
+		if (used >= b->cpu_limit)
+			return STOP_CPU;
+		b->wall_next = now + (b->cpu_limit - used);
+	}
+	return 0;
+}
+
+static void budget_init(struct budget *b, struct req_ctx *c,
+    const struct as_trace_cursor *cur)
+{
+	b->c = c;
+	b->first = cur->lineno;
+	b->lines = server_trace_line_limit(c->srv);
+	b->cpu_limit = (uint64_t)server_request_cpu_ms(c->srv) * 1000000;
+	b->cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	b->wall_next = clock_ns(CLOCK_MONOTONIC) + b->cpu_limit;
+}
+
+/* The status of a trace the check stopped (the result stays set). */
+static void stopped(struct req_ctx *c, const struct budget *b,
+    const struct as_trace_check *chk)
+{
+	char msg[160];
+	Aspace__Status__Code code = ASPACE__STATUS__CODE__QUOTA;
+
+	switch (chk->stopped) {
+	case STOP_CPU:
+		metrics_inc(MC_TRACE_STOP_CPU);
+		snprintf(msg, sizeof(msg), "trace over its CPU budget (%llu "
+		    "ms, request-cpu-limit) at line %lu",
+		    (unsigned long long)(b->cpu_limit / 1000000),
+		    chk->stopped_at);
+		break;
+	case STOP_LINES:
+		metrics_inc(MC_TRACE_STOP_LINES);
+		snprintf(msg, sizeof(msg), "trace over its line limit (%lu "
+		    "lines, trace-line-limit) at line %lu", b->lines,
+		    chk->stopped_at);
+		break;
+	case STOP_GONE:
+		metrics_inc(MC_TRACE_STOP_GONE);
+		code = ASPACE__STATUS__CODE__CANCELLED;
+		snprintf(msg, sizeof(msg), "cancelled: the client is gone, at "
+		    "line %lu", chk->stopped_at);
+		break;
+	default:
+		metrics_inc(MC_TRACE_STOP_DRAIN);
+		code = ASPACE__STATUS__CODE__CANCELLED;
+		snprintf(msg, sizeof(msg), "cancelled: the daemon is stopping, "
+		    "at line %lu", chk->stopped_at);
+		break;
+	}
+	req_status(c, code, msg);
+}
 
 /*
  * Run the text in s from cursor cur (a kept session's, which it leaves at
@@ -21,13 +127,16 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	const Aspace__RunTraceRequest *r = c->req->run_trace;
 	Aspace__RunTraceResult *res = req_alloc(c, sizeof(*res));
 	int before = cur->errors, n;
+	struct budget b;
+	struct as_trace_check chk = { check_line, &b, 0, 0 };
 
 	if (res == NULL)
 		return;
 	aspace__run_trace_result__init(res);
 	as_buf_init(&c->buf, server_trace_output_max(c->srv));
-	n = as_trace_run_part(s, cur, (const char *)r->text.data, r->text.len,
-	    &c->buf);
+	budget_init(&b, c, cur);
+	n = as_trace_run_checked(s, cur, (const char *)r->text.data,
+	    r->text.len, &c->buf, &chk);
 	if (n >= 0)
 		n -= before;
 	res->has_output = true;
@@ -38,6 +147,12 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	if (n >= 0) {
 		res->has_errors = true;
 		res->errors = (uint32_t)n;
+	}
+	if (chk.stopped != 0) {
+		/* The status, then the output so far all the same. */
+		stopped(c, &b, &chk);
+		res->has_stopped_at = true;
+		res->stopped_at = chk.stopped_at;
 	}
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_RUN_TRACE;
 	c->resp->run_trace = res;

@@ -41,6 +41,13 @@ void req_errno(struct req_ctx *c, int err)
 	c->status->errnum = err;
 }
 
+void req_dispatch_refused(struct req_ctx *c, const char *msg)
+{
+	c->resp->id = c->req->id;
+	c->resp->has_id = c->req->has_id;
+	req_status(c, ASPACE__STATUS__CODE__QUOTA, msg);
+}
+
 void *req_alloc(struct req_ctx *c, size_t size)
 {
 	void *p = frame_arena_alloc(c->out, size);
@@ -249,8 +256,11 @@ static void run_capped(struct req_ctx *c, const struct request_entry *e,
 	bool over;
 
 	pthread_mutex_lock(l);
+	/* Held through the request: a trace must not park with it. */
+	c->no_yield = true;
 	if (!(over = sessions_ram(server_sessions(c->srv)) + ram > cap))
 		run_entry(c, e);
+	c->no_yield = false;
 	pthread_mutex_unlock(l);
 	if (over) {		/* logged without the lock */
 		metrics_inc(MC_LIMIT_RAM);

@@ -21,6 +21,11 @@
 
 struct server;
 struct access_result;
+struct pool;
+struct pool_job;
+
+/* Why a request was told to stop (req_ctx.cancel). */
+#define REQ_CANCEL_GONE		1	/* its connection is gone */
 
 enum req_lock {
 	LOCK_NONE,		/* no session */
@@ -54,6 +59,13 @@ struct req_ctx {
 	struct dsession	*ds;		/* with a session */
 	bool		 ds_dead;	/* ds was or became dead */
 	struct task	*task;		/* with REQ_NEEDS_TASK */
+	/* Time (req-run-trace.c): the pool job running the request (NULL:
+	 * on its worker), which may give its slot to a fairer one between
+	 * two lines, unless no_yield (a lock other tenants need is held);
+	 * cancel, REQ_CANCEL_* set atomically by the connection's worker. */
+	struct pool_job	*pj;
+	bool		 no_yield;
+	int		 cancel;
 };
 
 struct request_entry {
@@ -73,6 +85,8 @@ void req_conn_release(struct server *srv, struct req_conn *rc);
 void req_status(struct req_ctx *c, Aspace__Status__Code code,
     const char *msg);
 void req_errno(struct req_ctx *c, int err);
+/* Answer c's request QUOTA with msg without running it. */
+void req_dispatch_refused(struct req_ctx *c, const char *msg);
 void *req_alloc(struct req_ctx *c, size_t size);
 char *req_strdup(struct req_ctx *c, const char *s, size_t len);
 bool req_image_name_ok(const char *name);
@@ -83,6 +97,12 @@ struct session_table *server_sessions(struct server *srv);
 size_t server_trace_output_max(struct server *srv);
 unsigned long server_ram_max(struct server *srv);
 unsigned int server_max_sessions(struct server *srv);
+/* request-cpu-limit in ms and trace-line-limit (0: none), the pool, and
+ * whether every request is to stop (the drain's deadline passed). */
+unsigned int server_request_cpu_ms(struct server *srv);
+unsigned int server_trace_line_limit(struct server *srv);
+struct pool *server_pool(struct server *srv);
+bool server_cancelled(struct server *srv);
 /* The cap on all sessions' RAM (0: none), and the lock that makes its
  * check and a session's creation one step. */
 unsigned long long server_ram_total(struct server *srv);

@@ -107,6 +107,7 @@ struct conn_job {
 	Aspace__Status	 st;
 	struct req_ctx	 x;
 	uint64_t	 t0;		/* its start (conn.now) */
+	struct event	*gone_ev;	/* the peer's close, while it runs */
 };
 
 struct worker {
@@ -176,6 +177,7 @@ struct server {
 	struct event	*sig[SERVER_NSIGNALS];
 	struct service	*svc;		/* systemd, reload, drain */
 	unsigned int	 debug_stall_ms;	/* atomic: tests' stuck worker */
+	bool		 cancel_all;	/* atomic: the drain's deadline passed */
 	struct worker	*workers;
 	int		 nworkers;
 	int		 next_worker;
@@ -198,6 +200,9 @@ void server_config_default(struct server_config *cfg)
 	cfg->pool_threads = 4;
 	cfg->pool_queue = 256;
 	cfg->accept_backoff_ms = 100;
+	cfg->request_cpu_ms = 5000;
+	cfg->trace_line_limit = 1000000;
+	cfg->pool_tenant_jobs = 32;
 	cfg->log_level = LOG_INFO;
 }
 
@@ -232,6 +237,31 @@ unsigned int server_max_sessions(struct server *srv)
 	return __atomic_load_n(&srv->cfg.max_sessions, __ATOMIC_RELAXED);
 }
 
+unsigned int server_request_cpu_ms(struct server *srv)
+{
+	return __atomic_load_n(&srv->cfg.request_cpu_ms, __ATOMIC_RELAXED);
+}
+
+unsigned int server_trace_line_limit(struct server *srv)
+{
+	return __atomic_load_n(&srv->cfg.trace_line_limit, __ATOMIC_RELAXED);
+}
+
+struct pool *server_pool(struct server *srv)
+{
+	return srv->pool;
+}
+
+bool server_cancelled(struct server *srv)
+{
+	return __atomic_load_n(&srv->cancel_all, __ATOMIC_RELAXED);
+}
+
+void server_cancel_all(struct server *srv)
+{
+	__atomic_store_n(&srv->cancel_all, true, __ATOMIC_RELAXED);
+}
+
 /* --- connections ---------------------------------------------------------- */
 
 /* A TLS connection going before its handshake completed. */
@@ -247,6 +277,9 @@ static void conn_free(struct conn *c)
 {
 	if (c->job != NULL) {	/* on the pool: freed when it is done */
 		c->gone = true;
+		/* Its request stops at its next step (req.h). */
+		__atomic_store_n(&c->job->x.cancel, REQ_CANCEL_GONE,
+		    __ATOMIC_RELAXED);
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		return;
 	}
@@ -478,12 +511,26 @@ static void job_work(struct pool_job *pj)
 	metrics_events();
 }
 
+/* On c's worker: the peer closed (EV_CLOSED: its end is shut, which a
+ * connection paused while its request runs would not see until the
+ * answer): the request stops at its next step (req.h). */
+static void job_gone_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_job *j = arg;
+
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&j->x.cancel, REQ_CANCEL_GONE, __ATOMIC_RELAXED);
+}
+
 /* On c's worker: the pool has run c's request. */
 static void job_done(struct pool_job *pj)
 {
 	struct conn_job *j = (struct conn_job *)pj;
 	struct conn *c = j->c;
 
+	if (j->gone_ev != NULL)
+		event_free(j->gone_ev);
 	c->job = NULL;
 	if (c->gone) {
 		as_buf_free(&j->x.buf);
@@ -500,6 +547,7 @@ static void job_done(struct pool_job *pj)
 static bool conn_submit(struct conn *c, Aspace__Request *req, uint64_t t0)
 {
 	struct conn_job *j;
+	int err;
 
 	if (!c->rc.authed || !op_is_long(frame_request_op(req)) ||
 	    c->w->srv->pool == NULL || (j = calloc(1, sizeof(*j))) == NULL)
@@ -516,15 +564,35 @@ static bool conn_submit(struct conn *c, Aspace__Request *req, uint64_t t0)
 	j->x.out = &c->out;
 	j->x.req = req;
 	as_buf_init(&j->x.buf, 0);
+	j->x.pj = &j->pj;
 	j->pj.work = job_work;
 	j->pj.done = job_done;
 	j->pj.base = c->w->base;
+	j->pj.tenant = (unsigned int)c->rc.tenant;
 	c->job = j;
-	if (pool_submit(c->w->srv->pool, &j->pj) != 0) {
+	if ((err = pool_submit(c->w->srv->pool, &j->pj)) == -EDQUOT) {
+		/* The tenant's share of the pool is taken: QUOTA. */
+		c->job = NULL;
+		j->x.pj = NULL;
+		metrics_inc(MC_POOL_TENANT_FULL);
+		req_dispatch_refused(&j->x, "the tenant has --pool-tenant-jobs "
+		    "long requests in the pool");
+		conn_answer(c, &j->x, c->rc.authed, t0);
+		free(j);
+		return true;
+	}
+	if (err != 0) {
 		c->job = NULL;
 		free(j);
 		metrics_inc(MC_POOL_FULL);
 		return false;	/* the pool is full: run it here */
+	}
+	/* j is the pool's now, but done (on this thread) frees it. */
+	if ((j->gone_ev = event_new(c->w->base, bufferevent_getfd(c->bev),
+	    EV_CLOSED, job_gone_cb, j)) != NULL &&
+	    event_add(j->gone_ev, NULL) != 0) {
+		event_free(j->gone_ev);
+		j->gone_ev = NULL;
 	}
 	return true;
 }
@@ -957,6 +1025,8 @@ static void worker_fini(struct worker *w)
 		event_free(w->drain_ev);
 	for (c = w->conns; c != NULL; c = c->next) {
 		if (c->job != NULL) {
+			if (c->job->gone_ev != NULL)
+				event_free(c->job->gone_ev);
 			as_buf_free(&c->job->x.buf);
 			free(c->job);
 			c->job = NULL;
@@ -1415,7 +1485,7 @@ struct server *server_new(const struct server_config *cfg)
 	    (srv->base = event_base_new()) == NULL || add_signals(srv) != 0 ||
 	    (srv->backoff = evtimer_new(srv->base, backoff_cb, srv)) == NULL ||
 	    (cfg->pool_threads > 0 && (srv->pool = pool_new(cfg->pool_threads,
-	    cfg->pool_queue)) == NULL) ||
+	    cfg->pool_queue, cfg->pool_tenant_jobs)) == NULL) ||
 	    persist_setup(srv, cfg) != 0 ||
 	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0 ||
 	    listen_metrics(srv, cfg) != 0 ||
@@ -1689,6 +1759,8 @@ static void reload_limits(struct server *srv, const struct server_config *nc)
 	LIVE_SET(trace_output_max);
 	LIVE_SET(accept_backoff_ms);
 	LIVE_SET(max_sessions);
+	LIVE_SET(request_cpu_ms);
+	LIVE_SET(trace_line_limit);
 	pthread_mutex_lock(&srv->ram_lock);
 	LIVE_SET(ram_total);
 	pthread_mutex_unlock(&srv->ram_lock);
@@ -1699,9 +1771,11 @@ static void reload_limits(struct server *srv, const struct server_config *nc)
 	pthread_mutex_unlock(&srv->sessions.lock);
 	if (nc->workers != srv->cfg.workers ||
 	    nc->pool_threads != srv->cfg.pool_threads ||
-	    nc->pool_queue != srv->cfg.pool_queue)
-		fprintf(stderr, "aspaced: reload: the workers, pool threads "
-		    "and pool queue change at a restart only\n");
+	    nc->pool_queue != srv->cfg.pool_queue ||
+	    nc->pool_tenant_jobs != srv->cfg.pool_tenant_jobs)
+		fprintf(stderr, "aspaced: reload: the workers, pool threads, "
+		    "pool queue and pool-tenant-jobs change at a restart "
+		    "only\n");
 }
 
 int server_reload(struct server *srv, const struct server_config *nc)

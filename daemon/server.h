@@ -44,6 +44,10 @@ struct server_config {
 	int		 pool_threads;		/* for long requests */
 	unsigned int	 pool_queue;		/* long requests queued */
 	unsigned int	 accept_backoff_ms;	/* after EMFILE/ENFILE */
+	/* Time as the kernel accounts it (req-run-trace.c, pool.h). */
+	unsigned int	 request_cpu_ms;	/* a run_trace's CPU; 0: none */
+	unsigned int	 trace_line_limit;	/* a run_trace's lines; 0: none */
+	unsigned int	 pool_tenant_jobs;	/* a tenant's in the pool; 0: none */
 	/* Read from the configuration (conf.c) for the pieces to come. */
 	const char	*state_dir;		/* sessions kept across restarts */
 	const char	*runtime_dir;		/* the default socket's */

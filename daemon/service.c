@@ -157,6 +157,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	server_stats(svc->srv, &st);
 	fprintf(stderr, "aspaced: drain timeout: closing %u connections\n",
 	    st.conns);
+	server_cancel_all(svc->srv);	/* traces stop at their next line */
 	server_stop(svc->srv);
 }
 
@@ -194,6 +195,7 @@ void service_signal(struct service *svc, int sig)
 	} else if (sig == SIGINT || sig == SIGTERM) {
 		if (svc->draining) {
 			fprintf(stderr, "aspaced: stopping now\n");
+			server_cancel_all(svc->srv);
 			server_stop(svc->srv);
 		} else
 			drain_start(svc);

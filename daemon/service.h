@@ -65,5 +65,8 @@ bool server_drained(struct server *srv);
 int server_reload_files(struct server *srv);
 /* End the listener's loop. */
 void server_stop(struct server *srv);
+/* Tell every running request to stop at its next step (a trace: its
+ * next line); the drain's deadline. */
+void server_cancel_all(struct server *srv);
 
 #endif /* ASPACED_SERVICE_H */

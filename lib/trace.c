@@ -311,15 +311,25 @@ void as_trace_cursor_init(struct as_trace_cursor *c)
 	c->win_end = ~0UL;
 }
 
-int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
-    const char *text, size_t len, struct as_buf *out)
+int as_trace_run_checked(struct as_session *s, struct as_trace_cursor *c,
+    const char *text, size_t len, struct as_buf *out,
+    struct as_trace_check *chk)
 {
 	struct trace_state ts = { .s = s, .out = out, .win_start = c->win_start,
 	    .win_end = c->win_end, .lineno = c->lineno, .errors = c->errors };
 	const char *p = text, *end = text != NULL ? text + len : NULL, *nl;
 
 	ts.current = c->current > 0 ? as_task_lookup(s, c->current) : NULL;
+	if (chk != NULL) {
+		chk->stopped = 0;
+		chk->stopped_at = 0;
+	}
 	while (p < end && !out->overflow) {
+		if (chk != NULL && chk->fn != NULL &&
+		    (chk->stopped = chk->fn(chk->arg, ts.lineno + 1)) != 0) {
+			chk->stopped_at = ts.lineno + 1;
+			break;
+		}
 		nl = memchr(p, '\n', (size_t)(end - p));
 		ts.lineno++;
 		run_line(&ts, p, (size_t)((nl != NULL ? nl : end) - p));
@@ -331,6 +341,12 @@ int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
 	c->lineno = ts.lineno;
 	c->errors = ts.errors;
 	return out->overflow ? -1 : ts.errors;
+}
+
+int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
+    const char *text, size_t len, struct as_buf *out)
+{
+	return as_trace_run_checked(s, c, text, len, out, NULL);
 }
 
 int as_trace_run(struct as_session *s, const char *text, size_t len,

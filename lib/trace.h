@@ -40,4 +40,25 @@ void as_trace_cursor_init(struct as_trace_cursor *c);
 int as_trace_run_part(struct as_session *s, struct as_trace_cursor *c,
     const char *text, size_t len, struct as_buf *out);
 
+/*
+ * A check between lines, for a runner with budgets or that may be
+ * cancelled (the daemon's CPU budget, its line limit, a client gone):
+ * before each line, fn(arg, lineno) with the number the line would
+ * have.  Non-zero stops the run before that line: the line does not
+ * run, the cursor stays after the last line run (so that a later part
+ * may go on from it), and stopped and stopped_at keep fn's answer and
+ * the line.  Plain C: it knows nothing of its caller's types.
+ */
+struct as_trace_check {
+	int		 (*fn)(void *arg, unsigned long lineno);
+	void		*arg;
+	int		 stopped;	/* out: fn's non-zero answer, or 0 */
+	unsigned long	 stopped_at;	/* out: the line not run, or 0 */
+};
+
+/* as_trace_run_part() with chk (NULL: none) asked before every line. */
+int as_trace_run_checked(struct as_session *s, struct as_trace_cursor *c,
+    const char *text, size_t len, struct as_buf *out,
+    struct as_trace_check *chk);
+
 #endif /* ASPACE_TRACE_H */

@@ -1,0 +1,398 @@
+/*
+ * test_time.c: time as aspaced accounts it, against the built daemon
+ * ($ASPACED or argv[1]) started per test on a Unix socket in a fresh
+ * temporary directory:
+ *
+ * - a trace bomb (populate lines of large mappings) over
+ *   --request-cpu-limit is stopped with QUOTA, its output up to the line
+ *   where it stopped, and stopped_at; --trace-line-limit likewise;
+ * - a client that sends a long trace and goes: the daemon stops working
+ *   on it (with one pool thread, another request is served at once);
+ * - fair shares: two tenants (uids 1001 and 1002, children of the test)
+ *   run trace bombs with --pool-threads 2 while a third (the test, uid
+ *   0) times a small trace: within twice its time on an idle daemon
+ *   (and one bomb line, which is not cut);
+ * - the drain's deadline (SIGTERM, --drain-timeout) stops a running
+ *   trace, and the daemon exits at once.
+ *
+ * TIME_SOAK=1 in the environment makes the bombs and the rounds longer
+ * (tests/daemon/soak-time.sh, make soak).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "frame.h"
+#include "harness.h"
+
+#define RESP_CAP	(8u << 20)
+
+static const char *daemon_path;
+static struct hdaemon dmn;
+static bool soak;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Start aspaced on dmn.sock with the options (NULL-ended). */
+static int start_argv(const char *const *args)
+{
+	struct hspawn how = HSPAWN_INIT;
+	const char *argv[40];
+	char listen[128];
+	int argc = 0, rc = -1;
+
+	if ((how.out = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (hdaemon_mkdir(&dmn, "time") == 0) {
+		snprintf(listen, sizeof(listen), "unix:%s", dmn.sock);
+		argv[argc++] = daemon_path;
+		argv[argc++] = "--config";
+		argv[argc++] = "/dev/null";
+		argv[argc++] = "--state-directory";
+		argv[argc++] = "none";
+		argv[argc++] = "--listen";
+		argv[argc++] = listen;
+		argv[argc++] = "--foreground";
+		while (argc < 39 && *args != NULL)
+			argv[argc++] = *args++;
+		argv[argc] = NULL;
+		rc = hdaemon_exec(&dmn, argv, &how);
+	}
+	close(how.out);
+	return rc;
+}
+
+#define start_with(...)	start_argv((const char *const []){ __VA_ARGS__ })
+
+/* A bomb: n pairs of a populated mapping of mib MiB and its munmap. */
+static char *bomb(int n, int mib)
+{
+	char *text = malloc((size_t)n * 120 + 1), *p = text;
+	int i;
+
+	if (text == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "mmap 0x200000000000 %dM rw- "
+		    "private,anon,fixed,populate\nmunmap 0x200000000000 %dM\n",
+		    mib, mib);
+	return text;
+}
+
+/* A small trace: a few dozen lines of a few milliseconds in all. */
+static const char *small_trace(void)
+{
+	static char text[32768];
+	char *p = text;
+	int i;
+
+	if (text[0] != '\0')
+		return text;
+	for (i = 0; i < 150; i++)
+		p += sprintf(p, "mmap 0x200000000000 4M rw- "
+		    "private,anon,fixed,populate\nwrite 0x200000001000 7\n"
+		    "munmap 0x200000000000 4M\n");
+	return text;
+}
+
+static void trace_req(Aspace__Request *r, Aspace__RunTraceRequest *t,
+    const char *text)
+{
+	aspace__request__init(r);
+	aspace__run_trace_request__init(t);
+	t->has_text = true;
+	t->text.data = (uint8_t *)text;
+	t->text.len = strlen(text);
+	r->op_case = ASPACE__REQUEST__OP_RUN_TRACE;
+	r->run_trace = t;
+}
+
+static Aspace__Response *run_text(struct client *c, const char *text)
+{
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+
+	trace_req(&r, &t, text);
+	return cl_call(c, &r);
+}
+
+static bool open_hello(struct client *c)
+{
+	return cl_open_unix(c, dmn.sock, RESP_CAP, true) && cl_hello(c);
+}
+
+/* --- (a) the CPU budget and the line limit ----------------------------------- */
+
+static void test_cpu_budget(void **state)
+{
+	struct client c;
+	Aspace__Response *resp;
+	char *text;
+	double t0, t;
+
+	(void)state;
+	assert_int_equal(start_with("--request-cpu-limit", "300ms",
+	    "--max-body", "16M", NULL), 0);
+	assert_non_null(text = bomb(soak ? 20000 : 4000, 64));
+	assert_true(open_hello(&c));
+	t0 = now();
+	resp = run_text(&c, text);
+	t = now() - t0;
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__QUOTA);
+	print_message("bomb stopped after %.3f s: %s\n", t,
+	    resp->status->message);
+	assert_non_null(strstr(resp->status->message, "CPU budget"));
+	/* The output so far, up to the line it stopped at. */
+	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_RUN_TRACE);
+	assert_true(resp->run_trace->has_stopped_at);
+	assert_true(resp->run_trace->stopped_at >= 2);
+	assert_true(resp->run_trace->stopped_at < 8000);
+	assert_true(resp->run_trace->output.len > 0);
+	assert_memory_equal(resp->run_trace->output.data,
+	    "1: = 0x200000000000\n", 20);
+	assert_true(t < 5.0);
+	/* The daemon goes on serving. */
+	assert_int_equal(code_of(run_text(&c, "window 0x200000000000 1M\n")),
+	    0);
+	cl_close(&c);
+	free(text);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+static void test_line_limit(void **state)
+{
+	struct client c;
+	Aspace__Response *resp;
+
+	(void)state;
+	assert_int_equal(start_with("--trace-line-limit", "3", NULL), 0);
+	assert_true(open_hello(&c));
+	resp = run_text(&c, "window 0x200000000000 1M\n"
+	    "mmap 0x200000000000 4K rw- private,anon,fixed\n"
+	    "write 0x200000000000 1\nread 0x200000000000\n"
+	    "read 0x200000000000\n");
+	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__QUOTA);
+	assert_non_null(strstr(resp->status->message, "line limit"));
+	assert_non_null(strstr(resp->status->message, "at line 4"));
+	assert_int_equal(resp->run_trace->stopped_at, 4);
+	assert_int_equal(resp->run_trace->output.len,
+	    strlen("1: = 0\n2: = 0x200000000000\n3: = ok\n"));
+	assert_memory_equal(resp->run_trace->output.data,
+	    "1: = 0\n2: = 0x200000000000\n3: = ok\n",
+	    resp->run_trace->output.len);
+	/* Within the limit: as before. */
+	assert_int_equal(code_of(run_text(&c, "window 0x200000000000 1M\n")),
+	    0);
+	cl_close(&c);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/* --- (b) a client gone ------------------------------------------------------- */
+
+static void test_client_gone(void **state)
+{
+	struct client a, b;
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+	Aspace__Response *resp;
+	char *text;
+	double t0, t_free, t_small;
+
+	(void)state;
+	/* One pool thread: while the bomb runs, nothing else long does. */
+	assert_int_equal(start_with("--pool-threads", "1", "--workers", "1",
+	    "--request-cpu-limit", "60s", "--max-body", "16M", NULL), 0);
+	assert_non_null(text = bomb(4000, 64));
+	assert_true(open_hello(&a));
+	assert_true(open_hello(&b));
+	t0 = now();
+	resp = run_text(&b, small_trace());
+	t_small = now() - t0;
+	assert_int_equal(code_of(resp), 0);
+	trace_req(&r, &t, text);
+	assert_true(cl_send(&a, &r, NULL));
+	usleep(300000);
+	cl_close(&a);		/* gone, the bomb still running */
+	t0 = now();
+	resp = run_text(&b, small_trace());
+	t_free = now() - t0;
+	assert_int_equal(code_of(resp), 0);
+	print_message("small trace: %.3f s alone, %.3f s after its "
+	    "neighbour's client went\n", t_small, t_free);
+	assert_true(t_free < 1.0 + 2 * t_small);
+	cl_close(&b);
+	free(text);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/* --- (c) fair shares ------------------------------------------------------------ */
+
+/* In a child as uid: run bombs until killed; exit status on failure. */
+static int bomber(uid_t uid, const char *text)
+{
+	struct client c;
+
+	if (setgid(uid) != 0 || setuid(uid) != 0)
+		_exit(2);
+	if (!cl_open_unix(&c, dmn.sock, RESP_CAP, false) || !cl_hello(&c))
+		_exit(3);
+	for (;;)
+		if (run_text(&c, text) == NULL)
+			_exit(4);
+}
+
+static double median3(struct client *c)
+{
+	double t[3], x;
+	int i, j;
+
+	for (i = 0; i < 3; i++) {
+		x = now();
+		if (code_of(run_text(c, small_trace())) != 0)
+			return 1e9;
+		t[i] = now() - x;
+	}
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (t[j] < t[i]) {
+				x = t[i];
+				t[i] = t[j];
+				t[j] = x;
+			}
+	return t[1];
+}
+
+static void test_fair_shares(void **state)
+{
+	struct client c;
+	pid_t kids[2] = { -1, -1 };
+	char *text, *one;
+	double alone, loaded, line;
+	int i, st, rounds = soak ? 20 : 3;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();		/* tenants are uids: root makes them */
+	assert_int_equal(start_with("--pool-threads", "2", "--workers", "2",
+	    "--request-cpu-limit", "120s", "--max-body", "16M", NULL), 0);
+	assert_non_null(text = bomb(4000, 64));
+	assert_true(open_hello(&c));
+	(void)median3(&c);		/* warm up */
+	alone = median3(&c);
+	/* A line is not cut: a bomb's line, the most a slot waits. */
+	assert_non_null(one = bomb(1, 64));
+	line = now();
+	assert_int_equal(code_of(run_text(&c, one)), 0);
+	line = now() - line;
+	free(one);
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		assert_true(kids[i] >= 0);
+		if (kids[i] == 0)
+			_exit(bomber((uid_t)(1001 + i), text));
+	}
+	usleep(500000);		/* both bombs running */
+	loaded = 0;
+	for (i = 0; i < rounds; i++) {
+		double x = median3(&c);
+
+		loaded = x > loaded ? x : loaded;
+		usleep(100000);
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(kids[i], &st, WNOHANG), 0); /* alive */
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], &st, 0);
+	}
+	print_message("third tenant's trace: %.1f ms alone, %.1f ms beside "
+	    "two tenants' bombs (pool-threads 2; a bomb's line %.1f ms)\n",
+	    alone * 1e3, loaded * 1e3, line * 1e3);
+	/* Twice its time, but for the bomb's line it may wait out (which
+	 * matters in the slower sanitizer builds). */
+	assert_true(loaded <= 2 * alone + line + 0.005);
+	cl_close(&c);
+	free(text);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/* --- (d) the drain's deadline ------------------------------------------------ */
+
+static void test_drain_deadline(void **state)
+{
+	struct client a;
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+	Aspace__Response *resp;
+	char *text;
+	double t0, t_exit;
+	pid_t pid;
+	int st = -1;
+
+	(void)state;
+	assert_int_equal(start_with("--pool-threads", "1",
+	    "--request-cpu-limit", "60s", "--drain-timeout", "300ms",
+	    "--max-body", "16M", NULL), 0);
+	assert_non_null(text = bomb(4000, 64));
+	assert_true(open_hello(&a));
+	trace_req(&r, &t, text);
+	assert_true(cl_send(&a, &r, NULL));
+	usleep(300000);
+	t0 = now();
+	assert_int_equal(kill(dmn.pid, SIGTERM), 0);
+	/* Answered CANCELLED with the output so far, or closed. */
+	resp = cl_recv(&a);
+	if (resp != NULL) {
+		assert_int_equal(code_of(resp),
+		    ASPACE__STATUS__CODE__CANCELLED);
+		assert_true(resp->run_trace->stopped_at > 1);
+	}
+	while ((pid = waitpid(dmn.pid, &st, WNOHANG)) == 0 &&
+	    now() - t0 < 20)
+		usleep(10000);
+	t_exit = now() - t0;
+	print_message("SIGTERM to exit with a trace running: %.3f s "
+	    "(drain-timeout 0.3 s)%s\n", t_exit,
+	    resp != NULL ? ", answered CANCELLED" : "");
+	assert_int_equal(pid, dmn.pid);
+	dmn.pid = -1;
+	assert_true(WIFEXITED(st));
+	assert_true(t_exit < 3.0);
+	cl_close(&a);
+	free(text);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpu_budget),
+		cmocka_unit_test(test_line_limit),
+		cmocka_unit_test(test_client_gone),
+		cmocka_unit_test(test_fair_shares),
+		cmocka_unit_test(test_drain_deadline),
+	};
+
+	if ((daemon_path = hdaemon_path(argc, argv, "test_time")) == NULL)
+		return 1;
+	soak = getenv("TIME_SOAK") != NULL && atoi(getenv("TIME_SOAK")) > 0;
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
