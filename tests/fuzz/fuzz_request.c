@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "frame.h"
+#include "pool.h"
 #include "req.h"
 #include "server.h"
 #include "session-table.h"
@@ -125,6 +126,39 @@ unsigned long long server_ram_total(struct server *srv)
 {
 	(void)srv;
 	return 0;
+}
+
+/* A run_trace's budgets: a second of CPU and 100000 lines, so that no
+ * input runs long; no pool, no drain. */
+unsigned int server_request_cpu_ms(struct server *srv)
+{
+	(void)srv;
+	return 1000;
+}
+
+unsigned int server_trace_line_limit(struct server *srv)
+{
+	(void)srv;
+	return 100000;
+}
+
+struct pool *server_pool(struct server *srv)
+{
+	(void)srv;
+	return NULL;
+}
+
+bool server_cancelled(struct server *srv)
+{
+	(void)srv;
+	return false;
+}
+
+bool pool_yield(struct pool *p, struct pool_job *j)
+{
+	(void)p;
+	(void)j;
+	return false;
 }
 
 pthread_mutex_t *server_ram_lock(struct server *srv)
