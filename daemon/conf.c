@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -932,6 +933,69 @@ int conf_make_runtime_dir(struct conf *c)
 	return 0;
 }
 
+/* --- the default of ram-total -------------------------------------------------- */
+
+/* The first number of the line of file path that starts with key, or 0. */
+static unsigned long long read_number(const char *path, const char *key)
+{
+	char line[256];
+	unsigned long long v = 0;
+	size_t k = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, k) == 0) {
+			v = strtoull(line + k, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/*
+ * The memory the daemon may use: MemTotal, or the memory.max of its
+ * cgroup (v2) when one is set and lower.  0 if neither can be read.
+ */
+static unsigned long long host_memory(void)
+{
+	unsigned long long mem = read_number("/proc/meminfo", "MemTotal:") <<
+	    10, max;
+	char line[512], path[600];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "0::/", 4) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max",
+		    line + 3);
+		/* "max" reads as 0: no limit. */
+		if ((max = read_number(path, "")) > 0 && (mem == 0 || max < mem))
+			mem = max;
+		break;
+	}
+	if (f != NULL)
+		fclose(f);
+	return mem;
+}
+
+/*
+ * ram-total's default: half the host's memory (host_memory()), in whole
+ * MiB; the other half is left to the host, the chunk pool, malloc's own
+ * overhead and the frames a session has freed but whose chunk it still
+ * uses.  64 GiB if the host's memory cannot be read.
+ */
+unsigned long long conf_ram_total_default(void)
+{
+	unsigned long long mem = host_memory();
+
+	if (mem == 0)
+		return 64ULL << 30;
+	return mem / 2 >> 20 << 20;
+}
+
 /* --- life ----------------------------------------------------------------------- */
 
 void conf_init(struct conf *c)
@@ -942,6 +1006,7 @@ void conf_init(struct conf *c)
 
 	memset(c, 0, sizeof(*c));
 	server_config_default(&c->srv);
+	c->srv.ram_total = conf_ram_total_default();
 	c->srv.log_level = LOG_NOTICE;
 	c->srv.log_target = SERVER_LOG_AUTO;
 	c->srv.checkpoint_ms = 60 * SEC;

@@ -46,6 +46,8 @@ struct conf {
 
 /* Defaults; no file read yet. */
 void conf_init(struct conf *c);
+/* ram-total's default: half of MemTotal or of the cgroup's memory.max. */
+unsigned long long conf_ram_total_default(void);
 void conf_free(struct conf *c);
 
 /* The i-th keyword's name (the table's order), NULL past the last; the

@@ -27,6 +27,7 @@
 
 #include "frame.h"
 #include "metrics.h"
+#include "session-table.h"
 #include "session.h"
 
 #define METRICS_SHARDS	64
@@ -354,6 +355,11 @@ static void render_sessions(struct as_buf *b, const struct metrics_shard *t)
 	    "The simulated RAM of the sessions in the table, in bytes "
 	    "(what --ram-total caps).",
 	    c[MC_SESSIONS_RAM_ADDED] - c[MC_SESSIONS_RAM_REMOVED]);
+	single(b, "aspaced_sessions_charged_bytes", "gauge",
+	    "Host memory charged to the sessions in the table, in bytes: "
+	    "frames in use, struct pages, page tables, VMAs and the "
+	    "kernel's other objects (what --ram-total caps).",
+	    stable_mem_charged());
 }
 
 static struct {

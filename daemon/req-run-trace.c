@@ -50,7 +50,7 @@ static int check_line(void *arg, unsigned long lineno)
 	struct req_ctx *c = b->c;
 	uint64_t now, used;
 
-	if (c->pj != NULL && !c->no_yield)
+	if (c->pj != NULL)
 		pool_yield(server_pool(c->srv), c->pj);
 	if (b->lines > 0 && lineno - b->first > b->lines)
 		return STOP_LINES;

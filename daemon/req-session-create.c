@@ -91,6 +91,13 @@ int req_session_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p)
 {
 	as_session_params_default(p);
+	/* Without ram_bytes: 1 GiB, or --max-ram if less. */
+	if (p->ram_bytes > server_ram_max(c->srv))
+		p->ram_bytes = server_ram_max(c->srv);
+	/* Charged to the tenant, and through it to --ram-total (a session
+	 * of the table is charged so by stable_create() as well). */
+	p->mem_parent = stable_tenant_mem(server_sessions(c->srv),
+	    c->conn->tenant);
 	if (r == NULL)
 		return 0;
 	if (r->has_ram_bytes && ram_param(c, r->ram_bytes, p) != 0)
@@ -111,6 +118,9 @@ static void create_failed(struct req_ctx *c, int err)
 {
 	if (err == -EDQUOT)
 		req_status(c, ASPACE__STATUS__CODE__QUOTA, "session quota");
+	else if (err == -EINVAL && stable_mem_full(server_sessions(c->srv)))
+		req_status(c, ASPACE__STATUS__CODE__QUOTA,
+		    "the daemon's RAM for all sessions is spent");
 	else if (err == -EINVAL)
 		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
 		    "the session cannot be made with these parameters");

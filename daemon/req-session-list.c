@@ -28,6 +28,8 @@ static Aspace__SessionInfo *info_msg(struct req_ctx *c,
 	m->created = (uint64_t)in->created;
 	m->has_ram_bytes = true;
 	m->ram_bytes = in->ram_bytes;
+	m->has_charged_bytes = true;
+	m->charged_bytes = in->charged_bytes;
 	return m;
 }
 

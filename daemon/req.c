@@ -216,7 +216,8 @@ static void run_entry(struct req_ctx *c, const struct request_entry *e)
 }
 
 /* The RAM of the session the request would make, or 0 if none. */
-static unsigned long new_session_ram(const Aspace__Request *r, int op)
+static unsigned long new_session_ram(struct server *srv,
+    const Aspace__Request *r, int op)
 {
 	const Aspace__SessionCreateRequest *p = NULL;
 	struct as_session_params d;
@@ -230,39 +231,27 @@ static unsigned long new_session_ram(const Aspace__Request *r, int op)
 		return 0;
 	if (p != NULL && p->has_ram_bytes)
 		return p->ram_bytes;
-	as_session_params_default(&d);
-	return d.ram_bytes;
+	as_session_params_default(&d);	/* req_session_params()'s default */
+	return d.ram_bytes < server_ram_max(srv) ? d.ram_bytes :
+	    server_ram_max(srv);
 }
 
-/* The RAM of every session of the table. */
-static unsigned long long sessions_ram(struct session_table *st)
-{
-	unsigned long long sum = 0;
-	struct dsession *ds;
-
-	pthread_mutex_lock(&st->lock);
-	for (ds = st->head; ds != NULL; ds = ds->next)
-		sum += ds->ram_bytes;
-	pthread_mutex_unlock(&st->lock);
-	return sum;
-}
-
-/* Run e if the session it makes fits under the daemon's RAM cap. */
+/*
+ * Run e if the session it makes may fit under the daemon's budget: a
+ * session's RAM over all of it never can, and none can once the budget
+ * is nearly spent.  What the sessions hold is what counts (their charge,
+ * lib/memcontrol.h), not their RAM sizes: a session's faults, forks and
+ * mmaps fail with VM_FAULT_OOM or -ENOMEM when the budget is spent.
+ */
 static void run_capped(struct req_ctx *c, const struct request_entry *e,
     unsigned long ram)
 {
 	unsigned long long cap = server_ram_total(c->srv);
-	pthread_mutex_t *l = server_ram_lock(c->srv);
 	bool over;
 
-	pthread_mutex_lock(l);
-	/* Held through the request: a trace must not park with it. */
-	c->no_yield = true;
-	if (!(over = sessions_ram(server_sessions(c->srv)) + ram > cap))
+	if (!(over = ram > cap || stable_mem_full(server_sessions(c->srv))))
 		run_entry(c, e);
-	c->no_yield = false;
-	pthread_mutex_unlock(l);
-	if (over) {		/* logged without the lock */
+	if (over) {
 		metrics_inc(MC_LIMIT_RAM);
 		log_abuse(ABUSE_LIMITS, LOG_NOTICE, "a session of %lu bytes "
 		    "refused: over --ram-total", ram);
@@ -300,7 +289,9 @@ void req_dispatch(struct req_ctx *c)
 		    "op not supported by this daemon");
 		return;
 	}
-	ram = new_session_ram(c->req, op);
+	/* --ram-total as it is now (a reload may change it). */
+	stable_set_mem_limit(server_sessions(c->srv), server_ram_total(c->srv));
+	ram = new_session_ram(c->srv, c->req, op);
 	if (ram > 0 && server_ram_total(c->srv) > 0)
 		run_capped(c, e, ram);
 	else

@@ -61,10 +61,9 @@ struct req_ctx {
 	struct task	*task;		/* with REQ_NEEDS_TASK */
 	/* Time (req-run-trace.c): the pool job running the request (NULL:
 	 * on its worker), which may give its slot to a fairer one between
-	 * two lines, unless no_yield (a lock other tenants need is held);
-	 * cancel, REQ_CANCEL_* set atomically by the connection's worker. */
+	 * two lines; cancel, REQ_CANCEL_* set atomically by the connection's
+	 * worker. */
 	struct pool_job	*pj;
-	bool		 no_yield;
 	int		 cancel;
 };
 
@@ -103,10 +102,8 @@ unsigned int server_request_cpu_ms(struct server *srv);
 unsigned int server_trace_line_limit(struct server *srv);
 struct pool *server_pool(struct server *srv);
 bool server_cancelled(struct server *srv);
-/* The cap on all sessions' RAM (0: none), and the lock that makes its
- * check and a session's creation one step. */
+/* The cap on the host memory charged to all sessions (0: none). */
 unsigned long long server_ram_total(struct server *srv);
-pthread_mutex_t *server_ram_lock(struct server *srv);
 
 extern const struct request_entry req_hello_entry;
 extern const struct request_entry req_session_create_entry;

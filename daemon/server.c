@@ -169,7 +169,6 @@ struct server {
 	struct pool	*pool;
 	struct metrics_http *metrics;	/* the metrics listener, or NULL */
 	unsigned int	 nconns;	/* atomic */
-	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
 	struct persist	*persist;	/* with a state directory */
 	struct token_table tokens;	/* swapped at reload */
 	pthread_rwlock_t tokens_lock;
@@ -209,11 +208,6 @@ void server_config_default(struct server_config *cfg)
 unsigned long long server_ram_total(struct server *srv)
 {
 	return __atomic_load_n(&srv->cfg.ram_total, __ATOMIC_RELAXED);
-}
-
-pthread_mutex_t *server_ram_lock(struct server *srv)
-{
-	return &srv->ram_lock;
 }
 
 struct session_table *server_sessions(struct server *srv)
@@ -1468,7 +1462,6 @@ struct server *server_new(const struct server_config *cfg)
 		return NULL;
 	srv->cfg = *cfg;
 	metrics_start();
-	pthread_mutex_init(&srv->ram_lock, NULL);
 	pthread_mutex_init(&srv->ctx_lock, NULL);
 	pthread_rwlock_init(&srv->tokens_lock, NULL);
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
@@ -1540,7 +1533,6 @@ void server_free(struct server *srv)
 	SSL_CTX_free(srv->ssl_ctx);
 	tokens_free(&srv->tokens);
 	tenants_free(&srv->tenants);
-	pthread_mutex_destroy(&srv->ram_lock);
 	pthread_mutex_destroy(&srv->ctx_lock);
 	pthread_rwlock_destroy(&srv->tokens_lock);
 	free(srv);
@@ -1761,9 +1753,7 @@ static void reload_limits(struct server *srv, const struct server_config *nc)
 	LIVE_SET(max_sessions);
 	LIVE_SET(request_cpu_ms);
 	LIVE_SET(trace_line_limit);
-	pthread_mutex_lock(&srv->ram_lock);
 	LIVE_SET(ram_total);
-	pthread_mutex_unlock(&srv->ram_lock);
 	pthread_mutex_lock(&srv->sessions.lock);
 	srv->sessions.max_total = nc->max_sessions_total;
 	srv->sessions.max_per_tenant = nc->max_sessions;

@@ -35,6 +35,7 @@
  * dirty (atomic) is set after every request and cleared by a checkpoint.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,57 @@
 #include "metrics.h"
 #include "session-table.h"
 
+/* The table whose charge the metrics report (the daemon has one). */
+static struct session_table *charged_table;
+
+unsigned long long stable_mem_charged(void)
+{
+	struct session_table *t = __atomic_load_n(&charged_table,
+	    __ATOMIC_ACQUIRE);
+	long u = t != NULL ? memcg_usage(&t->mem) : 0;
+
+	return u > 0 ? (unsigned long long)u : 0;
+}
+
+struct as_memcg *stable_tenant_mem(struct session_table *t, uid_t tenant)
+{
+	struct tenant_mem *tm;
+
+	pthread_mutex_lock(&t->lock);
+	for (tm = t->tenants; tm != NULL && tm->tenant != tenant;
+	    tm = tm->next)
+		;
+	if (tm == NULL && (tm = calloc(1, sizeof(*tm))) != NULL) {
+		tm->tenant = tenant;
+		tm->mem.parent = &t->mem;
+		tm->next = t->tenants;
+		t->tenants = tm;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return tm != NULL ? &tm->mem : NULL;
+}
+
+bool stable_mem_full(struct session_table *t)
+{
+	long lim = __atomic_load_n(&t->mem.limit, __ATOMIC_RELAXED);
+
+	return lim > 0 && memcg_usage(&t->mem) + (long)SESSION_MEM_MIN > lim;
+}
+
+void stable_set_mem_limit(struct session_table *t, unsigned long long bytes)
+{
+	long v = bytes > (unsigned long long)LONG_MAX ? LONG_MAX : (long)bytes;
+
+	if (__atomic_load_n(&t->mem.limit, __ATOMIC_RELAXED) != v)
+		__atomic_store_n(&t->mem.limit, v, __ATOMIC_RELAXED);
+}
+
 void stable_init(struct session_table *t, unsigned int max_total,
     unsigned int max_per_tenant)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
+	__atomic_store_n(&charged_table, t, __ATOMIC_RELEASE);
 	t->max_total = max_total;
 	t->max_per_tenant = max_per_tenant;
 }
@@ -68,7 +115,9 @@ static void dsession_free(struct dsession *ds)
 
 void stable_free(struct session_table *t)
 {
+	struct session_table *self = t;
 	struct dsession *ds, *next;
+	struct tenant_mem *tm;
 
 	for (ds = t->head; ds != NULL; ds = next) {
 		next = ds->next;
@@ -76,6 +125,12 @@ void stable_free(struct session_table *t)
 	}
 	t->head = NULL;
 	t->count = 0;
+	while ((tm = t->tenants) != NULL) {	/* no session points at it */
+		t->tenants = tm->next;
+		free(tm);
+	}
+	__atomic_compare_exchange_n(&charged_table, &self, NULL, false,
+	    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	pthread_mutex_destroy(&t->lock);
 }
 
@@ -177,15 +232,17 @@ int stable_create(struct session_table *t, uid_t tenant,
     const struct as_session_params *p, const char *label,
     struct dsession **out)
 {
+	struct as_session_params q = *p;
 	struct dsession *ds;
 	int err;
 
 	if (!table_has_room(t, tenant))	/* before the costly part */
 		return quota_hit();
-	if ((ds = dsession_new(tenant, label)) == NULL)
+	if ((q.mem_parent = stable_tenant_mem(t, tenant)) == NULL ||
+	    (ds = dsession_new(tenant, label)) == NULL)
 		return -ENOMEM;
 	ds->ram_bytes = p->ram_bytes;
-	if ((ds->s = as_session_new(p)) == NULL) {
+	if ((ds->s = as_session_new(&q)) == NULL) {
 		dsession_free(ds);
 		return -EINVAL;
 	}
@@ -235,11 +292,14 @@ int stable_adopt(struct session_table *t, const uint8_t id[SESSION_ID_LEN],
     unsigned long ram_bytes, struct as_session *s,
     const struct as_trace_cursor *cursor)
 {
-	struct dsession *ds = dsession_new(tenant, label);
+	struct as_memcg *tm = stable_tenant_mem(t, tenant);
+	struct dsession *ds;
 	int err = 0;
 
-	if (ds == NULL)
+	if (tm == NULL || (ds = dsession_new(tenant, label)) == NULL)
 		return -ENOMEM;
+	/* Charged from now on, with what it holds (not refused: kept). */
+	as_session_mem_attach(s, tm);
 	memcpy(ds->id, id, SESSION_ID_LEN);
 	ds->created = created;
 	ds->ram_bytes = ram_bytes;
@@ -344,6 +404,7 @@ unsigned int stable_list(struct session_table *t, uid_t tenant,
 			out[n].tasks = count_tasks(ds->s);
 			out[n].created = ds->created;
 			out[n].ram_bytes = ds->ram_bytes;
+			out[n].charged_bytes = as_session_mem(ds->s);
 		}
 		n++;
 	}

@@ -44,8 +44,20 @@ struct dsession {
 	struct dsession	*hnext;		/* the id's bucket */
 };
 
+/* The host memory a tenant's sessions are charged (never freed before the
+ * table: a tenant's sessions point at it). */
+struct tenant_mem {
+	uid_t		 tenant;
+	struct as_memcg	 mem;		/* parent: the table's mem */
+	struct tenant_mem *next;
+};
+
 struct session_table {
 	pthread_mutex_t	 lock;
+	/* Every session's charge, through its tenant's (lib/memcontrol.h);
+	 * its limit is --ram-total (0: none). */
+	struct as_memcg	 mem;
+	struct tenant_mem *tenants;	/* under lock */
 	struct dsession	*head;
 	struct dsession	*hash[SESSION_HASH_SIZE];
 	unsigned int	 count;		/* live sessions */
@@ -55,6 +67,16 @@ struct session_table {
 
 void stable_init(struct session_table *t, unsigned int max_total,
     unsigned int max_per_tenant);
+/* The charge of tenant's sessions (made on first use); NULL if out of
+ * memory.  Its parent is t->mem. */
+struct as_memcg *stable_tenant_mem(struct session_table *t, uid_t tenant);
+/* The daemon-wide limit of every session's charge (--ram-total; 0: none). */
+void stable_set_mem_limit(struct session_table *t, unsigned long long bytes);
+/* Too little of --ram-total left for a new session (SESSION_MEM_MIN). */
+#define SESSION_MEM_MIN	(256UL << 10)
+bool stable_mem_full(struct session_table *t);
+/* The bytes charged to every session of the daemon (the table's). */
+unsigned long long stable_mem_charged(void);
 /* Destroy every session (no request may be running). */
 void stable_free(struct session_table *t);
 
@@ -97,6 +119,7 @@ struct dsession_info {
 	unsigned int	 tasks;
 	time_t		 created;
 	unsigned long	 ram_bytes;
+	unsigned long	 charged_bytes;	/* host bytes charged to it now */
 };
 
 /* The tenant's sessions: up to max into out; returns how many there are. */

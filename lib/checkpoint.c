@@ -946,12 +946,21 @@ static int load_alloc_tables(struct ck_load *l)
 	l->nvma = load_calloc(l, l->nmm, sizeof(*l->nvma));
 	l->tasks = load_calloc(l, l->ntask, sizeof(*l->tasks));
 	for (i = 0; i < l->nfile && l->err == 0; i++)
-		if ((l->files[i] = as_file_alloc("", 0, false)) == NULL)
+		if ((l->files[i] = as_file_alloc("", 0, false, &l->s->mem)) == NULL)
 			fail(l, -ENOMEM, "out of memory");
+	/* Charged as alloc_file() and anon_vma_alloc() charge them; a load
+	 * is not refused by the charge (its limit is set at the end). */
 	for (i = 0; i < l->nopen && l->err == 0; i++)
-		l->opens[i] = load_calloc(l, 1, sizeof(**l->opens));
+		if ((l->opens[i] = load_calloc(l, 1, sizeof(**l->opens))) !=
+		    NULL)
+			memcg_charge_force(&l->s->mem,
+			    kmem_size(sizeof(**l->opens)));
 	for (i = 0; i < l->nav && l->err == 0; i++)
-		l->avs[i] = load_calloc(l, 1, sizeof(**l->avs));
+		if ((l->avs[i] = load_calloc(l, 1, sizeof(**l->avs))) != NULL) {
+			memcg_charge_force(&l->s->mem,
+			    kmem_size(sizeof(**l->avs)));
+			l->avs[i]->memcg = &l->s->mem;
+		}
 	return l->err;
 }
 
@@ -1041,7 +1050,7 @@ static int load_session(struct ck_load *l)
 	if (l->err != 0)
 		return l->err;
 	l->phys_ready = true;
-	if (phys_init(&s->phys, lim->ram_bytes) != 0)
+	if (phys_init(&s->phys, lim->ram_bytes, &s->mem) != 0)
 		return fail(l, -ENOMEM, "out of memory for RAM of %lu bytes",
 		    lim->ram_bytes);
 	return load_alloc_tables(l);
@@ -1235,6 +1244,7 @@ static int load_cache(struct ck_load *l, uint32_t i)
 	if ((f->cache = load_calloc(l, f->cache_len, sizeof(*f->cache))) ==
 	    NULL)
 		return l->err;
+	memcg_charge_force(f->memcg, (long)(f->cache_len * sizeof(*f->cache)));
 	for (k = 0; k < n && l->err == 0; prev = index, k++) {
 		index = get_u64(l);
 		pfn = get_u64(l);
@@ -1375,6 +1385,7 @@ static int load_avc(struct ck_load *l, struct vma *v)
 	    (v->avc = load_calloc(l, n, sizeof(*v->avc))) == NULL)
 		goto out;
 	v->avc_cap = n;
+	memcg_charge_force(&l->s->mem, (long)(n * sizeof(*v->avc)));
 	for (k = 0; k < n && l->err == 0; k++) {
 		if ((a = get_idx(l, l->nav, false, "chained anon_vma")) ==
 		    NONE || l->err != 0)
@@ -1491,6 +1502,7 @@ static int load_task(struct ck_load *l, uint32_t i)
 
 	if ((l->tasks[i] = t) == NULL)
 		return l->err;
+	memcg_charge_force(&l->s->mem, kmem_size(sizeof(*t)));
 	t->pid = (int)get_range(l, 4, 1, last, "pid");
 	t->tgid = (int)get_range(l, 4, 1, last, "tgid");
 	m = get_idx(l, l->nmm, false, "task's mm");
@@ -1920,13 +1932,20 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
 		return fail(&l, -ENOMEM, "out of memory");
 	pthread_mutex_init(&l.s->lock, NULL);
 	pthread_mutex_init(&l.s->anon_vma_lock, NULL);
+	memcg_charge_force(&l.s->mem, kmem_size(sizeof(*l.s)));
 	if (load_sections(&l, (const uint8_t *)data + AS_CKPT_HEADER_SIZE) ==
 	    0)
 		load_verify(&l);
-	if (l.err != 0)
+	if (l.err != 0) {
 		load_discard(&l);
-	else
+	} else {
+		/* What was kept is not refused; from now on it is charged as
+		 * a session made afresh is (as_session_mem_attach() gives it
+		 * its parent). */
+		l.s->mem.limit =
+		    (long)as_session_mem_limit(l.s->limits.ram_bytes);
 		*sp = l.s;
+	}
 	load_free_tables(&l);
 	return l.err;
 }

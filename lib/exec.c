@@ -213,7 +213,7 @@ static struct mm *exec_mmap(struct as_session *s, const struct as_image *img,
 		return NULL;
 	pick_layout(s, &l);
 	mm->mmap_base = mmap_base_for(s, l.rnd_mmap);
-	if ((inode = as_file_alloc(img->name, 0, false)) != NULL) {
+	if ((inode = as_file_alloc(img->name, 0, false, &s->mem)) != NULL) {
 		*errp = filemap_write(&s->phys, inode, size);
 		if (*errp == 0 && (f = alloc_file(s, inode)) == NULL)
 			*errp = -ENOMEM;

@@ -20,12 +20,18 @@ unsigned long file_nr_pages(const struct as_file *f)
 }
 
 /* as_file_init(): a file object of size bytes, with an empty cache. */
-struct as_file *as_file_alloc(const char *name, unsigned long size, bool shmem)
+struct as_file *as_file_alloc(const char *name, unsigned long size, bool shmem,
+    struct as_memcg *memcg)
 {
-	struct as_file *f = calloc(1, sizeof(*f));
+	struct as_file *f;
 
-	if (f == NULL)
+	if (memcg_try_charge(memcg, kmem_size(sizeof(*f))) != 0)
 		return NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		memcg_uncharge(memcg, kmem_size(sizeof(*f)));
+		return NULL;
+	}
+	f->memcg = memcg;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->size = size;
 	f->shmem_zero = shmem;
@@ -44,8 +50,14 @@ static int cache_reserve(struct as_file *f, unsigned long n)
 		return 0;
 	while (len < n)
 		len *= 2;
-	if ((c = realloc(f->cache, len * sizeof(*c))) == NULL)
+	if (memcg_try_charge(f->memcg,
+	    (long)((len - f->cache_len) * sizeof(*c))) != 0)
 		return -ENOMEM;
+	if ((c = realloc(f->cache, len * sizeof(*c))) == NULL) {
+		memcg_uncharge(f->memcg,
+		    (long)((len - f->cache_len) * sizeof(*c)));
+		return -ENOMEM;
+	}
 	memset(c + f->cache_len, 0, (len - f->cache_len) * sizeof(*c));
 	f->cache = c;
 	f->cache_len = len;

@@ -117,15 +117,20 @@ static void attach_task(struct as_session *s, struct task *t,
 static struct task *copy_process(struct as_session *s, struct task *parent,
     bool clone_vm, bool vfork, int *errp)
 {
-	struct task *t = calloc(1, sizeof(*t));
+	struct task *t;
 
 	*errp = -ENOMEM;
-	if (t == NULL)
+	if (memcg_try_charge(&s->mem, kmem_size(sizeof(*t))) != 0)
 		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*t)));
+		return NULL;
+	}
 	if (clone_vm) {
 		t->mm = parent->mm;
 		__atomic_add_fetch(&t->mm->mm_users, 1, __ATOMIC_RELAXED);
 	} else if ((t->mm = dup_mm(parent->mm, errp)) == NULL) {
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*t)));
 		free(t);
 		return NULL;
 	}
@@ -178,5 +183,6 @@ void as_exit(struct as_session *s, struct task *t)
 		    __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 	mmput(t->mm);
+	memcg_uncharge(&s->mem, kmem_size(sizeof(*t)));
 	free(t);
 }

@@ -39,10 +39,14 @@
  * it one. */
 struct mm *mm_alloc_nopgd(struct as_session *s)
 {
-	struct mm *mm = calloc(1, sizeof(*mm));
+	struct mm *mm;
 
-	if (mm == NULL)
+	if (memcg_try_charge(&s->mem, kmem_size(sizeof(*mm))) != 0)
 		return NULL;
+	if ((mm = calloc(1, sizeof(*mm))) == NULL) {
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*mm)));
+		return NULL;
+	}
 	vma_tree_init(&mm->mm_mt);
 	pthread_rwlock_init(&mm->mmap_lock, NULL);
 	pthread_mutex_init(&mm->page_table_lock, NULL);
@@ -70,6 +74,7 @@ void mm_free_nopgd(struct mm *mm)
 {
 	pthread_rwlock_destroy(&mm->mmap_lock);
 	pthread_mutex_destroy(&mm->page_table_lock);
+	memcg_uncharge(&mm->session->mem, kmem_size(sizeof(*mm)));
 	free(mm);
 }
 
@@ -204,9 +209,14 @@ bool mlock_future_ok(struct mm *mm, unsigned long flags, unsigned long bytes)
 
 struct vma *vm_area_alloc(struct mm *mm)
 {
-	struct vma *vma = calloc(1, sizeof(*vma));
+	struct vma *vma;
 
-	if (vma != NULL)
+	/* vm_area_alloc() is a kmem_cache_alloc(GFP_KERNEL_ACCOUNT). */
+	if (memcg_try_charge(&mm->session->mem, kmem_size(sizeof(*vma))) != 0)
+		return NULL;
+	if ((vma = calloc(1, sizeof(*vma))) == NULL)
+		memcg_uncharge(&mm->session->mem, kmem_size(sizeof(*vma)));
+	else
 		vma->vm_mm = mm;
 	return vma;
 }
@@ -250,6 +260,7 @@ void vm_area_free(struct vma *vma)
 	if (vma->vm_file != NULL)
 		fput(vma->vm_mm->session, vma->vm_file);
 	unlink_anon_vmas(vma);
+	memcg_uncharge(&vma->vm_mm->session->mem, kmem_size(sizeof(*vma)));
 	free(vma);
 }
 

@@ -74,7 +74,7 @@ static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 /* --- filemap.c: the page cache ------------------------------------------- */
 unsigned long file_nr_pages(const struct as_file *f);
 struct as_file *as_file_alloc(const char *name, unsigned long size,
-    bool shmem);
+    bool shmem, struct as_memcg *memcg);
 int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size);
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,

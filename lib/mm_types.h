@@ -79,6 +79,7 @@ struct as_file {
 	pthread_mutex_t	 lock;
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
+	struct as_memcg	*memcg;		/* charged for it and its cache */
 };
 
 /* struct file: one open() of a file (or of a shmem object).  Each mmap
@@ -104,6 +105,7 @@ struct anon_vma {
 	int		 num_children;	/* anon_vmas forked from it (+1 root) */
 	int		 num_active_vmas; /* VMAs whose anon_vma it is */
 	int		 nr_links;	/* VMAs chained to it (its rb_root) */
+	struct as_memcg	*memcg;		/* charged for it */
 };
 
 /* struct vm_area_struct: [vm_start, vm_end) of one mapping. */
@@ -246,6 +248,9 @@ struct as_session {
 	int		 next_pid;
 	struct as_phys	 phys;		/* the machine's RAM */
 	struct as_counters counters;	/* guarded by lock */
+	/* The host memory charged to the session (memcontrol.h); its limit
+	 * is its RAM plus the struct pages of that RAM. */
+	struct as_memcg	 mem;
 };
 
 #endif /* ASPACE_MM_TYPES_H */

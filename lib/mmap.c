@@ -392,7 +392,8 @@ unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
  * opened as a file of its own. */
 static struct file *shmem_zero_setup(struct as_session *s, unsigned long len)
 {
-	struct as_file *f = as_file_alloc("/dev/zero (deleted)", len, true);
+	struct as_file *f = as_file_alloc("/dev/zero (deleted)", len, true,
+	    &s->mem);
 	struct file *file;
 
 	if (f == NULL)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "memcontrol.h"
+
 struct as_file;
 struct anon_vma;
 
@@ -49,12 +51,15 @@ struct as_phys {
 	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
 	uint8_t		**data;		/* and their frames' 2 MiB of bytes */
 	uint8_t		*recycled;	/* chunk came from an ended session */
+	uint16_t	*chunk_used;	/* frames in use in each chunk */
 	unsigned long	*free;		/* stack of free pfns */
 	unsigned long	 nr_free_stack;
 	unsigned long	 free_cap;
 	unsigned long	 next_unused;	/* frames never handed out start here */
 	unsigned long	 nr_used;
 	unsigned long	 zero_pfn;	/* the shared zero page */
+	struct as_memcg	*memcg;		/* the session's charge */
+	long		 arrays_bytes;	/* the arrays above, charged */
 };
 
 /*
@@ -111,7 +116,13 @@ static inline bool page_test(const struct page *page, unsigned int f)
 	return (__atomic_load_n(&page->flags, __ATOMIC_RELAXED) & f) != 0;
 }
 
-int phys_init(struct as_phys *p, unsigned long ram_bytes);
+/* phys_init(): RAM of ram_bytes, its host memory charged to memcg (may
+ * be NULL); 0 or -1. */
+int phys_init(struct as_phys *p, unsigned long ram_bytes,
+    struct as_memcg *memcg);
+/* The host bytes of the struct pages of all of a RAM of ram_bytes and of
+ * the allocator's arrays: what a session's limit adds to its RAM. */
+unsigned long phys_meta_bytes(unsigned long ram_bytes);
 void phys_destroy(struct as_phys *p);
 struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn);
 

@@ -3,9 +3,13 @@
  * (mm/page_alloc.c).  Frames come from a free stack, else from the part of
  * RAM never used yet; struct pages and frame contents are made 512 frames
  * at a time, the contents in one 2 MiB block so that the host can back it
- * with a transparent huge page.  A session's host memory so grows to its
- * high-water mark and is returned when it ends.  Exhaustion is NULL, which
- * the fault path turns into VM_FAULT_OOM.
+ * with a transparent huge page.  Every frame in use, every chunk of struct
+ * pages and the allocator's arrays are charged to the session's memcg
+ * (memcontrol.h); a chunk whose last frame is freed gives its 2 MiB back
+ * (to the small pool below, else to the host), so a session's host memory
+ * follows its frames in use, not its high-water mark.  Exhaustion of the
+ * frames or of the charge is NULL, which the fault path turns into
+ * VM_FAULT_OOM.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,12 +21,15 @@
 #include "uapi.h"
 
 #define CHUNK_BYTES	(PAGES_PER_CHUNK * AS_PAGE_SIZE)
-#define POOL_MAX	2048	/* chunks kept for reuse: 4 GiB */
+#define POOL_MAX	16	/* chunks kept for reuse: 32 MiB */
+#define MEMMAP_CHUNK	kmem_size(PAGES_PER_CHUNK * sizeof(struct page))
 
 /*
- * Chunks of ended sessions wait here for the next session: memory the
- * host has already backed is much cheaper than fresh memory.  A recycled
- * chunk's frames are zeroed as they are handed out.
+ * Chunks freed by sessions wait here for the next one: memory the host
+ * has already backed is much cheaper than fresh memory.  A recycled
+ * chunk's frames are zeroed as they are handed out.  The pool is small
+ * (32 MiB, charged to nobody): beyond it a chunk goes back to the host
+ * (munmap), so the daemon's RSS falls back when sessions end.
  */
 static struct {
 	pthread_mutex_t	 lock;
@@ -63,21 +70,45 @@ static void pool_give(uint8_t *c)
 	pthread_mutex_unlock(&pool.lock);
 }
 
-int phys_init(struct as_phys *p, unsigned long ram_bytes)
+/* The per-chunk arrays of a RAM of nr_frames, and the first free stack. */
+static long phys_arrays_bytes(unsigned long nr_frames)
+{
+	return (long)((nr_frames / PAGES_PER_CHUNK + 1) *
+	    (2 * sizeof(void *) + sizeof(uint8_t) + sizeof(uint16_t)) +
+	    64 * sizeof(unsigned long) + 5 * KMEM_OVERHEAD);
+}
+
+unsigned long phys_meta_bytes(unsigned long ram_bytes)
+{
+	unsigned long n = ram_bytes >> AS_PAGE_SHIFT;
+
+	return (unsigned long)phys_arrays_bytes(n) +
+	    (n + PAGES_PER_CHUNK - 1) / PAGES_PER_CHUNK *
+	    (unsigned long)MEMMAP_CHUNK;
+}
+
+int phys_init(struct as_phys *p, unsigned long ram_bytes,
+    struct as_memcg *memcg)
 {
 	struct page *zero;
+	unsigned long n;
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
+	p->memcg = memcg;
 	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
-	p->chunks = calloc(p->nr_frames / PAGES_PER_CHUNK + 1,
-	    sizeof(*p->chunks));
-	p->data = calloc(p->nr_frames / PAGES_PER_CHUNK + 1, sizeof(*p->data));
-	p->recycled = calloc(p->nr_frames / PAGES_PER_CHUNK + 1, 1);
+	n = p->nr_frames / PAGES_PER_CHUNK + 1;
+	if (memcg_try_charge(memcg, phys_arrays_bytes(p->nr_frames)) != 0)
+		return -1;
+	p->arrays_bytes = phys_arrays_bytes(p->nr_frames);
+	p->chunks = calloc(n, sizeof(*p->chunks));
+	p->data = calloc(n, sizeof(*p->data));
+	p->recycled = calloc(n, 1);
+	p->chunk_used = calloc(n, sizeof(*p->chunk_used));
 	p->free_cap = 64;
 	p->free = malloc(sizeof(*p->free) * p->free_cap);
 	if (p->chunks == NULL || p->data == NULL || p->free == NULL ||
-	    p->recycled == NULL || p->nr_frames < 2)
+	    p->recycled == NULL || p->chunk_used == NULL || p->nr_frames < 2)
 		return -1;
 	/* The zero page is frame 0, never freed. */
 	if ((zero = alloc_page(p)) == NULL)
@@ -92,8 +123,12 @@ void phys_destroy(struct as_phys *p)
 	unsigned long c;
 
 	__atomic_sub_fetch(&frames_in_use, p->nr_used, __ATOMIC_RELAXED);
+	memcg_uncharge(p->memcg, (long)(p->nr_used * AS_PAGE_SIZE) +
+	    p->arrays_bytes);
 	for (c = 0; p->chunks != NULL && c <= p->nr_frames / PAGES_PER_CHUNK;
 	    c++) {
+		if (p->chunks[c] != NULL)
+			memcg_uncharge(p->memcg, MEMMAP_CHUNK);
 		free(p->chunks[c]);
 		if (p->data != NULL && p->data[c] != NULL)
 			pool_give(p->data[c]);
@@ -101,6 +136,7 @@ void phys_destroy(struct as_phys *p)
 	free(p->chunks);
 	free(p->data);
 	free(p->recycled);
+	free(p->chunk_used);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
 }
@@ -133,9 +169,13 @@ struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn)
 	unsigned long i;
 
 	if (*chunk == NULL) {
-		*chunk = calloc(PAGES_PER_CHUNK, sizeof(**chunk));
-		if (*chunk == NULL)
+		if (memcg_try_charge(p->memcg, MEMMAP_CHUNK) != 0)
 			return NULL;
+		*chunk = calloc(PAGES_PER_CHUNK, sizeof(**chunk));
+		if (*chunk == NULL) {
+			memcg_uncharge(p->memcg, MEMMAP_CHUNK);
+			return NULL;
+		}
 		for (i = 0; i < PAGES_PER_CHUNK; i++)
 			(*chunk)[i].pfn = pfn - pfn % PAGES_PER_CHUNK + i;
 	}
@@ -164,6 +204,9 @@ struct page *alloc_page(struct as_phys *p)
 	uint8_t *data = NULL;
 	bool fresh;
 
+	/* mem_cgroup_charge(): the frame's contents, before taking it. */
+	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
+		return NULL;
 	pthread_mutex_lock(&p->lock);
 	fresh = p->nr_free_stack == 0;	/* never used: still zero */
 	if (take_pfn(p, &pfn) && (page = pfn_to_page(p, pfn)) != NULL &&
@@ -176,6 +219,7 @@ struct page *alloc_page(struct as_phys *p)
 		if (!fresh || p->recycled[pfn / PAGES_PER_CHUNK])
 			memset(page->data, 0, AS_PAGE_SIZE);
 		p->nr_used++;
+		p->chunk_used[pfn / PAGES_PER_CHUNK]++;
 		__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 		page->counts = 1;
 		page->flags = 0;
@@ -185,18 +229,34 @@ struct page *alloc_page(struct as_phys *p)
 		page->index = 0;
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (page == NULL)
+		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 	return page;
 }
 
+/* The last frame of chunk c is free: its contents go back (p->lock). */
+static void chunk_release(struct as_phys *p, unsigned long c)
+{
+	if (c == p->zero_pfn / PAGES_PER_CHUNK || p->data[c] == NULL)
+		return;
+	pool_give(p->data[c]);
+	p->data[c] = NULL;
+	p->recycled[c] = 0;
+}
 
-/* free_page(): return the frame; its contents go back to the host. */
+
+/* free_page(): return the frame, and its chunk's contents with its last
+ * frame; the frame's charge goes. */
 static void free_page(struct as_phys *p, struct page *page)
 {
-	unsigned long *nf;
+	unsigned long *nf, c = page->pfn / PAGES_PER_CHUNK;
 
+	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 	pthread_mutex_lock(&p->lock);
 	page->data = NULL;	/* the bytes stay in their chunk for reuse */
 	p->nr_used--;
+	if (--p->chunk_used[c] == 0)
+		chunk_release(p, c);
 	__atomic_sub_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 	if (p->nr_free_stack == p->free_cap) {
 		nf = realloc(p->free, sizeof(*nf) * p->free_cap * 2);
@@ -204,6 +264,10 @@ static void free_page(struct as_phys *p, struct page *page)
 			pthread_mutex_unlock(&p->lock);
 			return;
 		}
+		/* The stack's growth may not fail: charged regardless. */
+		memcg_charge_force(p->memcg,
+		    (long)(sizeof(*nf) * p->free_cap));
+		p->arrays_bytes += (long)(sizeof(*nf) * p->free_cap);
 		p->free = nf;
 		p->free_cap *= 2;
 	}
@@ -235,6 +299,8 @@ struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
 	page->index = 0;
 	p->nr_used++;
 	__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
+	p->chunk_used[c]++;
+	memcg_charge_force(p->memcg, AS_PAGE_SIZE);	/* what was kept */
 	return page;
 }
 
@@ -253,6 +319,9 @@ int phys_restore_free(struct as_phys *p, unsigned long next_unused,
 		cap *= 2;
 	if ((nf = realloc(p->free, sizeof(*nf) * cap)) == NULL)
 		return -ENOMEM;
+	memcg_charge_force(p->memcg, ((long)cap - (long)p->free_cap) *
+	    (long)sizeof(*nf));
+	p->arrays_bytes += ((long)cap - (long)p->free_cap) * (long)sizeof(*nf);
 	p->free = nf;
 	p->free_cap = cap;
 	for (i = 0; i < n; i++)

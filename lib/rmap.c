@@ -31,6 +31,8 @@ void iput(struct as_session *s, struct as_file *f)
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
 		truncate_inode_pages(&s->phys, f);
 		pthread_mutex_destroy(&f->lock);
+		memcg_uncharge(f->memcg, kmem_size(sizeof(*f)) +
+		    (long)(f->cache_len * sizeof(*f->cache)));
 		free(f->cache);
 		free(f);
 	}
@@ -39,10 +41,14 @@ void iput(struct as_session *s, struct as_file *f)
 /* alloc_file(): models do_dentry_open(): a new struct file of inode. */
 struct file *alloc_file(struct as_session *s, struct as_file *inode)
 {
-	struct file *file = calloc(1, sizeof(*file));
+	struct file *file;
 
-	if (file == NULL)
+	if (memcg_try_charge(&s->mem, kmem_size(sizeof(*file))) != 0)
 		return NULL;
+	if ((file = calloc(1, sizeof(*file))) == NULL) {
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*file)));
+		return NULL;
+	}
 	ihold(inode);
 	file->f_inode = inode;
 	file->f_count = 1;
@@ -60,6 +66,7 @@ void fput(struct as_session *s, struct file *f)
 {
 	if (__atomic_sub_fetch(&f->f_count, 1, __ATOMIC_ACQ_REL) == 0) {
 		iput(s, f->f_inode);
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*f)));
 		free(f);
 	}
 }
@@ -77,6 +84,7 @@ void anon_vma_put(struct anon_vma *av)
 		return;
 	parent = av->parent;
 	root = av->root;
+	memcg_uncharge(av->memcg, kmem_size(sizeof(*av)));
 	free(av);
 	if (parent != av)
 		anon_vma_put(parent);
@@ -97,10 +105,15 @@ static void unlock_anon_vmas(struct vma *vma)
 /* anon_vma_alloc(): a new root anon_vma (its own parent). */
 struct anon_vma *anon_vma_alloc(struct as_session *s)
 {
-	struct anon_vma *av = calloc(1, sizeof(*av));
+	struct anon_vma *av;
 
-	if (av == NULL)
+	if (memcg_try_charge(&s->mem, kmem_size(sizeof(*av))) != 0)
 		return NULL;
+	if ((av = calloc(1, sizeof(*av))) == NULL) {
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*av)));
+		return NULL;
+	}
+	av->memcg = &s->mem;
 	av->id = __atomic_add_fetch(&s->next_anon_vma_id, 1, __ATOMIC_RELAXED);
 	av->root = av->parent = av;
 	av->num_children = 1;	/* the self-parent link of a root */
@@ -113,11 +126,18 @@ static int anon_vma_chain_link(struct vma *vma, struct anon_vma *av)
 	struct anon_vma **n;
 
 	if (vma->avc_len == vma->avc_cap) {
-		vma->avc_cap = vma->avc_cap ? vma->avc_cap * 2 : 2;
-		n = realloc(vma->avc, vma->avc_cap * sizeof(*n));
-		if (n == NULL)
+		struct as_memcg *m = &vma->vm_mm->session->mem;
+		unsigned int cap = vma->avc_cap ? vma->avc_cap * 2 : 2;
+		long more = (long)((cap - vma->avc_cap) * sizeof(*n));
+
+		if (memcg_try_charge(m, more) != 0)
 			return -ENOMEM;
+		if ((n = realloc(vma->avc, cap * sizeof(*n))) == NULL) {
+			memcg_uncharge(m, more);
+			return -ENOMEM;
+		}
 		vma->avc = n;
+		vma->avc_cap = cap;
 	}
 	vma->avc[vma->avc_len++] = av;
 	av->nr_links++;
@@ -179,8 +199,10 @@ int __anon_vma_prepare(struct vma *vma)
 	if (av == NULL && (av = anon_vma_alloc(vma->vm_mm->session)) == NULL)
 		err = -ENOMEM;
 	else if (anon_vma_chain_link(vma, av) != 0) {
-		if (av->refcount == 0)
+		if (av->refcount == 0) {
+			memcg_uncharge(av->memcg, kmem_size(sizeof(*av)));
 			free(av);
+		}
 		err = -ENOMEM;
 	} else {
 		vma->anon_vma = av;
@@ -262,7 +284,16 @@ static int __anon_vma_fork(struct vma *vma, struct vma *pvma)
 	av->num_active_vmas++;
 	vma->anon_vma = av;
 	av->parent->num_children++;
-	return anon_vma_chain_link(vma, av);
+	if (anon_vma_chain_link(vma, av) != 0) {
+		/* No room for the link: undo the anon_vma, whose only
+		 * references are the ones it holds. */
+		av->parent->num_children--;
+		vma->anon_vma = NULL;
+		anon_vma_get(av);
+		anon_vma_put(av);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* anon_vma_fork(): give a fork child's VMA its chain and anon_vma. */
@@ -294,6 +325,8 @@ void unlink_anon_vmas(struct vma *vma)
 	for (i = 0; i < vma->avc_len; i++)
 		anon_vma_put(vma->avc[i]);
 	unlock_anon_vmas(vma);
+	memcg_uncharge(&vma->vm_mm->session->mem,
+	    (long)(vma->avc_cap * sizeof(*vma->avc)));
 	free(vma->avc);
 	vma->avc = NULL;
 	vma->avc_len = vma->avc_cap = 0;

@@ -92,6 +92,24 @@ void as_image_default(struct as_image *img, const char *name)
 	img->bss = 8UL << 10;
 }
 
+unsigned long as_session_mem_limit(unsigned long ram_bytes)
+{
+	return ram_bytes + phys_meta_bytes(ram_bytes);
+}
+
+unsigned long as_session_mem(const struct as_session *s)
+{
+	long u = memcg_usage(&s->mem);
+
+	return u > 0 ? (unsigned long)u : 0;
+}
+
+void as_session_mem_attach(struct as_session *s, struct as_memcg *parent)
+{
+	s->mem.parent = parent;
+	memcg_charge_force(parent, memcg_usage(&s->mem));
+}
+
 struct as_session *as_session_new(const struct as_session_params *p)
 {
 	struct as_session *s = calloc(1, sizeof(*s));
@@ -105,6 +123,15 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->anon_vma_lock, NULL);
 	s->limits.ram_bytes = p->ram_bytes ? p->ram_bytes : 1UL << 30;
+	/* The session and task 1 are the first charges; a parent already
+	 * spent refuses the session. */
+	s->mem.parent = p->mem_parent;
+	s->mem.limit = (long)as_session_mem_limit(s->limits.ram_bytes);
+	if (memcg_try_charge(&s->mem, kmem_size(sizeof(*s)) +
+	    kmem_size(sizeof(*t))) != 0) {
+		s->mem.parent = NULL;	/* nothing went up */
+		goto fail;
+	}
 	for (k = 0; k < KP_COUNT; k++) {
 		if (!kparam_valid((enum kparam)k, p->kparam[k]))
 			goto fail;
@@ -115,7 +142,7 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	s->image = p->image.name[0] ? p->image : dflt;
 	s->seed = p->seed;
 	s->randomize = p->randomize;
-	if (phys_init(&s->phys, s->limits.ram_bytes) != 0)
+	if (phys_init(&s->phys, s->limits.ram_bytes, &s->mem) != 0)
 		goto fail;
 	t->pid = t->tgid = 1;
 	s->next_pid = 2;
@@ -140,6 +167,7 @@ void as_session_free(struct as_session *s)
 	for (t = s->tasks; t != NULL; t = tn) {
 		tn = t->next;
 		mmput(t->mm);
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*t)));
 		free(t);
 	}
 	for (f = s->files; f != NULL; f = fn) {
@@ -149,6 +177,9 @@ void as_session_free(struct as_session *s)
 	phys_destroy(&s->phys);
 	pthread_mutex_destroy(&s->anon_vma_lock);
 	pthread_mutex_destroy(&s->lock);
+	/* What is left is the session itself (and anything a failed
+	 * as_session_new() or load charged): the parents get it all back. */
+	memcg_uncharge(&s->mem, memcg_usage(&s->mem));
 	free(s);
 }
 
@@ -178,7 +209,7 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 		unmap_mapping_range(s, f);
 		return filemap_write(&s->phys, f, size);
 	}
-	if ((f = as_file_alloc(name, 0, false)) == NULL)
+	if ((f = as_file_alloc(name, 0, false, &s->mem)) == NULL)
 		return -ENOMEM;
 	if (filemap_write(&s->phys, f, size) != 0) {
 		iput(s, f);

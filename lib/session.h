@@ -17,6 +17,9 @@ struct as_session_params {
 	uint64_t	 seed;
 	bool		 randomize;	/* place mmap_base/stack/brk by seed */
 	struct as_image	 image;		/* task 1's program */
+	/* The session's host memory is charged to it as well (the daemon's
+	 * tenant and daemon-wide budgets); NULL: none. */
+	struct as_memcg	*mem_parent;
 };
 
 void as_session_params_default(struct as_session_params *p);
@@ -32,6 +35,15 @@ int as_kparam_set(struct as_session *s, enum kparam k, unsigned long v);
 void as_session_start(struct as_session *s);
 struct as_session *as_session_new(const struct as_session_params *p);
 void as_session_free(struct as_session *s);
+/*
+ * The host bytes charged to the session (memcontrol.h), and its limit:
+ * its RAM plus the struct pages of that RAM (as_session_mem_limit()).
+ */
+unsigned long as_session_mem(const struct as_session *s);
+unsigned long as_session_mem_limit(unsigned long ram_bytes);
+/* Charge a session made without a parent (a loaded checkpoint) to parent
+ * from now on, with what it holds already (not refused). */
+void as_session_mem_attach(struct as_session *s, struct as_memcg *parent);
 
 /* Files: create or truncate-and-rewrite; look up by name. */
 int as_file_create(struct as_session *s, const char *name, unsigned long size);

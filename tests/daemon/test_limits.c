@@ -273,13 +273,82 @@ static void test_max_inflight(void **state)
 	assert_int_equal(hdaemon_stop(&dmn), 0);
 }
 
+/* run_trace text in session id; the response. */
+static Aspace__Response *run_in(struct client *c, uint8_t *id,
+    const char *text)
+{
+	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
+
+	t.has_text = true;
+	t.text.data = (uint8_t *)text;
+	t.text.len = strlen(text);
+	return cl_op_in(c, id, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
+}
+
+/* The output of run_in(), NUL-ended in buf; false if not OK. */
+static bool run_out(struct client *c, uint8_t *id, const char *text,
+    char *buf, size_t size)
+{
+	Aspace__Response *resp = run_in(c, id, text);
+	size_t n;
+
+	if (code_of(resp) != 0 || resp->run_trace == NULL)
+		return false;
+	n = resp->run_trace->output.len < size - 1 ?
+	    resp->run_trace->output.len : size - 1;
+	memcpy(buf, resp->run_trace->output.data, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* A trace: a 2 MiB mapping, then a write to each of its first n pages. */
+static char *writes(int n)
+{
+	char *t = malloc((size_t)n * 40 + 64), *p;
+	int i;
+
+	assert_non_null(p = t);
+	p += sprintf(p, "mmap 0x200000000000 2M rw- private,anon,fixed\n");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "write 0x%lx 1\n",
+		    0x200000000000UL + (unsigned long)i * 4096);
+	return t;
+}
+
+/* session_list: the caller's one session with id, its SessionInfo. */
+static Aspace__SessionInfo *info_of(struct client *c, const uint8_t *id)
+{
+	Aspace__SessionListRequest sl = ASPACE__SESSION_LIST_REQUEST__INIT;
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__Response *resp;
+	size_t i;
+
+	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
+	r.session_list = &sl;
+	resp = cl_call(c, &r);
+	assert_int_equal(code_of(resp), 0);
+	for (i = 0; i < resp->session_list->n_sessions; i++)
+		if (memcmp(resp->session_list->sessions[i]->session.data, id,
+		    16) == 0)
+			return resp->session_list->sessions[i];
+	fail_msg("no such session");
+	return NULL;
+}
+
+/*
+ * --ram-total caps what the sessions hold (their charge), not the sum of
+ * their RAM sizes: a session larger than all of it is refused, and once
+ * the sessions' pages have spent it, faults get out of memory and new
+ * sessions QUOTA, until a session is destroyed.
+ */
 static void test_ram_total(void **state)
 {
 	struct client a, b;
-	uint8_t id[4][16];
+	uint8_t id[3][16];
 	Aspace__Request r = ASPACE__REQUEST__INIT;
 	Aspace__SessionCreateRequest s = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	Aspace__Response *resp;
+	char *w300, *w500, out[1 << 16];
 
 	(void)state;
 	assert_int_equal(start_with(0, "--ram-total", "3M", NULL), 0);
@@ -287,24 +356,161 @@ static void test_ram_total(void **state)
 	assert_true(cl_open(&b));
 	assert_int_equal(hello(&a), 0);
 	assert_int_equal(hello(&b), 0);
-	assert_int_equal(cl_session_create(&a, 1 << 20, id[0]), 0);
-	assert_int_equal(cl_session_create(&b, 1 << 20, id[1]), 0);
-	assert_int_equal(cl_session_create(&a, 1 << 20, id[2]), 0);
-	assert_int_equal(cl_session_create(&b, 1 << 20, id[3]),
+	assert_int_equal(cl_session_create(&a, 4 << 20, id[0]),
 	    ASPACE__STATUS__CODE__QUOTA);
 	/* Nor one of the default size (1 GiB). */
 	s.has_ram_bytes = false;
-	aspace__request__init(&r);
 	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
 	r.session_create = &s;
 	resp = cl_call(&a, &r);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__QUOTA);
 	assert_non_null(strstr(resp->status->message, "RAM"));
-	assert_int_equal(hello(&b), 0);
+	/* Two sessions of 2 MiB: RAM sizes over 3M together, but served. */
+	assert_int_equal(cl_session_create(&a, 2 << 20, id[0]), 0);
+	assert_int_equal(cl_session_create(&b, 2 << 20, id[1]), 0);
+	w300 = writes(300);
+	w500 = writes(500);
+	assert_true(run_out(&a, id[0], w300, out, sizeof(out)));
+	assert_null(strstr(out, "out of memory"));
+	assert_true(run_out(&b, id[1], w500, out, sizeof(out)));
+	assert_non_null(strstr(out, "out of memory"));	/* 3M spent */
+	assert_true(info_of(&b, id[1])->charged_bytes < (2 << 20));
+	assert_int_equal(cl_session_create(&b, 1 << 20, id[2]),
+	    ASPACE__STATUS__CODE__QUOTA);
 	assert_int_equal(cl_session_destroy(&a, id[0]), 0);
-	assert_int_equal(cl_session_create(&b, 1 << 20, id[3]), 0);
+	assert_int_equal(cl_session_create(&b, 1 << 20, id[2]), 0);
+	free(w300);
+	free(w500);
 	cl_close(&a);
 	cl_close(&b);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/*
+ * A session made without ram_bytes has 1 GiB, or --max-ram if less:
+ * under --max-ram 512M it cannot lock 768 MiB in.
+ */
+static void test_max_ram_default(void **state)
+{
+	struct client a;
+	uint8_t id[16];
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(start_with(0, "--max-ram", "512M", NULL), 0);
+	assert_true(cl_open(&a));
+	assert_int_equal(hello(&a), 0);
+	assert_int_equal(cl_session_create(&a, 0, id), 0);
+	assert_int_equal(info_of(&a, id)->ram_bytes, 512UL << 20);
+	assert_true(run_out(&a, id, "mmap 0x200000000000 768M rw- "
+	    "private,anon,fixed\nmlock 0x200000000000 768M\n", out,
+	    sizeof(out)));
+	print_message("%s", out);
+	assert_non_null(strstr(out, "2: = -E"));	/* not populated */
+	assert_true(info_of(&a, id)->charged_bytes <= (512UL + 16) << 20);
+	cl_close(&a);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/*
+ * Many forks of a process of 1,000 VMAs in a session of 4 MiB: each copy
+ * is charged, so the forks past the budget fail with -ENOMEM, the trace
+ * ends cleanly, the session holds no more than its limit, and the
+ * daemon serves on.
+ */
+static void test_fork_budget(void **state)
+{
+	struct client a;
+	uint8_t id[16];
+	char *text, *p, out[1 << 16];
+	Aspace__SessionInfo *si;
+	int i, n;
+
+	(void)state;
+	assert_int_equal(start_with(0, NULL), 0);
+	assert_true(cl_open(&a));
+	assert_int_equal(hello(&a), 0);
+	assert_int_equal(cl_session_create(&a, 4 << 20, id), 0);
+	assert_non_null(p = text = malloc(1000 * 64 + 40 * 8));
+	for (i = 0; i < 1000; i++)
+		p += sprintf(p, "mmap 0x%lx 4K %s private,anon,fixed\n",
+		    0x200000000000UL + (unsigned long)i * 8192,
+		    i & 1 ? "r--" : "rw-");
+	for (i = 0; i < 40; i++)
+		p += sprintf(p, "fork\n");
+	assert_true(run_out(&a, id, text, out, sizeof(out)));
+	assert_non_null(strstr(out, "1001: = 2"));	/* the first fork */
+	assert_non_null(strstr(out, "1040: = -ENOMEM"));
+	for (n = 0, p = out; (p = strstr(p, "= -ENOMEM")) != NULL; p++)
+		n++;
+	print_message("%d of 40 forks refused\n", n);
+	assert_true(n >= 10 && n < 40);
+	si = info_of(&a, id);
+	assert_true(si->charged_bytes <= (4UL << 20) + (64UL << 10));
+	assert_true(si->tasks > 1 && si->tasks < 31);
+	assert_int_equal(hello(&a), 0);
+	free(text);
+	cl_close(&a);
+	assert_int_equal(hdaemon_stop(&dmn), 0);
+}
+
+/* The daemon's resident set (VmRSS), in bytes. */
+static unsigned long vm_rss(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb << 10;
+}
+
+/*
+ * Memory goes back to the host: eight sessions of 48 MiB populated each
+ * raise aspaced's RSS by some 384 MiB; once they are destroyed it falls
+ * back to within 64 MiB of where it started (the chunk pool keeps 32).
+ */
+static void test_rss_returns(void **state)
+{
+	enum { N = 8 };
+	struct client a;
+	uint8_t id[N][16];
+	unsigned long base, full, after = 0;
+	char out[4096];
+	int i;
+
+	(void)state;
+	assert_int_equal(start_with(0, NULL), 0);
+	assert_true(cl_open(&a));
+	assert_int_equal(hello(&a), 0);
+	assert_int_equal(cl_session_create(&a, 1 << 20, id[0]), 0);
+	assert_int_equal(cl_session_destroy(&a, id[0]), 0);
+	base = vm_rss(dmn.pid);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(cl_session_create(&a, 64 << 20, id[i]), 0);
+		assert_true(run_out(&a, id[i], "mmap 0x200000000000 48M rw- "
+		    "private,anon,fixed,populate\n", out, sizeof(out)));
+		assert_null(strstr(out, "error"));
+	}
+	full = vm_rss(dmn.pid);
+	for (i = 0; i < N; i++)
+		assert_int_equal(cl_session_destroy(&a, id[i]), 0);
+	for (i = 0; i < 50; i++) {	/* destroy may finish after answering */
+		if ((after = vm_rss(dmn.pid)) < base + (64UL << 20))
+			break;
+		usleep(20000);
+	}
+	print_message("aspaced RSS: %lu MiB idle, %lu MiB with %d sessions of "
+	    "48 MiB, %lu MiB after destroying them\n", base >> 20,
+	    full >> 20, N, after >> 20);
+	assert_true(full > base + (300UL << 20));
+	assert_true(after < base + (64UL << 20));
+	cl_close(&a);
 	assert_int_equal(hdaemon_stop(&dmn), 0);
 }
 
@@ -396,6 +602,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_max_inflight),
 		cmocka_unit_test(test_ram_total),
+		cmocka_unit_test(test_max_ram_default),
+		cmocka_unit_test(test_fork_budget),
+		cmocka_unit_test(test_rss_returns),
 		cmocka_unit_test(test_accept_backoff),
 		cmocka_unit_test(test_long_trace_does_not_stall),
 	};

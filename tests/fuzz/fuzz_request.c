@@ -121,7 +121,7 @@ bool server_tenant_name(struct server *srv, const struct req_conn *rc,
 	    (int)size;
 }
 
-/* No daemon-wide RAM cap here: 0 turns it off, so the lock is unused. */
+/* No daemon-wide RAM cap here: 0 turns it off. */
 unsigned long long server_ram_total(struct server *srv)
 {
 	(void)srv;
@@ -159,14 +159,6 @@ bool pool_yield(struct pool *p, struct pool_job *j)
 	(void)p;
 	(void)j;
 	return false;
-}
-
-pthread_mutex_t *server_ram_lock(struct server *srv)
-{
-	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-
-	(void)srv;
-	return &m;
 }
 
 static void check(int ok, const char *what)
