@@ -35,6 +35,18 @@ enum metrics_counter {
 	MC_SESSIONS_DESTROYED,
 	MC_SESSIONS_RAM_ADDED,	/* bytes: the sessions' ram_bytes */
 	MC_SESSIONS_RAM_REMOVED,
+	/* Admission (admission.h): refused by reason (over max_conns is
+	 * MC_LIMIT_CONNECTIONS), closed by a deadline, unauthenticated
+	 * connections opened and done (authenticated or closed). */
+	MC_REFUSED_RESERVED,
+	MC_REFUSED_UNAUTH,
+	MC_REFUSED_EARLY_DROP,
+	MC_REFUSED_PER_ADDR,
+	MC_REFUSED_PER_ADDR_UNAUTH,
+	MC_DROPPED_HANDSHAKE,
+	MC_DROPPED_FRAME,
+	MC_UNAUTH_OPENED,
+	MC_UNAUTH_DONE,
 	MC_COUNT
 };
 

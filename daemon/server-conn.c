@@ -5,6 +5,8 @@
  */
 #include "server-int.h"
 
+#define CONN_LINGER_MS	5000	/* a closing connection's last answer */
+
 /* --- connections ---------------------------------------------------------- */
 
 /* A TLS connection going before its handshake completed. */
@@ -16,17 +18,35 @@ static void conn_tls_failed(struct conn *c)
 	    "closed before it completed");
 }
 
+/* Give back what c counts in (admission.h) and stop its timers. */
+static void conn_release(struct conn *c)
+{
+	struct newconn n;
+
+	if (c->hs_ev != NULL)
+		event_free(c->hs_ev);
+	if (c->frame_ev != NULL)
+		event_free(c->frame_ev);
+	n.key = c->key;
+	n.tls = c->unauth;
+	n.refuse = !c->counted;
+	hand_undo(c->w->srv, &n);
+	if (c->counted)
+		metrics_inc(MC_CONN_CLOSED);
+	if (c->unauth)
+		metrics_inc(MC_UNAUTH_DONE);
+}
+
 void conn_free(struct conn *c)
 {
 	if (c->job != NULL) {	/* on the pool: freed when it is done */
 		c->gone = true;
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		evtimer_del(c->hs_ev);
+		evtimer_del(c->frame_ev);
 		return;
 	}
-	if (c->counted) {
-		__atomic_sub_fetch(&c->w->srv->nconns, 1, __ATOMIC_RELAXED);
-		metrics_inc(MC_CONN_CLOSED);
-	}
+	conn_release(c);
 	if (c->ssl != NULL && !c->handshaked)
 		conn_tls_failed(c);
 	if (c->prev != NULL)
@@ -147,6 +167,28 @@ static void conn_flush(struct conn *c)
 		c->queued = 0;
 }
 
+static struct timeval ms_tv(unsigned int ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
+}
+
+/* Close c once its output is written, and at the latest CONN_LINGER_MS
+ * from now (the frame deadline's timer): a peer that reads nothing
+ * keeps no slot. */
+static void conn_closing(struct conn *c)
+{
+	struct timeval tv = ms_tv(CONN_LINGER_MS);
+
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_del(c->hs_ev);
+	evtimer_add(c->frame_ev, &tv);
+}
+
 /* Answer id 0 with code and close once the answer is out. */
 static void conn_fail(struct conn *c, Aspace__Status__Code code,
     const char *msg)
@@ -159,8 +201,7 @@ static void conn_fail(struct conn *c, Aspace__Status__Code code,
 	st.message = (char *)msg;
 	resp.status = &st;
 	conn_send(c, &resp);
-	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_closing(c);
 	conn_flush(c);
 }
 
@@ -205,6 +246,18 @@ static bool op_is_long(int op)
 	    op == ASPACE__REQUEST__OP_FORK || op == ASPACE__REQUEST__OP_EXEC;
 }
 
+/* c's hello succeeded: no handshake deadline, out of the
+ * unauthenticated pool. */
+static void conn_authed(struct conn *c)
+{
+	evtimer_del(c->hs_ev);
+	if (!c->unauth)
+		return;
+	admission_authed(c->w->srv->adm, &c->key);
+	c->unauth = false;
+	metrics_inc(MC_UNAUTH_DONE);
+}
+
 /*
  * Answer x (started at t0), then make c ready for its next request.  A
  * request's duration runs from its start to its answer: the start is
@@ -224,12 +277,12 @@ static void conn_answer(struct conn *c, struct req_ctx *x, bool was_authed,
 	as_buf_free(&x->buf);
 	frame_arena_reset(&c->in);
 	frame_arena_reset(&c->out);
-	if (c->rc.authed != was_authed)
+	if (c->rc.authed != was_authed) {
 		conn_set_cap(c);
-	if (c->refused) {
-		c->closing = true;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_authed(c);
 	}
+	if (c->refused)
+		conn_closing(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
@@ -445,6 +498,60 @@ static void conn_read_ahead(struct conn *c)
 		event_active(&c->bev->ev_read, EV_READ, 1);
 }
 
+/*
+ * The frame deadline: armed when a frame's first bytes wait in c's input,
+ * re-armed when a frame was whole and another begun (new), off when the
+ * input is empty or c is paused (the wait is then ours).  A closing
+ * connection's timer is its linger's (conn_closing()).
+ */
+static void conn_frame_deadline(struct conn *c, bool new)
+{
+	unsigned int ms = __atomic_load_n(&c->w->srv->cfg.frame_timeout_ms,
+	    __ATOMIC_RELAXED);
+	struct timeval tv = ms_tv(ms);
+
+	if (c->closing)
+		return;
+	if (ms == 0 || c->paused || c->job != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+		evtimer_del(c->frame_ev);
+	else if (new || !evtimer_pending(c->frame_ev, NULL))
+		evtimer_add(c->frame_ev, &tv);
+}
+
+/* A frame not whole in time (or a closing connection's linger over):
+ * close at once, whatever state its TLS is in. */
+static void conn_frame_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->closing) {
+		if (c->paused || c->job != NULL)
+			return;
+		metrics_inc(MC_DROPPED_FRAME);
+		log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: closed: a frame not "
+		    "whole within the frame timeout", c->peer);
+	}
+	conn_free(c);
+}
+
+/* The handshake deadline: the TLS handshake and the hello not done in
+ * time; closed at once. */
+static void conn_hs_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	metrics_inc(MC_DROPPED_HANDSHAKE);
+	log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: closed: %s not done within the "
+	    "handshake timeout", c->peer, c->ssl != NULL && !c->handshaked ?
+	    "TLS handshake" : "hello");
+	conn_free(c);
+}
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -457,6 +564,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	evbuffer_drain(in, used);
 	conn_flush(c);
 	conn_read_ahead(c);
+	conn_frame_deadline(c, used > 0);
 	conn_write_cb(bev, c);	/* closing with nothing left to write */
 }
 
@@ -466,8 +574,8 @@ static void conn_idle_timeout(struct conn *c, const char *why)
 	metrics_inc(MC_LIMIT_IDLE);
 	log_abuse(ABUSE_LIMITS, LOG_INFO, "%s: idle timeout%s%s", c->peer,
 	    why != NULL ? ": the peer " : "", why != NULL ? why : "");
-	if (why != NULL) {
-		conn_free(c);
+	if (why != NULL || (c->ssl != NULL && !c->handshaked)) {
+		conn_free(c);	/* nothing it would read: close at once */
 		return;
 	}
 	conn_fail(c, ASPACE__STATUS__CODE__QUOTA,
@@ -583,31 +691,67 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 	return true;
 }
 
+/* c's buffers, bufferevent and timers for n; false (c's to free by
+ * conn_unmake()) if one could not be had. */
+static bool conn_make(struct conn *c, struct worker *w, struct newconn *n)
+{
+	c->w = w;
+	c->key = n->key;
+	return (c->stage = evbuffer_new()) != NULL &&
+	    (c->hs_ev = evtimer_new(w->base, conn_hs_cb, c)) != NULL &&
+	    (c->frame_ev = evtimer_new(w->base, conn_frame_cb, c)) != NULL &&
+	    conn_bev(c, w, n);
+}
+
+static void conn_unmake(struct conn *c, struct newconn *n)
+{
+	struct server *srv = c->w->srv;
+
+	if (c->stage != NULL)
+		evbuffer_free(c->stage);
+	if (c->hs_ev != NULL)
+		event_free(c->hs_ev);
+	if (c->frame_ev != NULL)
+		event_free(c->frame_ev);
+	free(c);
+	close(n->fd);
+	hand_undo(srv, n);
+}
+
+/* The idle timeout, and the handshake deadline of one not refused. */
+static void conn_timers(struct conn *c, bool refuse)
+{
+	struct server *srv = c->w->srv;
+	unsigned int idle_ms = __atomic_load_n(&srv->cfg.idle_timeout_ms,
+	    __ATOMIC_RELAXED), hs_ms = __atomic_load_n(
+	    &srv->cfg.handshake_timeout_ms, __ATOMIC_RELAXED);
+	struct timeval idle = ms_tv(idle_ms), hs = ms_tv(hs_ms);
+
+	if (idle_ms > 0)	/* reading: idle; writing: reads nothing */
+		bufferevent_set_timeouts(c->bev, &idle, &idle);
+	if (hs_ms > 0 && !refuse)
+		evtimer_add(c->hs_ev, &hs);
+}
+
 void conn_new(struct worker *w, struct newconn *n)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	struct timeval idle;
-	unsigned int idle_ms = __atomic_load_n(&w->srv->cfg.idle_timeout_ms,
-	    __ATOMIC_RELAXED);
 
-	if (c != NULL && (c->stage = evbuffer_new()) == NULL) {
-		free(c);
-		c = NULL;
-	}
-	if (c == NULL || !conn_bev(c, w, n)) {
+	if (c == NULL || !conn_make(c, w, n)) {
 		if (c != NULL)
-			evbuffer_free(c->stage);
-		free(c);
-		close(n->fd);
-		if (!n->refuse)
-			__atomic_sub_fetch(&w->srv->nconns, 1,
-			    __ATOMIC_RELAXED);
+			conn_unmake(c, n);
+		else {
+			close(n->fd);
+			hand_undo(w->srv, n);
+		}
 		return;
 	}
-	c->w = w;
 	c->counted = !n->refuse;
+	c->unauth = n->tls && !n->refuse;
 	if (c->counted)
 		metrics_inc(MC_CONN_OPENED);
+	if (c->unauth)
+		metrics_inc(MC_UNAUTH_OPENED);
 	c->rc.max_body = __atomic_load_n(&w->srv->cfg.max_body,
 	    __ATOMIC_RELAXED);
 	frame_arena_init(&c->in, FRAME_ARENA_BUDGET(FRAME_MAX_BODY_PREAUTH));
@@ -618,12 +762,7 @@ void conn_new(struct worker *w, struct newconn *n)
 	w->conns = c;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	conn_set_cap(c);
-	if (idle_ms > 0) {
-		idle.tv_sec = idle_ms / 1000;
-		idle.tv_usec = (idle_ms % 1000) * 1000;
-		/* Reading: idle; writing: a peer that reads nothing. */
-		bufferevent_set_timeouts(c->bev, &idle, &idle);
-	}
+	conn_timers(c, n->refuse);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (n->refuse) {
 		log_abuse(ABUSE_CONNECTIONS, LOG_WARNING, "%s: refused: over "

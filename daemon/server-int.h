@@ -39,6 +39,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "admission.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -66,7 +67,8 @@ struct newconn {
 	int		 fd;
 	uid_t		 uid;		/* the peer's, on the Unix socket */
 	bool		 tls;		/* from the TLS listener */
-	bool		 refuse;	/* over max_conns: answer, close */
+	bool		 refuse;	/* not admitted: answer, close */
+	struct adm_peer	 key;		/* its admission's */
 	struct newconn	*next;
 };
 
@@ -115,7 +117,11 @@ struct conn {
 	struct frame_arena out;		/* the response's parts */
 	struct evbuffer	*stage;		/* answers not yet handed on */
 	bool		 closing;	/* close once the output is written */
-	bool		 counted;	/* in srv->nconns */
+	bool		 counted;	/* admitted (admission.h) */
+	bool		 unauth;	/* counted unauthenticated */
+	struct adm_peer	 key;		/* for admission_release() */
+	struct event	*hs_ev;		/* the handshake (and hello) deadline */
+	struct event	*frame_ev;	/* a frame's deadline; closing: linger */
 	bool		 gone;		/* peer gone while busy: free at done */
 	bool		 paused;	/* reading stopped: busy or inflight */
 	struct conn_job	*job;		/* the request on the pool, or NULL */
@@ -140,7 +146,8 @@ struct server {
 	pthread_mutex_t	 ctx_lock;
 	struct pool	*pool;
 	struct metrics_http *metrics;	/* the metrics listener, or NULL */
-	unsigned int	 nconns;	/* atomic */
+	struct admission *adm;		/* what is open: admission.h */
+	unsigned int	 nrefusing;	/* atomic: refused, being answered */
 	pthread_mutex_t	 ram_lock;	/* session creation vs ram_total */
 	struct persist	*persist;	/* with a state directory */
 	struct token_table tokens;	/* swapped at reload */
@@ -163,10 +170,14 @@ bool conn_idle(struct conn *c);
 int worker_init(struct server *srv, struct worker *w);
 void worker_stop(struct worker *w);
 void worker_fini(struct worker *w);
-void worker_hand(struct worker *w, int fd, uid_t uid, bool tls,
-    bool refuse);
+void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
+    uid_t uid, bool tls, bool refuse);
 
 /* server-listen.c */
+/* Undo the admission of n, which is closed before it became a conn. */
+void hand_undo(struct server *srv, const struct newconn *n);
+/* The admission limits in force. */
+void hand_limits(struct server *srv, struct adm_limits *l);
 int listen_all(struct server *srv, const struct server_config *cfg);
 void backoff_cb(evutil_socket_t fd, short what, void *arg);
 

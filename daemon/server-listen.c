@@ -7,27 +7,112 @@
 
 /* --- the listener ------------------------------------------------------------ */
 
-/* Count fd against max_conns and give it to the next worker: over the
- * cap, the worker answers QUOTA and closes it (and past a margin more,
- * it is closed at once). */
-static void hand(struct server *srv, int fd, uid_t uid, bool tls)
+#define REFUSING_MAX	64	/* refused Unix connections being answered */
+
+#define LIVE(field)	__atomic_load_n(&srv->cfg.field, __ATOMIC_RELAXED)
+
+void hand_limits(struct server *srv, struct adm_limits *l)
 {
-	unsigned int n = __atomic_add_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
-	bool refuse = n > srv->cfg.max_conns;
+	l->max_conns = LIVE(max_conns);
+	l->max_unauth = LIVE(max_unauth);
+	l->drop_start = LIVE(unauth_drop_start);
+	l->per_addr = LIVE(max_conns_per_addr);
+	l->per_addr_unauth = LIVE(max_unauth_per_addr);
+}
+
+void hand_undo(struct server *srv, const struct newconn *n)
+{
+	if (n->refuse)
+		__atomic_sub_fetch(&srv->nrefusing, 1, __ATOMIC_RELAXED);
+	else
+		admission_release(srv->adm, &n->key, n->tls);
+}
+
+/* The counter of a refusal's reason. */
+static enum metrics_counter refusal_counter(enum adm_verdict v)
+{
+	switch (v) {
+	case ADM_RESERVED:
+		return MC_REFUSED_RESERVED;
+	case ADM_UNAUTH_FULL:
+		return MC_REFUSED_UNAUTH;
+	case ADM_EARLY_DROP:
+		return MC_REFUSED_EARLY_DROP;
+	case ADM_PER_ADDR:
+		return MC_REFUSED_PER_ADDR;
+	case ADM_PER_ADDR_UNAUTH:
+		return MC_REFUSED_PER_ADDR_UNAUTH;
+	default:
+		return MC_LIMIT_CONNECTIONS;
+	}
+}
+
+/*
+ * fd was not admitted (v): true to have a worker answer QUOTA and close
+ * it, false when it is closed here.  A TLS connection is closed at once:
+ * nothing can be said to it before a handshake, which is what a flood
+ * would have the daemon spend.  A Unix one is answered, unless
+ * REFUSING_MAX refused ones are being answered already.
+ */
+static bool hand_refused(struct server *srv, int fd, const char *peer,
+    enum adm_verdict v, bool tls)
+{
+	metrics_inc(refusal_counter(v));
+	if (!tls && __atomic_add_fetch(&srv->nrefusing, 1, __ATOMIC_RELAXED) <=
+	    REFUSING_MAX)
+		return true;
+	if (!tls)
+		__atomic_sub_fetch(&srv->nrefusing, 1, __ATOMIC_RELAXED);
+	log_abuse(ABUSE_CONNECTIONS, LOG_WARNING, "%s: refused (%s): over "
+	    "the limit, closed unanswered", peer, admission_reason(v));
+	close(fd);
+	return false;
+}
+
+/* The peer's address for the logs, from sa. */
+static void hand_peer_name(const struct sockaddr *sa, char *buf,
+    size_t size)
+{
+	char host[NI_MAXHOST];
+	socklen_t len = sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (getnameinfo(sa, len, host, sizeof(host), NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, size, "%s", host);
+}
+
+/*
+ * Admit fd (admission.h) and give it to the next worker; one not
+ * admitted is refused (hand_refused()).  TLS connections are
+ * unauthenticated until their hello; a Unix one has its peer's
+ * credentials and no address: the per-address limits are for IP peers.
+ */
+static void hand(struct server *srv, int fd, const struct sockaddr *sa,
+    uid_t uid, bool tls)
+{
+	struct adm_limits l;
+	struct adm_peer key;
+	enum adm_verdict v;
+	char peer[NI_MAXHOST + 8];
 
 	metrics_inc(tls ? MC_ACCEPTED_TLS : MC_ACCEPTED_UNIX);
-	if (refuse) {
-		__atomic_sub_fetch(&srv->nconns, 1, __ATOMIC_RELAXED);
-		metrics_inc(MC_LIMIT_CONNECTIONS);
-		if (n > srv->cfg.max_conns + 64) {
-			log_abuse(ABUSE_CONNECTIONS, LOG_WARNING, "refused: "
-			    "over %u connections, closed unanswered",
-			    srv->cfg.max_conns);
-			close(fd);
+	hand_limits(srv, &l);
+	adm_peer_of(&key, tls ? sa : NULL, uid);
+	if (!tls)
+		l.per_addr = l.per_addr_unauth = 0;
+	if ((v = admission_admit(srv->adm, &l, &key, tls)) != ADM_OK) {
+		if (tls && sa != NULL)
+			hand_peer_name(sa, peer, sizeof(peer));
+		else
+			snprintf(peer, sizeof(peer), "uid:%lu",
+			    (unsigned long)uid);
+		if (!hand_refused(srv, fd, peer, v, tls))
 			return;
-		}
 	}
-	worker_hand(&srv->workers[srv->next_worker], fd, uid, tls, refuse);
+	worker_hand(&srv->workers[srv->next_worker], fd, &key, uid, tls,
+	    v != ADM_OK);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
 
@@ -45,7 +130,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	hand(srv, fd, cred.uid, false);
+	hand(srv, fd, NULL, cred.uid, false);
 }
 
 static void tls_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -55,10 +140,9 @@ static void tls_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	int one = 1;
 
 	(void)l;
-	(void)sa;
 	(void)socklen;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	hand(srv, fd, 0, true);
+	hand(srv, fd, sa, 0, true);
 }
 
 void backoff_cb(evutil_socket_t fd, short what, void *arg)

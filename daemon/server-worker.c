@@ -109,6 +109,7 @@ void worker_fini(struct worker *w)
 	while (w->conns != NULL)
 		conn_free(w->conns);
 	while ((n = worker_pop(w)) != NULL) {
+		hand_undo(w->srv, n);
 		close(n->fd);
 		free(n);
 	}
@@ -124,17 +125,21 @@ void worker_fini(struct worker *w)
 }
 
 /* Queue fd for w and wake it. */
-void worker_hand(struct worker *w, int fd, uid_t uid, bool tls,
-    bool refuse)
+void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
+    uid_t uid, bool tls, bool refuse)
 {
 	struct newconn *n = calloc(1, sizeof(*n));
+	struct newconn tmp;
 
 	if (n == NULL) {
 		close(fd);
-		if (!refuse)
-			__atomic_sub_fetch(&w->srv->nconns, 1, __ATOMIC_RELAXED);
+		tmp.key = *key;
+		tmp.tls = tls;
+		tmp.refuse = refuse;
+		hand_undo(w->srv, &tmp);
 		return;
 	}
+	n->key = *key;
 	n->fd = fd;
 	n->uid = uid;
 	n->tls = tls;
@@ -156,7 +161,7 @@ void server_stats(struct server *srv, struct server_stats *st)
 {
 	int i;
 
-	st->conns = __atomic_load_n(&srv->nconns, __ATOMIC_RELAXED);
+	st->conns = admission_conns(srv->adm);
 	pthread_mutex_lock(&srv->sessions.lock);
 	st->sessions = srv->sessions.count;
 	pthread_mutex_unlock(&srv->sessions.lock);

@@ -55,6 +55,12 @@ void server_config_default(struct server_config *cfg)
 	cfg->ram_max = 4UL << 30;
 	cfg->max_conns = 1024;
 	cfg->idle_timeout_ms = 300000;
+	cfg->handshake_timeout_ms = 10000;
+	cfg->frame_timeout_ms = 30000;
+	cfg->max_unauth = 64;
+	cfg->unauth_drop_start = 32;
+	cfg->max_conns_per_addr = 128;
+	cfg->max_unauth_per_addr = 16;
 	cfg->drain_timeout_ms = 10000;
 	cfg->max_inflight = 64;
 	cfg->ram_total = 64ULL << 30;
@@ -190,7 +196,7 @@ struct server *server_new(const struct server_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	srv->nworkers = cfg->workers;
 	srv->workers = calloc((size_t)cfg->workers, sizeof(*srv->workers));
-	if (srv->workers == NULL ||
+	if (srv->workers == NULL || (srv->adm = admission_new()) == NULL ||
 	    tokens_load(&srv->tokens, cfg->token_file) != 0 ||
 	    ((cfg->tls_listen != NULL || cfg->tls_cert != NULL) &&
 	    (srv->ssl_ctx = tls_server_ctx(
@@ -246,6 +252,7 @@ void server_free(struct server *srv)
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	free(srv->workers);
+	admission_free(srv->adm);
 	if (srv->persist != NULL) {	/* every request is done: save all */
 		persist_save_all(srv->persist, &srv->sessions);
 		persist_free(srv->persist);
@@ -312,6 +319,12 @@ static void reload_limits(struct server *srv, const struct server_config *nc)
 {
 	LIVE_SET(max_conns);
 	LIVE_SET(idle_timeout_ms);
+	LIVE_SET(handshake_timeout_ms);
+	LIVE_SET(frame_timeout_ms);
+	LIVE_SET(max_unauth);
+	LIVE_SET(unauth_drop_start);
+	LIVE_SET(max_conns_per_addr);
+	LIVE_SET(max_unauth_per_addr);
 	LIVE_SET(drain_timeout_ms);
 	LIVE_SET(max_inflight);
 	LIVE_SET(max_body);
