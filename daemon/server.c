@@ -1,5 +1,8 @@
 /*
- * server.c: the listener and the workers (server.h).
+ * server.c: the listener and the workers (server.h): here their life,
+ * limits and reload; a connection in server-conn.c, the workers in
+ * server-worker.c, the listeners in server-listen.c (server-int.h), and
+ * which connections are taken in admission.c (admission.h).
  *
  * Threads: the listener thread runs srv->base (the accept listener and
  * the signals, which service.c handles); each worker runs its own
@@ -33,6 +36,12 @@
  * connection closed by the daemon, or by a peer that sent close_notify,
  * gets a close_notify (SSL_shutdown) before its socket is closed; one
  * that failed (handshake, a dirty close) does not.
+ *
+ * Deadlines (server-conn.c): the TLS handshake and the hello within
+ * handshake_timeout_ms of the accept, a frame whole within
+ * frame_timeout_ms of its first byte; a connection past one is closed at
+ * once.  Whatever state its TLS is in, a closed connection gives its slot
+ * back at once: nothing is queued for one that cannot be written.
  */
 #include "server-int.h"
 
