@@ -13,6 +13,7 @@
  *   slowloris_unix, slowloris_tls_handshake, slowloris_tls_frame: a frame
  *     or a handshake sent a byte every 200 ms is closed at its deadline;
  *   per_address: the per-address limits, total and unauthenticated;
+ *   reload: a limit from the configuration file changed at SIGHUP;
  *   soak: with ADM_SOAK_SECONDS set (tests/daemon/soak-admission.sh,
  *     make soak), a flood of that many seconds; skipped otherwise.
  *
@@ -505,6 +506,50 @@ static void test_per_address(void **state)
 	stop();
 }
 
+/* Open a connection that sends nothing until one is held (not closed
+ * within 200 ms), up to ms: its fd, or -1. */
+static int held_within(int ms)
+{
+	double end = now() + ms / 1000.0;
+	int fd;
+
+	do {
+		if ((fd = tcp_from(NULL, tls_port)) >= 0 &&
+		    !closed_within(fd, 200))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	} while (now() < end);
+	return -1;
+}
+
+/* The limits from the configuration file change at SIGHUP. */
+static void test_reload(void **state)
+{
+	char conf[160];
+	int a, b;
+
+	(void)state;
+	if (old_daemon())
+		skip();
+	/* The file lives in the certificates' directory: start() makes
+	 * the daemon's. */
+	snprintf(conf, sizeof(conf), "%s", hdaemon_file(&certs, "adm.conf"));
+	assert_true(hwrite_file(conf, "max-unauth-per-address 1\n"));
+	assert_int_equal(start(OPTS("--config", conf), NULL), 0);
+	assert_true((a = held_within(1000)) >= 0);
+	assert_true((b = tcp_from(NULL, tls_port)) >= 0);
+	assert_true(closed_within(b, 1000));
+	close(b);
+	assert_true(hwrite_file(conf, "max-unauth-per-address 2\n"));
+	assert_int_equal(kill(dmn.pid, SIGHUP), 0);
+	assert_true((b = held_within(3000)) >= 0);
+	close(a);
+	close(b);
+	unlink(conf);
+	stop();
+}
+
 /* ADM_SOAK_SECONDS of floods from 127.0.0.2 (connections held, closed,
  * opened again) and dribblers, with a Unix and a TLS client timed each
  * second; the connections back to 0 at the end. */
@@ -580,6 +625,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_slowloris_tls_handshake),
 		cmocka_unit_test(test_slowloris_tls_frame),
 		cmocka_unit_test(test_per_address),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_soak),
 	};
 
