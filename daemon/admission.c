@@ -32,6 +32,7 @@ struct admission {
 	pthread_mutex_t	 lock;
 	unsigned int	 conns;		/* atomic reads outside the lock */
 	unsigned int	 unauth;
+	unsigned int	 evicting;	/* ADM_EVICT not yet done */
 	uint64_t	 seed;		/* the hash's */
 	uint64_t	 rng;		/* xorshift64 state, never 0 */
 	struct adm_entry *bucket[ADM_BUCKETS];
@@ -165,11 +166,15 @@ static enum adm_verdict adm_judge(struct admission *adm,
 	cap = admission_unauth_cap(l);
 	if (adm->conns + adm_keep(l) >= l->max_conns)
 		return ADM_RESERVED;
-	if (adm->unauth >= cap)
-		return ADM_UNAUTH_FULL;
 	if (l->per_addr_unauth > 0 && e != NULL &&
 	    e->unauth >= l->per_addr_unauth)
 		return ADM_PER_ADDR_UNAUTH;
+	if (adm->unauth >= cap) {
+		if (adm->evicting >= ADM_EVICT_MAX ||
+		    adm->unauth >= cap + ADM_EVICT_MAX)
+			return ADM_UNAUTH_FULL;
+		return ADM_EVICT;
+	}
 	if (adm_early_drop(adm, l, adm->unauth, cap))
 		return ADM_EARLY_DROP;
 	return ADM_OK;
@@ -184,7 +189,7 @@ enum adm_verdict admission_admit(struct admission *adm,
 	pthread_mutex_lock(&adm->lock);
 	e = adm_find(adm, p, &link);
 	v = adm_judge(adm, l, e, unauth);
-	if (v == ADM_OK && e == NULL) {
+	if ((v == ADM_OK || v == ADM_EVICT) && e == NULL) {
 		if ((e = calloc(1, sizeof(*e))) == NULL)
 			v = ADM_FULL;	/* out of memory: as if full */
 		else {
@@ -192,7 +197,9 @@ enum adm_verdict admission_admit(struct admission *adm,
 			*link = e;
 		}
 	}
-	if (v == ADM_OK) {
+	if (v == ADM_EVICT)
+		adm->evicting++;
+	if (v == ADM_OK || v == ADM_EVICT) {
 		e->conns++;
 		__atomic_add_fetch(&adm->conns, 1, __ATOMIC_RELAXED);
 		if (unauth) {
@@ -202,6 +209,14 @@ enum adm_verdict admission_admit(struct admission *adm,
 	}
 	pthread_mutex_unlock(&adm->lock);
 	return v;
+}
+
+void admission_evicted(struct admission *adm)
+{
+	pthread_mutex_lock(&adm->lock);
+	if (adm->evicting > 0)
+		adm->evicting--;
+	pthread_mutex_unlock(&adm->lock);
 }
 
 void admission_authed(struct admission *adm, const struct adm_peer *p)
@@ -260,6 +275,8 @@ const char *admission_reason(enum adm_verdict v)
 		return "reserved";
 	case ADM_UNAUTH_FULL:
 		return "unauthenticated";
+	case ADM_EVICT:
+		return "evicting";
 	case ADM_EARLY_DROP:
 		return "early_drop";
 	case ADM_PER_ADDR:

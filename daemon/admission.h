@@ -11,7 +11,13 @@
  * connections already through their hello).  Past
  * --unauth-drop-start unauthenticated connections a new one is refused
  * at random, with a chance rising from 30 % to 100 % at the full pool
- * (MaxStartups start:30:full).  Per peer (an IP address; a Unix-socket
+ * (MaxStartups start:30:full).  A full pool takes a newcomer all the
+ * same if its worker can close a stalled connection for it (the oldest
+ * that has not finished its TLS handshake in ADM_EVICT_AGE_MS), else
+ * refuses it: a flood then holds no slot longer than that against
+ * clients that handshake in time.  At most ADM_EVICT_MAX newcomers wait
+ * for their worker's verdict, the pool over its size by no more.  Per
+ * peer (an IP address; a Unix-socket
  * peer's uid) at most --max-connections-per-address connections, of
  * them at most --max-unauth-per-address unauthenticated.
  *
@@ -26,6 +32,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#define ADM_EVICT_AGE_MS	1000	/* a connection stalled this long */
+#define ADM_EVICT_MAX		16	/* evictions pending at once */
 
 /* A peer, the key of the per-address counts. */
 struct adm_peer {
@@ -46,7 +55,12 @@ enum adm_verdict {
 	ADM_OK,
 	ADM_FULL,		/* over max_conns */
 	ADM_RESERVED,		/* unauthenticated: the last slots are kept */
-	ADM_UNAUTH_FULL,	/* the unauthenticated pool is full */
+	ADM_UNAUTH_FULL,	/* the unauthenticated pool is full (and
+				 * ADM_EVICT_MAX evictions are pending) */
+	ADM_EVICT,		/* admitted over the full pool, counted:
+				 * the caller closes a stalled one for it
+				 * (or refuses it, admission_release()),
+				 * then calls admission_evicted() */
 	ADM_EARLY_DROP,		/* random early drop */
 	ADM_PER_ADDR,		/* the peer's connections */
 	ADM_PER_ADDR_UNAUTH,	/* the peer's unauthenticated ones */
@@ -65,6 +79,8 @@ void adm_peer_of(struct adm_peer *p, const struct sockaddr *sa, uid_t uid);
  */
 enum adm_verdict admission_admit(struct admission *adm,
     const struct adm_limits *l, const struct adm_peer *p, bool unauth);
+/* The worker has judged an ADM_EVICT newcomer. */
+void admission_evicted(struct admission *adm);
 /* p's unauthenticated connection has authenticated. */
 void admission_authed(struct admission *adm, const struct adm_peer *p);
 /* p's connection is closed (unauthenticated still, if unauth). */

@@ -311,6 +311,7 @@ static void render_admission(struct as_buf *b, const struct metrics_shard *t)
 	}, dropped[] = {
 		{ "handshake_timeout", MC_DROPPED_HANDSHAKE },
 		{ "frame_timeout", MC_DROPPED_FRAME },
+		{ "evicted", MC_DROPPED_EVICTED },
 		{ "idle_timeout", MC_LIMIT_IDLE }
 	};
 	const uint64_t *c = t->c;

@@ -45,6 +45,7 @@ enum metrics_counter {
 	MC_REFUSED_PER_ADDR_UNAUTH,
 	MC_DROPPED_HANDSHAKE,
 	MC_DROPPED_FRAME,
+	MC_DROPPED_EVICTED,	/* stalled, closed for a newcomer */
 	MC_UNAUTH_OPENED,
 	MC_UNAUTH_DONE,
 	MC_COUNT

@@ -691,6 +691,44 @@ static bool conn_bev(struct conn *c, struct worker *w, struct newconn *n)
 	return true;
 }
 
+/* Is c stalled: unauthenticated, its TLS handshake not done within
+ * ADM_EVICT_AGE_MS? */
+static bool conn_stalled(const struct conn *c, uint64_t now)
+{
+	return c->unauth && c->ssl != NULL && !c->handshaked && !c->closing &&
+	    c->job == NULL &&
+	    now - c->born >= (uint64_t)ADM_EVICT_AGE_MS * 1000000u;
+}
+
+/*
+ * n came over a full unauthenticated pool (ADM_EVICT): close w's oldest
+ * stalled connection for it; true if one was, else n is refused (closed
+ * here).
+ */
+static bool conn_evict(struct worker *w, struct newconn *n)
+{
+	uint64_t now = metrics_now();
+	struct conn *c, *oldest = NULL;
+
+	admission_evicted(w->srv->adm);
+	/* New connections go to the head: the last one stalled is the
+	 * oldest. */
+	for (c = w->conns; c != NULL; c = c->next)
+		if (conn_stalled(c, now))
+			oldest = c;
+	if (oldest == NULL) {
+		metrics_inc(MC_REFUSED_UNAUTH);
+		close(n->fd);
+		hand_undo(w->srv, n);
+		return false;
+	}
+	metrics_inc(MC_DROPPED_EVICTED);
+	log_abuse(ABUSE_CONNECTIONS, LOG_INFO, "%s: closed: its TLS handshake "
+	    "stalled with the unauthenticated pool full", oldest->peer);
+	conn_free(oldest);
+	return true;
+}
+
 /* c's buffers, bufferevent and timers for n; false (c's to free by
  * conn_unmake()) if one could not be had. */
 static bool conn_make(struct conn *c, struct worker *w, struct newconn *n)
@@ -735,9 +773,11 @@ static void conn_timers(struct conn *c, bool refuse)
 
 void conn_new(struct worker *w, struct newconn *n)
 {
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c;
 
-	if (c == NULL || !conn_make(c, w, n)) {
+	if (n->evict && !conn_evict(w, n))
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL || !conn_make(c, w, n)) {
 		if (c != NULL)
 			conn_unmake(c, n);
 		else {
@@ -748,6 +788,7 @@ void conn_new(struct worker *w, struct newconn *n)
 	}
 	c->counted = !n->refuse;
 	c->unauth = n->tls && !n->refuse;
+	c->born = metrics_now();
 	if (c->counted)
 		metrics_inc(MC_CONN_OPENED);
 	if (c->unauth)

@@ -68,6 +68,8 @@ struct newconn {
 	uid_t		 uid;		/* the peer's, on the Unix socket */
 	bool		 tls;		/* from the TLS listener */
 	bool		 refuse;	/* not admitted: answer, close */
+	bool		 evict;		/* ADM_EVICT: its worker closes its
+					 * oldest stalled one, or it */
 	struct adm_peer	 key;		/* its admission's */
 	struct newconn	*next;
 };
@@ -126,6 +128,7 @@ struct conn {
 	bool		 paused;	/* reading stopped: busy or inflight */
 	struct conn_job	*job;		/* the request on the pool, or NULL */
 	bool		 handshaked;	/* TLS: the handshake completed */
+	uint64_t	 born;		/* its start (metrics_now()) */
 	char		 peer[96];	/* "ADDR:PORT" or "uid:N", for logs */
 	char		 tls_err[96];	/* why the handshake failed, if known */
 	uint64_t	 now;		/* the next request's start (below) */
@@ -171,7 +174,7 @@ int worker_init(struct server *srv, struct worker *w);
 void worker_stop(struct worker *w);
 void worker_fini(struct worker *w);
 void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
-    uid_t uid, bool tls, bool refuse);
+    uid_t uid, bool tls, enum adm_verdict v);
 
 /* server-listen.c */
 /* Undo the admission of n, which is closed before it became a conn. */

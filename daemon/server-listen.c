@@ -102,7 +102,8 @@ static void hand(struct server *srv, int fd, const struct sockaddr *sa,
 	adm_peer_of(&key, tls ? sa : NULL, uid);
 	if (!tls)
 		l.per_addr = l.per_addr_unauth = 0;
-	if ((v = admission_admit(srv->adm, &l, &key, tls)) != ADM_OK) {
+	v = admission_admit(srv->adm, &l, &key, tls);
+	if (v != ADM_OK && v != ADM_EVICT) {
 		if (tls && sa != NULL)
 			hand_peer_name(sa, peer, sizeof(peer));
 		else
@@ -111,8 +112,7 @@ static void hand(struct server *srv, int fd, const struct sockaddr *sa,
 		if (!hand_refused(srv, fd, peer, v, tls))
 			return;
 	}
-	worker_hand(&srv->workers[srv->next_worker], fd, &key, uid, tls,
-	    v != ADM_OK);
+	worker_hand(&srv->workers[srv->next_worker], fd, &key, uid, tls, v);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
 

@@ -18,6 +18,15 @@ static struct newconn *worker_pop(struct worker *w)
 	return n;
 }
 
+/* Undo what n was queued for: it will not be. */
+static void worker_unqueue(struct worker *w, struct newconn *n)
+{
+	if (n->evict)
+		admission_evicted(w->srv->adm);
+	hand_undo(w->srv, n);
+	close(n->fd);
+}
+
 static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -109,8 +118,7 @@ void worker_fini(struct worker *w)
 	while (w->conns != NULL)
 		conn_free(w->conns);
 	while ((n = worker_pop(w)) != NULL) {
-		hand_undo(w->srv, n);
-		close(n->fd);
+		worker_unqueue(w, n);
 		free(n);
 	}
 	if (w->notify_ev != NULL)
@@ -124,26 +132,9 @@ void worker_fini(struct worker *w)
 	pthread_mutex_destroy(&w->qlock);
 }
 
-/* Queue fd for w and wake it. */
-void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
-    uid_t uid, bool tls, bool refuse)
+/* Queue n for w and wake it. */
+static void worker_queue(struct worker *w, struct newconn *n)
 {
-	struct newconn *n = calloc(1, sizeof(*n));
-	struct newconn tmp;
-
-	if (n == NULL) {
-		close(fd);
-		tmp.key = *key;
-		tmp.tls = tls;
-		tmp.refuse = refuse;
-		hand_undo(w->srv, &tmp);
-		return;
-	}
-	n->key = *key;
-	n->fd = fd;
-	n->uid = uid;
-	n->tls = tls;
-	n->refuse = refuse;
 	pthread_mutex_lock(&w->qlock);
 	if (w->qtail != NULL)
 		w->qtail->next = n;
@@ -153,6 +144,31 @@ void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
 	pthread_mutex_unlock(&w->qlock);
 	if (write(w->notify[1], "c", 1) != 1)
 		log_msg(LOG_ERR, "cannot wake a worker: %s", strerror(errno));
+}
+
+/* Queue fd for w and wake it. */
+void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
+    uid_t uid, bool tls, enum adm_verdict v)
+{
+	struct newconn *n = calloc(1, sizeof(*n));
+	struct newconn tmp;
+
+	if (n == NULL) {
+		close(fd);
+		tmp.key = *key;
+		tmp.tls = tls;
+		tmp.refuse = v != ADM_OK && v != ADM_EVICT;
+		tmp.evict = v == ADM_EVICT;
+		worker_unqueue(w, &tmp);
+		return;
+	}
+	n->key = *key;
+	n->fd = fd;
+	n->uid = uid;
+	n->tls = tls;
+	n->refuse = v != ADM_OK && v != ADM_EVICT;
+	n->evict = v == ADM_EVICT;
+	worker_queue(w, n);
 }
 
 /* --- for the service (service.h): heartbeats, drain, reload ------------------ */

@@ -14,6 +14,8 @@
  *     or a handshake sent a byte every 200 ms is closed at its deadline;
  *   per_address: the per-address limits, total and unauthenticated;
  *   reload: a limit from the configuration file changed at SIGHUP;
+ *   evict: a full pool of stalled connections takes a TLS client, the
+ *     oldest stalled one closed for it;
  *   soak: with ADM_SOAK_SECONDS set (tests/daemon/soak-admission.sh,
  *     make soak), a flood of that many seconds; skipped otherwise.
  *
@@ -506,6 +508,41 @@ static void test_per_address(void **state)
 	stop();
 }
 
+/* A full unauthenticated pool of stalled connections (no handshake
+ * begun in 1 s) takes a TLS client all the same: the oldest stalled one
+ * is closed for it. */
+static void test_evict(void **state)
+{
+	enum { N = 8 };
+	struct client t;
+	int fds[N], i, closed = 0;
+	double tt;
+
+	(void)state;
+	if (old_daemon())
+		skip();
+	assert_int_equal(start(NULL, OPTS("--max-unauth-connections", "8",
+	    "--unauth-drop-start", "0", "--max-unauth-per-address", "0",
+	    "--handshake-timeout", "30")), 0);
+	assert_int_equal(flood(fds, N, NULL), N);
+	assert_true(metric_comes_to("aspaced_connections_unauthenticated", N,
+	    2000));
+	sleep_ms(1200);
+	tt = tls_client(&t);
+	figure("a full pool of %d stalled: a TLS client in %.3f s", N, tt);
+	assert_true(tt >= 0 && tt < 1.0);
+	assert_true(metric("aspaced_connections_dropped_total"
+	    "{reason=\"evicted\"}") == 1);
+	assert_true(metric("aspaced_connections_unauthenticated") == N - 1);
+	for (i = 0; i < N; i++)
+		closed += closed_within(fds[i], i == 0 ? 300 : 10);
+	assert_int_equal(closed, 1);
+	cl_close(&t);
+	close_all(fds, N);
+	assert_true(metric_comes_to("aspaced_connections", 0, 1000));
+	stop();
+}
+
 /* Open a connection that sends nothing until one is held (not closed
  * within 200 ms), up to ms: its fd, or -1. */
 static int held_within(int ms)
@@ -626,6 +663,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_slowloris_tls_frame),
 		cmocka_unit_test(test_per_address),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_soak),
 	};
 
