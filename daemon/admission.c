@@ -176,7 +176,8 @@ static enum adm_verdict adm_judge(struct admission *adm,
 		return ADM_EVICT;
 	}
 	if (adm_early_drop(adm, l, adm->unauth, cap))
-		return ADM_EARLY_DROP;
+		return adm->evicting < ADM_EVICT_MAX ? ADM_EVICT_DROP :
+		    ADM_EARLY_DROP;
 	return ADM_OK;
 }
 
@@ -189,7 +190,7 @@ enum adm_verdict admission_admit(struct admission *adm,
 	pthread_mutex_lock(&adm->lock);
 	e = adm_find(adm, p, &link);
 	v = adm_judge(adm, l, e, unauth);
-	if ((v == ADM_OK || v == ADM_EVICT) && e == NULL) {
+	if (adm_admits(v) && e == NULL) {
 		if ((e = calloc(1, sizeof(*e))) == NULL)
 			v = ADM_FULL;	/* out of memory: as if full */
 		else {
@@ -197,9 +198,9 @@ enum adm_verdict admission_admit(struct admission *adm,
 			*link = e;
 		}
 	}
-	if (v == ADM_EVICT)
+	if (adm_evicts(v))
 		adm->evicting++;
-	if (v == ADM_OK || v == ADM_EVICT) {
+	if (adm_admits(v)) {
 		e->conns++;
 		__atomic_add_fetch(&adm->conns, 1, __ATOMIC_RELAXED);
 		if (unauth) {
@@ -276,6 +277,7 @@ const char *admission_reason(enum adm_verdict v)
 	case ADM_UNAUTH_FULL:
 		return "unauthenticated";
 	case ADM_EVICT:
+	case ADM_EVICT_DROP:
 		return "evicting";
 	case ADM_EARLY_DROP:
 		return "early_drop";

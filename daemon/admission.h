@@ -11,7 +11,9 @@
  * connections already through their hello).  Past
  * --unauth-drop-start unauthenticated connections a new one is refused
  * at random, with a chance rising from 30 % to 100 % at the full pool
- * (MaxStartups start:30:full).  A full pool takes a newcomer all the
+ * (MaxStartups start:30:full), unless it can take the place of a stalled
+ * one (below): early drop keeps the pool from growing, not from being
+ * renewed.  A full pool takes a newcomer all the
  * same if its worker can close a stalled connection for it (the oldest
  * that has not finished its TLS handshake in ADM_EVICT_AGE_MS), else
  * refuses it: a flood then holds no slot longer than that against
@@ -61,6 +63,8 @@ enum adm_verdict {
 				 * the caller closes a stalled one for it
 				 * (or refuses it, admission_release()),
 				 * then calls admission_evicted() */
+	ADM_EVICT_DROP,		/* the same, chosen by random early drop:
+				 * refused if nothing is stalled */
 	ADM_EARLY_DROP,		/* random early drop */
 	ADM_PER_ADDR,		/* the peer's connections */
 	ADM_PER_ADDR_UNAUTH,	/* the peer's unauthenticated ones */
@@ -79,7 +83,17 @@ void adm_peer_of(struct adm_peer *p, const struct sockaddr *sa, uid_t uid);
  */
 enum adm_verdict admission_admit(struct admission *adm,
     const struct adm_limits *l, const struct adm_peer *p, bool unauth);
-/* The worker has judged an ADM_EVICT newcomer. */
+/* Is v an admission with an eviction (ADM_EVICT, ADM_EVICT_DROP)? */
+static inline bool adm_evicts(enum adm_verdict v)
+{
+	return v == ADM_EVICT || v == ADM_EVICT_DROP;
+}
+/* Is v an admission, with or without an eviction? */
+static inline bool adm_admits(enum adm_verdict v)
+{
+	return v == ADM_OK || adm_evicts(v);
+}
+/* The worker has judged an ADM_EVICT or ADM_EVICT_DROP newcomer. */
 void admission_evicted(struct admission *adm);
 /* p's unauthenticated connection has authenticated. */
 void admission_authed(struct admission *adm, const struct adm_peer *p);

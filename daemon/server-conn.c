@@ -701,9 +701,9 @@ static bool conn_stalled(const struct conn *c, uint64_t now)
 }
 
 /*
- * n came over a full unauthenticated pool (ADM_EVICT): close w's oldest
- * stalled connection for it; true if one was, else n is refused (closed
- * here).
+ * n came over a full unauthenticated pool (ADM_EVICT), or random early
+ * drop chose it (ADM_EVICT_DROP): close w's oldest stalled connection
+ * for it; true if one was, else n is refused (closed here).
  */
 static bool conn_evict(struct worker *w, struct newconn *n)
 {
@@ -717,7 +717,8 @@ static bool conn_evict(struct worker *w, struct newconn *n)
 		if (conn_stalled(c, now))
 			oldest = c;
 	if (oldest == NULL) {
-		metrics_inc(MC_REFUSED_UNAUTH);
+		metrics_inc(n->early ? MC_REFUSED_EARLY_DROP :
+		    MC_REFUSED_UNAUTH);
 		close(n->fd);
 		hand_undo(w->srv, n);
 		return false;

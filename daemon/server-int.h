@@ -68,8 +68,9 @@ struct newconn {
 	uid_t		 uid;		/* the peer's, on the Unix socket */
 	bool		 tls;		/* from the TLS listener */
 	bool		 refuse;	/* not admitted: answer, close */
-	bool		 evict;		/* ADM_EVICT: its worker closes its
-					 * oldest stalled one, or it */
+	bool		 evict;		/* ADM_EVICT(_DROP): its worker closes
+					 * its oldest stalled one, or it */
+	bool		 early;		/* ADM_EVICT_DROP */
 	struct adm_peer	 key;		/* its admission's */
 	struct newconn	*next;
 };

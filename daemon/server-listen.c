@@ -103,7 +103,7 @@ static void hand(struct server *srv, int fd, const struct sockaddr *sa,
 	if (!tls)
 		l.per_addr = l.per_addr_unauth = 0;
 	v = admission_admit(srv->adm, &l, &key, tls);
-	if (v != ADM_OK && v != ADM_EVICT) {
+	if (!adm_admits(v)) {
 		if (tls && sa != NULL)
 			hand_peer_name(sa, peer, sizeof(peer));
 		else

@@ -157,8 +157,8 @@ void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
 		close(fd);
 		tmp.key = *key;
 		tmp.tls = tls;
-		tmp.refuse = v != ADM_OK && v != ADM_EVICT;
-		tmp.evict = v == ADM_EVICT;
+		tmp.refuse = !adm_admits(v);
+		tmp.evict = adm_evicts(v);
 		worker_unqueue(w, &tmp);
 		return;
 	}
@@ -166,8 +166,9 @@ void worker_hand(struct worker *w, int fd, const struct adm_peer *key,
 	n->fd = fd;
 	n->uid = uid;
 	n->tls = tls;
-	n->refuse = v != ADM_OK && v != ADM_EVICT;
-	n->evict = v == ADM_EVICT;
+	n->refuse = !adm_admits(v);
+	n->evict = adm_evicts(v);
+	n->early = v == ADM_EVICT_DROP;
 	worker_queue(w, n);
 }
 

@@ -1,10 +1,11 @@
 #!/bin/sh
 # soak-admission.sh [SECONDS]: the longer flood of tests/daemon/
 # test_admission (its test_soak): for SECONDS (default 90, at most 600)
-# rounds of 256 TCP connections from 127.0.0.2 that never handshake, held
-# past the handshake deadline every third round, with a Unix and a TLS
-# client timed each round (each must be served within 1 s) and the
-# connections back to 0 at the end.  Run by `make soak`, not by make
+# rounds of 256 TCP connections that never handshake, from 127.0.0.2 or
+# from 16 addresses that fill the unauthenticated pool, held past the
+# handshake deadline every third round, with a Unix and a TLS client
+# timed each round (each must be served within 1 s) and the connections
+# back to 0 at the end.  Run by `make soak`, not by make
 # check; bounded by timeout(1) to SECONDS + 60.
 # Environment: ASPACED (default daemon/aspaced), TEST_ADMISSION (default
 # tests/daemon/test_admission), srcdir (for certs.sh).
