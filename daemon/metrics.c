@@ -295,6 +295,44 @@ static void render_conns(struct as_buf *b, const struct metrics_shard *t)
 	    c[MC_AUTH_FAILURES]);
 }
 
+/* Admission (daemon/admission.h): the unauthenticated pool, refusals by
+ * reason, connections closed by a deadline. */
+static void render_admission(struct as_buf *b, const struct metrics_shard *t)
+{
+	static const struct {
+		const char		*name;
+		enum metrics_counter	 c;
+	} refused[] = {
+		{ "max_connections", MC_LIMIT_CONNECTIONS },
+		{ "reserved", MC_REFUSED_RESERVED },
+		{ "unauthenticated", MC_REFUSED_UNAUTH },
+		{ "early_drop", MC_REFUSED_EARLY_DROP },
+		{ "per_address", MC_REFUSED_PER_ADDR },
+		{ "per_address_unauthenticated", MC_REFUSED_PER_ADDR_UNAUTH }
+	}, dropped[] = {
+		{ "handshake_timeout", MC_DROPPED_HANDSHAKE },
+		{ "frame_timeout", MC_DROPPED_FRAME },
+		{ "evicted", MC_DROPPED_EVICTED },
+		{ "idle_timeout", MC_LIMIT_IDLE }
+	};
+	const uint64_t *c = t->c;
+	size_t i;
+
+	single(b, "aspaced_connections_unauthenticated", "gauge",
+	    "Connections open and not yet through their hello (TLS).",
+	    c[MC_UNAUTH_OPENED] - c[MC_UNAUTH_DONE]);
+	family(b, "aspaced_connections_refused_total", "counter",
+	    "Connections refused at accept, by reason.");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		sample1(b, "aspaced_connections_refused_total", "reason",
+		    refused[i].name, c[refused[i].c]);
+	family(b, "aspaced_connections_dropped_total", "counter",
+	    "Connections closed by a timeout, by reason.");
+	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+		sample1(b, "aspaced_connections_dropped_total", "reason",
+		    dropped[i].name, c[dropped[i].c]);
+}
+
 static void render_limits(struct as_buf *b, const struct metrics_shard *t)
 {
 	static const struct {
@@ -553,6 +591,7 @@ int metrics_render(struct as_buf *b)
 	sum_shards(&t);
 	render_process(b);
 	render_conns(b, &t);
+	render_admission(b, &t);
 	render_limits(b, &t);
 	render_sessions(b, &t);
 	render_checkpoints(b, &t);

@@ -50,6 +50,19 @@ enum metrics_counter {
 	MC_CKPT_ASIDE_CORRUPT,	/* a file set aside at start, per reason */
 	MC_CKPT_ASIDE_NAME,
 	MC_CKPT_ASIDE_DESTROYED,
+	/* Admission (admission.h): refused by reason (over max_conns is
+	 * MC_LIMIT_CONNECTIONS), closed by a deadline, unauthenticated
+	 * connections opened and done (authenticated or closed). */
+	MC_REFUSED_RESERVED,
+	MC_REFUSED_UNAUTH,
+	MC_REFUSED_EARLY_DROP,
+	MC_REFUSED_PER_ADDR,
+	MC_REFUSED_PER_ADDR_UNAUTH,
+	MC_DROPPED_HANDSHAKE,
+	MC_DROPPED_FRAME,
+	MC_DROPPED_EVICTED,	/* stalled, closed for a newcomer */
+	MC_UNAUTH_OPENED,
+	MC_UNAUTH_DONE,
 	MC_COUNT
 };
 

@@ -38,6 +38,13 @@ struct server_config {
 	/* Limits (aspaced's long options). */
 	unsigned int	 max_conns;		/* open connections */
 	unsigned int	 idle_timeout_ms;	/* 0: none */
+	/* Admission (admission.h) and deadlines; 0: none. */
+	unsigned int	 handshake_timeout_ms;	/* TLS handshake and hello */
+	unsigned int	 frame_timeout_ms;	/* a frame, once begun */
+	unsigned int	 max_unauth;		/* unauthenticated (TLS) */
+	unsigned int	 unauth_drop_start;	/* random early drop from */
+	unsigned int	 max_conns_per_addr;	/* per IP address */
+	unsigned int	 max_unauth_per_addr;
 	unsigned int	 drain_timeout_ms;	/* SIGTERM's drain, at most */
 	unsigned int	 max_inflight;		/* per connection */
 	unsigned long long ram_total;		/* all sessions' RAM; 0: none */
