@@ -289,8 +289,6 @@ void req_dispatch(struct req_ctx *c)
 		    "op not supported by this daemon");
 		return;
 	}
-	/* --ram-total as it is now (a reload may change it). */
-	stable_set_mem_limit(server_sessions(c->srv), server_ram_total(c->srv));
 	ram = new_session_ram(c->srv, c->req, op);
 	if (ram > 0 && server_ram_total(c->srv) > 0)
 		run_capped(c, e, ram);

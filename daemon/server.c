@@ -223,6 +223,7 @@ struct server *server_new(const struct server_config *cfg)
 	pthread_mutex_init(&srv->ctx_lock, NULL);
 	pthread_rwlock_init(&srv->tokens_lock, NULL);
 	stable_init(&srv->sessions, cfg->max_sessions_total, cfg->max_sessions);
+	stable_set_mem_limit(&srv->sessions, cfg->ram_total);
 	tenants_init(&srv->tenants);
 	signal(SIGPIPE, SIG_IGN);
 	srv->nworkers = cfg->workers;
@@ -365,6 +366,7 @@ static void reload_limits(struct server *srv, const struct server_config *nc)
 	LIVE_SET(request_cpu_ms);
 	LIVE_SET(trace_line_limit);
 	LIVE_SET(ram_total);
+	stable_set_mem_limit(&srv->sessions, nc->ram_total);
 	pthread_mutex_lock(&srv->sessions.lock);
 	srv->sessions.max_total = nc->max_sessions_total;
 	srv->sessions.max_per_tenant = nc->max_sessions;
