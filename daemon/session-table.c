@@ -22,10 +22,13 @@
  *      requests hold their task's stripe, so one task's own state (its
  *      VMA cache, its counters) sees one request at a time, while other
  *      tasks of the session run in parallel.
- *   4. The core's locks, taken inside libaspace calls only: mmap_lock of
- *      an mm (fork: parent's then child's), then as_session.lock,
- *      anon_vma_lock and the physical allocator's lock (lib/fork.c,
- *      lib/mm.c).
+ *   4. The core's locks, taken inside libaspace calls only, in the order
+ *      written at the top of lib/mm.c.
+ *
+ * The daemon's other locks are leaves: held around none of these, and
+ * taken inside them only last.  pool.c's lock is taken by pool_yield()
+ * between two lines of a trace that holds its session's rw; admission.c's
+ * lock and server.c's ctx_lock and tokens_lock are taken alone.
  *
  * A dsession is freed when its last reference goes: the table holds one
  * while it is listed, each request in progress one more, and each
