@@ -492,6 +492,7 @@ Aspace__Response *cl_op(struct client *c, int task,
 {
 	Aspace__Request r;
 
+	c->ops++;
 	cl_request(c, &r, task, opc, msg);
 	return cl_call(c, &r);
 }
@@ -501,6 +502,7 @@ Aspace__Response *cl_op_in(struct client *c, uint8_t *id, int task,
 {
 	Aspace__Request r;
 
+	c->ops++;
 	req_op(&r, id, task, opc, msg);
 	return cl_call(c, &r);
 }
@@ -601,6 +603,235 @@ uint64_t cl_mmap_anon(struct client *c, uint8_t *id, uint64_t len)
 	if (code_of(resp) != ASPACE__STATUS__CODE__OK || resp->mmap == NULL)
 		return 0;
 	return resp->mmap->addr;
+}
+
+/* --- one builder per op -------------------------------------------------- */
+
+void req_window(Aspace__Window *w, uint64_t start, uint64_t len)
+{
+	aspace__window__init(w);
+	w->has_start = w->has_length = true;
+	w->start = start;
+	w->length = len;
+}
+
+void req_run_trace(Aspace__Request *r, Aspace__RunTraceRequest *t,
+    const char *text, Aspace__SessionCreateRequest *params)
+{
+	aspace__run_trace_request__init(t);
+	t->has_text = true;
+	t->text.data = (uint8_t *)text;
+	t->text.len = strlen(text);
+	t->params = params;
+	req_op(r, NULL, 0, ASPACE__REQUEST__OP_RUN_TRACE, t);
+}
+
+Aspace__Response *rq_run_trace(struct client *c, uint8_t *id, int task,
+    const char *text, Aspace__SessionCreateRequest *params)
+{
+	Aspace__Request r;
+	Aspace__RunTraceRequest t;
+
+	req_run_trace(&r, &t, text, params);
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_RUN_TRACE, &t);
+}
+
+Aspace__Response *rq_mmap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+    const char *file)
+{
+	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
+	m.addr = addr;
+	m.length = len;
+	m.prot = prot;
+	m.flags = flags;
+	m.file = (char *)file;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MMAP, &m);
+}
+
+Aspace__Response *rq_munmap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len)
+{
+	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_length = true;
+	m.addr = addr;
+	m.length = len;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MUNMAP, &m);
+}
+
+Aspace__Response *rq_mprotect(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, uint32_t prot)
+{
+	Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_prot = true;
+	m.addr = addr;
+	m.length = len;
+	m.prot = prot;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MPROTECT, &m);
+}
+
+Aspace__Response *rq_madvise(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, int advice)
+{
+	Aspace__MadviseRequest m = ASPACE__MADVISE_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_advice = true;
+	m.addr = addr;
+	m.length = len;
+	m.advice = advice;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MADVISE, &m);
+}
+
+Aspace__Response *rq_mremap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+    uint64_t new_addr)
+{
+	Aspace__MremapRequest m = ASPACE__MREMAP_REQUEST__INIT;
+
+	m.has_addr = m.has_old_length = m.has_new_length = true;
+	m.addr = addr;
+	m.old_length = old_len;
+	m.new_length = new_len;
+	m.has_flags = flags != 0;
+	m.flags = flags;
+	m.has_new_addr = (flags & 0x2) != 0;	/* MREMAP_FIXED */
+	m.new_addr = new_addr;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MREMAP, &m);
+}
+
+Aspace__Response *rq_mlock(struct client *c, uint8_t *id, int task,
+    bool lock, uint64_t addr, uint64_t len)
+{
+	Aspace__MlockRequest m = ASPACE__MLOCK_REQUEST__INIT;
+	Aspace__MunlockRequest u = ASPACE__MUNLOCK_REQUEST__INIT;
+
+	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
+	m.addr = u.addr = addr;
+	m.length = u.length = len;
+	return lock ? cl_op_in(c, id, task, ASPACE__REQUEST__OP_MLOCK, &m) :
+	    cl_op_in(c, id, task, ASPACE__REQUEST__OP_MUNLOCK, &u);
+}
+
+Aspace__Response *rq_brk(struct client *c, uint8_t *id, int task, bool has,
+    uint64_t addr)
+{
+	Aspace__BrkRequest m = ASPACE__BRK_REQUEST__INIT;
+
+	m.has_addr = has;
+	m.addr = addr;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_BRK, &m);
+}
+
+Aspace__Response *rq_read(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint32_t len)
+{
+	Aspace__ReadBytesRequest m = ASPACE__READ_BYTES_REQUEST__INIT;
+
+	m.has_addr = m.has_length = true;
+	m.addr = addr;
+	m.length = len;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
+}
+
+Aspace__Response *rq_write(struct client *c, uint8_t *id, int task,
+    uint64_t addr, const void *data, size_t len)
+{
+	Aspace__WriteBytesRequest m = ASPACE__WRITE_BYTES_REQUEST__INIT;
+
+	m.has_addr = m.has_data = true;
+	m.addr = addr;
+	m.data.data = (uint8_t *)data;
+	m.data.len = len;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
+}
+
+Aspace__Response *rq_access(struct client *c, uint8_t *id, int task,
+    uint64_t addr, Aspace__AccessKind kind, int value)
+{
+	Aspace__AccessRequest m = ASPACE__ACCESS_REQUEST__INIT;
+
+	m.has_addr = m.has_kind = true;
+	m.addr = addr;
+	m.kind = kind;
+	m.has_value = value >= 0;
+	m.value = value >= 0 ? (uint32_t)value : 0;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_ACCESS, &m);
+}
+
+Aspace__Response *rq_simple(struct client *c, uint8_t *id, int task,
+    Aspace__Request__OpCase opc)
+{
+	Aspace__ForkRequest empty = ASPACE__FORK_REQUEST__INIT;
+
+	return cl_op_in(c, id, task, opc, &empty);
+}
+
+Aspace__Response *rq_exec(struct client *c, uint8_t *id, int task,
+    const char *name)
+{
+	Aspace__ExecRequest m = ASPACE__EXEC_REQUEST__INIT;
+	Aspace__Image im = ASPACE__IMAGE__INIT;
+
+	im.name = (char *)name;
+	m.image = name != NULL ? &im : NULL;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_EXEC, &m);
+}
+
+Aspace__Response *rq_maps(struct client *c, uint8_t *id, int task,
+    uint64_t start, uint64_t len)
+{
+	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
+	Aspace__Window w;
+
+	req_window(&w, start, len);
+	m.window = len != 0 ? &w : NULL;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MAPS, &m);
+}
+
+Aspace__Response *rq_smaps(struct client *c, uint8_t *id, int task,
+    uint64_t start, uint64_t len)
+{
+	Aspace__SmapsRequest m = ASPACE__SMAPS_REQUEST__INIT;
+	Aspace__Window w;
+
+	req_window(&w, start, len);
+	m.window = len != 0 ? &w : NULL;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_SMAPS, &m);
+}
+
+Aspace__Response *rq_walk(struct client *c, uint8_t *id, int task,
+    uint64_t addr)
+{
+	Aspace__PageWalkRequest m = ASPACE__PAGE_WALK_REQUEST__INIT;
+
+	m.has_addr = true;
+	m.addr = addr;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_PAGE_WALK, &m);
+}
+
+Aspace__Response *rq_counters(struct client *c, uint8_t *id, int task,
+    bool task_only)
+{
+	Aspace__CountersRequest m = ASPACE__COUNTERS_REQUEST__INIT;
+
+	m.has_task_only = task_only;
+	m.task_only = task_only;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_COUNTERS, &m);
+}
+
+Aspace__Response *rq_file(struct client *c, uint8_t *id, int task,
+    const char *name, uint64_t size)
+{
+	Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
+
+	m.name = (char *)name;
+	m.has_size = true;
+	m.size = size;
+	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_FILE_CREATE, &m);
 }
 
 int code_of(const Aspace__Response *r)

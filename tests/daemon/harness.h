@@ -109,6 +109,7 @@ struct client {
 	uint32_t	 cap;		/* largest response body */
 	uint64_t	 next_id;
 	uint8_t		 sid[16];	/* the session cl_op names */
+	unsigned long	 ops;		/* requests cl_op, cl_op_in sent */
 };
 
 int hconnect_unix(const char *path);
@@ -189,6 +190,66 @@ int cl_session_destroy(struct client *c, uint8_t *id);
 /* A private anonymous read-write mapping of len bytes in session id:
  * its address, 0 on any failure. */
 uint64_t cl_mmap_anon(struct client *c, uint8_t *id, uint64_t len);
+
+/* --- one builder per op (sent by cl_op_in: in session id, NULL: none,
+ * as task, 0: absent); the response ------------------------------------ */
+
+/* c and its own session (c->sid), as the rq_* take them. */
+#define OWN(c)	(c), ((c)->sid)
+
+/* A window of [start, start + len) (initialised here). */
+void req_window(Aspace__Window *w, uint64_t start, uint64_t len);
+/* r and t (initialised here) a run_trace of text (params: NULL, none),
+ * without a session. */
+void req_run_trace(Aspace__Request *r, Aspace__RunTraceRequest *t,
+    const char *text, Aspace__SessionCreateRequest *params);
+Aspace__Response *rq_run_trace(struct client *c, uint8_t *id, int task,
+    const char *text, Aspace__SessionCreateRequest *params);
+Aspace__Response *rq_mmap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+    const char *file);
+Aspace__Response *rq_munmap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len);
+Aspace__Response *rq_mprotect(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, uint32_t prot);
+Aspace__Response *rq_madvise(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t len, int advice);
+/* flags 0: absent; new_addr only with MREMAP_FIXED (2) in flags. */
+Aspace__Response *rq_mremap(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+    uint64_t new_addr);
+/* mlock (lock) or munlock of [addr, addr + len). */
+Aspace__Response *rq_mlock(struct client *c, uint8_t *id, int task,
+    bool lock, uint64_t addr, uint64_t len);
+/* brk to addr (has false: no addr, the break asked). */
+Aspace__Response *rq_brk(struct client *c, uint8_t *id, int task, bool has,
+    uint64_t addr);
+Aspace__Response *rq_read(struct client *c, uint8_t *id, int task,
+    uint64_t addr, uint32_t len);
+Aspace__Response *rq_write(struct client *c, uint8_t *id, int task,
+    uint64_t addr, const void *data, size_t len);
+/* One access of kind, with value (-1: none). */
+Aspace__Response *rq_access(struct client *c, uint8_t *id, int task,
+    uint64_t addr, Aspace__AccessKind kind, int value);
+/* An op with an empty message: fork, thread, vfork, exit, check,
+ * proc_status, session_destroy, session_list. */
+Aspace__Response *rq_simple(struct client *c, uint8_t *id, int task,
+    Aspace__Request__OpCase opc);
+/* exec of the image name (NULL: no image). */
+Aspace__Response *rq_exec(struct client *c, uint8_t *id, int task,
+    const char *name);
+/* maps or smaps of [start, start + len), all if len is 0. */
+Aspace__Response *rq_maps(struct client *c, uint8_t *id, int task,
+    uint64_t start, uint64_t len);
+Aspace__Response *rq_smaps(struct client *c, uint8_t *id, int task,
+    uint64_t start, uint64_t len);
+Aspace__Response *rq_walk(struct client *c, uint8_t *id, int task,
+    uint64_t addr);
+/* counters (task_only false: absent). */
+Aspace__Response *rq_counters(struct client *c, uint8_t *id, int task,
+    bool task_only);
+Aspace__Response *rq_file(struct client *c, uint8_t *id, int task,
+    const char *name, uint64_t size);
 
 /* The status code, -1 for no response, -2 for one without a status. */
 int code_of(const Aspace__Response *r);

@@ -96,10 +96,16 @@ struct worker {
 	const char	*name;
 	struct client	 c;
 	uint64_t	 seed;
-	unsigned long	 requests;
+	unsigned long	 requests;	/* sent other than by w->c's ops */
 	bool		 failed;
 	char		 err[512];
 };
+
+/* What w has sent: its own count and its client's ops. */
+static unsigned long sent(const struct worker *w)
+{
+	return w->requests + w->c.ops;
+}
 
 static void wfail(struct worker *w, int line, const char *fmt, ...)
 {
@@ -110,7 +116,7 @@ static void wfail(struct worker *w, int line, const char *fmt, ...)
 		return;
 	w->failed = true;
 	n = snprintf(w->err, sizeof(w->err), "%s, line %d, after %lu "
-	    "requests: ", w->name, line, w->requests);
+	    "requests: ", w->name, line, sent(w));
 	va_start(ap, fmt);
 	vsnprintf(w->err + n, sizeof(w->err) - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -146,186 +152,16 @@ static unsigned long iters(unsigned long n)
 
 /* --- requests ------------------------------------------------------------- */
 
-static Aspace__Response *wop(struct worker *w, int task,
-    Aspace__Request__OpCase opc, void *msg)
-{
-	w->requests++;
-	return cl_op(&w->c, task, opc, msg);
-}
-
-static Aspace__Response *rq_read(struct worker *w, int task, uint64_t addr,
-    uint32_t len)
-{
-	Aspace__ReadBytesRequest m = ASPACE__READ_BYTES_REQUEST__INIT;
-
-	m.has_addr = m.has_length = true;
-	m.addr = addr;
-	m.length = len;
-	return wop(w, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
-}
-
-static Aspace__Response *rq_write(struct worker *w, int task, uint64_t addr,
-    const uint8_t *data, size_t len)
-{
-	Aspace__WriteBytesRequest m = ASPACE__WRITE_BYTES_REQUEST__INIT;
-
-	m.has_addr = m.has_data = true;
-	m.addr = addr;
-	m.data.data = (uint8_t *)data;
-	m.data.len = len;
-	return wop(w, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
-}
+/* The client and session of worker w, as harness.h's rq_* take them. */
+#define WS(w)	(&(w)->c), ((w)->c.sid)
 
 /* One load (store: of value) through the access op. */
-static Aspace__Response *rq_access(struct worker *w, int task, uint64_t addr,
-    bool store, uint8_t value)
+static Aspace__Response *load_store(struct worker *w, int task,
+    uint64_t addr, bool store, uint8_t value)
 {
-	Aspace__AccessRequest m = ASPACE__ACCESS_REQUEST__INIT;
-
-	m.has_addr = m.has_kind = true;
-	m.addr = addr;
-	m.kind = store ? ASPACE__ACCESS_KIND__ACCESS_WRITE :
-	    ASPACE__ACCESS_KIND__ACCESS_READ;
-	m.has_value = store;
-	m.value = value;
-	return wop(w, task, ASPACE__REQUEST__OP_ACCESS, &m);
-}
-
-static Aspace__Response *rq_mmap(struct worker *w, int task, uint64_t addr,
-    uint64_t len, uint32_t prot, uint32_t flags, const char *file)
-{
-	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
-	m.addr = addr;
-	m.length = len;
-	m.prot = prot;
-	m.flags = flags;
-	m.file = (char *)file;
-	return wop(w, task, ASPACE__REQUEST__OP_MMAP, &m);
-}
-
-static Aspace__Response *rq_munmap(struct worker *w, int task, uint64_t addr,
-    uint64_t len)
-{
-	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_length = true;
-	m.addr = addr;
-	m.length = len;
-	return wop(w, task, ASPACE__REQUEST__OP_MUNMAP, &m);
-}
-
-static Aspace__Response *rq_mprotect(struct worker *w, int task,
-    uint64_t addr, uint64_t len, uint32_t prot)
-{
-	Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_prot = true;
-	m.addr = addr;
-	m.length = len;
-	m.prot = prot;
-	return wop(w, task, ASPACE__REQUEST__OP_MPROTECT, &m);
-}
-
-static Aspace__Response *rq_dontneed(struct worker *w, int task,
-    uint64_t addr, uint64_t len)
-{
-	Aspace__MadviseRequest m = ASPACE__MADVISE_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_advice = true;
-	m.addr = addr;
-	m.length = len;
-	m.advice = MADV_DONTNEED;
-	return wop(w, task, ASPACE__REQUEST__OP_MADVISE, &m);
-}
-
-static Aspace__Response *rq_mremap(struct worker *w, int task,
-    uint64_t addr, uint64_t old_len, uint64_t new_len, uint64_t new_addr)
-{
-	Aspace__MremapRequest m = ASPACE__MREMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_old_length = m.has_new_length = true;
-	m.has_flags = m.has_new_addr = true;
-	m.addr = addr;
-	m.old_length = old_len;
-	m.new_length = new_len;
-	m.flags = MREMAP_MF;
-	m.new_addr = new_addr;
-	return wop(w, task, ASPACE__REQUEST__OP_MREMAP, &m);
-}
-
-/* mlock (lock) or munlock of [addr, addr + len). */
-static Aspace__Response *rq_mlock(struct worker *w, int task, bool lock,
-    uint64_t addr, uint64_t len)
-{
-	Aspace__MlockRequest m = ASPACE__MLOCK_REQUEST__INIT;
-	Aspace__MunlockRequest u = ASPACE__MUNLOCK_REQUEST__INIT;
-
-	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
-	m.addr = u.addr = addr;
-	m.length = u.length = len;
-	return lock ? wop(w, task, ASPACE__REQUEST__OP_MLOCK, &m) :
-	    wop(w, task, ASPACE__REQUEST__OP_MUNLOCK, &u);
-}
-
-static Aspace__Response *rq_brk(struct worker *w, int task, uint64_t addr)
-{
-	Aspace__BrkRequest m = ASPACE__BRK_REQUEST__INIT;
-
-	m.has_addr = true;
-	m.addr = addr;
-	return wop(w, task, ASPACE__REQUEST__OP_BRK, &m);
-}
-
-/* fork, thread, exit, check, session_destroy: the empty messages. */
-static Aspace__Response *rq_simple(struct worker *w, int task,
-    Aspace__Request__OpCase opc)
-{
-	Aspace__ForkRequest empty = ASPACE__FORK_REQUEST__INIT;
-
-	return wop(w, task, opc, &empty);
-}
-
-static Aspace__Response *rq_exec(struct worker *w, int task)
-{
-	Aspace__ExecRequest m = ASPACE__EXEC_REQUEST__INIT;
-	Aspace__Image im = ASPACE__IMAGE__INIT;
-
-	im.name = (char *)"other";
-	m.image = &im;
-	return wop(w, task, ASPACE__REQUEST__OP_EXEC, &m);
-}
-
-/* maps (smaps: smaps) of [start, start + len), all if len is 0. */
-static void set_window(Aspace__Window *win, uint64_t start, uint64_t len)
-{
-	aspace__window__init(win);
-	win->has_start = win->has_length = true;
-	win->start = start;
-	win->length = len;
-}
-
-static Aspace__Response *rq_maps(struct worker *w, int task, uint64_t start,
-    uint64_t len)
-{
-	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
-	Aspace__Window win;
-
-	set_window(&win, start, len);
-	m.window = len != 0 ? &win : NULL;
-	return wop(w, task, ASPACE__REQUEST__OP_MAPS, &m);
-}
-
-static Aspace__Response *rq_smaps(struct worker *w, int task, uint64_t start,
-    uint64_t len)
-{
-	Aspace__SmapsRequest m = ASPACE__SMAPS_REQUEST__INIT;
-	Aspace__Window win;
-
-	set_window(&win, start, len);
-	m.window = &win;
-	return wop(w, task, ASPACE__REQUEST__OP_SMAPS, &m);
+	return rq_access(WS(w), task, addr, store ?
+	    ASPACE__ACCESS_KIND__ACCESS_WRITE :
+	    ASPACE__ACCESS_KIND__ACCESS_READ, store ? value : -1);
 }
 
 /* --- checking answers ----------------------------------------------------- */
@@ -367,7 +203,7 @@ static int new_task(const Aspace__Response *r)
 static const uint8_t *read_ok(struct worker *w, int task, uint64_t addr,
     uint32_t len)
 {
-	Aspace__Response *r = rq_read(w, task, addr, len);
+	Aspace__Response *r = rq_read(WS(w), task, addr, len);
 
 	if (!ok(r) || r->read_bytes == NULL || r->read_bytes->fault != NULL ||
 	    r->read_bytes->data.len != len) {
@@ -397,7 +233,7 @@ static bool read_equal(struct worker *w, int task, uint64_t addr,
 static bool write_ok(struct worker *w, int task, uint64_t addr,
     const uint8_t *data, size_t len)
 {
-	Aspace__Response *r = rq_write(w, task, addr, data, len);
+	Aspace__Response *r = rq_write(WS(w), task, addr, data, len);
 
 	EXPECT(w, ok(r) && r->write_bytes != NULL &&
 	    r->write_bytes->written == len && r->write_bytes->fault == NULL,
@@ -528,7 +364,7 @@ static bool check_ok(struct worker *w, const uint8_t *sid, int mms,
 
 	memcpy(keep, w->c.sid, 16);
 	memcpy(w->c.sid, sid, 16);
-	r = rq_simple(w, 0, ASPACE__REQUEST__OP_CHECK);
+	r = rq_simple(WS(w), 0, ASPACE__REQUEST__OP_CHECK);
 	memcpy(w->c.sid, keep, 16);
 	EXPECT(w, ok(r) && r->check != NULL, "check: %s", why(r));
 	EXPECT(w, mms < 0 || (int)r->check->mms == mms,
@@ -591,7 +427,7 @@ static bool a_store(struct a_state *a, uint64_t base, uint8_t *model,
 	len = 1 + rnd_below(w, 8);
 	for (i = 0; i < len; i++)
 		data[i] = (uint8_t)(rnd(w) << 4 | p);
-	r = rq_write(w, 1, base + off, data, len);
+	r = rq_write(WS(w), 1, base + off, data, len);
 	EXPECT(w, ok(r) && r->write_bytes != NULL, "store %#lx: %s",
 	    (unsigned long)(base + off), why(r));
 	n = r->write_bytes->written;
@@ -626,7 +462,7 @@ static bool a_in_m(struct a_state *a)
 	struct worker *w = &a->w;
 	uint64_t addr = R_M + rnd_below(w, NPG) * PG + rnd_below(w, 4);
 	bool store = rnd(w) & 1;
-	Aspace__Response *r = rq_access(w, 1, addr, store, MTAG);
+	Aspace__Response *r = load_store(w, 1, addr, store, MTAG);
 	const Aspace__AccessResult *x = ok(r) ? r->access : NULL;
 
 	EXPECT(w, x != NULL, "access %#lx: %s", (unsigned long)addr, why(r));
@@ -648,7 +484,7 @@ static bool a_in_b(struct a_state *a)
 {
 	struct worker *w = &a->w;
 	uint64_t addr = R_B + rnd_below(w, B_PAGES) * PG;
-	Aspace__Response *r = rq_access(w, 1, addr, false, 0);
+	Aspace__Response *r = load_store(w, 1, addr, false, 0);
 	const Aspace__AccessResult *x = ok(r) ? r->access : NULL;
 
 	EXPECT(w, x != NULL, "load %#lx: %s", (unsigned long)addr, why(r));
@@ -673,7 +509,7 @@ static bool a_stack(struct a_state *a)
 	uint64_t addr = s1.stack - p * PG;
 	bool store = rnd(w) & 1;
 	uint8_t v = (uint8_t)(p | 0x80);
-	Aspace__Response *r = rq_access(w, 1, addr, store, v);
+	Aspace__Response *r = load_store(w, 1, addr, store, v);
 
 	EXPECT(w, ok(r) && r->access->fault == NULL, "stack %#lx: %s%s",
 	    (unsigned long)addr, why(r), ok(r) ? " (a fault)" : "");
@@ -689,7 +525,7 @@ static bool a_stack(struct a_state *a)
 static bool a_fork(struct a_state *a)
 {
 	struct worker *w = &a->w;
-	int k = new_task(rq_simple(w, 1, ASPACE__REQUEST__OP_FORK));
+	int k = new_task(rq_simple(WS(w), 1, ASPACE__REQUEST__OP_FORK));
 	unsigned long off = rnd_below(w, NPG * PG);
 	uint8_t v = (uint8_t)~a->priv[off];
 
@@ -701,21 +537,22 @@ static bool a_fork(struct a_state *a)
 	    !read_equal(w, 1, R_PRIV + off, a->priv + off, 1) ||
 	    !read_equal(w, k, R_PRIV + off, &v, 1))
 		return false;
-	return call_ok(w, rq_simple(w, k, ASPACE__REQUEST__OP_EXIT), "exit");
+	return call_ok(w, rq_simple(WS(w), k, ASPACE__REQUEST__OP_EXIT),
+	    "exit");
 }
 
 /* A thread of task 1 that loads from SH and exits. */
 static bool a_thread(struct a_state *a)
 {
 	struct worker *w = &a->w;
-	int t = new_task(rq_simple(w, 1, ASPACE__REQUEST__OP_THREAD));
+	int t = new_task(rq_simple(WS(w), 1, ASPACE__REQUEST__OP_THREAD));
 
 	EXPECT(w, t > 1, "thread: none made");
 	if (!a_load(a, t, R_SH, a->sh, NPG))
 		return false;
-	if (!call_ok(w, rq_simple(w, t, ASPACE__REQUEST__OP_EXIT), "exit"))
+	if (!call_ok(w, rq_simple(WS(w), t, ASPACE__REQUEST__OP_EXIT), "exit"))
 		return false;
-	EXPECT(w, code_of(rq_read(w, t, R_SH, 1)) ==
+	EXPECT(w, code_of(rq_read(WS(w), t, R_SH, 1)) ==
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK, "an exited thread answers");
 	return true;
 }
@@ -765,11 +602,11 @@ static bool file_cow(struct worker *w, int task)
 	uint64_t off = rnd_below(w, NPG * PG);
 	uint8_t v = (uint8_t)rnd(w);
 
-	EXPECT(w, r_addr(rq_mmap(w, task, R_FCOW, NPG * PG, PROT_RW, 0x12,
+	EXPECT(w, r_addr(rq_mmap(WS(w), task, R_FCOW, NPG * PG, PROT_RW, 0x12,
 	    "f")) == R_FCOW, "mmap f private");
 	return write_ok(w, task, R_FCOW + off, &v, 1) &&
 	    read_equal(w, task, R_FCOW + off, &v, 1) &&
-	    call_ok(w, rq_munmap(w, task, R_FCOW, NPG * PG), "munmap");
+	    call_ok(w, rq_munmap(WS(w), task, R_FCOW, NPG * PG), "munmap");
 }
 
 /* --- B: mappings whose every result is predicted -------------------------- */
@@ -807,7 +644,7 @@ static bool b_mmap(struct b_state *b, struct area *ar, int p, int n)
 {
 	struct worker *w = &b->w;
 	uint32_t populate = rnd(w) % 4 == 0 ? MAP_POPULATE : 0;
-	Aspace__Response *r = rq_mmap(w, s1.tb, pa(ar, p), (uint64_t)n * PG,
+	Aspace__Response *r = rq_mmap(WS(w), s1.tb, pa(ar, p), (uint64_t)n * PG,
 	    PROT_RW, MAP_PAF | populate, NULL);
 	int i;
 
@@ -831,9 +668,9 @@ static bool b_mlock(struct b_state *b, struct area *ar, int p, int n)
 	for (i = p; i < p + n; i++)
 		if (ar->prot[i] < 0)
 			return true;
-	return call_ok(w, rq_mlock(w, s1.tb, true, pa(ar, p),
+	return call_ok(w, rq_mlock(WS(w), s1.tb, true, pa(ar, p),
 	    (uint64_t)n * PG), "mlock") &&
-	    call_ok(w, rq_mlock(w, s1.tb, false, pa(ar, p),
+	    call_ok(w, rq_mlock(WS(w), s1.tb, false, pa(ar, p),
 	    (uint64_t)n * PG), "munlock");
 }
 
@@ -841,15 +678,15 @@ static bool b_mlock(struct b_state *b, struct area *ar, int p, int n)
 static bool b_brk(struct b_state *b)
 {
 	struct worker *w = &b->w;
-	uint64_t cur = r_addr(rq_brk(w, s1.tb, 0)), up;
+	uint64_t cur = r_addr(rq_brk(WS(w), s1.tb, true, 0)), up;
 
 	EXPECT(w, cur != 1 && (b->brk == 0 || cur == b->brk),
 	    "brk(0): %#lx, not %#lx", (unsigned long)cur,
 	    (unsigned long)b->brk);
 	b->brk = cur;
 	up = cur + (1 + rnd_below(w, 8)) * PG;
-	EXPECT(w, r_addr(rq_brk(w, s1.tb, up)) == up, "brk up");
-	EXPECT(w, r_addr(rq_brk(w, s1.tb, cur)) == cur, "brk down");
+	EXPECT(w, r_addr(rq_brk(WS(w), s1.tb, true, up)) == up, "brk up");
+	EXPECT(w, r_addr(rq_brk(WS(w), s1.tb, true, cur)) == cur, "brk down");
 	return true;
 }
 
@@ -858,7 +695,7 @@ static bool b_munmap(struct b_state *b, struct area *ar, int p, int n)
 	struct worker *w = &b->w;
 	int i;
 
-	if (!call_ok(w, rq_munmap(w, s1.tb, pa(ar, p), (uint64_t)n * PG),
+	if (!call_ok(w, rq_munmap(WS(w), s1.tb, pa(ar, p), (uint64_t)n * PG),
 	    "munmap"))
 		return false;
 	for (i = p; i < p + n; i++)
@@ -871,7 +708,7 @@ static bool b_mprotect(struct b_state *b, struct area *ar, int p, int n,
     int prot)
 {
 	struct worker *w = &b->w;
-	Aspace__Response *r = rq_mprotect(w, s1.tb, pa(ar, p),
+	Aspace__Response *r = rq_mprotect(WS(w), s1.tb, pa(ar, p),
 	    (uint64_t)n * PG, (uint32_t)prot);
 	int i;
 
@@ -890,8 +727,8 @@ static bool b_mprotect(struct b_state *b, struct area *ar, int p, int n,
 static bool b_dontneed(struct b_state *b, struct area *ar, int p, int n)
 {
 	struct worker *w = &b->w;
-	Aspace__Response *r = rq_dontneed(w, s1.tb, pa(ar, p),
-	    (uint64_t)n * PG);
+	Aspace__Response *r = rq_madvise(WS(w), s1.tb, pa(ar, p),
+	    (uint64_t)n * PG, MADV_DONTNEED);
 	bool hole = false;
 	int i;
 
@@ -909,7 +746,7 @@ static bool b_dontneed(struct b_state *b, struct area *ar, int p, int n)
 static bool b_access(struct b_state *b, struct area *ar, int p, bool store)
 {
 	struct worker *w = &b->w;
-	Aspace__Response *r = rq_access(w, s1.tb, pa(ar, p), store, ar->tag);
+	Aspace__Response *r = load_store(w, s1.tb, pa(ar, p), store, ar->tag);
 	const Aspace__AccessResult *x = ok(r) ? r->access : NULL;
 	int prot = ar->prot[p];
 
@@ -947,8 +784,8 @@ static bool b_mremap(struct b_state *b, struct area *ar)
 		return true;
 	if (!b_mmap(b, ar, x, n) || !b_access(b, ar, x, true))
 		return false;
-	r = rq_mremap(w, s1.tb, pa(ar, x), (uint64_t)n * PG, (uint64_t)m * PG,
-	    pa(ar, y));
+	r = rq_mremap(WS(w), s1.tb, pa(ar, x), (uint64_t)n * PG,
+	    (uint64_t)m * PG, MREMAP_MF, pa(ar, y));
 	EXPECT(w, r_addr(r) == pa(ar, y),
 	    "%s: mremap %d+%d to %d+%d: %s", ar->name, x, n, y, m, why(r));
 	for (i = 0; i < m; i++) {
@@ -969,7 +806,7 @@ static int perms_prot(const char *perms)
 static bool b_maps(struct b_state *b, struct area *ar)
 {
 	struct worker *w = &b->w;
-	Aspace__Response *r = rq_maps(w, s1.tb, ar->base,
+	Aspace__Response *r = rq_maps(WS(w), s1.tb, ar->base,
 	    (uint64_t)ar->pages * PG);
 	int got[B_PAGES], p;
 	size_t i;
@@ -1030,10 +867,11 @@ static bool b_over_a(struct b_state *b)
 	uint64_t len = (1 + rnd_below(w, (unsigned long)(NPG - p))) * PG;
 
 	if (k == 2 || rnd(w) & 1)
-		return call_ok(w, rq_dontneed(w, s1.tb, addr, len), "dontneed");
-	return call_ok(w, rq_mprotect(w, s1.tb, addr, len, PROT_R),
+		return call_ok(w, rq_madvise(WS(w), s1.tb, addr, len,
+		    MADV_DONTNEED), "dontneed");
+	return call_ok(w, rq_mprotect(WS(w), s1.tb, addr, len, PROT_R),
 	    "mprotect r--") &&
-	    call_ok(w, rq_mprotect(w, s1.tb, addr, len, PROT_RW),
+	    call_ok(w, rq_mprotect(WS(w), s1.tb, addr, len, PROT_RW),
 	    "mprotect rw-");
 }
 
@@ -1099,13 +937,13 @@ static bool c_own_map(struct c_state *cs)
 
 	for (i = 0; i < 8; i++)
 		data[i] = (uint8_t)rnd(w);
-	r = rq_mmap(w, s1.child, R_CHILD, 4 * PG, PROT_RW, MAP_PAF, NULL);
+	r = rq_mmap(WS(w), s1.child, R_CHILD, 4 * PG, PROT_RW, MAP_PAF, NULL);
 	EXPECT(w, r_addr(r) == R_CHILD, "child mmap: %s", why(r));
 	if (!write_ok(w, s1.child, R_CHILD + 3 * PG - 4, data, 8) ||
 	    !read_equal(w, s1.child, R_CHILD + 3 * PG - 4, data, 8) ||
-	    !call_ok(w, rq_munmap(w, s1.child, R_CHILD, 4 * PG), "munmap"))
+	    !call_ok(w, rq_munmap(WS(w), s1.child, R_CHILD, 4 * PG), "munmap"))
 		return false;
-	r = rq_access(w, s1.child, R_CHILD + PG, false, 0);
+	r = load_store(w, s1.child, R_CHILD + PG, false, 0);
 	EXPECT(w, ok(r) && fault_is(r->access->fault, SEGV, MAPERR),
 	    "child: a load from an unmapped page: %s", why(r));
 	return true;
@@ -1116,7 +954,8 @@ static bool c_own_map(struct c_state *cs)
 static bool c_fork(struct c_state *cs)
 {
 	struct worker *w = &cs->w;
-	int k = new_task(rq_simple(w, s1.child, ASPACE__REQUEST__OP_FORK)), i;
+	int k = new_task(rq_simple(WS(w), s1.child,
+	    ASPACE__REQUEST__OP_FORK)), i;
 	bool keep_old = rnd(w) & 1;
 
 	EXPECT(w, k > 1, "fork of the child: none made");
@@ -1131,12 +970,12 @@ static bool c_fork(struct c_state *cs)
 	if (!read_equal(w, k, R_SH, sh_const, 8))
 		return false;
 	if (keep_old && (rnd(w) & 1) &&
-	    !call_ok(w, rq_exec(w, k), "exec"))
+	    !call_ok(w, rq_exec(WS(w), k, "other"), "exec"))
 		return false;
-	if (!call_ok(w, rq_simple(w, keep_old ? k : s1.child,
+	if (!call_ok(w, rq_simple(WS(w), keep_old ? k : s1.child,
 	    ASPACE__REQUEST__OP_EXIT), "exit"))
 		return false;
-	EXPECT(w, code_of(rq_simple(w, keep_old ? k : s1.child,
+	EXPECT(w, code_of(rq_simple(WS(w), keep_old ? k : s1.child,
 	    ASPACE__REQUEST__OP_FORK)) == ASPACE__STATUS__CODE__NO_SUCH_TASK,
 	    "an exited task forks");
 	cs->exits++;
@@ -1152,16 +991,16 @@ static bool c_fork(struct c_state *cs)
 static bool c_vfork(struct c_state *cs)
 {
 	struct worker *w = &cs->w;
-	int v = new_task(rq_simple(w, s1.child, ASPACE__REQUEST__OP_VFORK));
+	int v = new_task(rq_simple(WS(w), s1.child, ASPACE__REQUEST__OP_VFORK));
 
 	EXPECT(w, v > 1, "vfork of the child: none made");
-	EXPECT(w, code_of(rq_read(w, s1.child, R_PRIV, 1)) ==
+	EXPECT(w, code_of(rq_read(WS(w), s1.child, R_PRIV, 1)) ==
 	    ASPACE__STATUS__CODE__BLOCKED, "a vfork parent answers");
 	if (!c_store(cs, v, cs->priv) || !c_load(cs, v, cs->priv))
 		return false;
-	if (rnd(w) & 1 && !call_ok(w, rq_exec(w, v), "exec"))
+	if (rnd(w) & 1 && !call_ok(w, rq_exec(WS(w), v, "other"), "exec"))
 		return false;
-	if (!call_ok(w, rq_simple(w, v, ASPACE__REQUEST__OP_EXIT), "exit"))
+	if (!call_ok(w, rq_simple(WS(w), v, ASPACE__REQUEST__OP_EXIT), "exit"))
 		return false;
 	cs->exits++;
 	return c_load(cs, s1.child, cs->priv);
@@ -1248,7 +1087,7 @@ static bool d_send(struct d_state *d, struct d_req *q)
 	rb.has_addr = rb.has_length = true;
 	rb.addr = q->addr;
 	rb.length = q->len;
-	set_window(&win, R_SH, NPG * PG);
+	req_window(&win, R_SH, NPG * PG);
 	sm.window = &win;
 	pw.has_addr = true;
 	pw.addr = R_SH + rnd_below(w, NPG) * PG;
@@ -1401,21 +1240,15 @@ struct e_state {
 /* The other WRITE-mode requests of S1: a trace (on the pool), counters. */
 static bool e_others(struct e_state *e)
 {
-	static const char text[] = "maps\n";
-	Aspace__RunTraceRequest m = ASPACE__RUN_TRACE_REQUEST__INIT;
-	Aspace__CountersRequest ct = ASPACE__COUNTERS_REQUEST__INIT;
 	struct worker *w = &e->w;
 	Aspace__Response *r;
 
-	m.has_text = true;
-	m.text.data = (uint8_t *)text;
-	m.text.len = sizeof(text) - 1;
-	r = wop(w, 1, ASPACE__REQUEST__OP_RUN_TRACE, &m);
+	r = rq_run_trace(WS(w), 1, "maps\n", NULL);
 	EXPECT(w, ok(r) && r->run_trace->errors == 0 &&
 	    r->run_trace->output.len > 8 &&
 	    memcmp(r->run_trace->output.data, "1: maps\n", 8) == 0,
 	    "run_trace maps: %s", why(r));
-	r = wop(w, 0, ASPACE__REQUEST__OP_COUNTERS, &ct);
+	r = rq_counters(WS(w), 0, false);
 	EXPECT(w, ok(r) && r->counters->minor_faults > 0,
 	    "counters: %s", why(r));
 	return true;
@@ -1462,14 +1295,10 @@ static const char solo_trace_out[] =
 
 static bool solo_trace_run(struct worker *w)
 {
-	Aspace__RunTraceRequest m = ASPACE__RUN_TRACE_REQUEST__INIT;
 	Aspace__Response *r;
 	size_t n = sizeof(solo_trace_out) - 1;
 
-	m.has_text = true;
-	m.text.data = (uint8_t *)solo_trace;
-	m.text.len = sizeof(solo_trace) - 1;
-	r = wop(w, 0, ASPACE__REQUEST__OP_RUN_TRACE, &m);
+	r = rq_run_trace(WS(w), 0, solo_trace, NULL);
 	EXPECT(w, ok(r) && r->run_trace != NULL && r->run_trace->errors == 0 &&
 	    r->run_trace->output.len == n &&
 	    memcmp(r->run_trace->output.data, solo_trace_out, n) == 0,
@@ -1481,14 +1310,14 @@ static bool solo_trace_run(struct worker *w)
 static bool solo_reports(struct worker *w, uint64_t lo, uint64_t hi,
     uint64_t rss)
 {
-	Aspace__Response *r = rq_maps(w, 0, lo, hi - lo);
+	Aspace__Response *r = rq_maps(WS(w), 0, lo, hi - lo);
 
 	EXPECT(w, ok(r) && maps_wellformed(w, r->maps) &&
 	    r->maps->n_vmas == 1 && r->maps->vmas[0]->start == lo &&
 	    r->maps->vmas[0]->end == hi &&
 	    strcmp(r->maps->vmas[0]->perms, "rw-p") == 0,
 	    "maps: not one rw-p VMA: %s", why(r));
-	r = rq_smaps(w, 0, lo, hi - lo);
+	r = rq_smaps(WS(w), 0, lo, hi - lo);
 	EXPECT(w, ok(r) && smaps_wellformed(w, r->smaps) &&
 	    r->smaps->n_smaps == 1 && r->smaps->smaps[0]->rss == rss,
 	    "smaps: not one VMA with Rss %lu kB: %s", (unsigned long)rss,
@@ -1501,7 +1330,7 @@ static bool solo_tasks(struct worker *w, const uint8_t *data, int *childp)
 {
 	static const uint8_t cccc[4] = { 'c', 'c', 'c', 'c' };
 	uint8_t mix[16];
-	int child = new_task(rq_simple(w, 1, ASPACE__REQUEST__OP_FORK)), t;
+	int child = new_task(rq_simple(WS(w), 1, ASPACE__REQUEST__OP_FORK)), t;
 
 	EXPECT(w, child > 1, "fork: none made");
 	*childp = child;
@@ -1511,10 +1340,10 @@ static bool solo_tasks(struct worker *w, const uint8_t *data, int *childp)
 	    !read_equal(w, 1, BASE + PG, data, 16) ||
 	    !read_equal(w, child, BASE + PG, mix, 16))
 		return false;
-	t = new_task(rq_simple(w, 1, ASPACE__REQUEST__OP_THREAD));
+	t = new_task(rq_simple(WS(w), 1, ASPACE__REQUEST__OP_THREAD));
 	EXPECT(w, t > 1, "thread: none made");
 	return read_equal(w, t, BASE + PG, data, 16) &&
-	    call_ok(w, rq_simple(w, t, ASPACE__REQUEST__OP_EXIT), "exit");
+	    call_ok(w, rq_simple(WS(w), t, ASPACE__REQUEST__OP_EXIT), "exit");
 }
 
 static bool solo_round(struct solo_state *so, int round)
@@ -1526,30 +1355,34 @@ static bool solo_round(struct solo_state *so, int round)
 
 	for (i = 0; i < 16; i++)
 		data[i] = (uint8_t)(so->index * 16 + round + i);
-	r = rq_mmap(w, 0, BASE, 8 * PG, PROT_RW, MAP_PAF, NULL);
+	r = rq_mmap(WS(w), 0, BASE, 8 * PG, PROT_RW, MAP_PAF, NULL);
 	EXPECT(w, r_addr(r) == BASE, "mmap: %s", why(r));
 	if (!write_ok(w, 1, BASE + PG, data, 16) ||
 	    !solo_tasks(w, data, &child) ||
-	    !call_ok(w, rq_mprotect(w, 0, BASE, 8 * PG, PROT_R), "mprotect"))
+	    !call_ok(w, rq_mprotect(WS(w), 0, BASE, 8 * PG, PROT_R),
+	    "mprotect"))
 		return false;
-	r = rq_write(w, 0, BASE, data, 1);
+	r = rq_write(WS(w), 0, BASE, data, 1);
 	EXPECT(w, ok(r) && r->write_bytes->written == 0 &&
 	    fault_is(r->write_bytes->fault, SEGV, ACCERR),
 	    "a store to r--: %s", why(r));
-	if (!call_ok(w, rq_mprotect(w, 0, BASE, 8 * PG, PROT_RW), "mprotect") ||
+	if (!call_ok(w, rq_mprotect(WS(w), 0, BASE, 8 * PG, PROT_RW),
+	    "mprotect") ||
 	    !solo_reports(w, BASE, BASE + 8 * PG, 4))
 		return false;
-	r = rq_mremap(w, 0, BASE, 8 * PG, 8 * PG, BASE + 0x100000);
+	r = rq_mremap(WS(w), 0, BASE, 8 * PG, 8 * PG, MREMAP_MF,
+	    BASE + 0x100000);
 	EXPECT(w, r_addr(r) == BASE + 0x100000, "mremap: %s",
 	    why(r));
 	if (!read_equal(w, 1, BASE + 0x100000 + PG, data, 16))
 		return false;
-	r = rq_access(w, 0, BASE + PG, false, 0);
+	r = load_store(w, 0, BASE + PG, false, 0);
 	EXPECT(w, ok(r) && fault_is(r->access->fault, SEGV, MAPERR),
 	    "a load from the old place: %s", why(r));
-	return call_ok(w, rq_simple(w, child, ASPACE__REQUEST__OP_EXIT),
+	return call_ok(w, rq_simple(WS(w), child, ASPACE__REQUEST__OP_EXIT),
 	    "exit") &&
-	    call_ok(w, rq_munmap(w, 0, BASE + 0x100000, 8 * PG), "munmap") &&
+	    call_ok(w, rq_munmap(WS(w), 0, BASE + 0x100000, 8 * PG),
+	    "munmap") &&
 	    (round % 4 != 0 || solo_trace_run(w));
 }
 
@@ -1557,17 +1390,13 @@ static bool solo_round(struct solo_state *so, int round)
  * session, gone with it): the daemon drops the answer. */
 static bool solo_leave_early(struct worker *w)
 {
-	Aspace__RunTraceRequest m = ASPACE__RUN_TRACE_REQUEST__INIT;
-	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__RunTraceRequest m;
+	Aspace__Request r;
 	struct client rude;
 
 	EXPECT(w, cl_connect(&rude, dmn.sock) && cl_hello(&rude),
 	    "a second connection");
-	m.has_text = true;
-	m.text.data = (uint8_t *)solo_trace;
-	m.text.len = sizeof(solo_trace) - 1;
-	r.op_case = ASPACE__REQUEST__OP_RUN_TRACE;
-	r.run_trace = &m;
+	req_run_trace(&r, &m, solo_trace, NULL);
 	w->requests += 2;
 	EXPECT(w, cl_send(&rude, &r, NULL), "run_trace: send failed");
 	cl_close(&rude);
@@ -1607,15 +1436,10 @@ static void worker_open(struct worker *w, const char *name, uint64_t seed)
 static void setup_file(struct worker *m, const char *name, uint64_t addr,
     uint32_t prot, uint32_t flags, uint8_t *contents)
 {
-	Aspace__FileCreateRequest f = ASPACE__FILE_CREATE_REQUEST__INIT;
 	int p;
 
-	f.name = (char *)name;
-	f.has_size = true;
-	f.size = NPG * PG;
-	assert_int_equal(code_of(wop(m, 0, ASPACE__REQUEST__OP_FILE_CREATE,
-	    &f)), 0);
-	assert_int_equal(r_addr(rq_mmap(m, 1, addr, NPG * PG, prot, flags,
+	assert_int_equal(code_of(rq_file(WS(m), 0, name, NPG * PG)), 0);
+	assert_int_equal(r_addr(rq_mmap(WS(m), 1, addr, NPG * PG, prot, flags,
 	    name)), addr);
 	for (p = 0; p < NPG; p++) {
 		const uint8_t *d = read_ok(m, 1, addr + (uint64_t)p * PG, PG);
@@ -1628,7 +1452,7 @@ static void setup_file(struct worker *m, const char *name, uint64_t addr,
 /* Where task 1's [stack] VMA starts. */
 static uint64_t stack_start(struct worker *m)
 {
-	Aspace__Response *r = rq_maps(m, 1, 0, 0);
+	Aspace__Response *r = rq_maps(WS(m), 1, 0, 0);
 	size_t i;
 
 	assert_int_equal(code_of(r), 0);
@@ -1648,12 +1472,12 @@ static void setup_s1(struct worker *m)
 	assert_true(cl_hello(&m->c));
 	assert_true(cl_session_new(&m->c, 256UL << 20));
 	memcpy(s1.sid, m->c.sid, 16);
-	assert_int_equal(r_addr(rq_mmap(m, 1, R_SH, NPG * PG, PROT_RW, MAP_SAF,
-	    NULL)), R_SH);
-	assert_int_equal(r_addr(rq_mmap(m, 1, R_PRIV, NPG * PG, PROT_RW,
+	assert_int_equal(r_addr(rq_mmap(WS(m), 1, R_SH, NPG * PG, PROT_RW,
+	    MAP_SAF, NULL)), R_SH);
+	assert_int_equal(r_addr(rq_mmap(WS(m), 1, R_PRIV, NPG * PG, PROT_RW,
 	    MAP_PAF, NULL)), R_PRIV);
-	assert_int_equal(r_addr(rq_mmap(m, 1, R_M, NPG * PG, PROT_RW, MAP_PAF,
-	    NULL)), R_M);
+	assert_int_equal(r_addr(rq_mmap(WS(m), 1, R_M, NPG * PG, PROT_RW,
+	    MAP_PAF, NULL)), R_M);
 	setup_file(m, "f", R_FILE, PROT_RW, 0x11, s1.file0);
 	setup_file(m, "g", R_GPRIV, PROT_R, 0x12, s1.g);
 	assert_true(write_ok(m, 1, R_SH, sh_const, 8));
@@ -1663,9 +1487,9 @@ static void setup_s1(struct worker *m)
 		assert_true(write_ok(m, 1, R_PRIV + (uint64_t)p * PG, pre, 8));
 	}
 	s1.stack = stack_start(m);
-	s1.child = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_FORK));
-	s1.tb = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_THREAD));
-	s1.td = new_task(rq_simple(m, 1, ASPACE__REQUEST__OP_THREAD));
+	s1.child = new_task(rq_simple(WS(m), 1, ASPACE__REQUEST__OP_FORK));
+	s1.tb = new_task(rq_simple(WS(m), 1, ASPACE__REQUEST__OP_THREAD));
+	s1.td = new_task(rq_simple(WS(m), 1, ASPACE__REQUEST__OP_THREAD));
 	assert_true(s1.child > 1 && s1.tb > 1 && s1.td > 1);
 }
 
@@ -1705,7 +1529,6 @@ static double elapsed(const struct timespec *t0)
 /* The end: every session checks clean, maps hold, a newcomer is served. */
 static void final_checks(struct worker *m)
 {
-	Aspace__SessionListRequest sl = ASPACE__SESSION_LIST_REQUEST__INIT;
 	Aspace__Response *r;
 	struct worker fresh;
 	int i;
@@ -1716,28 +1539,28 @@ static void final_checks(struct worker *m)
 	for (i = 0; i < NSOLO; i++)
 		if (!check_ok(m, solos.sid[i], 1, 1))
 			fail_msg("%s", m->err);
-	r = rq_maps(m, 1, 0, 0);
+	r = rq_maps(WS(m), 1, 0, 0);
 	assert_int_equal(code_of(r), 0);
 	if (!maps_wellformed(m, r->maps) ||
 	    !maps_cover(m, r->maps, R_SH, R_SH + NPG * PG, "rw-s") ||
 	    !maps_cover(m, r->maps, R_FILE, R_FILE + NPG * PG, "rw-s"))
 		fail_msg("%s", m->err);
-	r = rq_maps(m, s1.child, 0, 0);
+	r = rq_maps(WS(m), s1.child, 0, 0);
 	assert_int_equal(code_of(r), 0);
 	if (!maps_wellformed(m, r->maps) ||
 	    !maps_cover(m, r->maps, R_PRIV, R_PRIV + NPG * PG, "rw-p"))
 		fail_msg("%s", m->err);
 	worker_open(&fresh, "fresh", 1);
 	assert_true(cl_hello(&fresh.c));
-	r = wop(&fresh, 0, ASPACE__REQUEST__OP_SESSION_LIST, &sl);
+	r = rq_simple(WS(&fresh), 0, ASPACE__REQUEST__OP_SESSION_LIST);
 	assert_int_equal(code_of(r), 0);
 	assert_int_equal(r->session_list->n_sessions, 1 + NSOLO);
 	cl_close(&fresh.c);
-	assert_int_equal(code_of(rq_simple(m, 0,
+	assert_int_equal(code_of(rq_simple(WS(m), 0,
 	    ASPACE__REQUEST__OP_SESSION_DESTROY)), 0);
 	for (i = 0; i < NSOLO; i++) {
 		memcpy(m->c.sid, solos.sid[i], 16);
-		assert_int_equal(code_of(rq_simple(m, 0,
+		assert_int_equal(code_of(rq_simple(WS(m), 0,
 		    ASPACE__REQUEST__OP_SESSION_DESTROY)), 0);
 	}
 }
@@ -1816,16 +1639,16 @@ static void test_concurrent(void **state)
 		pthread_join(tso[i], NULL);
 	__atomic_store_n(&s1.done, 1, __ATOMIC_RELEASE);
 	pthread_join(te, NULL);
-	total = a->w.requests + b->w.requests + cs->w.requests +
-	    d->w.requests + e->w.requests;
+	total = sent(&a->w) + sent(&b->w) + sent(&cs->w) +
+	    sent(&d->w) + sent(&e->w);
 	for (i = 0; i < NSOLO; i++)
-		total += so[i].w.requests;
+		total += sent(&so[i].w);
 	fprintf(stderr, "test_concurrent: %lu requests in %.2f s (A %lu, "
 	    "B %lu, C %lu with %d forks, D %lu in %lu batches, E %lu "
-	    "checks, solos %lu)\n", total, elapsed(&t0), a->w.requests,
-	    b->w.requests, cs->w.requests, cs->forks, d->w.requests,
-	    d->batches, e->w.requests, total - a->w.requests -
-	    b->w.requests - cs->w.requests - d->w.requests - e->w.requests);
+	    "checks, solos %lu)\n", total, elapsed(&t0), sent(&a->w),
+	    sent(&b->w), sent(&cs->w), cs->forks, sent(&d->w),
+	    d->batches, sent(&e->w), total - sent(&a->w) -
+	    sent(&b->w) - sent(&cs->w) - sent(&d->w) - sent(&e->w));
 	fprintf(stderr, "test_concurrent: A: %lu forks, %lu stores refused, "
 	    "in M %lu faults and %lu loads of its byte, in BA %lu holes and "
 	    "%lu loads of B's byte\n", a->forks, a->refused, a->m_faults, a->m_hits,

@@ -45,27 +45,16 @@ static void cl_open(struct client *c, uint8_t id[16])
 /* run_trace text in session id (NULL: a fresh one); output malloc'd. */
 static char *cl_run_trace(struct client *c, uint8_t *id, const char *text)
 {
-	Aspace__RunTraceRequest t = ASPACE__RUN_TRACE_REQUEST__INIT;
 	Aspace__Response *resp;
 	char *out;
 
-	t.has_text = true;
-	t.text.data = (uint8_t *)text;
-	t.text.len = strlen(text);
-	resp = cl_op_in(c, id, 0, ASPACE__REQUEST__OP_RUN_TRACE, &t);
+	resp = rq_run_trace(c, id, 0, text, NULL);
 	if (code_of(resp) != 0 || resp->run_trace == NULL ||
 	    (out = malloc(resp->run_trace->output.len + 1)) == NULL)
 		return NULL;
 	memcpy(out, resp->run_trace->output.data, resp->run_trace->output.len);
 	out[resp->run_trace->output.len] = '\0';
 	return out;
-}
-
-static Aspace__Response *cl_maps(struct client *c, uint8_t id[16], int task)
-{
-	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
-
-	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_MAPS, &m);
 }
 
 /* --- the reference: the embedded core ----------------------------------- */
@@ -227,7 +216,7 @@ static void test_maps(void **state)
 
 	(void)state;
 	cl_open(&c, id);
-	resp = cl_maps(&c, id, 0);
+	resp = rq_maps(&c, id, 0, 0, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__OK);
 	assert_non_null(resp->maps);
 	assert_true(resp->maps->n_vmas > 0);
@@ -235,60 +224,11 @@ static void test_maps(void **state)
 	assert_string_equal(resp->maps->vmas[1]->perms, "r-xp");
 	assert_int_equal(resp->maps->vmas[1]->offset, 0x1000);
 	assert_string_equal(resp->maps->vmas[1]->name, "prog");
-	assert_int_equal(code_of(cl_maps(&c, id, 99)),
+	assert_int_equal(code_of(rq_maps(&c, id, 99, 0, 0)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	free(local);
 	free(want);
 	cl_close(&c);
-}
-
-static Aspace__Response *cl_access(struct client *c, uint8_t id[16], int task,
-    uint64_t addr, Aspace__AccessKind kind, int value)
-{
-	Aspace__AccessRequest a = ASPACE__ACCESS_REQUEST__INIT;
-
-	a.has_addr = true;
-	a.addr = addr;
-	a.has_kind = true;
-	a.kind = kind;
-	if (value >= 0) {
-		a.has_value = true;
-		a.value = (uint32_t)value;
-	}
-	return cl_op_in(c, id, task, ASPACE__REQUEST__OP_ACCESS, &a);
-}
-
-/* A request with an empty op message of this case, in session id. */
-static Aspace__Response *cl_simple(struct client *c, uint8_t id[16],
-    int task, Aspace__Request__OpCase op)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__ForkRequest fork_req = ASPACE__FORK_REQUEST__INIT;
-	Aspace__ExitRequest exit_req = ASPACE__EXIT_REQUEST__INIT;
-	Aspace__SessionDestroyRequest destroy = ASPACE__SESSION_DESTROY_REQUEST__INIT;
-	Aspace__SessionListRequest list = ASPACE__SESSION_LIST_REQUEST__INIT;
-
-	r.op_case = op;
-	switch (op) {
-	case ASPACE__REQUEST__OP_FORK:	r.fork = &fork_req; break;
-	case ASPACE__REQUEST__OP_EXIT:	r.exit = &exit_req; break;
-	case ASPACE__REQUEST__OP_SESSION_DESTROY: r.session_destroy = &destroy; break;
-	default:			r.session_list = &list; break;
-	}
-	if (id != NULL)
-		req_session(&r, id, task);
-	return cl_call(c, &r);
-}
-
-static int cl_munmap(struct client *c, uint8_t id[16], uint64_t addr,
-    uint64_t len)
-{
-	Aspace__MunmapRequest m = ASPACE__MUNMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_length = true;
-	m.addr = addr;
-	m.length = len;
-	return code_of(cl_op_in(c, id, 0, ASPACE__REQUEST__OP_MUNMAP, &m));
 }
 
 static void test_syscalls(void **state)
@@ -307,43 +247,43 @@ static void test_syscalls(void **state)
 	 * holds it in its cache when the first destroys it, below). */
 	assert_true(cl_connect(&c2, dmn.sock));
 	assert_true(cl_hello(&c2));
-	assert_int_equal(code_of(cl_maps(&c2, id, 0)), 0);
-	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_WRITE,
-	    0x5a);
+	assert_int_equal(code_of(rq_maps(&c2, id, 0, 0, 0)), 0);
+	resp = rq_access(&c, id, 0, addr + 16,
+	    ASPACE__ACCESS_KIND__ACCESS_WRITE, 0x5a);
 	assert_int_equal(code_of(resp), 0);
 	assert_null(resp->access->fault);
 	assert_non_null(resp->access->explain);
 	assert_non_null(strstr(resp->access->explain, "do_anonymous_page"));
-	resp = cl_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_READ,
+	resp = rq_access(&c, id, 0, addr + 16, ASPACE__ACCESS_KIND__ACCESS_READ,
 	    -1);
 	assert_int_equal(resp->access->value, 0x5a);
-	resp = cl_access(&c, id, 0, 0x10, ASPACE__ACCESS_KIND__ACCESS_READ, -1);
+	resp = rq_access(&c, id, 0, 0x10, ASPACE__ACCESS_KIND__ACCESS_READ, -1);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->access->fault);
 	assert_int_equal(resp->access->fault->signal, 11);
 	assert_string_equal(resp->access->fault->code_name, "SEGV_MAPERR");
-	resp = cl_simple(&c, id, 0, ASPACE__REQUEST__OP_FORK);
+	resp = rq_simple(&c, id, 0, ASPACE__REQUEST__OP_FORK);
 	assert_int_equal(code_of(resp), 0);
 	child = resp->fork->task;
 	assert_true(child > 1);
-	resp = cl_access(&c, id, child, addr + 16,
+	resp = rq_access(&c, id, child, addr + 16,
 	    ASPACE__ACCESS_KIND__ACCESS_READ, -1);
 	assert_int_equal(resp->access->value, 0x5a);
-	assert_int_equal(code_of(cl_simple(&c, id, child,
+	assert_int_equal(code_of(rq_simple(&c, id, child,
 	    ASPACE__REQUEST__OP_EXIT)), 0);
-	assert_int_equal(code_of(cl_access(&c, id, child, addr,
+	assert_int_equal(code_of(rq_access(&c, id, child, addr,
 	    ASPACE__ACCESS_KIND__ACCESS_READ, -1)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
-	assert_int_equal(cl_munmap(&c, id, addr, 8192), 0);
-	assert_int_equal(cl_munmap(&c, id, addr + 1, 8192),
+	assert_int_equal(code_of(rq_munmap(&c, id, 0, addr, 8192)), 0);
+	assert_int_equal(code_of(rq_munmap(&c, id, 0, addr + 1, 8192)),
 	    ASPACE__STATUS__CODE__ERRNO);
-	assert_int_equal(code_of(cl_simple(&c, id, 0,
+	assert_int_equal(code_of(rq_simple(&c, id, 0,
 	    ASPACE__REQUEST__OP_SESSION_DESTROY)), 0);
-	assert_int_equal(code_of(cl_maps(&c, id, 0)),
+	assert_int_equal(code_of(rq_maps(&c, id, 0, 0, 0)),
 	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
-	assert_int_equal(code_of(cl_maps(&c2, id, 0)),
+	assert_int_equal(code_of(rq_maps(&c2, id, 0, 0, 0)),
 	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
-	assert_int_equal(cl_munmap(&c2, id, addr, 4096),
+	assert_int_equal(code_of(rq_munmap(&c2, id, 0, addr, 4096)),
 	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
 	cl_close(&c2);
 	cl_close(&c);
@@ -415,15 +355,16 @@ static int other_tenant(uint8_t id[16])
 		return 2;
 	if (!cl_connect(&c, dmn.sock) || !cl_hello(&c))
 		return 3;
-	if (code_of(cl_maps(&c, id, 0)) != ASPACE__STATUS__CODE__NO_SUCH_SESSION)
+	if (code_of(rq_maps(&c, id, 0, 0, 0)) !=
+	    ASPACE__STATUS__CODE__NO_SUCH_SESSION)
 		return 4;
-	if (code_of(cl_maps(&c, bogus, 0)) !=
+	if (code_of(rq_maps(&c, bogus, 0, 0, 0)) !=
 	    ASPACE__STATUS__CODE__NO_SUCH_SESSION)
 		return 5;
-	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
+	resp = rq_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
 	if (code_of(resp) != 0 || resp->session_list->n_sessions != 0)
 		return 6;
-	if (code_of(cl_simple(&c, id, 0, ASPACE__REQUEST__OP_SESSION_DESTROY))
+	if (code_of(rq_simple(&c, id, 0, ASPACE__REQUEST__OP_SESSION_DESTROY))
 	    != ASPACE__STATUS__CODE__NO_SUCH_SESSION)
 		return 7;
 	cl_close(&c);
@@ -442,7 +383,7 @@ static void test_tenants(void **state)
 
 	(void)state;
 	cl_open(&c, id);
-	resp = cl_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
+	resp = rq_simple(&c, NULL, 0, ASPACE__REQUEST__OP_SESSION_LIST);
 	assert_int_equal(code_of(resp), 0);
 	for (i = 0; i < resp->session_list->n_sessions; i++)
 		if (memcmp(resp->session_list->sessions[i]->session.data, id,
@@ -460,7 +401,7 @@ static void test_tenants(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(code_of(cl_maps(&c, id, 0)), 0);	/* still ours */
+	assert_int_equal(code_of(rq_maps(&c, id, 0, 0, 0)), 0);	/* still ours */
 	cl_close(&c);
 }
 
@@ -483,7 +424,7 @@ static void *par_main(void *arg)
 		got = cl_run_trace(&c, i % 2 ? id : NULL, trace1);
 		if (i % 2 && got != NULL) {
 			/* the same session again: fresh per round */
-			p->ok = code_of(cl_simple(&c, id, 0,
+			p->ok = code_of(rq_simple(&c, id, 0,
 			    ASPACE__REQUEST__OP_SESSION_DESTROY)) == 0 &&
 			    cl_session_create(&c, 0, id) == 0;
 		}

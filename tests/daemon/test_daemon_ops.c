@@ -49,180 +49,25 @@ static void cl_open(struct client *c)
 
 /* --- one helper per op ------------------------------------------------------ */
 
-static Aspace__Response *rq_mmap(struct client *c, int task, uint64_t addr,
-    uint64_t len, uint32_t prot, uint32_t flags, const char *file)
-{
-	Aspace__MmapRequest m = ASPACE__MMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_prot = m.has_flags = true;
-	m.addr = addr;
-	m.length = len;
-	m.prot = prot;
-	m.flags = flags;
-	m.file = (char *)file;
-	return cl_op(c, task, ASPACE__REQUEST__OP_MMAP, &m);
-}
-
-static Aspace__Response *do_mprotect(struct client *c, uint64_t addr,
-    uint64_t len, uint32_t prot)
-{
-	Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_prot = true;
-	m.addr = addr;
-	m.length = len;
-	m.prot = prot;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_MPROTECT, &m);
-}
-
-static Aspace__Response *do_mremap(struct client *c, uint64_t addr,
-    uint64_t old_len, uint64_t new_len, uint32_t flags)
-{
-	Aspace__MremapRequest m = ASPACE__MREMAP_REQUEST__INIT;
-
-	m.has_addr = m.has_old_length = m.has_new_length = true;
-	m.addr = addr;
-	m.old_length = old_len;
-	m.new_length = new_len;
-	m.has_flags = flags != 0;
-	m.flags = flags;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_MREMAP, &m);
-}
-
-static Aspace__Response *do_madvise(struct client *c, uint64_t addr,
-    uint64_t len, int advice)
-{
-	Aspace__MadviseRequest m = ASPACE__MADVISE_REQUEST__INIT;
-
-	m.has_addr = m.has_length = m.has_advice = true;
-	m.addr = addr;
-	m.length = len;
-	m.advice = advice;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_MADVISE, &m);
-}
-
-/* mlock (lock) or munlock. */
-static Aspace__Response *do_mlock(struct client *c, bool lock,
-    uint64_t addr, uint64_t len)
-{
-	Aspace__MlockRequest m = ASPACE__MLOCK_REQUEST__INIT;
-	Aspace__MunlockRequest u = ASPACE__MUNLOCK_REQUEST__INIT;
-
-	m.has_addr = m.has_length = u.has_addr = u.has_length = true;
-	m.addr = u.addr = addr;
-	m.length = u.length = len;
-	return lock ? cl_op(c, 0, ASPACE__REQUEST__OP_MLOCK, &m) :
-	    cl_op(c, 0, ASPACE__REQUEST__OP_MUNLOCK, &u);
-}
-
 static uint64_t do_brk(struct client *c, bool has, uint64_t addr)
 {
-	Aspace__BrkRequest m = ASPACE__BRK_REQUEST__INIT;
 	Aspace__Response *resp;
 
-	m.has_addr = has;
-	m.addr = addr;
-	resp = cl_op(c, 0, ASPACE__REQUEST__OP_BRK, &m);
+	resp = rq_brk(OWN(c), 0, has, addr);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->brk);
 	return resp->brk->addr;
 }
 
-static Aspace__Response *do_read(struct client *c, int task, uint64_t addr,
-    uint32_t len)
-{
-	Aspace__ReadBytesRequest m = ASPACE__READ_BYTES_REQUEST__INIT;
-
-	m.has_addr = m.has_length = true;
-	m.addr = addr;
-	m.length = len;
-	return cl_op(c, task, ASPACE__REQUEST__OP_READ_BYTES, &m);
-}
-
-static Aspace__Response *do_write(struct client *c, int task, uint64_t addr,
-    const void *data, size_t len)
-{
-	Aspace__WriteBytesRequest m = ASPACE__WRITE_BYTES_REQUEST__INIT;
-
-	m.has_addr = m.has_data = true;
-	m.addr = addr;
-	m.data.data = (uint8_t *)data;
-	m.data.len = len;
-	return cl_op(c, task, ASPACE__REQUEST__OP_WRITE_BYTES, &m);
-}
-
-/* fork, thread, vfork, exit, proc_status: the ops with empty messages. */
-static Aspace__Response *do_simple(struct client *c, int task,
-    Aspace__Request__OpCase opc)
-{
-	Aspace__ForkRequest empty = ASPACE__FORK_REQUEST__INIT;
-
-	return cl_op(c, task, opc, &empty);
-}
-
 /* The new task of a fork, thread or vfork by task. */
 static int do_clone(struct client *c, int task, Aspace__Request__OpCase opc)
 {
-	Aspace__Response *resp = do_simple(c, task, opc);
+	Aspace__Response *resp = rq_simple(OWN(c), task, opc);
 
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->result_case, (int)opc);
 	assert_non_null(resp->fork);	/* fork, thread, vfork: TaskResult */
 	return resp->fork->task;
-}
-
-static Aspace__Response *do_exec(struct client *c, int task,
-    const char *name)
-{
-	Aspace__ExecRequest m = ASPACE__EXEC_REQUEST__INIT;
-	Aspace__Image im = ASPACE__IMAGE__INIT;
-
-	im.name = (char *)name;
-	m.image = name != NULL ? &im : NULL;
-	return cl_op(c, task, ASPACE__REQUEST__OP_EXEC, &m);
-}
-
-static Aspace__Response *do_smaps(struct client *c, int task,
-    uint64_t start, uint64_t len)
-{
-	Aspace__SmapsRequest m = ASPACE__SMAPS_REQUEST__INIT;
-	Aspace__Window w = ASPACE__WINDOW__INIT;
-
-	w.has_start = w.has_length = true;
-	w.start = start;
-	w.length = len;
-	m.window = len != 0 ? &w : NULL;
-	return cl_op(c, task, ASPACE__REQUEST__OP_SMAPS, &m);
-}
-
-static Aspace__Response *do_walk(struct client *c, uint64_t addr)
-{
-	Aspace__PageWalkRequest m = ASPACE__PAGE_WALK_REQUEST__INIT;
-
-	m.has_addr = true;
-	m.addr = addr;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_PAGE_WALK, &m);
-}
-
-static Aspace__Response *do_counters(struct client *c, int task,
-    bool task_only)
-{
-	Aspace__CountersRequest m = ASPACE__COUNTERS_REQUEST__INIT;
-
-	m.has_task_only = task_only;
-	m.task_only = task_only;
-	return cl_op(c, task, ASPACE__REQUEST__OP_COUNTERS, &m);
-}
-
-static Aspace__Response *do_file(struct client *c, const char *name,
-    uint64_t size)
-{
-	Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
-
-	m.name = (char *)name;
-	m.has_size = true;
-	m.size = size;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_FILE_CREATE, &m);
 }
 
 /* --- the reference: the embedded core ----------------------------------- */
@@ -281,19 +126,19 @@ static void test_mprotect(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
-	    NULL)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE, "ab", 2)), 0);
-	assert_int_equal(code_of(do_mprotect(&c, BASE, 4096, 0x1)), 0);
-	resp = do_write(&c, 0, BASE, "x", 1);
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 16384, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE, "ab", 2)), 0);
+	assert_int_equal(code_of(rq_mprotect(OWN(&c), 0, BASE, 4096, 0x1)), 0);
+	resp = rq_write(OWN(&c), 0, BASE, "x", 1);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->write_bytes->written, 0);
 	assert_non_null(resp->write_bytes->fault);
 	assert_string_equal(resp->write_bytes->fault->code_name, "SEGV_ACCERR");
-	assert_true(is_errno(do_mprotect(&c, BASE + 1, 4096, 0x1), "EINVAL",
-	    22));
-	assert_true(is_errno(do_mprotect(&c, BASE + (1UL << 30), 4096, 0x1),
-	    "ENOMEM", 12));
+	assert_true(is_errno(rq_mprotect(OWN(&c), 0, BASE + 1, 4096, 0x1),
+	    "EINVAL", 22));
+	assert_true(is_errno(rq_mprotect(OWN(&c), 0, BASE + (1UL << 30), 4096,
+	    0x1), "ENOMEM", 12));
 	{
 		Aspace__MprotectRequest m = ASPACE__MPROTECT_REQUEST__INIT;
 
@@ -302,8 +147,8 @@ static void test_mprotect(void **state)
 		assert_int_equal(code_of(cl_op(&c, 0, ASPACE__REQUEST__OP_MPROTECT,
 		    &m)), ASPACE__STATUS__CODE__BAD_REQUEST);
 	}
-	assert_int_equal(code_of(do_mprotect(&c, BASE, 4096, 0x3)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE, "x", 1)), 0);
+	assert_int_equal(code_of(rq_mprotect(OWN(&c), 0, BASE, 4096, 0x3)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE, "x", 1)), 0);
 	cl_close(&c);
 }
 
@@ -314,37 +159,40 @@ static void test_mremap_madvise(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8192, PROT_RW, MAP_PAF,
-	    NULL)), 0);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE + 8192, 4096, PROT_RW,
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 8192, PROT_RW,
 	    MAP_PAF, NULL)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE + 100, "hello", 5)), 0);
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE + 8192, 4096, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE + 100, "hello", 5)),
+	    0);
 	/* Cannot grow in place (a neighbour): ENOMEM without MAYMOVE. */
-	assert_true(is_errno(do_mremap(&c, BASE, 8192, 16384, 0), "ENOMEM",
-	    12));
-	resp = do_mremap(&c, BASE, 8192, 16384, 1);	/* MREMAP_MAYMOVE */
+	assert_true(is_errno(rq_mremap(OWN(&c), 0, BASE, 8192, 16384, 0, 0),
+	    "ENOMEM", 12));
+	/* MREMAP_MAYMOVE */
+	resp = rq_mremap(OWN(&c), 0, BASE, 8192, 16384, 1, 0);
 	assert_int_equal(code_of(resp), 0);
 	assert_non_null(resp->mremap);
 	assert_true(resp->mremap->addr != BASE);
-	resp = do_read(&c, 0, resp->mremap->addr + 100, 5);
+	resp = rq_read(OWN(&c), 0, resp->mremap->addr + 100, 5);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->read_bytes->data.len, 5);
 	assert_memory_equal(resp->read_bytes->data.data, "hello", 5);
-	assert_true(is_errno(do_mremap(&c, BASE + 1, 4096, 8192, 1), "EINVAL",
-	    22));
+	assert_true(is_errno(rq_mremap(OWN(&c), 0, BASE + 1, 4096, 8192, 1, 0),
+	    "EINVAL", 22));
 	/* madvise: DONTNEED drops the private page, bad advice is EINVAL. */
-	assert_int_equal(code_of(do_write(&c, 0, BASE + 8192, "z", 1)), 0);
-	assert_int_equal(code_of(do_madvise(&c, BASE + 8192, 4096, 4)), 0);
-	resp = do_read(&c, 0, BASE + 8192, 1);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE + 8192, "z", 1)), 0);
+	assert_int_equal(code_of(rq_madvise(OWN(&c), 0, BASE + 8192, 4096, 4)),
+	    0);
+	resp = rq_read(OWN(&c), 0, BASE + 8192, 1);
 	assert_int_equal(resp->read_bytes->data.data[0], 0);
-	assert_true(is_errno(do_madvise(&c, BASE + 8192, 4096, 9999), "EINVAL",
-	    22));
+	assert_true(is_errno(rq_madvise(OWN(&c), 0, BASE + 8192, 4096, 9999),
+	    "EINVAL", 22));
 	cl_close(&c);
 }
 
 static Aspace__ProcStatusResult *status_of(struct client *c, int task)
 {
-	Aspace__Response *resp = do_simple(c, task,
+	Aspace__Response *resp = rq_simple(OWN(c), task,
 	    ASPACE__REQUEST__OP_PROC_STATUS);
 
 	assert_int_equal(code_of(resp), 0);
@@ -360,18 +208,18 @@ static void test_mlock_brk(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
-	    NULL)), 0);
-	assert_int_equal(code_of(do_mlock(&c, true, BASE, 8192)), 0);
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 16384, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(rq_mlock(OWN(&c), 0, true, BASE, 8192)), 0);
 	st = status_of(&c, 0);
 	assert_int_equal(st->vm_lck, 8);
 	assert_true(st->rss_anon >= 8);	/* mlock populates */
-	assert_int_equal(code_of(do_mlock(&c, false, BASE, 4096)), 0);
+	assert_int_equal(code_of(rq_mlock(OWN(&c), 0, false, BASE, 4096)), 0);
 	assert_int_equal(status_of(&c, 0)->vm_lck, 4);
-	assert_true(is_errno(do_mlock(&c, true, BASE + (1UL << 30), 4096),
-	    "ENOMEM", 12));
-	assert_true(is_errno(do_mlock(&c, false, BASE + (1UL << 30), 4096),
-	    "ENOMEM", 12));
+	assert_true(is_errno(rq_mlock(OWN(&c), 0, true, BASE + (1UL << 30),
+	    4096), "ENOMEM", 12));
+	assert_true(is_errno(rq_mlock(OWN(&c), 0, false, BASE + (1UL << 30),
+	    4096), "ENOMEM", 12));
 	/* brk: absent and 0 ask; growing moves it; data_vm follows. */
 	brk0 = do_brk(&c, false, 0);
 	assert_true(brk0 != 0);
@@ -380,7 +228,7 @@ static void test_mlock_brk(void **state)
 	brk1 = do_brk(&c, true, brk0 + 8192);
 	assert_int_equal(brk1, brk0 + 8192);
 	assert_int_equal(status_of(&c, 0)->vm_data, data0 + 8);
-	assert_int_equal(code_of(do_write(&c, 0, brk0, "b", 1)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, brk0, "b", 1)), 0);
 	/* An impossible break: brk never fails, the break stays. */
 	assert_int_equal(do_brk(&c, true, 1), brk1);
 	cl_close(&c);
@@ -397,50 +245,50 @@ static void test_rw_bytes(void **state)
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8192, PROT_RW, MAP_PAF,
-	    NULL)), 0);
-	resp = do_write(&c, 0, BASE + 4000, buf, sizeof(buf));
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 8192, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	resp = rq_write(OWN(&c), 0, BASE + 4000, buf, sizeof(buf));
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->write_bytes->written, sizeof(buf));
 	assert_null(resp->write_bytes->fault);
-	resp = do_read(&c, 0, BASE + 4000, sizeof(buf));
+	resp = rq_read(OWN(&c), 0, BASE + 4000, sizeof(buf));
 	assert_int_equal(resp->read_bytes->data.len, sizeof(buf));
 	assert_memory_equal(resp->read_bytes->data.data, buf, sizeof(buf));
 	assert_null(resp->read_bytes->fault);
 	/* Over the end: stop at the first fault, report it. */
-	resp = do_write(&c, 0, BASE + 8192 - 100, buf, sizeof(buf));
+	resp = rq_write(OWN(&c), 0, BASE + 8192 - 100, buf, sizeof(buf));
 	assert_int_equal(resp->write_bytes->written, 100);
 	assert_non_null(resp->write_bytes->fault);
 	assert_int_equal(resp->write_bytes->fault->addr, BASE + 8192);
 	assert_int_equal(resp->write_bytes->fault->signal, 11);
 	assert_string_equal(resp->write_bytes->fault->signal_name, "SIGSEGV");
 	assert_string_equal(resp->write_bytes->fault->code_name, "SEGV_MAPERR");
-	resp = do_read(&c, 0, BASE + 8192 - 10, 20);
+	resp = rq_read(OWN(&c), 0, BASE + 8192 - 10, 20);
 	assert_int_equal(resp->read_bytes->data.len, 10);
 	assert_memory_equal(resp->read_bytes->data.data, buf + 90, 10);
 	assert_int_equal(resp->read_bytes->fault->addr, BASE + 8192);
-	resp = do_read(&c, 0, 0x10, 4);
+	resp = rq_read(OWN(&c), 0, 0x10, 4);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->read_bytes->data.len, 0);
 	assert_int_equal(resp->read_bytes->fault->code, 1);
-	resp = do_read(&c, 0, BASE, 0);
+	resp = rq_read(OWN(&c), 0, BASE, 0);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->read_bytes->data.len, 0);
 	assert_null(resp->read_bytes->fault);
 	/* Bounds: TOO_LARGE over max_rw_bytes, exactly at it is fine. */
-	assert_int_equal(code_of(do_read(&c, 0, BASE, FRAME_MAX_RW_BYTES + 1)),
-	    ASPACE__STATUS__CODE__TOO_LARGE);
+	assert_int_equal(code_of(rq_read(OWN(&c), 0, BASE, FRAME_MAX_RW_BYTES +
+	    1)), ASPACE__STATUS__CODE__TOO_LARGE);
 	{
 		uint8_t *big = calloc(1, FRAME_MAX_RW_BYTES + 1);
 
-		assert_int_equal(code_of(do_write(&c, 0, BASE, big,
+		assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE, big,
 		    FRAME_MAX_RW_BYTES + 1)), ASPACE__STATUS__CODE__TOO_LARGE);
 		free(big);
 	}
-	resp = do_read(&c, 0, BASE, FRAME_MAX_RW_BYTES);
+	resp = rq_read(OWN(&c), 0, BASE, FRAME_MAX_RW_BYTES);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->read_bytes->data.len, 8192);
-	assert_int_equal(code_of(do_read(&c, 42, BASE, 1)),
+	assert_int_equal(code_of(rq_read(OWN(&c), 42, BASE, 1)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	cl_close(&c);
 }
@@ -453,56 +301,59 @@ static void test_thread_vfork_exec(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 4096, PROT_RW, MAP_PAF,
-	    NULL)), 0);
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 4096, PROT_RW,
+	    MAP_PAF, NULL)), 0);
 	/* A thread shares the mm: its store is the parent's. */
 	thr = do_clone(&c, 0, ASPACE__REQUEST__OP_THREAD);
 	assert_true(thr > 1);
-	assert_int_equal(code_of(do_write(&c, thr, BASE, "T", 1)), 0);
-	resp = do_read(&c, 0, BASE, 1);
+	assert_int_equal(code_of(rq_write(OWN(&c), thr, BASE, "T", 1)), 0);
+	resp = rq_read(OWN(&c), 0, BASE, 1);
 	assert_int_equal(resp->read_bytes->data.data[0], 'T');
 	assert_int_equal(status_of(&c, thr)->threads, 2);
 	assert_int_equal(status_of(&c, thr)->tgid, 1);
 	/* vfork: the parent is BLOCKED for every op until exec. */
 	child = do_clone(&c, 0, ASPACE__REQUEST__OP_VFORK);
-	assert_int_equal(code_of(do_read(&c, 0, BASE, 1)),
+	assert_int_equal(code_of(rq_read(OWN(&c), 0, BASE, 1)),
 	    ASPACE__STATUS__CODE__BLOCKED);
-	assert_int_equal(code_of(do_smaps(&c, 0, 0, 0)),
+	assert_int_equal(code_of(rq_smaps(OWN(&c), 0, 0, 0)),
 	    ASPACE__STATUS__CODE__BLOCKED);
-	assert_int_equal(code_of(do_counters(&c, 1, true)),
+	assert_int_equal(code_of(rq_counters(OWN(&c), 1, true)),
 	    ASPACE__STATUS__CODE__BLOCKED);
-	resp = do_read(&c, child, BASE, 1);	/* the child shares the mm */
+	/* the child shares the mm */
+	resp = rq_read(OWN(&c), child, BASE, 1);
 	assert_int_equal(resp->read_bytes->data.data[0], 'T');
-	assert_int_equal(code_of(do_exec(&c, child, "..")),
+	assert_int_equal(code_of(rq_exec(OWN(&c), child, "..")),
 	    ASPACE__STATUS__CODE__BAD_REQUEST);
-	assert_int_equal(code_of(do_exec(&c, child, NULL)),
+	assert_int_equal(code_of(rq_exec(OWN(&c), child, NULL)),
 	    ASPACE__STATUS__CODE__BAD_REQUEST);
-	assert_int_equal(code_of(do_exec(&c, child, "sh")), 0);
-	assert_int_equal(code_of(do_read(&c, 0, BASE, 1)), 0);	/* awake */
-	resp = do_read(&c, child, BASE, 1);	/* a fresh mm: not mapped */
+	assert_int_equal(code_of(rq_exec(OWN(&c), child, "sh")), 0);
+	/* awake */
+	assert_int_equal(code_of(rq_read(OWN(&c), 0, BASE, 1)), 0);
+	/* a fresh mm: not mapped */
+	resp = rq_read(OWN(&c), child, BASE, 1);
 	assert_int_equal(resp->read_bytes->data.len, 0);
 	assert_non_null(resp->read_bytes->fault);
-	resp = do_smaps(&c, child, 0, 0);
+	resp = rq_smaps(OWN(&c), child, 0, 0);
 	assert_int_equal(code_of(resp), 0);
 	assert_string_equal(resp->smaps->smaps[1]->vma->name, "sh");
 	/* vfork then exit also wakes the parent. */
 	child2 = do_clone(&c, 0, ASPACE__REQUEST__OP_VFORK);
-	assert_int_equal(code_of(do_simple(&c, 0, ASPACE__REQUEST__OP_FORK)),
-	    ASPACE__STATUS__CODE__BLOCKED);
-	assert_int_equal(code_of(do_simple(&c, child2,
+	assert_int_equal(code_of(rq_simple(OWN(&c), 0,
+	    ASPACE__REQUEST__OP_FORK)), ASPACE__STATUS__CODE__BLOCKED);
+	assert_int_equal(code_of(rq_simple(OWN(&c), child2,
 	    ASPACE__REQUEST__OP_EXIT)), 0);
-	assert_int_equal(code_of(do_read(&c, child2, BASE, 1)),
+	assert_int_equal(code_of(rq_read(OWN(&c), child2, BASE, 1)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	/* exec by a thread: the others go, it takes the leader's id. */
-	assert_int_equal(code_of(do_exec(&c, thr, "prog2")), 0);
-	assert_int_equal(code_of(do_read(&c, thr, BASE, 1)),
+	assert_int_equal(code_of(rq_exec(OWN(&c), thr, "prog2")), 0);
+	assert_int_equal(code_of(rq_read(OWN(&c), thr, BASE, 1)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	assert_int_equal(status_of(&c, 1)->threads, 1);
-	assert_int_equal(code_of(do_simple(&c, 99, ASPACE__REQUEST__OP_THREAD)),
-	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
-	assert_int_equal(code_of(do_simple(&c, 99, ASPACE__REQUEST__OP_VFORK)),
-	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
-	assert_int_equal(code_of(do_exec(&c, 99, "x")),
+	assert_int_equal(code_of(rq_simple(OWN(&c), 99,
+	    ASPACE__REQUEST__OP_THREAD)), ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(code_of(rq_simple(OWN(&c), 99,
+	    ASPACE__REQUEST__OP_VFORK)), ASPACE__STATUS__CODE__NO_SUCH_TASK);
+	assert_int_equal(code_of(rq_exec(OWN(&c), 99, "x")),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	cl_close(&c);
 }
@@ -528,15 +379,16 @@ static void test_smaps(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 16384, PROT_RW, MAP_PAF,
-	    NULL)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE, "A", 1)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE + 4096, "B", 1)), 0);
-	assert_int_equal(do_read(&c, 0, BASE + 8192, 1)->read_bytes->data.len,
-	    1);
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 16384, PROT_RW,
+	    MAP_PAF, NULL)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE, "A", 1)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE + 4096, "B", 1)), 0);
+	assert_int_equal(rq_read(OWN(&c), 0, BASE + 8192,
+	    1)->read_bytes->data.len, 1);
 	assert_true(do_clone(&c, 0, ASPACE__REQUEST__OP_FORK) == 2);
-	assert_int_equal(code_of(do_mlock(&c, true, BASE + 12288, 4096)), 0);
-	resp = do_smaps(&c, 0, 0, 0);
+	assert_int_equal(code_of(rq_mlock(OWN(&c), 0, true, BASE + 12288,
+	    4096)), 0);
+	resp = rq_smaps(OWN(&c), 0, 0, 0);
 	assert_int_equal(code_of(resp), 0);
 	sm = resp->smaps;
 	assert_non_null(sm);
@@ -552,7 +404,7 @@ static void test_smaps(void **state)
 		assert_non_null(sm->smaps[i]->vm_flags);
 		assert_true(sm->smaps[i]->has_locked && sm->smaps[i]->has_swap);
 	}
-	resp = do_smaps(&c, 0, BASE, 8192);
+	resp = rq_smaps(OWN(&c), 0, BASE, 8192);
 	assert_int_equal(resp->smaps->n_smaps, 1);
 	sm = resp->smaps;
 	assert_int_equal(sm->smaps[0]->vma->start, BASE);
@@ -563,9 +415,9 @@ static void test_smaps(void **state)
 	assert_int_equal(sm->smaps[0]->pss, 4);	/* shared with the child */
 	assert_int_equal(sm->smaps[0]->shared_dirty, 8);
 	assert_string_equal(sm->smaps[0]->vm_flags, "rd wr mr mw me ac");
-	resp = do_smaps(&c, 0, BASE + 12288, 4096);
+	resp = rq_smaps(OWN(&c), 0, BASE + 12288, 4096);
 	assert_int_equal(resp->smaps->smaps[0]->locked, 4);
-	assert_int_equal(code_of(do_smaps(&c, 7, 0, 0)),
+	assert_int_equal(code_of(rq_smaps(OWN(&c), 7, 0, 0)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
 	free(local);
 	free(want);
@@ -583,29 +435,16 @@ static void test_smaps_over_cap(void **state)
 	(void)state;
 	cl_open(&c);
 	for (i = 0; i < 6000; i++)	/* alternate: none merge */
-		assert_int_equal(code_of(rq_mmap(&c, 0, BASE + i * 4096, 4096,
-		    i % 2 ? 0x1 : PROT_RW, MAP_PAF, NULL)), 0);
-	resp = do_smaps(&c, 0, 0, 0);
+		assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE + i * 4096,
+		    4096, i % 2 ? 0x1 : PROT_RW, MAP_PAF, NULL)), 0);
+	resp = rq_smaps(OWN(&c), 0, 0, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
 	assert_string_equal(resp->status->message, "smaps over the output cap");
 	assert_null(resp->smaps);
-	resp = do_smaps(&c, 0, BASE, 10 * 4096);
+	resp = rq_smaps(OWN(&c), 0, BASE, 10 * 4096);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->smaps->n_smaps, 10);
 	cl_close(&c);
-}
-
-static Aspace__Response *do_maps(struct client *c, uint64_t start,
-    uint64_t len)
-{
-	Aspace__MapsRequest m = ASPACE__MAPS_REQUEST__INIT;
-	Aspace__Window w = ASPACE__WINDOW__INIT;
-
-	w.has_start = w.has_length = true;
-	w.start = start;
-	w.length = len;
-	m.window = len != 0 ? &w : NULL;
-	return cl_op(c, 0, ASPACE__REQUEST__OP_MAPS, &m);
 }
 
 /* maps and smaps of as many VMAs as a task may have (vm.max_map_count,
@@ -622,19 +461,19 @@ static void test_maps_max_map_count(void **state)
 	(void)state;
 	cl_open(&c);
 	for (i = 0; i < 70000; i++) {	/* alternate: none merge */
-		code = code_of(rq_mmap(&c, 0, BASE + i * 4096, 4096,
+		code = code_of(rq_mmap(OWN(&c), 0, BASE + i * 4096, 4096,
 		    i % 2 ? 0x1 : PROT_RW, MAP_PAF, NULL));
 		if (code != 0)
 			break;
 	}
 	assert_true(i > 65000);		/* stopped by the map count */
-	resp = do_maps(&c, 0, 0);
+	resp = rq_maps(OWN(&c), 0, 0, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
 	assert_string_equal(resp->status->message, "maps over the output cap");
 	assert_null(resp->maps);
-	resp = do_smaps(&c, 0, 0, 0);
+	resp = rq_smaps(OWN(&c), 0, 0, 0);
 	assert_int_equal(code_of(resp), ASPACE__STATUS__CODE__TOO_LARGE);
-	resp = do_maps(&c, BASE, 10 * 4096);
+	resp = rq_maps(OWN(&c), 0, BASE, 10 * 4096);
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->maps->n_vmas, 10);
 	cl_close(&c);
@@ -668,12 +507,12 @@ static void remote_session(struct client *c)
 {
 	unsigned long i;
 
-	assert_int_equal(code_of(rq_mmap(c, 0, BASE, 16384, PROT_RW, MAP_PAF,
-	    NULL)), 0);
+	assert_int_equal(code_of(rq_mmap(OWN(c), 0, BASE, 16384, PROT_RW,
+	    MAP_PAF, NULL)), 0);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(do_write(c, 0, BASE + i * 4096, "", 1)->
+		assert_int_equal(rq_write(OWN(c), 0, BASE + i * 4096, "", 1)->
 		    write_bytes->written, 1);
-	assert_non_null(do_read(c, 0, 0x10, 1)->read_bytes->fault);
+	assert_non_null(rq_read(OWN(c), 0, 0x10, 1)->read_bytes->fault);
 }
 
 static void test_proc_status(void **state)
@@ -718,17 +557,17 @@ static void test_proc_status(void **state)
 	{
 		uint64_t anon = st->rss_anon;
 
-		assert_int_equal(code_of(do_write(&c, 0, BASE + 12288, "x", 1)),
-		    0);
+		assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE + 12288, "x",
+		    1)), 0);
 		assert_int_equal(status_of(&c, 0)->rss_anon, anon + 4);
 	}
 	/* A shared file mapping counts as file. */
-	assert_int_equal(code_of(do_file(&c, "f", 8192)), 0);
-	resp = rq_mmap(&c, 0, 0, 8192, 0x1, 0x01, "f");
+	assert_int_equal(code_of(rq_file(OWN(&c), 0, "f", 8192)), 0);
+	resp = rq_mmap(OWN(&c), 0, 0, 8192, 0x1, 0x01, "f");
 	assert_int_equal(code_of(resp), 0);
 	addr = resp->mmap->addr;	/* resp lives until the next call */
 	assert_int_equal(status_of(&c, 0)->rss_file, 0);
-	resp = do_read(&c, 0, addr, 1);
+	resp = rq_read(OWN(&c), 0, addr, 1);
 	assert_int_equal(resp->read_bytes->data.len, 1);
 	assert_int_equal(resp->read_bytes->data.data[0], 0x03);
 	st = status_of(&c, 0);
@@ -751,7 +590,7 @@ static void test_page_walk(void **state)
 	s = local_session(&t);
 	cl_open(&c);
 	remote_session(&c);
-	resp = do_walk(&c, BASE + 4096);
+	resp = rq_walk(OWN(&c), 0, BASE + 4096);
 	assert_int_equal(code_of(resp), 0);
 	pgtable_walk(t->mm, BASE + 4096, e);
 	assert_int_equal(resp->page_walk->pgd, e[0]);
@@ -762,10 +601,11 @@ static void test_page_walk(void **state)
 	assert_true(resp->page_walk->pte & 0x2);		/* RW */
 	assert_true(resp->page_walk->pte & 0x40);		/* dirty */
 	assert_true(resp->page_walk->pte & (1ULL << 63));	/* NX */
-	resp = do_walk(&c, BASE + 12288);	/* mapped, never touched */
+	/* mapped, never touched */
+	resp = rq_walk(OWN(&c), 0, BASE + 12288);
 	assert_true(resp->page_walk->pmd & 0x1);
 	assert_int_equal(resp->page_walk->pte, 0);
-	resp = do_walk(&c, 0x7f0000000000UL);	/* nothing there */
+	resp = rq_walk(OWN(&c), 0, 0x7f0000000000UL);	/* nothing there */
 	assert_int_equal(resp->page_walk->pud, 0);
 	assert_int_equal(resp->page_walk->pmd, 0);
 	assert_int_equal(resp->page_walk->pte, 0);
@@ -808,29 +648,29 @@ static void test_counters(void **state)
 	s = local_session(&t);
 	cl_open(&c);
 	remote_session(&c);
-	resp = do_counters(&c, 0, false);
+	resp = rq_counters(OWN(&c), 0, false);
 	assert_int_equal(code_of(resp), 0);
 	as_session_counters(s, &k);
 	counters_equal(resp->counters, &k);
 	assert_int_equal(resp->counters->sigsegv, 1);
 	assert_true(resp->counters->minor_faults >= 3);
-	resp = do_counters(&c, 1, true);
+	resp = rq_counters(OWN(&c), 1, true);
 	counters_equal(resp->counters, &t->counters);
 	/* A child's faults: its own, and in the session's sum. */
 	child = do_clone(&c, 0, ASPACE__REQUEST__OP_FORK);
-	assert_int_equal(code_of(do_write(&c, child, BASE, "c", 1)), 0);
-	resp = do_counters(&c, child, true);
+	assert_int_equal(code_of(rq_write(OWN(&c), child, BASE, "c", 1)), 0);
+	resp = rq_counters(OWN(&c), child, true);
 	assert_int_equal(resp->counters->cow_copies, 1);
 	assert_int_equal(resp->counters->sigsegv, 0);
-	resp = do_counters(&c, 1, false);
+	resp = rq_counters(OWN(&c), 1, false);
 	assert_int_equal(resp->counters->cow_copies, k.cow_copies + 1);
 	assert_int_equal(resp->counters->sigsegv, 1);
 	/* After the child exits its events stay with the session. */
-	assert_int_equal(code_of(do_simple(&c, child,
+	assert_int_equal(code_of(rq_simple(OWN(&c), child,
 	    ASPACE__REQUEST__OP_EXIT)), 0);
-	assert_int_equal(code_of(do_counters(&c, child, true)),
+	assert_int_equal(code_of(rq_counters(OWN(&c), child, true)),
 	    ASPACE__STATUS__CODE__NO_SUCH_TASK);
-	resp = do_counters(&c, child, false);	/* no task needed */
+	resp = rq_counters(OWN(&c), child, false);	/* no task needed */
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->counters->cow_copies, k.cow_copies + 1);
 	as_session_free(s);
@@ -845,25 +685,25 @@ static void test_file_create(void **state)
 
 	(void)state;
 	cl_open(&c);
-	assert_int_equal(code_of(do_file(&c, "data.bin", 8192)), 0);
-	resp = rq_mmap(&c, 0, 0, 8192, 0x3, 0x01, "data.bin");
+	assert_int_equal(code_of(rq_file(OWN(&c), 0, "data.bin", 8192)), 0);
+	resp = rq_mmap(OWN(&c), 0, 0, 8192, 0x3, 0x01, "data.bin");
 	assert_int_equal(code_of(resp), 0);
 	addr = resp->mmap->addr;
-	assert_int_equal(code_of(do_write(&c, 0, addr, "F", 1)), 0);
-	resp = do_read(&c, 0, addr, 1);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, addr, "F", 1)), 0);
+	resp = rq_read(OWN(&c), 0, addr, 1);
 	assert_int_equal(resp->read_bytes->data.data[0], 'F');
 	/* Beyond the file's end (but within the mapping): SIGBUS. */
-	assert_int_equal(code_of(do_file(&c, "data.bin", 4096)), 0);
-	resp = do_read(&c, 0, addr + 4096, 1);
+	assert_int_equal(code_of(rq_file(OWN(&c), 0, "data.bin", 4096)), 0);
+	resp = rq_read(OWN(&c), 0, addr + 4096, 1);
 	assert_non_null(resp->read_bytes->fault);
 	assert_int_equal(resp->read_bytes->fault->signal, 7);
 	assert_string_equal(resp->read_bytes->fault->code_name, "BUS_ADRERR");
-	resp = do_read(&c, 0, addr, 1);		/* truncated and rewritten */
+	resp = rq_read(OWN(&c), 0, addr, 1);	/* truncated and rewritten */
 	assert_int_equal(code_of(resp), 0);
 	assert_null(resp->read_bytes->fault);
-	assert_true(is_errno(rq_mmap(&c, 0, 0, 4096, 0x1, 0x02, "nosuch"),
+	assert_true(is_errno(rq_mmap(OWN(&c), 0, 0, 4096, 0x1, 0x02, "nosuch"),
 	    "EBADF", 9));
-	assert_int_equal(code_of(do_file(&c, "../x", 1)),
+	assert_int_equal(code_of(rq_file(OWN(&c), 0, "../x", 1)),
 	    ASPACE__STATUS__CODE__BAD_REQUEST);
 	{
 		Aspace__FileCreateRequest m = ASPACE__FILE_CREATE_REQUEST__INIT;
@@ -873,21 +713,16 @@ static void test_file_create(void **state)
 		    ASPACE__REQUEST__OP_FILE_CREATE, &m)),
 		    ASPACE__STATUS__CODE__BAD_REQUEST);
 	}
-	assert_true(is_errno(do_file(&c, "huge", 1UL << 40), "ENOSPC", 28));
+	assert_true(is_errno(rq_file(OWN(&c), 0, "huge", 1UL << 40), "ENOSPC",
+	    28));
 	cl_close(&c);
-}
-
-static Aspace__Response *do_check(struct client *c)
-{
-	Aspace__CheckRequest m = ASPACE__CHECK_REQUEST__INIT;
-
-	return cl_op(c, 0, ASPACE__REQUEST__OP_CHECK, &m);
 }
 
 /* check: OK with the mms (each once) and tasks counted. */
 static void check_ok(struct client *c, uint32_t mms, uint32_t tasks)
 {
-	Aspace__Response *resp = do_check(c);
+	Aspace__Response *resp = rq_simple(OWN(c), 0,
+	    ASPACE__REQUEST__OP_CHECK);
 
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_CHECK);
@@ -905,32 +740,33 @@ static void test_check(void **state)
 	(void)state;
 	cl_open(&c);
 	check_ok(&c, 1, 1);
-	assert_int_equal(code_of(rq_mmap(&c, 0, BASE, 8 * 4096, PROT_RW,
+	assert_int_equal(code_of(rq_mmap(OWN(&c), 0, BASE, 8 * 4096, PROT_RW,
 	    MAP_PAF, NULL)), 0);
-	assert_int_equal(code_of(do_write(&c, 0, BASE, "abcd", 4)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), 0, BASE, "abcd", 4)), 0);
 	child = do_clone(&c, 0, ASPACE__REQUEST__OP_FORK);
 	thr = do_clone(&c, 0, ASPACE__REQUEST__OP_THREAD);
 	check_ok(&c, 2, 3);		/* the thread shares task 1's mm */
-	assert_int_equal(code_of(do_write(&c, child, BASE, "x", 1)), 0);
-	assert_int_equal(code_of(do_write(&c, thr, BASE + 4096, "y", 1)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), child, BASE, "x", 1)), 0);
+	assert_int_equal(code_of(rq_write(OWN(&c), thr, BASE + 4096, "y", 1)),
+	    0);
 	check_ok(&c, 2, 3);
 	/* A vfork child shares the mm; its parent is blocked, not check. */
 	vchild = do_clone(&c, child, ASPACE__REQUEST__OP_VFORK);
 	check_ok(&c, 2, 4);
-	assert_int_equal(code_of(do_exec(&c, vchild, "other")), 0);
+	assert_int_equal(code_of(rq_exec(OWN(&c), vchild, "other")), 0);
 	check_ok(&c, 3, 4);
-	assert_int_equal(code_of(do_simple(&c, child,
+	assert_int_equal(code_of(rq_simple(OWN(&c), child,
 	    ASPACE__REQUEST__OP_EXIT)), 0);
 	check_ok(&c, 2, 3);
 	/* Sessions: a bad id, and one destroyed. */
 	c.sid[0] ^= 1;
-	assert_int_equal(code_of(do_check(&c)),
-	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	assert_int_equal(code_of(rq_simple(OWN(&c), 0,
+	    ASPACE__REQUEST__OP_CHECK)), ASPACE__STATUS__CODE__NO_SUCH_SESSION);
 	c.sid[0] ^= 1;
-	resp = do_simple(&c, 0, ASPACE__REQUEST__OP_SESSION_DESTROY);
+	resp = rq_simple(OWN(&c), 0, ASPACE__REQUEST__OP_SESSION_DESTROY);
 	assert_int_equal(code_of(resp), 0);
-	assert_int_equal(code_of(do_check(&c)),
-	    ASPACE__STATUS__CODE__NO_SUCH_SESSION);
+	assert_int_equal(code_of(rq_simple(OWN(&c), 0,
+	    ASPACE__REQUEST__OP_CHECK)), ASPACE__STATUS__CODE__NO_SUCH_SESSION);
 	cl_close(&c);
 }
 
