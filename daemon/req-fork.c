@@ -25,6 +25,8 @@ static void do_fork_req(struct req_ctx *c)
 }
 
 const struct request_entry req_fork_entry = {
-	ASPACE__REQUEST__OP_FORK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_fork_req
+	.op = ASPACE__REQUEST__OP_FORK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_fork_req,
 };

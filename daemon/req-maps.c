@@ -62,7 +62,7 @@ static void fill_maps(struct req_ctx *c, void *result, struct mm *mm,
 	r->n_vmas = i;
 }
 
-static void maps(struct req_ctx *c)
+static void do_maps_req(struct req_ctx *c)
 {
 	Aspace__MapsResult *r = req_alloc(c, sizeof(*r));
 
@@ -79,5 +79,8 @@ static void maps(struct req_ctx *c)
 }
 
 const struct request_entry req_maps_entry = {
-	ASPACE__REQUEST__OP_MAPS, LOCK_SESSION_READ, REQ_NEEDS_TASK, maps
+	.op = ASPACE__REQUEST__OP_MAPS,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_maps_req,
 };

@@ -36,6 +36,8 @@ static void do_mmap_req(struct req_ctx *c)
 }
 
 const struct request_entry req_mmap_entry = {
-	ASPACE__REQUEST__OP_MMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mmap_req
+	.op = ASPACE__REQUEST__OP_MMAP,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mmap_req,
 };

@@ -34,6 +34,8 @@ static void do_mremap_req(struct req_ctx *c)
 }
 
 const struct request_entry req_mremap_entry = {
-	ASPACE__REQUEST__OP_MREMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mremap_req
+	.op = ASPACE__REQUEST__OP_MREMAP,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mremap_req,
 };

@@ -128,7 +128,7 @@ static void fill_smaps(struct req_ctx *c, void *result, struct mm *mm,
 	r->n_smaps = i;
 }
 
-static void smaps(struct req_ctx *c)
+static void do_smaps_req(struct req_ctx *c)
 {
 	Aspace__SmapsResult *r = req_alloc(c, sizeof(*r));
 
@@ -145,5 +145,8 @@ static void smaps(struct req_ctx *c)
 }
 
 const struct request_entry req_smaps_entry = {
-	ASPACE__REQUEST__OP_SMAPS, LOCK_SESSION_READ, REQ_NEEDS_TASK, smaps
+	.op = ASPACE__REQUEST__OP_SMAPS,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_smaps_req,
 };

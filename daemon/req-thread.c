@@ -26,6 +26,8 @@ static void do_thread_req(struct req_ctx *c)
 }
 
 const struct request_entry req_thread_entry = {
-	ASPACE__REQUEST__OP_THREAD, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_thread_req
+	.op = ASPACE__REQUEST__OP_THREAD,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_thread_req,
 };

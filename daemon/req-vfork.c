@@ -27,6 +27,8 @@ static void do_vfork_req(struct req_ctx *c)
 }
 
 const struct request_entry req_vfork_entry = {
-	ASPACE__REQUEST__OP_VFORK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_vfork_req
+	.op = ASPACE__REQUEST__OP_VFORK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_vfork_req,
 };
