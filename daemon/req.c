@@ -77,6 +77,40 @@ char *req_strdup(struct req_ctx *c, const char *s, size_t len)
 	return p;
 }
 
+Aspace__AddrResult *req_addr_result(struct req_ctx *c, unsigned long ret)
+{
+	Aspace__AddrResult *r;
+
+	if (IS_ERR_VALUE(ret)) {
+		req_errno(c, (int)(long)ret);
+		return NULL;
+	}
+	if ((r = req_alloc(c, sizeof(*r))) == NULL)
+		return NULL;
+	aspace__addr_result__init(r);
+	r->has_addr = true;
+	r->addr = ret;
+	return r;
+}
+
+Aspace__TaskResult *req_task_result(struct req_ctx *c, req_task_fn make)
+{
+	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
+	struct task *t;
+	int err = 0;
+
+	if (r == NULL)
+		return NULL;
+	if ((t = make(c, &err)) == NULL) {
+		req_errno(c, err);
+		return NULL;
+	}
+	aspace__task_result__init(r);
+	r->has_task = true;
+	r->task = t->pid;
+	return r;
+}
+
 /* 1 to 63 of [A-Za-z0-9._-], neither "." nor "..". */
 bool req_image_name_ok(const char *name)
 {

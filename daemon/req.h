@@ -89,6 +89,14 @@ void req_dispatch_refused(struct req_ctx *c, const char *msg);
 void *req_alloc(struct req_ctx *c, size_t size);
 char *req_strdup(struct req_ctx *c, const char *s, size_t len);
 bool req_image_name_ok(const char *name);
+/* An mm call's result (an address, or -errno): an AddrResult of it, or
+ * NULL after req_errno() (or with the status set if out of memory). */
+Aspace__AddrResult *req_addr_result(struct req_ctx *c, unsigned long ret);
+/* fork, thread and vfork: make the new task (NULL and *err if it cannot
+ * be); a TaskResult of its id, or NULL with the status set.  The result
+ * is allocated first: out of memory, no task is made. */
+typedef struct task *(*req_task_fn)(struct req_ctx *c, int *err);
+Aspace__TaskResult *req_task_result(struct req_ctx *c, req_task_fn make);
 
 /* The tables of the server (server.c) handlers may use. */
 struct persist *server_persist(struct server *srv);	/* NULL: none */
