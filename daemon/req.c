@@ -160,6 +160,18 @@ static void run_handler(struct req_ctx *c, const struct request_entry *e)
 	e->handler(c);
 }
 
+/* The handler of e, the session locked, unless the session is dead or
+ * the task it needs is not there. */
+static void run_locked(struct req_ctx *c, const struct request_entry *e)
+{
+	if ((c->ds_dead = c->ds->dead))
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
+		    "no such session");
+	else if (!(e->flags & REQ_NEEDS_TASK) ||
+	    (c->task = find_task(c, request_pid(c))) != NULL)
+		run_handler(c, e);
+}
+
 /* Run e with the session locked shared and the task's stripe held. */
 static void run_read(struct req_ctx *c, const struct request_entry *e)
 {
@@ -167,12 +179,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 
 	pthread_rwlock_rdlock(&c->ds->rw);
 	pthread_mutex_lock(tl);
-	if ((c->ds_dead = c->ds->dead))
-		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
-		    "no such session");
-	else if (!(e->flags & REQ_NEEDS_TASK) ||
-	    (c->task = find_task(c, request_pid(c))) != NULL)
-		run_handler(c, e);
+	run_locked(c, e);
 	pthread_mutex_unlock(tl);
 	pthread_rwlock_unlock(&c->ds->rw);
 }
@@ -181,12 +188,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 static void run_write(struct req_ctx *c, const struct request_entry *e)
 {
 	pthread_rwlock_wrlock(&c->ds->rw);
-	if ((c->ds_dead = c->ds->dead))
-		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
-		    "no such session");
-	else if (!(e->flags & REQ_NEEDS_TASK) ||
-	    (c->task = find_task(c, request_pid(c))) != NULL)
-		run_handler(c, e);
+	run_locked(c, e);
 	c->ds_dead = c->ds_dead || c->ds->dead;
 	pthread_rwlock_unlock(&c->ds->rw);
 }
