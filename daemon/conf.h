@@ -1,9 +1,10 @@
 /*
- * conf.h: aspaced's configuration: one table of keywords (conf.c), read
- * from aspaced.conf ("keyword value" lines) and from the command line,
- * where every keyword is also a long option of the same name.  The
- * result is a struct server_config, printed back by conf_print() in a
- * form that reads in again to the same configuration (aspaced -T).
+ * conf.h: aspaced's configuration: one table of keywords
+ * (conf-keywords.c), read by conf.c from aspaced.conf ("keyword value"
+ * lines) and from the command line, where every keyword is also a long
+ * option of the same name.  The result is a struct server_config,
+ * printed back by conf_print() in a form that reads in again to the
+ * same configuration (aspaced -T).
  *
  * The file is named "conf" rather than "config" so as not to hide the
  * build's own config.h from the files of this directory.
@@ -33,7 +34,7 @@ struct conf_origin {
 struct conf {
 	struct server_config srv;		/* the result */
 	char		 err[CONF_ERR_MAX];	/* why the last call failed */
-	/* Private to conf.c. */
+	/* Private to conf.c and conf-keywords.c. */
 	struct conf_origin from[CONF_KEYWORDS];
 	char		*listen[CONF_LISTEN_MAX];	/* in order given */
 	struct conf_origin listen_from[CONF_LISTEN_MAX];

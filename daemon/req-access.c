@@ -54,6 +54,8 @@ static void do_access_req(struct req_ctx *c)
 }
 
 const struct request_entry req_access_entry = {
-	ASPACE__REQUEST__OP_ACCESS, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_access_req
+	.op = ASPACE__REQUEST__OP_ACCESS,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_access_req,
 };

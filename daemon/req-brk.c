@@ -22,6 +22,8 @@ static void do_brk_req(struct req_ctx *c)
 }
 
 const struct request_entry req_brk_entry = {
-	ASPACE__REQUEST__OP_BRK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_brk_req
+	.op = ASPACE__REQUEST__OP_BRK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_brk_req,
 };

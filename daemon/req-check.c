@@ -49,5 +49,8 @@ static void do_check_req(struct req_ctx *c)
 }
 
 const struct request_entry req_check_entry = {
-	ASPACE__REQUEST__OP_CHECK, LOCK_SESSION_WRITE, 0, do_check_req
+	.op = ASPACE__REQUEST__OP_CHECK,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = 0,
+	.handler = do_check_req,
 };

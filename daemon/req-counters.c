@@ -65,5 +65,8 @@ static void do_counters_req(struct req_ctx *c)
 }
 
 const struct request_entry req_counters_entry = {
-	ASPACE__REQUEST__OP_COUNTERS, LOCK_SESSION_WRITE, 0, do_counters_req
+	.op = ASPACE__REQUEST__OP_COUNTERS,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = 0,
+	.handler = do_counters_req,
 };

@@ -30,6 +30,8 @@ static void do_exec_req(struct req_ctx *c)
 }
 
 const struct request_entry req_exec_entry = {
-	ASPACE__REQUEST__OP_EXEC, LOCK_SESSION_WRITE, REQ_NEEDS_TASK | REQ_STARTS,
-	do_exec_req
+	.op = ASPACE__REQUEST__OP_EXEC,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_exec_req,
 };

@@ -12,6 +12,8 @@ static void do_exit_req(struct req_ctx *c)
 }
 
 const struct request_entry req_exit_entry = {
-	ASPACE__REQUEST__OP_EXIT, LOCK_SESSION_WRITE, REQ_NEEDS_TASK | REQ_STARTS,
-	do_exit_req
+	.op = ASPACE__REQUEST__OP_EXIT,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_exit_req,
 };

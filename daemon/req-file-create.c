@@ -27,6 +27,8 @@ static void do_file_create_req(struct req_ctx *c)
 }
 
 const struct request_entry req_file_create_entry = {
-	ASPACE__REQUEST__OP_FILE_CREATE, LOCK_SESSION_WRITE, 0,
-	do_file_create_req
+	.op = ASPACE__REQUEST__OP_FILE_CREATE,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = 0,
+	.handler = do_file_create_req,
 };

@@ -5,26 +5,24 @@
  */
 #include "req.h"
 
+static struct task *fork_task(struct req_ctx *c, int *err)
+{
+	return as_clone(c->ds->s, c->task, false, err);
+}
+
 static void do_fork_req(struct req_ctx *c)
 {
-	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
-	struct task *t;
-	int err = 0;
+	Aspace__TaskResult *r = req_task_result(c, fork_task);
 
 	if (r == NULL)
 		return;
-	if ((t = as_clone(c->ds->s, c->task, false, &err)) == NULL) {
-		req_errno(c, err);
-		return;
-	}
-	aspace__task_result__init(r);
-	r->has_task = true;
-	r->task = t->pid;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_FORK;
 	c->resp->fork = r;
 }
 
 const struct request_entry req_fork_entry = {
-	ASPACE__REQUEST__OP_FORK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_fork_req
+	.op = ASPACE__REQUEST__OP_FORK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_fork_req,
 };

@@ -34,7 +34,7 @@ static Aspace__Limits *hello_limits(struct req_ctx *c)
 	return l;
 }
 
-static void hello(struct req_ctx *c)
+static void do_hello_req(struct req_ctx *c)
 {
 	const Aspace__HelloRequest *h = c->req->hello;
 	Aspace__HelloResult *r = req_alloc(c, sizeof(*r));
@@ -69,5 +69,8 @@ static void hello(struct req_ctx *c)
 }
 
 const struct request_entry req_hello_entry = {
-	ASPACE__REQUEST__OP_HELLO, LOCK_NONE, 0, hello
+	.op = ASPACE__REQUEST__OP_HELLO,
+	.mode = LOCK_NONE,
+	.flags = 0,
+	.handler = do_hello_req,
 };

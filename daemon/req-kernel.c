@@ -29,7 +29,7 @@ static Aspace__KernelParam *param_msg(struct req_ctx *c, enum kparam k,
 	return m;
 }
 
-static void kernel(struct req_ctx *c)
+static void do_kernel_req(struct req_ctx *c)
 {
 	Aspace__KernelResult *r = req_alloc(c, sizeof(*r));
 	Aspace__KernelParam **v = req_alloc(c, sizeof(*v) * KP_COUNT);
@@ -52,5 +52,8 @@ static void kernel(struct req_ctx *c)
 }
 
 const struct request_entry req_kernel_entry = {
-	ASPACE__REQUEST__OP_KERNEL, LOCK_SESSION_READ, 0, kernel
+	.op = ASPACE__REQUEST__OP_KERNEL,
+	.mode = LOCK_SESSION_READ,
+	.flags = 0,
+	.handler = do_kernel_req,
 };

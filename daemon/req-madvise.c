@@ -22,6 +22,8 @@ static void do_madvise_req(struct req_ctx *c)
 }
 
 const struct request_entry req_madvise_entry = {
-	ASPACE__REQUEST__OP_MADVISE, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_madvise_req
+	.op = ASPACE__REQUEST__OP_MADVISE,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_madvise_req,
 };

@@ -20,6 +20,8 @@ static void do_mlock_req(struct req_ctx *c)
 }
 
 const struct request_entry req_mlock_entry = {
-	ASPACE__REQUEST__OP_MLOCK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mlock_req
+	.op = ASPACE__REQUEST__OP_MLOCK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mlock_req,
 };

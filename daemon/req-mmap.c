@@ -22,20 +22,15 @@ static void do_mmap_req(struct req_ctx *c)
 		f = as_file_lookup(c->ds->s, m->file);
 	ret = sys_mmap(c->task->mm, m->addr, m->length, m->prot, m->flags, f,
 	    f != NULL, m->offset);
-	if (IS_ERR_VALUE(ret)) {
-		req_errno(c, (int)(long)ret);
+	if ((r = req_addr_result(c, ret)) == NULL)
 		return;
-	}
-	if ((r = req_alloc(c, sizeof(*r))) == NULL)
-		return;
-	aspace__addr_result__init(r);
-	r->has_addr = true;
-	r->addr = ret;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_MMAP;
 	c->resp->mmap = r;
 }
 
 const struct request_entry req_mmap_entry = {
-	ASPACE__REQUEST__OP_MMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mmap_req
+	.op = ASPACE__REQUEST__OP_MMAP,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mmap_req,
 };

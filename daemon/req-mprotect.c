@@ -22,6 +22,8 @@ static void do_mprotect_req(struct req_ctx *c)
 }
 
 const struct request_entry req_mprotect_entry = {
-	ASPACE__REQUEST__OP_MPROTECT, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mprotect_req
+	.op = ASPACE__REQUEST__OP_MPROTECT,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mprotect_req,
 };

@@ -20,20 +20,15 @@ static void do_mremap_req(struct req_ctx *c)
 	}
 	ret = sys_mremap(c->task->mm, m->addr, m->old_length, m->new_length,
 	    m->flags, m->new_addr);
-	if (IS_ERR_VALUE(ret)) {
-		req_errno(c, (int)(long)ret);
+	if ((r = req_addr_result(c, ret)) == NULL)
 		return;
-	}
-	if ((r = req_alloc(c, sizeof(*r))) == NULL)
-		return;
-	aspace__addr_result__init(r);
-	r->has_addr = true;
-	r->addr = ret;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_MREMAP;
 	c->resp->mremap = r;
 }
 
 const struct request_entry req_mremap_entry = {
-	ASPACE__REQUEST__OP_MREMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_mremap_req
+	.op = ASPACE__REQUEST__OP_MREMAP,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_mremap_req,
 };

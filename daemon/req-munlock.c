@@ -20,6 +20,8 @@ static void do_munlock_req(struct req_ctx *c)
 }
 
 const struct request_entry req_munlock_entry = {
-	ASPACE__REQUEST__OP_MUNLOCK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_munlock_req
+	.op = ASPACE__REQUEST__OP_MUNLOCK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_munlock_req,
 };

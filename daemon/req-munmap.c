@@ -20,6 +20,8 @@ static void do_munmap_req(struct req_ctx *c)
 }
 
 const struct request_entry req_munmap_entry = {
-	ASPACE__REQUEST__OP_MUNMAP, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_munmap_req
+	.op = ASPACE__REQUEST__OP_MUNMAP,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_munmap_req,
 };

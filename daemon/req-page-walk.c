@@ -38,6 +38,8 @@ static void do_page_walk_req(struct req_ctx *c)
 }
 
 const struct request_entry req_page_walk_entry = {
-	ASPACE__REQUEST__OP_PAGE_WALK, LOCK_SESSION_READ, REQ_NEEDS_TASK,
-	do_page_walk_req
+	.op = ASPACE__REQUEST__OP_PAGE_WALK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_page_walk_req,
 };

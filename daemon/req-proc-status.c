@@ -144,6 +144,8 @@ static void do_proc_status_req(struct req_ctx *c)
 }
 
 const struct request_entry req_proc_status_entry = {
-	ASPACE__REQUEST__OP_PROC_STATUS, LOCK_SESSION_READ, REQ_NEEDS_TASK,
-	do_proc_status_req
+	.op = ASPACE__REQUEST__OP_PROC_STATUS,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_proc_status_req,
 };

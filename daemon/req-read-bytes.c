@@ -58,6 +58,8 @@ static void do_read_bytes_req(struct req_ctx *c)
 }
 
 const struct request_entry req_read_bytes_entry = {
-	ASPACE__REQUEST__OP_READ_BYTES, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_read_bytes_req
+	.op = ASPACE__REQUEST__OP_READ_BYTES,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_read_bytes_req,
 };

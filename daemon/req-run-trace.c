@@ -211,7 +211,7 @@ static void run_fresh(struct req_ctx *c)
 	as_session_free(s);
 }
 
-static void run_trace(struct req_ctx *c)
+static void do_run_trace_req(struct req_ctx *c)
 {
 	const Aspace__RunTraceRequest *r = c->req->run_trace;
 
@@ -241,6 +241,8 @@ static void run_trace(struct req_ctx *c)
 }
 
 const struct request_entry req_run_trace_entry = {
-	ASPACE__REQUEST__OP_RUN_TRACE, LOCK_SESSION_WRITE, REQ_SESSION_OPTIONAL,
-	run_trace
+	.op = ASPACE__REQUEST__OP_RUN_TRACE,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = REQ_SESSION_OPTIONAL,
+	.handler = do_run_trace_req,
 };

@@ -129,7 +129,7 @@ static void create_failed(struct req_ctx *c, int err)
 		    "cannot make a session");
 }
 
-static void session_create(struct req_ctx *c)
+static void do_session_create_req(struct req_ctx *c)
 {
 	const Aspace__SessionCreateRequest *r = c->req->session_create;
 	struct session_table *st = server_sessions(c->srv);
@@ -161,5 +161,8 @@ static void session_create(struct req_ctx *c)
 }
 
 const struct request_entry req_session_create_entry = {
-	ASPACE__REQUEST__OP_SESSION_CREATE, LOCK_NONE, 0, session_create
+	.op = ASPACE__REQUEST__OP_SESSION_CREATE,
+	.mode = LOCK_NONE,
+	.flags = 0,
+	.handler = do_session_create_req,
 };

@@ -5,12 +5,14 @@
  */
 #include "req.h"
 
-static void session_destroy(struct req_ctx *c)
+static void do_session_destroy_req(struct req_ctx *c)
 {
 	stable_remove(server_sessions(c->srv), c->ds);
 }
 
 const struct request_entry req_session_destroy_entry = {
-	ASPACE__REQUEST__OP_SESSION_DESTROY, LOCK_SESSION_WRITE, 0,
-	session_destroy
+	.op = ASPACE__REQUEST__OP_SESSION_DESTROY,
+	.mode = LOCK_SESSION_WRITE,
+	.flags = 0,
+	.handler = do_session_destroy_req,
 };

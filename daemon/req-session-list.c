@@ -33,7 +33,7 @@ static Aspace__SessionInfo *info_msg(struct req_ctx *c,
 	return m;
 }
 
-static void session_list(struct req_ctx *c)
+static void do_session_list_req(struct req_ctx *c)
 {
 	struct session_table *st = server_sessions(c->srv);
 	unsigned int max = server_max_sessions(c->srv), n, i;
@@ -60,5 +60,8 @@ static void session_list(struct req_ctx *c)
 }
 
 const struct request_entry req_session_list_entry = {
-	ASPACE__REQUEST__OP_SESSION_LIST, LOCK_NONE, 0, session_list
+	.op = ASPACE__REQUEST__OP_SESSION_LIST,
+	.mode = LOCK_NONE,
+	.flags = 0,
+	.handler = do_session_list_req,
 };

@@ -14,32 +14,6 @@
 #include "mm.h"
 #include "req.h"
 
-/* Fill v from the maps line at line (as show_map_vma() printed it). */
-static void vma_msg(struct req_ctx *c, Aspace__Vma *v, const struct vma *vma,
-    const char *line)
-{
-	char perms[5] = "";
-	unsigned long start, end, off = 0;
-	const char *nl = strchr(line, '\n');
-	int pos = 0;
-
-	aspace__vma__init(v);
-	v->has_start = v->has_end = v->has_offset = v->has_vm_flags = true;
-	v->start = vma->vm_start;
-	v->end = vma->vm_end;
-	v->vm_flags = vma->vm_flags;
-	if (sscanf(line, "%lx-%lx %4s %lx%n", &start, &end, perms, &off,
-	    &pos) >= 4)
-		line += pos;
-	else
-		line = nl;
-	v->offset = off;
-	v->perms = req_strdup(c, perms, strlen(perms));
-	while (line != nl && *line == ' ')
-		line++;
-	v->name = req_strdup(c, line, (size_t)(nl - line));
-}
-
 /* The field of s named key ("Rss"...), or NULL. */
 static uint64_t *smap_field(Aspace__Smap *s, const char *key, size_t len)
 {
@@ -96,7 +70,7 @@ static Aspace__Smap *smap_msg(struct req_ctx *c, const struct vma *vma,
 	aspace__smap__init(s);
 	if ((s->vma = req_alloc(c, sizeof(*s->vma))) == NULL)
 		return NULL;
-	vma_msg(c, s->vma, vma, text);
+	req_vma_msg(c, s->vma, vma, text);
 	for (text = strchr(text, '\n') + 1;
 	    *text != '\0' && (nl = strchr(text, '\n')) != NULL; text = nl + 1)
 		smap_line(c, s, text, nl);
@@ -104,31 +78,29 @@ static Aspace__Smap *smap_msg(struct req_ctx *c, const struct vma *vma,
 }
 
 
+/* VMA vma as the i-th Smap, after its block in c->buf. */
+static bool smaps_vma(struct req_ctx *c, void *msgs, size_t i,
+    struct vma *vma)
+{
+	Aspace__Smap **s = msgs;
+	size_t at = c->buf.len;
+
+	show_smap(&c->buf, "", vma);
+	if (c->buf.overflow)
+		return false;
+	return (s[i] = smap_msg(c, vma, as_buf_str(&c->buf) + at)) != NULL;
+}
+
 /* Walk the window's VMAs into r and c->buf; the mm is read-locked. */
 static void fill_smaps(struct req_ctx *c, void *result, struct mm *mm,
     unsigned long lo, unsigned long hi)
 {
 	Aspace__SmapsResult *r = result;
-	size_t n = req_count_vmas(mm, lo, hi), i = 0, at;
-	struct vma *vma;
 
-	r->smaps = req_alloc(c, sizeof(*r->smaps) * (n ? n : 1));
-	if (r->smaps == NULL)
-		return;
-	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi &&
-	    i < n; vma = vma->vm_next, i++) {
-		at = c->buf.len;
-		show_smap(&c->buf, "", vma);
-		if (c->buf.overflow)
-			return;
-		if ((r->smaps[i] = smap_msg(c, vma,
-		    as_buf_str(&c->buf) + at)) == NULL)
-			return;
-	}
-	r->n_smaps = i;
+	r->smaps = req_vma_msgs(c, mm, lo, hi, smaps_vma, &r->n_smaps);
 }
 
-static void smaps(struct req_ctx *c)
+static void do_smaps_req(struct req_ctx *c)
 {
 	Aspace__SmapsResult *r = req_alloc(c, sizeof(*r));
 
@@ -145,5 +117,8 @@ static void smaps(struct req_ctx *c)
 }
 
 const struct request_entry req_smaps_entry = {
-	ASPACE__REQUEST__OP_SMAPS, LOCK_SESSION_READ, REQ_NEEDS_TASK, smaps
+	.op = ASPACE__REQUEST__OP_SMAPS,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_smaps_req,
 };

@@ -6,26 +6,24 @@
  */
 #include "req.h"
 
+static struct task *thread_task(struct req_ctx *c, int *err)
+{
+	return as_clone(c->ds->s, c->task, true, err);
+}
+
 static void do_thread_req(struct req_ctx *c)
 {
-	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
-	struct task *t;
-	int err = 0;
+	Aspace__TaskResult *r = req_task_result(c, thread_task);
 
 	if (r == NULL)
 		return;
-	if ((t = as_clone(c->ds->s, c->task, true, &err)) == NULL) {
-		req_errno(c, err);
-		return;
-	}
-	aspace__task_result__init(r);
-	r->has_task = true;
-	r->task = t->pid;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_THREAD;
 	c->resp->thread = r;
 }
 
 const struct request_entry req_thread_entry = {
-	ASPACE__REQUEST__OP_THREAD, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_thread_req
+	.op = ASPACE__REQUEST__OP_THREAD,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_thread_req,
 };

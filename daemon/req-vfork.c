@@ -7,26 +7,24 @@
  */
 #include "req.h"
 
+static struct task *vfork_task(struct req_ctx *c, int *err)
+{
+	return as_vfork(c->ds->s, c->task, err);
+}
+
 static void do_vfork_req(struct req_ctx *c)
 {
-	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
-	struct task *t;
-	int err = 0;
+	Aspace__TaskResult *r = req_task_result(c, vfork_task);
 
 	if (r == NULL)
 		return;
-	if ((t = as_vfork(c->ds->s, c->task, &err)) == NULL) {
-		req_errno(c, err);
-		return;
-	}
-	aspace__task_result__init(r);
-	r->has_task = true;
-	r->task = t->pid;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_VFORK;
 	c->resp->vfork = r;
 }
 
 const struct request_entry req_vfork_entry = {
-	ASPACE__REQUEST__OP_VFORK, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_vfork_req
+	.op = ASPACE__REQUEST__OP_VFORK,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_vfork_req,
 };

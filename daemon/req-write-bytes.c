@@ -55,6 +55,8 @@ static void do_write_bytes_req(struct req_ctx *c)
 }
 
 const struct request_entry req_write_bytes_entry = {
-	ASPACE__REQUEST__OP_WRITE_BYTES, LOCK_SESSION_READ, REQ_NEEDS_TASK | REQ_STARTS,
-	do_write_bytes_req
+	.op = ASPACE__REQUEST__OP_WRITE_BYTES,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK | REQ_STARTS,
+	.handler = do_write_bytes_req,
 };

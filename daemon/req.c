@@ -77,6 +77,40 @@ char *req_strdup(struct req_ctx *c, const char *s, size_t len)
 	return p;
 }
 
+Aspace__AddrResult *req_addr_result(struct req_ctx *c, unsigned long ret)
+{
+	Aspace__AddrResult *r;
+
+	if (IS_ERR_VALUE(ret)) {
+		req_errno(c, (int)(long)ret);
+		return NULL;
+	}
+	if ((r = req_alloc(c, sizeof(*r))) == NULL)
+		return NULL;
+	aspace__addr_result__init(r);
+	r->has_addr = true;
+	r->addr = ret;
+	return r;
+}
+
+Aspace__TaskResult *req_task_result(struct req_ctx *c, req_task_fn make)
+{
+	Aspace__TaskResult *r = req_alloc(c, sizeof(*r));
+	struct task *t;
+	int err = 0;
+
+	if (r == NULL)
+		return NULL;
+	if ((t = make(c, &err)) == NULL) {
+		req_errno(c, err);
+		return NULL;
+	}
+	aspace__task_result__init(r);
+	r->has_task = true;
+	r->task = t->pid;
+	return r;
+}
+
 /* 1 to 63 of [A-Za-z0-9._-], neither "." nor "..". */
 bool req_image_name_ok(const char *name)
 {
@@ -126,6 +160,18 @@ static void run_handler(struct req_ctx *c, const struct request_entry *e)
 	e->handler(c);
 }
 
+/* The handler of e, the session locked, unless the session is dead or
+ * the task it needs is not there. */
+static void run_locked(struct req_ctx *c, const struct request_entry *e)
+{
+	if ((c->ds_dead = c->ds->dead))
+		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
+		    "no such session");
+	else if (!(e->flags & REQ_NEEDS_TASK) ||
+	    (c->task = find_task(c, request_pid(c))) != NULL)
+		run_handler(c, e);
+}
+
 /* Run e with the session locked shared and the task's stripe held. */
 static void run_read(struct req_ctx *c, const struct request_entry *e)
 {
@@ -133,12 +179,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 
 	pthread_rwlock_rdlock(&c->ds->rw);
 	pthread_mutex_lock(tl);
-	if ((c->ds_dead = c->ds->dead))
-		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
-		    "no such session");
-	else if (!(e->flags & REQ_NEEDS_TASK) ||
-	    (c->task = find_task(c, request_pid(c))) != NULL)
-		run_handler(c, e);
+	run_locked(c, e);
 	pthread_mutex_unlock(tl);
 	pthread_rwlock_unlock(&c->ds->rw);
 }
@@ -147,12 +188,7 @@ static void run_read(struct req_ctx *c, const struct request_entry *e)
 static void run_write(struct req_ctx *c, const struct request_entry *e)
 {
 	pthread_rwlock_wrlock(&c->ds->rw);
-	if ((c->ds_dead = c->ds->dead))
-		req_status(c, ASPACE__STATUS__CODE__NO_SUCH_SESSION,
-		    "no such session");
-	else if (!(e->flags & REQ_NEEDS_TASK) ||
-	    (c->task = find_task(c, request_pid(c))) != NULL)
-		run_handler(c, e);
+	run_locked(c, e);
 	c->ds_dead = c->ds_dead || c->ds->dead;
 	pthread_rwlock_unlock(&c->ds->rw);
 }
@@ -294,54 +330,4 @@ void req_dispatch(struct req_ctx *c)
 		run_capped(c, e, ram);
 	else
 		run_entry(c, e);
-}
-
-static void req_window(const Aspace__Window *w, unsigned long *lo,
-    unsigned long *hi)
-{
-	*lo = 0;
-	*hi = ~0UL;
-	if (w != NULL) {
-		*lo = w->start;
-		*hi = w->start + w->length < w->start ? ~0UL :
-		    w->start + w->length;
-	}
-}
-
-size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi)
-{
-	struct vma *vma;
-	size_t n = 0;
-
-	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi;
-	    vma = vma->vm_next)
-		n++;
-	return n;
-}
-
-const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
-    const char *too_large, req_fill_fn fill, void *r, size_t item)
-{
-	struct mm *mm = c->task->mm;
-	size_t cap = server_trace_output_max(c->srv), n;
-	size_t room = c->out->budget - c->out->spent;
-	unsigned long lo, hi;
-	bool over;
-
-	req_window(w, &lo, &hi);
-	as_buf_init(&c->buf, cap);
-	mmap_read_lock(mm);
-	n = req_count_vmas(mm, lo, hi);
-	over = n > cap / REQ_MAPS_LINE_MIN ||
-	    n > room / (item + sizeof(void *));
-	if (!over)
-		fill(c, r, mm, lo, hi);
-	mmap_read_unlock(mm);
-	if (over || c->buf.overflow) {
-		req_status(c, ASPACE__STATUS__CODE__TOO_LARGE, too_large);
-		return NULL;
-	}
-	if (c->status->code != ASPACE__STATUS__CODE__OK)
-		return NULL;
-	return as_buf_str(&c->buf);
 }

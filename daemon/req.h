@@ -89,6 +89,14 @@ void req_dispatch_refused(struct req_ctx *c, const char *msg);
 void *req_alloc(struct req_ctx *c, size_t size);
 char *req_strdup(struct req_ctx *c, const char *s, size_t len);
 bool req_image_name_ok(const char *name);
+/* An mm call's result (an address, or -errno): an AddrResult of it, or
+ * NULL after req_errno() (or with the status set if out of memory). */
+Aspace__AddrResult *req_addr_result(struct req_ctx *c, unsigned long ret);
+/* fork, thread and vfork: make the new task (NULL and *err if it cannot
+ * be); a TaskResult of its id, or NULL with the status set.  The result
+ * is allocated first: out of memory, no task is made. */
+typedef struct task *(*req_task_fn)(struct req_ctx *c, int *err);
+Aspace__TaskResult *req_task_result(struct req_ctx *c, req_task_fn make);
 
 /* The tables of the server (server.c) handlers may use. */
 struct persist *server_persist(struct server *srv);	/* NULL: none */
@@ -143,8 +151,8 @@ int req_session_params(struct req_ctx *c,
 Aspace__Fault *req_fault(struct req_ctx *c, unsigned long addr,
     const struct access_result *a);
 
-/* maps and smaps: fill r (their result) from the VMAs in [lo, hi), with
- * mm read-locked, writing the text to c->buf. */
+/* req-vma.c, for maps and smaps: fill r (their result) from the VMAs in
+ * [lo, hi), with mm read-locked, writing the text to c->buf. */
 typedef void (*req_fill_fn)(struct req_ctx *c, void *r, struct mm *mm,
     unsigned long lo, unsigned long hi);
 /* The fewest bytes of text one VMA makes ("%08lx-%08lx rwxp %08lx 00:00 0"
@@ -159,7 +167,18 @@ typedef void (*req_fill_fn)(struct req_ctx *c, void *r, struct mm *mm,
  * allocation (not INTERNAL "out of memory" half way). */
 const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
     const char *too_large, req_fill_fn fill, void *r, size_t item);
-/* The number of VMAs in [lo, hi) (the mm read-locked). */
-size_t req_count_vmas(struct mm *mm, unsigned long lo, unsigned long hi);
+/* VMA vma as message i of msgs (an array of message pointers), its text
+ * appended to c->buf; false to stop (the status set, or c->buf full). */
+typedef bool (*req_vma_fn)(struct req_ctx *c, void *msgs, size_t i,
+    struct vma *vma);
+/* The messages one makes of the VMAs in [lo, hi) (the mm read-locked):
+ * an array of pointers, their number in *np once all are made; NULL
+ * with the status set if out of memory. */
+void *req_vma_msgs(struct req_ctx *c, struct mm *mm, unsigned long lo,
+    unsigned long hi, req_vma_fn one, size_t *np);
+/* Fill v for vma from its maps line at line (as show_map_vma() printed
+ * it). */
+void req_vma_msg(struct req_ctx *c, Aspace__Vma *v, const struct vma *vma,
+    const char *line);
 
 #endif /* ASPACED_REQ_H */
