@@ -5,8 +5,13 @@
  * files and their open struct files, page cache, seed, kernel parameters
  * and limits, program image, counters, and the frame allocator's
  * free order, so that later allocations get the frames an uninterrupted
- * run would.  The format is described at the top of checkpoint.c and in
- * docs/architecture.md, "Checkpoints".
+ * run would.  No Linux counterpart: CRIU does this from user space.  The
+ * format is described below and in docs/architecture.md, "Checkpoints".
+ *
+ * The code: checkpoint-save.c saves, checkpoint-load.c loads,
+ * checkpoint-verify.c cross-checks what was loaded, checkpoint-codec.c
+ * holds what they share (integers, sections, pointer tables; declared in
+ * checkpoint-int.h), and crc32.c the checksum.
  *
  * Locking: as_session_save() reads every object of the session without
  * taking the session's locks.  The caller must hold the session quiescent:
@@ -22,8 +27,73 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "crc32.h"	/* as_crc32(), which checkpoints are sealed with */
 #include "session.h"
 
+/*
+ * The format (version 2; a version-1 checkpoint, which kept no struct
+ * files, kernel parameters or image, is refused as any other version is:
+ * its VMAs' sharing of struct files, which decides merges, is lost).
+ * Integers are little-endian, of the widths given (u8 for booleans);
+ * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
+ * for no object; counters are 14 u64s.
+ *
+ *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
+ *                      u32 CRC-32 of the body, u32 0
+ *   body: seven sections, in this order, each a 4-byte tag, a u64 length
+ *         and that many bytes, which its parser must consume exactly:
+ *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
+ *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
+ *           u64 fault_around_bytes; u8 started; the image: u8 length and
+ *           the name, u64 text, data, bss; u64 seed; u8 randomize;
+ *           u64 next_file_id (inodes' and struct files' ids alike),
+ *           next_anon_vma_id; u32 next_pid; counters; u32 files (inodes),
+ *           struct files, anon_vmas, mms, tasks.  Each kernel parameter
+ *           (as as_kparam_get() reads it) must be kparam_valid(), and
+ *           cap_ipc_lock is set exactly when RLIMIT_MEMLOCK is unlimited;
+ *           the name is 1 to 63 of [A-Za-z0-9._-], text + data fit in RAM
+ *           and bss in TASK_SIZE
+ *   "FRAM"  u64 zero page's pfn, next_unused, nr_used; u64 count and the
+ *           free stack's pfns, bottom first; u64 count and every frame in
+ *           use by increasing pfn: u64 pfn; u32 refcount, mapcount,
+ *           flags; u8 AnonExclusive; mapping (file idx); anon_vma idx;
+ *           u64 index; u8 encoding of the contents: 0 zero, 1 4096 raw
+ *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
+ *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
+ *           u32 refcount; u64 id; u8 on the session's list (which keeps
+ *           table order); u64 count of (u64 index, u64 pfn), by index
+ *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
+ *           u64 f_id
+ *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
+ *           u32 num_children, num_active_vmas, nr_links
+ *   "MMS "  per mm: u64 task_size, mmap_base, start/end_code,
+ *           start/end_data, start_brk, brk, start_stack, total_vm,
+ *           locked_vm, data_vm, exec_vm, stack_vm, def_flags;
+ *           u32 mm_users, mm_count; u64 vmacache_seqnum, pgd, nr_pgtables;
+ *           u32 map_count; u32 count of VMAs in address order: u64 start,
+ *           end, flags, pgoff, page_prot; struct file idx; anon_vma idx;
+ *           u8 special name (0 none, 1 [vvar], 2 [vvar_vclock], 3 [vdso]);
+ *           u32 count of the anon_vma chain's idx
+ *   "TASK"  per task in list order: u32 pid, tgid; mm idx; u32 vfork
+ *           parent's pid (0: none); u8 vfork_blocked; u64 vmacache_seqnum;
+ *           4 u32 VMA cache entries (ordinals in its mm's VMAs, or NONE);
+ *           counters
+ *
+ * Page tables are frames like any other: their contents are the entries.
+ * The loader trusts nothing: the header, the checksum, every count against
+ * the bytes left, every index, pfn and address against its table, RAM and
+ * the VMAs; the page tables must form one tree per mm of PG_pgtable frames;
+ * refcounts, mapcounts, nr_links, num_active_vmas, num_children, mm_users
+ * and file references must equal what the restored objects account for
+ * (a struct file's f_count its VMAs, as nothing else holds one in a
+ * saved session; an inode's refcount its place on the list and its
+ * struct files);
+ * and mm_validate()'s checks run before the session is handed out.  What
+ * is dropped: host-side details (page-cache array and free stack
+ * capacities, which chunks came from the pool, the red-black tree's shape)
+ * and a VMA cache its seqnum has made stale (saved empty, as its next use
+ * would empty it).
+ */
 #define AS_CKPT_MAGIC		"ASPACECK"
 #define AS_CKPT_VERSION		2
 #define AS_CKPT_HEADER_SIZE	32
@@ -55,9 +125,6 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
  * RAM (the daemon's --max-ram) checks it first.  0, -EINVAL or -EBADMSG.
  */
 int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes);
-
-/* CRC-32 (IEEE 802.3, as zlib's crc32()): start with crc 0. */
-uint32_t as_crc32(uint32_t crc, const void *data, size_t len);
 
 /*
  * For tests and fuzzing: make the header's body length and checksum match

@@ -1,0 +1,448 @@
+/*
+ * checkpoint-save.c: the saver, as_session_save().  It numbers the objects
+ * of a quiescent session (mms, files, struct files, anon_vmas, VMAs) in a
+ * fixed order with pointer tables, so that equal sessions give equal
+ * bytes, then writes the header and the seven sections in the format
+ * checkpoint.h describes, and seals the header with the body's length and
+ * CRC-32 last.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint-int.h"
+
+/* Append the 14 counters, in struct order. */
+static void put_counters(struct ck_save *w, const struct as_counters *c)
+{
+	const unsigned long *v = (const unsigned long *)c;
+	size_t i;
+
+	for (i = 0; i < NCOUNTERS; i++)
+		put_u64(w, v[i]);
+}
+
+/* qsort() order of struct files: by increasing f_id. */
+static int by_f_id(const void *a, const void *b)
+{
+	unsigned long x = (*(const struct file *const *)a)->f_id;
+	unsigned long y = (*(const struct file *const *)b)->f_id;
+
+	return (x > y) - (x < y);
+}
+
+/* Gather the mms, files (listed, then those of struct files), struct
+ * files (by f_id) and anon_vmas, each in a fixed order. */
+static int save_collect(struct ck_save *w)
+{
+	struct as_session *s = w->s;
+	struct as_file *f;
+	struct task *t;
+	struct vma *v;
+	uint32_t i, k, ord;
+	int err = 0;
+
+	for (t = s->tasks; t != NULL && err == 0; t = t->next)
+		err = ptab_add(&w->mms, t->mm);
+	for (f = s->files; f != NULL && err == 0; f = f->next)
+		err = ptab_add(&w->files, f);
+	for (i = 0; i < w->mms.n && err == 0; i++) {
+		ord = 0;
+		for (v = ((struct mm *)w->mms.obj[i])->mm_mt.first;
+		    v != NULL && err == 0; v = v->vm_next) {
+			err = ptab_add(&w->opens, v->vm_file);
+			for (k = 0; k < v->avc_len && err == 0; k++)
+				err = ptab_add(&w->avs, v->avc[k]);
+			if (err == 0)
+				err = ptab_add(&w->avs, v->anon_vma);
+			if (err == 0)
+				err = ptab_map(&w->vmas, v, ord++);
+		}
+	}
+	if (err == 0)
+		ptab_sort(&w->opens, by_f_id);
+	for (i = 0; i < w->opens.n && err == 0; i++)
+		err = ptab_add(&w->files,
+		    file_inode((const struct file *)w->opens.obj[i]));
+	for (i = 0; i < w->avs.n && err == 0; i++) {	/* ancestors */
+		const struct anon_vma *av = w->avs.obj[i];
+
+		if ((err = ptab_add(&w->avs, av->parent)) == 0)
+			err = ptab_add(&w->avs, av->root);
+	}
+	return err;
+}
+
+/* The SESS section: limits, kernel parameters, image, ids, counts. */
+static void save_session(struct ck_save *w)
+{
+	const struct as_session *s = w->s;
+	const struct as_limits *l = &s->limits;
+	uint32_t ntask = 0;
+	const struct task *t;
+
+	for (t = s->tasks; t != NULL; t = t->next)
+		ntask++;
+	sect_begin(w, S_SESS);
+	put_u64(w, l->ram_bytes);
+	put_u64(w, l->swap_bytes);
+	put_u32(w, (uint32_t)l->max_map_count);
+	put_u64(w, l->rlimit_stack);
+	put_u64(w, l->rlimit_memlock);
+	put_u64(w, l->rlimit_as);
+	put_u64(w, l->rlimit_data);
+	put_u32(w, (uint32_t)l->overcommit_memory);
+	put_u8(w, l->cap_ipc_lock);
+	put_u8(w, l->zero_page);
+	put_u64(w, l->fault_around_bytes);
+	put_u8(w, s->started);
+	put_u8(w, strnlen(s->image.name, sizeof(s->image.name)));
+	put_bytes(w, s->image.name, strnlen(s->image.name,
+	    sizeof(s->image.name)));
+	put_u64(w, s->image.text);
+	put_u64(w, s->image.data);
+	put_u64(w, s->image.bss);
+	put_u64(w, s->seed);
+	put_u8(w, s->randomize);
+	put_u64(w, s->next_file_id);
+	put_u64(w, s->next_anon_vma_id);
+	put_u32(w, (uint32_t)s->next_pid);
+	put_counters(w, &s->counters);
+	put_u32(w, w->files.n);
+	put_u32(w, w->opens.n);
+	put_u32(w, w->avs.n);
+	put_u32(w, w->mms.n);
+	put_u32(w, ntask);
+	sect_end(w);
+}
+
+/* Whether the frame's 4096 bytes are all zero. */
+static bool frame_is_zero(const uint8_t *d)
+{
+	static const uint8_t zero[64];
+	size_t i;
+
+	for (i = 0; i < AS_PAGE_SIZE; i += sizeof(zero))
+		if (memcmp(d + i, zero, sizeof(zero)) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * The runs of non-zero bytes of a frame (gaps of under 5 zeros joined, a
+ * run's header being 4 bytes); -1 when there are too many for runs to pay.
+ */
+static int frame_runs(const uint8_t *d, uint16_t run[][2], size_t *bytes)
+{
+	int n = 0;
+	size_t i = 0, end;
+
+	*bytes = 2;
+	while (i < AS_PAGE_SIZE) {
+		while (i < AS_PAGE_SIZE && d[i] == 0)
+			i++;
+		if (i == AS_PAGE_SIZE)
+			break;
+		if (n > 0 && i - (run[n - 1][0] + run[n - 1][1]) < 5)
+			n--;		/* extend the previous run over the gap */
+		else if (n == MAX_RUNS)
+			return -1;
+		else
+			run[n][0] = (uint16_t)i;
+		for (end = i; end < AS_PAGE_SIZE && d[end] != 0; end++)
+			;
+		run[n][1] = (uint16_t)(end - run[n][0]);
+		n++;
+		i = end;
+	}
+	for (i = 0; i < (size_t)n; i++)
+		*bytes += 4 + run[i][1];
+	return *bytes < AS_PAGE_SIZE ? n : -1;
+}
+
+/* A frame's contents: zero, raw, or runs, whichever is shortest. */
+static void save_frame_data(struct ck_save *w, const uint8_t *d)
+{
+	uint16_t run[MAX_RUNS][2];
+	size_t bytes;
+	int n, i;
+
+	if (frame_is_zero(d)) {
+		put_u8(w, DATA_ZERO);
+		return;
+	}
+	if ((n = frame_runs(d, run, &bytes)) < 0) {
+		put_u8(w, DATA_RAW);
+		put_bytes(w, d, AS_PAGE_SIZE);
+		return;
+	}
+	put_u8(w, DATA_RUNS);
+	put_u16(w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		put_u16(w, run[i][0]);
+		put_u16(w, run[i][1]);
+		put_bytes(w, d + run[i][0], run[i][1]);
+	}
+}
+
+/* One frame in use: pfn, counts, flags, owners, index, contents. */
+static void save_page(struct ck_save *w, const struct page *page)
+{
+	uint32_t file = ptab_get(&w->files, page->mapping);
+	uint32_t av = ptab_get(&w->avs, page->anon_vma);
+
+	if ((page->mapping != NULL && file == NONE) ||
+	    (page->anon_vma != NULL && av == NONE))
+		w->err = w->err ? w->err : -EINVAL;
+	put_u64(w, page->pfn);
+	put_u32(w, (uint32_t)page_refcount(page));
+	put_u32(w, (uint32_t)page_mapcount(page));
+	put_u32(w, page->flags);
+	put_u8(w, page->anon_excl);
+	put_u32(w, file);
+	put_u32(w, av);
+	put_u64(w, page->index);
+	save_frame_data(w, page->data);
+}
+
+/* The frame of pfn if it is in use, else NULL (never makes a chunk). */
+static const struct page *page_in_use(const struct as_phys *p,
+    unsigned long pfn)
+{
+	const struct page *chunk = p->chunks[pfn / PAGES_PER_CHUNK];
+
+	if (chunk == NULL || chunk[pfn % PAGES_PER_CHUNK].data == NULL)
+		return NULL;
+	return &chunk[pfn % PAGES_PER_CHUNK];
+}
+
+/* The FRAM section: the allocator, then every frame in use by pfn. */
+static void save_frames(struct ck_save *w)
+{
+	const struct as_phys *p = &w->s->phys;
+	unsigned long pfn, i, n = 0;
+
+	for (pfn = 0; pfn < p->next_unused; pfn++)
+		n += page_in_use(p, pfn) != NULL;
+	sect_begin(w, S_FRAM);
+	put_u64(w, p->zero_pfn);
+	put_u64(w, p->next_unused);
+	put_u64(w, p->nr_used);
+	put_u64(w, p->nr_free_stack);
+	for (i = 0; i < p->nr_free_stack; i++)
+		put_u64(w, p->free[i]);
+	put_u64(w, n);
+	for (pfn = 0; pfn < p->next_unused && w->err == 0; pfn++)
+		if (page_in_use(p, pfn) != NULL)
+			save_page(w, page_in_use(p, pfn));
+	sect_end(w);
+}
+
+/* One file (inode): name, size, references, id, list place, cache. */
+static void save_file(struct ck_save *w, const struct as_file *f)
+{
+	const struct as_file *g;
+	unsigned long i, n = 0;
+	bool listed = false;
+
+	for (g = w->s->files; g != NULL && !listed; g = g->next)
+		listed = g == f;
+	for (i = 0; i < f->cache_len; i++)
+		n += f->cache[i] != NULL;
+	put_u8(w, strlen(f->name));
+	put_bytes(w, f->name, strlen(f->name));
+	put_u64(w, f->size);
+	put_u8(w, f->shmem_zero);
+	put_u32(w, (uint32_t)f->refcount);
+	put_u64(w, f->id);
+	put_u8(w, listed);
+	put_u64(w, n);
+	for (i = 0; i < f->cache_len; i++) {
+		if (f->cache[i] != NULL) {
+			put_u64(w, i);
+			put_u64(w, f->cache[i]->pfn);
+		}
+	}
+}
+
+/* The FILE section: the files in table order. */
+static void save_files(struct ck_save *w)
+{
+	uint32_t i;
+
+	sect_begin(w, S_FILE);
+	for (i = 0; i < w->files.n; i++)
+		save_file(w, w->files.obj[i]);
+	sect_end(w);
+}
+
+/* The OPEN section: the struct files, by increasing f_id. */
+static void save_opens(struct ck_save *w)
+{
+	const struct file *f;
+	uint32_t i;
+
+	sect_begin(w, S_OPEN);
+	for (i = 0; i < w->opens.n; i++) {
+		f = w->opens.obj[i];
+		if (f->f_count < 1 || f->f_count > INT32_MAX)
+			w->err = w->err ? w->err : -EINVAL;
+		put_u32(w, ptab_get(&w->files, file_inode(f)));
+		put_u32(w, (uint32_t)f->f_count);
+		put_u64(w, f->f_id);
+	}
+	sect_end(w);
+}
+
+/* The AVMA section: each anon_vma's id, counts, root and parent. */
+static void save_anon_vmas(struct ck_save *w)
+{
+	uint32_t i;
+
+	sect_begin(w, S_AVMA);
+	for (i = 0; i < w->avs.n; i++) {
+		const struct anon_vma *av = w->avs.obj[i];
+
+		put_u64(w, av->id);
+		put_u32(w, (uint32_t)av->refcount);
+		put_u32(w, ptab_get(&w->avs, av->root));
+		put_u32(w, ptab_get(&w->avs, av->parent));
+		put_u32(w, (uint32_t)av->num_children);
+		put_u32(w, (uint32_t)av->num_active_vmas);
+		put_u32(w, (uint32_t)av->nr_links);
+	}
+	sect_end(w);
+}
+
+/* The code of v's special name in special_names[], 0 if none. */
+static uint32_t special_code(const struct vma *v)
+{
+	uint32_t i;
+
+	for (i = 1; v->vm_special_name != NULL && i < NSPECIAL; i++)
+		if (strcmp(v->vm_special_name, special_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+/* One VMA: bounds, flags, struct file, anon_vma and chain, name. */
+static void save_vma(struct ck_save *w, const struct vma *v)
+{
+	unsigned int i;
+
+	if (v->vm_special_name != NULL && special_code(v) == 0)
+		w->err = w->err ? w->err : -EINVAL;	/* a name to add */
+	put_u64(w, v->vm_start);
+	put_u64(w, v->vm_end);
+	put_u64(w, v->vm_flags);
+	put_u64(w, v->vm_pgoff);
+	put_u64(w, v->vm_page_prot);
+	put_u32(w, ptab_get(&w->opens, v->vm_file));
+	put_u32(w, ptab_get(&w->avs, v->anon_vma));
+	put_u8(w, special_code(v));
+	put_u32(w, v->avc_len);
+	for (i = 0; i < v->avc_len; i++)
+		put_u32(w, ptab_get(&w->avs, v->avc[i]));
+}
+
+/* One mm: its layout and counters, then its VMAs in address order. */
+static void save_mm(struct ck_save *w, const struct mm *mm)
+{
+	const unsigned long f[] = { mm->task_size, mm->mmap_base,
+	    mm->start_code, mm->end_code, mm->start_data, mm->end_data,
+	    mm->start_brk, mm->brk, mm->start_stack, mm->total_vm,
+	    mm->locked_vm, mm->data_vm, mm->exec_vm, mm->stack_vm,
+	    mm->def_flags };
+	const struct vma *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		put_u64(w, f[i]);
+	put_u32(w, (uint32_t)mm->mm_users);
+	put_u32(w, (uint32_t)mm->mm_count);
+	put_u64(w, mm->vmacache_seqnum);
+	put_u64(w, mm->pgd);
+	put_u64(w, mm->nr_pgtables);
+	put_u32(w, (uint32_t)mm->map_count);
+	put_u32(w, (uint32_t)mm->mm_mt.count);
+	for (v = mm->mm_mt.first; v != NULL; v = v->vm_next)
+		save_vma(w, v);
+}
+
+/* The MMS section: the mms in table order. */
+static void save_mms(struct ck_save *w)
+{
+	uint32_t i;
+
+	sect_begin(w, S_MMS);
+	for (i = 0; i < w->mms.n; i++)
+		save_mm(w, w->mms.obj[i]);
+	sect_end(w);
+}
+
+/* A cached VMA's ordinal; a stale cache (seqnum behind) is saved empty,
+ * as the next lookup would empty it. */
+static uint32_t vmacache_ord(struct ck_save *w, const struct task *t, int i)
+{
+	const struct vma *v = t->vmacache[i];
+
+	if (v == NULL || t->vmacache_seqnum != t->mm->vmacache_seqnum)
+		return NONE;
+	return ptab_get(&w->vmas, v) != NONE && v->vm_mm == t->mm ?
+	    ptab_get(&w->vmas, v) : NONE;
+}
+
+/* The TASK section: every task in list order. */
+static void save_tasks(struct ck_save *w)
+{
+	const struct task *t;
+	int i;
+
+	sect_begin(w, S_TASK);
+	for (t = w->s->tasks; t != NULL; t = t->next) {
+		put_u32(w, (uint32_t)t->pid);
+		put_u32(w, (uint32_t)t->tgid);
+		put_u32(w, ptab_get(&w->mms, t->mm));
+		put_u32(w, t->vfork_parent ? (uint32_t)t->vfork_parent->pid : 0);
+		put_u8(w, t->vfork_blocked);
+		put_u64(w, t->vmacache_seqnum);
+		for (i = 0; i < VMACACHE_SIZE; i++)
+			put_u32(w, vmacache_ord(w, t, i));
+		put_counters(w, &t->counters);
+	}
+	sect_end(w);
+}
+
+/* The header: magic and version; length and CRC come at the end. */
+static void save_header(struct ck_save *w)
+{
+	uint8_t h[AS_CKPT_HEADER_SIZE];
+
+	memset(h, 0, sizeof(h));
+	memcpy(h, AS_CKPT_MAGIC, 8);
+	le_put(h + 8, AS_CKPT_VERSION, 4);
+	put_bytes(w, h, sizeof(h));
+}
+
+/* Append the checkpoint of s to out (checkpoint.h). */
+int as_session_save(struct as_session *s, struct as_buf *out)
+{
+	struct ck_save w = { .s = s, .out = out, .base = out->len };
+
+	w.err = save_collect(&w);
+	save_header(&w);
+	save_session(&w);
+	save_frames(&w);
+	save_files(&w);
+	save_opens(&w);
+	save_anon_vmas(&w);
+	save_mms(&w);
+	save_tasks(&w);
+	if (w.err == 0)
+		as_checkpoint_reseal(out->data + w.base, out->len - w.base);
+	ptab_free(&w.mms);
+	ptab_free(&w.files);
+	ptab_free(&w.opens);
+	ptab_free(&w.avs);
+	ptab_free(&w.vmas);
+	return w.err;
+}
