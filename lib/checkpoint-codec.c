@@ -4,7 +4,7 @@
  * checkpoint-verify.c): the section tags and special VMA names, integers
  * little-endian, the header's reseal, the saver's putters with section
  * framing, the loader's bounds-checked getters and its error recording
- * (fail(), BAD()), and the pointer tables that number the objects a
+ * (ck_fail(), BAD()), and the pointer tables that number the objects a
  * checkpoint refers to by index.  The format is described in checkpoint.h.
  */
 #include <stdarg.h>
@@ -27,7 +27,7 @@ const char *const special_names[] = {
 /* --- little-endian integers and the header -------------------------------- */
 
 /* Store v in the n bytes at p, little-endian. */
-void le_put(uint8_t *p, uint64_t v, int n)
+void ck_le_put(uint8_t *p, uint64_t v, int n)
 {
 	int i;
 
@@ -36,7 +36,7 @@ void le_put(uint8_t *p, uint64_t v, int n)
 }
 
 /* The n bytes at p as a little-endian integer. */
-uint64_t le_get(const uint8_t *p, int n)
+uint64_t ck_le_get(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
 	int i;
@@ -53,8 +53,8 @@ int as_checkpoint_reseal(void *data, size_t len)
 
 	if (len < AS_CKPT_HEADER_SIZE)
 		return -EINVAL;
-	le_put(p + 16, len - AS_CKPT_HEADER_SIZE, 8);
-	le_put(p + 24, as_crc32(0, p + AS_CKPT_HEADER_SIZE,
+	ck_le_put(p + 16, len - AS_CKPT_HEADER_SIZE, 8);
+	ck_le_put(p + 24, as_crc32(0, p + AS_CKPT_HEADER_SIZE,
 	    len - AS_CKPT_HEADER_SIZE), 4);
 	return 0;
 }
@@ -69,7 +69,7 @@ static size_t ptab_hash(const void *p, size_t hcap)
 }
 
 /* The index of p, or NONE. */
-uint32_t ptab_get(const struct ptab *t, const void *p)
+uint32_t ck_ptab_get(const struct ptab *t, const void *p)
 {
 	size_t h;
 
@@ -121,9 +121,9 @@ static int ptab_grow(struct ptab *t)
 }
 
 /* Add p (not NULL) if new; 0, or -ENOMEM / -EOVERFLOW. */
-int ptab_add(struct ptab *t, const void *p)
+int ck_ptab_add(struct ptab *t, const void *p)
 {
-	if (p == NULL || ptab_get(t, p) != NONE)
+	if (p == NULL || ck_ptab_get(t, p) != NONE)
 		return 0;
 	if (t->n >= NONE - 1)
 		return -EOVERFLOW;
@@ -135,7 +135,7 @@ int ptab_add(struct ptab *t, const void *p)
 }
 
 /* Map p to v without adding it to the array (VMA ordinals). */
-int ptab_map(struct ptab *t, const void *p, uint32_t v)
+int ck_ptab_map(struct ptab *t, const void *p, uint32_t v)
 {
 	if ((size_t)t->n * 2 + 2 >= t->hcap && ptab_grow(t) != 0)
 		return -ENOMEM;
@@ -145,7 +145,7 @@ int ptab_map(struct ptab *t, const void *p, uint32_t v)
 }
 
 /* Order the array by cmp and index it again. */
-void ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *))
+void ck_ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *))
 {
 	uint32_t i;
 
@@ -158,7 +158,7 @@ void ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *))
 }
 
 /* Free the table's arrays and empty it. */
-void ptab_free(struct ptab *t)
+void ck_ptab_free(struct ptab *t)
 {
 	free(t->obj);
 	free(t->key);
@@ -169,7 +169,7 @@ void ptab_free(struct ptab *t)
 /* --- the saver's putters and section framing ------------------------------ */
 
 /* Append n bytes; the first failure is kept in w->err. */
-void put_bytes(struct ck_save *w, const void *p, size_t n)
+void ck_put_bytes(struct ck_save *w, const void *p, size_t n)
 {
 	if (w->err == 0 && as_buf_put(w->out, p, n) != 0)
 		w->err = -ENOSPC;
@@ -180,36 +180,36 @@ static void put_int(struct ck_save *w, uint64_t v, int n)
 {
 	uint8_t b[8];
 
-	le_put(b, v, n);
-	put_bytes(w, b, (size_t)n);
+	ck_le_put(b, v, n);
+	ck_put_bytes(w, b, (size_t)n);
 }
 
 /* Append an integer of 1, 2, 4 or 8 bytes. */
-void put_u8(struct ck_save *w, uint64_t v) { put_int(w, v, 1); }
-void put_u16(struct ck_save *w, uint64_t v) { put_int(w, v, 2); }
-void put_u32(struct ck_save *w, uint64_t v) { put_int(w, v, 4); }
-void put_u64(struct ck_save *w, uint64_t v) { put_int(w, v, 8); }
+void ck_put_u8(struct ck_save *w, uint64_t v) { put_int(w, v, 1); }
+void ck_put_u16(struct ck_save *w, uint64_t v) { put_int(w, v, 2); }
+void ck_put_u32(struct ck_save *w, uint64_t v) { put_int(w, v, 4); }
+void ck_put_u64(struct ck_save *w, uint64_t v) { put_int(w, v, 8); }
 
-/* Open section i: its tag and a length filled in by sect_end(). */
-void sect_begin(struct ck_save *w, int i)
+/* Open section i: its tag and a length filled in by ck_sect_end(). */
+void ck_sect_begin(struct ck_save *w, int i)
 {
-	put_bytes(w, sect_tags[i], 4);
+	ck_put_bytes(w, sect_tags[i], 4);
 	w->sect = w->out->len;
-	put_u64(w, 0);
+	ck_put_u64(w, 0);
 }
 
-/* Close the open section: its length is the bytes since sect_begin(). */
-void sect_end(struct ck_save *w)
+/* Close the open section: its length is the bytes since ck_sect_begin(). */
+void ck_sect_end(struct ck_save *w)
 {
 	if (w->err == 0)
-		le_put((uint8_t *)w->out->data + w->sect,
+		ck_le_put((uint8_t *)w->out->data + w->sect,
 		    w->out->len - w->sect - 8, 8);
 }
 
 /* --- the loader's getters: every read checked ----------------------------- */
 
 /* Record the first error with its reason; returns it. */
-int fail(struct ck_load *l, int err, const char *fmt, ...)
+int ck_fail(struct ck_load *l, int err, const char *fmt, ...)
 {
 	va_list ap;
 	int n = 0;
@@ -241,18 +241,18 @@ static uint64_t get_int(struct ck_load *l, int n)
 		BAD(l, "truncated");
 		return 0;
 	}
-	v = le_get(l->p + l->off, n);
+	v = ck_le_get(l->p + l->off, n);
 	l->off += (size_t)n;
 	return v;
 }
 
 /* The next integer of 2, 4 or 8 bytes. */
-uint64_t get_u16(struct ck_load *l) { return get_int(l, 2); }
-static uint64_t get_u32(struct ck_load *l) { return get_int(l, 4); }
-uint64_t get_u64(struct ck_load *l) { return get_int(l, 8); }
+uint64_t ck_get_u16(struct ck_load *l) { return get_int(l, 2); }
+static uint64_t ck_get_u32(struct ck_load *l) { return get_int(l, 4); }
+uint64_t ck_get_u64(struct ck_load *l) { return get_int(l, 8); }
 
 /* The next n bytes in place, or NULL (truncated, or after an error). */
-const uint8_t *get_bytes(struct ck_load *l, size_t n)
+const uint8_t *ck_get_bytes(struct ck_load *l, size_t n)
 {
 	const uint8_t *b = l->p + l->off;
 
@@ -267,7 +267,7 @@ const uint8_t *get_bytes(struct ck_load *l, size_t n)
 }
 
 /* A value that must lie in [lo, hi]. */
-uint64_t get_range(struct ck_load *l, int n, uint64_t lo, uint64_t hi,
+uint64_t ck_get_range(struct ck_load *l, int n, uint64_t lo, uint64_t hi,
     const char *what)
 {
 	uint64_t v = get_int(l, n);
@@ -278,24 +278,24 @@ uint64_t get_range(struct ck_load *l, int n, uint64_t lo, uint64_t hi,
 }
 
 /* A u8 that must be 0 or 1. */
-bool get_bool(struct ck_load *l, const char *what)
+bool ck_get_bool(struct ck_load *l, const char *what)
 {
-	return get_range(l, 1, 0, 1, what) != 0;
+	return ck_get_range(l, 1, 0, 1, what) != 0;
 }
 
 /* A count of records of at least min bytes each, that the bytes left can
  * hold. */
-uint64_t get_count(struct ck_load *l, int n, size_t min,
+uint64_t ck_get_count(struct ck_load *l, int n, size_t min,
     const char *what)
 {
-	return get_range(l, n, 0, (l->len - l->off) / min, what);
+	return ck_get_range(l, n, 0, (l->len - l->off) / min, what);
 }
 
 /* An index below n, or NONE when none is allowed. */
-uint32_t get_idx(struct ck_load *l, uint32_t n, bool none_ok,
+uint32_t ck_get_idx(struct ck_load *l, uint32_t n, bool none_ok,
     const char *what)
 {
-	uint32_t v = (uint32_t)get_u32(l);
+	uint32_t v = (uint32_t)ck_get_u32(l);
 
 	if (l->err == 0 && v >= n && !(none_ok && v == NONE))
 		BAD(l, "%s index %u out of range", what, v);
@@ -303,11 +303,11 @@ uint32_t get_idx(struct ck_load *l, uint32_t n, bool none_ok,
 }
 
 /* calloc() of at least one element; NULL and -ENOMEM recorded on failure. */
-void *load_calloc(struct ck_load *l, size_t n, size_t size)
+void *ck_load_calloc(struct ck_load *l, size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
 
 	if (p == NULL)
-		fail(l, -ENOMEM, "out of memory");
+		ck_fail(l, -ENOMEM, "out of memory");
 	return p;
 }

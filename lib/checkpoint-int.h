@@ -99,44 +99,44 @@ enum { FS_LOST, FS_FREE, FS_USED, FS_TABLE };	/* FS_TABLE: claimed */
 
 /* --- checkpoint-codec.c --------------------------------------------------- */
 
-void le_put(uint8_t *p, uint64_t v, int n);
-uint64_t le_get(const uint8_t *p, int n);
+void ck_le_put(uint8_t *p, uint64_t v, int n);
+uint64_t ck_le_get(const uint8_t *p, int n);
 
-uint32_t ptab_get(const struct ptab *t, const void *p);
-int ptab_add(struct ptab *t, const void *p);
-int ptab_map(struct ptab *t, const void *p, uint32_t v);
-void ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *));
-void ptab_free(struct ptab *t);
+uint32_t ck_ptab_get(const struct ptab *t, const void *p);
+int ck_ptab_add(struct ptab *t, const void *p);
+int ck_ptab_map(struct ptab *t, const void *p, uint32_t v);
+void ck_ptab_sort(struct ptab *t, int (*cmp)(const void *, const void *));
+void ck_ptab_free(struct ptab *t);
 
-void put_bytes(struct ck_save *w, const void *p, size_t n);
-void put_u8(struct ck_save *w, uint64_t v);
-void put_u16(struct ck_save *w, uint64_t v);
-void put_u32(struct ck_save *w, uint64_t v);
-void put_u64(struct ck_save *w, uint64_t v);
-void sect_begin(struct ck_save *w, int i);
-void sect_end(struct ck_save *w);
+void ck_put_bytes(struct ck_save *w, const void *p, size_t n);
+void ck_put_u8(struct ck_save *w, uint64_t v);
+void ck_put_u16(struct ck_save *w, uint64_t v);
+void ck_put_u32(struct ck_save *w, uint64_t v);
+void ck_put_u64(struct ck_save *w, uint64_t v);
+void ck_sect_begin(struct ck_save *w, int i);
+void ck_sect_end(struct ck_save *w);
 
 /* Record the first error with its reason; returns it. */
-int fail(struct ck_load *l, int err, const char *fmt, ...)
+int ck_fail(struct ck_load *l, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define BAD(l, ...)	fail((l), -EBADMSG, __VA_ARGS__)
+#define BAD(l, ...)	ck_fail((l), -EBADMSG, __VA_ARGS__)
 
-uint64_t get_u16(struct ck_load *l);
-uint64_t get_u64(struct ck_load *l);
-const uint8_t *get_bytes(struct ck_load *l, size_t n);
-uint64_t get_range(struct ck_load *l, int n, uint64_t lo, uint64_t hi,
+uint64_t ck_get_u16(struct ck_load *l);
+uint64_t ck_get_u64(struct ck_load *l);
+const uint8_t *ck_get_bytes(struct ck_load *l, size_t n);
+uint64_t ck_get_range(struct ck_load *l, int n, uint64_t lo, uint64_t hi,
     const char *what);
-bool get_bool(struct ck_load *l, const char *what);
-uint64_t get_count(struct ck_load *l, int n, size_t min,
+bool ck_get_bool(struct ck_load *l, const char *what);
+uint64_t ck_get_count(struct ck_load *l, int n, size_t min,
     const char *what);
-uint32_t get_idx(struct ck_load *l, uint32_t n, bool none_ok,
+uint32_t ck_get_idx(struct ck_load *l, uint32_t n, bool none_ok,
     const char *what);
-void *load_calloc(struct ck_load *l, size_t n, size_t size);
+void *ck_load_calloc(struct ck_load *l, size_t n, size_t size);
 
 /* --- checkpoint-verify.c -------------------------------------------------- */
 
 /* Every cross-check, the last being mm_validate()'s own. */
-int load_verify(struct ck_load *l);
+int ck_load_verify(struct ck_load *l);
 
 #endif /* ASPACE_CHECKPOINT_INT_H */

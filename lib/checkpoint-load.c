@@ -19,26 +19,26 @@ static void get_counters(struct ck_load *l, struct as_counters *c)
 	size_t i;
 
 	for (i = 0; i < NCOUNTERS; i++)
-		v[i] = get_u64(l);
+		v[i] = ck_get_u64(l);
 }
 
 /* The header: magic, version, length and checksum; sets the body. */
 static int load_header(struct ck_load *l, const uint8_t *d, size_t len)
 {
 	if (len < AS_CKPT_HEADER_SIZE || memcmp(d, AS_CKPT_MAGIC, 8) != 0)
-		return fail(l, -EINVAL, "not a checkpoint");
-	if (le_get(d + 8, 4) != AS_CKPT_VERSION)
-		return fail(l, -EINVAL, "format version %u, not %u%s",
-		    (unsigned)le_get(d + 8, 4), AS_CKPT_VERSION,
-		    le_get(d + 8, 4) == 1 ? " (an older build's: without "
+		return ck_fail(l, -EINVAL, "not a checkpoint");
+	if (ck_le_get(d + 8, 4) != AS_CKPT_VERSION)
+		return ck_fail(l, -EINVAL, "format version %u, not %u%s",
+		    (unsigned)ck_le_get(d + 8, 4), AS_CKPT_VERSION,
+		    ck_le_get(d + 8, 4) == 1 ? " (an older build's: without "
 		    "struct files and kernel parameters)" : "");
-	if (le_get(d + 12, 4) != 0 || le_get(d + 28, 4) != 0)
+	if (ck_le_get(d + 12, 4) != 0 || ck_le_get(d + 28, 4) != 0)
 		return BAD(l, "reserved header fields not zero");
-	if (le_get(d + 16, 8) != len - AS_CKPT_HEADER_SIZE)
+	if (ck_le_get(d + 16, 8) != len - AS_CKPT_HEADER_SIZE)
 		return BAD(l, "body of %zu bytes, the header says %llu",
 		    len - AS_CKPT_HEADER_SIZE,
-		    (unsigned long long)le_get(d + 16, 8));
-	if (le_get(d + 24, 4) != as_crc32(0, d + AS_CKPT_HEADER_SIZE,
+		    (unsigned long long)ck_le_get(d + 16, 8));
+	if (ck_le_get(d + 24, 4) != as_crc32(0, d + AS_CKPT_HEADER_SIZE,
 	    len - AS_CKPT_HEADER_SIZE))
 		return BAD(l, "checksum mismatch");
 	l->body_len = len - AS_CKPT_HEADER_SIZE;
@@ -51,35 +51,35 @@ static int load_alloc_tables(struct ck_load *l)
 {
 	uint32_t i;
 
-	l->files = load_calloc(l, l->nfile, sizeof(*l->files));
-	l->listed = load_calloc(l, l->nfile, 1);
-	l->file_pages = load_calloc(l, l->nfile, sizeof(*l->file_pages));
-	l->file_opens = load_calloc(l, l->nfile, sizeof(*l->file_opens));
-	l->opens = load_calloc(l, l->nopen, sizeof(*l->opens));
-	l->open_vmas = load_calloc(l, l->nopen, sizeof(*l->open_vmas));
-	l->avs = load_calloc(l, l->nav, sizeof(*l->avs));
-	l->av_root = load_calloc(l, l->nav, sizeof(*l->av_root));
-	l->av_parent = load_calloc(l, l->nav, sizeof(*l->av_parent));
-	l->av_links = load_calloc(l, l->nav, sizeof(*l->av_links));
-	l->vfork_pid = load_calloc(l, l->ntask, sizeof(*l->vfork_pid));
-	l->task_mm = load_calloc(l, l->ntask, sizeof(*l->task_mm));
-	l->av_active = load_calloc(l, l->nav, sizeof(*l->av_active));
-	l->mms = load_calloc(l, l->nmm, sizeof(*l->mms));
-	l->vmas = load_calloc(l, l->nmm, sizeof(*l->vmas));
-	l->nvma = load_calloc(l, l->nmm, sizeof(*l->nvma));
-	l->tasks = load_calloc(l, l->ntask, sizeof(*l->tasks));
+	l->files = ck_load_calloc(l, l->nfile, sizeof(*l->files));
+	l->listed = ck_load_calloc(l, l->nfile, 1);
+	l->file_pages = ck_load_calloc(l, l->nfile, sizeof(*l->file_pages));
+	l->file_opens = ck_load_calloc(l, l->nfile, sizeof(*l->file_opens));
+	l->opens = ck_load_calloc(l, l->nopen, sizeof(*l->opens));
+	l->open_vmas = ck_load_calloc(l, l->nopen, sizeof(*l->open_vmas));
+	l->avs = ck_load_calloc(l, l->nav, sizeof(*l->avs));
+	l->av_root = ck_load_calloc(l, l->nav, sizeof(*l->av_root));
+	l->av_parent = ck_load_calloc(l, l->nav, sizeof(*l->av_parent));
+	l->av_links = ck_load_calloc(l, l->nav, sizeof(*l->av_links));
+	l->vfork_pid = ck_load_calloc(l, l->ntask, sizeof(*l->vfork_pid));
+	l->task_mm = ck_load_calloc(l, l->ntask, sizeof(*l->task_mm));
+	l->av_active = ck_load_calloc(l, l->nav, sizeof(*l->av_active));
+	l->mms = ck_load_calloc(l, l->nmm, sizeof(*l->mms));
+	l->vmas = ck_load_calloc(l, l->nmm, sizeof(*l->vmas));
+	l->nvma = ck_load_calloc(l, l->nmm, sizeof(*l->nvma));
+	l->tasks = ck_load_calloc(l, l->ntask, sizeof(*l->tasks));
 	for (i = 0; i < l->nfile && l->err == 0; i++)
 		if ((l->files[i] = as_file_alloc("", 0, false, &l->s->mem)) == NULL)
-			fail(l, -ENOMEM, "out of memory");
+			ck_fail(l, -ENOMEM, "out of memory");
 	/* Charged as alloc_file() and anon_vma_alloc() charge them; a load
 	 * is not refused by the charge (its limit is set at the end). */
 	for (i = 0; i < l->nopen && l->err == 0; i++)
-		if ((l->opens[i] = load_calloc(l, 1, sizeof(**l->opens))) !=
+		if ((l->opens[i] = ck_load_calloc(l, 1, sizeof(**l->opens))) !=
 		    NULL)
 			memcg_charge_force(&l->s->mem,
 			    kmem_size(sizeof(**l->opens)));
 	for (i = 0; i < l->nav && l->err == 0; i++)
-		if ((l->avs[i] = load_calloc(l, 1, sizeof(**l->avs))) != NULL) {
+		if ((l->avs[i] = ck_load_calloc(l, 1, sizeof(**l->avs))) != NULL) {
 			memcg_charge_force(&l->s->mem,
 			    kmem_size(sizeof(**l->avs)));
 			l->avs[i]->memcg = &l->s->mem;
@@ -113,9 +113,9 @@ static int load_kparams(struct ck_load *l)
 static int load_image(struct ck_load *l)
 {
 	struct as_image *img = &l->s->image;
-	size_t len = (size_t)get_range(l, 1, 1, sizeof(img->name) - 1,
+	size_t len = (size_t)ck_get_range(l, 1, 1, sizeof(img->name) - 1,
 	    "image name length"), i;
-	const uint8_t *name = get_bytes(l, len);
+	const uint8_t *name = ck_get_bytes(l, len);
 	unsigned long ram = l->s->limits.ram_bytes;
 
 	for (i = 0; name != NULL && i < len; i++)
@@ -124,9 +124,9 @@ static int load_image(struct ck_load *l)
 			return BAD(l, "image name with byte 0x%02x", name[i]);
 	if (name != NULL)
 		memcpy(img->name, name, len);
-	img->text = get_range(l, 8, 0, ram, "image text");
-	img->data = get_range(l, 8, 0, ram - img->text, "image data");
-	img->bss = get_range(l, 8, 0, AS_TASK_SIZE, "image bss");
+	img->text = ck_get_range(l, 8, 0, ram, "image text");
+	img->data = ck_get_range(l, 8, 0, ram - img->text, "image data");
+	img->bss = ck_get_range(l, 8, 0, AS_TASK_SIZE, "image bss");
 	return l->err;
 }
 
@@ -136,36 +136,36 @@ static int load_session(struct ck_load *l)
 	struct as_session *s = l->s;
 	struct as_limits *lim = &s->limits;
 
-	lim->ram_bytes = get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
+	lim->ram_bytes = ck_get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
 	if (lim->ram_bytes > AS_CKPT_MAX_RAM)
-		return fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
+		return ck_fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
 		    lim->ram_bytes, AS_CKPT_MAX_RAM);
-	lim->swap_bytes = get_u64(l);
-	lim->max_map_count = (int)get_range(l, 4, 1, INT32_MAX,
+	lim->swap_bytes = ck_get_u64(l);
+	lim->max_map_count = (int)ck_get_range(l, 4, 1, INT32_MAX,
 	    "max_map_count");	/* kparam_valid() checks it below */
-	lim->rlimit_stack = get_u64(l);
-	lim->rlimit_memlock = get_u64(l);
-	lim->rlimit_as = get_u64(l);
-	lim->rlimit_data = get_u64(l);
-	lim->overcommit_memory = (int)get_range(l, 4, 0, 2, "overcommit mode");
-	lim->cap_ipc_lock = get_bool(l, "cap_ipc_lock");
-	lim->zero_page = get_bool(l, "zero_page");
-	lim->fault_around_bytes = get_u64(l);
-	s->started = get_bool(l, "started");
+	lim->rlimit_stack = ck_get_u64(l);
+	lim->rlimit_memlock = ck_get_u64(l);
+	lim->rlimit_as = ck_get_u64(l);
+	lim->rlimit_data = ck_get_u64(l);
+	lim->overcommit_memory = (int)ck_get_range(l, 4, 0, 2, "overcommit mode");
+	lim->cap_ipc_lock = ck_get_bool(l, "cap_ipc_lock");
+	lim->zero_page = ck_get_bool(l, "zero_page");
+	lim->fault_around_bytes = ck_get_u64(l);
+	s->started = ck_get_bool(l, "started");
 	if (load_kparams(l) != 0 || load_image(l) != 0)
 		return l->err;
-	s->seed = get_u64(l);
-	s->randomize = get_bool(l, "randomize");
-	s->next_file_id = get_u64(l);
-	s->next_anon_vma_id = get_u64(l);
-	s->next_pid = (int)get_range(l, 4, 2, 1U << 30, "next_pid");
+	s->seed = ck_get_u64(l);
+	s->randomize = ck_get_bool(l, "randomize");
+	s->next_file_id = ck_get_u64(l);
+	s->next_anon_vma_id = ck_get_u64(l);
+	s->next_pid = (int)ck_get_range(l, 4, 2, 1U << 30, "next_pid");
 	get_counters(l, &s->counters);
-	l->nfile = (uint32_t)get_range(l, 4, 0, l->body_len / 31, "files");
-	l->nopen = (uint32_t)get_range(l, 4, 0, l->body_len / 16,
+	l->nfile = (uint32_t)ck_get_range(l, 4, 0, l->body_len / 31, "files");
+	l->nopen = (uint32_t)ck_get_range(l, 4, 0, l->body_len / 16,
 	    "struct files");
-	l->nav = (uint32_t)get_range(l, 4, 0, l->body_len / 32, "anon_vmas");
-	l->nmm = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "mms");
-	l->ntask = (uint32_t)get_range(l, 4, 0, l->body_len / 64, "tasks");
+	l->nav = (uint32_t)ck_get_range(l, 4, 0, l->body_len / 32, "anon_vmas");
+	l->nmm = (uint32_t)ck_get_range(l, 4, 0, l->body_len / 64, "mms");
+	l->ntask = (uint32_t)ck_get_range(l, 4, 0, l->body_len / 64, "tasks");
 	if (l->err == 0 && (l->nmm > l->ntask ||
 	    l->ntask > (uint32_t)s->next_pid - 1))
 		BAD(l, "%u mms and %u tasks with next_pid %d", l->nmm,
@@ -174,7 +174,7 @@ static int load_session(struct ck_load *l)
 		return l->err;
 	l->phys_ready = true;
 	if (phys_init(&s->phys, lim->ram_bytes, &s->mem) != 0)
-		return fail(l, -ENOMEM, "out of memory for RAM of %lu bytes",
+		return ck_fail(l, -ENOMEM, "out of memory for RAM of %lu bytes",
 		    lim->ram_bytes);
 	return load_alloc_tables(l);
 }
@@ -182,13 +182,13 @@ static int load_session(struct ck_load *l)
 /* The free stack, bottom first: frames below next_unused, each once. */
 static int load_free(struct ck_load *l)
 {
-	unsigned long n = get_count(l, 8, 8, "free frames"), i, *pfns;
+	unsigned long n = ck_get_count(l, 8, 8, "free frames"), i, *pfns;
 	uint64_t pfn;
 
-	if ((pfns = load_calloc(l, n, sizeof(*pfns))) == NULL)
+	if ((pfns = ck_load_calloc(l, n, sizeof(*pfns))) == NULL)
 		return l->err;
 	for (i = 0; i < n && l->err == 0; i++) {
-		pfn = get_u64(l);
+		pfn = ck_get_u64(l);
 		if (l->err == 0 && (pfn >= l->next_unused ||
 		    l->state[pfn] != FS_LOST))
 			BAD(l, "free frame 0x%llx out of range or twice",
@@ -200,7 +200,7 @@ static int load_free(struct ck_load *l)
 	}
 	if (l->err == 0 &&
 	    phys_restore_free(&l->s->phys, l->next_unused, pfns, n) != 0)
-		fail(l, -ENOMEM, "out of memory");
+		ck_fail(l, -ENOMEM, "out of memory");
 	free(pfns);
 	return l->err;
 }
@@ -208,24 +208,24 @@ static int load_free(struct ck_load *l)
 /* A frame's contents, encoded as save_frame_data() does. */
 static int load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page)
 {
-	unsigned int kind = (unsigned int)get_range(l, 1, DATA_ZERO,
+	unsigned int kind = (unsigned int)ck_get_range(l, 1, DATA_ZERO,
 	    zero_page ? DATA_ZERO : DATA_RUNS, "contents encoding");
 	unsigned long n, i, off, len, end = 0;
 	const uint8_t *b;
 
-	if (kind == DATA_RAW && (b = get_bytes(l, AS_PAGE_SIZE)) != NULL)
+	if (kind == DATA_RAW && (b = ck_get_bytes(l, AS_PAGE_SIZE)) != NULL)
 		memcpy(d, b, AS_PAGE_SIZE);
 	if (kind != DATA_RUNS)
 		return l->err;
-	n = get_range(l, 2, 1, MAX_RUNS, "runs");
+	n = ck_get_range(l, 2, 1, MAX_RUNS, "runs");
 	for (i = 0; i < n && l->err == 0; i++) {
-		off = get_u16(l);
-		len = get_u16(l);
+		off = ck_get_u16(l);
+		len = ck_get_u16(l);
 		if (l->err == 0 && (off < end || len == 0 ||
 		    off + len > AS_PAGE_SIZE))
 			return BAD(l, "run %lu+%lu of a frame overlaps or "
 			    "leaves it", off, len);
-		if ((b = get_bytes(l, len)) != NULL)
+		if ((b = ck_get_bytes(l, len)) != NULL)
 			memcpy(d + off, b, len);
 		end = off + len;
 	}
@@ -236,7 +236,7 @@ static int load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page)
 static int load_page(struct ck_load *l, unsigned long prev)
 {
 	struct as_phys *phys = &l->s->phys;
-	uint64_t pfn = get_u64(l), ref, map, flags, index;
+	uint64_t pfn = ck_get_u64(l), ref, map, flags, index;
 	uint32_t file, av;
 	bool excl;
 	struct page *page;
@@ -245,13 +245,13 @@ static int load_page(struct ck_load *l, unsigned long prev)
 	    (prev != ~0UL && pfn <= prev) || l->state[pfn] != FS_LOST))
 		return BAD(l, "frame 0x%llx out of order, range or free",
 		    (unsigned long long)pfn);
-	ref = get_range(l, 4, 1, INT32_MAX, "refcount");
-	map = get_range(l, 4, 0, INT32_MAX, "mapcount");
-	flags = get_range(l, 4, 0, PG_KNOWN, "page flags");
-	excl = get_bool(l, "AnonExclusive");
-	file = get_idx(l, l->nfile, true, "page's file");
-	av = get_idx(l, l->nav, true, "page's anon_vma");
-	index = get_u64(l);
+	ref = ck_get_range(l, 4, 1, INT32_MAX, "refcount");
+	map = ck_get_range(l, 4, 0, INT32_MAX, "mapcount");
+	flags = ck_get_range(l, 4, 0, PG_KNOWN, "page flags");
+	excl = ck_get_bool(l, "AnonExclusive");
+	file = ck_get_idx(l, l->nfile, true, "page's file");
+	av = ck_get_idx(l, l->nav, true, "page's anon_vma");
+	index = ck_get_u64(l);
 	if (l->err == 0 && ((flags & ~(uint64_t)PG_KNOWN) != 0 ||
 	    (pfn == phys->zero_pfn) != ((flags & PG_reserved) != 0) ||
 	    ((flags & (PG_reserved | PG_pgtable)) &&
@@ -263,7 +263,7 @@ static int load_page(struct ck_load *l, unsigned long prev)
 	page = pfn == phys->zero_pfn ? pfn_to_page(phys, pfn) :
 	    phys_restore_frame(phys, pfn);
 	if (page == NULL)
-		return fail(l, -ENOMEM, "out of memory");
+		return ck_fail(l, -ENOMEM, "out of memory");
 	l->state[pfn] = FS_USED;
 	l->pfns[l->npages++] = pfn;
 	page->counts = map << 32 | ref;
@@ -303,16 +303,16 @@ static int load_frames(struct ck_load *l)
 	struct as_phys *phys = &l->s->phys;
 	unsigned long nr_used, n, i;
 
-	if (get_u64(l) != phys->zero_pfn && l->err == 0)
+	if (ck_get_u64(l) != phys->zero_pfn && l->err == 0)
 		return BAD(l, "the zero page is not frame 0x%lx",
 		    phys->zero_pfn);
-	l->next_unused = get_range(l, 8, 1, phys->nr_frames, "next_unused");
-	nr_used = get_u64(l);
-	if (l->err != 0 || (l->state = load_calloc(l, l->next_unused, 1)) ==
+	l->next_unused = ck_get_range(l, 8, 1, phys->nr_frames, "next_unused");
+	nr_used = ck_get_u64(l);
+	if (l->err != 0 || (l->state = ck_load_calloc(l, l->next_unused, 1)) ==
 	    NULL || load_free(l) != 0)
 		return l->err;
-	n = get_count(l, 8, 38, "frames in use");
-	if (l->err != 0 || (l->pfns = load_calloc(l, n, sizeof(*l->pfns))) ==
+	n = ck_get_count(l, 8, 38, "frames in use");
+	if (l->err != 0 || (l->pfns = ck_load_calloc(l, n, sizeof(*l->pfns))) ==
 	    NULL)
 		return l->err;
 	for (i = 0; i < n && l->err == 0; i++)
@@ -323,7 +323,7 @@ static int load_frames(struct ck_load *l)
 		    nr_used, n, l->state[phys->zero_pfn] == FS_USED ?
 		    "present" : "missing");
 	if (l->err == 0 && check_chunks(l) == 0)
-		l->tally = load_calloc(l, l->next_unused, sizeof(*l->tally));
+		l->tally = ck_load_calloc(l, l->next_unused, sizeof(*l->tally));
 	return l->err;
 }
 
@@ -351,7 +351,7 @@ static int load_cache_entry(struct ck_load *l, uint32_t i, uint64_t index,
 static int load_cache(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
-	unsigned long n = get_count(l, 8, 16, "cached pages"), k;
+	unsigned long n = ck_get_count(l, 8, 16, "cached pages"), k;
 	uint64_t last, index = 0, prev = 0, pfn;
 
 	if (l->err == 0 && l->file_pages[i] != n)
@@ -359,19 +359,19 @@ static int load_cache(struct ck_load *l, uint32_t i)
 		    l->file_pages[i], n);
 	if (l->err != 0 || n == 0)
 		return l->err;
-	last = le_get(l->p + l->off + (n - 1) * 16, 8);
+	last = ck_le_get(l->p + l->off + (n - 1) * 16, 8);
 	if (last >= MAX_CACHE_INDEX || last >= file_nr_pages(f))
 		return BAD(l, "file %u caches page %llu, past its end or "
 		    "too far", i, (unsigned long long)last);
 	for (f->cache_len = 16; f->cache_len <= last; f->cache_len *= 2)
 		;
-	if ((f->cache = load_calloc(l, f->cache_len, sizeof(*f->cache))) ==
+	if ((f->cache = ck_load_calloc(l, f->cache_len, sizeof(*f->cache))) ==
 	    NULL)
 		return l->err;
 	memcg_charge_force(f->memcg, (long)(f->cache_len * sizeof(*f->cache)));
 	for (k = 0; k < n && l->err == 0; prev = index, k++) {
-		index = get_u64(l);
-		pfn = get_u64(l);
+		index = ck_get_u64(l);
+		pfn = ck_get_u64(l);
 		if (l->err == 0 && k > 0 && index <= prev)
 			return BAD(l, "file %u's cache out of order", i);
 		if (l->err == 0)
@@ -384,19 +384,19 @@ static int load_cache(struct ck_load *l, uint32_t i)
 static int load_file(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
-	size_t len = (size_t)get_range(l, 1, 0, sizeof(f->name) - 1,
+	size_t len = (size_t)ck_get_range(l, 1, 0, sizeof(f->name) - 1,
 	    "name length");
-	const uint8_t *name = get_bytes(l, len);
+	const uint8_t *name = ck_get_bytes(l, len);
 
 	if (name != NULL && memchr(name, '\0', len) != NULL)
 		return BAD(l, "file %u's name holds a NUL", i);
 	if (name != NULL)
 		memcpy(f->name, name, len);
-	f->size = get_u64(l);
-	f->shmem_zero = get_bool(l, "shmem");
-	f->refcount = (int)get_range(l, 4, 1, INT32_MAX, "file refcount");
-	f->id = get_range(l, 8, 0, l->s->next_file_id, "file id");
-	l->listed[i] = get_bool(l, "listed");
+	f->size = ck_get_u64(l);
+	f->shmem_zero = ck_get_bool(l, "shmem");
+	f->refcount = (int)ck_get_range(l, 4, 1, INT32_MAX, "file refcount");
+	f->id = ck_get_range(l, 8, 0, l->s->next_file_id, "file id");
+	l->listed[i] = ck_get_bool(l, "listed");
 	if (l->err == 0 && l->listed[i] && f->shmem_zero)
 		return BAD(l, "file %u: a shmem object on the file list", i);
 	return l->err != 0 ? l->err : load_cache(l, i);
@@ -422,9 +422,9 @@ static int load_opens(struct ck_load *l)
 
 	for (i = 0; i < l->nopen && l->err == 0; i++) {
 		f = l->opens[i];
-		file = get_idx(l, l->nfile, false, "struct file's inode");
-		f->f_count = (long)get_range(l, 4, 1, INT32_MAX, "f_count");
-		f->f_id = get_range(l, 8, prev + 1, l->s->next_file_id,
+		file = ck_get_idx(l, l->nfile, false, "struct file's inode");
+		f->f_count = (long)ck_get_range(l, 4, 1, INT32_MAX, "f_count");
+		f->f_id = ck_get_range(l, 8, prev + 1, l->s->next_file_id,
 		    "struct file id (in order)");
 		if (l->err != 0)
 			break;
@@ -440,14 +440,14 @@ static int load_anon_vma(struct ck_load *l, uint32_t i)
 {
 	struct anon_vma *av = l->avs[i];
 
-	av->id = get_range(l, 8, 1, l->s->next_anon_vma_id, "anon_vma id");
-	av->refcount = (int)get_range(l, 4, 1, INT32_MAX, "anon_vma refcount");
-	l->av_root[i] = get_idx(l, l->nav, false, "root anon_vma");
-	l->av_parent[i] = get_idx(l, l->nav, false, "parent anon_vma");
-	av->num_children = (int)get_range(l, 4, 0, INT32_MAX, "num_children");
-	av->num_active_vmas = (int)get_range(l, 4, 0, INT32_MAX,
+	av->id = ck_get_range(l, 8, 1, l->s->next_anon_vma_id, "anon_vma id");
+	av->refcount = (int)ck_get_range(l, 4, 1, INT32_MAX, "anon_vma refcount");
+	l->av_root[i] = ck_get_idx(l, l->nav, false, "root anon_vma");
+	l->av_parent[i] = ck_get_idx(l, l->nav, false, "parent anon_vma");
+	av->num_children = (int)ck_get_range(l, 4, 0, INT32_MAX, "num_children");
+	av->num_active_vmas = (int)ck_get_range(l, 4, 0, INT32_MAX,
 	    "num_active_vmas");
-	av->nr_links = (int)get_range(l, 4, 0, INT32_MAX, "nr_links");
+	av->nr_links = (int)ck_get_range(l, 4, 0, INT32_MAX, "nr_links");
 	if (l->err == 0) {
 		av->root = l->avs[l->av_root[i]];
 		av->parent = l->avs[l->av_parent[i]];
@@ -504,18 +504,18 @@ static int check_vma_bounds(struct ck_load *l, const struct vma *v,
 /* A VMA's anon_vma chain; its anon_vma must be on it. */
 static int load_avc(struct ck_load *l, struct vma *v)
 {
-	unsigned int n = (unsigned int)get_count(l, 4, 4, "anon_vma chain");
+	unsigned int n = (unsigned int)ck_get_count(l, 4, 4, "anon_vma chain");
 	unsigned int k;
 	uint32_t a;
 	bool found = v->anon_vma == NULL;
 
 	if (l->err != 0 || n == 0 ||
-	    (v->avc = load_calloc(l, n, sizeof(*v->avc))) == NULL)
+	    (v->avc = ck_load_calloc(l, n, sizeof(*v->avc))) == NULL)
 		goto out;
 	v->avc_cap = n;
 	memcg_charge_force(&l->s->mem, (long)(n * sizeof(*v->avc)));
 	for (k = 0; k < n && l->err == 0; k++) {
-		if ((a = get_idx(l, l->nav, false, "chained anon_vma")) ==
+		if ((a = ck_get_idx(l, l->nav, false, "chained anon_vma")) ==
 		    NONE || l->err != 0)
 			break;
 		v->avc[v->avc_len++] = l->avs[a];
@@ -538,15 +538,15 @@ static int load_vma(struct ck_load *l, uint32_t m, uint32_t k,
 	uint32_t file, av, special;
 
 	if (v == NULL)
-		return fail(l, -ENOMEM, "out of memory");
-	v->vm_start = get_u64(l);
-	v->vm_end = get_u64(l);
-	v->vm_flags = get_u64(l);
-	v->vm_pgoff = get_u64(l);
-	v->vm_page_prot = get_u64(l);
-	file = get_idx(l, l->nopen, true, "VMA's struct file");
-	av = get_idx(l, l->nav, true, "VMA's anon_vma");
-	special = (uint32_t)get_range(l, 1, 0, NSPECIAL - 1, "special name");
+		return ck_fail(l, -ENOMEM, "out of memory");
+	v->vm_start = ck_get_u64(l);
+	v->vm_end = ck_get_u64(l);
+	v->vm_flags = ck_get_u64(l);
+	v->vm_pgoff = ck_get_u64(l);
+	v->vm_page_prot = ck_get_u64(l);
+	file = ck_get_idx(l, l->nopen, true, "VMA's struct file");
+	av = ck_get_idx(l, l->nav, true, "VMA's anon_vma");
+	special = (uint32_t)ck_get_range(l, 1, 0, NSPECIAL - 1, "special name");
 	if (l->err != 0 || check_vma_bounds(l, v, prev_end) != 0) {
 		free(v);
 		return l->err;
@@ -574,13 +574,13 @@ static int load_mm_fields(struct ck_load *l, struct mm *mm)
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		*f[i] = get_u64(l);
-	mm->mm_users = (int)get_range(l, 4, 1, INT32_MAX, "mm_users");
-	mm->mm_count = (int)get_range(l, 4, 1, INT32_MAX, "mm_count");
-	mm->vmacache_seqnum = get_u64(l);
-	mm->pgd = get_range(l, 8, 0, l->next_unused - 1, "pgd");
-	mm->nr_pgtables = get_u64(l);
-	mm->map_count = (int)get_range(l, 4, 0, INT32_MAX, "map_count");
+		*f[i] = ck_get_u64(l);
+	mm->mm_users = (int)ck_get_range(l, 4, 1, INT32_MAX, "mm_users");
+	mm->mm_count = (int)ck_get_range(l, 4, 1, INT32_MAX, "mm_count");
+	mm->vmacache_seqnum = ck_get_u64(l);
+	mm->pgd = ck_get_range(l, 8, 0, l->next_unused - 1, "pgd");
+	mm->nr_pgtables = ck_get_u64(l);
+	mm->map_count = (int)ck_get_range(l, 4, 0, INT32_MAX, "map_count");
 	if (l->err == 0 && mm->task_size != AS_TASK_SIZE)
 		return BAD(l, "task_size 0x%lx", mm->task_size);
 	for (i = 1; i <= 8 && l->err == 0; i++)	/* the layout */
@@ -597,14 +597,14 @@ static int load_mm(struct ck_load *l, uint32_t m)
 	uint32_t k;
 
 	if ((l->mms[m] = mm) == NULL)
-		return fail(l, -ENOMEM, "out of memory");
+		return ck_fail(l, -ENOMEM, "out of memory");
 	if (load_mm_fields(l, mm) != 0)
 		return l->err;
-	l->nvma[m] = (uint32_t)get_count(l, 4, 53, "VMAs");
+	l->nvma[m] = (uint32_t)ck_get_count(l, 4, 53, "VMAs");
 	if (l->err == 0 && l->nvma[m] != (uint32_t)mm->map_count)
 		return BAD(l, "map_count %d but %u VMAs", mm->map_count,
 		    l->nvma[m]);
-	if (l->err != 0 || (l->vmas[m] = load_calloc(l, l->nvma[m],
+	if (l->err != 0 || (l->vmas[m] = ck_load_calloc(l, l->nvma[m],
 	    sizeof(**l->vmas))) == NULL)
 		return l->err;
 	for (k = 0; k < l->nvma[m] && l->err == 0; k++) {
@@ -628,25 +628,25 @@ static int load_mms(struct ck_load *l)
 /* Task i: pid, tgid, mm, vfork parent, VMA cache, counters. */
 static int load_task(struct ck_load *l, uint32_t i)
 {
-	struct task *t = load_calloc(l, 1, sizeof(*t));
+	struct task *t = ck_load_calloc(l, 1, sizeof(*t));
 	uint32_t m, ord, last = (uint32_t)l->s->next_pid - 1;
 	int k;
 
 	if ((l->tasks[i] = t) == NULL)
 		return l->err;
 	memcg_charge_force(&l->s->mem, kmem_size(sizeof(*t)));
-	t->pid = (int)get_range(l, 4, 1, last, "pid");
-	t->tgid = (int)get_range(l, 4, 1, last, "tgid");
-	m = get_idx(l, l->nmm, false, "task's mm");
-	l->vfork_pid[i] = (int)get_range(l, 4, 0, last, "vfork parent");
-	t->vfork_blocked = get_bool(l, "vfork_blocked");
-	t->vmacache_seqnum = get_u64(l);
+	t->pid = (int)ck_get_range(l, 4, 1, last, "pid");
+	t->tgid = (int)ck_get_range(l, 4, 1, last, "tgid");
+	m = ck_get_idx(l, l->nmm, false, "task's mm");
+	l->vfork_pid[i] = (int)ck_get_range(l, 4, 0, last, "vfork parent");
+	t->vfork_blocked = ck_get_bool(l, "vfork_blocked");
+	t->vmacache_seqnum = ck_get_u64(l);
 	if (l->err != 0)
 		return l->err;
 	t->mm = l->mms[m];
 	l->task_mm[i] = m;
 	for (k = 0; k < VMACACHE_SIZE && l->err == 0; k++) {
-		ord = get_idx(l, l->nvma[m], true, "cached VMA");
+		ord = ck_get_idx(l, l->nvma[m], true, "cached VMA");
 		if (l->err == 0 && ord != NONE)
 			t->vmacache[k] = l->vmas[m][ord];
 	}
@@ -679,7 +679,7 @@ static int load_sections(struct ck_load *l, const uint8_t *body)
 		if (l->body_len - off < 12 ||
 		    memcmp(body + off, sect_tags[i], 4) != 0)
 			return BAD(l, "section %s missing", sect_tags[i]);
-		len = (size_t)le_get(body + off + 4, 8);
+		len = (size_t)ck_le_get(body + off + 4, 8);
 		if (len > l->body_len - off - 12)
 			return BAD(l, "section %s longer than the body",
 			    sect_tags[i]);
@@ -778,7 +778,7 @@ int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes)
 		return l.err != 0 ? l.err : -EINVAL;
 	if (l.body_len < 20 || memcmp(body, sect_tags[0], 4) != 0)
 		return -EBADMSG;
-	*ram_bytes = (unsigned long)le_get(body + 12, 8);
+	*ram_bytes = (unsigned long)ck_le_get(body + 12, 8);
 	return 0;
 }
 
@@ -792,15 +792,15 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
 	if (whylen > 0)
 		why[0] = '\0';
 	if (data == NULL || load_header(&l, data, len) != 0)
-		return l.err != 0 ? l.err : fail(&l, -EINVAL, "no data");
+		return l.err != 0 ? l.err : ck_fail(&l, -EINVAL, "no data");
 	if ((l.s = calloc(1, sizeof(*l.s))) == NULL)
-		return fail(&l, -ENOMEM, "out of memory");
+		return ck_fail(&l, -ENOMEM, "out of memory");
 	pthread_mutex_init(&l.s->lock, NULL);
 	pthread_mutex_init(&l.s->anon_vma_lock, NULL);
 	memcg_charge_force(&l.s->mem, kmem_size(sizeof(*l.s)));
 	if (load_sections(&l, (const uint8_t *)data + AS_CKPT_HEADER_SIZE) ==
 	    0)
-		load_verify(&l);
+		ck_load_verify(&l);
 	if (l.err != 0) {
 		load_discard(&l);
 	} else {

@@ -18,7 +18,7 @@ static void put_counters(struct ck_save *w, const struct as_counters *c)
 	size_t i;
 
 	for (i = 0; i < NCOUNTERS; i++)
-		put_u64(w, v[i]);
+		ck_put_u64(w, v[i]);
 }
 
 /* qsort() order of struct files: by increasing f_id. */
@@ -42,32 +42,32 @@ static int save_collect(struct ck_save *w)
 	int err = 0;
 
 	for (t = s->tasks; t != NULL && err == 0; t = t->next)
-		err = ptab_add(&w->mms, t->mm);
+		err = ck_ptab_add(&w->mms, t->mm);
 	for (f = s->files; f != NULL && err == 0; f = f->next)
-		err = ptab_add(&w->files, f);
+		err = ck_ptab_add(&w->files, f);
 	for (i = 0; i < w->mms.n && err == 0; i++) {
 		ord = 0;
 		for (v = ((struct mm *)w->mms.obj[i])->mm_mt.first;
 		    v != NULL && err == 0; v = v->vm_next) {
-			err = ptab_add(&w->opens, v->vm_file);
+			err = ck_ptab_add(&w->opens, v->vm_file);
 			for (k = 0; k < v->avc_len && err == 0; k++)
-				err = ptab_add(&w->avs, v->avc[k]);
+				err = ck_ptab_add(&w->avs, v->avc[k]);
 			if (err == 0)
-				err = ptab_add(&w->avs, v->anon_vma);
+				err = ck_ptab_add(&w->avs, v->anon_vma);
 			if (err == 0)
-				err = ptab_map(&w->vmas, v, ord++);
+				err = ck_ptab_map(&w->vmas, v, ord++);
 		}
 	}
 	if (err == 0)
-		ptab_sort(&w->opens, by_f_id);
+		ck_ptab_sort(&w->opens, by_f_id);
 	for (i = 0; i < w->opens.n && err == 0; i++)
-		err = ptab_add(&w->files,
+		err = ck_ptab_add(&w->files,
 		    file_inode((const struct file *)w->opens.obj[i]));
 	for (i = 0; i < w->avs.n && err == 0; i++) {	/* ancestors */
 		const struct anon_vma *av = w->avs.obj[i];
 
-		if ((err = ptab_add(&w->avs, av->parent)) == 0)
-			err = ptab_add(&w->avs, av->root);
+		if ((err = ck_ptab_add(&w->avs, av->parent)) == 0)
+			err = ck_ptab_add(&w->avs, av->root);
 	}
 	return err;
 }
@@ -82,37 +82,37 @@ static void save_session(struct ck_save *w)
 
 	for (t = s->tasks; t != NULL; t = t->next)
 		ntask++;
-	sect_begin(w, S_SESS);
-	put_u64(w, l->ram_bytes);
-	put_u64(w, l->swap_bytes);
-	put_u32(w, (uint32_t)l->max_map_count);
-	put_u64(w, l->rlimit_stack);
-	put_u64(w, l->rlimit_memlock);
-	put_u64(w, l->rlimit_as);
-	put_u64(w, l->rlimit_data);
-	put_u32(w, (uint32_t)l->overcommit_memory);
-	put_u8(w, l->cap_ipc_lock);
-	put_u8(w, l->zero_page);
-	put_u64(w, l->fault_around_bytes);
-	put_u8(w, s->started);
-	put_u8(w, strnlen(s->image.name, sizeof(s->image.name)));
-	put_bytes(w, s->image.name, strnlen(s->image.name,
+	ck_sect_begin(w, S_SESS);
+	ck_put_u64(w, l->ram_bytes);
+	ck_put_u64(w, l->swap_bytes);
+	ck_put_u32(w, (uint32_t)l->max_map_count);
+	ck_put_u64(w, l->rlimit_stack);
+	ck_put_u64(w, l->rlimit_memlock);
+	ck_put_u64(w, l->rlimit_as);
+	ck_put_u64(w, l->rlimit_data);
+	ck_put_u32(w, (uint32_t)l->overcommit_memory);
+	ck_put_u8(w, l->cap_ipc_lock);
+	ck_put_u8(w, l->zero_page);
+	ck_put_u64(w, l->fault_around_bytes);
+	ck_put_u8(w, s->started);
+	ck_put_u8(w, strnlen(s->image.name, sizeof(s->image.name)));
+	ck_put_bytes(w, s->image.name, strnlen(s->image.name,
 	    sizeof(s->image.name)));
-	put_u64(w, s->image.text);
-	put_u64(w, s->image.data);
-	put_u64(w, s->image.bss);
-	put_u64(w, s->seed);
-	put_u8(w, s->randomize);
-	put_u64(w, s->next_file_id);
-	put_u64(w, s->next_anon_vma_id);
-	put_u32(w, (uint32_t)s->next_pid);
+	ck_put_u64(w, s->image.text);
+	ck_put_u64(w, s->image.data);
+	ck_put_u64(w, s->image.bss);
+	ck_put_u64(w, s->seed);
+	ck_put_u8(w, s->randomize);
+	ck_put_u64(w, s->next_file_id);
+	ck_put_u64(w, s->next_anon_vma_id);
+	ck_put_u32(w, (uint32_t)s->next_pid);
 	put_counters(w, &s->counters);
-	put_u32(w, w->files.n);
-	put_u32(w, w->opens.n);
-	put_u32(w, w->avs.n);
-	put_u32(w, w->mms.n);
-	put_u32(w, ntask);
-	sect_end(w);
+	ck_put_u32(w, w->files.n);
+	ck_put_u32(w, w->opens.n);
+	ck_put_u32(w, w->avs.n);
+	ck_put_u32(w, w->mms.n);
+	ck_put_u32(w, ntask);
+	ck_sect_end(w);
 }
 
 /* Whether the frame's 4096 bytes are all zero. */
@@ -167,40 +167,40 @@ static void save_frame_data(struct ck_save *w, const uint8_t *d)
 	int n, i;
 
 	if (frame_is_zero(d)) {
-		put_u8(w, DATA_ZERO);
+		ck_put_u8(w, DATA_ZERO);
 		return;
 	}
 	if ((n = frame_runs(d, run, &bytes)) < 0) {
-		put_u8(w, DATA_RAW);
-		put_bytes(w, d, AS_PAGE_SIZE);
+		ck_put_u8(w, DATA_RAW);
+		ck_put_bytes(w, d, AS_PAGE_SIZE);
 		return;
 	}
-	put_u8(w, DATA_RUNS);
-	put_u16(w, (uint32_t)n);
+	ck_put_u8(w, DATA_RUNS);
+	ck_put_u16(w, (uint32_t)n);
 	for (i = 0; i < n; i++) {
-		put_u16(w, run[i][0]);
-		put_u16(w, run[i][1]);
-		put_bytes(w, d + run[i][0], run[i][1]);
+		ck_put_u16(w, run[i][0]);
+		ck_put_u16(w, run[i][1]);
+		ck_put_bytes(w, d + run[i][0], run[i][1]);
 	}
 }
 
 /* One frame in use: pfn, counts, flags, owners, index, contents. */
 static void save_page(struct ck_save *w, const struct page *page)
 {
-	uint32_t file = ptab_get(&w->files, page->mapping);
-	uint32_t av = ptab_get(&w->avs, page->anon_vma);
+	uint32_t file = ck_ptab_get(&w->files, page->mapping);
+	uint32_t av = ck_ptab_get(&w->avs, page->anon_vma);
 
 	if ((page->mapping != NULL && file == NONE) ||
 	    (page->anon_vma != NULL && av == NONE))
 		w->err = w->err ? w->err : -EINVAL;
-	put_u64(w, page->pfn);
-	put_u32(w, (uint32_t)page_refcount(page));
-	put_u32(w, (uint32_t)page_mapcount(page));
-	put_u32(w, page->flags);
-	put_u8(w, page->anon_excl);
-	put_u32(w, file);
-	put_u32(w, av);
-	put_u64(w, page->index);
+	ck_put_u64(w, page->pfn);
+	ck_put_u32(w, (uint32_t)page_refcount(page));
+	ck_put_u32(w, (uint32_t)page_mapcount(page));
+	ck_put_u32(w, page->flags);
+	ck_put_u8(w, page->anon_excl);
+	ck_put_u32(w, file);
+	ck_put_u32(w, av);
+	ck_put_u64(w, page->index);
 	save_frame_data(w, page->data);
 }
 
@@ -223,18 +223,18 @@ static void save_frames(struct ck_save *w)
 
 	for (pfn = 0; pfn < p->next_unused; pfn++)
 		n += page_in_use(p, pfn) != NULL;
-	sect_begin(w, S_FRAM);
-	put_u64(w, p->zero_pfn);
-	put_u64(w, p->next_unused);
-	put_u64(w, p->nr_used);
-	put_u64(w, p->nr_free_stack);
+	ck_sect_begin(w, S_FRAM);
+	ck_put_u64(w, p->zero_pfn);
+	ck_put_u64(w, p->next_unused);
+	ck_put_u64(w, p->nr_used);
+	ck_put_u64(w, p->nr_free_stack);
 	for (i = 0; i < p->nr_free_stack; i++)
-		put_u64(w, p->free[i]);
-	put_u64(w, n);
+		ck_put_u64(w, p->free[i]);
+	ck_put_u64(w, n);
 	for (pfn = 0; pfn < p->next_unused && w->err == 0; pfn++)
 		if (page_in_use(p, pfn) != NULL)
 			save_page(w, page_in_use(p, pfn));
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* One file (inode): name, size, references, id, list place, cache. */
@@ -248,18 +248,18 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 		listed = g == f;
 	for (i = 0; i < f->cache_len; i++)
 		n += f->cache[i] != NULL;
-	put_u8(w, strlen(f->name));
-	put_bytes(w, f->name, strlen(f->name));
-	put_u64(w, f->size);
-	put_u8(w, f->shmem_zero);
-	put_u32(w, (uint32_t)f->refcount);
-	put_u64(w, f->id);
-	put_u8(w, listed);
-	put_u64(w, n);
+	ck_put_u8(w, strlen(f->name));
+	ck_put_bytes(w, f->name, strlen(f->name));
+	ck_put_u64(w, f->size);
+	ck_put_u8(w, f->shmem_zero);
+	ck_put_u32(w, (uint32_t)f->refcount);
+	ck_put_u64(w, f->id);
+	ck_put_u8(w, listed);
+	ck_put_u64(w, n);
 	for (i = 0; i < f->cache_len; i++) {
 		if (f->cache[i] != NULL) {
-			put_u64(w, i);
-			put_u64(w, f->cache[i]->pfn);
+			ck_put_u64(w, i);
+			ck_put_u64(w, f->cache[i]->pfn);
 		}
 	}
 }
@@ -269,10 +269,10 @@ static void save_files(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, S_FILE);
+	ck_sect_begin(w, S_FILE);
 	for (i = 0; i < w->files.n; i++)
 		save_file(w, w->files.obj[i]);
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* The OPEN section: the struct files, by increasing f_id. */
@@ -281,16 +281,16 @@ static void save_opens(struct ck_save *w)
 	const struct file *f;
 	uint32_t i;
 
-	sect_begin(w, S_OPEN);
+	ck_sect_begin(w, S_OPEN);
 	for (i = 0; i < w->opens.n; i++) {
 		f = w->opens.obj[i];
 		if (f->f_count < 1 || f->f_count > INT32_MAX)
 			w->err = w->err ? w->err : -EINVAL;
-		put_u32(w, ptab_get(&w->files, file_inode(f)));
-		put_u32(w, (uint32_t)f->f_count);
-		put_u64(w, f->f_id);
+		ck_put_u32(w, ck_ptab_get(&w->files, file_inode(f)));
+		ck_put_u32(w, (uint32_t)f->f_count);
+		ck_put_u64(w, f->f_id);
 	}
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* The AVMA section: each anon_vma's id, counts, root and parent. */
@@ -298,19 +298,19 @@ static void save_anon_vmas(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, S_AVMA);
+	ck_sect_begin(w, S_AVMA);
 	for (i = 0; i < w->avs.n; i++) {
 		const struct anon_vma *av = w->avs.obj[i];
 
-		put_u64(w, av->id);
-		put_u32(w, (uint32_t)av->refcount);
-		put_u32(w, ptab_get(&w->avs, av->root));
-		put_u32(w, ptab_get(&w->avs, av->parent));
-		put_u32(w, (uint32_t)av->num_children);
-		put_u32(w, (uint32_t)av->num_active_vmas);
-		put_u32(w, (uint32_t)av->nr_links);
+		ck_put_u64(w, av->id);
+		ck_put_u32(w, (uint32_t)av->refcount);
+		ck_put_u32(w, ck_ptab_get(&w->avs, av->root));
+		ck_put_u32(w, ck_ptab_get(&w->avs, av->parent));
+		ck_put_u32(w, (uint32_t)av->num_children);
+		ck_put_u32(w, (uint32_t)av->num_active_vmas);
+		ck_put_u32(w, (uint32_t)av->nr_links);
 	}
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* The code of v's special name in special_names[], 0 if none. */
@@ -331,17 +331,17 @@ static void save_vma(struct ck_save *w, const struct vma *v)
 
 	if (v->vm_special_name != NULL && special_code(v) == 0)
 		w->err = w->err ? w->err : -EINVAL;	/* a name to add */
-	put_u64(w, v->vm_start);
-	put_u64(w, v->vm_end);
-	put_u64(w, v->vm_flags);
-	put_u64(w, v->vm_pgoff);
-	put_u64(w, v->vm_page_prot);
-	put_u32(w, ptab_get(&w->opens, v->vm_file));
-	put_u32(w, ptab_get(&w->avs, v->anon_vma));
-	put_u8(w, special_code(v));
-	put_u32(w, v->avc_len);
+	ck_put_u64(w, v->vm_start);
+	ck_put_u64(w, v->vm_end);
+	ck_put_u64(w, v->vm_flags);
+	ck_put_u64(w, v->vm_pgoff);
+	ck_put_u64(w, v->vm_page_prot);
+	ck_put_u32(w, ck_ptab_get(&w->opens, v->vm_file));
+	ck_put_u32(w, ck_ptab_get(&w->avs, v->anon_vma));
+	ck_put_u8(w, special_code(v));
+	ck_put_u32(w, v->avc_len);
 	for (i = 0; i < v->avc_len; i++)
-		put_u32(w, ptab_get(&w->avs, v->avc[i]));
+		ck_put_u32(w, ck_ptab_get(&w->avs, v->avc[i]));
 }
 
 /* One mm: its layout and counters, then its VMAs in address order. */
@@ -356,14 +356,14 @@ static void save_mm(struct ck_save *w, const struct mm *mm)
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		put_u64(w, f[i]);
-	put_u32(w, (uint32_t)mm->mm_users);
-	put_u32(w, (uint32_t)mm->mm_count);
-	put_u64(w, mm->vmacache_seqnum);
-	put_u64(w, mm->pgd);
-	put_u64(w, mm->nr_pgtables);
-	put_u32(w, (uint32_t)mm->map_count);
-	put_u32(w, (uint32_t)mm->mm_mt.count);
+		ck_put_u64(w, f[i]);
+	ck_put_u32(w, (uint32_t)mm->mm_users);
+	ck_put_u32(w, (uint32_t)mm->mm_count);
+	ck_put_u64(w, mm->vmacache_seqnum);
+	ck_put_u64(w, mm->pgd);
+	ck_put_u64(w, mm->nr_pgtables);
+	ck_put_u32(w, (uint32_t)mm->map_count);
+	ck_put_u32(w, (uint32_t)mm->mm_mt.count);
 	for (v = mm->mm_mt.first; v != NULL; v = v->vm_next)
 		save_vma(w, v);
 }
@@ -373,10 +373,10 @@ static void save_mms(struct ck_save *w)
 {
 	uint32_t i;
 
-	sect_begin(w, S_MMS);
+	ck_sect_begin(w, S_MMS);
 	for (i = 0; i < w->mms.n; i++)
 		save_mm(w, w->mms.obj[i]);
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* A cached VMA's ordinal; a stale cache (seqnum behind) is saved empty,
@@ -387,8 +387,8 @@ static uint32_t vmacache_ord(struct ck_save *w, const struct task *t, int i)
 
 	if (v == NULL || t->vmacache_seqnum != t->mm->vmacache_seqnum)
 		return NONE;
-	return ptab_get(&w->vmas, v) != NONE && v->vm_mm == t->mm ?
-	    ptab_get(&w->vmas, v) : NONE;
+	return ck_ptab_get(&w->vmas, v) != NONE && v->vm_mm == t->mm ?
+	    ck_ptab_get(&w->vmas, v) : NONE;
 }
 
 /* The TASK section: every task in list order. */
@@ -397,19 +397,19 @@ static void save_tasks(struct ck_save *w)
 	const struct task *t;
 	int i;
 
-	sect_begin(w, S_TASK);
+	ck_sect_begin(w, S_TASK);
 	for (t = w->s->tasks; t != NULL; t = t->next) {
-		put_u32(w, (uint32_t)t->pid);
-		put_u32(w, (uint32_t)t->tgid);
-		put_u32(w, ptab_get(&w->mms, t->mm));
-		put_u32(w, t->vfork_parent ? (uint32_t)t->vfork_parent->pid : 0);
-		put_u8(w, t->vfork_blocked);
-		put_u64(w, t->vmacache_seqnum);
+		ck_put_u32(w, (uint32_t)t->pid);
+		ck_put_u32(w, (uint32_t)t->tgid);
+		ck_put_u32(w, ck_ptab_get(&w->mms, t->mm));
+		ck_put_u32(w, t->vfork_parent ? (uint32_t)t->vfork_parent->pid : 0);
+		ck_put_u8(w, t->vfork_blocked);
+		ck_put_u64(w, t->vmacache_seqnum);
 		for (i = 0; i < VMACACHE_SIZE; i++)
-			put_u32(w, vmacache_ord(w, t, i));
+			ck_put_u32(w, vmacache_ord(w, t, i));
 		put_counters(w, &t->counters);
 	}
-	sect_end(w);
+	ck_sect_end(w);
 }
 
 /* The header: magic and version; length and CRC come at the end. */
@@ -419,8 +419,8 @@ static void save_header(struct ck_save *w)
 
 	memset(h, 0, sizeof(h));
 	memcpy(h, AS_CKPT_MAGIC, 8);
-	le_put(h + 8, AS_CKPT_VERSION, 4);
-	put_bytes(w, h, sizeof(h));
+	ck_le_put(h + 8, AS_CKPT_VERSION, 4);
+	ck_put_bytes(w, h, sizeof(h));
 }
 
 /* Append the checkpoint of s to out (checkpoint.h). */
@@ -439,10 +439,10 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 	save_tasks(&w);
 	if (w.err == 0)
 		as_checkpoint_reseal(out->data + w.base, out->len - w.base);
-	ptab_free(&w.mms);
-	ptab_free(&w.files);
-	ptab_free(&w.opens);
-	ptab_free(&w.avs);
-	ptab_free(&w.vmas);
+	ck_ptab_free(&w.mms);
+	ck_ptab_free(&w.files);
+	ck_ptab_free(&w.opens);
+	ck_ptab_free(&w.avs);
+	ck_ptab_free(&w.vmas);
 	return w.err;
 }

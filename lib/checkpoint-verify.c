@@ -5,7 +5,7 @@
  * their links and children, struct files' and inodes' references equal
  * their holders, pids are unique and vfork parents real, mm_users right;
  * then the session's lists are linked and mm_validate()'s two halves run.
- * load_verify() is the entry point.
+ * ck_load_verify() is the entry point.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +130,8 @@ static int check_page_counts(struct ck_load *l)
  * links and by children (their parent, and a root that is not it). */
 static int check_anon_vma_counts(struct ck_load *l)
 {
-	unsigned long *refs = load_calloc(l, l->nav, sizeof(*refs));
-	unsigned long *kids = load_calloc(l, l->nav, sizeof(*kids));
+	unsigned long *refs = ck_load_calloc(l, l->nav, sizeof(*refs));
+	unsigned long *kids = ck_load_calloc(l, l->nav, sizeof(*kids));
 	uint32_t i, p, r;
 
 	for (i = 0; i < l->nav && l->err == 0; i++) {
@@ -171,7 +171,7 @@ static int by_name(const void *a, const void *b)
  * struct files'; listed names unique. */
 static int check_files(struct ck_load *l)
 {
-	struct as_file **sorted = load_calloc(l, l->nfile, sizeof(*sorted));
+	struct as_file **sorted = ck_load_calloc(l, l->nfile, sizeof(*sorted));
 	uint32_t i, n = 0;
 
 	for (i = 0; i < l->nopen && l->err == 0; i++)
@@ -217,8 +217,8 @@ static struct task *find_pid(struct task **sorted, uint32_t n, int pid)
 /* pids unique, vfork parents alive and blocked, mm_users right. */
 static int check_tasks(struct ck_load *l)
 {
-	struct task **sorted = load_calloc(l, l->ntask, sizeof(*sorted));
-	unsigned long *users = load_calloc(l, l->nmm, sizeof(*users));
+	struct task **sorted = ck_load_calloc(l, l->ntask, sizeof(*sorted));
+	unsigned long *users = ck_load_calloc(l, l->nmm, sizeof(*users));
 	struct task *p;
 	uint32_t i, m;
 
@@ -267,7 +267,7 @@ static void link_session(struct ck_load *l)
 }
 
 /* Every cross-check, the last being mm_validate()'s own. */
-int load_verify(struct ck_load *l)
+int ck_load_verify(struct ck_load *l)
 {
 	const char *err;
 	uint32_t m;

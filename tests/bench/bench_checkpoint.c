@@ -1,6 +1,6 @@
 /*
  * bench_checkpoint.c: the size of a checkpoint and the time to save and
- * load it (lib/checkpoint.c), for a session with 256 MiB of touched
+ * load it (lib/checkpoint-save.c, checkpoint-load.c), for a session with 256 MiB of touched
  * memory in 1024 VMAs (64 pages each, a page apart so none merge):
  *
  *   sparse  every page written once (one byte), as a fault-heavy trace
