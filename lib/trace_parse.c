@@ -197,6 +197,16 @@ static const struct flag_name mremap_flags[] = {
 	{ "dontunmap", MREMAP_DONTUNMAP },
 };
 
+static const struct flag_name msync_flags[] = {
+	{ "sync", MS_SYNC }, { "async", MS_ASYNC },
+	{ "invalidate", MS_INVALIDATE },
+};
+
+static const struct flag_name shmat_flags[] = {
+	{ "rdonly", SHM_RDONLY }, { "exec", SHM_EXEC },
+	{ "remap", SHM_REMAP }, { "rnd", SHM_RND },
+};
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Find item in table; returns its index or -1. */
@@ -255,35 +265,61 @@ static int parse_mmap_flags(const struct word *w, unsigned long *out,
 	return 0;
 }
 
-static int parse_mremap_flags(const struct word *w, unsigned long *out,
-			      struct errbuf *e)
+/* `-` (no flag) or a comma list of tab's words. */
+static int parse_dash_flags(const struct word *w, const struct flag_name *tab,
+			    size_t n, const char *what, unsigned long *out,
+			    struct errbuf *e)
 {
 	if (word_is(w, "-")) {
 		*out = 0;
 		return 0;
 	}
-	return parse_flag_list(w, mremap_flags, N_ELEMS(mremap_flags),
-			       "MFLAGS", out, e);
+	return parse_flag_list(w, tab, n, what, out, e);
 }
+
+static int parse_mremap_flags(const struct word *w, unsigned long *out,
+			      struct errbuf *e)
+{
+	return parse_dash_flags(w, mremap_flags, N_ELEMS(mremap_flags),
+				"MFLAGS", out, e);
+}
+
+static const struct { const char *name; int advice; } advices[] = {
+	{ "normal", MADV_NORMAL }, { "random", MADV_RANDOM },
+	{ "sequential", MADV_SEQUENTIAL },
+	{ "willneed", MADV_WILLNEED }, { "dontneed", MADV_DONTNEED },
+	{ "dontfork", MADV_DONTFORK }, { "dofork", MADV_DOFORK },
+	{ "dontdump", MADV_DONTDUMP }, { "dodump", MADV_DODUMP },
+	/* trace-v2 */
+	{ "free", MADV_FREE }, { "cold", MADV_COLD },
+	{ "pageout", MADV_PAGEOUT },
+	{ "populate_read", MADV_POPULATE_READ },
+	{ "populate_write", MADV_POPULATE_WRITE },
+	{ "remove", MADV_REMOVE }, { "wipeonfork", MADV_WIPEONFORK },
+	{ "keeponfork", MADV_KEEPONFORK },
+};
 
 static int parse_advice(const struct word *w, int *out, struct errbuf *e)
 {
-	static const struct { const char *name; int advice; } tab[] = {
-		{ "normal", MADV_NORMAL }, { "random", MADV_RANDOM },
-		{ "sequential", MADV_SEQUENTIAL },
-		{ "willneed", MADV_WILLNEED }, { "dontneed", MADV_DONTNEED },
-		{ "dontfork", MADV_DONTFORK }, { "dofork", MADV_DOFORK },
-		{ "dontdump", MADV_DONTDUMP }, { "dodump", MADV_DODUMP },
-	};
 	size_t i;
 
-	for (i = 0; i < N_ELEMS(tab); i++) {
-		if (word_is(w, tab[i].name)) {
-			*out = tab[i].advice;
+	for (i = 0; i < N_ELEMS(advices); i++) {
+		if (word_is(w, advices[i].name)) {
+			*out = advices[i].advice;
 			return 0;
 		}
 	}
 	return fail_word(e, "unknown advice '%.*s'", w);
+}
+
+const char *trace_advice_name(int advice)
+{
+	size_t i;
+
+	for (i = 0; i < N_ELEMS(advices); i++)
+		if (advices[i].advice == advice)
+			return advices[i].name;
+	return "?";
 }
 
 static int name_char_ok(char c)
@@ -564,6 +600,36 @@ static int parse_kernel(const struct words *ws, struct trace_cmd *cmd,
 	return kparam_word(&ws->w[1], &ws->w[2], &cmd->param, &cmd->len, e);
 }
 
+/* msync ADDR LEN MSFLAGS */
+static int parse_msync(const struct words *ws, struct trace_cmd *cmd,
+		       struct errbuf *e)
+{
+	if (parse_addr_len(ws, cmd, e) < 0)
+		return -1;
+	return parse_dash_flags(&ws->w[3], msync_flags, N_ELEMS(msync_flags),
+				"MSFLAGS", &cmd->flags, e);
+}
+
+/* shmget NAME SIZE; shmrm NAME */
+static int parse_shm_name(const struct words *ws, struct trace_cmd *cmd,
+			  struct errbuf *e)
+{
+	if (parse_name(&ws->w[1], cmd->name, e) < 0)
+		return -1;
+	return ws->count == 3 ? parse_len(&ws->w[2], &cmd->len, e) : 0;
+}
+
+/* shmat NAME ADDR SHMFLAGS */
+static int parse_shmat(const struct words *ws, struct trace_cmd *cmd,
+		       struct errbuf *e)
+{
+	if (parse_name(&ws->w[1], cmd->name, e) < 0 ||
+	    parse_addr(&ws->w[2], &cmd->addr, e) < 0)
+		return -1;
+	return parse_dash_flags(&ws->w[3], shmat_flags, N_ELEMS(shmat_flags),
+				"SHMFLAGS", &cmd->flags, e);
+}
+
 static int parse_nothing(const struct words *ws, struct trace_cmd *cmd,
 			 struct errbuf *e)
 {
@@ -605,6 +671,11 @@ static const struct {
 	{ { "exec", T_EXEC, parse_exec, "NAME [TEXT DATA BSS]" }, 2, 5 },
 	{ { "vfork", T_VFORK, parse_nothing, NULL }, 1, 1 },
 	{ { "kernel", T_KERNEL, parse_kernel, "NAME VALUE" }, 3, 3 },
+	{ { "msync", T_MSYNC, parse_msync, "ADDR LEN MSFLAGS" }, 4, 4 },
+	{ { "shmget", T_SHMGET, parse_shm_name, "NAME SIZE" }, 3, 3 },
+	{ { "shmat", T_SHMAT, parse_shmat, "NAME ADDR SHMFLAGS" }, 4, 4 },
+	{ { "shmdt", T_SHMDT, parse_one_addr, "ADDR" }, 2, 2 },
+	{ { "shmrm", T_SHMRM, parse_shm_name, "NAME" }, 2, 2 },
 };
 
 int trace_parse_line(const char *line, size_t len, struct trace_cmd *cmd,

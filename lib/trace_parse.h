@@ -19,7 +19,8 @@ enum trace_op {
 	T_MLOCK, T_MUNLOCK, T_BRK, T_READ, T_WRITE, T_TOUCH, T_FORK, T_THREAD,
 	T_SWITCH, T_EXIT, T_MAPS, T_SMAPS,
 	T_EXEC, T_VFORK,	/* extensions: the simulator only */
-	T_KERNEL		/* trace-v2 */
+	T_KERNEL,		/* trace-v2 */
+	T_MSYNC, T_SHMGET, T_SHMAT, T_SHMDT, T_SHMRM
 };
 
 /* The simulated kernel's parameters (trace-v2 `kernel NAME VALUE`). */
@@ -45,12 +46,14 @@ struct trace_cmd {
 	unsigned long new_addr;	/* mremap NEWADDR (0 if absent) */
 	int has_new_addr;
 	unsigned long prot;	/* PROT_* bits */
-	unsigned long flags;	/* mmap: MAP_* bits; mremap: MREMAP_* bits */
+	unsigned long flags;	/* mmap: MAP_* bits; mremap: MREMAP_* bits;
+				   msync: MS_*; shmat: SHM_* */
 	int advice;		/* MADV_* */
 	char access;		/* 'r' 'w' 'x' for touch */
 	unsigned int byte;	/* write BYTE */
 	unsigned long id;	/* switch ID */
-	char name[TRACE_NAME_MAX]; /* file NAME, or mmap NAME of a file mapping */
+	char name[TRACE_NAME_MAX]; /* file NAME, or mmap NAME of a file mapping,
+				      or a shm segment's NAME */
 	unsigned long offset;	/* mmap OFFSET (bytes), exec BSS */
 	int has_file;		/* mmap names a file; exec gives sizes */
 	enum kparam param;	/* kernel NAME; its VALUE is in len */
@@ -81,6 +84,9 @@ const char *kparam_name(enum kparam k);
 int kparam_format(char *buf, size_t size, enum kparam k, unsigned long v);
 /* The value of a machine that no `kernel` line changed. */
 unsigned long kparam_default(enum kparam k);
+
+/* An ADVICE's word as a trace writes it ("dontneed"), "?" if none. */
+const char *trace_advice_name(int advice);
 
 /* The command's name as written in a trace: "mmap", "fork", ... */
 const char *trace_op_name(enum trace_op op);

@@ -67,6 +67,39 @@
 #define MADV_DODUMP	17
 #endif
 
+#ifndef MADV_FREE
+#define MADV_FREE	8
+#endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE	9
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK	18
+#define MADV_KEEPONFORK	19
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD	20
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#define MADV_POPULATE_WRITE	23
+#endif
+
+#ifndef MS_ASYNC
+#define MS_ASYNC	1
+#define MS_INVALIDATE	2
+#define MS_SYNC		4
+#endif
+
+/* System V shared memory: shmat(2)'s flags (include/uapi/linux/shm.h). */
+#ifndef SHM_RDONLY
+#define SHM_RDONLY	010000
+#define SHM_RND		020000
+#define SHM_REMAP	040000
+#define SHM_EXEC	0100000
+#endif
+
 #define AS_PAGE_SHIFT	12
 #define AS_PAGE_SIZE	(1UL << AS_PAGE_SHIFT)
 #define AS_PAGE_MASK	(~(AS_PAGE_SIZE - 1))
