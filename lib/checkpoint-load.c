@@ -559,6 +559,7 @@ static int load_vma(struct ck_load *l, uint32_t m, uint32_t k,
 	if (av != NONE)
 		l->av_active[av]++;
 	vma_tree_insert(&mm->mm_mt, v);
+	vma_link_file(v);	/* i_mmap is derived: rebuilt, not saved */
 	l->vmas[m][k] = v;
 	return load_avc(l, v);
 }
@@ -752,6 +753,7 @@ static void load_discard(struct ck_load *l)
 		if (l->files[i] != NULL) {
 			free(l->files[i]->cache);
 			pthread_mutex_destroy(&l->files[i]->lock);
+			pthread_mutex_destroy(&l->files[i]->i_mmap_rwsem);
 			free(l->files[i]);
 		}
 	}

@@ -107,8 +107,10 @@ static int expand_downwards(struct vma *vma, unsigned long address)
 	if (vma->vm_flags & VM_LOCKED)
 		mm->locked_vm += grow;
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
+	vma_i_mmap_lock(vma);
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
+	vma_i_mmap_unlock(vma);
 	vma_tree_adjust(&mm->mm_mt, vma);
 	mm->vmacache_seqnum++;
 	return 0;

@@ -37,6 +37,7 @@ struct as_file *as_file_alloc(const char *name, unsigned long size, bool shmem,
 	f->shmem_zero = shmem;
 	f->refcount = 1;
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_mutex_init(&f->i_mmap_rwsem, NULL);
 	return f;
 }
 

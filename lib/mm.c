@@ -264,10 +264,12 @@ void vm_area_free(struct vma *vma)
 	free(vma);
 }
 
-/* vma_link(): insert into the index. */
+/* vma_link(): insert into the index, and a file VMA into its file's
+ * i_mmap. */
 void vma_link(struct mm *mm, struct vma *vma)
 {
 	vma_tree_insert(&mm->mm_mt, vma);
+	vma_link_file(vma);
 	mm->map_count++;
 	mm->vmacache_seqnum++;
 }
@@ -276,6 +278,7 @@ void vma_link(struct mm *mm, struct vma *vma)
 void vma_unlink_free(struct mm *mm, struct vma *vma)
 {
 	vma_tree_erase(&mm->mm_mt, vma);
+	unlink_file_vma(vma);
 	mm->map_count--;
 	mm->vmacache_seqnum++;
 	vm_area_free(vma);
@@ -436,10 +439,75 @@ static int session_mms(struct as_session *s, struct mm ***out, size_t *n)
 	return 0;
 }
 
+/* Is v linked into f's i_mmap where its own links say? */
+static bool i_mmap_linked(const struct vma *v, const struct as_file *f)
+{
+	if (v->shared_prev != NULL ? v->shared_prev->shared_next != v :
+	    f->i_mmap != v)
+		return false;
+	return v->shared_next == NULL || v->shared_next->shared_prev == v;
+}
+
 /*
- * Every mm of s: with vmas, mm_validate_vmas() of each; then the page
- * tables: every mm's PTEs lie in its VMAs and each page's mapcount equals
- * its PTEs over all the mms.  0 with *err NULL or the first problem (and
+ * Each file's i_mmap holds exactly the VMAs that map it, over the n mms
+ * (sorted) of the session: every file VMA is linked into its file's list,
+ * and each list holds i_mmap_count VMAs, all of this file and of these
+ * mms, as many as map the file.  The lists are read without their locks:
+ * the caller holds the session quiescent, as for the page tables.
+ */
+static const char *check_i_mmap(struct mm **mms, size_t n)
+{
+	const unsigned long walked = ~0UL;
+	const char *err = NULL;
+	struct vma *v, *e;
+	struct as_file *f;
+	unsigned long count;
+	size_t i;
+
+	for (i = 0; i < n && err == NULL; i++)
+		for (v = mms[i]->mm_mt.first; v != NULL; v = v->vm_next) {
+			if (v->vm_file == NULL) {
+				if (v->shared_prev != NULL || v->shared_next)
+					err = "an anonymous VMA is on an i_mmap";
+				continue;
+			}
+			f = file_inode(v->vm_file);
+			if (!i_mmap_linked(v, f))
+				err = "a file VMA is not on its file's i_mmap";
+			f->i_mmap_seen++;
+		}
+	for (i = 0; i < n && err == NULL; i++)
+		for (v = mms[i]->mm_mt.first; v != NULL && err == NULL;
+		    v = v->vm_next) {
+			if (v->vm_file == NULL ||
+			    (f = file_inode(v->vm_file))->i_mmap_seen == walked)
+				continue;
+			count = 0;
+			for (e = f->i_mmap; e != NULL && err == NULL;
+			    e = e->shared_next, count++)
+				if (e->vm_file == NULL ||
+				    file_inode(e->vm_file) != f)
+					err = "i_mmap holds a VMA of another file";
+				else if (bsearch(&e->vm_mm, mms, n,
+				    sizeof(*mms), cmp_mm) == NULL)
+					err = "i_mmap holds a VMA of no mm";
+			if (err == NULL && (count != f->i_mmap_count ||
+			    count != f->i_mmap_seen))
+				err = "i_mmap differs from the VMAs mapping "
+				    "its file";
+			f->i_mmap_seen = walked;
+		}
+	for (i = 0; i < n; i++)
+		for (v = mms[i]->mm_mt.first; v != NULL; v = v->vm_next)
+			if (v->vm_file != NULL)
+				file_inode(v->vm_file)->i_mmap_seen = 0;
+	return err;
+}
+
+/*
+ * Every mm of s: with vmas, mm_validate_vmas() of each; the files'
+ * i_mmap; then the page tables: every mm's PTEs lie in its VMAs and each
+ * page's mapcount equals its PTEs over all the mms.  0 with *err NULL or the first problem (and
  * *nmms the mms), or -ENOMEM.
  */
 static int validate_mms(struct as_session *s, bool vmas, const char **err,
@@ -458,6 +526,8 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	if ((ret = session_mms(s, &mms, &n)) == 0) {
 		for (i = 0; i < n && vmas && c.err == NULL; i++)
 			c.err = mm_validate_vmas(mms[i]);
+		if (c.err == NULL)
+			c.err = check_i_mmap(mms, n);
 		for (i = 0; i < n && c.err == NULL; i++)
 			check_mm_ptes(&c, mms[i]);
 		free(mms);

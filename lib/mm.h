@@ -65,6 +65,15 @@ void unlink_anon_vmas(struct vma *vma);
 int anon_vma_clone(struct vma *dst, struct vma *src);
 int anon_vma_fork(struct vma *vma, struct vma *pvma);
 bool vma_is_fork_child(const struct vma *vma);
+void i_mmap_lock_write(struct as_file *f);
+void i_mmap_unlock_write(struct as_file *f);
+void vma_interval_tree_insert(struct vma *vma, struct as_file *f);
+void vma_interval_tree_remove(struct vma *vma, struct as_file *f);
+void vma_link_file(struct vma *vma);
+void unlink_file_vma(struct vma *vma);
+void vma_i_mmap_lock(struct vma *vma);
+void vma_i_mmap_unlock(struct vma *vma);
+int folio_mkclean(struct page *page);
 
 static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 {
@@ -81,6 +90,13 @@ struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
 unsigned long file_size_pages(struct as_file *f);
+
+/* --- page-writeback.c, msync.c: writeback and msync(2) --------------------- */
+bool folio_clear_dirty_for_io(struct page *page);
+int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
+    unsigned long lstart, unsigned long lend);
+int vfs_fsync_range(struct as_session *s, struct file *file,
+    unsigned long start, unsigned long end);
 
 /* --- vma.c: split, merge, modify ------------------------------------------ */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);
@@ -136,6 +152,8 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
     int behavior);
 int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
+int sys_msync(struct mm *mm, unsigned long start, unsigned long len,
+    int flags);
 
 /* --- memory.c: faults and page-table maintenance --------------------------- */
 int handle_mm_fault(struct vma *vma, unsigned long address,

@@ -64,6 +64,7 @@
 #define AS_RLIM_INFINITY		(~0UL)
 
 struct mm;
+struct vma;
 struct as_session;
 
 /* A simulated regular file (or the shmem object behind MAP_SHARED|ANON). */
@@ -80,6 +81,21 @@ struct as_file {
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
 	struct as_memcg	*memcg;		/* charged for it and its cache */
+	/*
+	 * i_mmap: every VMA, of every mm, that maps this file, shared or
+	 * private (address_space->i_mmap, the reverse map of file pages).
+	 * Linux keeps an interval tree keyed by each VMA's range of file
+	 * pages (vma_interval_tree_*()); here it is a doubly-linked list
+	 * through vma->shared_prev/shared_next, and a lookup tests each VMA
+	 * for overlap with the range, which gives the same set of VMAs.
+	 * i_mmap_rwsem guards the list and, for each VMA on it, vm_start,
+	 * vm_end and vm_pgoff (changed under it, as Linux's vma_prepare()
+	 * does), so that writeback may walk VMAs of other mms.
+	 */
+	pthread_mutex_t	 i_mmap_rwsem;
+	struct vma	*i_mmap;
+	unsigned long	 i_mmap_count;	/* VMAs on i_mmap */
+	unsigned long	 i_mmap_seen;	/* scratch of mm_validate() */
 };
 
 /* struct file: one open() of a file (or of a shmem object).  Each mmap
@@ -123,6 +139,9 @@ struct vma {
 	unsigned long	 vm_page_prot;	/* x86 PTE protection bits */
 	struct mm	*vm_mm;
 	const char	*vm_special_name; /* "[vdso]"...: special mappings */
+	/* vma->shared: the links of the file's i_mmap (struct as_file). */
+	struct vma	*shared_prev;
+	struct vma	*shared_next;
 
 	/* The VMA index (vma_tree.c): an augmented red-black tree. */
 	struct vma	*rb_parent;

@@ -13,10 +13,15 @@
  * mms), taken inside mmap_lock and page_table_lock.  vma->anon_vma is set
  * under mmap_lock held for writing, or by a fault (mmap_lock for reading)
  * under page_table_lock.  Reference counts are atomic.
+ *
+ * File pages do have a reverse map: each file's i_mmap, every VMA mapping
+ * it (below), which writeback walks to clean the PTEs of a page in every
+ * mm (folio_mkclean()).
  */
 #include <stdlib.h>
 
 #include "mm.h"
+#include "pgtable.h"
 
 /* ihold(): one more reference to an inode. */
 void ihold(struct as_file *f)
@@ -31,6 +36,7 @@ void iput(struct as_session *s, struct as_file *f)
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
 		truncate_inode_pages(&s->phys, f);
 		pthread_mutex_destroy(&f->lock);
+		pthread_mutex_destroy(&f->i_mmap_rwsem);
 		memcg_uncharge(f->memcg, kmem_size(sizeof(*f)) +
 		    (long)(f->cache_len * sizeof(*f->cache)));
 		free(f->cache);
@@ -330,4 +336,133 @@ void unlink_anon_vmas(struct vma *vma)
 	free(vma->avc);
 	vma->avc = NULL;
 	vma->avc_len = vma->avc_cap = 0;
+}
+
+/* ---- the reverse map of file pages: address_space->i_mmap ---------------- */
+
+/* i_mmap_lock_write(): guards f->i_mmap and its VMAs' bounds. */
+void i_mmap_lock_write(struct as_file *f)
+{
+	pthread_mutex_lock(&f->i_mmap_rwsem);
+}
+
+void i_mmap_unlock_write(struct as_file *f)
+{
+	pthread_mutex_unlock(&f->i_mmap_rwsem);
+}
+
+/* vma_interval_tree_insert() (mm/interval_tree.c), here a list push; the
+ * caller holds f->i_mmap_rwsem. */
+void vma_interval_tree_insert(struct vma *vma, struct as_file *f)
+{
+	vma->shared_prev = NULL;
+	vma->shared_next = f->i_mmap;
+	if (f->i_mmap != NULL)
+		f->i_mmap->shared_prev = vma;
+	f->i_mmap = vma;
+	f->i_mmap_count++;
+}
+
+/* vma_interval_tree_remove(); the caller holds f->i_mmap_rwsem. */
+void vma_interval_tree_remove(struct vma *vma, struct as_file *f)
+{
+	if (vma->shared_prev != NULL)
+		vma->shared_prev->shared_next = vma->shared_next;
+	else
+		f->i_mmap = vma->shared_next;
+	if (vma->shared_next != NULL)
+		vma->shared_next->shared_prev = vma->shared_prev;
+	vma->shared_prev = vma->shared_next = NULL;
+	f->i_mmap_count--;
+}
+
+/* models vma_link_file() (mm/vma.c): a new file VMA joins i_mmap. */
+void vma_link_file(struct vma *vma)
+{
+	struct as_file *f;
+
+	if (vma->vm_file == NULL)
+		return;
+	f = file_inode(vma->vm_file);
+	i_mmap_lock_write(f);
+	vma_interval_tree_insert(vma, f);
+	i_mmap_unlock_write(f);
+}
+
+/* models unlink_file_vma() / __remove_shared_vm_struct(). */
+void unlink_file_vma(struct vma *vma)
+{
+	struct as_file *f;
+
+	if (vma->vm_file == NULL)
+		return;
+	f = file_inode(vma->vm_file);
+	i_mmap_lock_write(f);
+	vma_interval_tree_remove(vma, f);
+	i_mmap_unlock_write(f);
+}
+
+/* The i_mmap lock of a VMA's file, if it has one: taken around changes of
+ * a linked VMA's bounds or pgoff (vma_prepare()/vma_complete()). */
+void vma_i_mmap_lock(struct vma *vma)
+{
+	if (vma->vm_file != NULL)
+		i_mmap_lock_write(file_inode(vma->vm_file));
+}
+
+void vma_i_mmap_unlock(struct vma *vma)
+{
+	if (vma->vm_file != NULL)
+		i_mmap_unlock_write(file_inode(vma->vm_file));
+}
+
+/* page_mkclean_one(): write-protect and clean vma's PTE of page at
+ * address, if it maps it dirty or writable; 1 if it did. */
+static int page_mkclean_one(struct page *page, struct vma *vma,
+    unsigned long address)
+{
+	struct mm *mm = vma->vm_mm;
+	pte_t *pte;
+	int cleaned = 0;
+
+	pthread_mutex_lock(&mm->page_table_lock);
+	pte = pte_offset(mm, address);
+	if (pte != NULL && (*pte & _PAGE_PRESENT) && !(*pte & _PAGE_SPECIAL) &&
+	    pte_pfn(*pte) == page->pfn && (*pte & (_PAGE_DIRTY | _PAGE_RW))) {
+		*pte &= ~(pte_t)(_PAGE_RW | _PAGE_DIRTY);  /* wrprotect, mkclean */
+		cleaned = 1;
+	}
+	pthread_mutex_unlock(&mm->page_table_lock);
+	return cleaned;
+}
+
+/*
+ * folio_mkclean(): through the file's reverse map, every PTE of a shared
+ * mapping that maps page (in any mm) is write-protected and cleaned, so
+ * that the next write faults and dirties the page again; the number of
+ * PTEs changed.  Private mappings are skipped (invalid_mkclean_vma()):
+ * their PTEs of a page-cache page are never writable.
+ */
+int folio_mkclean(struct page *page)
+{
+	struct as_file *f = page->mapping;
+	unsigned long idx = page->index;
+	struct vma *vma;
+	int cleaned = 0;
+
+	if (f == NULL || page_test(page, PG_anon))
+		return 0;
+	i_mmap_lock_write(f);	/* i_mmap_lock_read() */
+	for (vma = f->i_mmap; vma != NULL; vma = vma->shared_next) {
+		/* VM_SHARED never changes once a VMA is made. */
+		if (!(__atomic_load_n(&vma->vm_flags, __ATOMIC_RELAXED) &
+		    VM_SHARED))
+			continue;
+		if (idx < vma->vm_pgoff || idx - vma->vm_pgoff >= vma_pages(vma))
+			continue;
+		cleaned += page_mkclean_one(page, vma, vma->vm_start +
+		    ((idx - vma->vm_pgoff) << AS_PAGE_SHIFT));
+	}
+	i_mmap_unlock_write(f);
+	return cleaned;
 }

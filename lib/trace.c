@@ -188,6 +188,9 @@ static bool run_vm_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	case T_MADVISE:	 do_madvise_cmd(ts, c); break;
 	case T_MLOCK:	 put_status(ts, sys_mlock(mm, c->addr, c->len)); break;
 	case T_MUNLOCK: put_status(ts, sys_munlock(mm, c->addr, c->len)); break;
+	case T_MSYNC:
+		put_status(ts, sys_msync(mm, c->addr, c->len, (int)c->flags));
+		break;
 	case T_BRK:	 put_addr(ts, sys_brk(mm, c->addr)); break;
 	case T_MAPS:	 do_maps(ts); break;
 	case T_SMAPS:	 do_smaps(ts); break;

@@ -57,6 +57,7 @@ int __split_vma(struct vma *vma, unsigned long addr, int new_below)
 
 	if (new == NULL)
 		return -ENOMEM;
+	vma_i_mmap_lock(vma);
 	if (new_below) {
 		new->vm_end = addr;
 		vma->vm_pgoff += (addr - vma->vm_start) >> AS_PAGE_SHIFT;
@@ -66,6 +67,7 @@ int __split_vma(struct vma *vma, unsigned long addr, int new_below)
 		new->vm_pgoff += (addr - vma->vm_start) >> AS_PAGE_SHIFT;
 		vma->vm_end = addr;
 	}
+	vma_i_mmap_unlock(vma);
 	vma_tree_adjust(&mm->mm_mt, vma);
 	vma_link(mm, new);
 	return 0;
@@ -161,9 +163,11 @@ static void dup_anon_vma(struct vma *dst, struct vma *src)
 static void vma_set_range(struct vma *vma, unsigned long start,
     unsigned long end, unsigned long pgoff)
 {
+	vma_i_mmap_lock(vma);
 	vma->vm_start = start;
 	vma->vm_end = end;
 	vma->vm_pgoff = pgoff;
+	vma_i_mmap_unlock(vma);
 	vma_tree_adjust(&vma->vm_mm->mm_mt, vma);
 	vma->vm_mm->vmacache_seqnum++;
 }

@@ -1,6 +1,6 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace [-a] [-t] [-z] [-l] SEED [NCMDS]` prints a trace that is a
+ * `gen-trace [-a] [-t] [-z] [-l] [-m] SEED [NCMDS]` prints a trace that is a
  * pure function of its arguments: a window, a few files, then NCMDS
  * (default 40)
  * memory commands whose addresses cluster in a small region at the
@@ -13,7 +13,9 @@
  * (a kernel without the zero page: run-diff.sh compares those live only
  * on such a host).  With -l a trace now and then begins with a finite
  * `kernel rlimit_memlock SIZE`, so that mlock and MAP_LOCKED fail as for
- * a process that is not root.
+ * a process that is not root.  With -m, msync is mixed in (mostly `sync`,
+ * so that with -a it writes back pages that shared writes dirtied, which
+ * the next smaps shows clean).
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -474,8 +476,29 @@ static void gen_task_cmd(struct gen *g)
 	}
 }
 
+static int msync_opt;	/* -m: msync too */
+
+/* -m: msync over a recent target, mostly sync. */
+static void gen_msync(struct gen *g)
+{
+	static const char *const flags[] = {
+		"sync", "sync", "sync", "sync", "async", "-", "invalidate",
+		"sync,invalidate", "async,invalidate", "sync,async",
+	};
+	unsigned long addr, len;
+
+	pick_target(g, &addr, &len);
+	printf("msync 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s\n", flags[rnd(g, sizeof(flags) / sizeof(*flags))]);
+}
+
 static void gen_command(struct gen *g)
 {
+	if (msync_opt && chance(g, 8)) {
+		gen_msync(g);
+		return;
+	}
 	if (g->tasks && chance(g, 12)) {
 		gen_task_cmd(g);
 		return;
@@ -520,9 +543,9 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%s%s%s%lu %lu\n", accesses ? "-a " : "",
+	printf("# gen-trace %s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
 	    tasks ? "-t " : "", nozp ? "-z " : "", memlock ? "-l " : "",
-	    seed, ncmds);
+	    msync_opt ? "-m " : "",	    seed, ncmds);
 	if (nozp)
 		printf("kernel zero_page off\n");
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
@@ -564,11 +587,13 @@ int main(int argc, char **argv)
 			nozp = 1;
 		else if (strcmp(argv[1], "-l") == 0)
 			memlock = 1;
+		else if (strcmp(argv[1], "-m") == 0)
+			msync_opt = 1;
 		else
 			argc = 0;	/* unknown option */
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);

@@ -697,7 +697,7 @@ static void cmd_mremap(const struct trace_cmd *c, int line)
 			       c->flags, c->new_addr));
 }
 
-/* munmap, mprotect, madvise, mlock, munlock */
+/* munmap, mprotect, madvise, mlock, munlock, msync */
 static void cmd_range(const struct trace_cmd *c, int line)
 {
 	long ret = -1;
@@ -714,6 +714,9 @@ static void cmd_range(const struct trace_cmd *c, int line)
 		break;
 	case T_MLOCK:
 		ret = syscall(SYS_mlock, c->addr, c->len);
+		break;
+	case T_MSYNC:
+		ret = syscall(SYS_msync, c->addr, c->len, c->flags);
 		break;
 	default:
 		ret = syscall(SYS_munlock, c->addr, c->len);
@@ -734,7 +737,7 @@ static void task_exec(struct runner *r, const struct trace_cmd *c, int line,
 		cmd_mremap(c, line);
 		break;
 	case T_MUNMAP: case T_MPROTECT: case T_MADVISE: case T_MLOCK:
-	case T_MUNLOCK:
+	case T_MUNLOCK: case T_MSYNC:
 		cmd_range(c, line);
 		break;
 	case T_READ: case T_WRITE: case T_TOUCH:

@@ -57,7 +57,7 @@ REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
-gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l}
+gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 

@@ -1,0 +1,80 @@
+/*
+ * page-writeback.c: writing a file's dirty page-cache pages back
+ * (mm/page-writeback.c, mm/filemap.c's filemap_write_and_wait_range(),
+ * fs/sync.c's vfs_fsync_range()).
+ *
+ * The simulated disk needs no bytes written: what writeback changes is
+ * the state of the page and of every PTE that maps it.  A dirty page
+ * becomes clean (PG_dirty cleared), and folio_mkclean() (rmap.c), through
+ * the file's i_mmap, write-protects and cleans each shared mapping's PTE
+ * of it in every mm, so smaps counts it Clean everywhere and the next
+ * write through any of them faults again (do_wp_page() dirties it anew).
+ */
+#include "mm.h"
+
+/*
+ * folio_clear_dirty_for_io(): move the PTEs' dirty bits into the page
+ * (folio_mkclean(), then folio_mark_dirty() if any PTE was changed) and
+ * clear PG_dirty; whether the page was dirty and is to be written.
+ * Linux holds the folio lock across this, so that a write fault waits;
+ * the simulator has no folio lock, and a write racing a writeback in
+ * another thread may leave the page clean under a dirty PTE.
+ */
+bool folio_clear_dirty_for_io(struct page *page)
+{
+	bool dirty;
+
+	if (folio_mkclean(page) > 0)
+		page_set_flags(page, PG_dirty);	/* folio_mark_dirty() */
+	dirty = page_test(page, PG_dirty);
+	page_clear_flags(page, PG_dirty);
+	return dirty;
+}
+
+/*
+ * filemap_write_and_wait_range(): write back every dirty page of f whose
+ * bytes meet [lstart, lend] (inclusive, as Linux's), as
+ * write_cache_pages() does for WB_SYNC_ALL: each page is taken with a
+ * reference under the cache's lock, then cleaned without it.
+ */
+int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
+    unsigned long lstart, unsigned long lend)
+{
+	unsigned long idx = lstart >> AS_PAGE_SHIFT, last = lend >> AS_PAGE_SHIFT;
+	struct page *page;
+
+	for (; idx <= last; idx++) {
+		pthread_mutex_lock(&f->lock);
+		if (idx >= f->cache_len) {
+			pthread_mutex_unlock(&f->lock);
+			break;
+		}
+		page = f->cache[idx];
+		if (page != NULL && page_test(page, PG_dirty))
+			get_page(page);
+		else
+			page = NULL;
+		pthread_mutex_unlock(&f->lock);
+		if (page == NULL)
+			continue;
+		(void)folio_clear_dirty_for_io(page);	/* then ->writepage */
+		put_page(phys, page);
+	}
+	return 0;
+}
+
+/*
+ * vfs_fsync_range(file, start, end, datasync): the file system's fsync
+ * of bytes [start, end]: a regular file writes its dirty pages back
+ * (ext4_sync_file() -> file_write_and_wait_range()); shmem's fsync is
+ * noop_fsync(): its pages stay dirty, as they have nowhere to go.
+ */
+int vfs_fsync_range(struct as_session *s, struct file *file,
+    unsigned long start, unsigned long end)
+{
+	struct as_file *f = file_inode(file);
+
+	if (f->shmem_zero)
+		return 0;	/* noop_fsync() */
+	return filemap_write_and_wait_range(&s->phys, f, start, end);
+}
