@@ -2,9 +2,16 @@
  * madvise.c: advice on a range (mm/madvise.c).  The VMA-flag advices split
  * and merge VMAs like mprotect; unlike mprotect, holes in the range are
  * skipped and reported as ENOMEM at the end, and a failed split (the
- * map-count limit) reads EAGAIN.
+ * map-count limit) reads EAGAIN.  The memory advices act on the PTEs:
+ * dontneed zaps, free makes private anonymous pages lazily freed, cold
+ * and pageout deactivate and reclaim (mm/vmscan.c's shrink_folio_list()
+ * on a machine without swap), remove punches a hole in shmem, and the
+ * populate advices fault the range in like GUP (mm/gup.c).
  */
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
+#include "session.h"
 
 static bool madvise_behavior_valid(int behavior)
 {
@@ -12,6 +19,9 @@ static bool madvise_behavior_valid(int behavior)
 	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL:
 	case MADV_WILLNEED: case MADV_DONTNEED: case MADV_DONTFORK:
 	case MADV_DOFORK: case MADV_DONTDUMP: case MADV_DODUMP:
+	case MADV_FREE: case MADV_COLD: case MADV_PAGEOUT:
+	case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: case MADV_REMOVE:
+	case MADV_WIPEONFORK: case MADV_KEEPONFORK:
 		return true;
 	default:
 		return false;
@@ -40,6 +50,12 @@ static int madvise_new_flags(const struct vma *vma, int behavior,
 			return -EINVAL;
 		f &= ~VM_DONTDUMP;
 		break;
+	case MADV_WIPEONFORK:	/* anonymous memory only */
+		if (vma->vm_file != NULL || (f & VM_SHARED))
+			return -EINVAL;
+		f |= VM_WIPEONFORK;
+		break;
+	case MADV_KEEPONFORK:	f &= ~VM_WIPEONFORK; break;
 	default:
 		return -EINVAL;
 	}
@@ -57,6 +73,296 @@ static int madvise_dontneed(struct vma *vma, unsigned long start,
 	return 0;
 }
 
+static struct as_phys *phys_of(struct vma *vma)
+{
+	return &vma->vm_mm->session->phys;
+}
+
+/* vma_is_anonymous() as Linux means it: no vm_ops, so neither a file
+ * (shmem included) nor a special mapping such as [vdso]. */
+static bool vma_has_no_ops(const struct vma *vma)
+{
+	return vma_is_anonymous(vma) && vma->vm_special_name == NULL;
+}
+
+/* vm_normal_page(): the page a present PTE maps, NULL for the zero page. */
+static struct page *vm_normal_page(struct vma *vma, pte_t pte)
+{
+	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
+		return NULL;
+	return pfn_to_page(phys_of(vma), pte_pfn(pte));
+}
+
+/*
+ * models madvise_free_pte_range(): an exclusive anonymous page loses
+ * PG_dirty, its PTE loses dirty and young, and it becomes lazily freed
+ * (folio_mark_lazyfree(): PG_swapbacked cleared).  A dirty page mapped
+ * elsewhere too is left alone; the zero page is skipped.
+ */
+static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
+{
+	struct vma *vma = arg;
+	struct page *page = vm_normal_page(vma, *pte);
+
+	(void)addr;
+	if (page == NULL)
+		return;
+	if (page_test(page, PG_dirty)) {
+		if (page_mapcount(page) != 1)
+			return;
+		page_clear_flags(page, PG_dirty);
+	}
+	*pte &= ~(_PAGE_DIRTY | _PAGE_ACCESSED);
+	if (page_test(page, PG_anon) && page_test(page, PG_swapbacked) &&
+	    !page_test(page, PG_mlocked))
+		page_clear_flags(page, PG_swapbacked | PG_referenced);
+}
+
+/* models madvise_free_single_vma(): MADV_FREE on private anonymous
+ * memory only. */
+static int madvise_free(struct vma *vma, unsigned long start,
+    unsigned long end)
+{
+	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP))
+		return -EINVAL;		/* madvise_dontneed_free_valid_vma() */
+	if (!vma_has_no_ops(vma))
+		return -EINVAL;
+	walk_page_range(vma->vm_mm, start, end, madvise_free_one, vma);
+	return 0;
+}
+
+/* models __remove_mapping(): a clean page that only the page cache and
+ * reclaim's isolation hold leaves the page cache. */
+static void remove_mapping(struct as_phys *phys, struct page *page)
+{
+	struct as_file *f = page->mapping;
+
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (page->mapping == f && page_refcount(page) == 2 &&
+	    page_mapcount(page) == 0 && !page_test(page, PG_dirty) &&
+	    page->index < f->cache_len && f->cache[page->index] == page) {
+		f->cache[page->index] = NULL;
+		page->mapping = NULL;
+		pthread_mutex_unlock(&f->lock);
+		put_page(phys, page);	/* the cache's reference */
+		return;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * models shrink_folio_list() for one page MADV_PAGEOUT isolated, on a
+ * machine without swap: a swap-backed anonymous page cannot be written
+ * anywhere (add_to_swap() fails) and stays mapped; a lazily freed one is
+ * discarded if still clean (try_to_unmap_one()'s MADV_FREE check), or
+ * remapped and swap-backed again if written since; a file or shmem page
+ * is unmapped (its PTE's dirty bit passed to the page), then dropped from
+ * the page cache if clean, kept there if dirty (only kswapd writes file
+ * pages back; shmem_writeout() has no swap to go to).
+ */
+static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
+{
+	struct as_phys *phys = phys_of(vma);
+
+	if (page_test(page, PG_anon)) {
+		if (page_test(page, PG_swapbacked))
+			return;
+		if (*pte & _PAGE_DIRTY)
+			page_set_flags(page, PG_dirty);
+		if (page_refcount(page) == page_mapcount(page) &&
+		    !page_test(page, PG_dirty)) {
+			*pte = 0;
+			page_remove_rmap_put(phys, page);
+			return;
+		}
+		page_set_flags(page, PG_swapbacked);
+		return;
+	}
+	if (*pte & _PAGE_DIRTY)
+		page_set_flags(page, PG_dirty);		/* folio_mark_dirty() */
+	*pte = 0;
+	get_page(page);			/* the isolation's reference */
+	page_remove_rmap_put(phys, page);
+	if (!page_test(page, PG_dirty))
+		remove_mapping(phys, page);
+	put_page(phys, page);		/* freed here if it left the cache */
+}
+
+struct cold_walk {
+	struct vma	*vma;
+	bool		 pageout;
+	bool		 anon_only;	/* pageout_anon_only_filter */
+};
+
+/* models madvise_cold_or_pageout_pte_range(): pages mapped only here. */
+static void madvise_cold_one(void *arg, unsigned long addr, pte_t *pte)
+{
+	struct cold_walk *w = arg;
+	struct page *page = vm_normal_page(w->vma, *pte);
+
+	(void)addr;
+	if (page == NULL || !page_test(page, PG_lru) ||
+	    page_mapcount(page) != 1)
+		return;
+	if (w->anon_only && !page_test(page, PG_anon))
+		return;
+	if (!w->pageout)
+		*pte &= ~_PAGE_ACCESSED;	/* young no more */
+	page_clear_flags(page, PG_referenced);
+	if (w->pageout && !page_test(page, PG_mlocked))
+		shrink_page(w->vma, pte, page);
+}
+
+/* can_madv_lru_vma() */
+static bool can_madv_lru_vma(const struct vma *vma)
+{
+	return !(vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB));
+}
+
+/*
+ * models madvise_cold() and madvise_pageout(): cold only deactivates (the
+ * pages stay mapped); pageout reclaims.  The simulated tasks are root, so
+ * can_do_file_pageout() holds for every file VMA and only an anonymous
+ * VMA filters to anonymous pages.
+ */
+static int madvise_cold_or_pageout(struct vma *vma, unsigned long start,
+    unsigned long end, bool pageout)
+{
+	struct cold_walk w = { vma, pageout, false };
+
+	if (!can_madv_lru_vma(vma))
+		return -EINVAL;
+	w.anon_only = pageout && vma->vm_file == NULL;
+	walk_page_range(vma->vm_mm, start, end, madvise_cold_one, &w);
+	return 0;
+}
+
+/* The PTEs of [start, end) of a shmem VMA that map f's pages from first
+ * to last (page indices): zapped, as unmap_mapping_range() without
+ * even_cows does. */
+struct remove_walk {
+	struct vma	*vma;
+	unsigned long	 first, last;
+};
+
+static void remove_one(void *arg, unsigned long addr, pte_t *pte)
+{
+	struct remove_walk *w = arg;
+	unsigned long pg = w->vma->vm_pgoff +
+	    ((addr - w->vma->vm_start) >> AS_PAGE_SHIFT);
+	struct page *page;
+
+	if (pg < w->first || pg > w->last)
+		return;
+	page = vm_normal_page(w->vma, *pte);
+	if (page != NULL)
+		page_remove_rmap_put(phys_of(w->vma), page);
+	*pte = 0;
+}
+
+/* unmap_mapping_range(mapping, first, last, even_cows = 0) over mm. */
+static void unmap_shmem_range_mm(struct mm *mm, struct as_file *f,
+    unsigned long first, unsigned long last)
+{
+	struct remove_walk w;
+	struct vma *vma;
+
+	mmap_read_lock(mm);
+	for (vma = mm->mm_mt.first; vma != NULL; vma = vma->vm_next) {
+		if (vma->vm_file == NULL || file_inode(vma->vm_file) != f)
+			continue;
+		w.vma = vma;
+		w.first = first;
+		w.last = last;
+		walk_page_range(mm, vma->vm_start, vma->vm_end, remove_one, &w);
+	}
+	mmap_read_unlock(mm);
+}
+
+/*
+ * models shmem_fallocate(FALLOC_FL_PUNCH_HOLE): every mapping of pages
+ * first..last of f in every mm of the session is zapped, then
+ * shmem_truncate_range() drops them from the object, dirty or not.
+ */
+static void shmem_punch_hole(struct as_session *s, struct as_file *f,
+    unsigned long first, unsigned long last)
+{
+	struct mm *seen[256], *mm;
+	struct task *t;
+	unsigned long i;
+	int n = 0, j;
+
+	for (;;) {
+		mm = NULL;
+		pthread_mutex_lock(&s->lock);
+		for (t = s->tasks; t != NULL && mm == NULL; t = t->next) {
+			if (t->mm == NULL)
+				continue;
+			for (j = 0; j < n && seen[j] != t->mm; j++)
+				;
+			if (j == n) {
+				mm = t->mm;
+				__atomic_add_fetch(&mm->mm_users, 1,
+				    __ATOMIC_RELAXED);
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (mm == NULL)
+			break;
+		unmap_shmem_range_mm(mm, f, first, last);
+		seen[n++] = mm;
+		if (n == 256)
+			break;
+	}
+	while (n > 0)
+		mmput(seen[--n]);
+	pthread_mutex_lock(&f->lock);
+	for (i = first; i <= last && i < f->cache_len; i++) {
+		if (f->cache[i] != NULL) {
+			f->cache[i]->mapping = NULL;
+			put_page(&s->phys, f->cache[i]);
+			f->cache[i] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * models madvise_remove(): a hole punched in the file behind a shared
+ * writable mapping (vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)), with the
+ * mmap_lock dropped meanwhile.  Only shmem is modelled; the caller
+ * (trace.c) refuses a regular file's shared mapping beforehand.
+ */
+static int madvise_remove(struct vma *vma, unsigned long start,
+    unsigned long end, bool *lock_dropped)
+{
+	struct mm *mm = vma->vm_mm;
+	struct as_file *f;
+	unsigned long first;
+
+	if (vma->vm_flags & VM_LOCKED)
+		return -EINVAL;
+	if (vma->vm_file == NULL)
+		return -EINVAL;
+	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
+	    (VM_SHARED | VM_MAYWRITE))
+		return -EACCES;		/* !vma_is_shared_maywrite() */
+	f = file_inode(vma->vm_file);
+	if (!f->shmem_zero)
+		return -EOPNOTSUPP;	/* refused by the caller already */
+	first = vma->vm_pgoff + ((start - vma->vm_start) >> AS_PAGE_SHIFT);
+	ihold(f);
+	*lock_dropped = true;
+	mmap_write_unlock(mm);
+	shmem_punch_hole(mm->session, f,
+	    first, first + ((end - start) >> AS_PAGE_SHIFT) - 1);
+	iput(mm->session, f);
+	mmap_write_lock(mm);
+	return 0;
+}
+
 /* madvise_vma_behavior(): apply one advice to [start, end) of vma. */
 static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
     unsigned long start, unsigned long end, int behavior)
@@ -71,6 +377,24 @@ static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
 	if (behavior == MADV_DONTNEED) {
 		*prev = vma;
 		return madvise_dontneed(vma, start, end);
+	}
+	if (behavior == MADV_FREE) {
+		*prev = vma;
+		return madvise_free(vma, start, end);
+	}
+	if (behavior == MADV_COLD || behavior == MADV_PAGEOUT) {
+		*prev = vma;
+		return madvise_cold_or_pageout(vma, start, end,
+		    behavior == MADV_PAGEOUT);
+	}
+	if (behavior == MADV_REMOVE) {
+		bool dropped = false;
+
+		*prev = vma;
+		err = madvise_remove(vma, start, end, &dropped);
+		if (dropped)
+			*prev = NULL;	/* the VMA may be gone: look again */
+		return err;
 	}
 	if ((err = madvise_new_flags(vma, behavior, &new_flags)) != 0)
 		return err;
@@ -120,6 +444,74 @@ static int madvise_walk_vmas(struct mm *mm, unsigned long start,
 	return unmapped_error;
 }
 
+/* models check_vma_flags() for FOLL_MADV_POPULATE: 0 or -EFAULT. */
+static int check_vma_flags(const struct vma *vma, bool write)
+{
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return -EFAULT;
+	if (write ? !(vma->vm_flags & VM_WRITE) : !(vma->vm_flags & VM_READ))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * models madvise_populate() and faultin_page_range(): __get_user_pages()
+ * with FOLL_MADV_POPULATE | FOLL_TOUCH (| FOLL_WRITE): each page not
+ * present (or, for writing, not writable) is faulted in, reading or
+ * writing; a hole ends it with -ENOMEM, a VMA the access may not make
+ * with -EINVAL, a fault that would signal with -EFAULT, and running out
+ * of memory with -ENOMEM, the pages before it populated.
+ */
+static int madvise_populate(struct mm *mm, unsigned long start,
+    unsigned long end, bool write)
+{
+	struct vma *vma = NULL;
+	unsigned long addr;
+	pte_t *pte;
+	int ret = 0, found;
+
+	mmap_read_lock(mm);
+	for (addr = start; addr < end; addr += AS_PAGE_SIZE) {
+		if (vma == NULL || addr >= vma->vm_end) {
+			vma = find_vma(mm, addr);	/* vma_lookup() */
+			if (vma == NULL || addr < vma->vm_start) {
+				ret = -ENOMEM;
+				break;
+			}
+			if (check_vma_flags(vma, write) != 0) {
+				ret = -EINVAL;
+				break;
+			}
+		}
+		pthread_mutex_lock(&mm->page_table_lock);
+		pte = pte_offset(mm, addr);
+		found = pte != NULL && (*pte & _PAGE_PRESENT) &&
+		    (!write || (*pte & _PAGE_RW));
+		if (found) {		/* follow_page_pte() with FOLL_TOUCH */
+			struct page *page = vm_normal_page(vma, *pte);
+
+			if (write && page != NULL && !(*pte & _PAGE_DIRTY))
+				page_set_flags(page, PG_dirty);
+			*pte |= _PAGE_ACCESSED;
+		}
+		pthread_mutex_unlock(&mm->page_table_lock);
+		if (found)
+			continue;
+		ret = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0,
+		    NULL, NULL);
+		if (ret & VM_FAULT_OOM) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (ret) {		/* VM_FAULT_SIGBUS or VM_FAULT_SIGSEGV */
+			ret = -EFAULT;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 /* madvise(2). */
 int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
     int behavior)
@@ -139,8 +531,46 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 		return -EINVAL;
 	if (end == start)
 		return 0;
+	if (behavior == MADV_POPULATE_READ || behavior == MADV_POPULATE_WRITE)
+		return madvise_populate(mm, start, end,
+		    behavior == MADV_POPULATE_WRITE);
 	mmap_write_lock(mm);
 	ret = madvise_walk_vmas(mm, start, end, behavior);
 	mmap_write_unlock(mm);
 	return ret;
+}
+
+/*
+ * What sys_madvise() would need that the simulator does not model, as the
+ * trace's "unsupported: ..." text, or NULL: pageout on a machine with swap
+ * (swap is not modelled yet), and remove reaching a regular file's shared
+ * mapping before any VMA that would fail (a hole punched in a file on
+ * disk).  Asked before the call, so that an error line does nothing.
+ */
+const char *madvise_unmodelled(struct mm *mm, unsigned long start,
+    unsigned long len_in, int behavior)
+{
+	unsigned long end = start + AS_PAGE_ALIGN(len_in);
+	const char *why = NULL;
+	struct vma *vma;
+
+	if (behavior == MADV_PAGEOUT && mm->session->limits.swap_bytes > 0)
+		return "swap";
+	if (behavior != MADV_REMOVE || as_offset_in_page(start) ||
+	    end <= start)
+		return NULL;
+	mmap_read_lock(mm);
+	for (vma = find_vma(mm, start); vma != NULL && vma->vm_start < end;
+	    vma = vma->vm_next) {
+		if ((vma->vm_flags & VM_LOCKED) || vma->vm_file == NULL ||
+		    (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
+		    (VM_SHARED | VM_MAYWRITE))
+			break;		/* -EINVAL or -EACCES first */
+		if (!file_inode(vma->vm_file)->shmem_zero) {
+			why = "madvise remove of a file";
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return why;
 }

@@ -230,12 +230,44 @@ static bool do_fault_around(struct vm_fault *vmf)
 	return mapped;
 }
 
+/*
+ * models do_sync_mmap_readahead(): a regular file's page that reclaim
+ * (madvise pageout) dropped from the page cache is read back with the
+ * fault_around_bytes block of the VMA around it, at least as much as the
+ * reference host reads ahead; the fault is then retried, so fault-around
+ * maps the block.  The pages past the end of the file are not read.
+ */
+static bool sync_mmap_readahead(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct as_file *f = file_inode(vma->vm_file);
+	unsigned long block = fault_around_pages(vma) << AS_PAGE_SHIFT;
+	unsigned long addr = vmf->address & ~(block - 1), end = addr + block;
+	bool sigbus;
+
+	if (f->shmem_zero || vmf->pgoff >= file_size_pages(f) ||
+	    filemap_lookup(f, vmf->pgoff) != NULL)
+		return false;
+	if (addr < vma->vm_start)
+		addr = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	for (; addr < end; addr += AS_PAGE_SIZE)
+		if (filemap_fault(phys_of(vma), f, vma->vm_pgoff +
+		    ((addr - vma->vm_start) >> AS_PAGE_SHIFT), &sigbus) == NULL)
+			break;
+	return true;
+}
+
 /* The page-cache page for vmf, or NULL with the VM_FAULT_* in *ret. */
 static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 {
 	bool sigbus;
-	struct page *page = filemap_fault(phys_of(vmf->vma),
-	    file_inode(vmf->vma->vm_file), vmf->pgoff, &sigbus);
+	struct page *page;
+
+	(void)sync_mmap_readahead(vmf);
+	page = filemap_fault(phys_of(vmf->vma), file_inode(vmf->vma->vm_file),
+	    vmf->pgoff, &sigbus);
 
 	if (page == NULL) {
 		*ret = sigbus ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
@@ -253,6 +285,14 @@ static int do_read_fault(struct vm_fault *vmf)
 	if (do_fault_around(vmf)) {
 		COUNT(vmf->task, vmf->vma->vm_mm->session, file_read_faults);
 		return 0;
+	}
+	/* read back after reclaim, then the retried fault's fault-around */
+	if (sync_mmap_readahead(vmf)) {
+		if (do_fault_around(vmf)) {
+			COUNT(vmf->task, vmf->vma->vm_mm->session,
+			    file_read_faults);
+			return 0;
+		}
 	}
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;

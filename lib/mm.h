@@ -150,6 +150,8 @@ unsigned long sys_mremap(struct mm *mm, unsigned long addr,
 unsigned long sys_brk(struct mm *mm, unsigned long brk);
 int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
     int behavior);
+const char *madvise_unmodelled(struct mm *mm, unsigned long start,
+    unsigned long len_in, int behavior);
 int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_msync(struct mm *mm, unsigned long start, unsigned long len,

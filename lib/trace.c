@@ -126,27 +126,14 @@ static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	    c->flags, f, f != NULL, c->offset));
 }
 
-/* The trace-v2 advices the simulated kernel does not model yet: an error
- * line, never the -EINVAL of an advice it does not know. */
-static bool advice_modelled(int advice)
-{
-	switch (advice) {
-	case MADV_FREE: case MADV_COLD: case MADV_PAGEOUT:
-	case MADV_POPULATE_READ: case MADV_POPULATE_WRITE: case MADV_REMOVE:
-	case MADV_WIPEONFORK: case MADV_KEEPONFORK:
-		return false;
-	default:
-		return true;
-	}
-}
-
 static void do_madvise_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
+	const char *why = madvise_unmodelled(ts->current->mm, c->addr, c->len,
+	    c->advice);
 	char msg[64];
 
-	if (!advice_modelled(c->advice)) {
-		snprintf(msg, sizeof(msg), "unsupported: madvise %s",
-		    trace_advice_name(c->advice));
+	if (why != NULL) {
+		snprintf(msg, sizeof(msg), "unsupported: %s", why);
 		put_error(ts, msg);
 		return;
 	}
