@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "mm.h"
 #include "pgtable.h"
+#include "shm.h"
 
 #define NONE		0xffffffffU
 #define NCOUNTERS	(sizeof(struct as_counters) / sizeof(unsigned long))
@@ -34,8 +35,8 @@ enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
 _Static_assert(NCOUNTERS == 14, "the format has 14 counters");
 
-enum { S_SESS, S_FRAM, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK };
-extern const char *const sect_tags[S_TASK + 1];	/* checkpoint-codec.c */
+enum { S_SESS, S_FRAM, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
+extern const char *const sect_tags[S_SHM + 1];	/* checkpoint-codec.c */
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 
 extern const char *const special_names[4];	/* checkpoint-codec.c */

@@ -426,6 +426,8 @@ static int load_opens(struct ck_load *l)
 		f->f_count = (long)ck_get_range(l, 4, 1, INT32_MAX, "f_count");
 		f->f_id = ck_get_range(l, 8, prev + 1, l->s->next_file_id,
 		    "struct file id (in order)");
+		f->f_mode = (unsigned int)ck_get_range(l, 1, FMODE_READ,
+		    FMODE_READ | FMODE_WRITE, "f_mode");
 		if (l->err != 0)
 			break;
 		f->f_inode = l->files[file];
@@ -665,12 +667,77 @@ static int load_tasks(struct ck_load *l)
 	return l->err;
 }
 
-/* The seven sections in order, each parsed to its last byte. */
+/* One System V segment: name, size, attach count, state, inode. */
+static int load_shm_seg(struct ck_load *l, struct shmid_kernel ***tail)
+{
+	struct shmid_kernel *shp, *o;
+	const uint8_t *name;
+	uint32_t n, file;
+	struct as_file *f;
+
+	n = (uint32_t)ck_get_range(l, 1, 1, TRACE_NAME_MAX - 1,
+	    "segment name length");
+	name = l->err == 0 ? ck_get_bytes(l, n) : NULL;
+	if (l->err != 0)
+		return l->err;
+	if ((shp = ck_load_calloc(l, 1, sizeof(*shp))) == NULL)
+		return l->err;
+	memcg_charge_force(&l->s->mem, kmem_size(sizeof(*shp)));
+	**tail = shp;		/* load_discard() frees it from here on */
+	*tail = &shp->next;
+	memcpy(shp->name, name, n);
+	if (memchr(shp->name, '\0', n) != NULL)
+		return BAD(l, "segment name with a NUL");
+	for (o = l->s->shm_segs; o != shp; o = o->next)
+		if (strcmp(o->name, shp->name) == 0)
+			return BAD(l, "two segments named %s", shp->name);
+	shp->shm_segsz = ck_get_range(l, 8, SHMMIN, SHMMAX, "segment size");
+	shp->shm_nattch = (long)ck_get_range(l, 8, 0, INT32_MAX,
+	    "shm_nattch");
+	shp->removed = ck_get_bool(l, "removed");
+	shp->destroyed = ck_get_bool(l, "destroyed");
+	file = ck_get_idx(l, l->nfile, true, "segment's inode");
+	if (l->err != 0)
+		return l->err;
+	if (shp->destroyed != (file == NONE))
+		return BAD(l, "segment %s: destroyed but for its inode",
+		    shp->name);
+	if (shp->destroyed) {
+		if (!shp->removed || shp->shm_nattch != 0)
+			return BAD(l, "segment %s: destroyed, not removed or "
+			    "attached", shp->name);
+		return 0;
+	}
+	f = l->files[file];
+	if (!f->shmem_zero || l->listed[file] || f->shm != NULL ||
+	    f->size != shp->shm_segsz)
+		return BAD(l, "segment %s: its inode is no segment's own",
+		    shp->name);
+	if (shp->removed && shp->shm_nattch == 0)
+		return BAD(l, "segment %s: removed and unattached", shp->name);
+	shp->shm_file = f;
+	f->shm = shp;
+	return 0;
+}
+
+/* The SHM section: the System V segments in creation order. */
+static int load_shm(struct ck_load *l)
+{
+	struct shmid_kernel **tail = &l->s->shm_segs;
+	uint32_t n, i;
+
+	n = (uint32_t)ck_get_count(l, 4, 23, "segments");
+	for (i = 0; i < n && l->err == 0; i++)
+		load_shm_seg(l, &tail);
+	return l->err;
+}
+
+/* The eight sections in order, each parsed to its last byte. */
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
 		load_session, load_frames, load_files, load_opens,
-		load_anon_vmas, load_mms, load_tasks
+		load_anon_vmas, load_mms, load_tasks, load_shm
 	};
 	size_t off = 0, len;
 	size_t i;
@@ -763,6 +830,12 @@ static void load_discard(struct ck_load *l)
 		free(l->avs[i]);
 	for (i = 0; l->tasks != NULL && i < l->ntask; i++)
 		free(l->tasks[i]);
+	while (s->shm_segs != NULL) {
+		struct shmid_kernel *shp = s->shm_segs;
+
+		s->shm_segs = shp->next;
+		free(shp);
+	}
 	if (l->phys_ready)
 		phys_destroy(&s->phys);
 	pthread_mutex_destroy(&s->anon_vma_lock);

@@ -35,6 +35,7 @@ static int by_f_id(const void *a, const void *b)
 static int save_collect(struct ck_save *w)
 {
 	struct as_session *s = w->s;
+	struct shmid_kernel *shp;
 	struct as_file *f;
 	struct task *t;
 	struct vma *v;
@@ -63,6 +64,9 @@ static int save_collect(struct ck_save *w)
 	for (i = 0; i < w->opens.n && err == 0; i++)
 		err = ck_ptab_add(&w->files,
 		    file_inode((const struct file *)w->opens.obj[i]));
+	for (shp = s->shm_segs; shp != NULL && err == 0; shp = shp->next)
+		if (shp->shm_file != NULL)
+			err = ck_ptab_add(&w->files, shp->shm_file);
 	for (i = 0; i < w->avs.n && err == 0; i++) {	/* ancestors */
 		const struct anon_vma *av = w->avs.obj[i];
 
@@ -289,6 +293,7 @@ static void save_opens(struct ck_save *w)
 		ck_put_u32(w, ck_ptab_get(&w->files, file_inode(f)));
 		ck_put_u32(w, (uint32_t)f->f_count);
 		ck_put_u64(w, f->f_id);
+		ck_put_u8(w, f->f_mode);
 	}
 	ck_sect_end(w);
 }
@@ -413,6 +418,29 @@ static void save_tasks(struct ck_save *w)
 }
 
 /* The header: magic and version; length and CRC come at the end. */
+/* The SHM section: the System V segments, destroyed ones as names. */
+static void save_shm(struct ck_save *w)
+{
+	const struct shmid_kernel *shp;
+	uint32_t n = 0;
+
+	for (shp = w->s->shm_segs; shp != NULL; shp = shp->next)
+		n++;
+	ck_sect_begin(w, S_SHM);
+	ck_put_u32(w, n);
+	for (shp = w->s->shm_segs; shp != NULL; shp = shp->next) {
+		ck_put_u8(w, strlen(shp->name));
+		ck_put_bytes(w, shp->name, strlen(shp->name));
+		ck_put_u64(w, shp->shm_segsz);
+		ck_put_u64(w, (uint64_t)shp->shm_nattch);
+		ck_put_u8(w, shp->removed);
+		ck_put_u8(w, shp->destroyed);
+		ck_put_u32(w, shp->shm_file != NULL ?
+		    ck_ptab_get(&w->files, shp->shm_file) : NONE);
+	}
+	ck_sect_end(w);
+}
+
 static void save_header(struct ck_save *w)
 {
 	uint8_t h[AS_CKPT_HEADER_SIZE];
@@ -437,6 +465,7 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 	save_anon_vmas(&w);
 	save_mms(&w);
 	save_tasks(&w);
+	save_shm(&w);
 	if (w.err == 0)
 		as_checkpoint_reseal(out->data + w.base, out->len - w.base);
 	ck_ptab_free(&w.mms);

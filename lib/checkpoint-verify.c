@@ -172,6 +172,7 @@ static int by_name(const void *a, const void *b)
 static int check_files(struct ck_load *l)
 {
 	struct as_file **sorted = ck_load_calloc(l, l->nfile, sizeof(*sorted));
+	unsigned long refs;
 	uint32_t i, n = 0;
 
 	for (i = 0; i < l->nopen && l->err == 0; i++)
@@ -179,11 +180,12 @@ static int check_files(struct ck_load *l)
 			BAD(l, "struct file %u: f_count %ld, %lu VMAs", i,
 			    l->opens[i]->f_count, l->open_vmas[i]);
 	for (i = 0; i < l->nfile && l->err == 0; i++) {
-		if ((unsigned long)l->files[i]->refcount !=
-		    l->listed[i] + l->file_opens[i])
+		/* A live segment holds its inode too. */
+		refs = l->listed[i] + l->file_opens[i] +
+		    (l->files[i]->shm != NULL);
+		if ((unsigned long)l->files[i]->refcount != refs)
 			BAD(l, "file %u: refcount %d, %lu references", i,
-			    l->files[i]->refcount,
-			    l->listed[i] + l->file_opens[i]);
+			    l->files[i]->refcount, refs);
 		if (l->listed[i])
 			sorted[n++] = l->files[i];
 	}

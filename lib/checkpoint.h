@@ -40,7 +40,7 @@
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
- *   body: seven sections, in this order, each a 4-byte tag, a u64 length
+ *   body: eight sections, in this order, each a 4-byte tag, a u64 length
  *         and that many bytes, which its parser must consume exactly:
  *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
  *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
@@ -63,7 +63,7 @@
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
  *           table order); u64 count of (u64 index, u64 pfn), by index
  *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
- *           u64 f_id
+ *           u64 f_id; u8 f_mode (FMODE_READ 1 | FMODE_WRITE 2, not 0)
  *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
  *           u32 num_children, num_active_vmas, nr_links
  *   "MMS "  per mm: u64 task_size, mmap_base, start/end_code,
@@ -78,6 +78,13 @@
  *           parent's pid (0: none); u8 vfork_blocked; u64 vmacache_seqnum;
  *           4 u32 VMA cache entries (ordinals in its mm's VMAs, or NONE);
  *           counters
+ *   "SHM "  u32 count of System V segments in creation order: u8 length and
+ *           the name; u64 size; u64 shm_nattch; u8 removed, destroyed;
+ *           its shmem inode's file idx (NONE exactly when destroyed; an
+ *           inode of one segment only, off the list, of the same size;
+ *           it holds one reference).  Names are unique, a removed live
+ *           segment is attached, and shm_nattch equals the VMAs mapping
+ *           the inode in all mms
  *
  * Page tables are frames like any other: their contents are the entries.
  * The loader trusts nothing: the header, the checksum, every count against
@@ -95,7 +102,7 @@
  * would empty it).
  */
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		2
+#define AS_CKPT_VERSION		3
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 

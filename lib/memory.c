@@ -16,6 +16,7 @@
 
 #include "explain.h"
 #include "mm.h"
+#include "shm.h"
 #include "page.h"
 #include "pgtable.h"
 
@@ -186,7 +187,9 @@ static bool do_fault_around(struct vm_fault *vmf)
 	pte_t *pte;
 	bool mapped = false;
 
-	if (nr_pages <= 1)	/* should_fault_around() */
+	/* should_fault_around(): a System V shm attachment's operations
+	 * have no map_pages(), so it never faults around. */
+	if (nr_pages <= 1 || vma_is_shm(vma))
 		return false;
 	from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
 	if ((pte_off & ~(nr_pages - 1)) > from)

@@ -34,6 +34,7 @@
 #include "mm.h"
 #include "pgtable.h"
 #include "session.h"
+#include "shm.h"
 
 /* models mm_alloc() without a page table: the checkpoint loader gives
  * it one. */
@@ -237,6 +238,8 @@ struct vma *vm_area_copy(struct vma *orig, struct mm *mm)
 	vma->vm_file = orig->vm_file;
 	if (vma->vm_file != NULL)
 		get_file(vma->vm_file);
+	if (vma_is_shm(vma))
+		shm_open(vma);	/* vm_ops->open() */
 	return vma;
 }
 
@@ -257,6 +260,8 @@ struct vma *vm_area_dup(struct vma *orig)
 
 void vm_area_free(struct vma *vma)
 {
+	if (vma_is_shm(vma))
+		shm_close(vma);	/* vm_ops->close() */
 	if (vma->vm_file != NULL)
 		fput(vma->vm_mm->session, vma->vm_file);
 	unlink_anon_vmas(vma);
@@ -530,6 +535,8 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 			c.err = check_i_mmap(mms, n);
 		for (i = 0; i < n && c.err == NULL; i++)
 			check_mm_ptes(&c, mms[i]);
+		if (c.err == NULL)
+			c.err = shm_validate(s, mms, n);
 		free(mms);
 	}
 	pthread_mutex_unlock(&s->lock);

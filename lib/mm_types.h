@@ -66,6 +66,7 @@
 struct mm;
 struct vma;
 struct as_session;
+struct shmid_kernel;
 
 /* A simulated regular file (or the shmem object behind MAP_SHARED|ANON). */
 struct as_file {
@@ -75,6 +76,7 @@ struct as_file {
 	int		 refcount;	/* session list + open files (iput()) */
 	unsigned long	 id;		/* creation order, for merge identity */
 	struct as_file	*next;		/* session's file list */
+	struct shmid_kernel *shm;	/* the System V segment it backs (shm.c) */
 	/* The page cache (address_space): page index -> page, or NULL;
 	 * it and size are guarded by lock. */
 	pthread_mutex_t	 lock;
@@ -105,7 +107,12 @@ struct file {
 	struct as_file	*f_inode;	/* the inode and its page cache */
 	long		 f_count;	/* get_file() and fput() */
 	unsigned long	 f_id;		/* opening order, for checkpoints */
+	unsigned int	 f_mode;	/* FMODE_READ | FMODE_WRITE */
 };
+
+/* f_mode bits (include/linux/fs.h). */
+#define FMODE_READ	0x1U
+#define FMODE_WRITE	0x2U
 
 static inline struct as_file *file_inode(const struct file *f)
 {
@@ -261,6 +268,9 @@ struct as_session {
 	uint64_t	 seed;
 	bool		 randomize;
 	struct as_file	*files;
+	/* System V shared memory (shm.c): every segment the session made, in
+	 * creation order, destroyed ones kept as names (guarded by lock). */
+	struct shmid_kernel *shm_segs;
 	unsigned long	 next_file_id;	/* inodes and struct files alike */
 	unsigned long	 next_anon_vma_id;
 	struct task	*tasks;

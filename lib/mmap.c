@@ -9,6 +9,7 @@
 
 #include "mm.h"
 #include "pgtable.h"
+#include "shm.h"
 
 #define PMD_SIZE	(1UL << 21)
 
@@ -247,6 +248,8 @@ static int mmap_new_vma(struct mm *mm, struct file *file,
 	if (file != NULL) {
 		vma->vm_file = file;
 		get_file(file);
+		if (vma_is_shm(vma))
+			shm_open(vma);	/* shm_mmap() */
 	}
 	vma_link(mm, vma);
 	*out = vma;
@@ -307,7 +310,12 @@ static int mmap_check_type(struct file *file, unsigned long flags,
 	if (file != NULL) {
 		switch (flags & MAP_TYPE) {
 		case MAP_SHARED:
+			if ((*vm_flags & VM_WRITE) &&
+			    !(file->f_mode & FMODE_WRITE))
+				return -EACCES;
 			*vm_flags |= VM_SHARED | VM_MAYSHARE;
+			if (!(file->f_mode & FMODE_WRITE))
+				*vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
 			/* fallthrough */
 		case MAP_PRIVATE:
 			if (*vm_flags & VM_GROWSDOWN)

@@ -58,6 +58,7 @@ struct file *alloc_file(struct as_session *s, struct as_file *inode)
 	ihold(inode);
 	file->f_inode = inode;
 	file->f_count = 1;
+	file->f_mode = FMODE_READ | FMODE_WRITE;
 	file->f_id = __atomic_add_fetch(&s->next_file_id, 1, __ATOMIC_RELAXED);
 	return file;
 }

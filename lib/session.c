@@ -12,6 +12,7 @@
 
 #include "mm.h"
 #include "session.h"
+#include "shm.h"
 
 void as_session_params_default(struct as_session_params *p)
 {
@@ -170,6 +171,7 @@ void as_session_free(struct as_session *s)
 		memcg_uncharge(&s->mem, kmem_size(sizeof(*t)));
 		free(t);
 	}
+	shm_exit_ns(s);
 	for (f = s->files; f != NULL; f = fn) {
 		fn = f->next;
 		iput(s, f);

@@ -11,6 +11,7 @@
 
 #include "fault.h"
 #include "mm.h"
+#include "shm.h"
 #include "trace.h"
 #include "trace_parse.h"
 
@@ -187,6 +188,33 @@ static bool run_vm_cmd(struct trace_state *ts, const struct trace_cmd *c)
 	return true;
 }
 
+/* System V shared memory: shmget, shmat, shmdt, shmrm (shm.c). */
+static bool run_shm_cmd(struct trace_state *ts, const struct trace_cmd *c)
+{
+	char msg[TRACE_NAME_MAX + 32];
+	int err;
+
+	switch (c->op) {
+	case T_SHMGET:
+		err = as_shmget(ts->s, ts->current->mm, c->name, c->len);
+		if (err == -EEXIST) {
+			snprintf(msg, sizeof(msg), SHM_NAME_USED_FMT, c->name);
+			put_error(ts, msg);
+		} else {
+			put_status(ts, err);
+		}
+		break;
+	case T_SHMAT:
+		put_addr(ts, as_shmat(ts->s, ts->current->mm, c->name, c->addr,
+		    c->flags));
+		break;
+	case T_SHMDT:	put_status(ts, as_shmdt(ts->current->mm, c->addr)); break;
+	case T_SHMRM:	put_status(ts, as_shmrm(ts->s, c->name)); break;
+	default:	return false;
+	}
+	return true;
+}
+
 /* fork and thread: a new task, "= ID". */
 static void do_clone(struct trace_state *ts, bool clone_vm)
 {
@@ -268,7 +296,7 @@ static void run_cmd(struct trace_state *ts, const struct trace_cmd *c)
 		put_error(ts, msg);
 		return;
 	}
-	if (run_vm_cmd(ts, c))
+	if (run_vm_cmd(ts, c) || run_shm_cmd(ts, c))
 		return;
 	switch (c->op) {
 	case T_FORK:	do_clone(ts, false); break;

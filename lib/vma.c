@@ -17,6 +17,7 @@
  * The caller holds mmap_lock for writing.
  */
 #include "mm.h"
+#include "shm.h"
 
 /* find_vma_prev(): find_vma(), and the VMA before addr in *pprev. */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev)
@@ -159,6 +160,13 @@ static void dup_anon_vma(struct vma *dst, struct vma *src)
 	}
 }
 
+/* can_merge_remove_vma(): a VMA with a close() operation (a System V
+ * shm attachment) may grow or shrink in a merge, never disappear. */
+static bool can_merge_remove_vma(const struct vma *vma)
+{
+	return !vma_is_shm(vma);
+}
+
 /* vma_set_range(): move a VMA's bounds in place (order unchanged). */
 static void vma_set_range(struct vma *vma, unsigned long start,
     unsigned long end, unsigned long pgoff)
@@ -194,6 +202,10 @@ static struct vma *vma_merge_existing_range(struct vmg *g)
 	merge_right = right && can_vma_merge_right(g, merge_left);
 	if (!merge_left && !merge_right)
 		return NULL;
+	if (left && right && !can_merge_remove_vma(mid))
+		return NULL;
+	if (merge_left && merge_right && !can_merge_remove_vma(next))
+		merge_right = false;
 	if (merge_left && merge_right) {
 		unsigned long end = next->vm_end;
 
@@ -271,6 +283,8 @@ struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
 		return NULL;
 	left = can_vma_merge_left(&g);
 	right = can_vma_merge_right(&g, left);
+	if (left && right && !can_merge_remove_vma(next))
+		right = false;	/* merge with prev only */
 	if (!left && !right)
 		return NULL;
 	target = left ? prev : next;

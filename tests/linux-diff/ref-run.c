@@ -84,10 +84,12 @@
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -101,6 +103,12 @@
 struct ref_file {
 	char name[TRACE_NAME_MAX];
 	int fd;
+};
+
+/* A System V segment the trace made: its NAME and its shm id. */
+struct ref_shm {
+	char name[TRACE_NAME_MAX];
+	int id;
 };
 
 /* A live task, as the controller knows it. */
@@ -122,6 +130,9 @@ struct runner {
 	char tmpdir[PATH_MAX];		/* "" if it could not be made */
 	struct ref_file *files;
 	size_t nfiles;
+	struct ref_shm *shms;
+	size_t nshms;
+	int own_ipc_ns;			/* unshare(CLONE_NEWIPC) worked */
 	int errors;			/* "! error" lines printed */
 	struct ctl_task *tasks;
 	size_t ntasks;
@@ -310,6 +321,11 @@ static void cleanup(void)
 	free(r->files);
 	r->files = NULL;
 	r->nfiles = 0;
+	for (i = 0; i < r->nshms && !r->own_ipc_ns; i++)
+		shmctl(r->shms[i].id, IPC_RMID, NULL);
+	free(r->shms);
+	r->shms = NULL;
+	r->nshms = 0;
 	if (r->tmpdir[0])
 		rmdir(r->tmpdir);
 }
@@ -725,6 +741,19 @@ static void cmd_range(const struct trace_cmd *c, int line)
 	out_status(line, ret);
 }
 
+/* shmat and shmdt; the controller put the segment's id in c->id. */
+static void cmd_shm(const struct trace_cmd *c, int line)
+{
+	void *p;
+
+	if (c->op == T_SHMDT) {
+		out_status(line, shmdt((void *)c->addr));
+		return;
+	}
+	p = shmat((int)(long)c->id, (void *)c->addr, (int)c->flags);
+	out_addr(line, p == (void *)-1 ? -1 : (long)p);
+}
+
 /* Run one command in this task; fd as for cmd_mmap. */
 static void task_exec(struct runner *r, const struct trace_cmd *c, int line,
 		      int fd)
@@ -748,6 +777,9 @@ static void task_exec(struct runner *r, const struct trace_cmd *c, int line,
 		break;
 	case T_SMAPS:
 		cmd_smaps(r, line);
+		break;
+	case T_SHMAT: case T_SHMDT:
+		cmd_shm(c, line);
 		break;
 	default:
 		out_error(r, line, "unsupported: ", trace_op_name(c->op));
@@ -1281,6 +1313,68 @@ static void ctl_forward(struct runner *r, const struct trace_cmd *c, int line)
 	free(text);
 }
 
+/* ---- System V shared memory (controller) ---- */
+
+/* The id of segment NAME; -1 (which the kernel refuses with EINVAL) if
+ * the trace never made it. */
+static int shm_id(const struct runner *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nshms; i++)
+		if (strcmp(r->shms[i].name, name) == 0)
+			return r->shms[i].id;
+	return -1;
+}
+
+/* shmget NAME SIZE: a new segment in the trace's IPC namespace. */
+static void ctl_shmget(struct runner *r, const struct trace_cmd *c, int line)
+{
+	struct ref_shm *n;
+	char msg[TRACE_NAME_MAX + 32];
+	size_t i;
+	int id;
+
+	for (i = 0; i < r->nshms; i++) {
+		if (strcmp(r->shms[i].name, c->name) == 0) {
+			snprintf(msg, sizeof(msg), "segment %s already used",
+				 c->name);
+			out_error(r, line, msg, NULL);
+			return;
+		}
+	}
+	id = shmget(IPC_PRIVATE, c->len, IPC_CREAT | 0600);
+	if (id < 0) {
+		out_status(line, -1);
+		return;
+	}
+	n = realloc(r->shms, (r->nshms + 1) * sizeof(*n));
+	if (!n) {
+		shmctl(id, IPC_RMID, NULL);
+		out_error(r, line, "out of memory", NULL);
+		return;
+	}
+	r->shms = n;
+	snprintf(n[r->nshms].name, sizeof(n[r->nshms].name), "%s", c->name);
+	n[r->nshms++].id = id;
+	out_status(line, 0);
+}
+
+/* shmrm NAME: shmctl(IPC_RMID); the name stays used. */
+static void ctl_shmrm(struct runner *r, const struct trace_cmd *c, int line)
+{
+	out_status(line, shmctl(shm_id(r, c->name), IPC_RMID, NULL));
+}
+
+/* shmat NAME ...: the task attaches by id (sent in the command's id). */
+static void ctl_shmat(struct runner *r, const struct trace_cmd *c, int line)
+{
+	struct trace_cmd c2 = *c;
+
+	c2.id = (unsigned long)(long)shm_id(r, c->name);
+	ctl_forward(r, &c2, line);
+}
+
 /* fork and thread: the new task gets the next ID. */
 static void ctl_spawn(struct runner *r, const struct trace_cmd *c, int line)
 {
@@ -1599,6 +1693,15 @@ static void ctl_command(struct runner *r, const struct trace_cmd *c, int line)
 	case T_BRK:
 		out_error(r, line, "unsupported: ", trace_op_name(c->op));
 		break;
+	case T_SHMGET:
+		ctl_shmget(r, c, line);
+		break;
+	case T_SHMRM:
+		ctl_shmrm(r, c, line);
+		break;
+	case T_SHMAT:
+		ctl_shmat(r, c, line);
+		break;
 	default:
 		ctl_forward(r, c, line);
 		break;
@@ -1708,6 +1811,9 @@ int main(int argc, char **argv)
 	if (make_tmpdir(r) < 0)
 		fprintf(stderr, "ref-run: warning: no temp directory: %s\n",
 			strerror(errno));
+	/* The trace's segments live in an IPC namespace of its own (root);
+	 * elsewhere cleanup() removes them. */
+	r->own_ipc_ns = unshare(CLONE_NEWIPC) == 0;
 	atexit(cleanup);
 	if (start_task1(r) < 0) {
 		fprintf(stderr, "ref-run: cannot start task 1: %s\n",
