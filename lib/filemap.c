@@ -65,6 +65,36 @@ static int cache_reserve(struct as_file *f, unsigned long n)
 	return 0;
 }
 
+/* The byte at offset off of a file as `file` writes it. */
+static uint8_t file_byte(unsigned long off)
+{
+	return (uint8_t)((off * 7 + 3) & 0xff);
+}
+
+/*
+ * Would reading page back from the file give the bytes it holds?  The
+ * simulated disk keeps only the contents `file` wrote: a page written
+ * through a shared mapping and cleaned by msync's writeback exists
+ * nowhere else, so it must not leave the page cache.  Shmem pages are
+ * never written back (no swap): a clean one holds the zeros it began as.
+ */
+bool filemap_page_on_disk(const struct as_file *f, const struct page *page)
+{
+	unsigned long off = page->index << AS_PAGE_SHIFT, i, n;
+
+	if (f->shmem_zero)
+		return true;
+	n = off >= f->size ? 0 : f->size - off < AS_PAGE_SIZE ?
+	    f->size - off : AS_PAGE_SIZE;
+	for (i = 0; i < n; i++)
+		if (page->data[i] != file_byte(off + i))
+			return false;
+	for (; i < AS_PAGE_SIZE; i++)
+		if (page->data[i] != 0)
+			return false;
+	return true;
+}
+
 /* A new page-cache page of f at index, with the file's bytes. */
 static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
     unsigned long index)
@@ -83,7 +113,7 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
 	} else {
 		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
 		for (i = 0; i < n; i++)
-			page->data[i] = (uint8_t)(((off + i) * 7 + 3) & 0xff);
+			page->data[i] = file_byte(off + i);
 	}
 	f->cache[index] = page;
 	return page;

@@ -160,7 +160,10 @@ static void remove_mapping(struct as_phys *phys, struct page *page)
  * remapped and swap-backed again if written since; a file or shmem page
  * is unmapped (its PTE's dirty bit passed to the page), then dropped from
  * the page cache if clean, kept there if dirty (only kswapd writes file
- * pages back; shmem_writeout() has no swap to go to).
+ * pages back; shmem_writeout() has no swap to go to).  One difference:
+ * a clean page whose bytes the simulated disk does not have (written,
+ * then cleaned by msync) stays cached, where Linux drops it and reads
+ * the same bytes back (filemap_page_on_disk()).
  */
 static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 {
@@ -185,7 +188,9 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	*pte = 0;
 	get_page(page);			/* the isolation's reference */
 	page_remove_rmap_put(phys, page);
-	if (!page_test(page, PG_dirty))
+	/* A written-back page is kept: the simulated disk has no copy. */
+	if (!page_test(page, PG_dirty) &&
+	    filemap_page_on_disk(page->mapping, page))
 		remove_mapping(phys, page);
 	put_page(phys, page);		/* freed here if it left the cache */
 }
