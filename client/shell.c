@@ -38,8 +38,8 @@
 
 static const char *const commands[] = {
 	"brk", "exec", "exit", "file", "fork", "madvise", "maps", "mlock",
-	"kernel", "mmap", "mprotect", "mremap", "munlock", "munmap", "read",
-	"smaps",
+	"kernel", "mmap", "mprotect", "mremap", "msync", "munlock", "munmap",
+	"read", "shmat", "shmdt", "shmget", "shmrm", "smaps",
 	"switch", "thread", "touch", "vfork", "window", "write",
 	"help", "quit", NULL
 };

@@ -4,9 +4,9 @@
  *
  *   aspace OP --session ID [--task N] [--json] OPERANDS...
  *
- * For the operations that are trace-v1 commands (mmap munmap mprotect
- * mremap madvise mlock munlock brk read write touch fork thread vfork
- * exec exit maps smaps file) the operands are exactly those of the trace
+ * For the operations that are trace commands (mmap munmap mprotect
+ * mremap madvise mlock munlock msync brk read write touch fork thread
+ * vfork exec exit maps smaps file shmget shmat shmdt shmrm) the operands are exactly those of the trace
  * line "OP OPERANDS...", checked here by the trace parser
  * (lib/trace_parse.c) and run in the session through run_trace, so that
  * what is printed is the trace runner's own text for that line, without
@@ -39,7 +39,8 @@
 static const char *const trace_ops[] = {
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "mlock",
 	"munlock", "brk", "read", "write", "touch", "fork", "thread",
-	"vfork", "exec", "exit", "maps", "smaps", "file", NULL
+	"vfork", "exec", "exit", "maps", "smaps", "file", "msync",
+	"shmget", "shmat", "shmdt", "shmrm", NULL
 };
 
 static const char *const own_ops[] = {
@@ -64,8 +65,9 @@ void subcmd_usage(FILE *f)
 	fprintf(f,
 	    "       aspace OP --session ID [--task N] [--json] OPERANDS...\n"
 	    "         OP: mmap munmap mprotect mremap madvise mlock munlock\n"
-	    "             brk read write touch fork thread vfork exec exit\n"
-	    "             maps smaps file (operands as in a trace line),\n"
+	    "             msync brk read write touch fork thread vfork exec\n"
+	    "             exit maps smaps file shmget shmat shmdt shmrm\n"
+	    "             (operands as in a trace line),\n"
 	    "             status, walk ADDR, counters [--task-only]\n"
 	    "       aspace check|kernel ID | --session ID [--json]\n"
 	    "       aspace shell [--session ID | --kernel NAME=VALUE...]\n");
@@ -429,12 +431,17 @@ static const struct {
 	{ "madvise",	"ADDR LEN ADVICE",			NULL },
 	{ "mlock",	"ADDR LEN",				NULL },
 	{ "munlock",	"ADDR LEN",				NULL },
+	{ "msync",	"ADDR LEN MSFLAGS",			NULL },
 	{ "brk",	"ADDR",					NULL },
 	{ "read",	"ADDR",					NULL },
 	{ "write",	"ADDR BYTE",				NULL },
 	{ "touch",	"ADDR r|w|x",				NULL },
 	{ "exec",	"NAME [TEXT DATA BSS]",			NULL },
 	{ "file",	"NAME SIZE",				NULL },
+	{ "shmget",	"NAME SIZE",				NULL },
+	{ "shmat",	"NAME ADDR SHMFLAGS",			NULL },
+	{ "shmdt",	"ADDR",					NULL },
+	{ "shmrm",	"NAME",					NULL },
 	{ "status",	"",
 	  "Prints task N's /proc/PID/status memory lines.\n" },
 	{ "walk",	"ADDR",

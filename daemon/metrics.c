@@ -32,7 +32,7 @@
 
 #define METRICS_SHARDS	64
 #define OP_FIRST	ASPACE__REQUEST__OP_HELLO	/* the oneof's first */
-#define OP_ROWS		32	/* row 0: invalid; then OP_FIRST... */
+#define OP_ROWS		40	/* row 0: invalid; then OP_FIRST... */
 #define CODE_ROWS	16
 #define NEVENTS		(sizeof(struct as_counters) / sizeof(unsigned long))
 
@@ -140,7 +140,9 @@ static enum op_class op_class(int op)
 	case ASPACE__REQUEST__OP_MPROTECT: case ASPACE__REQUEST__OP_MREMAP:
 	case ASPACE__REQUEST__OP_MADVISE: case ASPACE__REQUEST__OP_MLOCK:
 	case ASPACE__REQUEST__OP_MUNLOCK: case ASPACE__REQUEST__OP_BRK:
-	case ASPACE__REQUEST__OP_FILE_CREATE:
+	case ASPACE__REQUEST__OP_FILE_CREATE: case ASPACE__REQUEST__OP_MSYNC:
+	case ASPACE__REQUEST__OP_SHMGET: case ASPACE__REQUEST__OP_SHMAT:
+	case ASPACE__REQUEST__OP_SHMDT: case ASPACE__REQUEST__OP_SHMRM:
 		return CL_VMA;
 	case ASPACE__REQUEST__OP_ACCESS: case ASPACE__REQUEST__OP_READ_BYTES:
 	case ASPACE__REQUEST__OP_WRITE_BYTES:

@@ -37,6 +37,11 @@ static const struct request_entry *const req_entries[] = {
 	&req_file_create_entry,
 	&req_check_entry,
 	&req_kernel_entry,
+	&req_msync_entry,
+	&req_shmget_entry,
+	&req_shmat_entry,
+	&req_shmdt_entry,
+	&req_shmrm_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

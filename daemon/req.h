@@ -142,6 +142,11 @@ extern const struct request_entry req_counters_entry;
 extern const struct request_entry req_file_create_entry;
 extern const struct request_entry req_check_entry;
 extern const struct request_entry req_kernel_entry;
+extern const struct request_entry req_msync_entry;
+extern const struct request_entry req_shmget_entry;
+extern const struct request_entry req_shmat_entry;
+extern const struct request_entry req_shmdt_entry;
+extern const struct request_entry req_shmrm_entry;
 
 /* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
 int req_session_params(struct req_ctx *c,

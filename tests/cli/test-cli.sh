@@ -167,6 +167,74 @@ expect 1 "check: NO_SUCH_SESSION" -- --json check "$s"
 same ""
 expect 1 "check: NO_SUCH_SESSION" -- check $sid
 
+# System V shared memory and msync, as a person would use them: a
+# segment attached at a fixed address, written by task 1, read by its
+# fork child, detached; the maps show the attachment and its going.
+expect 0 "usage: aspace shmget --session ID \[--task N\] NAME SIZE" -- shmget --help
+expect 0 "usage: aspace shmat --session ID \[--task N\] NAME ADDR SHMFLAGS" -- shmat --help
+expect 0 "usage: aspace shmdt --session ID \[--task N\] ADDR" -- shmdt --help
+expect 0 "usage: aspace shmrm --session ID \[--task N\] NAME" -- shmrm --help
+expect 0 "usage: aspace msync --session ID \[--task N\] ADDR LEN MSFLAGS" -- msync --help
+expect 2 "bad NAME 'a/b'" -- shmget --session $sid a/b 4K
+expect 2 "expected NAME ADDR SHMFLAGS" -- shmat --session $sid seg 0
+expect 2 "MSFLAGS" -- msync --session $sid 0 4K frob
+m=$("$ASPACE" session create) || { echo "session create failed"; exit 99; }
+expect 0 "" -- shmget --session "$m" seg 8K
+same "= 0"
+expect 1 "! error: segment seg already used" -- shmget --session "$m" seg 4K
+expect 0 "" -- shmat --session "$m" seg 0x300000000000 -
+same "= 0x300000000000"
+expect 0 "" -- write --session "$m" 0x300000001000 0x5a
+same "= ok"
+expect 0 "" -- fork --session "$m"
+same "= 2"
+expect 0 "" -- read --session "$m" --task 2 0x300000001000
+same "= 0x5a"
+maps_std="  555555554000-555555555000 r--p 00000000 prog
+  555555555000-555555557000 r-xp 00001000 prog
+  555555557000-555555558000 r--p 00003000 prog
+  555555558000-555555559000 rw-p 00004000 prog
+  555555559000-55555555b000 rw-p 00000000
+  7ffff7ff7000-7ffff7ffb000 r--p 00000000 [vvar]
+  7ffff7ffb000-7ffff7ffd000 r--p 00000000 [vvar_vclock]
+  7ffff7ffd000-7ffff7fff000 r-xp 00000000 [vdso]
+  7ffffffde000-7ffffffff000 rw-p 00000000 [stack]"
+expect 0 "" -- maps --session "$m" --task 2
+same "maps
+  300000000000-300000002000 rw-s 00000000 /SYSV00000000 (deleted)
+$maps_std"
+expect 0 "" -- shmdt --session "$m" 0x300000000000
+same "= 0"
+expect 0 "" -- shmdt --session "$m" 0x300000000000
+same "= -EINVAL"
+expect 0 "" -- maps --session "$m"
+same "maps
+$maps_std"
+expect 0 "" -- --json shmrm --session "$m" seg
+same "{\"command\":\"shmrm\",\"session\":\"$m\",\"task\":1,\"line\":\"shmrm seg\",\"errors\":0,\"result\":\"0\",\"output\":\"= 0\\n\"}"
+# The child still has it, and reads task 1's byte.
+expect 0 "" -- read --session "$m" --task 2 0x300000001000
+same "= 0x5a"
+expect 0 "" -- check "$m"
+same "ok: 2 mms, 2 tasks checked"
+# msync: a shared file page written is dirty; msync sync cleans it.
+expect 0 "" -- file --session "$m" db 8K
+expect 0 "" -- mmap --session "$m" 0x200000000000 8K rw- shared,fixed db 0
+expect 0 "" -- write --session "$m" 0x200000000000 0x41
+dirty() { "$ASPACE" smaps --session "$m" | grep -A8 "200000000000-200000002000 rw-s" | grep "_$1:"; }
+[ "$(dirty Dirty)" = "    Shared_Dirty: 0 kB
+    Private_Dirty: 4 kB" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: written, not dirty: $(dirty Dirty)"; }
+expect 0 "" -- msync --session "$m" 0x200000000000 8K sync
+same "= 0"
+[ "$(dirty Dirty)" = "    Shared_Dirty: 0 kB
+    Private_Dirty: 0 kB" ] && [ "$(dirty Clean)" = "    Shared_Clean: 0 kB
+    Private_Clean: 4 kB" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: msync sync: $(dirty Dirty) $(dirty Clean)"; }
+expect 0 "" -- --json msync --session "$m" 0x200000000001 4K sync
+same "{\"command\":\"msync\",\"session\":\"$m\",\"task\":1,\"line\":\"msync 0x200000000001 4K sync\",\"errors\":0,\"result\":\"-EINVAL\",\"output\":\"= -EINVAL\\n\"}"
+expect 0 "" -- session destroy "$m"
+
 # Kernel parameters: set by --kernel, shown by aspace kernel as lines a
 # trace takes, and acting: a read fault allocates a page without the
 # zero page (Rss 4 kB) and maps the zero page with it (0 kB).

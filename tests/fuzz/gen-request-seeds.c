@@ -31,6 +31,12 @@
 #define MADV_WILLNEED	3
 #define MADV_DONTNEED	4
 #define MADV_DONTFORK	10
+#define MADV_PAGEOUT	21
+#define MADV_POPULATE_WRITE 23
+#define MS_ASYNC	1
+#define MS_SYNC		4
+#define SHM_RDONLY	010000
+#define SHM_REMAP	040000
 
 #define BASE		0x20000000ul	/* free in a new session */
 #define BRK_START	0x55555555b000ul /* the default program's break */
@@ -221,8 +227,67 @@ static void file_create(const char *name, uint64_t size)
 	put(&r);
 }
 
+static void msync_(uint64_t addr, uint64_t len, uint32_t flags)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MsyncRequest m = ASPACE__MSYNC_REQUEST__INIT;
+
+	m.has_addr = m.has_length = m.has_flags = 1;
+	m.addr = addr;
+	m.length = len;
+	m.flags = flags;
+	r.op_case = ASPACE__REQUEST__OP_MSYNC;
+	r.msync = &m;
+	put(&r);
+}
+
+/* shmget NAME SIZE (size 0: absent), shmrm NAME. */
+static void shm_name(int op, const char *name, uint64_t size)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ShmgetRequest g = ASPACE__SHMGET_REQUEST__INIT;
+	Aspace__ShmrmRequest m = ASPACE__SHMRM_REQUEST__INIT;
+
+	g.name = m.name = (char *)name;
+	g.has_size = size != 0;
+	g.size = size;
+	r.op_case = op;
+	if (op == ASPACE__REQUEST__OP_SHMGET)
+		r.shmget = &g;
+	else
+		r.shmrm = &m;
+	put(&r);
+}
+
+static void shmat_(const char *name, uint64_t addr, uint32_t flags)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ShmatRequest m = ASPACE__SHMAT_REQUEST__INIT;
+
+	m.name = (char *)name;
+	m.has_addr = addr != 0;
+	m.addr = addr;
+	m.has_flags = 1;
+	m.flags = flags;
+	r.op_case = ASPACE__REQUEST__OP_SHMAT;
+	r.shmat = &m;
+	put(&r);
+}
+
+static void shmdt_(uint64_t addr)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__ShmdtRequest m = ASPACE__SHMDT_REQUEST__INIT;
+
+	m.has_addr = 1;
+	m.addr = addr;
+	r.op_case = ASPACE__REQUEST__OP_SHMDT;
+	r.shmdt = &m;
+	put(&r);
+}
+
 /* The ops without fields of their own: fork, thread, vfork, exit,
- * proc_status, session_destroy, session_list. */
+ * proc_status, session_destroy, session_list, kernel, check. */
 static void bare(int op)
 {
 	Aspace__Request r = ASPACE__REQUEST__INIT;
@@ -235,6 +300,7 @@ static void bare(int op)
 	    ASPACE__SESSION_DESTROY_REQUEST__INIT;
 	Aspace__SessionListRequest sl = ASPACE__SESSION_LIST_REQUEST__INIT;
 	Aspace__KernelRequest kr = ASPACE__KERNEL_REQUEST__INIT;
+	Aspace__CheckRequest ck = ASPACE__CHECK_REQUEST__INIT;
 
 	r.op_case = op;
 	switch (op) {		/* the oneof is a union: set one member */
@@ -258,6 +324,9 @@ static void bare(int op)
 		break;
 	case ASPACE__REQUEST__OP_KERNEL:
 		r.kernel = &kr;
+		break;
+	case ASPACE__REQUEST__OP_CHECK:
+		r.check = &ck;
 		break;
 	default:
 		r.session_list = &sl;
@@ -560,6 +629,44 @@ static void kernel_params(void)
 	session_kernel(1);
 }
 
+/* A System V segment attached twice (one read-only), shared with a
+ * fork child, removed while attached, detached; a shared file page
+ * msynced; the new madvise advices; bad names and sizes. */
+static void shm_msync(void)
+{
+	shm_name(ASPACE__REQUEST__OP_SHMGET, "seg", 0x3000);
+	shm_name(ASPACE__REQUEST__OP_SHMGET, "seg", 0x1000);	/* EEXIST */
+	shm_name(ASPACE__REQUEST__OP_SHMGET, "bad/name", 0x1000);
+	shm_name(ASPACE__REQUEST__OP_SHMGET, "nosize", 0);
+	shmat_("seg", BASE, 0);
+	shmat_("seg", 0, SHM_RDONLY);
+	shmat_("seg", BASE + 1, 0);				/* EINVAL */
+	write_bytes(BASE + 0x1ffe, "shm!");
+	bare(ASPACE__REQUEST__OP_FORK);
+	task(2);
+	read_bytes(BASE + 0x1ffe, 4);
+	shmat_("seg", BASE, SHM_REMAP);
+	task(0);
+	shm_name(ASPACE__REQUEST__OP_SHMRM, "seg", 0);
+	shmdt_(BASE);
+	shmdt_(BASE);						/* EINVAL */
+	maps_(0, 0, 0);
+	file_create("db", 0x2000);
+	mmap_(BASE + 0x100000, 0x2000, PROT_RW, MAP_SH | MAP_FIX, "db", 0);
+	access_(BASE + 0x100000, ASPACE__ACCESS_KIND__ACCESS_WRITE, 5);
+	msync_(BASE + 0x100000, 0x2000, MS_ASYNC);
+	msync_(BASE + 0x100000, 0x2000, MS_SYNC);
+	msync_(BASE + 0x100000, 0x4000, MS_SYNC);		/* ENOMEM */
+	msync_(BASE + 0x100001, 0x1000, MS_SYNC | MS_ASYNC);	/* EINVAL */
+	madvise_(BASE + 0x100000, 0x2000, MADV_POPULATE_WRITE);
+	madvise_(BASE + 0x100000, 0x2000, MADV_PAGEOUT);
+	maps_(1, BASE + 0x100000, 0x2000);
+	task(2);
+	bare(ASPACE__REQUEST__OP_EXIT);
+	task(0);
+	bare(ASPACE__REQUEST__OP_CHECK);
+}
+
 static const struct {
 	const char	*name;
 	void		(*build)(void);
@@ -571,6 +678,7 @@ static const struct {
 	{ "script-trace-sessions", trace_sessions },
 	{ "script-stack-exit", stack_exit },
 	{ "script-kernel", kernel_params },
+	{ "script-shm-msync", shm_msync },
 };
 
 static int write_seed(const char *dir, const char *name)

@@ -621,6 +621,68 @@ static void test_round_trip_run_trace(void **state)
 	assert_false(out->run_trace->has_keep);
 }
 
+static void test_round_trip_shm_msync(void **state)
+{
+	struct frame_arena *a = *state;
+	Aspace__Request r = ASPACE__REQUEST__INIT, *out;
+	Aspace__ShmatRequest at = ASPACE__SHMAT_REQUEST__INIT;
+	Aspace__ShmgetRequest g = ASPACE__SHMGET_REQUEST__INIT;
+	Aspace__MsyncRequest ms = ASPACE__MSYNC_REQUEST__INIT;
+	Aspace__Response resp = ASPACE__RESPONSE__INIT, *rout = NULL;
+	Aspace__Status st = ASPACE__STATUS__INIT;
+	Aspace__AddrResult ar = ASPACE__ADDR_RESULT__INIT;
+	size_t len;
+
+	at.name = "seg.0";
+	at.has_addr = at.has_flags = 1;
+	at.addr = 0x300000000000ULL;
+	at.flags = 0x1000 | 0x4000;	/* SHM_RDONLY | SHM_REMAP */
+	r.has_task = 1;
+	r.task = 2;
+	r.op_case = ASPACE__REQUEST__OP_SHMAT;
+	r.shmat = &at;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_SHMAT);
+	assert_string_equal(out->shmat->name, "seg.0");
+	assert_int_equal(out->shmat->addr, 0x300000000000ULL);
+	assert_int_equal(out->shmat->flags, 0x5000);
+	assert_int_equal(out->task, 2);
+
+	g.name = "seg.0";
+	g.has_size = 1;
+	g.size = 1ULL << 33;
+	r.op_case = ASPACE__REQUEST__OP_SHMGET;
+	r.shmget = &g;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_SHMGET);
+	assert_string_equal(out->shmget->name, "seg.0");
+	assert_int_equal(out->shmget->size, 1ULL << 33);
+
+	/* Presence kept: length absent is not length 0. */
+	ms.has_addr = ms.has_flags = 1;
+	ms.addr = 0x200000000000ULL;
+	ms.flags = 4;
+	r.op_case = ASPACE__REQUEST__OP_MSYNC;
+	r.msync = &ms;
+	out = round_trip(a, &r, ASPACE__REQUEST__OP_MSYNC);
+	assert_int_equal(out->msync->flags, 4);
+	assert_false(out->msync->has_length);
+
+	/* shmat's answer: result field 47, an AddrResult. */
+	ar.has_addr = 1;
+	ar.addr = 0x7ffff7ff5000ULL;
+	st.has_code = 1;
+	st.code = ASPACE__STATUS__CODE__OK;
+	resp.status = &st;
+	resp.result_case = ASPACE__RESPONSE__RESULT_SHMAT;
+	resp.shmat = &ar;
+	len = pack(&resp.base);
+	frame_arena_reset(a);
+	assert_int_equal(frame_decode_response(a, wire + FRAME_HEADER_SIZE, len,
+	    &rout), 0);
+	assert_int_equal(rout->result_case, ASPACE__RESPONSE__RESULT_SHMAT);
+	assert_int_equal(rout->result_case, ASPACE__REQUEST__OP_SHMAT);
+	assert_int_equal(rout->shmat->addr, 0x7ffff7ff5000ULL);
+}
+
 static void test_round_trip_response(void **state)
 {
 	struct frame_arena *a = *state;
@@ -864,6 +926,7 @@ int main(void)
 		ARENA_TEST(test_round_trip_empty_ops),
 		ARENA_TEST(test_round_trip_run_trace),
 		ARENA_TEST(test_round_trip_response),
+		ARENA_TEST(test_round_trip_shm_msync),
 		cmocka_unit_test(test_encode_too_small),
 		cmocka_unit_test(test_fast_decode),
 		cmocka_unit_test(test_fast_decode_declines),
