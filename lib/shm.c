@@ -95,6 +95,13 @@ int as_shmget(struct as_session *s, struct mm *mm, const char *name,
 	shp->shm_file = f;
 	f->shm = shp;
 	pthread_mutex_lock(&s->lock);
+	if (shm_find_locked(s, name) != NULL) {	/* a racing shmget won */
+		pthread_mutex_unlock(&s->lock);
+		iput(s, f);
+		memcg_uncharge(&s->mem, kmem_size(sizeof(*shp)));
+		free(shp);
+		return -EEXIST;
+	}
 	f->id = __atomic_add_fetch(&s->next_file_id, 1, __ATOMIC_RELAXED);
 	for (pp = &s->shm_segs; *pp != NULL; pp = &(*pp)->next)
 		;
