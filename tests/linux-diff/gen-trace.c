@@ -1,6 +1,6 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace [-a] [-t] [-z] [-l] [-m] SEED [NCMDS]` prints a trace that is a
+ * `gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]` prints a trace that is a
  * pure function of its arguments: a window, a few files, then NCMDS
  * (default 40)
  * memory commands whose addresses cluster in a small region at the
@@ -16,6 +16,28 @@
  * a process that is not root.  With -m, msync is mixed in (mostly `sync`,
  * so that with -a it writes back pages that shared writes dirtied, which
  * the next smaps shows clean).
+ *
+ * With -s, System V shared memory is mixed in: shmget of a few segments
+ * (4K to 64K, each NAME used once), shmat at explicit addresses in the
+ * window (adjacent to a recent mapping, overlapping one with or without
+ * `remap`, in a free place; now and then `rdonly`, `exec`, or an
+ * unaligned address with or without `rnd`), reads and writes in
+ * attachments, shmdt (of attachments, their insides, unaligned or random
+ * addresses), shmrm (sometimes while attached, then the detaches) and
+ * partial munmap and mprotect of attachments.  -s also adds short
+ * sequences where these commands meet the others: a write then a fork
+ * with reads and writes from both tasks, pageout (or cold, free) then
+ * fork, pageout then accesses of the same pages (those two only on
+ * attachments, unless -p), and shared writes then `msync sync` and an
+ * smaps.  A fixed move by mremap of the same length that may meet an
+ * attachment is one page (see gen_mremap()).  With -p (and -s) the
+ * pageout sequences aim at any recent mapping too, and pageout, cold and
+ * free come in them even with several tasks alive (without -p, only
+ * cold and populate_* then).  -p is not among run-diff.sh's defaults: on
+ * a file mapping with `x`, Linux 6.18 reads back after a pageout fewer
+ * pages than the simulator faults in; and a page another task faulted in
+ * may still sit in that CPU's LRU batch, which pageout cannot isolate,
+ * so the host keeps it now and then (ref-run under `taskset -c 0` never).
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -37,6 +59,7 @@
 #define MAX_FILES	3
 #define RECENT		8	/* recent mmaps that commands aim at */
 #define BUSY_PAGES	1024	/* pages tracked from WIN_START, > any reach */
+#define MAX_SEGS	6	/* -s: System V segments per trace */
 
 struct gen {
 	unsigned long long state;	/* splitmix64 */
@@ -49,6 +72,8 @@ struct gen {
 	 * non-fixed mmap can be given a hint Linux will surely take.
 	 */
 	unsigned char busy[BUSY_PAGES];
+	/* -s: pages an attachment may cover (shmat, mremap of one) */
+	unsigned char shm_busy[BUSY_PAGES];
 	unsigned long busy_top;		/* one past the highest busy page */
 	unsigned long recent_addr[RECENT], recent_len[RECENT];
 	unsigned nrecent;		/* mmaps issued so far */
@@ -63,6 +88,16 @@ struct gen {
 	unsigned nfmaps;		/* remembered so far */
 	unsigned long live[64];		/* ids of the tasks alive */
 	unsigned nlive, next_id, current;
+	struct seg {			/* -s: segments s0.. */
+		unsigned long size;
+		int removed;
+	} segs[MAX_SEGS];
+	unsigned nsegs;			/* names used so far */
+	struct attach {			/* recent shmat addresses */
+		unsigned long addr, len;
+		unsigned seg;
+	} atts[RECENT];
+	unsigned natts;
 };
 
 static unsigned long long next64(struct gen *g)
@@ -387,6 +422,31 @@ static void gen_range(struct gen *g, const char *cmd)
 	putchar('\n');
 }
 
+static int shm_opt;	/* -s: System V shared memory too */
+
+/* Mark [addr, addr + len), whole pages, as maybe an attachment's. */
+static void shm_mark(struct gen *g, unsigned long addr, unsigned long len)
+{
+	unsigned long p = (addr - WIN_START) / PAGE;
+	unsigned long end = (addr - WIN_START + len + PAGE - 1) / PAGE;
+
+	for (; p < end && p < BUSY_PAGES; p++)
+		g->shm_busy[p] = 1;
+}
+
+/* Whether [addr, addr + len) meets a page shm_mark() marked. */
+static int shm_overlaps(const struct gen *g, unsigned long addr,
+			unsigned long len)
+{
+	unsigned long p = (addr - WIN_START) / PAGE;
+	unsigned long end = (addr - WIN_START + len + PAGE - 1) / PAGE;
+
+	for (; p < end && p < BUSY_PAGES; p++)
+		if (g->shm_busy[p])
+			return 1;
+	return 0;
+}
+
 /*
  * mremap: shrink, grow (in place or moving), move to a fixed address,
  * dontunmap, old length 0 (duplicates a shared mapping).
@@ -406,6 +466,16 @@ static void gen_mremap(struct gen *g)
 		new_len = old / 2;
 	if (r >= 30 && r < 45)			/* dontunmap keeps the size */
 		new_len = old;
+	/*
+	 * -s: a fixed move of the same length may span several VMAs, which
+	 * Linux 6.18 refuses (-EFAULT) when one is an attachment and the
+	 * simulator does not yet: such moves of attachments are one page.
+	 */
+	if (shm_opt && old == new_len && old > PAGE &&
+	    shm_overlaps(g, addr, old))
+		old = new_len = PAGE;
+	if (shm_opt && shm_overlaps(g, addr, old ? old : new_len))
+		shm_mark(g, to, old > new_len ? old : new_len);
 	mark_busy(g, addr, old > new_len ? old : new_len);
 	printf("mremap 0x%lx ", addr);
 	put_len(g, old);
@@ -497,8 +567,325 @@ static void gen_msync(struct gen *g)
 	printf(" %s\n", flags[rnd(g, sizeof(flags) / sizeof(*flags))]);
 }
 
+
+/* One access at addr: read, write or touch. */
+static void put_access(struct gen *g, unsigned long addr)
+{
+	unsigned long r = rnd(g, 10);
+
+	if (r < 4) {
+		printf("read 0x%lx\n", addr);
+	} else if (r < 9) {
+		unsigned long byte = rnd(g, 256);
+
+		printf("write 0x%lx 0x%lx\n", addr, byte);
+	} else {
+		printf("touch 0x%lx %c\n", addr, chance(g, 50) ? 'r' : 'w');
+	}
+}
+
+/* shmget of a new NAME: 4K to 64K, now and then not whole pages. */
+static void gen_shmget(struct gen *g)
+{
+	unsigned long size = (1 + rnd(g, chance(g, 60) ? 4 : 16)) * PAGE;
+
+	if (chance(g, 20))
+		size -= rnd(g, PAGE - 1);
+	g->segs[g->nsegs].size = size;
+	g->segs[g->nsegs].removed = 0;
+	printf("shmget s%u ", g->nsegs++);
+	put_len(g, size);
+	putchar('\n');
+}
+
+/* A segment to attach: mostly a live one, now and then a removed one. */
+static int pick_seg(struct gen *g)
+{
+	unsigned i, k, live = 0;
+
+	for (i = 0; i < g->nsegs; i++)
+		live += !g->segs[i].removed;
+	if (live == 0 || chance(g, 4))
+		return g->nsegs ? (int)rnd(g, g->nsegs) : -1;
+	k = (unsigned)rnd(g, live);
+	for (i = 0; i < g->nsegs; i++)
+		if (!g->segs[i].removed && k-- == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * shmat at an explicit address: right above or below a recent mapping,
+ * over one, or in a free place; where something may be mapped mostly with
+ * remap (else -EINVAL); now and then unaligned (with rnd, or without:
+ * -EINVAL), rdonly, exec.  Only the attachments likely made are
+ * remembered for the commands that aim at attachments.
+ */
+static void gen_shmat(struct gen *g)
+{
+	int s = pick_seg(g);
+	unsigned long len, addr, r = rnd(g, 100), k;
+	char flags[64] = "";
+	int ok;
+
+	if (s < 0) {
+		gen_shmget(g);
+		return;
+	}
+	len = (g->segs[s].size + PAGE - 1) & ~(PAGE - 1);
+	k = rnd(g, g->nrecent < RECENT ? g->nrecent : RECENT);
+	if (g->nrecent && r < 40) {		/* adjacent */
+		unsigned long ra = g->recent_addr[k] & ~(PAGE - 1);
+		unsigned long rl = (g->recent_len[k] + PAGE - 1) & ~(PAGE - 1);
+
+		if (chance(g, 50) && ra >= WIN_START + len)
+			addr = ra - len;
+		else
+			addr = ra + rl;
+	} else if (r < 70) {			/* over something */
+		addr = pick_addr(g) & ~(PAGE - 1);
+	} else {
+		addr = pick_hint(g, len);
+	}
+	/* where something may be mapped, mostly remap (else -EINVAL) */
+	ok = range_free(g, (addr - WIN_START) / PAGE, len / PAGE);
+	if (!ok && chance(g, 70)) {
+		strcat(flags, ",remap");
+		ok = 1;
+	}
+	if (chance(g, 10)) {
+		addr += 1 + rnd(g, PAGE - 1);
+		if (chance(g, 60))
+			strcat(flags, ",rnd");
+		else
+			ok = 0;
+	}
+	if (chance(g, 15))
+		strcat(flags, ",rdonly");
+	if (chance(g, 10))
+		strcat(flags, ",exec");
+	mark_busy(g, addr, len);
+	shm_mark(g, addr & ~(PAGE - 1), len);
+	remember(g, addr & ~(PAGE - 1), len);
+	if (ok) {	/* most likely attached: commands aim at it */
+		g->atts[g->natts % RECENT].addr = addr & ~(PAGE - 1);
+		g->atts[g->natts % RECENT].len = len;
+		g->atts[g->natts % RECENT].seg = (unsigned)s;
+		g->natts++;
+	}
+	printf("shmat s%d 0x%lx %s\n", s, addr, flags[0] ? flags + 1 : "-");
+}
+
+/* A recent attachment (the address of a shmat), or 0 if none. */
+static struct attach *pick_att(struct gen *g)
+{
+	if (g->natts == 0)
+		return NULL;
+	return &g->atts[rnd(g, g->natts < RECENT ? g->natts : RECENT)];
+}
+
+/* An address in a recent attachment, or anywhere in the region. */
+static unsigned long att_addr(struct gen *g)
+{
+	struct attach *a = pick_att(g);
+
+	if (!a)
+		return pick_addr(g);
+	return a->addr + rnd(g, a->len);
+}
+
+/* shmdt: mostly an attachment's start, else inside, unaligned, random. */
+static void gen_shmdt(struct gen *g)
+{
+	struct attach *a = pick_att(g);
+	unsigned long r = rnd(g, 100), addr;
+
+	if (!a || r >= 90)
+		addr = pick_addr(g);
+	else if (r < 70)
+		addr = a->addr;
+	else if (r < 82)
+		addr = a->addr + rnd(g, a->len / PAGE) * PAGE;
+	else
+		addr = a->addr + 1 + rnd(g, PAGE - 1);
+	printf("shmdt 0x%lx\n", addr);
+}
+
+/* shmrm, then now and then the detaches of its recent attachments. */
+static void gen_shmrm(struct gen *g)
+{
+	unsigned s = (unsigned)rnd(g, g->nsegs), i;
+
+	g->segs[s].removed = 1;
+	printf("shmrm s%u\n", s);
+	if (chance(g, 50))
+		return;
+	for (i = 0; i < RECENT && i < g->natts; i++)
+		if (g->atts[i].seg == s) {
+			if (chance(g, 50))
+				put_access(g, g->atts[i].addr);
+			printf("shmdt 0x%lx\n", g->atts[i].addr);
+		}
+}
+
+/* munmap or mprotect of part of an attachment. */
+static void gen_att_range(struct gen *g)
+{
+	struct attach *a = pick_att(g);
+	unsigned long pages, first, n;
+
+	if (!a) {
+		gen_range(g, "munmap");
+		return;
+	}
+	pages = a->len / PAGE;
+	first = rnd(g, pages);
+	n = 1 + rnd(g, pages - first);
+	if (chance(g, 70)) {
+		printf("munmap 0x%lx ", a->addr + first * PAGE);
+		put_len(g, n * PAGE);
+		putchar('\n');
+	} else {
+		printf("mprotect 0x%lx ", a->addr + first * PAGE);
+		put_len(g, n * PAGE);
+		putchar(' ');
+		put_prot(g);
+		putchar('\n');
+	}
+}
+
+static int pageout_opt;	/* -p: page advices then accesses anywhere */
+
+/*
+ * An address and length to work on: an attachment's or (if any, else
+ * only when there is no attachment) a recent one.
+ */
+static void shm_target(struct gen *g, unsigned long *addr, unsigned long *len,
+		       int any)
+{
+	struct attach *a = pick_att(g);
+
+	if (a && (!any || chance(g, 50))) {
+		*addr = a->addr;
+		*len = a->len;
+	} else {
+		pick_target(g, addr, len);
+	}
+	if (*len == 0)
+		*len = PAGE;
+}
+
+/*
+ * fork with accesses from both tasks: maybe a write and a page advice
+ * (pageout, cold, free) first, then the child reads and writes, and the
+ * parent again.
+ */
+static void gen_fork_cluster(struct gen *g)
+{
+	static const char *const advice[] = { "pageout", "pageout", "cold",
+					      "free" };
+	unsigned long addr, len, a, child, parent = g->live[g->current];
+	int i;
+
+	shm_target(g, &addr, &len, pageout_opt);
+	a = (addr & ~(PAGE - 1)) + rnd(g, len / PAGE + 1) * PAGE;
+	if (chance(g, 60))
+		put_access(g, a);
+	if (chance(g, 50) && (pageout_opt || g->nlive == 1)) {
+		printf("madvise 0x%lx ", addr);
+		put_len(g, len);
+		printf(" %s\n", advice[rnd(g, 4)]);
+	}
+	if (g->nlive >= 64)
+		return;
+	child = g->next_id++;
+	g->live[g->nlive++] = child;
+	printf("fork\nswitch %lu\n", child);
+	for (i = (int)rnd(g, 3); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+	printf("switch %lu\n", parent);
+	for (i = (int)rnd(g, 2); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+}
+
+/* pageout (or cold, free, populate_*) then accesses of the same pages. */
+static void gen_pageout_cluster(struct gen *g)
+{
+	static const char *const advice[] = { "pageout", "pageout", "pageout",
+		"cold", "free", "populate_read", "populate_write" };
+	unsigned long addr, len, k;
+	int i;
+
+	shm_target(g, &addr, &len, pageout_opt);
+	if (chance(g, 60))
+		put_access(g, addr + rnd(g, len));
+	printf("madvise 0x%lx ", addr);
+	put_len(g, len);
+	if (pageout_opt || g->nlive == 1)
+		k = rnd(g, sizeof(advice) / sizeof(*advice));
+	else	/* no pageout of pages another task may have faulted */
+		k = 3 + rnd(g, sizeof(advice) / sizeof(*advice) - 3);
+	if (k == 4 && !pageout_opt && g->nlive > 1)
+		k = 3;
+	printf(" %s\n", advice[k]);
+	if (chance(g, 30))
+		printf("smaps\n");
+	for (i = (int)rnd(g, 3); i >= 0; i--)
+		put_access(g, addr + rnd(g, len));
+}
+
+/* Shared writes, then msync sync over them, then smaps. */
+static void gen_msync_cluster(struct gen *g)
+{
+	unsigned long addr, len, byte;
+	int i;
+
+	shm_target(g, &addr, &len, 1);
+	for (i = (int)rnd(g, 3); i >= 0; i--) {
+		unsigned long a = addr + rnd(g, len);
+
+		byte = rnd(g, 256);
+		printf("write 0x%lx 0x%lx\n", a, byte);
+	}
+	if (chance(g, 30))
+		printf("smaps\n");
+	printf("msync 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s\n", chance(g, 80) ? "sync" : "sync,invalidate");
+	printf("smaps\n");
+}
+
+/* -s: one System V command, or one of the clusters. */
+static void gen_shm_cmd(struct gen *g)
+{
+	unsigned long r = rnd(g, 100);
+
+	if (g->nsegs == 0 || (r < 12 && g->nsegs < MAX_SEGS))
+		gen_shmget(g);
+	else if (r < 34)
+		gen_shmat(g);
+	else if (r < 46)
+		put_access(g, att_addr(g));
+	else if (r < 56)
+		gen_fork_cluster(g);
+	else if (r < 66)
+		gen_shmdt(g);
+	else if (r < 72)
+		gen_shmrm(g);
+	else if (r < 80)
+		gen_att_range(g);
+	else if (r < 90)
+		gen_pageout_cluster(g);
+	else
+		gen_msync_cluster(g);
+}
+
 static void gen_command(struct gen *g)
 {
+	if (shm_opt && chance(g, 15)) {
+		gen_shm_cmd(g);
+		return;
+	}
 	if (msync_opt && chance(g, 8)) {
 		gen_msync(g);
 		return;
@@ -547,9 +934,10 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
+	printf("# gen-trace %s%s%s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
 	    tasks ? "-t " : "", nozp ? "-z " : "", memlock ? "-l " : "",
-	    msync_opt ? "-m " : "",	    seed, ncmds);
+	    msync_opt ? "-m " : "", shm_opt ? "-s " : "",
+	    pageout_opt ? "-p " : "", seed, ncmds);
 	if (nozp)
 		printf("kernel zero_page off\n");
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
@@ -593,11 +981,15 @@ int main(int argc, char **argv)
 			memlock = 1;
 		else if (strcmp(argv[1], "-m") == 0)
 			msync_opt = 1;
+		else if (strcmp(argv[1], "-s") == 0)
+			shm_opt = 1;
+		else if (strcmp(argv[1], "-p") == 0)
+			pageout_opt = 1;
 		else
 			argc = 0;	/* unknown option */
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);

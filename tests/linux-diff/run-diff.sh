@@ -35,7 +35,8 @@
 # failing random traces, default ./linux-diff-failures), ASPACE_DIFF_NCMDS
 # (commands per random trace), ASPACE_DIFF_GEN_OPTS
 # (options for gen-trace before the seed, e.g. "-a" to add memory accesses;
-# "-l" adds a finite `kernel rlimit_memlock` to some traces).
+# "-l" adds a finite `kernel rlimit_memlock` to some traces, "-m" msync,
+# "-s" System V shared memory; the default is "-a -t -l -m -s").
 # Exit status: 0 if all passed, 1 on a failure, 99 on a setup error.
 
 set -u
@@ -57,7 +58,7 @@ REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
-gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m}
+gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m -s}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 
