@@ -1760,9 +1760,28 @@ static void check_window_clean(void)
 	free(buf);
 }
 
+/*
+ * Every task on one CPU, the one the runner starts on: a page a task
+ * faulted in waits in that CPU's LRU batch (folio_batch) until it is
+ * drained, and MADV_PAGEOUT from a task on another CPU may then find it
+ * not yet on the LRU and keep it.  On one CPU the batch is drained
+ * before the next command runs, as the simulator assumes.
+ */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu >= 0 ? cpu : 0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		perror("ref-run: sched_setaffinity");
+}
+
 /* Everything here is inherited by the tasks. */
 static void setup_process(void)
 {
+	pin_to_one_cpu();
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		perror("ref-run: PR_SET_THP_DISABLE");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
