@@ -303,6 +303,17 @@ static unsigned long mremap_at(struct vma_remap_struct *vrm)
 	}
 }
 
+/*
+ * vma_multi_allowed(): may vma be one of several a move takes?  Not one
+ * whose file places mappings its own way (System V shm's
+ * shm_get_unmapped_area()): MREMAP_FIXED might not hold for it.  Regular
+ * files (thp_get_unmapped_area()) and shmem may.
+ */
+static bool vma_multi_allowed(const struct vma *vma)
+{
+	return vma->vm_file == NULL || file_inode(vma->vm_file)->shm == NULL;
+}
+
 /* remap_move(): a fixed, equal-length move of every VMA in the range. */
 static unsigned long remap_move(struct vma_remap_struct *vrm)
 {
@@ -317,6 +328,9 @@ static unsigned long remap_move(struct vma_remap_struct *vrm)
 		addr = vma->vm_start > start ? vma->vm_start : start;
 		len = (vma->vm_end < end ? vma->vm_end : end) - addr;
 		if (!seen && start < vma->vm_start)
+			return -EFAULT;
+		/* One that may not be among several: alone, or not at all. */
+		if (!vma_multi_allowed(vma) && (seen || end > vma->vm_end))
 			return -EFAULT;
 		offset = seen ? vma->vm_start - last_end : 0;
 		last_end = vma->vm_end;
