@@ -19,7 +19,8 @@
 #include "shm.h"
 
 #define NONE		0xffffffffU
-#define NCOUNTERS	(sizeof(struct as_counters) / sizeof(unsigned long))
+#define NCOUNTERS	(offsetof(struct as_counters, major_faults) / \
+			 sizeof(unsigned long))
 #define PG_KNOWN	(PG_locked | PG_referenced | PG_uptodate | PG_dirty | \
 			 PG_lru | PG_anon | PG_swapbacked | PG_reserved | \
 			 PG_pgtable | PG_mlocked)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "swap.h"
 
 /* Append the 14 counters, in struct order. */
 static void put_counters(struct ck_save *w, const struct as_counters *c)
@@ -456,6 +457,10 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 {
 	struct ck_save w = { .s = s, .out = out, .base = out->len };
 
+	/* The format keeps no swap device yet: a session that has written
+	 * pages to swap (slots in use) cannot be saved. */
+	if (s->phys.swap != NULL && s->phys.swap->inuse_pages > 0)
+		return -EOPNOTSUPP;
 	w.err = save_collect(&w);
 	save_header(&w);
 	save_session(&w);

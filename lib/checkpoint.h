@@ -108,8 +108,10 @@
 
 /*
  * Append the checkpoint of s to out.  0, or -ENOSPC when it does not fit
- * in out's cap (or the host has no memory for it), -ENOMEM, or -EINVAL
- * when the session breaks an invariant the format relies on (a bug).
+ * in out's cap (or the host has no memory for it), -ENOMEM, -EOPNOTSUPP
+ * when swap slots are in use (the format has no swap device yet), or
+ * -EINVAL when the session breaks an invariant the format relies on (a
+ * bug).
  * On error out may hold a partial checkpoint past its old length.
  */
 int as_session_save(struct as_session *s, struct as_buf *out);
