@@ -242,7 +242,16 @@ void swapcache_page_freed(struct as_phys *p, struct page *page)
 	struct swap_info_struct *si = p->swap;
 	unsigned long off = page->private;
 
+	if (si == NULL) {		/* a checkpoint load given up */
+		page_clear_flags(page, PG_swapcache);
+		return;
+	}
 	pthread_mutex_lock(&si->lock);
+	if (off >= si->max || si->cache[off] != page) {	/* unclaimed */
+		pthread_mutex_unlock(&si->lock);
+		page_clear_flags(page, PG_swapcache);
+		return;
+	}
 	si->cache[off] = NULL;
 	si->swap_map[off] &= ~SWAP_HAS_CACHE;
 	if (si->swap_map[off] == 0)
