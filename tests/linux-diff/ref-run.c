@@ -330,8 +330,11 @@ static void swap_remove(void)
  * left behind; then die of the signal as we would have. */
 static void swap_signal(int sig)
 {
-	if (getpid() == controller_pid)
+	if (getpid() == controller_pid) {
 		swap_remove();
+		if (the_runner.tmpdir[0])	/* if no trace file is left */
+			rmdir(the_runner.tmpdir);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
