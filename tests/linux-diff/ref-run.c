@@ -50,7 +50,8 @@
  * debugfs, swap 0 from /proc/swaps): `! error: host kernel differs: NAME`
  * if it is not so.  `kernel swap SIZE` with SIZE > 0 makes a swap file of
  * SIZE in the temp directory (which must be on a disk file system, not
- * tmpfs): fallocate, mode 600, /sbin/mkswap, swapon(2); it is swapped off
+ * tmpfs): fallocate (or zeros written where the file system has no
+ * fallocate), mode 600, /sbin/mkswap, swapon(2); it is swapped off
  * and removed at exit, on SIGINT/SIGTERM/SIGHUP/SIGQUIT too, or when a
  * later `kernel swap` replaces it.  Another active swap area on the host
  * is `! error: host kernel differs: swap` (swap is machine-wide); a host
@@ -1631,6 +1632,18 @@ static int swap_make(struct runner *r, unsigned long size, const char **step)
 	}
 	*step = "fallocate";
 	err = fallocate(fd, 0, 0, (off_t)size) < 0 ? errno : 0;
+	if (err == EOPNOTSUPP) {	/* as dd would: write the zeros */
+		static const char zeros[4096];
+		unsigned long off;
+
+		*step = "write";
+		for (err = 0, off = 0; off < size && err == 0; off += 4096)
+			if (pwrite(fd, zeros, size - off < 4096 ? size - off :
+			    4096, (off_t)off) < 0)
+				err = errno;
+		if (err == 0 && fsync(fd) < 0)
+			err = errno;
+	}
 	if (err == 0 && fchmod(fd, 0600) < 0) {
 		*step = "chmod";
 		err = errno;
