@@ -343,6 +343,8 @@ static int load_swap_slot(struct ck_load *l, struct swap_info_struct *si,
 	if (l->err != 0)
 		return l->err;
 	*prev = off;
+	if (swap_grow(phys, si, off) != 0)
+		return ck_fail(l, -ENOMEM, "out of memory");
 	if (pfn != ~0ULL) {
 		if (pfn >= l->next_unused || l->state[pfn] != FS_USED ||
 		    (page = pfn_to_page(phys, pfn)) == NULL ||

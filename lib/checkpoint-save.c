@@ -252,7 +252,7 @@ static void save_swap(struct ck_save *w)
 	ck_put_u64(w, si != NULL ? si->max : 0);
 	ck_put_u64(w, si != NULL ? si->next : 0);
 	ck_put_u64(w, si != NULL ? si->inuse_pages : 0);
-	for (off = 1; si != NULL && off < si->max; off++) {
+	for (off = 1; si != NULL && off < si->cap; off++) {
 		if (si->swap_map[off] == 0)
 			continue;
 		ck_put_u64(w, off);

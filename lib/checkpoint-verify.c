@@ -35,7 +35,7 @@ static int check_leaf(struct ck_load *l, struct mm *mm, unsigned long addr,
 		struct swap_info_struct *si = phys->swap;
 		unsigned long off = pte_swp_offset(pte);
 
-		if (si == NULL || off == 0 || off >= si->max || pte !=
+		if (si == NULL || off == 0 || off >= si->cap || pte !=
 		    swp_entry_to_pte(off, (pte & _PAGE_SWP_EXCLUSIVE) != 0) ||
 		    vma_lookup(mm, addr) == NULL)
 			return BAD(l, "swap PTE 0x%llx at 0x%lx names no slot "

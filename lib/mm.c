@@ -353,7 +353,7 @@ static void check_swap_pte(struct pte_check *c, unsigned long addr, pte_t pte)
 
 	if (vma_lookup(c->mm, addr) == NULL)
 		c->err = "a swap PTE outside every VMA";
-	else if (si == NULL || off == 0 || off >= si->max ||
+	else if (si == NULL || off == 0 || off >= si->cap ||
 	    pte != swp_entry_to_pte(off, (pte & _PAGE_SWP_EXCLUSIVE) != 0))
 		c->err = "a swap PTE names no slot of the swap device";
 	else if (c->swap_tally != NULL)
@@ -406,7 +406,7 @@ static const char *check_swap_tally(struct as_session *s,
 	const char *err = NULL;
 
 	pthread_mutex_lock(&si->lock);
-	for (off = 1; off < si->max && err == NULL; off++) {
+	for (off = 1; off < si->cap && err == NULL; off++) {
 		uint32_t m = si->swap_map[off];
 		struct page *page = si->cache[off];
 
@@ -577,7 +577,7 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	*nmms = 0;
 	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
 		return -ENOMEM;
-	if (s->phys.swap != NULL && (c.swap_tally = calloc(s->phys.swap->max,
+	if (s->phys.swap != NULL && (c.swap_tally = calloc(s->phys.swap->cap + 1,
 	    sizeof(*c.swap_tally))) == NULL) {
 		free(c.tally);
 		return -ENOMEM;

@@ -22,6 +22,9 @@ struct page;
 struct swap_info_struct {
 	pthread_mutex_t	 lock;
 	unsigned long	 max;		/* slots, header included */
+	/* The arrays cover slots [0, cap) only, grown (doubling) as slots
+	 * are handed out, so a large swap size costs what is used. */
+	unsigned long	 cap;
 	unsigned long	 pages;		/* usable slots: max - 1 */
 	unsigned long	 inuse_pages;
 	unsigned long	 next;		/* where the next search starts */
@@ -34,6 +37,9 @@ struct swap_info_struct {
 struct swap_info_struct *swap_info_get(struct as_phys *p,
     unsigned long swap_bytes);
 void swap_info_destroy(struct as_phys *p);
+/* Make the arrays cover slot off (< max); 0 or -1 (no memory). */
+int swap_grow(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off);
 /* vm_swap_full(): more than half the slots in use. */
 bool vm_swap_full(struct swap_info_struct *si);
 /* add_to_swap(): give page a slot (SWAP_HAS_CACHE, count 0) and put it in

@@ -17,6 +17,42 @@
 #include "swap.h"
 #include "mm_types.h"
 
+/* The host bytes of one slot in the arrays. */
+#define SLOT_BYTES	(sizeof(uint32_t) + sizeof(struct page *) + \
+			 sizeof(uint8_t *))
+
+int swap_grow(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
+{
+	unsigned long cap = si->cap ? si->cap : 512;
+	uint32_t *m;
+	struct page **c;
+	uint8_t **d;
+
+	if (off < si->cap)
+		return 0;
+	while (cap <= off)
+		cap *= 2;
+	if (cap > si->max)
+		cap = si->max;
+	m = realloc(si->swap_map, cap * sizeof(*m));
+	if (m != NULL)
+		si->swap_map = m;
+	c = m != NULL ? realloc(si->cache, cap * sizeof(*c)) : NULL;
+	if (c != NULL)
+		si->cache = c;
+	d = c != NULL ? realloc(si->data, cap * sizeof(*d)) : NULL;
+	if (d == NULL)
+		return -1;	/* the arrays that grew stay usable */
+	si->data = d;
+	memset(si->swap_map + si->cap, 0, (cap - si->cap) * sizeof(*m));
+	memset(si->cache + si->cap, 0, (cap - si->cap) * sizeof(*c));
+	memset(si->data + si->cap, 0, (cap - si->cap) * sizeof(*d));
+	memcg_charge_force(p->memcg, (long)((cap - si->cap) * SLOT_BYTES));
+	si->cap = cap;
+	return 0;
+}
+
 struct swap_info_struct *swap_info_get(struct as_phys *p,
     unsigned long swap_bytes)
 {
@@ -30,23 +66,8 @@ struct swap_info_struct *swap_info_get(struct as_phys *p,
 		si->max = swap_bytes >> AS_PAGE_SHIFT;
 		si->pages = si->max - 1;
 		si->next = 1;
-		si->swap_map = calloc(si->max, sizeof(*si->swap_map));
-		si->cache = calloc(si->max, sizeof(*si->cache));
-		si->data = calloc(si->max, sizeof(*si->data));
-		if (si->swap_map == NULL || si->cache == NULL ||
-		    si->data == NULL) {
-			free(si->swap_map);
-			free(si->cache);
-			free(si->data);
-			free(si);
-			si = NULL;
-		} else {
-			pthread_mutex_init(&si->lock, NULL);
-			memcg_charge_force(p->memcg, (long)(si->max *
-			    (sizeof(*si->swap_map) + sizeof(*si->cache) +
-			    sizeof(*si->data))));
-			__atomic_store_n(&p->swap, si, __ATOMIC_RELEASE);
-		}
+		pthread_mutex_init(&si->lock, NULL);
+		__atomic_store_n(&p->swap, si, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return si;
@@ -59,13 +80,12 @@ void swap_info_destroy(struct as_phys *p)
 
 	if (si == NULL)
 		return;
-	for (i = 0; i < si->max; i++)
+	for (i = 0; i < si->cap; i++)
 		if (si->data[i] != NULL) {
 			free(si->data[i]);
 			memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 		}
-	memcg_uncharge(p->memcg, (long)(si->max * (sizeof(*si->swap_map) +
-	    sizeof(*si->cache) + sizeof(*si->data))));
+	memcg_uncharge(p->memcg, (long)(si->cap * SLOT_BYTES));
 	free(si->swap_map);
 	free(si->cache);
 	free(si->data);
@@ -92,8 +112,10 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
 	}
 }
 
-/* models folio_alloc_swap(): a free slot, lowest from the cursor on. */
-static unsigned long get_swap_page(struct swap_info_struct *si)
+/* models folio_alloc_swap(): a free slot, lowest from the cursor on
+ * (slots past the arrays are free). */
+static unsigned long get_swap_page(struct as_phys *p,
+    struct swap_info_struct *si)
 {
 	unsigned long i, off;
 
@@ -101,6 +123,8 @@ static unsigned long get_swap_page(struct swap_info_struct *si)
 		return 0;
 	for (i = 0; i < si->pages; i++) {
 		off = 1 + (si->next - 1 + i) % si->pages;
+		if (off >= si->cap && swap_grow(p, si, off) != 0)
+			return 0;
 		if (si->swap_map[off] == 0) {
 			si->next = off + 1 > si->pages ? 1 : off + 1;
 			si->inuse_pages++;
@@ -120,7 +144,7 @@ bool add_to_swap(struct as_phys *p, struct page *page)
 	if (si == NULL)
 		return false;
 	pthread_mutex_lock(&si->lock);
-	if ((off = get_swap_page(si)) != 0) {
+	if ((off = get_swap_page(p, si)) != 0) {
 		si->swap_map[off] = SWAP_HAS_CACHE;
 		si->cache[off] = page;
 		page->private = off;
@@ -247,7 +271,7 @@ void swapcache_page_freed(struct as_phys *p, struct page *page)
 		return;
 	}
 	pthread_mutex_lock(&si->lock);
-	if (off >= si->max || si->cache[off] != page) {	/* unclaimed */
+	if (off >= si->cap || si->cache[off] != page) {	/* unclaimed */
 		pthread_mutex_unlock(&si->lock);
 		page_clear_flags(page, PG_swapcache);
 		return;
