@@ -362,6 +362,8 @@ static int load_swap_slot(struct ck_load *l, struct swap_info_struct *si,
 		    "never written");
 	si->swap_map[off] = (uint32_t)count | (page ? SWAP_HAS_CACHE : 0);
 	si->inuse_pages++;
+	memcg_charge_force(phys->memcg, (long)(sizeof(uint32_t) +
+	    sizeof(struct page *) + sizeof(uint8_t *)));
 	if (has_data) {
 		if ((si->data[off] = malloc(AS_PAGE_SIZE)) == NULL)
 			return ck_fail(l, -ENOMEM, "out of memory");

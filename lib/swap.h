@@ -3,7 +3,9 @@
  * include/linux/swap.h).  Made on first use from the machine's `kernel
  * swap SIZE`: SIZE / 4 KiB slots, slot 0 the swap header.  Each slot has
  * a swap count (the swap PTEs naming it), SWAP_HAS_CACHE while a page is
- * in the swap cache for it, and the bytes pageout wrote there.
+ * in the swap cache for it, and the bytes pageout wrote there.  A slot in
+ * use is charged to the session; the arrays are calloc()ed whole, their
+ * untouched pages costing nothing, so `kernel swap 1T` costs what is used.
  * All under the device's lock, the innermost lock.
  */
 #ifndef ASPACE_SWAP_H
@@ -22,8 +24,9 @@ struct page;
 struct swap_info_struct {
 	pthread_mutex_t	 lock;
 	unsigned long	 max;		/* slots, header included */
-	/* The arrays cover slots [0, cap) only, grown (doubling) as slots
-	 * are handed out, so a large swap size costs what is used. */
+	/* Slots at or above cap were never used: walks stop there.  The
+	 * arrays are calloc()ed whole, so a large swap size costs host
+	 * memory only for the parts touched. */
 	unsigned long	 cap;
 	unsigned long	 pages;		/* usable slots: max - 1 */
 	unsigned long	 inuse_pages;
@@ -37,7 +40,7 @@ struct swap_info_struct {
 struct swap_info_struct *swap_info_get(struct as_phys *p,
     unsigned long swap_bytes);
 void swap_info_destroy(struct as_phys *p);
-/* Make the arrays cover slot off (< max); 0 or -1 (no memory). */
+/* Slot off (< max, else -1) is about to be used: raise cap past it. */
 int swap_grow(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off);
 /* vm_swap_full(): more than half the slots in use. */

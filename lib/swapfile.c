@@ -17,39 +17,20 @@
 #include "swap.h"
 #include "mm_types.h"
 
-/* The host bytes of one slot in the arrays. */
+/* The host bytes of one slot in the arrays, charged while it is in use:
+ * the arrays are made whole (calloc(), so pages of them never touched
+ * take no host memory), cap bounds the slots ever used. */
 #define SLOT_BYTES	(sizeof(uint32_t) + sizeof(struct page *) + \
 			 sizeof(uint8_t *))
 
 int swap_grow(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off)
 {
-	unsigned long cap = si->cap ? si->cap : 512;
-	uint32_t *m;
-	struct page **c;
-	uint8_t **d;
-
-	if (off < si->cap)
-		return 0;
-	while (cap <= off)
-		cap *= 2;
-	if (cap > si->max)
-		cap = si->max;
-	m = realloc(si->swap_map, cap * sizeof(*m));
-	if (m != NULL)
-		si->swap_map = m;
-	c = m != NULL ? realloc(si->cache, cap * sizeof(*c)) : NULL;
-	if (c != NULL)
-		si->cache = c;
-	d = c != NULL ? realloc(si->data, cap * sizeof(*d)) : NULL;
-	if (d == NULL)
-		return -1;	/* the arrays that grew stay usable */
-	si->data = d;
-	memset(si->swap_map + si->cap, 0, (cap - si->cap) * sizeof(*m));
-	memset(si->cache + si->cap, 0, (cap - si->cap) * sizeof(*c));
-	memset(si->data + si->cap, 0, (cap - si->cap) * sizeof(*d));
-	memcg_charge_force(p->memcg, (long)((cap - si->cap) * SLOT_BYTES));
-	si->cap = cap;
+	(void)p;
+	if (off >= si->max)
+		return -1;
+	if (off >= si->cap)
+		si->cap = off + 1;
 	return 0;
 }
 
@@ -66,8 +47,20 @@ struct swap_info_struct *swap_info_get(struct as_phys *p,
 		si->max = swap_bytes >> AS_PAGE_SHIFT;
 		si->pages = si->max - 1;
 		si->next = 1;
-		pthread_mutex_init(&si->lock, NULL);
-		__atomic_store_n(&p->swap, si, __ATOMIC_RELEASE);
+		si->swap_map = calloc(si->max, sizeof(*si->swap_map));
+		si->cache = calloc(si->max, sizeof(*si->cache));
+		si->data = calloc(si->max, sizeof(*si->data));
+		if (si->swap_map == NULL || si->cache == NULL ||
+		    si->data == NULL) {
+			free(si->swap_map);
+			free(si->cache);
+			free(si->data);
+			free(si);
+			si = NULL;
+		} else {
+			pthread_mutex_init(&si->lock, NULL);
+			__atomic_store_n(&p->swap, si, __ATOMIC_RELEASE);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return si;
@@ -85,7 +78,7 @@ void swap_info_destroy(struct as_phys *p)
 			free(si->data[i]);
 			memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 		}
-	memcg_uncharge(p->memcg, (long)(si->cap * SLOT_BYTES));
+	memcg_uncharge(p->memcg, (long)(si->inuse_pages * SLOT_BYTES));
 	free(si->swap_map);
 	free(si->cache);
 	free(si->data);
@@ -105,6 +98,7 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
 {
 	si->swap_map[off] = 0;
 	si->inuse_pages--;
+	memcg_uncharge(p->memcg, (long)SLOT_BYTES);
 	if (si->data[off] != NULL) {
 		free(si->data[off]);
 		si->data[off] = NULL;
@@ -123,11 +117,11 @@ static unsigned long get_swap_page(struct as_phys *p,
 		return 0;
 	for (i = 0; i < si->pages; i++) {
 		off = 1 + (si->next - 1 + i) % si->pages;
-		if (off >= si->cap && swap_grow(p, si, off) != 0)
-			return 0;
 		if (si->swap_map[off] == 0) {
+			(void)swap_grow(p, si, off);
 			si->next = off + 1 > si->pages ? 1 : off + 1;
 			si->inuse_pages++;
+			memcg_charge_force(p->memcg, (long)SLOT_BYTES);
 			return off;
 		}
 	}
