@@ -22,7 +22,7 @@
 #define NCOUNTERS	(sizeof(struct as_counters) / sizeof(unsigned long))
 #define PG_KNOWN	(PG_locked | PG_referenced | PG_uptodate | PG_dirty | \
 			 PG_lru | PG_anon | PG_swapbacked | PG_reserved | \
-			 PG_pgtable | PG_mlocked)
+			 PG_pgtable | PG_mlocked | PG_swapcache)
 #define PTE_KNOWN	(PTE_PFN_MASK | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
 			 _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PROTNONE | \
 			 _PAGE_SPECIAL | _PAGE_NX)
@@ -33,9 +33,9 @@
 
 enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
-_Static_assert(NCOUNTERS == 14, "the format has 14 counters");
+_Static_assert(NCOUNTERS == 15, "the format has 15 counters");
 
-enum { S_SESS, S_FRAM, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
+enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
 extern const char *const sect_tags[S_SHM + 1];	/* checkpoint-codec.c */
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "swap.h"
 
 /* The 14 counters, in struct order. */
 static void get_counters(struct ck_load *l, struct as_counters *c)
@@ -272,6 +273,7 @@ static int load_page(struct ck_load *l, unsigned long prev)
 	page->mapping = file != NONE ? l->files[file] : NULL;
 	page->anon_vma = av != NONE ? l->avs[av] : NULL;
 	page->index = index;
+	page->private = 0;		/* set by the SWAP section */
 	if (file != NONE)
 		l->file_pages[file]++;
 	return load_frame_data(l, page->data, pfn == phys->zero_pfn);
@@ -324,6 +326,85 @@ static int load_frames(struct ck_load *l)
 		    "present" : "missing");
 	if (l->err == 0 && check_chunks(l) == 0)
 		l->tally = ck_load_calloc(l, l->next_unused, sizeof(*l->tally));
+	return l->err;
+}
+
+/* One slot in use of the SWAP section, after prev. */
+static int load_swap_slot(struct ck_load *l, struct swap_info_struct *si,
+    uint64_t *prev)
+{
+	struct as_phys *phys = &l->s->phys;
+	uint64_t off = ck_get_range(l, 8, *prev + 1, si->max - 1, "swap slot");
+	uint64_t count = ck_get_range(l, 4, 0, SWAP_COUNT_MASK, "swap count");
+	uint64_t pfn = ck_get_u64(l);
+	bool has_data = ck_get_bool(l, "slot written");
+	struct page *page = NULL;
+
+	if (l->err != 0)
+		return l->err;
+	*prev = off;
+	if (swap_grow(phys, si, off) != 0)
+		return ck_fail(l, -ENOMEM, "out of memory");
+	if (pfn != ~0ULL) {
+		if (pfn >= l->next_unused || l->state[pfn] != FS_USED ||
+		    (page = pfn_to_page(phys, pfn)) == NULL ||
+		    (page->flags & (PG_swapcache | PG_anon)) !=
+		    (PG_swapcache | PG_anon) || page->private != 0)
+			return BAD(l, "swap slot %llu's cache frame 0x%llx is "
+			    "no unclaimed swap-cache page",
+			    (unsigned long long)off, (unsigned long long)pfn);
+		page->private = off;
+		si->cache[off] = page;
+	}
+	if ((count == 0 && page == NULL) || (count > 0 && !has_data))
+		return BAD(l, "swap slot %llu in use but %s",
+		    (unsigned long long)off, count == 0 ? "unreferenced" :
+		    "never written");
+	si->swap_map[off] = (uint32_t)count | (page ? SWAP_HAS_CACHE : 0);
+	si->inuse_pages++;
+	memcg_charge_force(phys->memcg, (long)(sizeof(uint32_t) +
+	    sizeof(struct page *) + sizeof(uint8_t *)));
+	if (has_data) {
+		if ((si->data[off] = malloc(AS_PAGE_SIZE)) == NULL)
+			return ck_fail(l, -ENOMEM, "out of memory");
+		memcg_charge_force(phys->memcg, AS_PAGE_SIZE);
+		memset(si->data[off], 0, AS_PAGE_SIZE);
+		return load_frame_data(l, si->data[off], false);
+	}
+	return 0;
+}
+
+/* The SWAP section: the device (as big as the session's swap size), its
+ * slots in use; every swap-cache frame must be claimed by one. */
+static int load_swap(struct ck_load *l)
+{
+	struct as_phys *phys = &l->s->phys;
+	unsigned long want = l->s->limits.swap_bytes >> AS_PAGE_SHIFT;
+	uint64_t max = ck_get_u64(l), next = ck_get_u64(l), n, i, prev = 0;
+	struct swap_info_struct *si = NULL;
+
+	if (l->err != 0)
+		return l->err;
+	if (max != 0 && (want < 2 || max != want || next < 1 || next >= max))
+		return BAD(l, "a swap device of %llu slots for a swap of %lu "
+		    "pages", (unsigned long long)max, want);
+	if (max != 0 && (si = swap_info_get(phys, l->s->limits.swap_bytes)) ==
+	    NULL)
+		return ck_fail(l, -ENOMEM, "out of memory");
+	if (si != NULL)
+		si->next = next;
+	else if (next != 0)
+		return BAD(l, "a swap cursor without a swap device");
+	n = ck_get_range(l, 8, 0, max > 0 ? max - 1 : 0, "swap slots in use");
+	for (i = 0; i < n && l->err == 0; i++)
+		load_swap_slot(l, si, &prev);
+	for (i = 0; i < l->npages && l->err == 0; i++) {
+		struct page *page = pfn_to_page(phys, l->pfns[i]);
+
+		if (page_test(page, PG_swapcache) && page->private == 0)
+			BAD(l, "frame 0x%lx in the swap cache of no slot",
+			    l->pfns[i]);
+	}
 	return l->err;
 }
 
@@ -736,7 +817,7 @@ static int load_shm(struct ck_load *l)
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
-		load_session, load_frames, load_files, load_opens,
+		load_session, load_frames, load_swap, load_files, load_opens,
 		load_anon_vmas, load_mms, load_tasks, load_shm
 	};
 	size_t off = 0, len;

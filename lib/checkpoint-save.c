@@ -2,7 +2,7 @@
  * checkpoint-save.c: the saver, as_session_save().  It numbers the objects
  * of a quiescent session (mms, files, struct files, anon_vmas, VMAs) in a
  * fixed order with pointer tables, so that equal sessions give equal
- * bytes, then writes the header and the seven sections in the format
+ * bytes, then writes the header and the sections in the format
  * checkpoint.h describes, and seals the header with the body's length and
  * CRC-32 last.
  */
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "swap.h"
 
 /* Append the 14 counters, in struct order. */
 static void put_counters(struct ck_save *w, const struct as_counters *c)
@@ -241,6 +242,30 @@ static void save_frames(struct ck_save *w)
 	ck_sect_end(w);
 }
 
+/* The SWAP section: the device's size, then every slot in use. */
+static void save_swap(struct ck_save *w)
+{
+	struct swap_info_struct *si = w->s->phys.swap;
+	unsigned long off;
+
+	ck_sect_begin(w, S_SWAP);
+	ck_put_u64(w, si != NULL ? si->max : 0);
+	ck_put_u64(w, si != NULL ? si->next : 0);
+	ck_put_u64(w, si != NULL ? si->inuse_pages : 0);
+	for (off = 1; si != NULL && off < si->cap; off++) {
+		if (si->swap_map[off] == 0)
+			continue;
+		ck_put_u64(w, off);
+		ck_put_u32(w, si->swap_map[off] & SWAP_COUNT_MASK);
+		ck_put_u64(w, si->cache[off] != NULL ? si->cache[off]->pfn :
+		    ~0ULL);
+		ck_put_u8(w, si->data[off] != NULL);
+		if (si->data[off] != NULL)
+			save_frame_data(w, si->data[off]);
+	}
+	ck_sect_end(w);
+}
+
 /* One file (inode): name, size, references, id, list place, cache. */
 static void save_file(struct ck_save *w, const struct as_file *f)
 {
@@ -460,6 +485,7 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 	save_header(&w);
 	save_session(&w);
 	save_frames(&w);
+	save_swap(&w);
 	save_files(&w);
 	save_opens(&w);
 	save_anon_vmas(&w);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "swap.h"
 
 /* Claim a page-table frame for one place in one tree. */
 static int claim_table(struct ck_load *l, unsigned long pfn)
@@ -30,6 +31,17 @@ static int check_leaf(struct ck_load *l, struct mm *mm, unsigned long addr,
 	struct as_phys *phys = &l->s->phys;
 	unsigned long pfn = pte_pfn(pte);
 
+	if (is_swap_pte(pte)) {		/* counted by mm_validate() */
+		struct swap_info_struct *si = phys->swap;
+		unsigned long off = pte_swp_offset(pte);
+
+		if (si == NULL || off == 0 || off >= si->cap || pte !=
+		    swp_entry_to_pte(off, (pte & _PAGE_SWP_EXCLUSIVE) != 0) ||
+		    vma_lookup(mm, addr) == NULL)
+			return BAD(l, "swap PTE 0x%llx at 0x%lx names no slot "
+			    "or is in no VMA", (unsigned long long)pte, addr);
+		return 0;
+	}
 	if ((pte & ~PTE_KNOWN) != 0 || !pte_present(pte) ||
 	    vma_lookup(mm, addr) == NULL)
 		return BAD(l, "PTE 0x%llx at 0x%lx is not a present PTE in a "

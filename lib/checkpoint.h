@@ -31,16 +31,16 @@
 #include "session.h"
 
 /*
- * The format (version 2; a version-1 checkpoint, which kept no struct
- * files, kernel parameters or image, is refused as any other version is:
- * its VMAs' sharing of struct files, which decides merges, is lost).
+ * The format (version 4; an older checkpoint is refused as any other
+ * version is, "format version N, not 4": version 1 kept no struct files,
+ * kernel parameters or image, version 3 no swap device and 14 counters).
  * Integers are little-endian, of the widths given (u8 for booleans);
  * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
- * for no object; counters are 14 u64s.
+ * for no object; counters are 15 u64s (major_faults last).
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
- *   body: eight sections, in this order, each a 4-byte tag, a u64 length
+ *   body: nine sections, in this order, each a 4-byte tag, a u64 length
  *         and that many bytes, which its parser must consume exactly:
  *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
  *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
@@ -59,6 +59,18 @@
  *           flags; u8 AnonExclusive; mapping (file idx); anon_vma idx;
  *           u64 index; u8 encoding of the contents: 0 zero, 1 4096 raw
  *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
+ *   "SWAP"  u64 slots of the swap device, header slot included (0: no
+ *           device made; else the session's swap size in pages), u64
+ *           the allocation cursor (1 to slots - 1; 0 without a device),
+ *           u64 count of slots in use, then per slot in use by increasing
+ *           offset: u64 offset; u32 swap count; u64 the pfn of its
+ *           swap-cache page (a PG_swapcache anonymous frame in use, of
+ *           one slot only; ~0 for none); u8 written, and if so the
+ *           slot's bytes encoded as a frame's.  A slot in use has a swap
+ *           count or a swap-cache page; one with a count was written.
+ *           Swap PTEs (non-present, offset from bit 14, _PAGE_USER as
+ *           the exclusive bit) must name a slot; mm_validate() checks
+ *           the counts against them
  *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
  *           table order); u64 count of (u64 index, u64 pfn), by index
@@ -102,14 +114,16 @@
  * would empty it).
  */
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		3
+#define AS_CKPT_VERSION		4
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 
 /*
  * Append the checkpoint of s to out.  0, or -ENOSPC when it does not fit
- * in out's cap (or the host has no memory for it), -ENOMEM, or -EINVAL
- * when the session breaks an invariant the format relies on (a bug).
+ * in out's cap (or the host has no memory for it), -ENOMEM, -EOPNOTSUPP
+ * when swap slots are in use (the format has no swap device yet), or
+ * -EINVAL when the session breaks an invariant the format relies on (a
+ * bug).
  * On error out may hold a partial checkpoint past its old length.
  */
 int as_session_save(struct as_session *s, struct as_buf *out);

@@ -11,6 +11,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "session.h"
 
 static bool madvise_behavior_valid(int behavior)
@@ -105,6 +106,11 @@ static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
 	struct page *page = vm_normal_page(vma, *pte);
 
 	(void)addr;
+	if (is_swap_pte(*pte)) {	/* the swapped-out page is dropped */
+		free_swap_and_cache(phys_of(vma), pte_swp_offset(*pte));
+		*pte = 0;
+		return;
+	}
 	if (page == NULL)
 		return;
 	if (page_test(page, PG_dirty)) {
@@ -153,6 +159,29 @@ static void remove_mapping(struct as_phys *phys, struct page *page)
 }
 
 /*
+ * models shrink_folio_list() for an exclusive swap-backed anonymous page
+ * on a machine with swap: add_to_swap() (nothing more without a free
+ * slot: the page stays mapped), pageout() writing its bytes to the slot
+ * (models swap_writepage(); a clean page already in the swap cache would
+ * not be written again, its slot holding the same bytes), try_to_unmap()
+ * turning the PTE into a swap entry (exclusive if the page was), and
+ * __remove_mapping() freeing the frame, which leaves the swap cache.
+ */
+static void pageout_anon(struct vma *vma, pte_t *pte, struct page *page)
+{
+	struct as_phys *phys = phys_of(vma);
+
+	if (swap_info_get(phys, vma->vm_mm->session->limits.swap_bytes) ==
+	    NULL || !add_to_swap(phys, page))
+		return;
+	if (swap_writepage(phys, page) != 0)
+		return;
+	swap_duplicate(phys, page->private);
+	*pte = swp_entry_to_pte(page->private, page_exclusive(page));
+	page_remove_rmap_put(phys, page);
+}
+
+/*
  * models shrink_folio_list() for one page MADV_PAGEOUT isolated, on a
  * machine without swap: a swap-backed anonymous page cannot be written
  * anywhere (add_to_swap() fails) and stays mapped; a lazily freed one is
@@ -170,8 +199,10 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	struct as_phys *phys = phys_of(vma);
 
 	if (page_test(page, PG_anon)) {
-		if (page_test(page, PG_swapbacked))
+		if (page_test(page, PG_swapbacked)) {
+			pageout_anon(vma, pte, page);
 			return;
+		}
 		if (*pte & _PAGE_DIRTY)
 			page_set_flags(page, PG_dirty);
 		if (page_refcount(page) == page_mapcount(page) &&
@@ -559,8 +590,20 @@ const char *madvise_unmodelled(struct mm *mm, unsigned long start,
 	const char *why = NULL;
 	struct vma *vma;
 
-	if (behavior == MADV_PAGEOUT && mm->session->limits.swap_bytes > 0)
-		return "swap";
+	if (behavior == MADV_PAGEOUT && mm->session->limits.swap_bytes > 0 &&
+	    !as_offset_in_page(start) && end > start) {
+		mmap_read_lock(mm);
+		for (vma = find_vma(mm, start); vma != NULL &&
+		    vma->vm_start < end && why == NULL; vma = vma->vm_next) {
+			if (!can_madv_lru_vma(vma))
+				break;
+			if (vma->vm_file != NULL &&
+			    file_inode(vma->vm_file)->shmem_zero)
+				why = "swap of shmem";
+		}
+		mmap_read_unlock(mm);
+		return why;
+	}
 	if (behavior != MADV_REMOVE || as_offset_in_page(start) ||
 	    end <= start)
 		return NULL;

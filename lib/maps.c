@@ -71,6 +71,7 @@ struct mem_size_stats {
 	struct vma	*vma;
 	unsigned long	 resident, shared_clean, shared_dirty;
 	unsigned long	 private_clean, private_dirty, anonymous;
+	unsigned long	 swap;		/* swap PTEs, in bytes */
 	uint64_t	 pss, pss_locked;
 };
 
@@ -100,6 +101,10 @@ static void smaps_pte_entry(void *arg, unsigned long addr, pte_t *ptep)
 	int mapcount;
 
 	(void)addr;
+	if (is_swap_pte(pte)) {		/* a swap entry: counted as Swap */
+		mss->swap += AS_PAGE_SIZE;
+		return;
+	}
 	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
 		return;
 	page = pfn_to_page(&mss->vma->vm_mm->session->phys, pte_pfn(pte));
@@ -133,8 +138,8 @@ void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
 	    in2, mss.shared_clean >> 10, in2, mss.shared_dirty >> 10);
 	as_buf_printf(b, "%sPrivate_Clean: %lu kB\n%sPrivate_Dirty: %lu kB\n",
 	    in2, mss.private_clean >> 10, in2, mss.private_dirty >> 10);
-	as_buf_printf(b, "%sAnonymous: %lu kB\n%sSwap: 0 kB\n", in2,
-	    mss.anonymous >> 10, in2);
+	as_buf_printf(b, "%sAnonymous: %lu kB\n%sSwap: %lu kB\n", in2,
+	    mss.anonymous >> 10, in2, mss.swap >> 10);
 	as_buf_printf(b, "%sLocked: %lu kB\n", in2,
 	    (unsigned long)(mss.pss_locked >> (PSS_SHIFT + 10)));
 	show_smap_vma_flags(b, in2, vma);

@@ -19,6 +19,7 @@
 #include "shm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "swap.h"
 
 struct vm_fault {
 	struct vma	*vma;
@@ -400,8 +401,12 @@ static int do_wp_page(struct vm_fault *vmf)
 		explain(vmf->ex, "do_wp_page: shared page made writable");
 		return 0;
 	}
+	/* wp_can_reuse_anon_folio(): only ours, once out of the swap
+	 * cache (which it leaves if no swap PTE names its slot). */
 	if (page != NULL && page_test(page, PG_anon) &&
-	    (page_exclusive(page) || page_refcount(page) == 1)) {
+	    (page_exclusive(page) || (page_refcount(page) == 1 &&
+	    (!page_test(page, PG_swapcache) ||
+	    folio_free_swap(phys_of(vma), page))))) {
 		page_set_exclusive(page, true);
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
 		COUNT(vmf->task, vma->vm_mm->session, wp_reuses);
@@ -409,6 +414,76 @@ static int do_wp_page(struct vm_fault *vmf)
 		return 0;
 	}
 	return wp_page_copy(vmf, page);
+}
+
+/* models should_try_to_free_swap() for a device without
+ * SWP_SYNCHRONOUS_IO (a swap file): the swap is more than half full, the
+ * VMA or page is mlocked, or a write fault finds the page mapped here
+ * only. */
+static bool should_try_to_free_swap(struct swap_info_struct *si,
+    struct page *page, struct vma *vma, unsigned int flags)
+{
+	if (!page_test(page, PG_swapcache))
+		return false;
+	if (vm_swap_full(si) || (vma->vm_flags & VM_LOCKED) ||
+	    page_test(page, PG_mlocked))
+		return true;
+	return (flags & FAULT_FLAG_WRITE) && page_refcount(page) == 1;
+}
+
+/*
+ * do_swap_page(): a swap PTE faults its page back in, a major fault: the
+ * page in the swap cache, else a new frame read from the slot (added to
+ * the swap cache).  The PTE's swap reference is dropped, then the swap
+ * cache is left (slot freed, page dirty) where should_try_to_free_swap()
+ * says so.  The page is mapped writable (and dirty for a write) if it
+ * was exclusive when swapped out or is only ours, else read-only, a
+ * write then going on to do_wp_page().
+ */
+static int do_swap_page(struct vm_fault *vmf)
+{
+	struct vma *vma = vmf->vma;
+	struct as_phys *phys = phys_of(vma);
+	struct swap_info_struct *si = phys->swap;
+	pte_t orig = *vmf->pte, pte;
+	unsigned long off = pte_swp_offset(orig);
+	bool exclusive = (orig & _PAGE_SWP_EXCLUSIVE) != 0, fresh = false;
+	struct page *page;
+
+	if (__anon_vma_prepare(vma) != 0)
+		return VM_FAULT_OOM;
+	if ((page = swap_cache_lookup(phys, off)) != NULL) {
+		page_dup_rmap(page);
+	} else {
+		if ((page = alloc_anon_page(vma, vmf->address)) == NULL)
+			return VM_FAULT_OOM;
+		page->anon_excl = 0;
+		swap_read_folio(phys, off, page);
+		fresh = true;
+	}
+	swap_free(phys, off);
+	if (should_try_to_free_swap(si, page, vma, vmf->flags))
+		(void)folio_free_swap(phys, page);
+	pte = pfn_pte(page->pfn, vma->vm_page_prot);
+	if (exclusive || (!page_test(page, PG_swapcache) &&
+	    page_refcount(page) == 1)) {
+		if (vma->vm_flags & VM_WRITE) {
+			pte |= _PAGE_RW;
+			if (vmf->flags & FAULT_FLAG_WRITE) {
+				pte |= _PAGE_DIRTY;
+				vmf->flags &= ~FAULT_FLAG_WRITE;
+			}
+		}
+		page_set_exclusive(page, true);
+	}
+	*vmf->pte = pte | _PAGE_ACCESSED;
+	COUNT(vmf->task, vma->vm_mm->session, major_faults);
+	explain(vmf->ex, "do_swap_page: swap slot %lu -> frame 0x%lx%s%s", off,
+	    page->pfn, fresh ? " (read)" : " (swap cache)",
+	    page_test(page, PG_swapcache) ? "" : ", slot freed");
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		return do_wp_page(vmf);
+	return 0;
 }
 
 /* handle_pte_fault(): dispatch on the state of the PTE. */
@@ -419,6 +494,8 @@ static int handle_pte_fault(struct vm_fault *vmf)
 	if (pte == 0)
 		return vma_is_anonymous(vmf->vma) ? do_anonymous_page(vmf) :
 		    do_fault(vmf);
+	if (is_swap_pte(pte))
+		return do_swap_page(vmf);
 	if (!(pte & _PAGE_PRESENT))
 		return VM_FAULT_SIGSEGV;	/* PROT_NONE PTE */
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !(pte & _PAGE_RW))
@@ -543,6 +620,8 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 		if (!page_test(page, PG_anon) && (*pte & _PAGE_DIRTY))
 			page_set_flags(page, PG_dirty);	/* set_page_dirty */
 		page_remove_rmap_put(phys_of(vma), page);
+	} else if (is_swap_pte(*pte)) {
+		free_swap_and_cache(phys_of(vma), pte_swp_offset(*pte));
 	}
 	*pte = 0;
 }
@@ -693,6 +772,15 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 	*dpte = pte & ~_PAGE_ACCESSED;
 }
 
+/* copy_nonpresent_pte(): a swap entry is shared with the child, one more
+ * swap count, and exclusive no more on either side. */
+static void copy_nonpresent_pte(struct vma *src, pte_t *dpte, pte_t *spte)
+{
+	swap_duplicate(phys_of(src), pte_swp_offset(*spte));
+	*spte &= ~_PAGE_SWP_EXCLUSIVE;
+	*dpte = *spte;
+}
+
 /*
  * copy_page_range(): copy src's PTEs into dst (a fork child's VMA) when
  * src has anonymous pages; other VMAs fault afresh in the child.
@@ -724,6 +812,9 @@ int copy_page_range(struct vma *dst, struct vma *src)
 			err = -ENOMEM;
 		else if (pte_present(*spte))
 			copy_pte(dst, src, dtable +
+			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
+		else if (is_swap_pte(*spte))
+			copy_nonpresent_pte(src, dtable +
 			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
 	}
 	pthread_mutex_unlock(&dmm->page_table_lock);

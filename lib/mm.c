@@ -33,6 +33,7 @@
 
 #include "mm.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "session.h"
 #include "shm.h"
 
@@ -320,6 +321,7 @@ void vma_set_page_prot(struct vma *vma)
 struct pte_check {
 	struct mm	*mm;
 	int		*tally;		/* mappings seen per frame */
+	unsigned long	*swap_tally;	/* swap PTEs seen per slot */
 	const char	*err;
 };
 
@@ -343,12 +345,29 @@ static void check_pte(struct pte_check *c, unsigned long addr, pte_t pte)
 		c->tally[pte_pfn(pte)]++;
 }
 
+/* A swap PTE: in a VMA, naming a slot of the device. */
+static void check_swap_pte(struct pte_check *c, unsigned long addr, pte_t pte)
+{
+	struct swap_info_struct *si = c->mm->session->phys.swap;
+	unsigned long off = pte_swp_offset(pte);
+
+	if (vma_lookup(c->mm, addr) == NULL)
+		c->err = "a swap PTE outside every VMA";
+	else if (si == NULL || off == 0 || off >= si->cap ||
+	    pte != swp_entry_to_pte(off, (pte & _PAGE_SWP_EXCLUSIVE) != 0))
+		c->err = "a swap PTE names no slot of the swap device";
+	else if (c->swap_tally != NULL)
+		c->swap_tally[off]++;
+}
+
 static void check_table(struct pte_check *c, pte_t *table, int shift,
     unsigned long base)
 {
 	unsigned long i;
 
 	for (i = 0; i < 512 && c->err == NULL; i++) {
+		if (shift == AS_PAGE_SHIFT && is_swap_pte(table[i]))
+			check_swap_pte(c, base + (i << shift), table[i]);
 		if (!pte_present(table[i]))
 			continue;
 		if (shift == AS_PAGE_SHIFT)
@@ -374,6 +393,37 @@ static const char *check_tally(struct as_session *s, const int *tally)
 			return "a page's mapcount differs from its PTEs";
 	}
 	return NULL;
+}
+
+/* Every slot's swap count equals the swap PTEs (of all mms) naming it,
+ * a slot in use has a count or a swap-cache page, and inuse_pages adds
+ * up. */
+static const char *check_swap_tally(struct as_session *s,
+    const unsigned long *tally)
+{
+	struct swap_info_struct *si = s->phys.swap;
+	unsigned long off, inuse = 0;
+	const char *err = NULL;
+
+	pthread_mutex_lock(&si->lock);
+	for (off = 1; off < si->cap && err == NULL; off++) {
+		uint32_t m = si->swap_map[off];
+		struct page *page = si->cache[off];
+
+		if ((m & SWAP_COUNT_MASK) != tally[off])
+			err = "a swap slot's count differs from its swap PTEs";
+		else if (((m & SWAP_HAS_CACHE) != 0) != (page != NULL) ||
+		    (page != NULL && (!page_test(page, PG_swapcache) ||
+		    page->private != off || page_mapcount(page) < 1)))
+			err = "a swap slot and its swap-cache page disagree";
+		else if (m != 0 && m != SWAP_HAS_CACHE && si->data[off] == NULL)
+			err = "a swapped-out page's slot holds no bytes";
+		inuse += m != 0;
+	}
+	if (err == NULL && inuse != si->inuse_pages)
+		err = "the swap device's slots in use do not add up";
+	pthread_mutex_unlock(&si->lock);
+	return err;
 }
 
 /* Walk every PTE of mm into c. */
@@ -527,6 +577,11 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	*nmms = 0;
 	if ((c.tally = calloc(s->phys.nr_frames, sizeof(int))) == NULL)
 		return -ENOMEM;
+	if (s->phys.swap != NULL && (c.swap_tally = calloc(s->phys.swap->cap + 1,
+	    sizeof(*c.swap_tally))) == NULL) {
+		free(c.tally);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->lock);
 	if ((ret = session_mms(s, &mms, &n)) == 0) {
 		for (i = 0; i < n && vmas && c.err == NULL; i++)
@@ -542,7 +597,10 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	pthread_mutex_unlock(&s->lock);
 	if (ret == 0 && c.err == NULL)
 		c.err = check_tally(s, c.tally);
+	if (ret == 0 && c.err == NULL && c.swap_tally != NULL)
+		c.err = check_swap_tally(s, c.swap_tally);
 	free(c.tally);
+	free(c.swap_tally);
 	*err = c.err;
 	*nmms = n;
 	return ret;

@@ -217,6 +217,7 @@ struct as_counters {
 	unsigned long	 anon_faults;
 	unsigned long	 file_read_faults;
 	unsigned long	 shared_faults;
+	unsigned long	 major_faults;	/* swap-ins (do_swap_page()) */
 };
 
 #define VMACACHE_SIZE	4

@@ -16,6 +16,7 @@
 
 struct as_file;
 struct anon_vma;
+struct swap_info_struct;
 
 /* Page flags (include/linux/page-flags.h), the ones smaps needs. */
 #define PG_locked	(1U << 0)
@@ -28,6 +29,7 @@ struct anon_vma;
 #define PG_reserved	(1U << 7)	/* the zero page */
 #define PG_pgtable	(1U << 8)	/* a page-table page */
 #define PG_mlocked	(1U << 10)
+#define PG_swapcache	(1U << 11)	/* in the swap cache: slot in private */
 
 struct page {
 	/* folio_ref_count() in the low 32 bits, folio_mapcount() (the PTEs
@@ -39,6 +41,7 @@ struct page {
 	struct anon_vma	*anon_vma;	/* for anonymous pages */
 	unsigned long	 index;		/* file page index or linear index */
 	unsigned long	 pfn;		/* its frame number */
+	unsigned long	 private;	/* swap slot, with PG_swapcache */
 	uint8_t		*data;		/* the frame's 4096 bytes */
 };
 
@@ -59,6 +62,7 @@ struct as_phys {
 	unsigned long	 nr_used;
 	unsigned long	 zero_pfn;	/* the shared zero page */
 	struct as_memcg	*memcg;		/* the session's charge */
+	struct swap_info_struct *swap;	/* swapfile.c, made on first use */
 	long		 arrays_bytes;	/* the arrays above, charged */
 };
 

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "page.h"
+#include "swap.h"
 #include "session.h"
 #include "uapi.h"
 
@@ -122,6 +123,7 @@ void phys_destroy(struct as_phys *p)
 {
 	unsigned long c;
 
+	swap_info_destroy(p);
 	__atomic_sub_fetch(&frames_in_use, p->nr_used, __ATOMIC_RELAXED);
 	memcg_uncharge(p->memcg, (long)(p->nr_used * AS_PAGE_SIZE) +
 	    p->arrays_bytes);
@@ -251,6 +253,8 @@ static void free_page(struct as_phys *p, struct page *page)
 {
 	unsigned long *nf, c = page->pfn / PAGES_PER_CHUNK;
 
+	if (page_test(page, PG_swapcache))
+		swapcache_page_freed(p, page);
 	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 	pthread_mutex_lock(&p->lock);
 	page->data = NULL;	/* the bytes stay in their chunk for reuse */

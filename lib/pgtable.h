@@ -46,6 +46,33 @@ static inline pte_t pfn_pte(unsigned long pfn, uint64_t prot)
 	return ((pte_t)pfn << 12) | prot;
 }
 
+/*
+ * Swap entries in non-present PTEs (x86-64's __swp_entry(), type 0 only,
+ * offset not inverted): neither _PAGE_PRESENT nor _PAGE_PROTNONE, the
+ * slot's offset from bit 14 (SWP_OFFSET_FIRST_BIT), and
+ * _PAGE_SWP_EXCLUSIVE (the _PAGE_USER bit, as x86 reuses it): the page was
+ * PageAnonExclusive when unmapped.  Slot 0 is the swap header, never
+ * handed out, so a swap PTE is never 0.
+ */
+#define _PAGE_SWP_EXCLUSIVE	_PAGE_USER
+#define SWP_OFFSET_FIRST_BIT	14
+
+static inline int is_swap_pte(pte_t pte)
+{
+	return pte != 0 && !pte_present(pte);
+}
+
+static inline pte_t swp_entry_to_pte(unsigned long offset, int exclusive)
+{
+	return ((pte_t)offset << SWP_OFFSET_FIRST_BIT) |
+	    (exclusive ? _PAGE_SWP_EXCLUSIVE : 0);
+}
+
+static inline unsigned long pte_swp_offset(pte_t pte)
+{
+	return (unsigned long)((pte & ~_PAGE_NX) >> SWP_OFFSET_FIRST_BIT);
+}
+
 /* The PTE slot for addr: made (tables allocated) or just looked up. */
 pte_t *pte_offset_alloc(struct mm *mm, unsigned long addr);
 pte_t *pte_offset(struct mm *mm, unsigned long addr);

@@ -48,7 +48,15 @@
  * The others describe the host and are only checked against it (the zero
  * page by a probe, max_map_count and fault_around_bytes from /proc and
  * debugfs, swap 0 from /proc/swaps): `! error: host kernel differs: NAME`
- * if it is not so.  `kernel swap SIZE` with SIZE > 0 is not supported yet.
+ * if it is not so.  `kernel swap SIZE` with SIZE > 0 makes a swap file of
+ * SIZE in the temp directory (which must be on a disk file system, not
+ * tmpfs): fallocate (or zeros written where the file system has no
+ * fallocate), mode 600, /sbin/mkswap, swapon(2); it is swapped off
+ * and removed at exit, on SIGINT/SIGTERM/SIGHUP/SIGQUIT too, or when a
+ * later `kernel swap` replaces it.  Another active swap area on the host
+ * is `! error: host kernel differs: swap` (swap is machine-wide); a host
+ * that refuses the swap file prints `! error: unsupported: kernel swap
+ * (STEP: ERRNO)`.  Needs root (CAP_SYS_ADMIN).
  *
  * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
  * siglongjmps through thread-local state, on a per-thread alternate stack.
@@ -303,6 +311,35 @@ static void cmd_file(struct runner *r, const struct trace_cmd *c, int line)
 		out_status(line, 0);
 }
 
+/* The swap file made for `kernel swap SIZE`, "" if none; swapped on if
+ * swap_on.  Static storage, for the signal handler. */
+static char swap_path[PATH_MAX + 16];
+static volatile sig_atomic_t swap_on;
+
+/* Swap off and remove our swap file: async-signal-safe (two syscalls). */
+static void swap_remove(void)
+{
+	if (!swap_path[0])
+		return;
+	if (swap_on && syscall(SYS_swapoff, swap_path) == 0)
+		swap_on = 0;
+	unlink(swap_path);
+	swap_path[0] = '\0';
+}
+
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT in the controller: no swap file is
+ * left behind; then die of the signal as we would have. */
+static void swap_signal(int sig)
+{
+	if (getpid() == controller_pid) {
+		swap_remove();
+		if (the_runner.tmpdir[0])	/* if no trace file is left */
+			rmdir(the_runner.tmpdir);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* atexit: the controller removes its files; a task never gets here. */
 static void cleanup(void)
 {
@@ -312,6 +349,7 @@ static void cleanup(void)
 
 	if (getpid() != controller_pid)
 		return;
+	swap_remove();
 	for (i = 0; i < r->nfiles; i++) {
 		close(r->files[i].fd);
 		snprintf(path, sizeof(path), "%s/%s", r->tmpdir,
@@ -1550,6 +1588,114 @@ static int host_swap_active(void)
 	return n > 1;
 }
 
+/* Run /sbin/mkswap on path, quietly; 0 or an errno. */
+static int run_mkswap(const char *path)
+{
+	pid_t pid;
+	int st, fd;
+
+	if ((pid = fork()) < 0)
+		return errno;
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl("/sbin/mkswap", "mkswap", path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return ENOENT;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : EIO;
+}
+
+/*
+ * Make and enable a swap file of size bytes; 0, or an errno with the step
+ * that failed in *step.  The file is removed again on failure.
+ */
+static int swap_make(struct runner *r, unsigned long size, const char **step)
+{
+	int fd, err;
+
+	*step = "create";
+	if (!r->tmpdir[0])
+		return ENOENT;
+	snprintf(swap_path, sizeof(swap_path), "%s/swapfile", r->tmpdir);
+	fd = open(swap_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		swap_path[0] = '\0';
+		return err;
+	}
+	*step = "fallocate";
+	err = fallocate(fd, 0, 0, (off_t)size) < 0 ? errno : 0;
+	if (err == EOPNOTSUPP) {	/* as dd would: write the zeros */
+		static const char zeros[4096];
+		unsigned long off;
+
+		*step = "write";
+		for (err = 0, off = 0; off < size && err == 0; off += 4096)
+			if (pwrite(fd, zeros, size - off < 4096 ? size - off :
+			    4096, (off_t)off) < 0)
+				err = errno;
+		if (err == 0 && fsync(fd) < 0)
+			err = errno;
+	}
+	if (err == 0 && fchmod(fd, 0600) < 0) {
+		*step = "chmod";
+		err = errno;
+	}
+	close(fd);
+	if (err == 0) {
+		*step = "mkswap";
+		err = run_mkswap(swap_path);
+	}
+	if (err == 0) {
+		*step = "swapon";
+		if (syscall(SYS_swapon, swap_path, 0) < 0)
+			err = errno;
+		else
+			swap_on = 1;
+	}
+	if (err != 0)
+		swap_remove();
+	return err;
+}
+
+/*
+ * kernel swap SIZE: 0 needs no active swap on the host; a SIZE makes our
+ * swap file (replacing one an earlier line made), which must then be the
+ * only swap area.
+ */
+static void cmd_kernel_swap(struct runner *r, unsigned long size, int line)
+{
+	const char *step;
+	char why[96];
+	int err;
+
+	swap_remove();
+	if (host_swap_active()) {
+		out_error(r, line, "host kernel differs: ", "swap");
+		return;
+	}
+	if (size == 0) {
+		out_status(line, 0);
+		return;
+	}
+	if ((err = swap_make(r, size, &step)) != 0) {
+		snprintf(why, sizeof(why), "kernel swap (%s: %s)", step,
+			 strerrorname_np(err) ? strerrorname_np(err) : "?");
+		out_error(r, line, "unsupported: ", why);
+		fprintf(stderr, "ref-run: line %d: swap file %s: %s: %s\n",
+			line, r->tmpdir, step, strerror(err));
+		return;
+	}
+	out_status(line, 0);
+}
+
 /*
  * kernel NAME VALUE (trace-v2): only before the first command that is not
  * window, file or kernel, as in the simulator.  The rlimits are kept and
@@ -1557,7 +1703,7 @@ static int host_swap_active(void)
  * line for a limit wins; a value above the host's hard limit, which the
  * runner cannot raise without CAP_SYS_RESOURCE, is an error line.  The
  * rest are the host's and only checked: a differing value prints
- * `! error: host kernel differs: NAME`.  Swap of a size is not made yet.
+ * `! error: host kernel differs: NAME`.  Swap is made (cmd_kernel_swap()).
  */
 static void cmd_kernel(struct runner *r, const struct trace_cmd *c, int line)
 {
@@ -1582,12 +1728,8 @@ static void cmd_kernel(struct runner *r, const struct trace_cmd *c, int line)
 		host = r->host_zero_page;
 		break;
 	case KP_SWAP:
-		if (c->len) {
-			out_error(r, line, "unsupported: ", "kernel swap");
-			return;
-		}
-		host = host_swap_active();
-		break;
+		cmd_kernel_swap(r, c->len, line);
+		return;
 	case KP_FAULT_AROUND_BYTES:
 		/*
 		 * Without debugfs mounted the knob cannot be read; nothing
@@ -1834,6 +1976,10 @@ int main(int argc, char **argv)
 	 * elsewhere cleanup() removes them. */
 	r->own_ipc_ns = unshare(CLONE_NEWIPC) == 0;
 	atexit(cleanup);
+	signal(SIGINT, swap_signal);
+	signal(SIGTERM, swap_signal);
+	signal(SIGHUP, swap_signal);
+	signal(SIGQUIT, swap_signal);
 	if (start_task1(r) < 0) {
 		fprintf(stderr, "ref-run: cannot start task 1: %s\n",
 			strerror(errno));

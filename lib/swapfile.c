@@ -1,0 +1,291 @@
+/*
+ * swapfile.c: the swap device and the swap cache (mm/swapfile.c,
+ * mm/swap_state.c, mm/page_io.c), one device of type 0.  See swap.h.
+ *
+ * What is modelled: slots handed out lowest free first from a cursor
+ * (models cluster_alloc_swap_entry(), whose order only /proc/swaps and
+ * pagemap would show), swap counts, the swap cache as a slot -> page
+ * map, and the slot's contents.  A page in the swap cache that nothing
+ * maps any more leaves it at once (Linux keeps it until reclaim; nothing
+ * a trace shows depends on it), its slot freed if no swap PTE names it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memcontrol.h"
+#include "page.h"
+#include "swap.h"
+#include "mm_types.h"
+
+/* The host bytes of one slot in the arrays, charged while it is in use:
+ * the arrays are made whole (calloc(), so pages of them never touched
+ * take no host memory), cap bounds the slots ever used. */
+#define SLOT_BYTES	(sizeof(uint32_t) + sizeof(struct page *) + \
+			 sizeof(uint8_t *))
+
+int swap_grow(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
+{
+	(void)p;
+	if (off >= si->max)
+		return -1;
+	if (off >= si->cap)
+		si->cap = off + 1;
+	return 0;
+}
+
+struct swap_info_struct *swap_info_get(struct as_phys *p,
+    unsigned long swap_bytes)
+{
+	struct swap_info_struct *si = __atomic_load_n(&p->swap,
+	    __ATOMIC_ACQUIRE);
+
+	if (si != NULL || swap_bytes < 2 * AS_PAGE_SIZE)
+		return si;
+	pthread_mutex_lock(&p->lock);
+	if ((si = p->swap) == NULL && (si = calloc(1, sizeof(*si))) != NULL) {
+		si->max = swap_bytes >> AS_PAGE_SHIFT;
+		si->pages = si->max - 1;
+		si->next = 1;
+		si->swap_map = calloc(si->max, sizeof(*si->swap_map));
+		si->cache = calloc(si->max, sizeof(*si->cache));
+		si->data = calloc(si->max, sizeof(*si->data));
+		if (si->swap_map == NULL || si->cache == NULL ||
+		    si->data == NULL) {
+			free(si->swap_map);
+			free(si->cache);
+			free(si->data);
+			free(si);
+			si = NULL;
+		} else {
+			pthread_mutex_init(&si->lock, NULL);
+			__atomic_store_n(&p->swap, si, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return si;
+}
+
+void swap_info_destroy(struct as_phys *p)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long i;
+
+	if (si == NULL)
+		return;
+	for (i = 0; i < si->cap; i++)
+		if (si->data[i] != NULL) {
+			free(si->data[i]);
+			memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+		}
+	memcg_uncharge(p->memcg, (long)(si->inuse_pages * SLOT_BYTES));
+	free(si->swap_map);
+	free(si->cache);
+	free(si->data);
+	pthread_mutex_destroy(&si->lock);
+	free(si);
+	p->swap = NULL;
+}
+
+bool vm_swap_full(struct swap_info_struct *si)
+{
+	return (si->pages - si->inuse_pages) * 2 < si->pages;
+}
+
+/* swap_entry_range_free(): the slot is free again, its bytes dropped. */
+static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
+{
+	si->swap_map[off] = 0;
+	si->inuse_pages--;
+	memcg_uncharge(p->memcg, (long)SLOT_BYTES);
+	if (si->data[off] != NULL) {
+		free(si->data[off]);
+		si->data[off] = NULL;
+		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+	}
+}
+
+/* models folio_alloc_swap(): a free slot, lowest from the cursor on
+ * (slots past the arrays are free). */
+static unsigned long get_swap_page(struct as_phys *p,
+    struct swap_info_struct *si)
+{
+	unsigned long i, off;
+
+	if (si->inuse_pages >= si->pages)
+		return 0;
+	for (i = 0; i < si->pages; i++) {
+		off = 1 + (si->next - 1 + i) % si->pages;
+		if (si->swap_map[off] == 0) {
+			(void)swap_grow(p, si, off);
+			si->next = off + 1 > si->pages ? 1 : off + 1;
+			si->inuse_pages++;
+			memcg_charge_force(p->memcg, (long)SLOT_BYTES);
+			return off;
+		}
+	}
+	return 0;
+}
+
+bool add_to_swap(struct as_phys *p, struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long off;
+
+	if (page_test(page, PG_swapcache))
+		return true;
+	if (si == NULL)
+		return false;
+	pthread_mutex_lock(&si->lock);
+	if ((off = get_swap_page(p, si)) != 0) {
+		si->swap_map[off] = SWAP_HAS_CACHE;
+		si->cache[off] = page;
+		page->private = off;
+		page_set_flags(page, PG_swapcache);
+	}
+	pthread_mutex_unlock(&si->lock);
+	return off != 0;
+}
+
+int swap_writepage(struct as_phys *p, struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long off = page->private;
+
+	pthread_mutex_lock(&si->lock);
+	if (si->data[off] == NULL) {
+		if ((si->data[off] = malloc(AS_PAGE_SIZE)) == NULL) {
+			pthread_mutex_unlock(&si->lock);
+			return -1;
+		}
+		memcg_charge_force(p->memcg, AS_PAGE_SIZE);
+	}
+	memcpy(si->data[off], page->data, AS_PAGE_SIZE);
+	pthread_mutex_unlock(&si->lock);
+	page_clear_flags(page, PG_dirty);	/* folio_end_writeback() */
+	return 0;
+}
+
+void swap_duplicate(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+
+	pthread_mutex_lock(&si->lock);
+	si->swap_map[offset]++;
+	pthread_mutex_unlock(&si->lock);
+}
+
+void swap_free(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+
+	pthread_mutex_lock(&si->lock);
+	if (--si->swap_map[offset] == 0)
+		swap_slot_free(p, si, offset);
+	pthread_mutex_unlock(&si->lock);
+}
+
+/* __folio_free_swap() under si->lock: count 0 needed. */
+static bool __folio_free_swap(struct as_phys *p, struct swap_info_struct *si,
+    struct page *page)
+{
+	unsigned long off = page->private;
+
+	if ((si->swap_map[off] & SWAP_COUNT_MASK) != 0)
+		return false;		/* folio_swapped() */
+	si->cache[off] = NULL;
+	page_clear_flags(page, PG_swapcache);
+	page->private = 0;
+	swap_slot_free(p, si, off);
+	page_set_flags(page, PG_dirty);
+	return true;
+}
+
+void free_swap_and_cache(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	struct page *page;
+
+	pthread_mutex_lock(&si->lock);
+	if (--si->swap_map[offset] == 0)
+		swap_slot_free(p, si, offset);
+	else if (si->swap_map[offset] == SWAP_HAS_CACHE && vm_swap_full(si) &&
+	    (page = si->cache[offset]) != NULL)
+		(void)__folio_free_swap(p, si, page);	/* TTRS_FULL */
+	pthread_mutex_unlock(&si->lock);
+}
+
+struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	struct page *page;
+
+	pthread_mutex_lock(&si->lock);
+	page = si->cache[offset];
+	pthread_mutex_unlock(&si->lock);
+	return page;
+}
+
+void swap_read_folio(struct as_phys *p, unsigned long offset,
+    struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+
+	pthread_mutex_lock(&si->lock);
+	if (si->data[offset] != NULL)
+		memcpy(page->data, si->data[offset], AS_PAGE_SIZE);
+	si->swap_map[offset] |= SWAP_HAS_CACHE;
+	si->cache[offset] = page;
+	page->private = offset;
+	page_set_flags(page, PG_swapcache);
+	pthread_mutex_unlock(&si->lock);
+}
+
+bool folio_free_swap(struct as_phys *p, struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+	bool done;
+
+	if (!page_test(page, PG_swapcache))
+		return false;
+	pthread_mutex_lock(&si->lock);
+	done = __folio_free_swap(p, si, page);
+	pthread_mutex_unlock(&si->lock);
+	return done;
+}
+
+void swapcache_page_freed(struct as_phys *p, struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long off = page->private;
+
+	if (si == NULL) {		/* a checkpoint load given up */
+		page_clear_flags(page, PG_swapcache);
+		return;
+	}
+	pthread_mutex_lock(&si->lock);
+	if (off >= si->cap || si->cache[off] != page) {	/* unclaimed */
+		pthread_mutex_unlock(&si->lock);
+		page_clear_flags(page, PG_swapcache);
+		return;
+	}
+	si->cache[off] = NULL;
+	si->swap_map[off] &= ~SWAP_HAS_CACHE;
+	if (si->swap_map[off] == 0)
+		swap_slot_free(p, si, off);
+	pthread_mutex_unlock(&si->lock);
+	page_clear_flags(page, PG_swapcache);
+	page->private = 0;
+}
+
+unsigned long swap_count(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long n;
+
+	pthread_mutex_lock(&si->lock);
+	n = si->swap_map[offset] & SWAP_COUNT_MASK;
+	pthread_mutex_unlock(&si->lock);
+	return n;
+}
