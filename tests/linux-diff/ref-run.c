@@ -56,7 +56,12 @@
  * later `kernel swap` replaces it.  Another active swap area on the host
  * is `! error: host kernel differs: swap` (swap is machine-wide); a host
  * that refuses the swap file prints `! error: unsupported: kernel swap
- * (STEP: ERRNO)`.  Needs root (CAP_SYS_ADMIN).
+ * (STEP: ERRNO)`.  Needs root (CAP_SYS_ADMIN).  Because swap is
+ * machine-wide (a trace without swap would see another's swap file: its
+ * pageout would swap), every ref-run holds a lock on REF_RUN_LOCK
+ * (/var/tmp/aspace-ref-run.lock, or $ASPACE_REF_RUN_LOCK): shared, and
+ * exclusive from a `kernel swap SIZE` on, so runs with swap are
+ * serialised against every other run on the host.
  *
  * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
  * siglongjmps through thread-local state, on a per-thread alternate stack.
@@ -90,6 +95,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
@@ -315,6 +321,23 @@ static void cmd_file(struct runner *r, const struct trace_cmd *c, int line)
  * swap_on.  Static storage, for the signal handler. */
 static char swap_path[PATH_MAX + 16];
 static volatile sig_atomic_t swap_on;
+
+/* The host-wide lock on ref-runs (see the top): -1 if it cannot be had,
+ * in which case we run unserialised, as before. */
+static int ref_lock_fd = -1;
+
+static void ref_lock(int op)
+{
+	const char *path = getenv("ASPACE_REF_RUN_LOCK");
+
+	if (ref_lock_fd < 0)
+		ref_lock_fd = open(path && *path ? path :
+		    "/var/tmp/aspace-ref-run.lock", O_RDWR | O_CREAT |
+		    O_CLOEXEC, 0666);
+	if (ref_lock_fd >= 0)
+		while (flock(ref_lock_fd, op) < 0 && errno == EINTR)
+			;
+}
 
 /* Swap off and remove our swap file: async-signal-safe (two syscalls). */
 static void swap_remove(void)
@@ -1677,6 +1700,8 @@ static void cmd_kernel_swap(struct runner *r, unsigned long size, int line)
 	int err;
 
 	swap_remove();
+	if (size > 0)
+		ref_lock(LOCK_EX);
 	if (host_swap_active()) {
 		out_error(r, line, "host kernel differs: ", "swap");
 		return;
@@ -1965,6 +1990,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setup_process();
+	ref_lock(LOCK_SH);
 	r->win_start = DEFAULT_WIN_START;
 	r->win_len = DEFAULT_WIN_LEN;
 	r->host_zero_page = -1;
