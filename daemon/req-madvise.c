@@ -3,8 +3,8 @@
  * in the request's task, under the mm's mmap_lock (taken by the core).
  * The advice takes Linux's MADV_* numbers, any of them: sys_madvise()
  * answers EINVAL for one it does not know, as Linux.  What the simulator
- * does not model (madvise_unmodelled(): pageout with swap, remove of a
- * regular file's pages) is UNIMPLEMENTED, as the trace's "unsupported"
+ * does not model (madvise_unmodelled(): pageout of shmem with swap) is
+ * UNIMPLEMENTED, as the trace's "unsupported"
  * error line, and changes nothing.
  */
 #include <stdio.h>

@@ -266,7 +266,8 @@ static void save_swap(struct ck_save *w)
 	ck_sect_end(w);
 }
 
-/* One file (inode): name, size, references, id, list place, cache. */
+/* One file (inode): name, size, references, id, list place, cache,
+ * holes. */
 static void save_file(struct ck_save *w, const struct as_file *f)
 {
 	const struct as_file *g;
@@ -290,6 +291,11 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 			ck_put_u64(w, i);
 			ck_put_u64(w, f->cache[i]->pfn);
 		}
+	}
+	ck_put_u32(w, f->nr_holes);
+	for (i = 0; i < f->nr_holes; i++) {
+		ck_put_u64(w, f->holes[i].first);
+		ck_put_u64(w, f->holes[i].last);
 	}
 }
 
