@@ -603,6 +603,8 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 	mmap_write_lock(mm);
 	ret = madvise_walk_vmas(mm, start, end, behavior);
 	mmap_write_unlock(mm);
+	if (behavior == MADV_PAGEOUT)	/* the worker it may have queued */
+		swap_reclaim_work(&mm->session->phys);
 	return ret;
 }
 

@@ -106,26 +106,92 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
 	}
 }
 
-/* models folio_alloc_swap(): a free slot, lowest from the cursor on
- * (slots past the arrays are free). */
+static bool __folio_free_swap(struct as_phys *p, struct swap_info_struct *si,
+    struct page *page);
+
+/* A slot the allocator may take: a free one or, with the swap full, one
+ * only the swap cache holds, reclaimed for it (cluster_scan_range() and
+ * cluster_reclaim_range(): the page leaves the swap cache, dirty). */
+static bool swap_slot_usable(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
+{
+	if (off >= si->cap || si->swap_map[off] == 0)
+		return true;
+	if (si->swap_map[off] != SWAP_HAS_CACHE || !vm_swap_full(si) ||
+	    si->cache[off] == NULL)
+		return false;
+	return __folio_free_swap(p, si, si->cache[off]);
+}
+
+/* models alloc_swap_scan_cluster(): the first usable slot from off on,
+ * 0 if none (or the device, one cluster here, is full). */
+static unsigned long swap_scan(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
+{
+	if (si->inuse_pages >= si->pages)
+		return 0;
+	for (; off < si->max; off++)
+		if (swap_slot_usable(p, si, off))
+			return off;
+	return 0;
+}
+
+/* models swap_reclaim_full_clusters(): every slot held by the swap cache
+ * alone is freed, its page dirty again. */
+static void swap_reclaim_full(struct as_phys *p, struct swap_info_struct *si)
+{
+	unsigned long off;
+
+	for (off = 1; off < si->cap; off++)
+		if (si->swap_map[off] == SWAP_HAS_CACHE && si->cache[off] != NULL)
+			(void)__folio_free_swap(p, si, si->cache[off]);
+}
+
+/*
+ * models cluster_alloc_swap_entry() for one page on one CPU, the device
+ * being one cluster (the traces' devices are under 512 slots; a larger
+ * one is treated as one cluster too): go on from the CPU's cursor, and
+ * past the end (cursor invalid, 0) from the start.  A full device is off
+ * the list of devices with room: no slot.  Filling it queues the reclaim
+ * work of swap_range_alloc(), run when the call returns
+ * (swap_reclaim_work()).  0 if no slot.
+ */
 static unsigned long get_swap_page(struct as_phys *p,
     struct swap_info_struct *si)
 {
-	unsigned long i, off;
+	unsigned long off = 0;
 
 	if (si->inuse_pages >= si->pages)
 		return 0;
-	for (i = 0; i < si->pages; i++) {
-		off = 1 + (si->next - 1 + i) % si->pages;
-		if (si->swap_map[off] == 0) {
-			(void)swap_grow(p, si, off);
-			si->next = off + 1 > si->pages ? 1 : off + 1;
-			si->inuse_pages++;
-			memcg_charge_force(p->memcg, (long)SLOT_BYTES);
-			return off;
-		}
+	if (si->next != 0)
+		off = swap_scan(p, si, si->next);
+	if (off == 0)
+		off = swap_scan(p, si, 1);
+	if (off == 0 || swap_grow(p, si, off) != 0) {
+		si->next = 0;
+		return 0;
 	}
-	return 0;
+	si->inuse_pages++;
+	memcg_charge_force(p->memcg, (long)SLOT_BYTES);
+	si->next = off + 1 < si->max && si->inuse_pages < si->pages ?
+	    off + 1 : 0;
+	if (si->inuse_pages == si->pages && vm_swap_full(si))
+		si->reclaim_pending = true;
+	return off;
+}
+
+void swap_reclaim_work(struct as_phys *p)
+{
+	struct swap_info_struct *si = p->swap;
+
+	if (si == NULL || !__atomic_load_n(&si->reclaim_pending,
+	    __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&si->lock);
+	if (si->reclaim_pending)
+		swap_reclaim_full(p, si);
+	si->reclaim_pending = false;
+	pthread_mutex_unlock(&si->lock);
 }
 
 bool add_to_swap(struct as_phys *p, struct page *page)

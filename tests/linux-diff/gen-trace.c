@@ -1,6 +1,6 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]` prints a trace that is a
+ * `gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] [-w] SEED [NCMDS]` prints a trace that is a
  * pure function of its arguments: a window, a few files, then NCMDS
  * (default 40)
  * memory commands whose addresses cluster in a small region at the
@@ -38,6 +38,14 @@
  * pages than the simulator faults in; and a page another task faulted in
  * may still sit in that CPU's LRU batch, which pageout cannot isolate,
  * so the host keeps it now and then (ref-run under `taskset -c 0` never).
+ *
+ * With -w the trace begins with `kernel swap SIZE` (48K to 1M: small
+ * devices fill, so vm_swap_full() and running out of slots come into
+ * play) and a swap cluster is mixed in: a fixed private anonymous mapping
+ * is written here and there, paged out whole or in part, perhaps forked
+ * (the swap entries then shared), and read and written again from the
+ * tasks, each access a major fault or a swap-cache hit as do_swap_page()
+ * decides; the ordinary madvise commands page out too.
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -754,6 +762,7 @@ static void gen_att_range(struct gen *g)
 }
 
 static int pageout_opt;	/* -p: page advices then accesses anywhere */
+static int swap_opt;	/* -w: kernel swap SIZE and the swap cluster */
 
 /*
  * An address and length to work on: an attachment's or (if any, else
@@ -774,6 +783,24 @@ static void shm_target(struct gen *g, unsigned long *addr, unsigned long *len,
 		*len = PAGE;
 }
 
+/* fork, then accesses from the child and the parent: most at a, the
+ * others in [addr, addr + len). */
+static void gen_fork_accesses(struct gen *g, unsigned long a,
+			      unsigned long addr, unsigned long len)
+{
+	unsigned long child, parent = g->live[g->current];
+	int i;
+
+	child = g->next_id++;
+	g->live[g->nlive++] = child;
+	printf("fork\nswitch %lu\n", child);
+	for (i = (int)rnd(g, 3); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+	printf("switch %lu\n", parent);
+	for (i = (int)rnd(g, 2); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+}
+
 /*
  * fork with accesses from both tasks: maybe a write and a page advice
  * (pageout, cold, free) first, then the child reads and writes, and the
@@ -783,8 +810,7 @@ static void gen_fork_cluster(struct gen *g)
 {
 	static const char *const advice[] = { "pageout", "pageout", "cold",
 					      "free" };
-	unsigned long addr, len, a, child, parent = g->live[g->current];
-	int i;
+	unsigned long addr, len, a;
 
 	shm_target(g, &addr, &len, pageout_opt);
 	a = (addr & ~(PAGE - 1)) + rnd(g, len / PAGE + 1) * PAGE;
@@ -797,14 +823,7 @@ static void gen_fork_cluster(struct gen *g)
 	}
 	if (g->nlive >= 64)
 		return;
-	child = g->next_id++;
-	g->live[g->nlive++] = child;
-	printf("fork\nswitch %lu\n", child);
-	for (i = (int)rnd(g, 3); i >= 0; i--)
-		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
-	printf("switch %lu\n", parent);
-	for (i = (int)rnd(g, 2); i >= 0; i--)
-		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+	gen_fork_accesses(g, a, addr, len);
 }
 
 /* pageout (or cold, free, populate_*) then accesses of the same pages. */
@@ -831,6 +850,38 @@ static void gen_pageout_cluster(struct gen *g)
 		printf("smaps\n");
 	for (i = (int)rnd(g, 3); i >= 0; i--)
 		put_access(g, addr + rnd(g, len));
+}
+
+/* -w: the written part of a new private anonymous mapping paged out,
+ * maybe shared by a fork, then accessed again (see the top). */
+static void gen_swap_cluster(struct gen *g)
+{
+	unsigned long pages = 1 + rnd(g, 8), addr, first, n, i;
+
+	addr = g->region + rnd(g, g->region_pages) * PAGE;
+	printf("mmap 0x%lx ", addr);
+	put_len(g, pages * PAGE);
+	printf(" rw- private,anon,fixed\n");
+	mark_busy(g, addr, pages * PAGE);
+	remember(g, addr, pages * PAGE);
+	for (i = 0; i < pages; i++)
+		if (chance(g, 70))
+			printf("write 0x%lx 0x%lx\n", addr + i * PAGE +
+			    rnd(g, PAGE), 1 + rnd(g, 255));
+	first = chance(g, 60) ? 0 : rnd(g, pages);
+	n = chance(g, 60) ? pages - first : 1 + rnd(g, pages - first);
+	printf("madvise 0x%lx ", addr + first * PAGE);
+	put_len(g, n * PAGE);
+	printf(" pageout\n");
+	if (chance(g, 30))
+		printf("smaps\n");
+	if (g->tasks && g->nlive < 64 && chance(g, 40)) {
+		gen_fork_accesses(g, addr + rnd(g, pages) * PAGE, addr,
+		    pages * PAGE);
+		return;
+	}
+	for (i = 1 + rnd(g, 4); i > 0; i--)
+		put_access(g, addr + rnd(g, pages * PAGE));
 }
 
 /* Shared writes, then msync sync over them, then smaps. */
@@ -881,6 +932,10 @@ static void gen_shm_cmd(struct gen *g)
 
 static void gen_command(struct gen *g)
 {
+	if (swap_opt && chance(g, 10)) {
+		gen_swap_cluster(g);
+		return;
+	}
 	if (shm_opt && chance(g, 15)) {
 		gen_shm_cmd(g);
 		return;
@@ -933,10 +988,10 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%s%s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
+	printf("# gen-trace %s%s%s%s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
 	    tasks ? "-t " : "", nozp ? "-z " : "", memlock ? "-l " : "",
 	    msync_opt ? "-m " : "", shm_opt ? "-s " : "",
-	    pageout_opt ? "-p " : "", seed, ncmds);
+	    pageout_opt ? "-p " : "", swap_opt ? "-w " : "", seed, ncmds);
 	if (nozp)
 		printf("kernel zero_page off\n");
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
@@ -946,6 +1001,12 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 
 		printf("kernel rlimit_memlock %luK\n",
 		    kb[rnd(&g, sizeof(kb) / sizeof(kb[0]))]);
+	}
+	if (swap_opt) {
+		static const char *const size[] = { "48K", "64K", "96K",
+						    "256K", "1M" };
+
+		printf("kernel swap %s\n", size[rnd(&g, 5)]);
 	}
 	next_maps = 3 + rnd(&g, 4);
 	for (i = 1; i <= ncmds; i++) {
@@ -984,11 +1045,13 @@ int main(int argc, char **argv)
 			shm_opt = 1;
 		else if (strcmp(argv[1], "-p") == 0)
 			pageout_opt = 1;
+		else if (strcmp(argv[1], "-w") == 0)
+			swap_opt = 1;
 		else
 			argc = 0;	/* unknown option */
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] [-w] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);
