@@ -66,8 +66,8 @@ seeds=${ASPACE_DIFF_SEEDS:-500}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
 # (0 by default until swap of shmem is modelled: -w traces page it out)
 wseeds=${ASPACE_DIFF_W_SEEDS:-0}
-wgen_opts=${ASPACE_DIFF_W_GEN_OPTS:-"$gen_opts -w"}
 gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m -s}
+wgen_opts=${ASPACE_DIFF_W_GEN_OPTS:-"$gen_opts -w"}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
 
