@@ -311,3 +311,19 @@ void *ck_load_calloc(struct ck_load *l, size_t n, size_t size)
 		ck_fail(l, -ENOMEM, "out of memory");
 	return p;
 }
+
+/* What an older format lacks, for the message refusing it. */
+const char *ck_old_version_why(unsigned int version)
+{
+	switch (version) {
+	case 1:
+		return " (an older build's: without struct files and kernel "
+		    "parameters)";
+	case 3:
+		return " (an older build's: without swap)";
+	case 4:
+		return " (an older build's: without the pswpin and pswpout "
+		    "counters and holes in files)";
+	}
+	return "";
+}

@@ -33,10 +33,13 @@
 
 enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
-_Static_assert(NCOUNTERS == 15, "the format has 15 counters");
+_Static_assert(NCOUNTERS == 17, "the format has 17 counters");
 
 enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
 extern const char *const sect_tags[S_SHM + 1];	/* checkpoint-codec.c */
+/* What an older format version lacks, for the loader's message ("":
+ * nothing to say). */
+const char *ck_old_version_why(unsigned int version);
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 
 extern const char *const special_names[4];	/* checkpoint-codec.c */

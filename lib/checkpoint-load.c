@@ -13,7 +13,7 @@
 #include "checkpoint-int.h"
 #include "swap.h"
 
-/* The 14 counters, in struct order. */
+/* The 17 counters, in struct order. */
 static void get_counters(struct ck_load *l, struct as_counters *c)
 {
 	unsigned long *v = (unsigned long *)c;
@@ -31,8 +31,7 @@ static int load_header(struct ck_load *l, const uint8_t *d, size_t len)
 	if (ck_le_get(d + 8, 4) != AS_CKPT_VERSION)
 		return ck_fail(l, -EINVAL, "format version %u, not %u%s",
 		    (unsigned)ck_le_get(d + 8, 4), AS_CKPT_VERSION,
-		    ck_le_get(d + 8, 4) == 1 ? " (an older build's: without "
-		    "struct files and kernel parameters)" : "");
+		    ck_old_version_why((unsigned)ck_le_get(d + 8, 4)));
 	if (ck_le_get(d + 12, 4) != 0 || ck_le_get(d + 28, 4) != 0)
 		return BAD(l, "reserved header fields not zero");
 	if (ck_le_get(d + 16, 8) != len - AS_CKPT_HEADER_SIZE)

@@ -12,7 +12,7 @@
 #include "checkpoint-int.h"
 #include "swap.h"
 
-/* Append the 14 counters, in struct order. */
+/* Append the 17 counters, in struct order. */
 static void put_counters(struct ck_save *w, const struct as_counters *c)
 {
 	const unsigned long *v = (const unsigned long *)c;

@@ -32,12 +32,13 @@
 
 /*
  * The format (version 5; an older checkpoint is refused as any other
- * version is, "format version N, not 5": version 1 kept no struct files,
- * kernel parameters or image, version 3 no swap device and 14 counters,
- * version 4 no holes in files).
- * Integers are little-endian, of the widths given (u8 for booleans);
- * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
- * for no object; counters are 15 u64s (major_faults last).
+ * version is, "format version N, not 5", with what it lacks: version 1
+ * kept no struct files, kernel parameters or image, version 3 no swap
+ * device and 14 counters, version 4 15 counters, without pswpin and
+ * pswpout, nor holes in files).  Integers are little-endian, of the widths
+ * given (u8 for booleans); "idx" is a u32 index into a table of this
+ * checkpoint, NONE (0xffffffff) for no object; counters are 17 u64s in
+ * struct as_counters order (major_faults, pswpin, pswpout last).
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0

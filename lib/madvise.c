@@ -163,19 +163,27 @@ static void remove_mapping(struct as_phys *phys, struct page *page)
  * on a machine with swap: add_to_swap() (nothing more without a free
  * slot: the page stays mapped), pageout() writing its bytes to the slot
  * (models swap_writepage(); a clean page already in the swap cache would
- * not be written again, its slot holding the same bytes), try_to_unmap()
+ * not be written again, its slot holding the same bytes: written here
+ * all the same, but counted in pswpout only when Linux writes it: a page
+ * new to the swap cache, which add_to_swap() dirties, or a dirty one;
+ * madvise has no task here, so the count is the session's), try_to_unmap()
  * turning the PTE into a swap entry (exclusive if the page was), and
  * __remove_mapping() freeing the frame, which leaves the swap cache.
  */
 static void pageout_anon(struct vma *vma, pte_t *pte, struct page *page)
 {
 	struct as_phys *phys = phys_of(vma);
+	struct as_session *s = vma->vm_mm->session;
+	bool dirty = !page_test(page, PG_swapcache) ||
+	    page_test(page, PG_dirty) || (*pte & _PAGE_DIRTY);
 
-	if (swap_info_get(phys, vma->vm_mm->session->limits.swap_bytes) ==
-	    NULL || !add_to_swap(phys, page))
+	if (swap_info_get(phys, s->limits.swap_bytes) == NULL ||
+	    !add_to_swap(phys, page))
 		return;
 	if (swap_writepage(phys, page) != 0)
 		return;
+	if (dirty)		/* pageout(): PSWPOUT, of no task */
+		COUNT(NULL, s, pswpout);
 	swap_duplicate(phys, page->private);
 	*pte = swp_entry_to_pte(page->private, page_exclusive(page));
 	page_remove_rmap_put(phys, page);

@@ -432,9 +432,9 @@ static bool should_try_to_free_swap(struct swap_info_struct *si,
 }
 
 /*
- * do_swap_page(): a swap PTE faults its page back in, a major fault: the
- * page in the swap cache, else a new frame read from the slot (added to
- * the swap cache).  The PTE's swap reference is dropped, then the swap
+ * do_swap_page(): a swap PTE faults its page back in: the page in the
+ * swap cache, else a new frame read from the slot (added to the swap
+ * cache; a major fault, and a pswpin).  The PTE's swap reference is dropped, then the swap
  * cache is left (slot freed, page dirty) where should_try_to_free_swap()
  * says so.  The page is mapped writable (and dirty for a write) if it
  * was exclusive when swapped out or is only ours, else read-only, a
@@ -460,6 +460,11 @@ static int do_swap_page(struct vm_fault *vmf)
 		page->anon_excl = 0;
 		swap_read_folio(phys, off, page);
 		fresh = true;
+		/* read from the slot: PGMAJFAULT, and PSWPIN as
+		 * swap_read_folio() counts it; a swap-cache hit is
+		 * neither (a minor fault, as Linux counts it) */
+		COUNT(vmf->task, vma->vm_mm->session, major_faults);
+		COUNT(vmf->task, vma->vm_mm->session, pswpin);
 	}
 	swap_free(phys, off);
 	if (should_try_to_free_swap(si, page, vma, vmf->flags))
@@ -477,7 +482,6 @@ static int do_swap_page(struct vm_fault *vmf)
 		page_set_exclusive(page, true);
 	}
 	*vmf->pte = pte | _PAGE_ACCESSED;
-	COUNT(vmf->task, vma->vm_mm->session, major_faults);
 	explain(vmf->ex, "do_swap_page: swap slot %lu -> frame 0x%lx%s%s", off,
 	    page->pfn, fresh ? " (read)" : " (swap cache)",
 	    page_test(page, PG_swapcache) ? "" : ", slot freed");

@@ -198,5 +198,16 @@ void show_map_vma(struct as_buf *b, const char *indent, struct vma *vma);
 void show_smap_vma_flags(struct as_buf *b, const char *indent,
     const struct vma *vma);
 void show_smap(struct as_buf *b, const char *indent, struct vma *vma);
+/*
+ * mm_rss_count(): the mm counters Linux keeps in mm->rss_stat, in pages,
+ * counted from the page tables: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS
+ * (swap entries in PTEs; a shmem page swapped out is the page cache's
+ * entry, not a PTE's, and is not one) and MM_SHMEMPAGES.  The caller
+ * holds the mmap_lock; walk_page_range() takes page_table_lock.
+ */
+struct mm_rss_stat {
+	unsigned long	 file, anon, swapents, shmem;
+};
+void mm_rss_count(struct mm *mm, struct mm_rss_stat *r);
 
 #endif /* ASPACE_MM_H */

@@ -5,8 +5,10 @@
  * out-of-range one answered BAD_REQUEST naming its field, in
  * session_create and in run_trace's params alike; and the kernel op,
  * which reports them as a trace writes them, before and after a trace's
- * own `kernel` lines, and unchanged once a task has acted.  It starts the
- * built daemon ($ASPACED or argv[1]) as test_daemon_ops does.
+ * own `kernel` lines, and unchanged once a task has acted; and with
+ * swap, what the requests show of it: proc_status's VmSwap, counters'
+ * major_faults, pswpin and pswpout, page_walk's swap entry.  It starts
+ * the built daemon ($ASPACED or argv[1]) as test_daemon_ops does.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -235,12 +237,87 @@ static void test_kernel_lines(void **state)
 	cl_close(&c);
 }
 
+/* The three swap counters of c's session (task 1's own with task_only). */
+static void swap_counters(struct client *c, bool task_only, uint64_t *major,
+    uint64_t *in, uint64_t *out)
+{
+	Aspace__Response *resp = rq_counters(OWN(c), 1, task_only);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_true(resp->counters->has_major_faults &&
+	    resp->counters->has_pswpin && resp->counters->has_pswpout);
+	*major = resp->counters->major_faults;
+	*in = resp->counters->pswpin;
+	*out = resp->counters->pswpout;
+}
+
+/* VmSwap and RssAnon of task 1 in kB, and the text's VmSwap line. */
+static void swap_status(struct client *c, uint64_t *swap, uint64_t *anon,
+    const char *line)
+{
+	Aspace__Response *resp = rq_simple(OWN(c), 1,
+	    ASPACE__REQUEST__OP_PROC_STATUS);
+
+	assert_int_equal(code_of(resp), 0);
+	*swap = resp->proc_status->vm_swap;
+	*anon = resp->proc_status->rss_anon;
+	assert_non_null(strstr(resp->proc_status->text, line));
+}
+
+/* With swap: pageout shows in VmSwap, the counters, and walk's decoded
+ * swap entry; a swap-in read from the slot is a major fault and a
+ * pswpin. */
+static void test_swap_requests(void **state)
+{
+	uint64_t major, in, out, swap, anon, anon0, off;
+	Aspace__Response *resp;
+	struct client c;
+	uint32_t errors = 9;
+
+	(void)state;
+	cl_open(&c);
+	assert_true(cl_session_new(&c, 0));
+	assert_int_equal(run_in(&c, "kernel swap 1M\nmmap 0x200000000000 16K "
+	    "rw- private,anon,fixed\nwrite 0x200000000000 1\n"
+	    "write 0x200000001000 2\nwrite 0x200000002000 3\n"
+	    "madvise 0x200000000000 16K pageout\n", &errors), 0);
+	assert_int_equal(errors, 0);
+	swap_status(&c, &swap, &anon0, "VmSwap:\t      12 kB\n");
+	assert_int_equal(swap, 12);
+	swap_counters(&c, false, &major, &in, &out);
+	assert_int_equal(major, 0);
+	assert_int_equal(in, 0);
+	assert_int_equal(out, 3);
+	resp = rq_walk(OWN(&c), 1, BASE + 4096);
+	assert_int_equal(code_of(resp), 0);
+	assert_true(resp->page_walk->swap && resp->page_walk->swap_exclusive);
+	assert_int_equal(resp->page_walk->swap_type, 0);
+	off = resp->page_walk->swap_offset;
+	assert_true(off > 0);
+	assert_int_equal(resp->page_walk->swap_entry, off);
+	assert_int_equal(resp->page_walk->pte, (off << 14) | 0x4);
+	/* A swap-in: a major fault and a pswpin, of task 1 */
+	assert_int_equal(code_of(rq_read(OWN(&c), 1, BASE, 1)), 0);
+	swap_status(&c, &swap, &anon, "VmSwap:\t       8 kB\n");
+	assert_int_equal(swap, 8);
+	assert_int_equal(anon, anon0 + 4);	/* the page back */
+	swap_counters(&c, false, &major, &in, &out);
+	assert_true(major == 1 && in == 1 && out == 3);
+	swap_counters(&c, true, &major, &in, &out);
+	assert_true(major == 1 && in == 1 && out == 0);
+	resp = rq_walk(OWN(&c), 1, BASE);
+	assert_false(resp->page_walk->swap);
+	assert_true(resp->page_walk->pte & 0x1);
+	cl_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_bad),
 		cmocka_unit_test(test_kernel_op),
 		cmocka_unit_test(test_kernel_lines),
+		cmocka_unit_test(test_swap_requests),
 	};
 
 	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");

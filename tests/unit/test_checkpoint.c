@@ -730,6 +730,12 @@ static void test_not_a_checkpoint(void **state)
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EINVAL);
 	assert_non_null(strstr(why, "version"));
+	copy[8] = 4;		/* the format before pswpin and pswpout */
+	as_checkpoint_reseal(copy, ck.len);
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_non_null(strstr(why, "format version 4, not 5"));
+	assert_non_null(strstr(why, "pswpin"));
 	memcpy(copy, ck.data, ck.len);
 	copy[AS_CKPT_HEADER_SIZE + 12 + 4] = 0x10;	/* SESS: RAM of 64 GiB+ */
 	as_checkpoint_reseal(copy, ck.len);
