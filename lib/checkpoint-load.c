@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "vmscan.h"
 #include "swap.h"
 
 /* The 14 counters, in struct order. */
@@ -326,6 +327,8 @@ static int load_frames(struct ck_load *l)
 		    "present" : "missing");
 	if (l->err == 0 && check_chunks(l) == 0)
 		l->tally = ck_load_calloc(l, l->next_unused, sizeof(*l->tally));
+	if (l->err == 0)
+		lru_rebuild(phys);	/* the lists' order is not saved */
 	return l->err;
 }
 

@@ -227,6 +227,19 @@ struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset)
 	return page;
 }
 
+struct page *swap_cache_get(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	struct page *page;
+
+	pthread_mutex_lock(&si->lock);
+	page = si->cache[offset];
+	if (page != NULL && !get_page_unless_zero(page))
+		page = NULL;
+	pthread_mutex_unlock(&si->lock);
+	return page;
+}
+
 void swap_read_folio(struct as_phys *p, unsigned long offset,
     struct page *page)
 {
