@@ -98,6 +98,8 @@ static int load_kparams(struct ck_load *l)
 	int k;
 
 	for (k = 0; k < KP_COUNT && l->err == 0; k++) {
+		if (k == KP_RAM)
+			continue;	/* the RAM size: load_session() */
 		v = as_kparam_get(l->s, (enum kparam)k);
 		if (!kparam_valid((enum kparam)k, v))
 			return BAD(l, "kernel parameter %s of %lu out of range",
