@@ -10,6 +10,7 @@
  * read-only PTE goes to do_wp_page() (reuse an exclusive anonymous page,
  * else copy).  The caller has already checked the access against the VMA.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -531,6 +532,7 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 	struct vm_fault vmf = { .vma = vma, .task = task, .ex = ex };
 	size_t exlen = ex != NULL ? ex->len : 0;
 	unsigned long freed;
+	bool busy;
 	int ret, tries;
 
 	COUNT(task, mm->session, minor_faults);
@@ -543,9 +545,14 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 		vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no table */
 		ret = handle_pte_fault(&vmf);
 		pthread_mutex_unlock(&mm->page_table_lock);
-		if (!(ret & VM_FAULT_OOM) || tries == MAX_RECLAIM_RETRIES ||
-		    (freed = try_to_free_pages(mm->session, mm)) == 0)
+		if (!(ret & VM_FAULT_OOM) || tries == MAX_RECLAIM_RETRIES)
 			break;
+		/* should_reclaim_retry(): no progress, but locks were busy */
+		if ((freed = try_to_free_pages(mm->session, mm, &busy)) == 0 &&
+		    !busy)
+			break;
+		if (freed == 0)
+			sched_yield();
 		/* __alloc_pages_direct_reclaim(), then the fault again */
 		if (ex != NULL && ex->on) {
 			ex->len = exlen;

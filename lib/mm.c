@@ -14,12 +14,15 @@
  *             lruvec.lru_lock       (the LRU lists; never nested with
  *                                    phys->lock nor a swap device's lock)
  *
- * Reclaim (vmscan.c) breaks the order only by trying: a fault that finds
- * RAM full drops its page_table_lock and calls try_to_free_pages() with
- * its mmap_lock alone held; that tries (never waits for) the mmap_lock,
- * for reading, of every other mm of the session, then, page by page, the
- * page_table_lock of each mm a page may be mapped in, a busy lock leaving
- * the page as it is (try_to_unmap() failing), and holds lru_lock only to
+ * Reclaim (vmscan.c) nests one mm's lock in another's only by trying: a
+ * fault that finds RAM full drops its page_table_lock and calls
+ * try_to_free_pages() with its mmap_lock alone held; that tries (never
+ * waits for) the mmap_lock, for reading, of every other mm of the
+ * session, a busy one leaving that mm's mappings unseen (their pages
+ * stay, as try_to_unmap() may fail); then, page by page, it takes the
+ * page_table_lock of each mm in turn, holding no other lock (no one
+ * waits for an mmap_lock, or for a second page_table_lock but fork's of
+ * a new child, while holding a page_table_lock), and lru_lock only to
  * move pages on and off the lists.  The fault is then retried.
  *
  * What each lock guards:

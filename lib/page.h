@@ -64,6 +64,7 @@ struct lruvec {
 	struct page	*head[NR_LRU_LISTS];
 	struct page	*tail[NR_LRU_LISTS];
 	unsigned long	 nr[NR_LRU_LISTS];
+	unsigned long	 nr_isolated;	/* off the lists in a reclaim */
 };
 
 #define PAGES_PER_CHUNK	512

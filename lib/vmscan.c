@@ -43,6 +43,7 @@ struct scan_control {
 	unsigned long	 nr_to_reclaim;
 	unsigned long	 nr_reclaimed;
 	unsigned long	 nr_scanned;
+	bool		 contended;	/* a busy lock passed a page over */
 };
 
 /* ---- the lists (mm/swap.c, include/linux/mm_inline.h) ---- */
@@ -218,8 +219,9 @@ static void rmap_walk_mm(struct scan_control *sc, struct rmap_walk *w,
 	}
 }
 
-/* models rmap_walk() with rwc->try_lock: every mm's page_table_lock
- * tried; a busy one, or an mm not visited, marks the walk contended. */
+/* models rmap_walk(): each mm's page_table_lock in turn (the caller
+ * holds no other); an mm whose mmap_lock was busy is not visited, and a
+ * mapping not seen marks the walk contended. */
 static void rmap_walk(struct scan_control *sc, struct rmap_walk *w)
 {
 	int mapped = page_mapcount(w->page), i;
@@ -227,16 +229,17 @@ static void rmap_walk(struct scan_control *sc, struct rmap_walk *w)
 
 	for (i = 0; i < sc->nmm && !w->stop; i++) {
 		mm = sc->mms[i];
-		if (!sc->usable[i] ||
-		    pthread_mutex_trylock(&mm->page_table_lock) != 0) {
+		if (!sc->usable[i]) {
 			w->contended = true;
 			continue;
 		}
+		pthread_mutex_lock(&mm->page_table_lock);
 		rmap_walk_mm(sc, w, mm);
 		pthread_mutex_unlock(&mm->page_table_lock);
 	}
 	if (!w->stop && w->found < mapped)
 		w->contended = true;
+	sc->contended |= w->contended;
 }
 
 /* folio_referenced_one(): a young PTE is made old and counted. */
@@ -391,6 +394,10 @@ static int shrink_anon(struct scan_control *sc, struct page *page)
 		page_set_flags(page, PG_dirty);
 	if (!try_to_unmap(sc, page))
 		return PAGE_ACTIVATE;
+	/* faulted back and taken out of the swap cache meanwhile (Linux's
+	 * folio lock would have made the fault wait) */
+	if (!page_test(page, PG_swapcache))
+		return PAGE_KEEP;
 	if (page_test(page, PG_dirty) && swap_writepage(sc->phys, page) != 0)
 		return PAGE_ACTIVATE;
 	return free_isolated(page);
@@ -465,11 +472,14 @@ static int isolate_lru_folios(struct scan_control *sc, enum lru_list l,
 	for (page = lv->tail[l]; page != NULL && *scanned < n; page = prev) {
 		prev = page->lru_prev;
 		(*scanned)++;
-		if (!get_page_unless_zero(page))
-			continue;	/* being freed */
+		if (!get_page_unless_zero(page)) {
+			sc->contended = true;	/* being freed */
+			continue;
+		}
 		lruvec_del_folio(lv, page);
 		out[got++] = page;
 	}
+	lv->nr_isolated += (unsigned long)got;
 	pthread_mutex_unlock(&lv->lru_lock);
 	sc->nr_scanned += *scanned;
 	return got;
@@ -485,6 +495,7 @@ static void move_folios_to_lru(struct scan_control *sc, struct page **pages,
 	int i;
 
 	pthread_mutex_lock(&lv->lru_lock);
+	lv->nr_isolated -= (unsigned long)n;
 	for (i = 0; i < n; i++) {
 		if (fate[i] == PAGE_FREE)
 			continue;
@@ -623,6 +634,7 @@ static void reclaim_get_mms(struct scan_control *sc)
 		sc->locked[i] = sc->mms[i] != sc->cur &&
 		    pthread_rwlock_tryrdlock(&sc->mms[i]->mmap_lock) == 0;
 		sc->usable[i] = sc->mms[i] == sc->cur || sc->locked[i];
+		sc->contended |= !sc->usable[i];
 	}
 }
 
@@ -646,7 +658,8 @@ static unsigned long reclaim_target(const struct as_phys *p)
 	return n < 1 ? 1 : n > SWAP_CLUSTER_MAX ? SWAP_CLUSTER_MAX : n;
 }
 
-unsigned long try_to_free_pages(struct as_session *s, struct mm *cur)
+unsigned long try_to_free_pages(struct as_session *s, struct mm *cur,
+    bool *contended)
 {
 	struct scan_control sc = { .s = s, .phys = &s->phys, .cur = cur };
 	int priority;
@@ -657,6 +670,30 @@ unsigned long try_to_free_pages(struct as_session *s, struct mm *cur)
 	for (priority = DEF_PRIORITY; priority >= 0 &&
 	    sc.nr_reclaimed < sc.nr_to_reclaim; priority--)
 		shrink_lruvec(&sc, priority);	/* shrink_node() */
+	reclaim_put_mms(&sc);
+	/* too_many_isolated(): another reclaimer holds pages meanwhile */
+	*contended = sc.contended ||
+	    __atomic_load_n(&sc.phys->lruvec.nr_isolated, __ATOMIC_RELAXED);
+	return sc.nr_reclaimed;
+}
+
+unsigned long shrink_lru_list(struct as_session *s, enum lru_list l,
+    unsigned long nr)
+{
+	struct scan_control sc = { .s = s, .phys = &s->phys };
+	unsigned long n;
+
+	sc.may_swap = s->limits.swap_bytes > 0;
+	sc.nr_to_reclaim = ~0UL;
+	reclaim_get_mms(&sc);
+	if (l == LRU_ACTIVE_ANON || l == LRU_ACTIVE_FILE) {
+		for (; nr > 0; nr -= n) {
+			n = nr < SWAP_CLUSTER_MAX ? nr : SWAP_CLUSTER_MAX;
+			shrink_active_list(&sc, l, n);
+		}
+	} else {
+		shrink_inactive_list(&sc, l, nr);
+	}
 	reclaim_put_mms(&sc);
 	return sc.nr_reclaimed;
 }
@@ -727,6 +764,8 @@ const char *lru_validate(struct as_phys *p)
 	}
 	if (err == NULL && on != sum)
 		err = "the LRU lists' counts do not add up";
+	if (err == NULL && lv->nr_isolated != 0)
+		err = "pages are isolated from the LRU lists";
 	pthread_mutex_unlock(&lv->lru_lock);
 	return err;
 }

@@ -43,8 +43,17 @@ void remove_mapping(struct as_phys *phys, struct page *page);
  * try_to_free_pages(): direct reclaim of up to SWAP_CLUSTER_MAX pages of
  * s; the number freed.  cur is the mm whose mmap_lock the caller holds
  * (or NULL); the caller holds no page_table_lock and no inner lock.
+ * *contended: a page was passed over for a busy lock (worth a retry).
  */
-unsigned long try_to_free_pages(struct as_session *s, struct mm *cur);
+unsigned long try_to_free_pages(struct as_session *s, struct mm *cur,
+    bool *contended);
+/*
+ * models shrink_list(): nr pages from the tail of list l, an active list
+ * deactivated whatever the size of its inactive one; the pages freed.
+ * For the unit tests, which step the lists one scan at a time.
+ */
+unsigned long shrink_lru_list(struct as_session *s, enum lru_list l,
+    unsigned long nr);
 /* The lists' invariants, for mm_validate(): NULL or the problem. */
 const char *lru_validate(struct as_phys *p);
 
