@@ -587,17 +587,39 @@ static void shrink_list(struct scan_control *sc, enum lru_list l,
 	shrink_inactive_list(sc, l, nr);
 }
 
-/* shrink_lruvec(): each list's size >> priority, in rounds of
- * SWAP_CLUSTER_MAX per list, until enough is freed; the anon lists
- * only with swap (get_scan_count()). */
+/*
+ * models get_scan_count(): each list's size >> priority, the file lists
+ * alone without swap or while the inactive file list has pages at this
+ * priority and is not low (cache_trim_mode), else split by swappiness 60
+ * (anon 60, file 140 of 201: no refault costs are kept here), all of
+ * every list at priority 0 (SCAN_EQUAL).
+ */
+static void get_scan_count(struct scan_control *sc, int priority,
+    unsigned long *nr)
+{
+	const unsigned long *size = sc->phys->lruvec.nr;
+	bool file_only = !sc->may_swap ||
+	    ((size[LRU_INACTIVE_FILE] >> priority) > 0 &&
+	    !inactive_is_low(sc, LRU_INACTIVE_FILE));
+	int l;
+
+	for (l = 0; l < NR_LRU_LISTS; l++) {
+		nr[l] = size[l] >> priority;
+		if (l < LRU_INACTIVE_FILE && file_only)
+			nr[l] = 0;
+		else if (priority > 0 && !file_only)
+			nr[l] = nr[l] * (l < LRU_INACTIVE_FILE ? 60 : 140) / 201;
+	}
+}
+
+/* shrink_lruvec(): the lists in rounds of SWAP_CLUSTER_MAX pages each
+ * until enough is freed, then the active anon list aged if low. */
 static void shrink_lruvec(struct scan_control *sc, int priority)
 {
 	unsigned long nr[NR_LRU_LISTS], left, n;
 	int l;
 
-	for (l = 0; l < NR_LRU_LISTS; l++)
-		nr[l] = l < LRU_INACTIVE_FILE && !sc->may_swap ? 0 :
-		    sc->phys->lruvec.nr[l] >> priority;
+	get_scan_count(sc, priority, nr);
 	do {
 		left = 0;
 		for (l = 0; l < NR_LRU_LISTS; l++) {
