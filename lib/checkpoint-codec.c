@@ -16,7 +16,8 @@
 
 /* The sections' tags, in their order in the body (S_*). */
 const char *const sect_tags[] = {
-	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM "
+	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM ",
+	"LRU "
 };
 
 /* The special VMA names, by their code in a checkpoint (0: none). */

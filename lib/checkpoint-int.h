@@ -35,8 +35,9 @@ enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
 _Static_assert(NCOUNTERS == 15, "the format has 15 counters");
 
-enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
-extern const char *const sect_tags[S_SHM + 1];	/* checkpoint-codec.c */
+enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM,
+    S_LRU };
+extern const char *const sect_tags[S_LRU + 1];	/* checkpoint-codec.c */
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 
 extern const char *const special_names[4];	/* checkpoint-codec.c */
@@ -85,6 +86,7 @@ struct ck_load {
 	int		*vfork_pid;	/* per task: its vfork parent's pid */
 	uint32_t	*task_mm;	/* per task: its mm's index */
 	bool		 phys_ready;
+	unsigned long	 ram_max;	/* RAM the session was made with */
 	struct mm	**mms;
 	struct vma	***vmas;	/* per mm: its VMAs in order */
 	uint32_t	*nvma;
@@ -134,6 +136,11 @@ uint64_t ck_get_count(struct ck_load *l, int n, size_t min,
 uint32_t ck_get_idx(struct ck_load *l, uint32_t n, bool none_ok,
     const char *what);
 void *ck_load_calloc(struct ck_load *l, size_t n, size_t size);
+
+/* --- checkpoint-lru.c ----------------------------------------------------- */
+
+void ck_save_lru(struct ck_save *w);
+int ck_load_lru(struct ck_load *l);
 
 /* --- checkpoint-verify.c -------------------------------------------------- */
 

@@ -151,20 +151,19 @@ void folio_mark_lazyfree(struct as_phys *p, struct page *page)
 	lru_move(p, page, PG_active | PG_referenced | PG_swapbacked, 0);
 }
 
-void lru_rebuild(struct as_phys *p)
+void lru_restore_tail(struct as_phys *p, struct page *page, enum lru_list l)
 {
-	unsigned long pfn;
-	struct page *page;
+	struct lruvec *lv = &p->lruvec;
 
-	for (pfn = 0; pfn < p->next_unused; pfn++) {
-		if ((page = pfn_to_page(p, pfn)) == NULL)
-			continue;
-		page->lru = 0;
-		page->lru_prev = page->lru_next = NULL;
-		if (page->data != NULL &&
-		    !page_test(page, PG_pgtable | PG_reserved))
-			lruvec_add_folio(&p->lruvec, page);
-	}
+	page->lru_next = NULL;
+	page->lru_prev = lv->tail[l];
+	if (lv->tail[l] != NULL)
+		lv->tail[l]->lru_next = page;
+	else
+		lv->head[l] = page;
+	lv->tail[l] = page;
+	lv->nr[l]++;
+	page->lru = (uint8_t)(l + 1);
 }
 
 /* ---- the reverse map (mm/rmap.c) ---- */

@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "page.h"
+
 struct as_phys;
 struct as_session;
 struct mm;
@@ -32,10 +34,9 @@ void folio_deactivate(struct as_phys *p, struct page *page);
 /* folio_mark_lazyfree(): MADV_FREE's anonymous page, no longer
  * swap-backed, goes to the inactive file list. */
 void folio_mark_lazyfree(struct as_phys *p, struct page *page);
-/* The checkpoint loader's rebuilding of the lists: every page in use
- * but page tables and the zero page, in frame order, to the head of the
- * list its flags name (so the lowest frame is scanned last). */
-void lru_rebuild(struct as_phys *p);
+/* The checkpoint loader's: page joins the tail of list l (a checkpoint
+ * keeps each list from head to tail). */
+void lru_restore_tail(struct as_phys *p, struct page *page, enum lru_list l);
 /* models __remove_mapping(): a clean page only the page cache and the
  * caller hold leaves the page cache. */
 void remove_mapping(struct as_phys *phys, struct page *page);

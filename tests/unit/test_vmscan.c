@@ -7,7 +7,8 @@
  * first; the active list is deactivated; lazily freed pages go without
  * swap unless written since; mlocked pages stay; a page shared after fork
  * is unmapped from both mms and faulted back with its bytes; without swap
- * a full RAM is out of memory as before; the lists survive a checkpoint;
+ * a full RAM is out of memory as before; the lists and their order
+ * survive a checkpoint;
  * and two mms faulting under pressure at once do not deadlock.
  */
 #include <stdarg.h>
@@ -331,8 +332,8 @@ static void test_oom_without_swap(void **state)
 	done(s);
 }
 
-/* The lists are rebuilt on load, PG_active kept: every page on one
- * list, the counts of active and inactive as saved. */
+/* The lists survive a checkpoint: each in its order, PG_active kept,
+ * and `kernel ram` with the RAM the session was made with. */
 static void test_checkpoint_lists(void **state)
 {
 	struct as_session *s = run(SMALL FOUR), *l = NULL;
@@ -354,9 +355,20 @@ static void test_checkpoint_lists(void **state)
 	assert_int_equal(as_session_save(s, &ck), 0);
 	assert_int_equal(as_session_load(ck.data, ck.len, &l, why,
 	    sizeof(why)), 0);
-	for (i = 0; i < NR_LRU_LISTS; i++)
+	for (i = 0; i < NR_LRU_LISTS; i++) {
+		struct page *a = s->phys.lruvec.head[i];
+		struct page *b = l->phys.lruvec.head[i];
+
 		assert_int_equal(l->phys.lruvec.nr[i], nr[i]);
+		for (; a != NULL; a = a->lru_next, b = b->lru_next) {
+			assert_non_null(b);	/* the same order */
+			assert_int_equal(a->pfn, b->pfn);
+		}
+		assert_null(b);
+	}
 	assert_null(lru_validate(&l->phys));
+	assert_int_equal(l->phys.nr_frames, 64);	/* kernel ram 256K */
+	assert_int_equal(l->phys.max_frames, s->phys.max_frames);
 	assert_true(page_test(page_of(l, task(l, 1), A), PG_active));
 	assert_int_equal(rd(task(l, 1), A + 3 * PG), 0x13);
 	as_session_free(l);
