@@ -53,6 +53,18 @@ void lru_init(struct as_phys *p)
 	pthread_mutex_init(&p->lruvec.lru_lock, NULL);
 }
 
+/* A list's size changes under lru_lock; reclaim's heuristics read it
+ * without (lru_size()), so both are atomic. */
+static void lru_nr_add(struct lruvec *lv, enum lru_list l, long n)
+{
+	__atomic_add_fetch(&lv->nr[l], (unsigned long)n, __ATOMIC_RELAXED);
+}
+
+static unsigned long lru_size(const struct lruvec *lv, enum lru_list l)
+{
+	return __atomic_load_n(&lv->nr[l], __ATOMIC_RELAXED);
+}
+
 /* folio_lru_list(): the list a page's flags name. */
 static enum lru_list folio_lru_list(const struct page *page)
 {
@@ -74,7 +86,7 @@ static void lruvec_add_folio(struct lruvec *lv, struct page *page)
 	else
 		lv->tail[l] = page;
 	lv->head[l] = page;
-	lv->nr[l]++;
+	lru_nr_add(lv, l, 1);
 	page->lru = (uint8_t)(l + 1);
 	page_set_flags(page, PG_lru);
 }
@@ -92,7 +104,7 @@ static void lruvec_del_folio(struct lruvec *lv, struct page *page)
 		page->lru_next->lru_prev = page->lru_prev;
 	else
 		lv->tail[l] = page->lru_prev;
-	lv->nr[l]--;
+	lru_nr_add(lv, l, -1);
 	page->lru = 0;
 	page->lru_prev = page->lru_next = NULL;
 	page_clear_flags(page, PG_lru);
@@ -162,7 +174,7 @@ void lru_restore_tail(struct as_phys *p, struct page *page, enum lru_list l)
 	else
 		lv->head[l] = page;
 	lv->tail[l] = page;
-	lv->nr[l]++;
+	lru_nr_add(lv, l, 1);
 	page->lru = (uint8_t)(l + 1);
 }
 
@@ -478,7 +490,8 @@ static int isolate_lru_folios(struct scan_control *sc, enum lru_list l,
 		lruvec_del_folio(lv, page);
 		out[got++] = page;
 	}
-	lv->nr_isolated += (unsigned long)got;
+	__atomic_add_fetch(&lv->nr_isolated, (unsigned long)got,
+	    __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lv->lru_lock);
 	sc->nr_scanned += *scanned;
 	return got;
@@ -494,7 +507,8 @@ static void move_folios_to_lru(struct scan_control *sc, struct page **pages,
 	int i;
 
 	pthread_mutex_lock(&lv->lru_lock);
-	lv->nr_isolated -= (unsigned long)n;
+	__atomic_sub_fetch(&lv->nr_isolated, (unsigned long)n,
+	    __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		if (fate[i] == PAGE_FREE)
 			continue;
@@ -564,13 +578,14 @@ static void shrink_active_list(struct scan_control *sc, enum lru_list l,
  * list over the ratio (1 below 1 GiB, else sqrt(10 * GiB)). */
 static bool inactive_is_low(struct scan_control *sc, enum lru_list l)
 {
-	const unsigned long *nr = sc->phys->lruvec.nr;
-	unsigned long gb = (nr[l] + nr[l + 1]) >> (30 - AS_PAGE_SHIFT);
+	unsigned long inactive = lru_size(&sc->phys->lruvec, l);
+	unsigned long active = lru_size(&sc->phys->lruvec, l + 1);
+	unsigned long gb = (inactive + active) >> (30 - AS_PAGE_SHIFT);
 	unsigned long ratio = 1;
 
 	while (gb > 0 && (ratio + 1) * (ratio + 1) <= 10 * gb)
 		ratio++;
-	return nr[l] * ratio < nr[l + 1];
+	return inactive * ratio < active;
 }
 
 /* shrink_list(): an active list is shrunk while its inactive list is
@@ -596,14 +611,14 @@ static void shrink_list(struct scan_control *sc, enum lru_list l,
 static void get_scan_count(struct scan_control *sc, int priority,
     unsigned long *nr)
 {
-	const unsigned long *size = sc->phys->lruvec.nr;
+	const struct lruvec *lv = &sc->phys->lruvec;
 	bool file_only = !sc->may_swap ||
-	    ((size[LRU_INACTIVE_FILE] >> priority) > 0 &&
+	    ((lru_size(lv, LRU_INACTIVE_FILE) >> priority) > 0 &&
 	    !inactive_is_low(sc, LRU_INACTIVE_FILE));
 	int l;
 
 	for (l = 0; l < NR_LRU_LISTS; l++) {
-		nr[l] = size[l] >> priority;
+		nr[l] = lru_size(lv, (enum lru_list)l) >> priority;
 		if (l < LRU_INACTIVE_FILE && file_only)
 			nr[l] = 0;
 		else if (priority > 0 && !file_only)
