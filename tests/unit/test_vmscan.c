@@ -178,6 +178,7 @@ static void test_second_chance(void **state)
  * every byte reads back. */
 static void test_pressure_oldest_first(void **state)
 {
+	struct access_result r;
 	char text[8192];
 	size_t n = 0;
 	struct as_session *s;
@@ -201,6 +202,15 @@ static void test_pressure_oldest_first(void **state)
 	for (i = 0; i < 100; i++)
 		assert_int_equal(rd(t, A + i * PG), i);
 	assert_true(t->counters.major_faults >= 8);
+	/* the fault's explain record tells of the reclaim and the retry */
+	memset(&r, 0, sizeof(r));
+	r.store = true;
+	r.explain.on = 1;
+	assert_int_equal(as_access(t, A + 200 * PG, AS_WRITE, &r), 0);
+	assert_non_null(strstr(r.explain.text, "RAM full: direct reclaim "
+	    "freed "));
+	assert_non_null(strstr(r.explain.text, "fault retried -> "
+	    "do_anonymous_page: frame"));
 	done(s);
 }
 
