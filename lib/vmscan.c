@@ -15,9 +15,10 @@
  * page cache (written back first if dirty).  Mlocked pages are activated,
  * never freed.  The walk of a page's mappings (the reverse map) visits
  * every VMA of every mm of the session (anon_vmas keep no list of VMAs
- * here); other mms' locks are only tried, a busy one leaving the page
- * where it is, as try_to_unmap() may fail.  Locking: docs/architecture.md
- * and the lock order at the top of mm.c.
+ * here); another mm's mmap_lock is only tried, a busy one leaving the
+ * pages it maps where they are (as try_to_unmap() may fail), and the
+ * page_table_locks are taken one at a time.  Locking: the lock order at
+ * the top of mm.c; the policy: docs/architecture.md ("Reclaim").
  */
 #include <errno.h>
 #include <stdlib.h>
