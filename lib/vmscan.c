@@ -121,6 +121,12 @@ void folio_add_lru(struct as_phys *p, struct page *page)
 
 void lru_page_freed(struct as_phys *p, struct page *page)
 {
+	/* Its last reference is gone: no one else moves it now.  Page
+	 * tables and pages never listed need no lock. */
+	if (page->lru == 0) {
+		page_clear_flags(page, PG_active | PG_lru);
+		return;
+	}
 	pthread_mutex_lock(&p->lruvec.lru_lock);
 	if (page->lru != 0)
 		lruvec_del_folio(&p->lruvec, page);
