@@ -95,6 +95,11 @@ int cli_kernel_arg(const char *arg, Aspace__SessionCreateRequest *r,
 		fputc('\n', stderr);
 		return 2;
 	}
+	if (k == KP_RAM && p != NULL && v > p->ram_bytes) {
+		fprintf(stderr, "aspace: --kernel %s: more than the session's "
+		    "RAM (%lu bytes)\n", arg, p->ram_bytes);
+		return 2;
+	}
 	set_field(r, k, v);
 	if (p != NULL)
 		p->kparam[k] = v;
