@@ -194,6 +194,7 @@ struct rmap_walk {
 	bool		(*one)(struct scan_control *sc, struct rmap_walk *w,
 			    struct vma *vma, pte_t *pte);
 	int		 found;		/* PTEs seen */
+	int		 mapped;	/* its mapcount when the walk began */
 	int		 referenced;	/* young ones */
 	unsigned long	 vm_flags;	/* of the VMAs seen */
 	bool		 contended;	/* a mapping could not be seen */
@@ -223,8 +224,8 @@ static void rmap_walk_mm(struct scan_control *sc, struct rmap_walk *w,
 	unsigned long addr;
 	pte_t *pte;
 
-	for (vma = mm->mm_mt.first; vma != NULL && !w->stop;
-	    vma = vma->vm_next) {
+	for (vma = mm->mm_mt.first; vma != NULL && !w->stop &&
+	    w->found < w->mapped; vma = vma->vm_next) {
 		if (!page_vma_address(w->page, vma, &addr))
 			continue;
 		pte = pte_offset(mm, addr);
@@ -242,10 +243,11 @@ static void rmap_walk_mm(struct scan_control *sc, struct rmap_walk *w,
  * mapping not seen marks the walk contended. */
 static void rmap_walk(struct scan_control *sc, struct rmap_walk *w)
 {
-	int mapped = page_mapcount(w->page), i;
 	struct mm *mm;
+	int i;
 
-	for (i = 0; i < sc->nmm && !w->stop; i++) {
+	w->mapped = page_mapcount(w->page);
+	for (i = 0; i < sc->nmm && !w->stop && w->found < w->mapped; i++) {
 		mm = sc->mms[i];
 		if (!sc->usable[i]) {
 			w->contended = true;
@@ -255,7 +257,7 @@ static void rmap_walk(struct scan_control *sc, struct rmap_walk *w)
 		rmap_walk_mm(sc, w, mm);
 		pthread_mutex_unlock(&mm->page_table_lock);
 	}
-	if (!w->stop && w->found < mapped)
+	if (!w->stop && w->found < w->mapped)
 		w->contended = true;
 	sc->contended |= w->contended;
 }
