@@ -16,7 +16,8 @@
 
 /* The sections' tags, in their order in the body (S_*). */
 const char *const sect_tags[] = {
-	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM "
+	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM ",
+	"LRU "
 };
 
 /* The special VMA names, by their code in a checkpoint (0: none). */
@@ -323,7 +324,7 @@ const char *ck_old_version_why(unsigned int version)
 		return " (an older build's: without swap)";
 	case 4:
 		return " (an older build's: without the pswpin and pswpout "
-		    "counters and holes in files)";
+		    "counters, holes in files and LRU lists)";
 	}
 	return "";
 }

@@ -96,6 +96,8 @@ static int load_kparams(struct ck_load *l)
 	int k;
 
 	for (k = 0; k < KP_COUNT && l->err == 0; k++) {
+		if (k == KP_RAM)
+			continue;	/* the RAM size: load_session() */
 		v = as_kparam_get(l->s, (enum kparam)k);
 		if (!kparam_valid((enum kparam)k, v))
 			return BAD(l, "kernel parameter %s of %lu out of range",
@@ -137,9 +139,10 @@ static int load_session(struct ck_load *l)
 	struct as_limits *lim = &s->limits;
 
 	lim->ram_bytes = ck_get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
-	if (lim->ram_bytes > AS_CKPT_MAX_RAM)
+	l->ram_max = ck_get_range(l, 8, lim->ram_bytes, ~0UL, "RAM made with");
+	if (l->ram_max > AS_CKPT_MAX_RAM)
 		return ck_fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
-		    lim->ram_bytes, AS_CKPT_MAX_RAM);
+		    l->ram_max, AS_CKPT_MAX_RAM);
 	lim->swap_bytes = ck_get_u64(l);
 	lim->max_map_count = (int)ck_get_range(l, 4, 1, INT32_MAX,
 	    "max_map_count");	/* kparam_valid() checks it below */
@@ -173,9 +176,10 @@ static int load_session(struct ck_load *l)
 	if (l->err != 0)
 		return l->err;
 	l->phys_ready = true;
-	if (phys_init(&s->phys, lim->ram_bytes, &s->mem) != 0)
+	if (phys_init(&s->phys, l->ram_max, &s->mem) != 0 ||
+	    phys_set_ram(&s->phys, lim->ram_bytes) != 0)
 		return ck_fail(l, -ENOMEM, "out of memory for RAM of %lu bytes",
-		    lim->ram_bytes);
+		    l->ram_max);
 	return load_alloc_tables(l);
 }
 
@@ -838,12 +842,12 @@ static int load_shm(struct ck_load *l)
 	return l->err;
 }
 
-/* The eight sections in order, each parsed to its last byte. */
+/* The ten sections in order, each parsed to its last byte. */
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
 		load_session, load_frames, load_swap, load_files, load_opens,
-		load_anon_vmas, load_mms, load_tasks, load_shm
+		load_anon_vmas, load_mms, load_tasks, load_shm, ck_load_lru
 	};
 	size_t off = 0, len;
 	size_t i;
@@ -957,9 +961,9 @@ int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes)
 
 	if (data == NULL || load_header(&l, data, len) != 0)
 		return l.err != 0 ? l.err : -EINVAL;
-	if (l.body_len < 20 || memcmp(body, sect_tags[0], 4) != 0)
+	if (l.body_len < 28 || memcmp(body, sect_tags[0], 4) != 0)
 		return -EBADMSG;
-	*ram_bytes = (unsigned long)ck_le_get(body + 12, 8);
+	*ram_bytes = (unsigned long)ck_le_get(body + 20, 8);	/* made with */
 	return 0;
 }
 
@@ -988,8 +992,8 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
 		/* What was kept is not refused; from now on it is charged as
 		 * a session made afresh is (as_session_mem_attach() gives it
 		 * its parent). */
-		l.s->mem.limit =
-		    (long)as_session_mem_limit(l.s->limits.ram_bytes);
+		l.s->mem.limit = (long)as_session_mem_limit(
+		    l.s->phys.max_frames << AS_PAGE_SHIFT);
 		*sp = l.s;
 	}
 	load_free_tables(&l);

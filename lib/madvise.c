@@ -13,6 +13,7 @@
 #include "pgtable.h"
 #include "swap.h"
 #include "session.h"
+#include "vmscan.h"
 
 static bool madvise_behavior_valid(int behavior)
 {
@@ -121,7 +122,7 @@ static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
 	*pte &= ~(_PAGE_DIRTY | _PAGE_ACCESSED);
 	if (page_test(page, PG_anon) && page_test(page, PG_swapbacked) &&
 	    !page_test(page, PG_mlocked))
-		page_clear_flags(page, PG_swapbacked | PG_referenced);
+		folio_mark_lazyfree(phys_of(vma), page);
 }
 
 /* models madvise_free_single_vma(): MADV_FREE on private anonymous
@@ -135,27 +136,6 @@ static int madvise_free(struct vma *vma, unsigned long start,
 		return -EINVAL;
 	walk_page_range(vma->vm_mm, start, end, madvise_free_one, vma);
 	return 0;
-}
-
-/* models __remove_mapping(): a clean page that only the page cache and
- * reclaim's isolation hold leaves the page cache. */
-static void remove_mapping(struct as_phys *phys, struct page *page)
-{
-	struct as_file *f = page->mapping;
-
-	if (f == NULL)
-		return;
-	pthread_mutex_lock(&f->lock);
-	if (page->mapping == f && page_refcount(page) == 2 &&
-	    page_mapcount(page) == 0 && !page_test(page, PG_dirty) &&
-	    page->index < f->cache_len && f->cache[page->index] == page) {
-		f->cache[page->index] = NULL;
-		page->mapping = NULL;
-		pthread_mutex_unlock(&f->lock);
-		put_page(phys, page);	/* the cache's reference */
-		return;
-	}
-	pthread_mutex_unlock(&f->lock);
 }
 
 /*
@@ -252,8 +232,10 @@ static void madvise_cold_one(void *arg, unsigned long addr, pte_t *pte)
 		return;
 	if (w->anon_only && !page_test(page, PG_anon))
 		return;
-	if (!w->pageout)
+	if (!w->pageout) {
 		*pte &= ~_PAGE_ACCESSED;	/* young no more */
+		folio_deactivate(phys_of(w->vma), page);
+	}
 	page_clear_flags(page, PG_referenced);
 	if (w->pageout && !page_test(page, PG_mlocked))
 		shrink_page(w->vma, pte, page);

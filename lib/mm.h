@@ -89,6 +89,7 @@ void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
+struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
 void file_holes_free(struct as_file *f);

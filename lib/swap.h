@@ -66,6 +66,9 @@ void swap_free(struct as_phys *p, unsigned long offset);
 void free_swap_and_cache(struct as_phys *p, unsigned long offset);
 /* The swap-cache page of a slot, or NULL. */
 struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset);
+/* swap_cache_get_folio(): the same with a reference, NULL if the page
+ * is being freed (reclaim may free it meanwhile). */
+struct page *swap_cache_get(struct as_phys *p, unsigned long offset);
 /* Read the slot's bytes into page and add it to the swap cache. */
 void swap_read_folio(struct as_phys *p, unsigned long offset,
     struct page *page);

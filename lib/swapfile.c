@@ -89,7 +89,9 @@ void swap_info_destroy(struct as_phys *p)
 
 bool vm_swap_full(struct swap_info_struct *si)
 {
-	return (si->pages - si->inuse_pages) * 2 < si->pages;
+	/* read without the device's lock (a fault's look), so atomically */
+	return (si->pages - __atomic_load_n(&si->inuse_pages,
+	    __ATOMIC_RELAXED)) * 2 < si->pages;
 }
 
 /* swap_entry_range_free(): the slot is free again, its bytes dropped. */
@@ -97,7 +99,7 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off)
 {
 	si->swap_map[off] = 0;
-	si->inuse_pages--;
+	__atomic_sub_fetch(&si->inuse_pages, 1, __ATOMIC_RELAXED);
 	memcg_uncharge(p->memcg, (long)SLOT_BYTES);
 	if (si->data[off] != NULL) {
 		free(si->data[off]);
@@ -171,7 +173,7 @@ static unsigned long get_swap_page(struct as_phys *p,
 		si->next = 0;
 		return 0;
 	}
-	si->inuse_pages++;
+	__atomic_add_fetch(&si->inuse_pages, 1, __ATOMIC_RELAXED);
 	memcg_charge_force(p->memcg, (long)SLOT_BYTES);
 	si->next = off + 1 < si->max && si->inuse_pages < si->pages ?
 	    off + 1 : 0;
@@ -289,6 +291,19 @@ struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset)
 
 	pthread_mutex_lock(&si->lock);
 	page = si->cache[offset];
+	pthread_mutex_unlock(&si->lock);
+	return page;
+}
+
+struct page *swap_cache_get(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	struct page *page;
+
+	pthread_mutex_lock(&si->lock);
+	page = si->cache[offset];
+	if (page != NULL && !get_page_unless_zero(page))
+		page = NULL;
 	pthread_mutex_unlock(&si->lock);
 	return page;
 }

@@ -103,6 +103,9 @@ static void test_create_bad(void **state)
 	BAD(rlimit_stack, TIB + 1);
 	BAD(rlimit_memlock, TIB + 1);
 	BAD(rlimit_memlock, UINT64_MAX - 1);
+	BAD(kernel_ram, 32UL << 10);
+	BAD(kernel_ram, (256UL << 10) + 1);
+	BAD(kernel_ram, 2UL << 30);		/* over ram_bytes */
 #undef BAD
 	/* The message gives the range. */
 	aspace__session_create_request__init(&p);
@@ -113,8 +116,10 @@ static void test_create_bad(void **state)
 	cl_close(&c);
 }
 
-/* The kernel op in c->sid: its six "NAME TEXT" pairs joined by ", ". */
-static const char *kernel_text(struct client *c, char *buf, size_t size)
+/* The kernel op in c->sid: its "NAME TEXT" pairs joined by ", ", six,
+ * or seven with `kernel ram` set. */
+static const char *kernel_text_n(struct client *c, char *buf, size_t size,
+    size_t nparams)
 {
 	Aspace__KernelRequest k = ASPACE__KERNEL_REQUEST__INIT;
 	Aspace__Response *resp = cl_op(c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
@@ -122,7 +127,7 @@ static const char *kernel_text(struct client *c, char *buf, size_t size)
 
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_KERNEL);
-	assert_int_equal(resp->kernel->n_params, 6);
+	assert_int_equal(resp->kernel->n_params, nparams);
 	buf[0] = '\0';
 	for (i = 0; i < resp->kernel->n_params; i++) {
 		assert_true(resp->kernel->params[i]->has_value);
@@ -131,6 +136,11 @@ static const char *kernel_text(struct client *c, char *buf, size_t size)
 		    resp->kernel->params[i]->text);
 	}
 	return buf;
+}
+
+static const char *kernel_text(struct client *c, char *buf, size_t size)
+{
+	return kernel_text_n(c, buf, size, 6);
 }
 
 static void test_kernel_op(void **state)
@@ -311,6 +321,35 @@ static void test_swap_requests(void **state)
 	cl_close(&c);
 }
 
+/* kernel_ram: the RAM the machine uses, listed last by the kernel op;
+ * a trace's `kernel ram` line in the session says the same. */
+static void test_kernel_ram(void **state)
+{
+	Aspace__SessionCreateRequest p = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	uint32_t errors = 9;
+	char buf[256];
+
+	(void)state;
+	cl_open(&c);
+	p.has_kernel_ram = true;
+	p.kernel_ram = 256UL << 10;
+	resp = create(&c, &p);
+	assert_int_equal(code_of(resp), 0);
+	memcpy(c.sid, resp->session_create->session.data, 16);
+	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7),
+	    "zero_page on, swap 0, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited, "
+	    "ram 256K");
+	assert_true(cl_session_new(&c, 0));
+	assert_int_equal(run_in(&c, "kernel ram 128K\n", &errors), 0);
+	assert_int_equal(errors, 0);
+	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7) +
+	    strlen(buf) - 8, "ram 128K");
+	cl_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +357,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_kernel_op),
 		cmocka_unit_test(test_kernel_lines),
 		cmocka_unit_test(test_swap_requests),
+		cmocka_unit_test(test_kernel_ram),
 	};
 
 	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");
