@@ -716,6 +716,7 @@ unsigned long try_to_free_pages(struct as_session *s, struct mm *cur,
 	    sc.nr_reclaimed < sc.nr_to_reclaim; priority--)
 		shrink_lruvec(&sc, priority);	/* shrink_node() */
 	reclaim_put_mms(&sc);
+	swap_reclaim_work(sc.phys);	/* queued if reclaim filled the swap */
 	/* too_many_isolated(): another reclaimer holds pages meanwhile */
 	*contended = sc.contended ||
 	    __atomic_load_n(&sc.phys->lruvec.nr_isolated, __ATOMIC_RELAXED);
