@@ -145,6 +145,12 @@ void *ck_load_calloc(struct ck_load *l, size_t n, size_t size);
 void ck_save_lru(struct ck_save *w);
 int ck_load_lru(struct ck_load *l);
 
+/* --- checkpoint-load-files.c: the FILE, OPEN and SHM sections ---------- */
+
+int ck_load_files(struct ck_load *l);
+int ck_load_opens(struct ck_load *l);
+int ck_load_shm(struct ck_load *l);
+
 /* --- checkpoint-verify.c -------------------------------------------------- */
 
 /* Every cross-check, the last being mm_validate()'s own. */
