@@ -4,13 +4,15 @@
  * skipped and reported as ENOMEM at the end, and a failed split (the
  * map-count limit) reads EAGAIN.  The memory advices act on the PTEs:
  * dontneed zaps, free makes private anonymous pages lazily freed, cold
- * and pageout deactivate and reclaim (mm/vmscan.c's shrink_folio_list()
- * on a machine without swap), remove punches a hole in shmem, and the
+ * and pageout deactivate and reclaim (mm/vmscan.c's shrink_folio_list(),
+ * writing anonymous and shmem pages to swap where there is a swap device),
+ * remove punches a hole in shmem, and the
  * populate advices fault the range in like GUP (mm/gup.c).
  */
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "shmem.h"
 #include "swap.h"
 #include "session.h"
 
@@ -189,14 +191,17 @@ static void pageout_anon(struct vma *vma, pte_t *pte, struct page *page)
  * remapped and swap-backed again if written since; a file or shmem page
  * is unmapped (its PTE's dirty bit passed to the page), then dropped from
  * the page cache if clean, kept there if dirty (only kswapd writes file
- * pages back; shmem_writeout() has no swap to go to).  One difference:
+ * pages back; shmem_writeout() needs a swap device).  One difference:
  * a clean page whose bytes the simulated disk does not have (written,
  * then cleaned by msync) stays cached, where Linux drops it and reads
- * the same bytes back (filemap_page_on_disk()).
+ * the same bytes back (filemap_page_on_disk()).  With a swap device, a
+ * dirty shmem page goes to swap (pageout(): shmem_writeout()) if a slot
+ * is free, else stays dirty in the page cache, unmapped.
  */
 static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 {
 	struct as_phys *phys = phys_of(vma);
+	unsigned long swap_bytes = vma->vm_mm->session->limits.swap_bytes;
 
 	if (page_test(page, PG_anon)) {
 		if (page_test(page, PG_swapbacked)) {
@@ -220,7 +225,9 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	get_page(page);			/* the isolation's reference */
 	page_remove_rmap_put(phys, page);
 	/* A written-back page is kept: the simulated disk has no copy. */
-	if (!page_test(page, PG_dirty) &&
+	if (page_test(page, PG_dirty) && page_test(page, PG_swapbacked))
+		(void)shmem_writeout(phys, page, swap_bytes);
+	else if (!page_test(page, PG_dirty) &&
 	    filemap_page_on_disk(page->mapping, page))
 		remove_mapping(phys, page);
 	put_page(phys, page);		/* freed here if it left the cache */
@@ -320,14 +327,14 @@ static void unmap_shmem_range_mm(struct mm *mm, struct as_file *f,
 /*
  * models shmem_fallocate(FALLOC_FL_PUNCH_HOLE): every mapping of pages
  * first..last of f in every mm of the session is zapped, then
- * shmem_truncate_range() drops them from the object, dirty or not.
+ * shmem_truncate_range() drops them from the object, dirty or not, and
+ * frees the slots of those in swap.
  */
 static void shmem_punch_hole(struct as_session *s, struct as_file *f,
     unsigned long first, unsigned long last)
 {
 	struct mm *seen[256], *mm;
 	struct task *t;
-	unsigned long i;
 	int n = 0, j;
 
 	for (;;) {
@@ -355,13 +362,7 @@ static void shmem_punch_hole(struct as_session *s, struct as_file *f,
 	while (n > 0)
 		mmput(seen[--n]);
 	pthread_mutex_lock(&f->lock);
-	for (i = first; i <= last && i < f->cache_len; i++) {
-		if (f->cache[i] != NULL) {
-			f->cache[i]->mapping = NULL;
-			put_page(&s->phys, f->cache[i]);
-			f->cache[i] = NULL;
-		}
-	}
+	shmem_undo_range(&s->phys, f, first, last);	/* swap entries too */
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -578,10 +579,10 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 
 /*
  * What sys_madvise() would need that the simulator does not model, as the
- * trace's "unsupported: ..." text, or NULL: pageout on a machine with swap
- * (swap is not modelled yet), and remove reaching a regular file's shared
- * mapping before any VMA that would fail (a hole punched in a file on
- * disk).  Asked before the call, so that an error line does nothing.
+ * trace's "unsupported: ..." text, or NULL: remove reaching a regular
+ * file's shared mapping before any VMA that would fail (a hole punched in
+ * a file on disk).  Asked before the call, so that an error line does
+ * nothing.
  */
 const char *madvise_unmodelled(struct mm *mm, unsigned long start,
     unsigned long len_in, int behavior)
@@ -590,20 +591,6 @@ const char *madvise_unmodelled(struct mm *mm, unsigned long start,
 	const char *why = NULL;
 	struct vma *vma;
 
-	if (behavior == MADV_PAGEOUT && mm->session->limits.swap_bytes > 0 &&
-	    !as_offset_in_page(start) && end > start) {
-		mmap_read_lock(mm);
-		for (vma = find_vma(mm, start); vma != NULL &&
-		    vma->vm_start < end && why == NULL; vma = vma->vm_next) {
-			if (!can_madv_lru_vma(vma))
-				break;
-			if (vma->vm_file != NULL &&
-			    file_inode(vma->vm_file)->shmem_zero)
-				why = "swap of shmem";
-		}
-		mmap_read_unlock(mm);
-		return why;
-	}
 	if (behavior != MADV_REMOVE || as_offset_in_page(start) ||
 	    end <= start)
 		return NULL;

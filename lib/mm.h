@@ -88,6 +88,8 @@ int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size);
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus);
+struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus, bool *major);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(const struct as_file *f, const struct page *page);
 unsigned long file_size_pages(struct as_file *f);
