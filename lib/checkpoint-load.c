@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "shmem.h"
 #include "swap.h"
 
 /* The 14 counters, in struct order. */
@@ -408,13 +409,33 @@ static int load_swap(struct ck_load *l)
 	return l->err;
 }
 
-/* One cache entry of f: a frame in use that names f at this index. */
+/* A swap entry of shmem file f at index: a slot in use with a count
+ * (mm_validate() checks the counts against the entries). */
+static int load_cache_swap(struct ck_load *l, uint32_t i, uint64_t index,
+    uint64_t off)
+{
+	struct swap_info_struct *si = l->s->phys.swap;
+	struct as_file *f = l->files[i];
+
+	if (!f->shmem_zero || si == NULL || off == 0 || off >= si->cap ||
+	    (si->swap_map[off] & SWAP_COUNT_MASK) == 0)
+		return BAD(l, "file %u's swap entry at %llu names no slot in "
+		    "use", i, (unsigned long long)index);
+	f->cache[index] = swp_to_radix_entry(off);
+	f->swapped++;
+	return 0;
+}
+
+/* One cache entry of f: a frame in use that names f at this index, or
+ * a shmem swap entry. */
 static int load_cache_entry(struct ck_load *l, uint32_t i, uint64_t index,
     uint64_t pfn)
 {
 	struct as_file *f = l->files[i];
 	struct page *page;
 
+	if (pfn & CK_CACHE_SWAP)
+		return load_cache_swap(l, i, index, pfn & ~CK_CACHE_SWAP);
 	if (pfn >= l->next_unused || l->state[pfn] != FS_USED)
 		return BAD(l, "file %u caches frame 0x%llx, not in use", i,
 		    (unsigned long long)pfn);
@@ -427,19 +448,25 @@ static int load_cache_entry(struct ck_load *l, uint32_t i, uint64_t index,
 	return 0;
 }
 
+/* The frames f's cache holds are all that name it. */
+static int load_cache_count(struct ck_load *l, uint32_t i, unsigned long n)
+{
+	if (l->file_pages[i] != n)
+		return BAD(l, "file %u: %lu frames name it, %lu cached", i,
+		    l->file_pages[i], n);
+	return 0;
+}
+
 /* f's page cache: (index, pfn) pairs by increasing index, exactly the
- * frames that name f. */
+ * frames that name f, and shmem swap entries. */
 static int load_cache(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
 	unsigned long n = ck_get_count(l, 8, 16, "cached pages"), k;
 	uint64_t last, index = 0, prev = 0, pfn;
 
-	if (l->err == 0 && l->file_pages[i] != n)
-		return BAD(l, "file %u: %lu frames name it, %lu cached", i,
-		    l->file_pages[i], n);
 	if (l->err != 0 || n == 0)
-		return l->err;
+		return l->err != 0 ? l->err : load_cache_count(l, i, 0);
 	last = ck_le_get(l->p + l->off + (n - 1) * 16, 8);
 	if (last >= MAX_CACHE_INDEX || last >= file_nr_pages(f))
 		return BAD(l, "file %u caches page %llu, past its end or "
@@ -458,7 +485,7 @@ static int load_cache(struct ck_load *l, uint32_t i)
 		if (l->err == 0)
 			load_cache_entry(l, i, index, pfn);
 	}
-	return l->err;
+	return l->err != 0 ? l->err : load_cache_count(l, i, n - f->swapped);
 }
 
 /* File i (inode): its name, size, references, id, list place, cache. */

@@ -73,7 +73,9 @@
  *           the counts against them
  *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
- *           table order); u64 count of (u64 index, u64 pfn), by index
+ *           table order); u64 count of (u64 index, u64 pfn), by index;
+ *           a "pfn" with bit 63 set (CK_CACHE_SWAP) is a shmem object's
+ *           swap entry, its slot (in use, with a count) in the low bits
  *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
  *           u64 f_id; u8 f_mode (FMODE_READ 1 | FMODE_WRITE 2, not 0)
  *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
@@ -113,6 +115,10 @@
  * and a VMA cache its seqnum has made stale (saved empty, as its next use
  * would empty it).
  */
+/* A FILE section cache entry that is a swap entry (a shmem page in swap):
+ * no pfn has bit 63, so version 4 checkpoints without one read alike. */
+#define CK_CACHE_SWAP		(1ULL << 63)
+
 #define AS_CKPT_MAGIC		"ASPACECK"
 #define AS_CKPT_VERSION		4
 #define AS_CKPT_HEADER_SIZE	32
