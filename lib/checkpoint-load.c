@@ -488,7 +488,31 @@ static int load_cache(struct ck_load *l, uint32_t i)
 	return l->err != 0 ? l->err : load_cache_count(l, i, n - f->swapped);
 }
 
-/* File i (inode): its name, size, references, id, list place, cache. */
+/* f's holes: ascending, disjoint and apart, inside the file; a shmem
+ * object has none. */
+static int load_holes(struct ck_load *l, uint32_t i)
+{
+	struct as_file *f = l->files[i];
+	unsigned long n = ck_get_count(l, 4, 16, "holes"), k;
+	uint64_t first, last, prev = 0;
+
+	if (l->err == 0 && n > 0 && f->shmem_zero)
+		return BAD(l, "file %u: holes in a shmem object", i);
+	for (k = 0; k < n && l->err == 0; prev = last + 2, k++) {
+		first = ck_get_u64(l);
+		last = ck_get_u64(l);
+		if (l->err == 0 && (first < prev || last < first ||
+		    last >= file_nr_pages(f)))
+			return BAD(l, "file %u: hole %lu out of order or "
+			    "past the end", i, k);
+		if (l->err == 0 && file_punch_hole(f, first, last) != 0)
+			return ck_fail(l, -ENOMEM, "out of memory");
+	}
+	return l->err;
+}
+
+/* File i (inode): its name, size, references, id, list place, cache,
+ * holes. */
 static int load_file(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
@@ -507,7 +531,9 @@ static int load_file(struct ck_load *l, uint32_t i)
 	l->listed[i] = ck_get_bool(l, "listed");
 	if (l->err == 0 && l->listed[i] && f->shmem_zero)
 		return BAD(l, "file %u: a shmem object on the file list", i);
-	return l->err != 0 ? l->err : load_cache(l, i);
+	if (l->err == 0)
+		load_cache(l, i);
+	return l->err != 0 ? l->err : load_holes(l, i);
 }
 
 /* The FILE section. */

@@ -267,7 +267,8 @@ static void save_swap(struct ck_save *w)
 	ck_sect_end(w);
 }
 
-/* One file (inode): name, size, references, id, list place, cache. */
+/* One file (inode): name, size, references, id, list place, cache,
+ * holes. */
 static void save_file(struct ck_save *w, const struct as_file *f)
 {
 	const struct as_file *g;
@@ -295,6 +296,11 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 			    radix_to_swp_offset(f->cache[i]));
 		else
 			ck_put_u64(w, f->cache[i]->pfn);
+	}
+	ck_put_u32(w, f->nr_holes);
+	for (i = 0; i < f->nr_holes; i++) {
+		ck_put_u64(w, f->holes[i].first);
+		ck_put_u64(w, f->holes[i].last);
 	}
 }
 

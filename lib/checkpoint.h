@@ -31,9 +31,10 @@
 #include "session.h"
 
 /*
- * The format (version 4; an older checkpoint is refused as any other
- * version is, "format version N, not 4": version 1 kept no struct files,
- * kernel parameters or image, version 3 no swap device and 14 counters).
+ * The format (version 5; an older checkpoint is refused as any other
+ * version is, "format version N, not 5": version 1 kept no struct files,
+ * kernel parameters or image, version 3 no swap device and 14 counters,
+ * version 4 no holes in files).
  * Integers are little-endian, of the widths given (u8 for booleans);
  * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
  * for no object; counters are 15 u64s (major_faults last).
@@ -73,9 +74,12 @@
  *           the counts against them
  *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
- *           table order); u64 count of (u64 index, u64 pfn), by index;
- *           a "pfn" with bit 63 set (CK_CACHE_SWAP) is a shmem object's
- *           swap entry, its slot (in use, with a count) in the low bits
+ *           table order); u64 count of (u64 index, u64 pfn), by index
+ *           (a "pfn" with bit 63 set, CK_CACHE_SWAP, is a shmem object's
+ *           swap entry, its slot, in use with a count, in the low bits);
+ *           u32 count of holes (madvise remove), each u64 first and last
+ *           page, ascending, disjoint and not adjacent, inside the
+ *           file; none in a shmem object
  *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
  *           u64 f_id; u8 f_mode (FMODE_READ 1 | FMODE_WRITE 2, not 0)
  *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
@@ -116,11 +120,11 @@
  * would empty it).
  */
 /* A FILE section cache entry that is a swap entry (a shmem page in swap):
- * no pfn has bit 63, so version 4 checkpoints without one read alike. */
+ * no pfn has bit 63. */
 #define CK_CACHE_SWAP		(1ULL << 63)
 
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		4
+#define AS_CKPT_VERSION		5
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 

@@ -3,8 +3,10 @@
  * mm/shmem.c).  A regular file's pages are all in the cache, clean, from
  * the moment it is written (the trace's `file` command writes and fsyncs
  * it); byte i holds (i * 7 + 3) & 0xff and the tail of the last page past
- * the end of the file is zero.  The object behind a shared anonymous
- * mapping (shmem) gets zeroed pages as they are first faulted.
+ * the end of the file is zero, as are the holes madvise remove punched
+ * (ext4_punch_hole()'s freed blocks: a list of page ranges).  The object
+ * behind a shared anonymous mapping (shmem) gets zeroed pages as they are
+ * first faulted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,80 @@ static uint8_t file_byte(unsigned long off)
 	return (uint8_t)((off * 7 + 3) & 0xff);
 }
 
+#define FILE_MAX_HOLES	4096	/* extents of holes a file may have */
+
+/* Is page index of f in a hole?  The caller holds f->lock. */
+static bool file_in_hole(const struct as_file *f, unsigned long index)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_holes && f->holes[i].first <= index; i++)
+		if (index <= f->holes[i].last)
+			return true;
+	return false;
+}
+
+/* Room for n holes in f's list, charged; 0 or -ENOMEM. */
+static int holes_reserve(struct as_file *f, unsigned int n)
+{
+	struct file_hole *h;
+	unsigned int cap = f->holes_cap ? f->holes_cap : 4;
+
+	if (n <= f->holes_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if (memcg_try_charge(f->memcg,
+	    (long)((cap - f->holes_cap) * sizeof(*h))) != 0)
+		return -ENOMEM;
+	if ((h = realloc(f->holes, cap * sizeof(*h))) == NULL) {
+		memcg_uncharge(f->memcg,
+		    (long)((cap - f->holes_cap) * sizeof(*h)));
+		return -ENOMEM;
+	}
+	f->holes = h;
+	f->holes_cap = cap;
+	return 0;
+}
+
+/* Forget f's holes and their memory (the file is written anew, or freed). */
+void file_holes_free(struct as_file *f)
+{
+	memcg_uncharge(f->memcg, (long)(f->holes_cap * sizeof(*f->holes)));
+	free(f->holes);
+	f->holes = NULL;
+	f->nr_holes = f->holes_cap = 0;
+}
+
+/*
+ * Pages first..last of f become a hole on disk, merged with the holes it
+ * touches (the blocks ext4_punch_hole() frees); 0, or -ENOSPC past
+ * FILE_MAX_HOLES extents, -ENOMEM.  The caller holds f->lock.
+ */
+int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
+{
+	unsigned int i, j, n = f->nr_holes, left;
+
+	for (i = 0; i < n && f->holes[i].last + 1 < first; i++)
+		;
+	for (j = i; j < n && f->holes[j].first <= last + 1; j++)
+		;
+	if (i < j && f->holes[i].first < first)
+		first = f->holes[i].first;
+	if (i < j && f->holes[j - 1].last > last)
+		last = f->holes[j - 1].last;
+	left = n - (j - i) + 1;
+	if (left > FILE_MAX_HOLES)
+		return -ENOSPC;
+	if (holes_reserve(f, left) != 0)
+		return -ENOMEM;
+	memmove(&f->holes[i + 1], &f->holes[j], (n - j) * sizeof(*f->holes));
+	f->holes[i].first = first;
+	f->holes[i].last = last;
+	f->nr_holes = left;
+	return 0;
+}
+
 /*
  * Would reading page back from the file give the bytes it holds?  The
  * simulated disk keeps only the contents `file` wrote: a page written
@@ -80,7 +156,7 @@ static uint8_t file_byte(unsigned long off)
  * never written back but to swap (shmem_writeout(), for dirty ones): a
  * clean one holds the zeros it began as.
  */
-bool filemap_page_on_disk(const struct as_file *f, const struct page *page)
+bool filemap_page_on_disk(struct as_file *f, const struct page *page)
 {
 	unsigned long off = page->index << AS_PAGE_SHIFT, i, n;
 
@@ -88,6 +164,10 @@ bool filemap_page_on_disk(const struct as_file *f, const struct page *page)
 		return true;
 	n = off >= f->size ? 0 : f->size - off < AS_PAGE_SIZE ?
 	    f->size - off : AS_PAGE_SIZE;
+	pthread_mutex_lock(&f->lock);
+	if (file_in_hole(f, page->index))
+		n = 0;
+	pthread_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++)
 		if (page->data[i] != file_byte(off + i))
 			return false;
@@ -112,7 +192,7 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
 	page->flags |= PG_uptodate | PG_lru;
 	if (f->shmem_zero) {
 		page->flags |= PG_swapbacked;
-	} else {
+	} else if (!file_in_hole(f, index)) {
 		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
 		for (i = 0; i < n; i++)
 			page->data[i] = file_byte(off + i);
@@ -129,6 +209,7 @@ int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size)
 
 	pthread_mutex_lock(&f->lock);
 	truncate_inode_pages(phys, f);
+	file_holes_free(f);
 	f->size = size;
 	n = file_nr_pages(f);
 	for (i = 0; i < n && err == 0; i++)

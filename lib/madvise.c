@@ -282,9 +282,8 @@ static int madvise_cold_or_pageout(struct vma *vma, unsigned long start,
 	return 0;
 }
 
-/* The PTEs of [start, end) of a shmem VMA that map f's pages from first
- * to last (page indices): zapped, as unmap_mapping_range() without
- * even_cows does. */
+/* The PTEs of a VMA that map f's pages from first to last (page
+ * indices): zapped, as unmap_mapping_range() without even_cows does. */
 struct remove_walk {
 	struct vma	*vma;
 	unsigned long	 first, last;
@@ -297,16 +296,18 @@ static void remove_one(void *arg, unsigned long addr, pte_t *pte)
 	    ((addr - w->vma->vm_start) >> AS_PAGE_SHIFT);
 	struct page *page;
 
-	if (pg < w->first || pg > w->last)
-		return;
+	if (pg < w->first || pg > w->last || !pte_present(*pte))
+		return;		/* a swap entry is a private copy's */
 	page = vm_normal_page(w->vma, *pte);
+	if (page != NULL && page_test(page, PG_anon))
+		return;		/* !even_cows: private copies stay */
 	if (page != NULL)
 		page_remove_rmap_put(phys_of(w->vma), page);
 	*pte = 0;
 }
 
 /* unmap_mapping_range(mapping, first, last, even_cows = 0) over mm. */
-static void unmap_shmem_range_mm(struct mm *mm, struct as_file *f,
+static void unmap_range_mm(struct mm *mm, struct as_file *f,
     unsigned long first, unsigned long last)
 {
 	struct remove_walk w;
@@ -324,13 +325,9 @@ static void unmap_shmem_range_mm(struct mm *mm, struct as_file *f,
 	mmap_read_unlock(mm);
 }
 
-/*
- * models shmem_fallocate(FALLOC_FL_PUNCH_HOLE): every mapping of pages
- * first..last of f in every mm of the session is zapped, then
- * shmem_truncate_range() drops them from the object, dirty or not, and
- * frees the slots of those in swap.
- */
-static void shmem_punch_hole(struct as_session *s, struct as_file *f,
+/* models unmap_mapping_range() of pages first..last of f in every mm of
+ * the session (each mm found through its tasks, held by mm_users). */
+static void unmap_mapping_pages(struct as_session *s, struct as_file *f,
     unsigned long first, unsigned long last)
 {
 	struct mm *seen[256], *mm;
@@ -354,23 +351,56 @@ static void shmem_punch_hole(struct as_session *s, struct as_file *f,
 		pthread_mutex_unlock(&s->lock);
 		if (mm == NULL)
 			break;
-		unmap_shmem_range_mm(mm, f, first, last);
+		unmap_range_mm(mm, f, first, last);
 		seen[n++] = mm;
 		if (n == 256)
 			break;
 	}
 	while (n > 0)
 		mmput(seen[--n]);
+}
+
+/* models truncate_inode_pages_range(): the cache drops pages first..last,
+ * dirty or not, and a shmem object's swap entries there with their slots
+ * (shmem_undo_range()'s shmem_free_swap()). */
+static void truncate_range(struct as_session *s, struct as_file *f,
+    unsigned long first, unsigned long last)
+{
 	pthread_mutex_lock(&f->lock);
 	shmem_undo_range(&s->phys, f, first, last);	/* swap entries too */
 	pthread_mutex_unlock(&f->lock);
 }
 
 /*
+ * models vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE):
+ * shmem_fallocate() or ext4_punch_hole().  A regular file first records
+ * the hole on its disk (so that the pages read back as zeros; 0 or
+ * -ENOSPC, -ENOMEM and nothing done); then every mapping of pages
+ * first..last in every mm is zapped, private copies kept, and the cache
+ * drops them, dirty or not (ext4 writes them back first, into blocks it
+ * then frees: the same).
+ */
+static int punch_hole(struct as_session *s, struct as_file *f,
+    unsigned long first, unsigned long last)
+{
+	int err = 0;
+
+	if (!f->shmem_zero) {
+		pthread_mutex_lock(&f->lock);
+		err = file_punch_hole(f, first, last);
+		pthread_mutex_unlock(&f->lock);
+	}
+	if (err != 0)
+		return err;
+	unmap_mapping_pages(s, f, first, last);
+	truncate_range(s, f, first, last);
+	return 0;
+}
+
+/*
  * models madvise_remove(): a hole punched in the file behind a shared
  * writable mapping (vfs_fallocate(PUNCH_HOLE | KEEP_SIZE)), with the
- * mmap_lock dropped meanwhile.  Only shmem is modelled; the caller
- * (trace.c) refuses a regular file's shared mapping beforehand.
+ * mmap_lock dropped meanwhile.
  */
 static int madvise_remove(struct vma *vma, unsigned long start,
     unsigned long end, bool *lock_dropped)
@@ -378,6 +408,7 @@ static int madvise_remove(struct vma *vma, unsigned long start,
 	struct mm *mm = vma->vm_mm;
 	struct as_file *f;
 	unsigned long first;
+	int err;
 
 	if (vma->vm_flags & VM_LOCKED)
 		return -EINVAL;
@@ -387,17 +418,15 @@ static int madvise_remove(struct vma *vma, unsigned long start,
 	    (VM_SHARED | VM_MAYWRITE))
 		return -EACCES;		/* !vma_is_shared_maywrite() */
 	f = file_inode(vma->vm_file);
-	if (!f->shmem_zero)
-		return -EOPNOTSUPP;	/* refused by the caller already */
 	first = vma->vm_pgoff + ((start - vma->vm_start) >> AS_PAGE_SHIFT);
 	ihold(f);
 	*lock_dropped = true;
 	mmap_write_unlock(mm);
-	shmem_punch_hole(mm->session, f,
+	err = punch_hole(mm->session, f,
 	    first, first + ((end - start) >> AS_PAGE_SHIFT) - 1);
 	iput(mm->session, f);
 	mmap_write_lock(mm);
-	return 0;
+	return err;
 }
 
 /* madvise_vma_behavior(): apply one advice to [start, end) of vma. */
@@ -575,37 +604,4 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 	ret = madvise_walk_vmas(mm, start, end, behavior);
 	mmap_write_unlock(mm);
 	return ret;
-}
-
-/*
- * What sys_madvise() would need that the simulator does not model, as the
- * trace's "unsupported: ..." text, or NULL: remove reaching a regular
- * file's shared mapping before any VMA that would fail (a hole punched in
- * a file on disk).  Asked before the call, so that an error line does
- * nothing.
- */
-const char *madvise_unmodelled(struct mm *mm, unsigned long start,
-    unsigned long len_in, int behavior)
-{
-	unsigned long end = start + AS_PAGE_ALIGN(len_in);
-	const char *why = NULL;
-	struct vma *vma;
-
-	if (behavior != MADV_REMOVE || as_offset_in_page(start) ||
-	    end <= start)
-		return NULL;
-	mmap_read_lock(mm);
-	for (vma = find_vma(mm, start); vma != NULL && vma->vm_start < end;
-	    vma = vma->vm_next) {
-		if ((vma->vm_flags & VM_LOCKED) || vma->vm_file == NULL ||
-		    (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
-		    (VM_SHARED | VM_MAYWRITE))
-			break;		/* -EINVAL or -EACCES first */
-		if (!file_inode(vma->vm_file)->shmem_zero) {
-			why = "madvise remove of a file";
-			break;
-		}
-	}
-	mmap_read_unlock(mm);
-	return why;
 }

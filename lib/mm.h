@@ -91,7 +91,9 @@ struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
 struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus, bool *major);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
-bool filemap_page_on_disk(const struct as_file *f, const struct page *page);
+bool filemap_page_on_disk(struct as_file *f, const struct page *page);
+int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
+void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
 
 /* --- page-writeback.c, msync.c: writeback and msync(2) --------------------- */
@@ -153,8 +155,6 @@ unsigned long sys_mremap(struct mm *mm, unsigned long addr,
 unsigned long sys_brk(struct mm *mm, unsigned long brk);
 int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
     int behavior);
-const char *madvise_unmodelled(struct mm *mm, unsigned long start,
-    unsigned long len_in, int behavior);
 int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_msync(struct mm *mm, unsigned long start, unsigned long len,

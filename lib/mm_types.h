@@ -84,6 +84,11 @@ struct as_file {
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
 	unsigned long	 swapped;	/* swap entries in cache[] */
+	/* Holes punched in a regular file (madvise remove): ranges of
+	 * pages that read back as zeros, ascending and disjoint, under
+	 * lock; `file` writing the file again fills them. */
+	struct file_hole { unsigned long first, last; } *holes;
+	unsigned int	 nr_holes, holes_cap;
 	struct as_memcg	*memcg;		/* charged for it and its cache */
 	/*
 	 * i_mmap: every VMA, of every mm, that maps this file, shared or

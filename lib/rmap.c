@@ -35,6 +35,7 @@ void iput(struct as_session *s, struct as_file *f)
 {
 	if (__atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
 		truncate_inode_pages(&s->phys, f);
+		file_holes_free(f);
 		pthread_mutex_destroy(&f->lock);
 		pthread_mutex_destroy(&f->i_mmap_rwsem);
 		memcg_uncharge(f->memcg, kmem_size(sizeof(*f)) +

@@ -397,16 +397,15 @@ static void gen_mmap(struct gen *g, int force_fixed)
 	putchar('\n');
 }
 
-/* munmap, mprotect, mlock, munlock, madvise: ADDR LEN [...].  Every
- * advice but remove, which on a shared file mapping would punch a hole in
- * a file on disk (the simulator answers it unsupported). */
+/* munmap, mprotect, mlock, munlock, madvise: ADDR LEN [...], with every
+ * advice (remove on a shared file mapping punches a hole in the file). */
 static void gen_range(struct gen *g, const char *cmd)
 {
 	static const char *const advice[] = {
 		"normal", "random", "sequential", "willneed", "dontneed",
 		"dontfork", "dofork", "dontdump", "dodump", "free", "cold",
 		"pageout", "populate_read", "populate_write", "wipeonfork",
-		"keeponfork",
+		"keeponfork", "remove",
 	};
 	unsigned long addr, len;
 
