@@ -1,6 +1,6 @@
 /*
  * gen-trace.c: random trace generator for the Linux differential test.
- * `gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]` prints a trace that is a
+ * `gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] [-w] SEED [NCMDS]` prints a trace that is a
  * pure function of its arguments: a window, a few files, then NCMDS
  * (default 40)
  * memory commands whose addresses cluster in a small region at the
@@ -38,6 +38,15 @@
  * pages than the simulator faults in; and a page another task faulted in
  * may still sit in that CPU's LRU batch, which pageout cannot isolate,
  * so the host keeps it now and then (ref-run under `taskset -c 0` never).
+ *
+ * With -w the trace begins `kernel swap SIZE` (40K, mkswap's least, to
+ * 1M: 9 to 255 slots, so that the device is often full or more than half
+ * so), which
+ * makes every pageout write anonymous and shmem pages to swap, and adds
+ * swap sequences: pages of a shared anonymous mapping or an attachment
+ * (now and then a private mapping) written, paged out, then read back
+ * or written, a hole punched with remove, a fork with accesses from both
+ * tasks, or the mapping dropped (munmap, shmdt, shmrm).
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -854,6 +863,84 @@ static void gen_msync_cluster(struct gen *g)
 	printf("smaps\n");
 }
 
+static int swap_opt;	/* -w: a swap device, and the swap clusters */
+
+/*
+ * -w: shmem (or, now and then, private) memory written, paged out to swap
+ * and then met again: read back, written, a hole punched (remove), a
+ * fork with accesses from both tasks, or the mapping dropped (munmap, or
+ * shmdt of an attachment, maybe its shmrm); pageout only with one task
+ * alive unless -p (see the comment at the top), cold otherwise.
+ */
+static void gen_swap_cluster(struct gen *g)
+{
+	unsigned long addr, len, pages, a, child, parent = g->live[g->current];
+	unsigned long r;
+	int i;
+
+	if (chance(g, 35)) {		/* a fresh shared (or private) mapping */
+		addr = pick_addr(g) & ~(PAGE - 1);
+		len = (1 + rnd(g, 8)) * PAGE;
+		printf("mmap 0x%lx ", addr);
+		put_len(g, len);
+		printf(" rw- %s,anon,fixed\n", chance(g, 80) ? "shared" :
+		    "private");
+		remember(g, addr, len);
+	} else {
+		shm_target(g, &addr, &len, 1);
+		addr &= ~(PAGE - 1);
+	}
+	pages = (len + PAGE - 1) / PAGE;
+	for (i = (int)rnd(g, 4); i >= 0; i--) {
+		a = addr + rnd(g, pages) * PAGE;
+		if (chance(g, 75))
+			printf("write 0x%lx 0x%lx\n", a, 1 + rnd(g, 255));
+		else
+			printf("read 0x%lx\n", a);
+	}
+	printf("madvise 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s\n", pageout_opt || g->nlive == 1 ? "pageout" : "cold");
+	if (chance(g, 50))
+		printf("smaps\n");
+	r = rnd(g, 100);
+	if (r < 40) {			/* read back, or written */
+		for (i = (int)rnd(g, 3); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+	} else if (r < 60) {		/* a hole in what went to swap */
+		a = rnd(g, pages);
+		printf("madvise 0x%lx ", addr + a * PAGE);
+		put_len(g, (1 + rnd(g, pages - a)) * PAGE);
+		printf(" remove\n");
+		put_access(g, addr + rnd(g, pages) * PAGE);
+	} else if (r < 85 && g->tasks && g->nlive < 64) {
+		child = g->next_id++;
+		g->live[g->nlive++] = child;
+		printf("fork\nswitch %lu\n", child);
+		for (i = (int)rnd(g, 3); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+		if (chance(g, 30))
+			printf("smaps\n");
+		printf("switch %lu\n", parent);
+		for (i = (int)rnd(g, 2); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+	} else {			/* the mapping goes, its swap maybe too */
+		struct attach *at = pick_att(g);
+
+		if (at != NULL && chance(g, 50)) {
+			printf("shmdt 0x%lx\n", at->addr);
+			if (chance(g, 40))
+				gen_shmrm(g);
+		} else {
+			printf("munmap 0x%lx ", addr);
+			put_len(g, len);
+			putchar('\n');
+		}
+	}
+	if (chance(g, 60))
+		printf("smaps\n");
+}
+
 /* -s: one System V command, or one of the clusters. */
 static void gen_shm_cmd(struct gen *g)
 {
@@ -881,6 +968,10 @@ static void gen_shm_cmd(struct gen *g)
 
 static void gen_command(struct gen *g)
 {
+	if (swap_opt && chance(g, 10)) {
+		gen_swap_cluster(g);
+		return;
+	}
 	if (shm_opt && chance(g, 15)) {
 		gen_shm_cmd(g);
 		return;
@@ -933,12 +1024,19 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	g.state = seed * 0x2545f4914f6cdd1dULL + 1;
 	g.region = WIN_START;
 	g.region_pages = 32 + rnd(&g, 33);
-	printf("# gen-trace %s%s%s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
+	printf("# gen-trace %s%s%s%s%s%s%s%s%lu %lu\n", accesses ? "-a " : "",
 	    tasks ? "-t " : "", nozp ? "-z " : "", memlock ? "-l " : "",
 	    msync_opt ? "-m " : "", shm_opt ? "-s " : "",
-	    pageout_opt ? "-p " : "", seed, ncmds);
+	    pageout_opt ? "-p " : "", swap_opt ? "-w " : "", seed, ncmds);
 	if (nozp)
 		printf("kernel zero_page off\n");
+	if (swap_opt) {		/* 9 slots to 255: often full, or half */
+		static const unsigned long kb[] = { 40, 48, 64, 128, 256,
+						    1024 };
+
+		printf("kernel swap %luK\n",
+		    kb[rnd(&g, sizeof(kb) / sizeof(kb[0]))]);
+	}
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
 	gen_files(&g);
 	if (memlock && chance(&g, 15)) {
@@ -984,11 +1082,13 @@ int main(int argc, char **argv)
 			shm_opt = 1;
 		else if (strcmp(argv[1], "-p") == 0)
 			pageout_opt = 1;
+		else if (strcmp(argv[1], "-w") == 0)
+			swap_opt = 1;
 		else
 			argc = 0;	/* unknown option */
 	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] SEED [NCMDS]\n");
+		fprintf(stderr, "usage: gen-trace [-a] [-t] [-z] [-l] [-m] [-s] [-p] [-w] SEED [NCMDS]\n");
 		return 2;
 	}
 	seed = strtoul(argv[1], &end, 0);
