@@ -875,10 +875,17 @@ static int swap_opt;	/* -w: a swap device, and the swap clusters */
 static void gen_swap_cluster(struct gen *g)
 {
 	unsigned long addr, len, pages, a, child, parent = g->live[g->current];
+	struct attach *at = pick_att(g);
 	unsigned long r;
 	int i;
 
-	if (chance(g, 35)) {		/* a fresh shared (or private) mapping */
+	/* An attachment, or a fresh anonymous mapping: not any recent one,
+	 * a file mapping with `x` being read back differently after a
+	 * pageout (see the top). */
+	if (at != NULL && chance(g, 50)) {
+		addr = at->addr;
+		len = at->len ? at->len : PAGE;
+	} else {
 		addr = pick_addr(g) & ~(PAGE - 1);
 		len = (1 + rnd(g, 8)) * PAGE;
 		printf("mmap 0x%lx ", addr);
@@ -886,9 +893,6 @@ static void gen_swap_cluster(struct gen *g)
 		printf(" rw- %s,anon,fixed\n", chance(g, 80) ? "shared" :
 		    "private");
 		remember(g, addr, len);
-	} else {
-		shm_target(g, &addr, &len, 1);
-		addr &= ~(PAGE - 1);
 	}
 	pages = (len + PAGE - 1) / PAGE;
 	for (i = (int)rnd(g, 4); i >= 0; i--) {
@@ -925,9 +929,7 @@ static void gen_swap_cluster(struct gen *g)
 		for (i = (int)rnd(g, 2); i >= 0; i--)
 			put_access(g, addr + rnd(g, pages) * PAGE);
 	} else {			/* the mapping goes, its swap maybe too */
-		struct attach *at = pick_att(g);
-
-		if (at != NULL && chance(g, 50)) {
+		if (at != NULL && at->addr == addr) {
 			printf("shmdt 0x%lx\n", at->addr);
 			if (chance(g, 40))
 				gen_shmrm(g);
