@@ -110,18 +110,36 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
 	}
 }
 
+static bool __folio_free_swap(struct as_phys *p, struct swap_info_struct *si,
+    struct page *page);
+
+/* models cluster_scan_range() and cluster_reclaim_range() for one slot:
+ * free, or (the swap being more than half full) held only by the swap
+ * cache, whose page then leaves it, dirty (__try_to_reclaim_swap() with
+ * TTRS_ANYWAY). */
+static bool swap_slot_usable(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off, bool full)
+{
+	if (si->swap_map[off] == 0)
+		return true;
+	return full && si->swap_map[off] == SWAP_HAS_CACHE &&
+	    si->cache[off] != NULL && __folio_free_swap(p, si, si->cache[off]);
+}
+
 /* models folio_alloc_swap(): a free slot, lowest from the cursor on
- * (slots past the arrays are free). */
+ * (slots past the arrays are free), or one only the swap cache holds
+ * when the swap is more than half full. */
 static unsigned long get_swap_page(struct as_phys *p,
     struct swap_info_struct *si)
 {
+	bool full = vm_swap_full(si);
 	unsigned long i, off;
 
-	if (si->inuse_pages >= si->pages)
+	if (si->inuse_pages >= si->pages && !full)
 		return 0;
 	for (i = 0; i < si->pages; i++) {
 		off = 1 + (si->next - 1 + i) % si->pages;
-		if (si->swap_map[off] == 0) {
+		if (swap_slot_usable(p, si, off, full)) {
 			(void)swap_grow(p, si, off);
 			si->next = off + 1 > si->pages ? 1 : off + 1;
 			si->inuse_pages++;
