@@ -46,7 +46,11 @@
  * swap sequences: pages of a shared anonymous mapping or an attachment
  * (now and then a private mapping) written, paged out, then read back
  * or written, a hole punched with remove, a fork with accesses from both
- * tasks, or the mapping dropped (munmap, shmdt, shmrm).
+ * tasks, or the mapping dropped (munmap, shmdt, shmrm).  -w is not among
+ * run-diff.sh's defaults: about one seed in a hundred differs now and
+ * then, the host's swap allocator (its order, and its reclaim of slots
+ * held only by the swap cache) and writeback completion not being quite
+ * as deterministic as ref-run's wait after pageout makes them.
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own

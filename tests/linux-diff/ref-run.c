@@ -61,7 +61,9 @@
  * pageout would swap), every ref-run holds a lock on REF_RUN_LOCK
  * (/var/tmp/aspace-ref-run.lock, or $ASPACE_REF_RUN_LOCK): shared, and
  * exclusive from a `kernel swap SIZE` on, so runs with swap are
- * serialised against every other run on the host.
+ * serialised against every other run on the host.  With swap, each
+ * `madvise ... pageout` waits for the writes it started to complete
+ * (wait_swap_writeback()), as the simulator has them done at once.
  *
  * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
  * siglongjmps through thread-local state, on a per-thread alternate stack.

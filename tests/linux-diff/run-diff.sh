@@ -36,7 +36,9 @@
 # (commands per random trace), ASPACE_DIFF_GEN_OPTS
 # (options for gen-trace before the seed, e.g. "-a" to add memory accesses;
 # "-l" adds a finite `kernel rlimit_memlock` to some traces, "-m" msync,
-# "-s" System V shared memory; the default is "-a -t -l -m -s").
+# "-s" System V shared memory, "-w" a swap device and swap sequences (not
+# a default: about one seed in a hundred still meets the host's swap
+# timing, see gen-trace.c); the default is "-a -t -l -m -s").
 # Exit status: 0 if all passed, 1 on a failure, 99 on a setup error.
 
 set -u
