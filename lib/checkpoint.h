@@ -62,7 +62,7 @@
  *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
  *   "SWAP"  u64 slots of the swap device, header slot included (0: no
  *           device made; else the session's swap size in pages), u64
- *           the allocation cursor (1 to slots - 1; 0 without a device),
+ *           the allocation cursor (1 to slots; 0 without a device),
  *           u64 count of slots in use, then per slot in use by increasing
  *           offset: u64 offset; u32 swap count; u64 the pfn of its
  *           swap-cache page (a PG_swapcache anonymous frame in use, of

@@ -603,5 +603,7 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 	mmap_write_lock(mm);
 	ret = madvise_walk_vmas(mm, start, end, behavior);
 	mmap_write_unlock(mm);
+	if (behavior == MADV_PAGEOUT)	/* the work it may have scheduled */
+		swap_reclaim_work(&mm->session->phys);
 	return ret;
 }

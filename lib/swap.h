@@ -31,7 +31,9 @@ struct swap_info_struct {
 	unsigned long	 cap;
 	unsigned long	 pages;		/* usable slots: max - 1 */
 	unsigned long	 inuse_pages;
-	unsigned long	 next;		/* where the next search starts */
+	bool		 reclaim_pending;	/* the device filled up */
+	unsigned long	 next;		/* where the next search starts (max:
+				   past the last slot) */
 	uint32_t	*swap_map;	/* count | SWAP_HAS_CACHE */
 	struct page	**cache;	/* the swap cache: slot -> page */
 	uint8_t		**data;		/* the slot's bytes once written */
@@ -44,6 +46,9 @@ void swap_info_destroy(struct as_phys *p);
 /* Slot off (< max, else -1) is about to be used: raise cap past it. */
 int swap_grow(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off);
+/* models swap_reclaim_work(): once a pageout filled the device, every
+ * slot only the swap cache holds is freed, its page dirty. */
+void swap_reclaim_work(struct as_phys *p);
 /* vm_swap_full(): more than half the slots in use. */
 bool vm_swap_full(struct swap_info_struct *si);
 /* add_to_swap(): give page a slot (SWAP_HAS_CACHE, count 0) and put it in

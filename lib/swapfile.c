@@ -126,28 +126,73 @@ static bool swap_slot_usable(struct as_phys *p, struct swap_info_struct *si,
 	    si->cache[off] != NULL && __folio_free_swap(p, si, si->cache[off]);
 }
 
-/* models folio_alloc_swap(): a free slot, lowest from the cursor on
- * (slots past the arrays are free), or one only the swap cache holds
- * when the swap is more than half full. */
+/* models alloc_swap_scan_cluster(): the first usable slot of [from, to). */
+static unsigned long swap_scan_range(struct as_phys *p,
+    struct swap_info_struct *si, unsigned long from, unsigned long to,
+    bool full)
+{
+	unsigned long off;
+
+	for (off = from; off < to; off++)
+		if (swap_slot_usable(p, si, off, full))
+			return off;
+	return 0;
+}
+
+/* models swap_reclaim_full_clusters(): every slot only the swap cache
+ * holds is freed, its page leaving the cache dirty. */
+static void swap_reclaim_full(struct as_phys *p, struct swap_info_struct *si)
+{
+	unsigned long off;
+
+	for (off = 1; off < si->cap; off++)
+		if (si->swap_map[off] == SWAP_HAS_CACHE && si->cache[off] != NULL)
+			(void)__folio_free_swap(p, si, si->cache[off]);
+}
+
+/*
+ * models folio_alloc_swap() on a device of one cluster (any up to 2 MiB):
+ * none once every slot is in use (the device is off the avail list);
+ * else the first slot from the cursor (the slot after the last one
+ * taken, none past the last slot) on that is free, or only the swap
+ * cache holds while the swap is more than half full; else the same from
+ * the cluster's start.  The slot that fills the device schedules the
+ * reclaim of the slots only the swap cache holds (swap_range_alloc()'s
+ * reclaim_work, swap_reclaim_work() below).  Slots past the arrays are
+ * free.
+ */
 static unsigned long get_swap_page(struct as_phys *p,
     struct swap_info_struct *si)
 {
 	bool full = vm_swap_full(si);
-	unsigned long i, off;
+	unsigned long off;
 
-	if (si->inuse_pages >= si->pages && !full)
+	if (si->inuse_pages >= si->pages)
 		return 0;
-	for (i = 0; i < si->pages; i++) {
-		off = 1 + (si->next - 1 + i) % si->pages;
-		if (swap_slot_usable(p, si, off, full)) {
-			(void)swap_grow(p, si, off);
-			si->next = off + 1 > si->pages ? 1 : off + 1;
-			si->inuse_pages++;
-			memcg_charge_force(p->memcg, (long)SLOT_BYTES);
-			return off;
-		}
-	}
-	return 0;
+	off = swap_scan_range(p, si, si->next, si->pages + 1, full);
+	if (off == 0)
+		off = swap_scan_range(p, si, 1, si->pages + 1, full);
+	if (off == 0)
+		return 0;
+	(void)swap_grow(p, si, off);
+	si->next = off + 1;	/* past the last: SWAP_NEXT_INVALID */
+	si->inuse_pages++;
+	memcg_charge_force(p->memcg, (long)SLOT_BYTES);
+	if (si->inuse_pages == si->pages)
+		si->reclaim_pending = true;
+	return off;
+}
+
+void swap_reclaim_work(struct as_phys *p)
+{
+	struct swap_info_struct *si = p->swap;
+
+	if (si == NULL || !si->reclaim_pending)
+		return;
+	pthread_mutex_lock(&si->lock);
+	si->reclaim_pending = false;
+	swap_reclaim_full(p, si);
+	pthread_mutex_unlock(&si->lock);
 }
 
 bool add_to_swap(struct as_phys *p, struct page *page)
