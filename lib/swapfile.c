@@ -2,10 +2,10 @@
  * swapfile.c: the swap device and the swap cache (mm/swapfile.c,
  * mm/swap_state.c, mm/page_io.c), one device of type 0.  See swap.h.
  *
- * What is modelled: slots handed out lowest free first from a cursor
- * (models cluster_alloc_swap_entry(), whose order only /proc/swaps and
- * pagemap would show), swap counts, the swap cache as a slot -> page
- * map, and the slot's contents.  A page in the swap cache that nothing
+ * What is modelled: slots handed out from a cursor as
+ * cluster_alloc_swap_entry() does on a device of one cluster (see
+ * get_swap_page()), swap counts, the swap cache as a slot -> page map,
+ * and the slot's contents.  A page in the swap cache that nothing
  * maps any more leaves it at once (Linux keeps it until reclaim; nothing
  * a trace shows depends on it), its slot freed if no swap PTE names it.
  * So does a shmem page written out (shmem_writeout(): the page-cache

@@ -310,6 +310,39 @@ static void test_shmem_checkpoint(void **state)
 	as_buf_free(&ck);
 }
 
+/* A pageout filling the device has the slots only the swap cache holds
+ * reclaimed as it ends: their pages dirty, their slots free. */
+static void test_full_reclaims_cache(void **state)
+{
+	struct as_buf out;
+	struct as_session *s = run("kernel swap 40K\n"
+	    "window 0x200000000000 0x10000000\n"
+	    "mmap 0x200000000000 12K rw- private,anon,fixed\n"
+	    "madvise 0x200000000000 12K populate_write\n"
+	    "madvise 0x200000000000 12K pageout\n"
+	    "read 0x200000000000\nread 0x200000001000\n"
+	    "read 0x200000002000\n", &out);
+	struct swap_info_struct *si = si_of(s);
+	struct page *page = pfn_to_page(&s->phys,
+	    pte_pfn(pte_at(s, 0x200000000000UL)));
+	const char *rest = "mmap 0x200000100000 24K rw- private,anon,fixed\n"
+	    "madvise 0x200000100000 24K populate_write\n"
+	    "madvise 0x200000100000 24K pageout\n";
+
+	(void)state;
+	assert_int_equal(si->inuse_pages, 3);
+	assert_true(page->flags & PG_swapcache);
+	assert_false(page->flags & PG_dirty);
+	as_trace_run(s, rest, strlen(rest), &out);
+	assert_int_equal(si->inuse_pages, 6);
+	assert_false(si->reclaim_pending);
+	assert_false(page->flags & PG_swapcache);
+	assert_true(page->flags & PG_dirty);
+	assert_null(mm_validate(s->tasks->mm));
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_shmem_validate),
 		cmocka_unit_test(test_shmem_free_slots),
 		cmocka_unit_test(test_shmem_checkpoint),
+		cmocka_unit_test(test_full_reclaims_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
