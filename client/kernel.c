@@ -50,6 +50,10 @@ static void set_field(Aspace__SessionCreateRequest *r, enum kparam k,
 		r->has_rlimit_memlock = true;
 		r->rlimit_memlock = v;
 		break;
+	case KP_RAM:
+		r->has_kernel_ram = true;
+		r->kernel_ram = v;
+		break;
 	default:
 		break;
 	}
@@ -89,6 +93,11 @@ int cli_kernel_arg(const char *arg, Aspace__SessionCreateRequest *r,
 			fputc(')', stderr);
 		}
 		fputc('\n', stderr);
+		return 2;
+	}
+	if (k == KP_RAM && p != NULL && v > p->ram_bytes) {
+		fprintf(stderr, "aspace: --kernel %s: more than the session's "
+		    "RAM (%lu bytes)\n", arg, p->ram_bytes);
 		return 2;
 	}
 	set_field(r, k, v);

@@ -344,11 +344,22 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 		cli_json_set(&j, "pud", cli_json_u64(res->pud));
 		cli_json_set(&j, "pmd", cli_json_u64(res->pmd));
 		cli_json_set(&j, "pte", cli_json_u64(res->pte));
+		if (res->swap)
+			cli_json_set(&j, "swap", json_pack("{s:o,s:o,s:o,s:b}",
+			    "entry", cli_json_u64(res->swap_entry), "type",
+			    cli_json_u64(res->swap_type), "offset",
+			    cli_json_u64(res->swap_offset), "exclusive",
+			    res->swap_exclusive));
 		cli_json_print(j);
 	} else {
 		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
 		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
 		    "\n", addr, res->pgd, res->pud, res->pmd, res->pte);
+		if (res->swap)
+			printf("  swap entry 0x%" PRIx64 ": type %u offset %"
+			    PRIu64 "%s\n", res->swap_entry, res->swap_type,
+			    res->swap_offset, res->swap_exclusive ?
+			    " exclusive" : "");
 	}
 	asc_reply_free(rp);
 	return 0;
@@ -383,6 +394,7 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	F(minor_faults); F(zero_page_maps); F(cow_copies); F(wp_reuses);
 	F(fault_around_pages); F(stack_expansions); F(sigsegv); F(sigbus);
 	F(vmacache_hits); F(vmacache_misses); F(oom);
+	F(major_faults); F(pswpin); F(pswpout);
 #undef F
 	if (o->json)
 		cli_json_print(j);
@@ -445,7 +457,8 @@ static const struct {
 	{ "status",	"",
 	  "Prints task N's /proc/PID/status memory lines.\n" },
 	{ "walk",	"ADDR",
-	  "Prints task N's page-table entries (pgd, pud, pmd, pte) at ADDR.\n" },
+	  "Prints task N's page-table entries (pgd, pud, pmd, pte) at ADDR,\n"
+	  "and a swap entry in the pte decoded (type, offset).\n" },
 	{ "counters",	"[--task-only]",
 	  "Prints the session's event counters, or task N's (--task-only).\n" },
 	{ "check",	NULL,

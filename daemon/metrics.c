@@ -578,6 +578,15 @@ static void render_faults(struct as_buf *b, const struct metrics_shard *t)
 	single(b, "aspaced_stack_expansions_total", "counter",
 	    "Stacks grown down by a fault.",
 	    t->events[EVENT(stack_expansions)]);
+	single(b, "aspaced_major_faults_total", "counter",
+	    "Major faults: swap-ins read from a swap slot (vmstat pgmajfault).",
+	    t->events[EVENT(major_faults)]);
+	single(b, "aspaced_pswpin_total", "counter",
+	    "Pages read from swap slots (vmstat pswpin).",
+	    t->events[EVENT(pswpin)]);
+	single(b, "aspaced_pswpout_total", "counter",
+	    "Pages written to swap slots (vmstat pswpout).",
+	    t->events[EVENT(pswpout)]);
 	single(b, "aspaced_frames_in_use", "gauge",
 	    "Frames (4096-byte pages of simulated RAM) in use in all "
 	    "sessions, page tables and zero pages included.",

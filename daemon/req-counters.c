@@ -5,6 +5,8 @@
  * fields its own requests bump under its task lock, so the session is
  * locked exclusively to read them all without a race.  The session's
  * figures need no task (task 1 may have exited); task_only needs one.
+ * pswpout is counted where madvise pages out, which has no task: it is
+ * the session's own, 0 in a task's figures.
  */
 #include "req.h"
 
@@ -16,6 +18,7 @@ static void counters_msg(Aspace__CountersResult *r,
 	r->has_wp_reuses = r->has_fault_around_pages = true;
 	r->has_stack_expansions = r->has_sigsegv = r->has_sigbus = true;
 	r->has_vmacache_hits = r->has_vmacache_misses = r->has_oom = true;
+	r->has_major_faults = r->has_pswpin = r->has_pswpout = true;
 	r->minor_faults = k->minor_faults;
 	r->zero_page_maps = k->zero_page_maps;
 	r->cow_copies = k->cow_copies;
@@ -27,6 +30,9 @@ static void counters_msg(Aspace__CountersResult *r,
 	r->vmacache_hits = k->vmacache_hits;
 	r->vmacache_misses = k->vmacache_misses;
 	r->oom = k->oom;
+	r->major_faults = k->major_faults;
+	r->pswpin = k->pswpin;
+	r->pswpout = k->pswpout;
 }
 
 /* Request.task for task_only, or NULL with the status set. */

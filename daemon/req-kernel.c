@@ -1,7 +1,8 @@
 /*
  * req-kernel.c: kernel (docs/protocol.md, section 5): the session's six
  * kernel parameters (trace-v2 `kernel NAME VALUE`) in enum kparam's
- * order, each with its value and that value as a trace writes it, so
+ * order, and `kernel ram` (a simulator extension) if the session uses
+ * less than its RAM, each with its value and that value as a trace writes it, so
  * that a client can print lines to paste into a trace.  They change only
  * under the session's write lock (a run_trace's `kernel` lines), so a
  * read lock is enough here.
@@ -33,20 +34,25 @@ static void do_kernel_req(struct req_ctx *c)
 {
 	Aspace__KernelResult *r = req_alloc(c, sizeof(*r));
 	Aspace__KernelParam **v = req_alloc(c, sizeof(*v) * KP_COUNT);
+	unsigned long val;
+	size_t n = 0;
 	int k;
 
 	if (r == NULL || v == NULL)
 		return;
 	aspace__kernel_result__init(r);
-	for (k = 0; k < KP_COUNT; k++)
-		if ((v[k] = param_msg(c, (enum kparam)k,
-		    as_kparam_get(c->ds->s, (enum kparam)k))) == NULL) {
+	for (k = 0; k < KP_COUNT; k++) {
+		val = as_kparam_get(c->ds->s, (enum kparam)k);
+		if (k == KP_RAM && val == 0)
+			continue;	/* all of the session's RAM */
+		if ((v[n++] = param_msg(c, (enum kparam)k, val)) == NULL) {
 			req_status(c, ASPACE__STATUS__CODE__INTERNAL,
 			    "kernel: out of memory");
 			return;
 		}
+	}
 	r->params = v;
-	r->n_params = KP_COUNT;
+	r->n_params = n;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_KERNEL;
 	c->resp->kernel = r;
 }

@@ -2,11 +2,29 @@
  * req-page-walk.c: page_walk (docs/protocol.md, section 9): the four
  * entries the MMU reads for an address, by pgtable_walk(), under the
  * mm's mmap_lock (read) and page_table_lock, so that a fault in another
- * task of the mm cannot change the tables midway.
+ * task of the mm cannot change the tables midway.  A swap entry in the
+ * PTE is decoded as well: type, offset (the slot), exclusive.
  */
 #include "mm.h"
 #include "pgtable.h"
 #include "req.h"
+
+/* include/linux/swapops.h: BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT. */
+#define SWP_TYPE_SHIFT	58
+
+/* A swap PTE's entry, as the kernel's swp_entry_t (type above offset;
+ * the simulator's device is type 0). */
+static void swap_decode(Aspace__PageWalkResult *r, pte_t pte)
+{
+	r->has_swap = r->has_swap_entry = r->has_swap_type = true;
+	r->has_swap_offset = r->has_swap_exclusive = true;
+	r->swap = true;
+	r->swap_type = 0;
+	r->swap_offset = pte_swp_offset(pte);
+	r->swap_entry = ((uint64_t)r->swap_type << SWP_TYPE_SHIFT) |
+	    r->swap_offset;
+	r->swap_exclusive = (pte & _PAGE_SWP_EXCLUSIVE) != 0;
+}
 
 static void do_page_walk_req(struct req_ctx *c)
 {
@@ -33,6 +51,8 @@ static void do_page_walk_req(struct req_ctx *c)
 	r->pud = e[1];
 	r->pmd = e[2];
 	r->pte = e[3];
+	if (is_swap_pte(e[3]))
+		swap_decode(r, e[3]);
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_PAGE_WALK;
 	c->resp->page_walk = r;
 }

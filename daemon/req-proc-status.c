@@ -3,11 +3,12 @@
  * memory lines of /proc/PID/status as task_mem() (fs/proc/task_mmu.c)
  * computes them from the mm: total_vm, locked_vm, data_vm, stack_vm,
  * exec_vm (split into VmExe and VmLib by the code's extent) and the
- * page-table pages; the resident pages are counted by walking the page
- * tables, as anon, file or shmem (the mm counters Linux keeps).  The
- * simulator keeps no high-water marks, so VmPeak and VmHWM are absent;
- * it pins nothing and has no swap, so VmPin and VmSwap are 0.  Under the
- * mm's mmap_lock (read); walk_page_range() takes page_table_lock.
+ * page-table pages; the resident pages and swap entries are counted by
+ * walking the page tables (mm_rss_count(): the mm counters Linux keeps,
+ * MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES and MM_SWAPENTS, VmSwap).
+ * The simulator keeps no high-water marks, so VmPeak and VmHWM are
+ * absent; it pins nothing, so VmPin is 0.  Under the mm's mmap_lock
+ * (read); walk_page_range() takes page_table_lock.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,47 +18,14 @@
 #include "pgtable.h"
 #include "req.h"
 
-struct rss {
-	struct vma	*vma;
-	unsigned long	 anon, file, shmem;	/* pages */
-};
-
-/* One PTE: its page as MM_ANONPAGES, MM_SHMEMPAGES or MM_FILEPAGES
- * (the zero page and other special PTEs count for nothing). */
-static void rss_pte(void *arg, unsigned long addr, pte_t *ptep)
-{
-	struct rss *r = arg;
-	struct page *page;
-	pte_t pte = *ptep;
-
-	(void)addr;
-	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
-		return;
-	page = pfn_to_page(&r->vma->vm_mm->session->phys, pte_pfn(pte));
-	if (page_test(page, PG_anon))
-		r->anon++;
-	else if (r->vma->vm_file != NULL && file_inode(r->vma->vm_file)->shmem_zero)
-		r->shmem++;
-	else
-		r->file++;
-}
-
-static void count_rss(struct mm *mm, struct rss *r)
-{
-	for (r->vma = find_vma(mm, 0); r->vma != NULL;
-	    r->vma = r->vma->vm_next)
-		walk_page_range(mm, r->vma->vm_start, r->vma->vm_end, rss_pte,
-		    r);
-}
-
 /* The figures in kB; the mm is read-locked.  Faults add page tables
  * meanwhile, under page_table_lock: their count is read under it. */
 static void fill_figures(Aspace__ProcStatusResult *p, struct mm *mm)
 {
 	unsigned long text, exec = mm->exec_vm << AS_PAGE_SHIFT, ptes;
-	struct rss r = { 0 };
+	struct mm_rss_stat r;
 
-	count_rss(mm, &r);
+	mm_rss_count(mm, &r);
 	pthread_mutex_lock(&mm->page_table_lock);
 	ptes = mm->nr_pgtables;
 	pthread_mutex_unlock(&mm->page_table_lock);
@@ -80,6 +48,7 @@ static void fill_figures(Aspace__ProcStatusResult *p, struct mm *mm)
 	p->vm_exe = text >> 10;
 	p->vm_lib = (exec - text) >> 10;
 	p->vm_pte = (ptes << AS_PAGE_SHIFT) >> 10;
+	p->vm_swap = r.swapents << (AS_PAGE_SHIFT - 10);
 }
 
 /* The lines as Linux prints them: "VmSize:\t    2200 kB". */

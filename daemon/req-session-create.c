@@ -46,7 +46,7 @@ static int kparam_field(struct req_ctx *c, struct as_session_params *p,
 	return 0;
 }
 
-/* The six kernel parameters (trace-v2 `kernel`), each as kparam_valid()
+/* The seven kernel parameters (trace-v2 `kernel`), each as kparam_valid()
  * has it. */
 static int kernel_params(struct req_ctx *c,
     const Aspace__SessionCreateRequest *r, struct as_session_params *p)
@@ -63,6 +63,9 @@ static int kernel_params(struct req_ctx *c,
 	    "max_map_count: 1 to 65530") != 0 ||
 	    kparam_field(c, p, KP_RLIMIT_STACK, r->has_rlimit_stack,
 	    r->rlimit_stack, "rlimit_stack: at most 1 TiB") != 0)
+		return -1;
+	if (kparam_field(c, p, KP_RAM, r->has_kernel_ram, r->kernel_ram,
+	    "kernel_ram: whole pages, at least 64 KiB") != 0)
 		return -1;
 	return kparam_field(c, p, KP_RLIMIT_MEMLOCK, r->has_rlimit_memlock,
 	    r->rlimit_memlock, "rlimit_memlock: at most 1 TiB, or "
@@ -104,6 +107,8 @@ int req_session_params(struct req_ctx *c,
 		return -1;
 	if (kernel_params(c, r, p) != 0)
 		return -1;
+	if (p->kparam[KP_RAM] > p->ram_bytes)
+		return bad(c, "kernel_ram: at most ram_bytes");
 	p->seed = r->seed;
 	p->randomize = r->has_randomize && r->randomize;
 	if (r->label != NULL && strlen(r->label) > SESSION_LABEL_MAX)

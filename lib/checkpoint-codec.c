@@ -16,7 +16,8 @@
 
 /* The sections' tags, in their order in the body (S_*). */
 const char *const sect_tags[] = {
-	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM "
+	"SESS", "FRAM", "SWAP", "FILE", "OPEN", "AVMA", "MMS ", "TASK", "SHM ",
+	"LRU "
 };
 
 /* The special VMA names, by their code in a checkpoint (0: none). */
@@ -310,4 +311,20 @@ void *ck_load_calloc(struct ck_load *l, size_t n, size_t size)
 	if (p == NULL)
 		ck_fail(l, -ENOMEM, "out of memory");
 	return p;
+}
+
+/* What an older format lacks, for the message refusing it. */
+const char *ck_old_version_why(unsigned int version)
+{
+	switch (version) {
+	case 1:
+		return " (an older build's: without struct files and kernel "
+		    "parameters)";
+	case 3:
+		return " (an older build's: without swap)";
+	case 4:
+		return " (an older build's: without the pswpin and pswpout "
+		    "counters, holes in files and LRU lists)";
+	}
+	return "";
 }

@@ -68,7 +68,7 @@ int ck_load_swap(struct ck_load *l)
 
 	if (l->err != 0)
 		return l->err;
-	if (max != 0 && (want < 2 || max != want || next < 1 || next > max))
+	if (max != 0 && (want < 2 || max != want || next >= max))
 		return BAD(l, "a swap device of %llu slots for a swap of %lu "
 		    "pages", (unsigned long long)max, want);
 	if (max != 0 && (si = swap_info_get(phys, l->s->limits.swap_bytes)) ==

@@ -22,7 +22,7 @@
 #define NCOUNTERS	(sizeof(struct as_counters) / sizeof(unsigned long))
 #define PG_KNOWN	(PG_locked | PG_referenced | PG_uptodate | PG_dirty | \
 			 PG_lru | PG_anon | PG_swapbacked | PG_reserved | \
-			 PG_pgtable | PG_mlocked | PG_swapcache)
+			 PG_pgtable | PG_mlocked | PG_swapcache | PG_active)
 #define PTE_KNOWN	(PTE_PFN_MASK | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
 			 _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PROTNONE | \
 			 _PAGE_SPECIAL | _PAGE_NX)
@@ -33,10 +33,14 @@
 
 enum { DATA_ZERO, DATA_RAW, DATA_RUNS };
 
-_Static_assert(NCOUNTERS == 15, "the format has 15 counters");
+_Static_assert(NCOUNTERS == 17, "the format has 17 counters");
 
-enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM };
-extern const char *const sect_tags[S_SHM + 1];	/* checkpoint-codec.c */
+enum { S_SESS, S_FRAM, S_SWAP, S_FILE, S_OPEN, S_AVMA, S_MMS, S_TASK, S_SHM,
+    S_LRU };
+extern const char *const sect_tags[S_LRU + 1];	/* checkpoint-codec.c */
+/* What an older format version lacks, for the loader's message ("":
+ * nothing to say). */
+const char *ck_old_version_why(unsigned int version);
 #define NSECT	(sizeof(sect_tags) / sizeof(sect_tags[0]))
 
 extern const char *const special_names[4];	/* checkpoint-codec.c */
@@ -85,6 +89,7 @@ struct ck_load {
 	int		*vfork_pid;	/* per task: its vfork parent's pid */
 	uint32_t	*task_mm;	/* per task: its mm's index */
 	bool		 phys_ready;
+	unsigned long	 ram_max;	/* RAM the session was made with */
 	struct mm	**mms;
 	struct vma	***vmas;	/* per mm: its VMAs in order */
 	uint32_t	*nvma;
@@ -142,6 +147,11 @@ int ck_load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page);
 /* The SWAP section; the FILE section. */
 int ck_load_swap(struct ck_load *l);
 int ck_load_files(struct ck_load *l);
+
+/* --- checkpoint-lru.c ----------------------------------------------------- */
+
+void ck_save_lru(struct ck_save *w);
+int ck_load_lru(struct ck_load *l);
 
 /* --- checkpoint-verify.c -------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 
 #include "checkpoint-int.h"
 
-/* The 14 counters, in struct order. */
+/* The 17 counters, in struct order. */
 static void get_counters(struct ck_load *l, struct as_counters *c)
 {
 	unsigned long *v = (unsigned long *)c;
@@ -30,8 +30,7 @@ static int load_header(struct ck_load *l, const uint8_t *d, size_t len)
 	if (ck_le_get(d + 8, 4) != AS_CKPT_VERSION)
 		return ck_fail(l, -EINVAL, "format version %u, not %u%s",
 		    (unsigned)ck_le_get(d + 8, 4), AS_CKPT_VERSION,
-		    ck_le_get(d + 8, 4) == 1 ? " (an older build's: without "
-		    "struct files and kernel parameters)" : "");
+		    ck_old_version_why((unsigned)ck_le_get(d + 8, 4)));
 	if (ck_le_get(d + 12, 4) != 0 || ck_le_get(d + 28, 4) != 0)
 		return BAD(l, "reserved header fields not zero");
 	if (ck_le_get(d + 16, 8) != len - AS_CKPT_HEADER_SIZE)
@@ -96,6 +95,8 @@ static int load_kparams(struct ck_load *l)
 	int k;
 
 	for (k = 0; k < KP_COUNT && l->err == 0; k++) {
+		if (k == KP_RAM)
+			continue;	/* the RAM size: load_session() */
 		v = as_kparam_get(l->s, (enum kparam)k);
 		if (!kparam_valid((enum kparam)k, v))
 			return BAD(l, "kernel parameter %s of %lu out of range",
@@ -137,9 +138,10 @@ static int load_session(struct ck_load *l)
 	struct as_limits *lim = &s->limits;
 
 	lim->ram_bytes = ck_get_range(l, 8, 2 * AS_PAGE_SIZE, ~0UL, "RAM size");
-	if (lim->ram_bytes > AS_CKPT_MAX_RAM)
+	l->ram_max = ck_get_range(l, 8, lim->ram_bytes, ~0UL, "RAM made with");
+	if (l->ram_max > AS_CKPT_MAX_RAM)
 		return ck_fail(l, -EINVAL, "RAM of %lu bytes, over the %lu loaded",
-		    lim->ram_bytes, AS_CKPT_MAX_RAM);
+		    l->ram_max, AS_CKPT_MAX_RAM);
 	lim->swap_bytes = ck_get_u64(l);
 	lim->max_map_count = (int)ck_get_range(l, 4, 1, INT32_MAX,
 	    "max_map_count");	/* kparam_valid() checks it below */
@@ -173,9 +175,10 @@ static int load_session(struct ck_load *l)
 	if (l->err != 0)
 		return l->err;
 	l->phys_ready = true;
-	if (phys_init(&s->phys, lim->ram_bytes, &s->mem) != 0)
+	if (phys_init(&s->phys, l->ram_max, &s->mem) != 0 ||
+	    phys_set_ram(&s->phys, lim->ram_bytes) != 0)
 		return ck_fail(l, -ENOMEM, "out of memory for RAM of %lu bytes",
-		    lim->ram_bytes);
+		    l->ram_max);
 	return load_alloc_tables(l);
 }
 
@@ -648,12 +651,12 @@ static int load_shm(struct ck_load *l)
 	return l->err;
 }
 
-/* The eight sections in order, each parsed to its last byte. */
+/* The ten sections in order, each parsed to its last byte. */
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
 		load_session, load_frames, ck_load_swap, ck_load_files, load_opens,
-		load_anon_vmas, load_mms, load_tasks, load_shm
+		load_anon_vmas, load_mms, load_tasks, load_shm, ck_load_lru
 	};
 	size_t off = 0, len;
 	size_t i;
@@ -767,9 +770,9 @@ int as_checkpoint_ram(const void *data, size_t len, unsigned long *ram_bytes)
 
 	if (data == NULL || load_header(&l, data, len) != 0)
 		return l.err != 0 ? l.err : -EINVAL;
-	if (l.body_len < 20 || memcmp(body, sect_tags[0], 4) != 0)
+	if (l.body_len < 28 || memcmp(body, sect_tags[0], 4) != 0)
 		return -EBADMSG;
-	*ram_bytes = (unsigned long)ck_le_get(body + 12, 8);
+	*ram_bytes = (unsigned long)ck_le_get(body + 20, 8);	/* made with */
 	return 0;
 }
 
@@ -798,8 +801,8 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
 		/* What was kept is not refused; from now on it is charged as
 		 * a session made afresh is (as_session_mem_attach() gives it
 		 * its parent). */
-		l.s->mem.limit =
-		    (long)as_session_mem_limit(l.s->limits.ram_bytes);
+		l.s->mem.limit = (long)as_session_mem_limit(
+		    l.s->phys.max_frames << AS_PAGE_SHIFT);
 		*sp = l.s;
 	}
 	load_free_tables(&l);

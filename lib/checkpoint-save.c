@@ -13,7 +13,7 @@
 #include "shmem.h"
 #include "swap.h"
 
-/* Append the 14 counters, in struct order. */
+/* Append the 17 counters, in struct order. */
 static void put_counters(struct ck_save *w, const struct as_counters *c)
 {
 	const unsigned long *v = (const unsigned long *)c;
@@ -90,6 +90,7 @@ static void save_session(struct ck_save *w)
 		ntask++;
 	ck_sect_begin(w, S_SESS);
 	ck_put_u64(w, l->ram_bytes);
+	ck_put_u64(w, s->phys.max_frames << AS_PAGE_SHIFT);
 	ck_put_u64(w, l->swap_bytes);
 	ck_put_u32(w, (uint32_t)l->max_map_count);
 	ck_put_u64(w, l->rlimit_stack);
@@ -503,6 +504,7 @@ int as_session_save(struct as_session *s, struct as_buf *out)
 	save_mms(&w);
 	save_tasks(&w);
 	save_shm(&w);
+	ck_save_lru(&w);
 	if (w.err == 0)
 		as_checkpoint_reseal(out->data + w.base, out->len - w.base);
 	ck_ptab_free(&w.mms);

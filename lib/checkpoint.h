@@ -32,18 +32,22 @@
 
 /*
  * The format (version 5; an older checkpoint is refused as any other
- * version is, "format version N, not 5": version 1 kept no struct files,
- * kernel parameters or image, version 3 no swap device and 14 counters,
- * version 4 no holes in files).
- * Integers are little-endian, of the widths given (u8 for booleans);
- * "idx" is a u32 index into a table of this checkpoint, NONE (0xffffffff)
- * for no object; counters are 15 u64s (major_faults last).
+ * version is, "format version N, not 5", with what it lacks: version 1
+ * kept no struct files, kernel parameters or image, version 3 no swap
+ * device and 14 counters, version 4 15 counters, without pswpin and
+ * pswpout, nor holes in files, LRU lists or `kernel ram`).  Integers are
+ * little-endian, of the widths given (u8 for booleans); "idx" is a u32
+ * index into a table of this checkpoint, NONE (0xffffffff) for no object;
+ * counters are 17 u64s in struct as_counters order (major_faults,
+ * pswpin, pswpout last).
  *
  *   header (32 bytes): "ASPACECK", u32 version, u32 0, u64 body length,
  *                      u32 CRC-32 of the body, u32 0
- *   body: nine sections, in this order, each a 4-byte tag, a u64 length
+ *   body: ten sections, in this order, each a 4-byte tag, a u64 length
  *         and that many bytes, which its parser must consume exactly:
- *   "SESS"  u64 RAM, swap; u32 max_map_count; u64 rlimits stack, memlock,
+ *   "SESS"  u64 RAM, the RAM the session was made with (at least RAM:
+ *           `kernel ram` lowers the first; the memory charged and
+ *           as_checkpoint_ram() go by the second), swap; u32 max_map_count; u64 rlimits stack, memlock,
  *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
  *           u64 fault_around_bytes; u8 started; the image: u8 length and
  *           the name, u64 text, data, bss; u64 seed; u8 randomize;
@@ -62,7 +66,8 @@
  *           bytes, 2 runs: u16 count of (u16 offset, u16 length, bytes)
  *   "SWAP"  u64 slots of the swap device, header slot included (0: no
  *           device made; else the session's swap size in pages), u64
- *           the allocation cursor (1 to slots; 0 without a device),
+ *           the allocation cursor (1 to slots - 1, or 0: none, as
+ *           always without a device),
  *           u64 count of slots in use, then per slot in use by increasing
  *           offset: u64 offset; u32 swap count; u64 the pfn of its
  *           swap-cache page (a PG_swapcache anonymous frame in use, of
@@ -103,6 +108,11 @@
  *           it holds one reference).  Names are unique, a removed live
  *           segment is attached, and shm_nattch equals the VMAs mapping
  *           the inode in all mms
+ *   "LRU "  the four LRU lists of reclaim (vmscan.h: inactive anon, active
+ *           anon, inactive file, active file): per list a u64 count and
+ *           the pfns from head to tail.  Every frame in use but page
+ *           tables and the zero page is on exactly one list, with PG_lru,
+ *           and with PG_active exactly on the active lists
  *
  * Page tables are frames like any other: their contents are the entries.
  * The loader trusts nothing: the header, the checksum, every count against

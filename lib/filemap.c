@@ -15,6 +15,7 @@
 #include "mm.h"
 #include "page.h"
 #include "shmem.h"
+#include "vmscan.h"
 
 /* The number of pages of f; the caller holds f->lock. */
 unsigned long file_nr_pages(const struct as_file *f)
@@ -189,10 +190,11 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
 		return NULL;
 	page->mapping = f;
 	page->index = index;
-	page->flags |= PG_uptodate | PG_lru;
-	if (f->shmem_zero) {
+	page->flags |= PG_uptodate;
+	if (f->shmem_zero)
 		page->flags |= PG_swapbacked;
-	} else if (!file_in_hole(f, index)) {
+	folio_add_lru(phys, page);
+	if (!f->shmem_zero && !file_in_hole(f, index)) {
 		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
 		for (i = 0; i < n; i++)
 			page->data[i] = file_byte(off + i);
@@ -228,9 +230,10 @@ void truncate_inode_pages(struct as_phys *phys, struct as_file *f)
 }
 
 /*
- * filemap_fault() / shmem_fault(): the cache page at index, or NULL with
- * *sigbus set when index lies wholly past the end of the file (or NULL
- * alone when memory ran out).  A shmem swap entry there is read back
+ * filemap_fault() / shmem_fault(): the cache page at index, with a
+ * reference (reclaim may not free it before the caller maps it), or NULL
+ * with *sigbus set when index lies wholly past the end of the file (or
+ * NULL alone when memory ran out).  A shmem swap entry there is read back
  * (shmem_swapin_folio(), a major fault: *major set if major is given).
  */
 struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
@@ -250,6 +253,8 @@ struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
 		/* Only shmem objects lack pages inside their size. */
 		page = add_to_page_cache(phys, f, index);
 	}
+	if (page != NULL)
+		get_page(page);
 	pthread_mutex_unlock(&f->lock);
 	return page;
 }
@@ -258,6 +263,21 @@ struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus)
 {
 	return __filemap_fault(phys, f, index, sigbus, NULL);
+}
+
+/* filemap_get_folio(): the cached page at index with a reference, or
+ * NULL (never allocates). */
+struct page *filemap_get_page(struct as_file *f, unsigned long index)
+{
+	struct page *page = NULL;
+
+	pthread_mutex_lock(&f->lock);
+	if (index < file_nr_pages(f))
+		page = cache_page(f, index);	/* a swap entry is none */
+	if (page != NULL)
+		get_page(page);
+	pthread_mutex_unlock(&f->lock);
+	return page;
 }
 
 /* The cached page at index if any, for fault-around (never allocates;

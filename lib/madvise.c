@@ -15,6 +15,7 @@
 #include "shmem.h"
 #include "swap.h"
 #include "session.h"
+#include "vmscan.h"
 
 static bool madvise_behavior_valid(int behavior)
 {
@@ -123,7 +124,7 @@ static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
 	*pte &= ~(_PAGE_DIRTY | _PAGE_ACCESSED);
 	if (page_test(page, PG_anon) && page_test(page, PG_swapbacked) &&
 	    !page_test(page, PG_mlocked))
-		page_clear_flags(page, PG_swapbacked | PG_referenced);
+		folio_mark_lazyfree(phys_of(vma), page);
 }
 
 /* models madvise_free_single_vma(): MADV_FREE on private anonymous
@@ -139,45 +140,32 @@ static int madvise_free(struct vma *vma, unsigned long start,
 	return 0;
 }
 
-/* models __remove_mapping(): a clean page that only the page cache and
- * reclaim's isolation hold leaves the page cache. */
-static void remove_mapping(struct as_phys *phys, struct page *page)
-{
-	struct as_file *f = page->mapping;
-
-	if (f == NULL)
-		return;
-	pthread_mutex_lock(&f->lock);
-	if (page->mapping == f && page_refcount(page) == 2 &&
-	    page_mapcount(page) == 0 && !page_test(page, PG_dirty) &&
-	    page->index < f->cache_len && f->cache[page->index] == page) {
-		f->cache[page->index] = NULL;
-		page->mapping = NULL;
-		pthread_mutex_unlock(&f->lock);
-		put_page(phys, page);	/* the cache's reference */
-		return;
-	}
-	pthread_mutex_unlock(&f->lock);
-}
-
 /*
  * models shrink_folio_list() for an exclusive swap-backed anonymous page
  * on a machine with swap: add_to_swap() (nothing more without a free
  * slot: the page stays mapped), pageout() writing its bytes to the slot
  * (models swap_writepage(); a clean page already in the swap cache would
- * not be written again, its slot holding the same bytes), try_to_unmap()
+ * not be written again, its slot holding the same bytes: written here
+ * all the same, but counted in pswpout only when Linux writes it: a page
+ * new to the swap cache, which add_to_swap() dirties, or a dirty one;
+ * madvise has no task here, so the count is the session's), try_to_unmap()
  * turning the PTE into a swap entry (exclusive if the page was), and
  * __remove_mapping() freeing the frame, which leaves the swap cache.
  */
 static void pageout_anon(struct vma *vma, pte_t *pte, struct page *page)
 {
 	struct as_phys *phys = phys_of(vma);
+	struct as_session *s = vma->vm_mm->session;
+	bool dirty = !page_test(page, PG_swapcache) ||
+	    page_test(page, PG_dirty) || (*pte & _PAGE_DIRTY);
 
-	if (swap_info_get(phys, vma->vm_mm->session->limits.swap_bytes) ==
-	    NULL || !add_to_swap(phys, page))
+	if (swap_info_get(phys, s->limits.swap_bytes) == NULL ||
+	    !add_to_swap(phys, page))
 		return;
 	if (swap_writepage(phys, page) != 0)
 		return;
+	if (dirty)		/* pageout(): PSWPOUT, of no task */
+		COUNT(NULL, s, pswpout);
 	swap_duplicate(phys, page->private);
 	*pte = swp_entry_to_pte(page->private, page_exclusive(page));
 	page_remove_rmap_put(phys, page);
@@ -251,8 +239,10 @@ static void madvise_cold_one(void *arg, unsigned long addr, pte_t *pte)
 		return;
 	if (w->anon_only && !page_test(page, PG_anon))
 		return;
-	if (!w->pageout)
+	if (!w->pageout) {
 		*pte &= ~_PAGE_ACCESSED;	/* young no more */
+		folio_deactivate(phys_of(w->vma), page);
+	}
 	page_clear_flags(page, PG_referenced);
 	if (w->pageout && !page_test(page, PG_mlocked))
 		shrink_page(w->vma, pte, page);
@@ -603,7 +593,7 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 	mmap_write_lock(mm);
 	ret = madvise_walk_vmas(mm, start, end, behavior);
 	mmap_write_unlock(mm);
-	if (behavior == MADV_PAGEOUT)	/* the work it may have scheduled */
+	if (behavior == MADV_PAGEOUT)	/* the worker it may have queued */
 		swap_reclaim_work(&mm->session->phys);
 	return ret;
 }

@@ -1,6 +1,7 @@
 /*
  * maps.c: the text of /proc/PID/maps and smaps' VmFlags line
- * (fs/proc/task_mmu.c: show_map_vma(), show_smap_vma_flags()).
+ * (fs/proc/task_mmu.c: show_map_vma(), show_smap_vma_flags()), and the
+ * mm counters /proc/PID/status prints (mm_rss_count()).
  */
 #include <stdio.h>
 
@@ -148,4 +149,45 @@ void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
 	as_buf_printf(b, "%sLocked: %lu kB\n", in2,
 	    (unsigned long)(mss.pss_locked >> (PSS_SHIFT + 10)));
 	show_smap_vma_flags(b, in2, vma);
+}
+
+struct rss_walk {
+	struct vma		*vma;
+	struct mm_rss_stat	*r;
+};
+
+/* One PTE as the mm counters hold it: a swap entry as MM_SWAPENTS, a
+ * page as MM_ANONPAGES, MM_SHMEMPAGES or MM_FILEPAGES (the zero page and
+ * other special PTEs count for nothing). */
+static void rss_pte_entry(void *arg, unsigned long addr, pte_t *ptep)
+{
+	struct rss_walk *w = arg;
+	struct page *page;
+	pte_t pte = *ptep;
+
+	(void)addr;
+	if (is_swap_pte(pte)) {
+		w->r->swapents++;
+		return;
+	}
+	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
+		return;
+	page = pfn_to_page(&w->vma->vm_mm->session->phys, pte_pfn(pte));
+	if (page_test(page, PG_anon))
+		w->r->anon++;
+	else if (w->vma->vm_file != NULL &&
+	    file_inode(w->vma->vm_file)->shmem_zero)
+		w->r->shmem++;
+	else
+		w->r->file++;
+}
+
+void mm_rss_count(struct mm *mm, struct mm_rss_stat *r)
+{
+	struct rss_walk w = { .r = r };
+
+	r->file = r->anon = r->swapents = r->shmem = 0;
+	for (w.vma = find_vma(mm, 0); w.vma != NULL; w.vma = w.vma->vm_next)
+		walk_page_range(mm, w.vma->vm_start, w.vma->vm_end,
+		    rss_pte_entry, &w);
 }

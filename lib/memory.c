@@ -10,6 +10,7 @@
  * read-only PTE goes to do_wp_page() (reuse an exclusive anonymous page,
  * else copy).  The caller has already checked the access against the VMA.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "swap.h"
+#include "vmscan.h"
 
 struct vm_fault {
 	struct vma	*vma;
@@ -98,17 +100,20 @@ static struct page *vm_normal_page(struct vma *vma, pte_t pte)
 	return pfn_to_page(phys_of(vma), pte_pfn(pte));
 }
 
-/* A fresh anonymous page for vma (refcount 1 held by the mapping). */
+/* A fresh anonymous page for vma (refcount 1 held by the mapping), at
+ * linear_page_index() and on the inactive anon list. */
 static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
 {
 	struct page *page = alloc_page(phys_of(vma));
 
 	if (page == NULL)
 		return NULL;
-	page->flags |= PG_anon | PG_swapbacked | PG_lru;
+	page->flags |= PG_anon | PG_swapbacked;
 	page->anon_excl = 1;
-	page->index = address >> AS_PAGE_SHIFT;
+	page->index = vma->vm_pgoff + ((address - vma->vm_start) >>
+	    AS_PAGE_SHIFT);
 	page->counts = PAGE_MAP_ONE | 1;
+	folio_add_lru(phys_of(vma), page);
 	return page;
 }
 
@@ -213,13 +218,15 @@ static bool do_fault_around(struct vm_fault *vmf)
 	if (!vmf_pte_alloc(vmf))
 		return false;
 	for (; pg < end; pg++) {
-		if ((page = filemap_lookup(f, pg)) == NULL)
+		if ((page = filemap_get_page(f, pg)) == NULL)
 			continue;
 		pte = vmf->pte + (long)(pg - vmf->pgoff);
-		if (*pte != 0)
+		if (*pte != 0) {
+			put_page(phys_of(vma), page);
 			continue;
+		}
 		*pte = mk_pte(vma, page->pfn, false);
-		page_dup_rmap(page);
+		page_mapcount_add(page, 1);	/* its reference: taken */
 		nr++;
 		mapped |= pg == vmf->pgoff;
 	}
@@ -247,6 +254,7 @@ static bool sync_mmap_readahead(struct vm_fault *vmf)
 	struct as_file *f = file_inode(vma->vm_file);
 	unsigned long block = fault_around_pages(vma) << AS_PAGE_SHIFT;
 	unsigned long addr = vmf->address & ~(block - 1), end = addr + block;
+	struct page *page;
 	bool sigbus;
 
 	if (f->shmem_zero || vmf->pgoff >= file_size_pages(f) ||
@@ -256,14 +264,17 @@ static bool sync_mmap_readahead(struct vm_fault *vmf)
 		addr = vma->vm_start;
 	if (end > vma->vm_end)
 		end = vma->vm_end;
-	for (; addr < end; addr += AS_PAGE_SIZE)
-		if (filemap_fault(phys_of(vma), f, vma->vm_pgoff +
-		    ((addr - vma->vm_start) >> AS_PAGE_SHIFT), &sigbus) == NULL)
+	for (; addr < end; addr += AS_PAGE_SIZE) {
+		if ((page = filemap_fault(phys_of(vma), f, vma->vm_pgoff +
+		    ((addr - vma->vm_start) >> AS_PAGE_SHIFT), &sigbus)) == NULL)
 			break;
+		put_page(phys_of(vma), page);
+	}
 	return true;
 }
 
-/* The page-cache page for vmf, or NULL with the VM_FAULT_* in *ret. */
+/* The page-cache page for vmf with a reference the caller drops, or
+ * NULL with the VM_FAULT_* in *ret. */
 static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 {
 	bool sigbus, major = false;
@@ -305,9 +316,12 @@ static int do_read_fault(struct vm_fault *vmf)
 	}
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;
-	if (!vmf_pte_alloc(vmf))
+	if (!vmf_pte_alloc(vmf)) {
+		put_page(phys_of(vmf->vma), page);
 		return VM_FAULT_OOM;
+	}
 	map_file_page(vmf, page, false);
+	put_page(phys_of(vmf->vma), page);
 	COUNT(vmf->task, vmf->vma->vm_mm->session, file_read_faults);
 	explain(vmf->ex, "do_read_fault: page cache frame 0x%lx", page->pfn);
 	return 0;
@@ -331,9 +345,11 @@ static int do_cow_fault(struct vm_fault *vmf)
 	if (!vmf_pte_alloc(vmf)) {
 		new->counts = 1;
 		put_page(phys_of(vma), new);
+		put_page(phys_of(vma), page);
 		return VM_FAULT_OOM;
 	}
 	copy_user_highpage(new, page);
+	put_page(phys_of(vma), page);
 	*vmf->pte = mk_pte(vma, new->pfn, true);
 	COUNT(vmf->task, vma->vm_mm->session, cow_copies);
 	explain(vmf->ex, "do_cow_fault: copied page cache frame 0x%lx -> 0x%lx",
@@ -349,10 +365,13 @@ static int do_shared_fault(struct vm_fault *vmf)
 
 	if ((page = fault_file_page(vmf, &ret)) == NULL)
 		return ret;
-	if (!vmf_pte_alloc(vmf))
+	if (!vmf_pte_alloc(vmf)) {
+		put_page(phys_of(vmf->vma), page);
 		return VM_FAULT_OOM;
+	}
 	page_set_flags(page, PG_dirty);
 	map_file_page(vmf, page, true);
+	put_page(phys_of(vmf->vma), page);
 	COUNT(vmf->task, vmf->vma->vm_mm->session, shared_faults);
 	explain(vmf->ex, "do_shared_fault: page cache frame 0x%lx dirtied",
 	    page->pfn);
@@ -437,9 +456,9 @@ static bool should_try_to_free_swap(struct swap_info_struct *si,
 }
 
 /*
- * do_swap_page(): a swap PTE faults its page back in, a major fault: the
- * page in the swap cache, else a new frame read from the slot (added to
- * the swap cache).  The PTE's swap reference is dropped, then the swap
+ * do_swap_page(): a swap PTE faults its page back in: the page in the
+ * swap cache, else a new frame read from the slot (added to the swap
+ * cache; a major fault, and a pswpin).  The PTE's swap reference is dropped, then the swap
  * cache is left (slot freed, page dirty) where should_try_to_free_swap()
  * says so.  The page is mapped writable (and dirty for a write) if it
  * was exclusive when swapped out or is only ours, else read-only, a
@@ -457,14 +476,19 @@ static int do_swap_page(struct vm_fault *vmf)
 
 	if (__anon_vma_prepare(vma) != 0)
 		return VM_FAULT_OOM;
-	if ((page = swap_cache_lookup(phys, off)) != NULL) {
-		page_dup_rmap(page);
+	if ((page = swap_cache_get(phys, off)) != NULL) {
+		page_mapcount_add(page, 1);	/* the reference: taken */
 	} else {
 		if ((page = alloc_anon_page(vma, vmf->address)) == NULL)
 			return VM_FAULT_OOM;
 		page->anon_excl = 0;
 		swap_read_folio(phys, off, page);
 		fresh = true;
+		/* read from the slot: PGMAJFAULT, and PSWPIN as
+		 * swap_read_folio() counts it; a swap-cache hit is
+		 * neither (a minor fault, as Linux counts it) */
+		COUNT(vmf->task, vma->vm_mm->session, major_faults);
+		COUNT(vmf->task, vma->vm_mm->session, pswpin);
 	}
 	swap_free(phys, off);
 	if (should_try_to_free_swap(si, page, vma, vmf->flags))
@@ -482,7 +506,6 @@ static int do_swap_page(struct vm_fault *vmf)
 		page_set_exclusive(page, true);
 	}
 	*vmf->pte = pte | _PAGE_ACCESSED;
-	COUNT(vmf->task, vma->vm_mm->session, major_faults);
 	explain(vmf->ex, "do_swap_page: swap slot %lu -> frame 0x%lx%s%s", off,
 	    page->pfn, fresh ? " (read)" : " (swap cache)",
 	    page_test(page, PG_swapcache) ? "" : ", slot freed");
@@ -515,17 +538,38 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
     unsigned int flags, struct task *task, struct as_explain *ex)
 {
 	struct mm *mm = vma->vm_mm;
-	struct vm_fault vmf = { .vma = vma, .flags = flags, .task = task,
-	    .address = address & AS_PAGE_MASK, .ex = ex };
-	int ret;
+	struct vm_fault vmf = { .vma = vma, .task = task, .ex = ex };
+	size_t exlen = ex != NULL ? ex->len : 0;
+	unsigned long freed;
+	bool busy;
+	int ret, tries;
 
-	vmf.pgoff = vma->vm_pgoff + ((vmf.address - vma->vm_start) >>
-	    AS_PAGE_SHIFT);
 	COUNT(task, mm->session, minor_faults);
-	pthread_mutex_lock(&mm->page_table_lock);
-	vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no PTE table yet */
-	ret = handle_pte_fault(&vmf);
-	pthread_mutex_unlock(&mm->page_table_lock);
+	for (tries = 0; ; tries++) {
+		vmf.address = address & AS_PAGE_MASK;
+		vmf.flags = flags;
+		vmf.pgoff = vma->vm_pgoff + ((vmf.address - vma->vm_start) >>
+		    AS_PAGE_SHIFT);
+		pthread_mutex_lock(&mm->page_table_lock);
+		vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no table */
+		ret = handle_pte_fault(&vmf);
+		pthread_mutex_unlock(&mm->page_table_lock);
+		if (!(ret & VM_FAULT_OOM) || tries == MAX_RECLAIM_RETRIES)
+			break;
+		/* should_reclaim_retry(): no progress, but locks were busy */
+		if ((freed = try_to_free_pages(mm->session, mm, &busy)) == 0 &&
+		    !busy)
+			break;
+		if (freed == 0)
+			sched_yield();
+		/* __alloc_pages_direct_reclaim(), then the fault again */
+		if (ex != NULL && ex->on) {
+			ex->len = exlen;
+			ex->text[exlen] = '\0';
+		}
+		explain(ex, "RAM full: direct reclaim freed %lu page%s, "
+		    "fault retried", freed, freed == 1 ? "" : "s");
+	}
 	if (ret & VM_FAULT_OOM)
 		COUNT(task, mm->session, oom);
 	return ret;
@@ -624,6 +668,8 @@ static void zap_pte(struct vma *vma, pte_t *pte)
 	if (pte_present(*pte) && (page = vm_normal_page(vma, *pte)) != NULL) {
 		if (!page_test(page, PG_anon) && (*pte & _PAGE_DIRTY))
 			page_set_flags(page, PG_dirty);	/* set_page_dirty */
+		if (!page_test(page, PG_anon) && (*pte & _PAGE_ACCESSED))
+			folio_mark_accessed(phys_of(vma), page);
 		page_remove_rmap_put(phys_of(vma), page);
 	} else if (is_swap_pte(*pte)) {
 		free_swap_and_cache(phys_of(vma), pte_swp_offset(*pte));

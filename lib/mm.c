@@ -11,6 +11,19 @@
  *         file->lock               (a file's page cache and size)
  *           session->lock           (files list, tasks, id counters)
  *             phys->lock            (the frame allocator)
+ *             lruvec.lru_lock       (the LRU lists; never nested with
+ *                                    phys->lock nor a swap device's lock)
+ *
+ * Reclaim (vmscan.c) nests one mm's lock in another's only by trying: a
+ * fault that finds RAM full drops its page_table_lock and calls
+ * try_to_free_pages() with its mmap_lock alone held; that tries (never
+ * waits for) the mmap_lock, for reading, of every other mm of the
+ * session, a busy one leaving that mm's mappings unseen (their pages
+ * stay, as try_to_unmap() may fail); then, page by page, it takes the
+ * page_table_lock of each mm in turn, holding no other lock (no one
+ * waits for an mmap_lock, or for a second page_table_lock but fork's of
+ * a new child, while holding a page_table_lock), and lru_lock only to
+ * move pages on and off the lists.  The fault is then retried.
  *
  * What each lock guards:
  *   mmap_lock         the VMA index and every field of every VMA; map_count,
@@ -37,6 +50,7 @@
 #include "session.h"
 #include "shm.h"
 #include "shmem.h"
+#include "vmscan.h"
 
 /* models mm_alloc() without a page table: the checkpoint loader gives
  * it one. */
@@ -623,6 +637,8 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 		c.err = check_tally(s, c.tally);
 	if (ret == 0 && c.err == NULL && c.swap_tally != NULL)
 		c.err = check_swap_tally(s, c.swap_tally);
+	if (ret == 0 && c.err == NULL)
+		c.err = lru_validate(&s->phys);
 	free(c.tally);
 	free(c.swap_tally);
 	*err = c.err;

@@ -91,6 +91,7 @@ struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
 struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus, bool *major);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
+struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
 void file_holes_free(struct as_file *f);
@@ -198,5 +199,16 @@ void show_map_vma(struct as_buf *b, const char *indent, struct vma *vma);
 void show_smap_vma_flags(struct as_buf *b, const char *indent,
     const struct vma *vma);
 void show_smap(struct as_buf *b, const char *indent, struct vma *vma);
+/*
+ * mm_rss_count(): the mm counters Linux keeps in mm->rss_stat, in pages,
+ * counted from the page tables: MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS
+ * (swap entries in PTEs; a shmem page swapped out is the page cache's
+ * entry, not a PTE's, and is not one) and MM_SHMEMPAGES.  The caller
+ * holds the mmap_lock; walk_page_range() takes page_table_lock.
+ */
+struct mm_rss_stat {
+	unsigned long	 file, anon, swapents, shmem;
+};
+void mm_rss_count(struct mm *mm, struct mm_rss_stat *r);
 
 #endif /* ASPACE_MM_H */

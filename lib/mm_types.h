@@ -224,7 +224,11 @@ struct as_counters {
 	unsigned long	 anon_faults;
 	unsigned long	 file_read_faults;
 	unsigned long	 shared_faults;
-	unsigned long	 major_faults;	/* swap-ins (do_swap_page()) */
+	unsigned long	 major_faults;	/* swap-ins read from a slot */
+	/* vmstat's pswpin and pswpout: pages read from and written to swap
+	 * slots (swap_read_folio(), swap_writepage()). */
+	unsigned long	 pswpin;
+	unsigned long	 pswpout;
 };
 
 #define VMACACHE_SIZE	4

@@ -28,6 +28,7 @@ struct swap_info_struct;
 #define PG_swapbacked	(1U << 6)
 #define PG_reserved	(1U << 7)	/* the zero page */
 #define PG_pgtable	(1U << 8)	/* a page-table page */
+#define PG_active	(1U << 9)	/* on an active LRU list (vmscan.c) */
 #define PG_mlocked	(1U << 10)
 #define PG_swapcache	(1U << 11)	/* in the swap cache: slot in private */
 
@@ -37,12 +38,33 @@ struct page {
 	uint64_t	 counts;
 	unsigned int	 flags;
 	uint8_t		 anon_excl;	/* PageAnonExclusive() */
+	uint8_t		 lru;		/* its LRU list + 1, 0: on none */
 	struct as_file	*mapping;	/* page cache owner, or NULL */
 	struct anon_vma	*anon_vma;	/* for anonymous pages */
 	unsigned long	 index;		/* file page index or linear index */
 	unsigned long	 pfn;		/* its frame number */
 	unsigned long	 private;	/* swap slot, with PG_swapcache */
 	uint8_t		*data;		/* the frame's 4096 bytes */
+	struct page	*lru_prev;	/* folio->lru, under lru_lock */
+	struct page	*lru_next;
+};
+
+/* The LRU lists of a machine (enum lru_list, struct lruvec): head the
+ * most recently added, tail the next to scan (vmscan.c). */
+enum lru_list {
+	LRU_INACTIVE_ANON,
+	LRU_ACTIVE_ANON,
+	LRU_INACTIVE_FILE,
+	LRU_ACTIVE_FILE,
+	NR_LRU_LISTS
+};
+
+struct lruvec {
+	pthread_mutex_t	 lru_lock;
+	struct page	*head[NR_LRU_LISTS];
+	struct page	*tail[NR_LRU_LISTS];
+	unsigned long	 nr[NR_LRU_LISTS];
+	unsigned long	 nr_isolated;	/* off the lists in a reclaim */
 };
 
 #define PAGES_PER_CHUNK	512
@@ -51,6 +73,7 @@ struct page {
 struct as_phys {
 	pthread_mutex_t	 lock;		/* free list and counters */
 	unsigned long	 nr_frames;	/* RAM size in frames */
+	unsigned long	 max_frames;	/* the arrays' size (`kernel ram`) */
 	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
 	uint8_t		**data;		/* and their frames' 2 MiB of bytes */
 	uint8_t		*recycled;	/* chunk came from an ended session */
@@ -64,6 +87,7 @@ struct as_phys {
 	struct as_memcg	*memcg;		/* the session's charge */
 	struct swap_info_struct *swap;	/* swapfile.c, made on first use */
 	long		 arrays_bytes;	/* the arrays above, charged */
+	struct lruvec	 lruvec;	/* vmscan.c */
 };
 
 /*
@@ -128,6 +152,9 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
  * the allocator's arrays: what a session's limit adds to its RAM. */
 unsigned long phys_meta_bytes(unsigned long ram_bytes);
 void phys_destroy(struct as_phys *p);
+/* `kernel ram`: RAM of ram_bytes from now on, at most phys_init()'s and
+ * at least the frames handed out so far; 0 or -EINVAL. */
+int phys_set_ram(struct as_phys *p, unsigned long ram_bytes);
 struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn);
 
 /* pfn_to_page(): the struct page of a frame (made on first use). */
@@ -141,6 +168,21 @@ static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);
+/* folio_ref_freeze() and free: the page goes if the caller holds its
+ * only reference (and no PTE maps it); true if it went. */
+bool page_ref_freeze_free(struct as_phys *p, struct page *page);
+/* get_page_unless_zero(): a reference, unless the page is being freed. */
+static inline bool get_page_unless_zero(struct page *page)
+{
+	uint64_t c = __atomic_load_n(&page->counts, __ATOMIC_RELAXED);
+
+	do {
+		if ((uint32_t)c == 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&page->counts, &c, c + 1, true,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return true;
+}
 /* The checkpoint loader's restoring of frames and of the free order. */
 struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn);
 int phys_restore_free(struct as_phys *p, unsigned long next_unused,

@@ -18,6 +18,7 @@
 
 #include "page.h"
 #include "swap.h"
+#include "vmscan.h"
 #include "session.h"
 #include "uapi.h"
 
@@ -98,6 +99,8 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
 	pthread_mutex_init(&p->lock, NULL);
 	p->memcg = memcg;
 	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
+	p->max_frames = p->nr_frames;
+	lru_init(p);
 	n = p->nr_frames / PAGES_PER_CHUNK + 1;
 	if (memcg_try_charge(memcg, phys_arrays_bytes(p->nr_frames)) != 0)
 		return -1;
@@ -141,6 +144,21 @@ void phys_destroy(struct as_phys *p)
 	free(p->chunk_used);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->lruvec.lru_lock);
+}
+
+int phys_set_ram(struct as_phys *p, unsigned long ram_bytes)
+{
+	unsigned long n = ram_bytes >> AS_PAGE_SHIFT;
+
+	pthread_mutex_lock(&p->lock);
+	if (n > p->max_frames || n < p->next_unused || n < 2) {
+		pthread_mutex_unlock(&p->lock);
+		return -EINVAL;
+	}
+	p->nr_frames = n;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 /* The 2 MiB of contents of chunk c, made on first use. */
@@ -255,6 +273,7 @@ static void free_page(struct as_phys *p, struct page *page)
 
 	if (page_test(page, PG_swapcache))
 		swapcache_page_freed(p, page);
+	lru_page_freed(p, page);
 	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 	pthread_mutex_lock(&p->lock);
 	page->data = NULL;	/* the bytes stay in their chunk for reuse */
@@ -301,6 +320,8 @@ struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
 	page->mapping = NULL;
 	page->anon_vma = NULL;
 	page->index = 0;
+	page->lru = 0;
+	page->lru_prev = page->lru_next = NULL;
 	p->nr_used++;
 	__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 	p->chunk_used[c]++;
@@ -336,6 +357,17 @@ int phys_restore_free(struct as_phys *p, unsigned long next_unused,
 	p->nr_free_stack = n;
 	p->next_unused = next_unused;
 	return 0;
+}
+
+bool page_ref_freeze_free(struct as_phys *p, struct page *page)
+{
+	uint64_t one = 1;
+
+	if (!__atomic_compare_exchange_n(&page->counts, &one, 0, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return false;
+	free_page(p, page);
+	return true;
 }
 
 void put_page(struct as_phys *p, struct page *page)

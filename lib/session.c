@@ -56,8 +56,24 @@ unsigned long as_kparam_get(struct as_session *s, enum kparam k)
 	case KP_RLIMIT_STACK:	   return l->rlimit_stack;
 	case KP_RLIMIT_MEMLOCK:
 		return l->cap_ipc_lock ? KP_UNLIMITED : l->rlimit_memlock;
+	case KP_RAM:		/* 0: all the session was made with */
+		return s->phys.nr_frames == s->phys.max_frames ? 0 :
+		    l->ram_bytes;
 	default:		   return 0;
 	}
+}
+
+/* `kernel ram SIZE`: the machine's RAM from now on, no more than the
+ * session was made with and no less than the frames it has handed out
+ * (-ERANGE); 0 gives it all back. */
+static int kparam_set_ram(struct as_session *s, unsigned long v)
+{
+	if (v == 0)
+		v = s->phys.max_frames << AS_PAGE_SHIFT;
+	if (phys_set_ram(&s->phys, v) != 0)
+		return -ERANGE;
+	s->limits.ram_bytes = v;
+	return 0;
 }
 
 int as_kparam_set(struct as_session *s, enum kparam k, unsigned long v)
@@ -68,6 +84,8 @@ int as_kparam_set(struct as_session *s, enum kparam k, unsigned long v)
 		return -EINVAL;
 	if (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE) || t == NULL)
 		return -EBUSY;
+	if (k == KP_RAM)
+		return kparam_set_ram(s, v);
 	if (k == KP_RLIMIT_STACK && v != s->limits.rlimit_stack) {
 		limits_set(&s->limits, k, v);
 		return as_exec(s, t, &s->image);	/* setup_arg_pages() again */
@@ -145,6 +163,8 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	s->randomize = p->randomize;
 	if (phys_init(&s->phys, s->limits.ram_bytes, &s->mem) != 0)
 		goto fail;
+	if (p->kparam[KP_RAM] != 0 && kparam_set_ram(s, p->kparam[KP_RAM]))
+		goto fail;	/* more than the session's RAM */
 	t->pid = t->tgid = 1;
 	s->next_pid = 2;
 	s->tasks = t;

@@ -16,6 +16,7 @@
 #include "shm.h"
 #include "shmem.h"
 #include "swap.h"
+#include "vmscan.h"
 
 bool shmem_writeout(struct as_phys *phys, struct page *page,
     unsigned long swap_bytes)
@@ -55,7 +56,8 @@ struct page *shmem_swapin_folio(struct as_phys *phys, struct as_file *f,
 		return NULL;
 	page->mapping = f;
 	page->index = index;
-	page->flags |= PG_uptodate | PG_lru | PG_swapbacked;
+	page->flags |= PG_uptodate | PG_swapbacked;
+	folio_add_lru(phys, page);
 	shmem_swap_read_free(phys, off, page);
 	page_set_flags(page, PG_dirty);		/* folio_mark_dirty() */
 	f->cache[index] = page;

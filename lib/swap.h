@@ -31,9 +31,9 @@ struct swap_info_struct {
 	unsigned long	 cap;
 	unsigned long	 pages;		/* usable slots: max - 1 */
 	unsigned long	 inuse_pages;
-	bool		 reclaim_pending;	/* the device filled up */
-	unsigned long	 next;		/* where the next search starts (max:
-				   past the last slot) */
+	bool		 reclaim_pending;	/* filled: reclaim work queued */
+	unsigned long	 next;		/* where the next search starts, 0: none
+				 * (the CPU's cluster cursor; get_swap_page()) */
 	uint32_t	*swap_map;	/* count | SWAP_HAS_CACHE */
 	struct page	**cache;	/* the swap cache: slot -> page */
 	uint8_t		**data;		/* the slot's bytes once written */
@@ -46,8 +46,9 @@ void swap_info_destroy(struct as_phys *p);
 /* Slot off (< max, else -1) is about to be used: raise cap past it. */
 int swap_grow(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off);
-/* models swap_reclaim_work(): once a pageout filled the device, every
- * slot only the swap cache holds is freed, its page dirty. */
+/* models swap_reclaim_work(): the reclaim queued when the device filled
+ * frees every slot the swap cache alone holds (the page dirty again); run
+ * when the call that filled it returns, as the host's worker runs then. */
 void swap_reclaim_work(struct as_phys *p);
 /* vm_swap_full(): more than half the slots in use. */
 bool vm_swap_full(struct swap_info_struct *si);
@@ -66,6 +67,9 @@ void swap_free(struct as_phys *p, unsigned long offset);
 void free_swap_and_cache(struct as_phys *p, unsigned long offset);
 /* The swap-cache page of a slot, or NULL. */
 struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset);
+/* swap_cache_get_folio(): the same with a reference, NULL if the page
+ * is being freed (reclaim may free it meanwhile). */
+struct page *swap_cache_get(struct as_phys *p, unsigned long offset);
 /* Read the slot's bytes into page and add it to the swap cache. */
 void swap_read_folio(struct as_phys *p, unsigned long offset,
     struct page *page);
@@ -79,7 +83,7 @@ void swapcache_page_freed(struct as_phys *p, struct page *page);
  * entry, page's bytes written there; the slot, or 0 when none is free.
  * The page does not stay in the swap cache (see swapfile.c). */
 unsigned long shmem_swap_alloc(struct as_phys *p, struct page *page);
-/* models shmem_swapin_folio()'s swap_read_folio(), delete_from_swap_cache()
+/* models shmem_swapin_folio()'s swap_read_folio(), swap_cache_del_folio()
  * and swap_free_nr(): page gets the slot's bytes and the slot is freed. */
 void shmem_swap_read_free(struct as_phys *p, unsigned long offset,
     struct page *page);

@@ -2,10 +2,10 @@
  * swapfile.c: the swap device and the swap cache (mm/swapfile.c,
  * mm/swap_state.c, mm/page_io.c), one device of type 0.  See swap.h.
  *
- * What is modelled: slots handed out from a cursor as
- * cluster_alloc_swap_entry() does on a device of one cluster (see
- * get_swap_page()), swap counts, the swap cache as a slot -> page map,
- * and the slot's contents.  A page in the swap cache that nothing
+ * What is modelled: slots handed out lowest free first from a cursor
+ * (models cluster_alloc_swap_entry(), whose order only /proc/swaps and
+ * pagemap would show), swap counts, the swap cache as a slot -> page
+ * map, and the slot's contents.  A page in the swap cache that nothing
  * maps any more leaves it at once (Linux keeps it until reclaim; nothing
  * a trace shows depends on it), its slot freed if no swap PTE names it.
  * So does a shmem page written out (shmem_writeout(): the page-cache
@@ -93,7 +93,9 @@ void swap_info_destroy(struct as_phys *p)
 
 bool vm_swap_full(struct swap_info_struct *si)
 {
-	return (si->pages - si->inuse_pages) * 2 < si->pages;
+	/* read without the device's lock (a fault's look), so atomically */
+	return (si->pages - __atomic_load_n(&si->inuse_pages,
+	    __ATOMIC_RELAXED)) * 2 < si->pages;
 }
 
 /* swap_entry_range_free(): the slot is free again, its bytes dropped. */
@@ -101,7 +103,7 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
     unsigned long off)
 {
 	si->swap_map[off] = 0;
-	si->inuse_pages--;
+	__atomic_sub_fetch(&si->inuse_pages, 1, __ATOMIC_RELAXED);
 	memcg_uncharge(p->memcg, (long)SLOT_BYTES);
 	if (si->data[off] != NULL) {
 		free(si->data[off]);
@@ -113,34 +115,35 @@ static void swap_slot_free(struct as_phys *p, struct swap_info_struct *si,
 static bool __folio_free_swap(struct as_phys *p, struct swap_info_struct *si,
     struct page *page);
 
-/* models cluster_scan_range() and cluster_reclaim_range() for one slot:
- * free, or (the swap being more than half full) held only by the swap
- * cache, whose page then leaves it, dirty (__try_to_reclaim_swap() with
- * TTRS_ANYWAY). */
+/* A slot the allocator may take: a free one or, with the swap full, one
+ * only the swap cache holds, reclaimed for it (cluster_scan_range() and
+ * cluster_reclaim_range(): the page leaves the swap cache, dirty). */
 static bool swap_slot_usable(struct as_phys *p, struct swap_info_struct *si,
-    unsigned long off, bool full)
+    unsigned long off)
 {
-	if (si->swap_map[off] == 0)
+	if (off >= si->cap || si->swap_map[off] == 0)
 		return true;
-	return full && si->swap_map[off] == SWAP_HAS_CACHE &&
-	    si->cache[off] != NULL && __folio_free_swap(p, si, si->cache[off]);
+	if (si->swap_map[off] != SWAP_HAS_CACHE || !vm_swap_full(si) ||
+	    si->cache[off] == NULL)
+		return false;
+	return __folio_free_swap(p, si, si->cache[off]);
 }
 
-/* models alloc_swap_scan_cluster(): the first usable slot of [from, to). */
-static unsigned long swap_scan_range(struct as_phys *p,
-    struct swap_info_struct *si, unsigned long from, unsigned long to,
-    bool full)
+/* models alloc_swap_scan_cluster(): the first usable slot from off on,
+ * 0 if none (or the device, one cluster here, is full). */
+static unsigned long swap_scan(struct as_phys *p, struct swap_info_struct *si,
+    unsigned long off)
 {
-	unsigned long off;
-
-	for (off = from; off < to; off++)
-		if (swap_slot_usable(p, si, off, full))
+	if (si->inuse_pages >= si->pages)
+		return 0;
+	for (; off < si->max; off++)
+		if (swap_slot_usable(p, si, off))
 			return off;
 	return 0;
 }
 
-/* models swap_reclaim_full_clusters(): every slot only the swap cache
- * holds is freed, its page leaving the cache dirty. */
+/* models swap_reclaim_full_clusters(): every slot held by the swap cache
+ * alone is freed, its page dirty again. */
 static void swap_reclaim_full(struct as_phys *p, struct swap_info_struct *si)
 {
 	unsigned long off;
@@ -151,34 +154,34 @@ static void swap_reclaim_full(struct as_phys *p, struct swap_info_struct *si)
 }
 
 /*
- * models folio_alloc_swap() on a device of one cluster (any up to 2 MiB):
- * none once every slot is in use (the device is off the avail list);
- * else the first slot from the cursor (the slot after the last one
- * taken, none past the last slot) on that is free, or only the swap
- * cache holds while the swap is more than half full; else the same from
- * the cluster's start.  The slot that fills the device schedules the
- * reclaim of the slots only the swap cache holds (swap_range_alloc()'s
- * reclaim_work, swap_reclaim_work() below).  Slots past the arrays are
- * free.
+ * models cluster_alloc_swap_entry() for one page on one CPU, the device
+ * being one cluster (the traces' devices are under 512 slots; a larger
+ * one is treated as one cluster too): go on from the CPU's cursor, and
+ * past the end (cursor invalid, 0) from the start.  A full device is off
+ * the list of devices with room: no slot.  Filling it queues the reclaim
+ * work of swap_range_alloc(), run when the call returns
+ * (swap_reclaim_work()).  0 if no slot.
  */
 static unsigned long get_swap_page(struct as_phys *p,
     struct swap_info_struct *si)
 {
-	bool full = vm_swap_full(si);
-	unsigned long off;
+	unsigned long off = 0;
 
 	if (si->inuse_pages >= si->pages)
 		return 0;
-	off = swap_scan_range(p, si, si->next, si->pages + 1, full);
+	if (si->next != 0)
+		off = swap_scan(p, si, si->next);
 	if (off == 0)
-		off = swap_scan_range(p, si, 1, si->pages + 1, full);
-	if (off == 0)
+		off = swap_scan(p, si, 1);
+	if (off == 0 || swap_grow(p, si, off) != 0) {
+		si->next = 0;
 		return 0;
-	(void)swap_grow(p, si, off);
-	si->next = off + 1;	/* past the last: SWAP_NEXT_INVALID */
-	si->inuse_pages++;
+	}
+	__atomic_add_fetch(&si->inuse_pages, 1, __ATOMIC_RELAXED);
 	memcg_charge_force(p->memcg, (long)SLOT_BYTES);
-	if (si->inuse_pages == si->pages)
+	si->next = off + 1 < si->max && si->inuse_pages < si->pages ?
+	    off + 1 : 0;
+	if (si->inuse_pages == si->pages && vm_swap_full(si))
 		si->reclaim_pending = true;
 	return off;
 }
@@ -187,11 +190,13 @@ void swap_reclaim_work(struct as_phys *p)
 {
 	struct swap_info_struct *si = p->swap;
 
-	if (si == NULL || !si->reclaim_pending)
+	if (si == NULL || !__atomic_load_n(&si->reclaim_pending,
+	    __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&si->lock);
+	if (si->reclaim_pending)
+		swap_reclaim_full(p, si);
 	si->reclaim_pending = false;
-	swap_reclaim_full(p, si);
 	pthread_mutex_unlock(&si->lock);
 }
 
@@ -290,6 +295,19 @@ struct page *swap_cache_lookup(struct as_phys *p, unsigned long offset)
 
 	pthread_mutex_lock(&si->lock);
 	page = si->cache[offset];
+	pthread_mutex_unlock(&si->lock);
+	return page;
+}
+
+struct page *swap_cache_get(struct as_phys *p, unsigned long offset)
+{
+	struct swap_info_struct *si = p->swap;
+	struct page *page;
+
+	pthread_mutex_lock(&si->lock);
+	page = si->cache[offset];
+	if (page != NULL && !get_page_unless_zero(page))
+		page = NULL;
 	pthread_mutex_unlock(&si->lock);
 	return page;
 }

@@ -259,6 +259,9 @@ static void do_kernel(struct trace_state *ts, const struct trace_cmd *c)
 	if (err == -EBUSY)
 		put_error(ts, "kernel parameters are fixed once the trace has "
 		    "started");
+	else if (err == -ERANGE)
+		put_error(ts, "kernel ram: more than the session's RAM, or "
+		    "less than the frames it uses");
 	else
 		put_status(ts, err);
 }

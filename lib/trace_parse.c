@@ -358,6 +358,7 @@ static const struct {
 	[KP_RLIMIT_STACK] = { "rlimit_stack", 8UL << 20, "a size" },
 	[KP_RLIMIT_MEMLOCK] = { "rlimit_memlock", KP_UNLIMITED,
 	    "a size or unlimited" },
+	[KP_RAM] = { "ram", 0, "a size of whole pages, at least 64K" },
 };
 
 bool kparam_valid(enum kparam k, unsigned long v)
@@ -375,6 +376,9 @@ bool kparam_valid(enum kparam k, unsigned long v)
 		return v >= 4096 && v <= 65536 && (v & (v - 1)) == 0;
 	case KP_MAX_MAP_COUNT:
 		return v >= 1 && v <= 65530;
+	case KP_RAM:	/* 0: the session's; at most it (as_kparam_set()) */
+		return v == 0 || (v >= KP_RAM_MIN && v <= (1UL << 40) &&
+		    (v & (AS_PAGE_SIZE - 1)) == 0);
 	default:
 		return false;
 	}

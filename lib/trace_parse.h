@@ -31,9 +31,11 @@ enum kparam {
 	KP_MAX_MAP_COUNT,	/* 1..65530 */
 	KP_RLIMIT_STACK,	/* bytes */
 	KP_RLIMIT_MEMLOCK,	/* bytes, or KP_UNLIMITED */
+	KP_RAM,			/* bytes of RAM, 0: the session's (extension) */
 	KP_COUNT
 };
 #define KP_UNLIMITED	(~0UL)
+#define KP_RAM_MIN	(64UL << 10)	/* `kernel ram`'s least */
 
 #define TRACE_NAME_MAX 64
 

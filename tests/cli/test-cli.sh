@@ -353,6 +353,20 @@ assert w["addr"] == 0x200000000000 and isinstance(w["pgd"], int), w
 else
 	failed=$((failed + 1)); echo "FAIL: 64-bit values in JSON"; cat "$tmp/k.json" "$tmp/w.json"
 fi
+# Swap: the page paged out shows in walk (its swap entry decoded), in
+# status (VmSwap) and counters (pswpout); read back, a major fault and a
+# pswpin.
+expect 0 "" -- madvise --session "$u" 0x200000000000 4K pageout
+expect 0 "swap entry 0x[0-9a-f]*: type 0 offset [1-9][0-9]* exclusive" -- walk --session "$u" 0x200000000000
+expect 0 "VmSwap:.*4 kB" -- status --session "$u"
+expect 0 "^pswpout  *1$" -- counters --session "$u"
+expect 0 '"swap":{"entry":[1-9]' -- --json walk --session "$u" 0x200000000000
+expect 0 "" -- read --session "$u" 0x200000000000
+expect 0 "^major_faults  *1$" -- counters --session "$u"
+grep -q "^pswpin  *1$" "$tmp/out" && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: counters pswpin"; cat "$tmp/out"; }
+expect 0 '"pswpin":1,' -- --json counters --session "$u" --task-only
+expect 0 '"pswpout":0}' -- --json counters --session "$u" --task-only
 expect 0 "" -- session destroy "$u"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,8 +5,10 @@
  * out-of-range one answered BAD_REQUEST naming its field, in
  * session_create and in run_trace's params alike; and the kernel op,
  * which reports them as a trace writes them, before and after a trace's
- * own `kernel` lines, and unchanged once a task has acted.  It starts the
- * built daemon ($ASPACED or argv[1]) as test_daemon_ops does.
+ * own `kernel` lines, and unchanged once a task has acted; and with
+ * swap, what the requests show of it: proc_status's VmSwap, counters'
+ * major_faults, pswpin and pswpout, page_walk's swap entry.  It starts
+ * the built daemon ($ASPACED or argv[1]) as test_daemon_ops does.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -101,6 +103,9 @@ static void test_create_bad(void **state)
 	BAD(rlimit_stack, TIB + 1);
 	BAD(rlimit_memlock, TIB + 1);
 	BAD(rlimit_memlock, UINT64_MAX - 1);
+	BAD(kernel_ram, 32UL << 10);
+	BAD(kernel_ram, (256UL << 10) + 1);
+	BAD(kernel_ram, 2UL << 30);		/* over ram_bytes */
 #undef BAD
 	/* The message gives the range. */
 	aspace__session_create_request__init(&p);
@@ -111,8 +116,10 @@ static void test_create_bad(void **state)
 	cl_close(&c);
 }
 
-/* The kernel op in c->sid: its six "NAME TEXT" pairs joined by ", ". */
-static const char *kernel_text(struct client *c, char *buf, size_t size)
+/* The kernel op in c->sid: its "NAME TEXT" pairs joined by ", ", six,
+ * or seven with `kernel ram` set. */
+static const char *kernel_text_n(struct client *c, char *buf, size_t size,
+    size_t nparams)
 {
 	Aspace__KernelRequest k = ASPACE__KERNEL_REQUEST__INIT;
 	Aspace__Response *resp = cl_op(c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
@@ -120,7 +127,7 @@ static const char *kernel_text(struct client *c, char *buf, size_t size)
 
 	assert_int_equal(code_of(resp), 0);
 	assert_int_equal(resp->result_case, ASPACE__RESPONSE__RESULT_KERNEL);
-	assert_int_equal(resp->kernel->n_params, 6);
+	assert_int_equal(resp->kernel->n_params, nparams);
 	buf[0] = '\0';
 	for (i = 0; i < resp->kernel->n_params; i++) {
 		assert_true(resp->kernel->params[i]->has_value);
@@ -129,6 +136,11 @@ static const char *kernel_text(struct client *c, char *buf, size_t size)
 		    resp->kernel->params[i]->text);
 	}
 	return buf;
+}
+
+static const char *kernel_text(struct client *c, char *buf, size_t size)
+{
+	return kernel_text_n(c, buf, size, 6);
 }
 
 static void test_kernel_op(void **state)
@@ -235,12 +247,117 @@ static void test_kernel_lines(void **state)
 	cl_close(&c);
 }
 
+/* The three swap counters of c's session (task 1's own with task_only). */
+static void swap_counters(struct client *c, bool task_only, uint64_t *major,
+    uint64_t *in, uint64_t *out)
+{
+	Aspace__Response *resp = rq_counters(OWN(c), 1, task_only);
+
+	assert_int_equal(code_of(resp), 0);
+	assert_true(resp->counters->has_major_faults &&
+	    resp->counters->has_pswpin && resp->counters->has_pswpout);
+	*major = resp->counters->major_faults;
+	*in = resp->counters->pswpin;
+	*out = resp->counters->pswpout;
+}
+
+/* VmSwap and RssAnon of task 1 in kB, and the text's VmSwap line. */
+static void swap_status(struct client *c, uint64_t *swap, uint64_t *anon,
+    const char *line)
+{
+	Aspace__Response *resp = rq_simple(OWN(c), 1,
+	    ASPACE__REQUEST__OP_PROC_STATUS);
+
+	assert_int_equal(code_of(resp), 0);
+	*swap = resp->proc_status->vm_swap;
+	*anon = resp->proc_status->rss_anon;
+	assert_non_null(strstr(resp->proc_status->text, line));
+}
+
+/* With swap: pageout shows in VmSwap, the counters, and walk's decoded
+ * swap entry; a swap-in read from the slot is a major fault and a
+ * pswpin. */
+static void test_swap_requests(void **state)
+{
+	uint64_t major, in, out, swap, anon, anon0, off;
+	Aspace__Response *resp;
+	struct client c;
+	uint32_t errors = 9;
+
+	(void)state;
+	cl_open(&c);
+	assert_true(cl_session_new(&c, 0));
+	assert_int_equal(run_in(&c, "kernel swap 1M\nmmap 0x200000000000 16K "
+	    "rw- private,anon,fixed\nwrite 0x200000000000 1\n"
+	    "write 0x200000001000 2\nwrite 0x200000002000 3\n"
+	    "madvise 0x200000000000 16K pageout\n", &errors), 0);
+	assert_int_equal(errors, 0);
+	swap_status(&c, &swap, &anon0, "VmSwap:\t      12 kB\n");
+	assert_int_equal(swap, 12);
+	swap_counters(&c, false, &major, &in, &out);
+	assert_int_equal(major, 0);
+	assert_int_equal(in, 0);
+	assert_int_equal(out, 3);
+	resp = rq_walk(OWN(&c), 1, BASE + 4096);
+	assert_int_equal(code_of(resp), 0);
+	assert_true(resp->page_walk->swap && resp->page_walk->swap_exclusive);
+	assert_int_equal(resp->page_walk->swap_type, 0);
+	off = resp->page_walk->swap_offset;
+	assert_true(off > 0);
+	assert_int_equal(resp->page_walk->swap_entry, off);
+	assert_int_equal(resp->page_walk->pte, (off << 14) | 0x4);
+	/* A swap-in: a major fault and a pswpin, of task 1 */
+	assert_int_equal(code_of(rq_read(OWN(&c), 1, BASE, 1)), 0);
+	swap_status(&c, &swap, &anon, "VmSwap:\t       8 kB\n");
+	assert_int_equal(swap, 8);
+	assert_int_equal(anon, anon0 + 4);	/* the page back */
+	swap_counters(&c, false, &major, &in, &out);
+	assert_true(major == 1 && in == 1 && out == 3);
+	swap_counters(&c, true, &major, &in, &out);
+	assert_true(major == 1 && in == 1 && out == 0);
+	resp = rq_walk(OWN(&c), 1, BASE);
+	assert_false(resp->page_walk->swap);
+	assert_true(resp->page_walk->pte & 0x1);
+	cl_close(&c);
+}
+
+/* kernel_ram: the RAM the machine uses, listed last by the kernel op;
+ * a trace's `kernel ram` line in the session says the same. */
+static void test_kernel_ram(void **state)
+{
+	Aspace__SessionCreateRequest p = ASPACE__SESSION_CREATE_REQUEST__INIT;
+	Aspace__Response *resp;
+	struct client c;
+	uint32_t errors = 9;
+	char buf[256];
+
+	(void)state;
+	cl_open(&c);
+	p.has_kernel_ram = true;
+	p.kernel_ram = 256UL << 10;
+	resp = create(&c, &p);
+	assert_int_equal(code_of(resp), 0);
+	memcpy(c.sid, resp->session_create->session.data, 16);
+	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7),
+	    "zero_page on, swap 0, fault_around_bytes 65536, "
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited, "
+	    "ram 256K");
+	assert_true(cl_session_new(&c, 0));
+	assert_int_equal(run_in(&c, "kernel ram 128K\n", &errors), 0);
+	assert_int_equal(errors, 0);
+	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7) +
+	    strlen(buf) - 8, "ram 128K");
+	cl_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_bad),
 		cmocka_unit_test(test_kernel_op),
 		cmocka_unit_test(test_kernel_lines),
+		cmocka_unit_test(test_swap_requests),
+		cmocka_unit_test(test_kernel_ram),
 	};
 
 	daemon_path = argc > 1 ? argv[1] : getenv("ASPACED");

@@ -39,18 +39,17 @@
  * may still sit in that CPU's LRU batch, which pageout cannot isolate,
  * so the host keeps it now and then (ref-run under `taskset -c 0` never).
  *
- * With -w the trace begins `kernel swap SIZE` (40K, mkswap's least, to
- * 1M: 9 to 255 slots, so that the device is often full or more than half
- * so), which
- * makes every pageout write anonymous and shmem pages to swap, and adds
- * swap sequences: pages of a shared anonymous mapping or an attachment
- * (now and then a private mapping) written, paged out, then read back
- * or written, a hole punched with remove, a fork with accesses from both
- * tasks, or the mapping dropped (munmap, shmdt, shmrm).  -w is not among
- * run-diff.sh's defaults: about one seed in a hundred differs now and
- * then, the host's swap allocator (its order, and its reclaim of slots
- * held only by the swap cache) and writeback completion not being quite
- * as deterministic as ref-run's wait after pageout makes them.
+ * With -w the trace begins with `kernel swap SIZE` (48K to 1M: small
+ * devices fill, so vm_swap_full() and running out of slots come into
+ * play) and a swap cluster is mixed in: a fixed private anonymous mapping
+ * is written here and there, paged out whole or in part, perhaps forked
+ * (the swap entries then shared), and read and written again from the
+ * tasks, each access a major fault or a swap-cache hit as do_swap_page()
+ * decides; the ordinary madvise commands page out too.  Half the swap
+ * clusters are of shmem instead: pages of a shared anonymous mapping or
+ * an attachment (now and then a private mapping) written, paged out, then
+ * read back or written, a hole punched with remove, a fork with accesses
+ * from both tasks, or the mapping dropped (munmap, shmdt, shmrm).
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -767,6 +766,7 @@ static void gen_att_range(struct gen *g)
 }
 
 static int pageout_opt;	/* -p: page advices then accesses anywhere */
+static int swap_opt;	/* -w: kernel swap SIZE and the swap cluster */
 
 /*
  * An address and length to work on: an attachment's or (if any, else
@@ -787,6 +787,24 @@ static void shm_target(struct gen *g, unsigned long *addr, unsigned long *len,
 		*len = PAGE;
 }
 
+/* fork, then accesses from the child and the parent: most at a, the
+ * others in [addr, addr + len). */
+static void gen_fork_accesses(struct gen *g, unsigned long a,
+			      unsigned long addr, unsigned long len)
+{
+	unsigned long child, parent = g->live[g->current];
+	int i;
+
+	child = g->next_id++;
+	g->live[g->nlive++] = child;
+	printf("fork\nswitch %lu\n", child);
+	for (i = (int)rnd(g, 3); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+	printf("switch %lu\n", parent);
+	for (i = (int)rnd(g, 2); i >= 0; i--)
+		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+}
+
 /*
  * fork with accesses from both tasks: maybe a write and a page advice
  * (pageout, cold, free) first, then the child reads and writes, and the
@@ -796,8 +814,7 @@ static void gen_fork_cluster(struct gen *g)
 {
 	static const char *const advice[] = { "pageout", "pageout", "cold",
 					      "free" };
-	unsigned long addr, len, a, child, parent = g->live[g->current];
-	int i;
+	unsigned long addr, len, a;
 
 	shm_target(g, &addr, &len, pageout_opt);
 	a = (addr & ~(PAGE - 1)) + rnd(g, len / PAGE + 1) * PAGE;
@@ -810,14 +827,7 @@ static void gen_fork_cluster(struct gen *g)
 	}
 	if (g->nlive >= 64)
 		return;
-	child = g->next_id++;
-	g->live[g->nlive++] = child;
-	printf("fork\nswitch %lu\n", child);
-	for (i = (int)rnd(g, 3); i >= 0; i--)
-		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
-	printf("switch %lu\n", parent);
-	for (i = (int)rnd(g, 2); i >= 0; i--)
-		put_access(g, chance(g, 70) ? a : addr + rnd(g, len));
+	gen_fork_accesses(g, a, addr, len);
 }
 
 /* pageout (or cold, free, populate_*) then accesses of the same pages. */
@@ -846,29 +856,6 @@ static void gen_pageout_cluster(struct gen *g)
 		put_access(g, addr + rnd(g, len));
 }
 
-/* Shared writes, then msync sync over them, then smaps. */
-static void gen_msync_cluster(struct gen *g)
-{
-	unsigned long addr, len, byte;
-	int i;
-
-	shm_target(g, &addr, &len, 1);
-	for (i = (int)rnd(g, 3); i >= 0; i--) {
-		unsigned long a = addr + rnd(g, len);
-
-		byte = rnd(g, 256);
-		printf("write 0x%lx 0x%lx\n", a, byte);
-	}
-	if (chance(g, 30))
-		printf("smaps\n");
-	printf("msync 0x%lx ", addr);
-	put_len(g, len);
-	printf(" %s\n", chance(g, 80) ? "sync" : "sync,invalidate");
-	printf("smaps\n");
-}
-
-static int swap_opt;	/* -w: a swap device, and the swap clusters */
-
 /*
  * -w: shmem (or, now and then, private) memory written, paged out to swap
  * and then met again: read back, written, a hole punched (remove), a
@@ -876,7 +863,7 @@ static int swap_opt;	/* -w: a swap device, and the swap clusters */
  * shmdt of an attachment, maybe its shmrm); pageout only with one task
  * alive unless -p (see the comment at the top), cold otherwise.
  */
-static void gen_swap_cluster(struct gen *g)
+static void gen_shmem_swap_cluster(struct gen *g)
 {
 	unsigned long addr, len, pages, a, child, parent = g->live[g->current];
 	struct attach *at = pick_att(g);
@@ -896,6 +883,7 @@ static void gen_swap_cluster(struct gen *g)
 		put_len(g, len);
 		printf(" rw- %s,anon,fixed\n", chance(g, 80) ? "shared" :
 		    "private");
+		mark_busy(g, addr, len);
 		remember(g, addr, len);
 	}
 	pages = (len + PAGE - 1) / PAGE;
@@ -945,6 +933,64 @@ static void gen_swap_cluster(struct gen *g)
 	}
 	if (chance(g, 60))
 		printf("smaps\n");
+}
+
+/* -w: the written part of a new private anonymous mapping paged out,
+ * maybe shared by a fork, then accessed again (see the top). */
+static void gen_swap_cluster(struct gen *g)
+{
+	unsigned long pages = 1 + rnd(g, 8), addr, first, n, i;
+
+	if (chance(g, 50)) {
+		gen_shmem_swap_cluster(g);
+		return;
+	}
+
+	addr = g->region + rnd(g, g->region_pages) * PAGE;
+	printf("mmap 0x%lx ", addr);
+	put_len(g, pages * PAGE);
+	printf(" rw- private,anon,fixed\n");
+	mark_busy(g, addr, pages * PAGE);
+	remember(g, addr, pages * PAGE);
+	for (i = 0; i < pages; i++)
+		if (chance(g, 70))
+			printf("write 0x%lx 0x%lx\n", addr + i * PAGE +
+			    rnd(g, PAGE), 1 + rnd(g, 255));
+	first = chance(g, 60) ? 0 : rnd(g, pages);
+	n = chance(g, 60) ? pages - first : 1 + rnd(g, pages - first);
+	printf("madvise 0x%lx ", addr + first * PAGE);
+	put_len(g, n * PAGE);
+	printf(" pageout\n");
+	if (chance(g, 30))
+		printf("smaps\n");
+	if (g->tasks && g->nlive < 64 && chance(g, 40)) {
+		gen_fork_accesses(g, addr + rnd(g, pages) * PAGE, addr,
+		    pages * PAGE);
+		return;
+	}
+	for (i = 1 + rnd(g, 4); i > 0; i--)
+		put_access(g, addr + rnd(g, pages * PAGE));
+}
+
+/* Shared writes, then msync sync over them, then smaps. */
+static void gen_msync_cluster(struct gen *g)
+{
+	unsigned long addr, len, byte;
+	int i;
+
+	shm_target(g, &addr, &len, 1);
+	for (i = (int)rnd(g, 3); i >= 0; i--) {
+		unsigned long a = addr + rnd(g, len);
+
+		byte = rnd(g, 256);
+		printf("write 0x%lx 0x%lx\n", a, byte);
+	}
+	if (chance(g, 30))
+		printf("smaps\n");
+	printf("msync 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s\n", chance(g, 80) ? "sync" : "sync,invalidate");
+	printf("smaps\n");
 }
 
 /* -s: one System V command, or one of the clusters. */
@@ -1036,13 +1082,6 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 	    pageout_opt ? "-p " : "", swap_opt ? "-w " : "", seed, ncmds);
 	if (nozp)
 		printf("kernel zero_page off\n");
-	if (swap_opt) {		/* 9 slots to 255: often full, or half */
-		static const unsigned long kb[] = { 40, 48, 64, 128, 256,
-						    1024 };
-
-		printf("kernel swap %luK\n",
-		    kb[rnd(&g, sizeof(kb) / sizeof(kb[0]))]);
-	}
 	printf("window 0x%lx 0x%lx\n", WIN_START, WIN_LEN);
 	gen_files(&g);
 	if (memlock && chance(&g, 15)) {
@@ -1050,6 +1089,12 @@ static void gen_trace(unsigned long seed, unsigned long ncmds, int accesses,
 
 		printf("kernel rlimit_memlock %luK\n",
 		    kb[rnd(&g, sizeof(kb) / sizeof(kb[0]))]);
+	}
+	if (swap_opt) {
+		static const char *const size[] = { "48K", "64K", "96K",
+						    "256K", "1M" };
+
+		printf("kernel swap %s\n", size[rnd(&g, 5)]);
 	}
 	next_maps = 3 + rnd(&g, 4);
 	for (i = 1; i <= ncmds; i++) {

@@ -52,11 +52,14 @@
  * SIZE in the temp directory (which must be on a disk file system, not
  * tmpfs): fallocate (or zeros written where the file system has no
  * fallocate), mode 600, /sbin/mkswap, swapon(2); it is swapped off
- * and removed at exit, on SIGINT/SIGTERM/SIGHUP/SIGQUIT too, or when a
- * later `kernel swap` replaces it.  Another active swap area on the host
+ * and removed at exit, on SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE too, or
+ * when a later `kernel swap` replaces it.  Another active swap area on the host
  * is `! error: host kernel differs: swap` (swap is machine-wide); a host
  * that refuses the swap file prints `! error: unsupported: kernel swap
- * (STEP: ERRNO)`.  Needs root (CAP_SYS_ADMIN).  Because swap is
+ * (STEP: ERRNO)`.  While the swap file is on, vm.page-cluster is 0 (no
+ * swap readahead, as the simulator models), restored with it; after
+ * each pageout the runner waits for the host's writeback to finish, as
+ * the simulator writes synchronously.  Needs root (CAP_SYS_ADMIN).  Because swap is
  * machine-wide (a trace without swap would see another's swap file: its
  * pageout would swap), every ref-run holds a lock on REF_RUN_LOCK
  * (/var/tmp/aspace-ref-run.lock, or $ASPACE_REF_RUN_LOCK): shared, and
@@ -341,9 +344,53 @@ static void ref_lock(int op)
 			;
 }
 
-/* Swap off and remove our swap file: async-signal-safe (two syscalls). */
+/* vm.page-cluster as it was before our swap file ("" if not changed). */
+static char page_cluster_saved[16];
+static const char page_cluster_path[] = "/proc/sys/vm/page-cluster";
+
+/* Write s to vm.page-cluster: async-signal-safe. */
+static void page_cluster_write(const char *s)
+{
+	int fd = open(page_cluster_path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, s, strlen(s)) < 0)
+			(void)0;	/* the warning is the caller's */
+		close(fd);
+	}
+}
+
+/*
+ * The simulator reads one page back per swap fault: no swap readahead,
+ * whose pages would hold swap slots in the swap cache (and change when
+ * the swap counts as full) by a window Linux adapts to its hit rate.
+ * So while our swap file is on, vm.page-cluster is 0 (readahead off),
+ * then restored.
+ */
+static void page_cluster_off(void)
+{
+	int fd = open(page_cluster_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, page_cluster_saved,
+				   sizeof(page_cluster_saved) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	page_cluster_saved[n > 0 ? n : 0] = '\0';
+	if (n > 0)
+		page_cluster_write("0\n");
+	else
+		fprintf(stderr, "ref-run: warning: cannot read %s\n",
+			page_cluster_path);
+}
+
+/* Swap off and remove our swap file, vm.page-cluster restored:
+ * async-signal-safe (a few syscalls). */
 static void swap_remove(void)
 {
+	if (page_cluster_saved[0]) {
+		page_cluster_write(page_cluster_saved);
+		page_cluster_saved[0] = '\0';
+	}
 	if (!swap_path[0])
 		return;
 	if (swap_on && syscall(SYS_swapoff, swap_path) == 0)
@@ -352,8 +399,8 @@ static void swap_remove(void)
 	swap_path[0] = '\0';
 }
 
-/* SIGINT, SIGTERM, SIGHUP, SIGQUIT in the controller: no swap file is
- * left behind; then die of the signal as we would have. */
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE in the controller: no swap
+ * file is left behind; then die of the signal as we would have. */
 static void swap_signal(int sig)
 {
 	if (getpid() == controller_pid) {
@@ -776,6 +823,39 @@ static void cmd_mremap(const struct trace_cmd *c, int line)
 			       c->flags, c->new_addr));
 }
 
+/*
+ * MADV_PAGEOUT starts writing anonymous pages to swap and returns; a page
+ * still under writeback stays in the swap cache, and a fault on it then
+ * cannot free its slot (folio_free_swap() refuses a folio under
+ * writeback), so whether the page comes back clean or dirty would depend
+ * on the disk's speed.  Wait, a second at most, until no page of the host
+ * is under writeback (/proc/meminfo's Writeback), as the simulator's
+ * pageout writes synchronously.  Then sleep 2 ms, so that work the
+ * kernel queued meanwhile runs before the next command.
+ */
+static void wait_writeback(void)
+{
+	char *buf, *w;
+	long kb;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		buf = slurp("/proc/meminfo");
+		w = buf ? strstr(buf, "\nWriteback:") : NULL;
+		kb = w ? strtol(w + 11, NULL, 10) : 0;
+		free(buf);
+		if (kb <= 0)
+			break;
+		usleep(1000);
+	}
+	if (i == 1000)
+		fprintf(stderr, "ref-run: warning: pages still under "
+			"writeback\n");
+	/* and let the swap device's reclaim work (queued when pageout
+	 * filled it: swap_range_alloc()) run on this CPU */
+	usleep(2000);
+}
+
 /* munmap, mprotect, madvise, mlock, munlock, msync */
 static void cmd_range(const struct trace_cmd *c, int line)
 {
@@ -790,6 +870,8 @@ static void cmd_range(const struct trace_cmd *c, int line)
 		break;
 	case T_MADVISE:
 		ret = syscall(SYS_madvise, c->addr, c->len, c->advice);
+		if (c->advice == MADV_PAGEOUT)
+			wait_writeback();
 		break;
 	case T_MLOCK:
 		ret = syscall(SYS_mlock, c->addr, c->len);
@@ -1684,10 +1766,34 @@ static int swap_make(struct runner *r, unsigned long size, const char **step)
 			err = errno;
 		else
 			swap_on = 1;
+		if (err == 0)
+			page_cluster_off();
 	}
 	if (err != 0)
 		swap_remove();
 	return err;
+}
+
+/*
+ * With the ref-run lock held exclusively no other run has swap on, so an
+ * active swap file of a ref-run temp directory is left from a run killed
+ * before its cleanup: swap it off and remove it, saying so.
+ */
+static void swap_reap_stale(void)
+{
+	char *buf = slurp("/proc/swaps"), *cur = buf, *s, *sp;
+
+	while ((s = next_line(&cur)) != NULL) {
+		if ((sp = strchr(s, ' ')) != NULL)
+			*sp = '\0';
+		if (!strstr(s, "/aspace-ref.") ||
+		    strcmp(s + strlen(s) - 9, "/swapfile") != 0)
+			continue;
+		if (syscall(SYS_swapoff, s) == 0 && unlink(s) == 0)
+			fprintf(stderr, "ref-run: removed %s, left by a run "
+				"killed before its cleanup\n", s);
+	}
+	free(buf);
 }
 
 /*
@@ -1702,8 +1808,10 @@ static void cmd_kernel_swap(struct runner *r, unsigned long size, int line)
 	int err;
 
 	swap_remove();
-	if (size > 0)
+	if (size > 0) {
 		ref_lock(LOCK_EX);
+		swap_reap_stale();
+	}
 	if (host_swap_active()) {
 		out_error(r, line, "host kernel differs: ", "swap");
 		return;
@@ -2057,6 +2165,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, swap_signal);
 	signal(SIGHUP, swap_signal);
 	signal(SIGQUIT, swap_signal);
+	signal(SIGPIPE, swap_signal);	/* a reader that stopped early */
 	if (start_task1(r) < 0) {
 		fprintf(stderr, "ref-run: cannot start task 1: %s\n",
 			strerror(errno));

@@ -730,8 +730,15 @@ static void test_not_a_checkpoint(void **state)
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EINVAL);
 	assert_non_null(strstr(why, "version"));
+	copy[8] = 4;		/* the format before pswpin and pswpout */
+	as_checkpoint_reseal(copy, ck.len);
+	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
+	    -EINVAL);
+	assert_non_null(strstr(why, "format version 4, not 5"));
+	assert_non_null(strstr(why, "pswpin"));
 	memcpy(copy, ck.data, ck.len);
 	copy[AS_CKPT_HEADER_SIZE + 12 + 4] = 0x10;	/* SESS: RAM of 64 GiB+ */
+	copy[AS_CKPT_HEADER_SIZE + 12 + 12] = 0x10;	/* and made with it */
 	as_checkpoint_reseal(copy, ck.len);
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EINVAL);
@@ -869,16 +876,18 @@ static void sess_byte_refused(size_t off, uint8_t v, const char *what)
 }
 
 /* Kernel parameters of SESS out of range, by their bytes: cap_ipc_lock
- * at 56, zero_page at 57, fault_around_bytes at 58, started at 66. */
+ * at 64, zero_page at 65, fault_around_bytes at 66, started at 74; the
+ * RAM made with below the RAM at 8 (11: its 0x40 of 1 GiB). */
 static void test_bad_kernel_bytes(void **state)
 {
 	(void)state;
-	sess_byte_refused(56, 2, "cap_ipc_lock");
-	sess_byte_refused(57, 2, "zero_page");
-	sess_byte_refused(58, 1, "fault_around_bytes");
-	sess_byte_refused(66, 7, "started");
-	sess_byte_refused(18, 1, "max_map_count");	/* 0x1fffa */
-	sess_byte_refused(67, 0, "image name");
+	sess_byte_refused(64, 2, "cap_ipc_lock");
+	sess_byte_refused(65, 2, "zero_page");
+	sess_byte_refused(66, 1, "fault_around_bytes");
+	sess_byte_refused(74, 7, "started");
+	sess_byte_refused(26, 1, "max_map_count");	/* 0x1fffa */
+	sess_byte_refused(75, 0, "image name");
+	sess_byte_refused(11, 0, "RAM made with");	/* 1 GiB: 0 */
 }
 
 /* Usage: test_checkpoint [PATTERN] runs the tests matching PATTERN. */

@@ -246,8 +246,9 @@ static void test_expand_stack(void **state)
 }
 
 /*
- *  64 frames of RAM: writes fail with an out-of-memory answer, munmap
- *  gives every frame back
+ *  64 frames of RAM: writes fail with an out-of-memory answer (without
+ *  swap, reclaim finds only clean file pages), munmap gives every frame
+ *  back
  */
 static void test_frame_exhaustion(void **state)
 {
@@ -266,7 +267,8 @@ static void test_frame_exhaustion(void **state)
 	assert_true(fx->t->counters.oom >= 1);
 	assert_int_equal(sys_munmap(fx->mm, A, 128 * PG), 0);
 	valid(fx);
-	assert_int_equal(fx->s->phys.nr_used, used);
+	/* reclaim may have dropped clean page-cache pages (the program's) */
+	assert_true(fx->s->phys.nr_used <= used);
 }
 
 /*
