@@ -213,8 +213,10 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	get_page(page);			/* the isolation's reference */
 	page_remove_rmap_put(phys, page);
 	/* A written-back page is kept: the simulated disk has no copy. */
-	if (page_test(page, PG_dirty) && page_test(page, PG_swapbacked))
-		(void)shmem_writeout(phys, page, swap_bytes);
+	if (page_test(page, PG_dirty) && page_test(page, PG_swapbacked)) {
+		if (shmem_writeout(phys, page, swap_bytes))
+			COUNT(NULL, vma->vm_mm->session, pswpout);
+	}
 	else if (!page_test(page, PG_dirty) &&
 	    filemap_page_on_disk(page->mapping, page))
 		remove_mapping(phys, page);

@@ -285,6 +285,8 @@ static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 	    file_inode(vmf->vma->vm_file), vmf->pgoff, &sigbus, &major);
 	if (major) {		/* shmem_swapin_folio() */
 		COUNT(vmf->task, vmf->vma->vm_mm->session, major_faults);
+		if (page != NULL)
+			COUNT(vmf->task, vmf->vma->vm_mm->session, pswpin);
 		explain(vmf->ex, "shmem_swapin_folio: swap entry read back%s",
 		    page != NULL ? "" : ": out of memory");
 	}

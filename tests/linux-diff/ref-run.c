@@ -64,9 +64,7 @@
  * pageout would swap), every ref-run holds a lock on REF_RUN_LOCK
  * (/var/tmp/aspace-ref-run.lock, or $ASPACE_REF_RUN_LOCK): shared, and
  * exclusive from a `kernel swap SIZE` on, so runs with swap are
- * serialised against every other run on the host.  With swap, each
- * `madvise ... pageout` waits for the writes it started to complete
- * (wait_swap_writeback()), as the simulator has them done at once.
+ * serialised against every other run on the host.
  *
  * Signals.  SIGSEGV and SIGBUS are caught by one handler per process that
  * siglongjmps through thread-local state, on a per-thread alternate stack.
@@ -1985,52 +1983,6 @@ static void ctl_command(struct runner *r, const struct trace_cmd *c, int line)
 	}
 }
 
-/* /proc/vmstat's nr_writeback after folding every CPU's counter deltas
- * (a write to vm.stat_refresh), or -1 if unreadable. */
-static long nr_writeback(void)
-{
-	char buf[128];
-	long n = -1;
-	FILE *f;
-	int fd;
-
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			(void)0;	/* refused: the counts may lag */
-		close(fd);
-	}
-	if ((f = fopen("/proc/vmstat", "re")) == NULL)
-		return -1;
-	while (fgets(buf, sizeof(buf), f) != NULL)
-		if (sscanf(buf, "nr_writeback %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/*
- * After MADV_PAGEOUT with swap (the controller's swap_on): wait (up to a
- * second) until no page is under writeback, then 5 ms more.  Pageout
- * starts the writes to the swap file and returns; until one completes,
- * its page stays in the swap cache and cannot leave it, so a slot freed
- * meanwhile (munmap, remove, a write fault after swap-in) stays in use,
- * and the device looks fuller than it is (vm_swap_full(), free slots)
- * now and then, as the disk's timing has it: seen in 1 run of 5 of the
- * same trace.  The simulator's pages leave the swap cache once written,
- * as they do here once their writeback has completed.
- */
-static void wait_swap_writeback(void)
-{
-	int i;
-
-	if (!swap_on)
-		return;
-	for (i = 0; i < 1000 && nr_writeback() > 0; i++)
-		usleep(1000);
-	usleep(5000);	/* and the completions' own work (2 ms was enough) */
-}
-
 static void run_line(struct runner *r, const char *text, size_t len,
 		     int line)
 {
@@ -2040,11 +1992,8 @@ static void run_line(struct runner *r, const char *text, size_t len,
 
 	if (ret < 0)
 		out_error(r, line, err, NULL);
-	else if (ret > 0) {
+	else if (ret > 0)
 		ctl_command(r, &c, line);
-		if (c.op == T_MADVISE && c.advice == MADV_PAGEOUT)
-			wait_swap_writeback();
-	}
 }
 
 /* Limits of a root process: RLIMIT_MEMLOCK unlimited, RLIMIT_STACK 8 MiB. */
