@@ -343,6 +343,28 @@ static void test_full_reclaims_cache(void **state)
 	as_buf_free(&out);
 }
 
+/* Reclaim under memory pressure writes shmem pages to swap too: their
+ * bytes come back, every slot accounted for. */
+static void test_shmem_reclaim(void **state)
+{
+	struct as_buf out;
+	struct as_session *s = run("kernel ram 1M\nkernel swap 1M\n"
+	    "window 0x200000000000 0x10000000\n"
+	    "mmap 0x200000000000 1536K rw- shared,anon,fixed\n"
+	    "write 0x200000000000 0x11\n"
+	    "madvise 0x200000000000 1536K populate_write\n"
+	    "read 0x200000000000\n", &out);
+	struct as_file *f = shmem_of(s);
+
+	(void)state;
+	assert_true(f->swapped > 0);
+	assert_true(si_of(s)->inuse_pages >= f->swapped);
+	assert_non_null(strstr(as_buf_str(&out), "7: = 0x11"));
+	assert_null(mm_validate(s->tasks->mm));
+	as_session_free(s);
+	as_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_shmem_free_slots),
 		cmocka_unit_test(test_shmem_checkpoint),
 		cmocka_unit_test(test_full_reclaims_cache),
+		cmocka_unit_test(test_shmem_reclaim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
