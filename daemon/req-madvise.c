@@ -2,32 +2,19 @@
  * req-madvise.c: madvise (docs/protocol.md, section 6) as sys_madvise()
  * in the request's task, under the mm's mmap_lock (taken by the core).
  * The advice takes Linux's MADV_* numbers, any of them: sys_madvise()
- * answers EINVAL for one it does not know, as Linux.  What the simulator
- * does not model (madvise_unmodelled(): pageout of shmem with swap) is
- * UNIMPLEMENTED, as the trace's "unsupported"
- * error line, and changes nothing.
+ * answers EINVAL for one it does not know, as Linux.
  */
-#include <stdio.h>
-
 #include "mm.h"
 #include "req.h"
 
 static void do_madvise_req(struct req_ctx *c)
 {
 	const Aspace__MadviseRequest *m = c->req->madvise;
-	const char *why;
-	char msg[64];
 	int err;
 
 	if (!m->has_addr || !m->has_length || !m->has_advice) {
 		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
 		    "madvise: addr, length and advice needed");
-		return;
-	}
-	if ((why = madvise_unmodelled(c->task->mm, m->addr, m->length,
-	    m->advice)) != NULL) {
-		snprintf(msg, sizeof(msg), "madvise: unsupported: %s", why);
-		req_status(c, ASPACE__STATUS__CODE__UNIMPLEMENTED, msg);
 		return;
 	}
 	if ((err = sys_madvise(c->task->mm, m->addr, m->length,

@@ -139,17 +139,20 @@ uint64_t ck_get_count(struct ck_load *l, int n, size_t min,
 uint32_t ck_get_idx(struct ck_load *l, uint32_t n, bool none_ok,
     const char *what);
 void *ck_load_calloc(struct ck_load *l, size_t n, size_t size);
+/* A frame's contents as its encoding byte says (checkpoint-load.c). */
+int ck_load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page);
+
+/* --- checkpoint-files.c --------------------------------------------------- */
+
+/* The SWAP section; the FILE section. */
+int ck_load_swap(struct ck_load *l);
+int ck_load_files(struct ck_load *l);
 
 /* --- checkpoint-lru.c ----------------------------------------------------- */
 
 void ck_save_lru(struct ck_save *w);
 int ck_load_lru(struct ck_load *l);
 
-/* --- checkpoint-load-files.c: the FILE, OPEN and SHM sections ---------- */
-
-int ck_load_files(struct ck_load *l);
-int ck_load_opens(struct ck_load *l);
-int ck_load_shm(struct ck_load *l);
 
 /* --- checkpoint-verify.c -------------------------------------------------- */
 

@@ -1,18 +1,16 @@
 /*
  * checkpoint-load.c: the loader, as_session_load() and
  * as_checkpoint_ram().  It checks the header and checksum, then parses
- * the sections in order (checkpoint-load-files.c parses FILE, OPEN and
- * SHM) into a new session, trusting nothing: each
- * count against the bytes left, each index against its table, each pfn,
- * address and flag against RAM and the format; then it runs the
- * cross-checks of checkpoint-verify.c and, on any failure, frees all it
- * made.
+ * the sections in order into a new session (SWAP and FILE in
+ * checkpoint-files.c), trusting nothing: each count against the bytes
+ * left, each index against its table, each pfn, address and flag against
+ * RAM and the format; then it runs the cross-checks of checkpoint-verify.c
+ * and, on any failure, frees all it made.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint-int.h"
-#include "swap.h"
 
 /* The 17 counters, in struct order. */
 static void get_counters(struct ck_load *l, struct as_counters *c)
@@ -211,7 +209,7 @@ static int load_free(struct ck_load *l)
 }
 
 /* A frame's contents, encoded as save_frame_data() does. */
-static int load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page)
+int ck_load_frame_data(struct ck_load *l, uint8_t *d, bool zero_page)
 {
 	unsigned int kind = (unsigned int)ck_get_range(l, 1, DATA_ZERO,
 	    zero_page ? DATA_ZERO : DATA_RUNS, "contents encoding");
@@ -280,7 +278,7 @@ static int load_page(struct ck_load *l, unsigned long prev)
 	page->private = 0;		/* set by the SWAP section */
 	if (file != NONE)
 		l->file_pages[file]++;
-	return load_frame_data(l, page->data, pfn == phys->zero_pfn);
+	return ck_load_frame_data(l, page->data, pfn == phys->zero_pfn);
 }
 
 /* Every chunk of 512 frames below next_unused was made for a frame it
@@ -333,81 +331,27 @@ static int load_frames(struct ck_load *l)
 	return l->err;
 }
 
-/* One slot in use of the SWAP section, after prev. */
-static int load_swap_slot(struct ck_load *l, struct swap_info_struct *si,
-    uint64_t *prev)
+/* The struct files, by increasing f_id: each of an inode, held by the
+ * VMAs that name it (counted there, checked in check_files()). */
+static int load_opens(struct ck_load *l)
 {
-	struct as_phys *phys = &l->s->phys;
-	uint64_t off = ck_get_range(l, 8, *prev + 1, si->max - 1, "swap slot");
-	uint64_t count = ck_get_range(l, 4, 0, SWAP_COUNT_MASK, "swap count");
-	uint64_t pfn = ck_get_u64(l);
-	bool has_data = ck_get_bool(l, "slot written");
-	struct page *page = NULL;
+	unsigned long prev = 0;
+	struct file *f;
+	uint32_t i, file;
 
-	if (l->err != 0)
-		return l->err;
-	*prev = off;
-	if (swap_grow(phys, si, off) != 0)
-		return ck_fail(l, -ENOMEM, "out of memory");
-	if (pfn != ~0ULL) {
-		if (pfn >= l->next_unused || l->state[pfn] != FS_USED ||
-		    (page = pfn_to_page(phys, pfn)) == NULL ||
-		    (page->flags & (PG_swapcache | PG_anon)) !=
-		    (PG_swapcache | PG_anon) || page->private != 0)
-			return BAD(l, "swap slot %llu's cache frame 0x%llx is "
-			    "no unclaimed swap-cache page",
-			    (unsigned long long)off, (unsigned long long)pfn);
-		page->private = off;
-		si->cache[off] = page;
-	}
-	if ((count == 0 && page == NULL) || (count > 0 && !has_data))
-		return BAD(l, "swap slot %llu in use but %s",
-		    (unsigned long long)off, count == 0 ? "unreferenced" :
-		    "never written");
-	si->swap_map[off] = (uint32_t)count | (page ? SWAP_HAS_CACHE : 0);
-	si->inuse_pages++;
-	memcg_charge_force(phys->memcg, (long)(sizeof(uint32_t) +
-	    sizeof(struct page *) + sizeof(uint8_t *)));
-	if (has_data) {
-		if ((si->data[off] = malloc(AS_PAGE_SIZE)) == NULL)
-			return ck_fail(l, -ENOMEM, "out of memory");
-		memcg_charge_force(phys->memcg, AS_PAGE_SIZE);
-		memset(si->data[off], 0, AS_PAGE_SIZE);
-		return load_frame_data(l, si->data[off], false);
-	}
-	return 0;
-}
-
-/* The SWAP section: the device (as big as the session's swap size), its
- * slots in use; every swap-cache frame must be claimed by one. */
-static int load_swap(struct ck_load *l)
-{
-	struct as_phys *phys = &l->s->phys;
-	unsigned long want = l->s->limits.swap_bytes >> AS_PAGE_SHIFT;
-	uint64_t max = ck_get_u64(l), next = ck_get_u64(l), n, i, prev = 0;
-	struct swap_info_struct *si = NULL;
-
-	if (l->err != 0)
-		return l->err;
-	if (max != 0 && (want < 2 || max != want || next >= max))
-		return BAD(l, "a swap device of %llu slots for a swap of %lu "
-		    "pages", (unsigned long long)max, want);
-	if (max != 0 && (si = swap_info_get(phys, l->s->limits.swap_bytes)) ==
-	    NULL)
-		return ck_fail(l, -ENOMEM, "out of memory");
-	if (si != NULL)
-		si->next = next;
-	else if (next != 0)
-		return BAD(l, "a swap cursor without a swap device");
-	n = ck_get_range(l, 8, 0, max > 0 ? max - 1 : 0, "swap slots in use");
-	for (i = 0; i < n && l->err == 0; i++)
-		load_swap_slot(l, si, &prev);
-	for (i = 0; i < l->npages && l->err == 0; i++) {
-		struct page *page = pfn_to_page(phys, l->pfns[i]);
-
-		if (page_test(page, PG_swapcache) && page->private == 0)
-			BAD(l, "frame 0x%lx in the swap cache of no slot",
-			    l->pfns[i]);
+	for (i = 0; i < l->nopen && l->err == 0; i++) {
+		f = l->opens[i];
+		file = ck_get_idx(l, l->nfile, false, "struct file's inode");
+		f->f_count = (long)ck_get_range(l, 4, 1, INT32_MAX, "f_count");
+		f->f_id = ck_get_range(l, 8, prev + 1, l->s->next_file_id,
+		    "struct file id (in order)");
+		f->f_mode = (unsigned int)ck_get_range(l, 1, FMODE_READ,
+		    FMODE_READ | FMODE_WRITE, "f_mode");
+		if (l->err != 0)
+			break;
+		f->f_inode = l->files[file];
+		l->file_opens[file]++;
+		prev = f->f_id;
 	}
 	return l->err;
 }
@@ -642,12 +586,77 @@ static int load_tasks(struct ck_load *l)
 	return l->err;
 }
 
+/* One System V segment: name, size, attach count, state, inode. */
+static int load_shm_seg(struct ck_load *l, struct shmid_kernel ***tail)
+{
+	struct shmid_kernel *shp, *o;
+	const uint8_t *name;
+	uint32_t n, file;
+	struct as_file *f;
+
+	n = (uint32_t)ck_get_range(l, 1, 1, TRACE_NAME_MAX - 1,
+	    "segment name length");
+	name = l->err == 0 ? ck_get_bytes(l, n) : NULL;
+	if (l->err != 0)
+		return l->err;
+	if ((shp = ck_load_calloc(l, 1, sizeof(*shp))) == NULL)
+		return l->err;
+	memcg_charge_force(&l->s->mem, kmem_size(sizeof(*shp)));
+	**tail = shp;		/* load_discard() frees it from here on */
+	*tail = &shp->next;
+	memcpy(shp->name, name, n);
+	if (memchr(shp->name, '\0', n) != NULL)
+		return BAD(l, "segment name with a NUL");
+	for (o = l->s->shm_segs; o != shp; o = o->next)
+		if (strcmp(o->name, shp->name) == 0)
+			return BAD(l, "two segments named %s", shp->name);
+	shp->shm_segsz = ck_get_range(l, 8, SHMMIN, SHMMAX, "segment size");
+	shp->shm_nattch = (long)ck_get_range(l, 8, 0, INT32_MAX,
+	    "shm_nattch");
+	shp->removed = ck_get_bool(l, "removed");
+	shp->destroyed = ck_get_bool(l, "destroyed");
+	file = ck_get_idx(l, l->nfile, true, "segment's inode");
+	if (l->err != 0)
+		return l->err;
+	if (shp->destroyed != (file == NONE))
+		return BAD(l, "segment %s: destroyed but for its inode",
+		    shp->name);
+	if (shp->destroyed) {
+		if (!shp->removed || shp->shm_nattch != 0)
+			return BAD(l, "segment %s: destroyed, not removed or "
+			    "attached", shp->name);
+		return 0;
+	}
+	f = l->files[file];
+	if (!f->shmem_zero || l->listed[file] || f->shm != NULL ||
+	    f->size != shp->shm_segsz)
+		return BAD(l, "segment %s: its inode is no segment's own",
+		    shp->name);
+	if (shp->removed && shp->shm_nattch == 0)
+		return BAD(l, "segment %s: removed and unattached", shp->name);
+	shp->shm_file = f;
+	f->shm = shp;
+	return 0;
+}
+
+/* The SHM section: the System V segments in creation order. */
+static int load_shm(struct ck_load *l)
+{
+	struct shmid_kernel **tail = &l->s->shm_segs;
+	uint32_t n, i;
+
+	n = (uint32_t)ck_get_count(l, 4, 23, "segments");
+	for (i = 0; i < n && l->err == 0; i++)
+		load_shm_seg(l, &tail);
+	return l->err;
+}
+
 /* The ten sections in order, each parsed to its last byte. */
 static int load_sections(struct ck_load *l, const uint8_t *body)
 {
 	static int (*const parse[NSECT])(struct ck_load *) = {
-		load_session, load_frames, load_swap, ck_load_files, ck_load_opens,
-		load_anon_vmas, load_mms, load_tasks, ck_load_shm, ck_load_lru
+		load_session, load_frames, ck_load_swap, ck_load_files, load_opens,
+		load_anon_vmas, load_mms, load_tasks, load_shm, ck_load_lru
 	};
 	size_t off = 0, len;
 	size_t i;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checkpoint-int.h"
+#include "shmem.h"
 #include "swap.h"
 
 /* Append the 17 counters, in struct order. */
@@ -288,10 +289,14 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 	ck_put_u8(w, listed);
 	ck_put_u64(w, n);
 	for (i = 0; i < f->cache_len; i++) {
-		if (f->cache[i] != NULL) {
-			ck_put_u64(w, i);
+		if (f->cache[i] == NULL)
+			continue;
+		ck_put_u64(w, i);
+		if (xa_is_value(f->cache[i]))	/* a shmem swap entry */
+			ck_put_u64(w, CK_CACHE_SWAP |
+			    radix_to_swp_offset(f->cache[i]));
+		else
 			ck_put_u64(w, f->cache[i]->pfn);
-		}
 	}
 	ck_put_u32(w, f->nr_holes);
 	for (i = 0; i < f->nr_holes; i++) {

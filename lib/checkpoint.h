@@ -79,8 +79,10 @@
  *           the counts against them
  *   "FILE"  per file (inode): u8 length and the name; u64 size; u8 shmem;
  *           u32 refcount; u64 id; u8 on the session's list (which keeps
- *           table order); u64 count of (u64 index, u64 pfn), by index; u32
- *           count of holes (madvise remove), each u64 first and last
+ *           table order); u64 count of (u64 index, u64 pfn), by index
+ *           (a "pfn" with bit 63 set, CK_CACHE_SWAP, is a shmem object's
+ *           swap entry, its slot, in use with a count, in the low bits);
+ *           u32 count of holes (madvise remove), each u64 first and last
  *           page, ascending, disjoint and not adjacent, inside the
  *           file; none in a shmem object
  *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
@@ -127,6 +129,10 @@
  * and a VMA cache its seqnum has made stale (saved empty, as its next use
  * would empty it).
  */
+/* A FILE section cache entry that is a swap entry (a shmem page in swap):
+ * no pfn has bit 63. */
+#define CK_CACHE_SWAP		(1ULL << 63)
+
 #define AS_CKPT_MAGIC		"ASPACECK"
 #define AS_CKPT_VERSION		5
 #define AS_CKPT_HEADER_SIZE	32

@@ -14,6 +14,7 @@
 
 #include "mm.h"
 #include "page.h"
+#include "shmem.h"
 #include "vmscan.h"
 
 /* The number of pages of f; the caller holds f->lock. */
@@ -153,7 +154,8 @@ int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
  * simulated disk keeps only the contents `file` wrote: a page written
  * through a shared mapping and cleaned by msync's writeback exists
  * nowhere else, so it must not leave the page cache.  Shmem pages are
- * never written back (no swap): a clean one holds the zeros it began as.
+ * never written back but to swap (shmem_writeout(), for dirty ones): a
+ * clean one holds the zeros it began as.
  */
 bool filemap_page_on_disk(struct as_file *f, const struct page *page)
 {
@@ -219,29 +221,23 @@ int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size)
 	return err;
 }
 
-/* truncate_inode_pages(): drop the cache's references to every page; the
- * caller holds f->lock (or is its last user). */
+/* truncate_inode_pages(): drop the cache's references to every page (and
+ * a shmem object's swap entries with their slots); the caller holds
+ * f->lock (or is its last user). */
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f)
 {
-	unsigned long i;
-
-	for (i = 0; i < f->cache_len; i++) {
-		if (f->cache[i] != NULL) {
-			f->cache[i]->mapping = NULL;
-			put_page(phys, f->cache[i]);
-			f->cache[i] = NULL;
-		}
-	}
+	shmem_undo_range(phys, f, 0, ~0UL);
 }
 
 /*
  * filemap_fault() / shmem_fault(): the cache page at index, with a
  * reference (reclaim may not free it before the caller maps it), or NULL
  * with *sigbus set when index lies wholly past the end of the file (or
- * NULL alone when memory ran out).
+ * NULL alone when memory ran out).  A shmem swap entry there is read back
+ * (shmem_swapin_folio(), a major fault: *major set if major is given).
  */
-struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
-    unsigned long index, bool *sigbus)
+struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus, bool *major)
 {
 	struct page *page = NULL;
 
@@ -249,13 +245,24 @@ struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
 	*sigbus = index >= file_nr_pages(f);
 	if (!*sigbus && index < f->cache_len)
 		page = f->cache[index];
-	/* Only shmem objects lack pages inside their size. */
-	if (!*sigbus && page == NULL)
+	if (page != NULL && xa_is_value(page)) {
+		page = shmem_swapin_folio(phys, f, index);
+		if (major != NULL)
+			*major = true;
+	} else if (!*sigbus && page == NULL) {
+		/* Only shmem objects lack pages inside their size. */
 		page = add_to_page_cache(phys, f, index);
+	}
 	if (page != NULL)
 		get_page(page);
 	pthread_mutex_unlock(&f->lock);
 	return page;
+}
+
+struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus)
+{
+	return __filemap_fault(phys, f, index, sigbus, NULL);
 }
 
 /* filemap_get_folio(): the cached page at index with a reference, or
@@ -265,22 +272,23 @@ struct page *filemap_get_page(struct as_file *f, unsigned long index)
 	struct page *page = NULL;
 
 	pthread_mutex_lock(&f->lock);
-	if (index < file_nr_pages(f) && index < f->cache_len)
-		page = f->cache[index];
+	if (index < file_nr_pages(f))
+		page = cache_page(f, index);	/* a swap entry is none */
 	if (page != NULL)
 		get_page(page);
 	pthread_mutex_unlock(&f->lock);
 	return page;
 }
 
-/* The cached page at index if any, for fault-around (never allocates). */
+/* The cached page at index if any, for fault-around (never allocates;
+ * a swap entry is none, as next_uptodate_folio() skips it). */
 struct page *filemap_lookup(struct as_file *f, unsigned long index)
 {
 	struct page *page = NULL;
 
 	pthread_mutex_lock(&f->lock);
-	if (index < file_nr_pages(f) && index < f->cache_len)
-		page = f->cache[index];
+	if (index < file_nr_pages(f))
+		page = cache_page(f, index);
 	pthread_mutex_unlock(&f->lock);
 	return page;
 }

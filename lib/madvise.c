@@ -4,13 +4,15 @@
  * skipped and reported as ENOMEM at the end, and a failed split (the
  * map-count limit) reads EAGAIN.  The memory advices act on the PTEs:
  * dontneed zaps, free makes private anonymous pages lazily freed, cold
- * and pageout deactivate and reclaim (mm/vmscan.c's shrink_folio_list()
- * on a machine without swap), remove punches a hole in shmem, and the
+ * and pageout deactivate and reclaim (mm/vmscan.c's shrink_folio_list(),
+ * writing anonymous and shmem pages to swap where there is a swap device),
+ * remove punches a hole in shmem, and the
  * populate advices fault the range in like GUP (mm/gup.c).
  */
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "shmem.h"
 #include "swap.h"
 #include "session.h"
 #include "vmscan.h"
@@ -177,14 +179,17 @@ static void pageout_anon(struct vma *vma, pte_t *pte, struct page *page)
  * remapped and swap-backed again if written since; a file or shmem page
  * is unmapped (its PTE's dirty bit passed to the page), then dropped from
  * the page cache if clean, kept there if dirty (only kswapd writes file
- * pages back; shmem_writeout() has no swap to go to).  One difference:
+ * pages back; shmem_writeout() needs a swap device).  One difference:
  * a clean page whose bytes the simulated disk does not have (written,
  * then cleaned by msync) stays cached, where Linux drops it and reads
- * the same bytes back (filemap_page_on_disk()).
+ * the same bytes back (filemap_page_on_disk()).  With a swap device, a
+ * dirty shmem page goes to swap (pageout(): shmem_writeout()) if a slot
+ * is free, else stays dirty in the page cache, unmapped.
  */
 static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 {
 	struct as_phys *phys = phys_of(vma);
+	unsigned long swap_bytes = vma->vm_mm->session->limits.swap_bytes;
 
 	if (page_test(page, PG_anon)) {
 		if (page_test(page, PG_swapbacked)) {
@@ -208,7 +213,11 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	get_page(page);			/* the isolation's reference */
 	page_remove_rmap_put(phys, page);
 	/* A written-back page is kept: the simulated disk has no copy. */
-	if (!page_test(page, PG_dirty) &&
+	if (page_test(page, PG_dirty) && page_test(page, PG_swapbacked)) {
+		if (shmem_writeout(phys, page, swap_bytes))
+			COUNT(NULL, vma->vm_mm->session, pswpout);
+	}
+	else if (!page_test(page, PG_dirty) &&
 	    filemap_page_on_disk(page->mapping, page))
 		remove_mapping(phys, page);
 	put_page(phys, page);		/* freed here if it left the cache */
@@ -344,20 +353,13 @@ static void unmap_mapping_pages(struct as_session *s, struct as_file *f,
 }
 
 /* models truncate_inode_pages_range(): the cache drops pages first..last,
- * dirty or not. */
+ * dirty or not, and a shmem object's swap entries there with their slots
+ * (shmem_undo_range()'s shmem_free_swap()). */
 static void truncate_range(struct as_session *s, struct as_file *f,
     unsigned long first, unsigned long last)
 {
-	unsigned long i;
-
 	pthread_mutex_lock(&f->lock);
-	for (i = first; i <= last && i < f->cache_len; i++) {
-		if (f->cache[i] != NULL) {
-			f->cache[i]->mapping = NULL;
-			put_page(&s->phys, f->cache[i]);
-			f->cache[i] = NULL;
-		}
-	}
+	shmem_undo_range(&s->phys, f, first, last);	/* swap entries too */
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -596,33 +598,4 @@ int sys_madvise(struct mm *mm, unsigned long start, unsigned long len_in,
 	if (behavior == MADV_PAGEOUT)	/* the worker it may have queued */
 		swap_reclaim_work(&mm->session->phys);
 	return ret;
-}
-
-/*
- * What sys_madvise() would need that the simulator does not model, as the
- * trace's "unsupported: ..." text, or NULL: pageout of shmem on a machine
- * with swap.  Asked before the call, so that an error line does nothing.
- */
-const char *madvise_unmodelled(struct mm *mm, unsigned long start,
-    unsigned long len_in, int behavior)
-{
-	unsigned long end = start + AS_PAGE_ALIGN(len_in);
-	const char *why = NULL;
-	struct vma *vma;
-
-	if (behavior == MADV_PAGEOUT && mm->session->limits.swap_bytes > 0 &&
-	    !as_offset_in_page(start) && end > start) {
-		mmap_read_lock(mm);
-		for (vma = find_vma(mm, start); vma != NULL &&
-		    vma->vm_start < end && why == NULL; vma = vma->vm_next) {
-			if (!can_madv_lru_vma(vma))
-				break;
-			if (vma->vm_file != NULL &&
-			    file_inode(vma->vm_file)->shmem_zero)
-				why = "swap of shmem";
-		}
-		mmap_read_unlock(mm);
-		return why;
-	}
-	return NULL;
 }

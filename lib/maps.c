@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "shmem.h"
 #include "trace_parse.h"
 
 #define PSS_SHIFT	12
@@ -72,7 +73,7 @@ struct mem_size_stats {
 	struct vma	*vma;
 	unsigned long	 resident, shared_clean, shared_dirty;
 	unsigned long	 private_clean, private_dirty, anonymous;
-	unsigned long	 swap;		/* swap PTEs, in bytes */
+	unsigned long	 swap;		/* swap PTEs or entries, in bytes */
 	uint64_t	 pss, pss_locked;
 };
 
@@ -131,6 +132,10 @@ void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
 
 	walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
 	    smaps_pte_entry, &mss);
+	/* smap_gather_stats(): a shmem VMA (always shared here) counts its
+	 * object's swapped pages in the range it maps */
+	if (vma->vm_file != NULL && file_inode(vma->vm_file)->shmem_zero)
+		mss.swap += shmem_swap_usage(vma);
 	show_map_vma(b, indent, vma);
 	snprintf(in2, sizeof(in2), "%s  ", indent);
 	as_buf_printf(b, "%sRss: %lu kB\n%sPss: %lu kB\n", in2,

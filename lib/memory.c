@@ -277,12 +277,19 @@ static bool sync_mmap_readahead(struct vm_fault *vmf)
  * NULL with the VM_FAULT_* in *ret. */
 static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 {
-	bool sigbus;
+	bool sigbus, major = false;
 	struct page *page;
 
 	(void)sync_mmap_readahead(vmf);
-	page = filemap_fault(phys_of(vmf->vma), file_inode(vmf->vma->vm_file),
-	    vmf->pgoff, &sigbus);
+	page = __filemap_fault(phys_of(vmf->vma),
+	    file_inode(vmf->vma->vm_file), vmf->pgoff, &sigbus, &major);
+	if (major) {		/* shmem_swapin_folio() */
+		COUNT(vmf->task, vmf->vma->vm_mm->session, major_faults);
+		if (page != NULL)
+			COUNT(vmf->task, vmf->vma->vm_mm->session, pswpin);
+		explain(vmf->ex, "shmem_swapin_folio: swap entry read back%s",
+		    page != NULL ? "" : ": out of memory");
+	}
 
 	if (page == NULL) {
 		*ret = sigbus ? VM_FAULT_SIGBUS : VM_FAULT_OOM;

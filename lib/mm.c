@@ -49,6 +49,7 @@
 #include "swap.h"
 #include "session.h"
 #include "shm.h"
+#include "shmem.h"
 #include "vmscan.h"
 
 /* models mm_alloc() without a page table: the checkpoint loader gives
@@ -409,9 +410,9 @@ static const char *check_tally(struct as_session *s, const int *tally)
 	return NULL;
 }
 
-/* Every slot's swap count equals the swap PTEs (of all mms) naming it,
- * a slot in use has a count or a swap-cache page, and inuse_pages adds
- * up. */
+/* Every slot's swap count equals the swap PTEs (of all mms) and shmem
+ * page-cache swap entries naming it, a slot in use has a count or a
+ * swap-cache page, and inuse_pages adds up. */
 static const char *check_swap_tally(struct as_session *s,
     const unsigned long *tally)
 {
@@ -425,7 +426,8 @@ static const char *check_swap_tally(struct as_session *s,
 		struct page *page = si->cache[off];
 
 		if ((m & SWAP_COUNT_MASK) != tally[off])
-			err = "a swap slot's count differs from its swap PTEs";
+			err = "a swap slot's count differs from its swap PTEs "
+			    "and entries";
 		else if (((m & SWAP_HAS_CACHE) != 0) != (page != NULL) ||
 		    (page != NULL && (!page_test(page, PG_swapcache) ||
 		    page->private != off || page_mapcount(page) < 1)))
@@ -573,10 +575,27 @@ static const char *check_i_mmap(struct mm **mms, size_t n)
 	return err;
 }
 
+/* The swap entries of the shmem objects (held) into c's swap tally; each
+ * object let go. */
+static void tally_shmem_swap(struct as_session *s, struct pte_check *c,
+    struct as_file **files, size_t nf)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++) {
+		if (c->err == NULL && c->swap_tally != NULL)
+			c->err = shmem_swap_tally(files[i], c->swap_tally,
+			    s->phys.swap->cap);
+		iput(s, files[i]);
+	}
+	free(files);
+}
+
 /*
  * Every mm of s: with vmas, mm_validate_vmas() of each; the files'
  * i_mmap; then the page tables: every mm's PTEs lie in its VMAs and each
- * page's mapcount equals its PTEs over all the mms.  0 with *err NULL or the first problem (and
+ * page's mapcount equals its PTEs over all the mms; the swap slots' counts
+ * equal the swap PTEs and shmem swap entries naming them.  0 with *err NULL or the first problem (and
  * *nmms the mms), or -ENOMEM.
  */
 static int validate_mms(struct as_session *s, bool vmas, const char **err,
@@ -584,7 +603,8 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 {
 	struct pte_check c = { .mm = NULL };
 	struct mm **mms = NULL;
-	size_t n = 0, i;
+	struct as_file **files = NULL;
+	size_t n = 0, i, nf = 0;
 	int ret;
 
 	*err = NULL;
@@ -606,9 +626,13 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 			check_mm_ptes(&c, mms[i]);
 		if (c.err == NULL)
 			c.err = shm_validate(s, mms, n);
+		if (c.swap_tally != NULL)
+			ret = shmem_objects(s, mms, n, &files, &nf);
 		free(mms);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (ret == 0)
+		tally_shmem_swap(s, &c, files, nf);
 	if (ret == 0 && c.err == NULL)
 		c.err = check_tally(s, c.tally);
 	if (ret == 0 && c.err == NULL && c.swap_tally != NULL)

@@ -88,6 +88,8 @@ int filemap_write(struct as_phys *phys, struct as_file *f, unsigned long size);
 void truncate_inode_pages(struct as_phys *phys, struct as_file *f);
 struct page *filemap_fault(struct as_phys *phys, struct as_file *f,
     unsigned long index, bool *sigbus);
+struct page *__filemap_fault(struct as_phys *phys, struct as_file *f,
+    unsigned long index, bool *sigbus, bool *major);
 struct page *filemap_lookup(struct as_file *f, unsigned long index);
 struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
@@ -154,8 +156,6 @@ unsigned long sys_mremap(struct mm *mm, unsigned long addr,
 unsigned long sys_brk(struct mm *mm, unsigned long brk);
 int sys_madvise(struct mm *mm, unsigned long start, unsigned long len,
     int behavior);
-const char *madvise_unmodelled(struct mm *mm, unsigned long start,
-    unsigned long len_in, int behavior);
 int sys_mlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_munlock(struct mm *mm, unsigned long start, unsigned long len);
 int sys_msync(struct mm *mm, unsigned long start, unsigned long len,

@@ -77,11 +77,13 @@ struct as_file {
 	unsigned long	 id;		/* creation order, for merge identity */
 	struct as_file	*next;		/* session's file list */
 	struct shmid_kernel *shm;	/* the System V segment it backs (shm.c) */
-	/* The page cache (address_space): page index -> page, or NULL;
-	 * it and size are guarded by lock. */
+	/* The page cache (address_space): page index -> page, or NULL,
+	 * or for shmem a swap entry (shmem.h); it, swapped and size are
+	 * guarded by lock. */
 	pthread_mutex_t	 lock;
 	struct page	**cache;
 	unsigned long	 cache_len;	/* slots in cache[] */
+	unsigned long	 swapped;	/* swap entries in cache[] */
 	/* Holes punched in a regular file (madvise remove): ranges of
 	 * pages that read back as zeros, ascending and disjoint, under
 	 * lock; `file` writing the file again fills them. */

@@ -11,6 +11,7 @@
  * write through any of them faults again (do_wp_page() dirties it anew).
  */
 #include "mm.h"
+#include "shmem.h"
 
 /*
  * folio_clear_dirty_for_io(): move the PTEs' dirty bits into the page
@@ -49,7 +50,7 @@ int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
 			pthread_mutex_unlock(&f->lock);
 			break;
 		}
-		page = f->cache[idx];
+		page = cache_page(f, idx);	/* a swap entry is clean */
 		if (page != NULL && page_test(page, PG_dirty))
 			get_page(page);
 		else

@@ -2,7 +2,8 @@
  * swap.h: one swap device of a session (mm/swapfile.c, mm/swap_state.c,
  * include/linux/swap.h).  Made on first use from the machine's `kernel
  * swap SIZE`: SIZE / 4 KiB slots, slot 0 the swap header.  Each slot has
- * a swap count (the swap PTEs naming it), SWAP_HAS_CACHE while a page is
+ * a swap count (the swap PTEs naming it, or the one swap entry of a shmem
+ * object's page cache), SWAP_HAS_CACHE while a page is
  * in the swap cache for it, and the bytes pageout wrote there.  A slot in
  * use is charged to the session; the arrays are calloc()ed whole, their
  * untouched pages costing nothing, so `kernel swap 1T` costs what is used.
@@ -77,6 +78,15 @@ void swap_read_folio(struct as_phys *p, unsigned long offset,
 bool folio_free_swap(struct as_phys *p, struct page *page);
 /* A swap-cache page is being freed (its last mapping went). */
 void swapcache_page_freed(struct as_phys *p, struct page *page);
+/* models folio_alloc_swap() + swap_shmem_alloc() + swap_writeout() for
+ * a shmem page: a free slot whose one reference is the page cache's swap
+ * entry, page's bytes written there; the slot, or 0 when none is free.
+ * The page does not stay in the swap cache (see swapfile.c). */
+unsigned long shmem_swap_alloc(struct as_phys *p, struct page *page);
+/* models shmem_swapin_folio()'s swap_read_folio(), swap_cache_del_folio()
+ * and swap_free_nr(): page gets the slot's bytes and the slot is freed. */
+void shmem_swap_read_free(struct as_phys *p, unsigned long offset,
+    struct page *page);
 /* The swap count of a slot, for mm_validate(). */
 unsigned long swap_count(struct as_phys *p, unsigned long offset);
 

@@ -8,6 +8,10 @@
  * map, and the slot's contents.  A page in the swap cache that nothing
  * maps any more leaves it at once (Linux keeps it until reclaim; nothing
  * a trace shows depends on it), its slot freed if no swap PTE names it.
+ * So does a shmem page written out (shmem_writeout(): the page-cache
+ * slot then holds a swap entry, which is the slot's one reference), and
+ * a shmem page read back leaves the swap cache at once, freeing its slot
+ * (shmem_swapin_folio()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +362,45 @@ void swapcache_page_freed(struct as_phys *p, struct page *page)
 	pthread_mutex_unlock(&si->lock);
 	page_clear_flags(page, PG_swapcache);
 	page->private = 0;
+}
+
+unsigned long shmem_swap_alloc(struct as_phys *p, struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+	unsigned long off;
+	uint8_t *data;
+
+	if (si == NULL)
+		return 0;
+	pthread_mutex_lock(&si->lock);
+	if ((off = get_swap_page(p, si)) != 0) {
+		if ((data = si->data[off]) == NULL &&
+		    (data = malloc(AS_PAGE_SIZE)) == NULL) {
+			swap_slot_free(p, si, off);
+			pthread_mutex_unlock(&si->lock);
+			return 0;
+		}
+		if (si->data[off] == NULL)
+			memcg_charge_force(p->memcg, AS_PAGE_SIZE);
+		si->data[off] = data;
+		memcpy(data, page->data, AS_PAGE_SIZE);
+		si->swap_map[off] = 1;
+	}
+	pthread_mutex_unlock(&si->lock);
+	return off;
+}
+
+void shmem_swap_read_free(struct as_phys *p, unsigned long offset,
+    struct page *page)
+{
+	struct swap_info_struct *si = p->swap;
+
+	pthread_mutex_lock(&si->lock);
+	if (si->data[offset] != NULL)
+		memcpy(page->data, si->data[offset], AS_PAGE_SIZE);
+	if (--si->swap_map[offset] == 0)
+		swap_slot_free(p, si, offset);
+	pthread_mutex_unlock(&si->lock);
 }
 
 unsigned long swap_count(struct as_phys *p, unsigned long offset)

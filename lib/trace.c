@@ -129,15 +129,6 @@ static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
 
 static void do_madvise_cmd(struct trace_state *ts, const struct trace_cmd *c)
 {
-	const char *why = madvise_unmodelled(ts->current->mm, c->addr, c->len,
-	    c->advice);
-	char msg[64];
-
-	if (why != NULL) {
-		snprintf(msg, sizeof(msg), "unsupported: %s", why);
-		put_error(ts, msg);
-		return;
-	}
 	put_status(ts, sys_madvise(ts->current->mm, c->addr, c->len,
 	    c->advice));
 }

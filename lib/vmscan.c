@@ -26,6 +26,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "shmem.h"
 #include "swap.h"
 #include "session.h"
 #include "vmscan.h"
@@ -444,6 +445,8 @@ static int shrink_lazyfree(struct scan_control *sc, struct page *page)
 static int shrink_file(struct scan_control *sc, struct page *page,
     enum folio_references ref)
 {
+	if (sc->s->limits.swap_bytes == 0)	/* !can_reclaim_anon_pages() */
+		return PAGE_ACTIVATE;
 	if (!try_to_unmap(sc, page))
 		return PAGE_ACTIVATE;
 	if (page_test(page, PG_dirty)) {
@@ -458,6 +461,34 @@ static int shrink_file(struct scan_control *sc, struct page *page,
 	return free_isolated(page);
 }
 
+/*
+ * models shrink_folio_list() for a shmem page: unmapped everywhere, then
+ * written to swap if dirty (pageout(): shmem_writeout(), the page cache
+ * keeping a swap entry; no swap device or no free slot redirties it and
+ * it is activated), dropped from the page cache if clean.
+ */
+static int shrink_shmem(struct scan_control *sc, struct page *page,
+    enum folio_references ref)
+{
+	if (sc->s->limits.swap_bytes == 0)	/* !can_reclaim_anon_pages() */
+		return PAGE_ACTIVATE;
+	if (!try_to_unmap(sc, page))
+		return PAGE_ACTIVATE;
+	if (page_test(page, PG_dirty)) {
+		if (ref == FOLIOREF_RECLAIM_CLEAN)
+			return PAGE_KEEP;
+		if (!shmem_writeout(sc->phys, page,
+		    sc->s->limits.swap_bytes))
+			return PAGE_ACTIVATE;
+		COUNT(NULL, sc->s, pswpout);
+		return free_isolated(page);
+	}
+	if (page->mapping == NULL)
+		return PAGE_KEEP;
+	remove_mapping(sc->phys, page);
+	return free_isolated(page);
+}
+
 /* shrink_folio_list() for one isolated page: what becomes of it. */
 static int shrink_folio(struct scan_control *sc, struct page *page)
 {
@@ -465,13 +496,13 @@ static int shrink_folio(struct scan_control *sc, struct page *page)
 
 	if (page_test(page, PG_mlocked))
 		return PAGE_ACTIVATE;	/* unevictable: no such list here */
-	if (!page_test(page, PG_anon) && page_test(page, PG_swapbacked))
-		return PAGE_ACTIVATE;	/* shmem: not reclaimed here */
 	ref = folio_check_references(sc, page);
 	if (ref == FOLIOREF_ACTIVATE)
 		return PAGE_ACTIVATE;
 	if (ref == FOLIOREF_KEEP)
 		return PAGE_KEEP;
+	if (!page_test(page, PG_anon) && page_test(page, PG_swapbacked))
+		return shrink_shmem(sc, page, ref);
 	if (page_test(page, PG_anon))
 		return page_test(page, PG_swapbacked) ? shrink_anon(sc, page) :
 		    shrink_lazyfree(sc, page);

@@ -45,7 +45,11 @@
  * is written here and there, paged out whole or in part, perhaps forked
  * (the swap entries then shared), and read and written again from the
  * tasks, each access a major fault or a swap-cache hit as do_swap_page()
- * decides; the ordinary madvise commands page out too.
+ * decides; the ordinary madvise commands page out too.  Half the swap
+ * clusters are of shmem instead: pages of a shared anonymous mapping or
+ * an attachment (now and then a private mapping) written, paged out, then
+ * read back or written, a hole punched with remove, a fork with accesses
+ * from both tasks, or the mapping dropped (munmap, shmdt, shmrm).
  *
  * File mappings often go right next to an earlier fixed mapping of the
  * same file, below or above it, with the file offsets continuing its own
@@ -852,11 +856,95 @@ static void gen_pageout_cluster(struct gen *g)
 		put_access(g, addr + rnd(g, len));
 }
 
+/*
+ * -w: shmem (or, now and then, private) memory written, paged out to swap
+ * and then met again: read back, written, a hole punched (remove), a
+ * fork with accesses from both tasks, or the mapping dropped (munmap, or
+ * shmdt of an attachment, maybe its shmrm); pageout only with one task
+ * alive unless -p (see the comment at the top), cold otherwise.
+ */
+static void gen_shmem_swap_cluster(struct gen *g)
+{
+	unsigned long addr, len, pages, a, child, parent = g->live[g->current];
+	struct attach *at = pick_att(g);
+	unsigned long r;
+	int i;
+
+	/* An attachment, or a fresh anonymous mapping: not any recent one,
+	 * a file mapping with `x` being read back differently after a
+	 * pageout (see the top). */
+	if (at != NULL && chance(g, 50)) {
+		addr = at->addr;
+		len = at->len ? at->len : PAGE;
+	} else {
+		addr = pick_addr(g) & ~(PAGE - 1);
+		len = (1 + rnd(g, 8)) * PAGE;
+		printf("mmap 0x%lx ", addr);
+		put_len(g, len);
+		printf(" rw- %s,anon,fixed\n", chance(g, 80) ? "shared" :
+		    "private");
+		mark_busy(g, addr, len);
+		remember(g, addr, len);
+	}
+	pages = (len + PAGE - 1) / PAGE;
+	for (i = (int)rnd(g, 4); i >= 0; i--) {
+		a = addr + rnd(g, pages) * PAGE;
+		if (chance(g, 75))
+			printf("write 0x%lx 0x%lx\n", a, 1 + rnd(g, 255));
+		else
+			printf("read 0x%lx\n", a);
+	}
+	printf("madvise 0x%lx ", addr);
+	put_len(g, len);
+	printf(" %s\n", pageout_opt || g->nlive == 1 ? "pageout" : "cold");
+	if (chance(g, 50))
+		printf("smaps\n");
+	r = rnd(g, 100);
+	if (r < 40) {			/* read back, or written */
+		for (i = (int)rnd(g, 3); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+	} else if (r < 60) {		/* a hole in what went to swap */
+		a = rnd(g, pages);
+		printf("madvise 0x%lx ", addr + a * PAGE);
+		put_len(g, (1 + rnd(g, pages - a)) * PAGE);
+		printf(" remove\n");
+		put_access(g, addr + rnd(g, pages) * PAGE);
+	} else if (r < 85 && g->tasks && g->nlive < 64) {
+		child = g->next_id++;
+		g->live[g->nlive++] = child;
+		printf("fork\nswitch %lu\n", child);
+		for (i = (int)rnd(g, 3); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+		if (chance(g, 30))
+			printf("smaps\n");
+		printf("switch %lu\n", parent);
+		for (i = (int)rnd(g, 2); i >= 0; i--)
+			put_access(g, addr + rnd(g, pages) * PAGE);
+	} else {			/* the mapping goes, its swap maybe too */
+		if (at != NULL && at->addr == addr) {
+			printf("shmdt 0x%lx\n", at->addr);
+			if (chance(g, 40))
+				gen_shmrm(g);
+		} else {
+			printf("munmap 0x%lx ", addr);
+			put_len(g, len);
+			putchar('\n');
+		}
+	}
+	if (chance(g, 60))
+		printf("smaps\n");
+}
+
 /* -w: the written part of a new private anonymous mapping paged out,
  * maybe shared by a fork, then accessed again (see the top). */
 static void gen_swap_cluster(struct gen *g)
 {
 	unsigned long pages = 1 + rnd(g, 8), addr, first, n, i;
+
+	if (chance(g, 50)) {
+		gen_shmem_swap_cluster(g);
+		return;
+	}
 
 	addr = g->region + rnd(g, g->region_pages) * PAGE;
 	printf("mmap 0x%lx ", addr);
