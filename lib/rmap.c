@@ -429,7 +429,9 @@ static int page_mkclean_one(struct page *page, struct vma *vma,
 
 	pthread_mutex_lock(&mm->page_table_lock);
 	pte = pte_offset(mm, address);
-	if (pte != NULL && (*pte & _PAGE_PRESENT) && !(*pte & _PAGE_SPECIAL) &&
+	/* pte_present(): a PROT_NONE PTE maps the page too, and keeps its
+	 * dirty bit (page_vma_mapped_walk() finds it) */
+	if (pte != NULL && pte_present(*pte) && !(*pte & _PAGE_SPECIAL) &&
 	    pte_pfn(*pte) == page->pfn && (*pte & (_PAGE_DIRTY | _PAGE_RW))) {
 		*pte &= ~(pte_t)(_PAGE_RW | _PAGE_DIRTY);  /* wrprotect, mkclean */
 		cleaned = 1;
