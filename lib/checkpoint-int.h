@@ -22,7 +22,8 @@
 #define NCOUNTERS	(sizeof(struct as_counters) / sizeof(unsigned long))
 #define PG_KNOWN	(PG_locked | PG_referenced | PG_uptodate | PG_dirty | \
 			 PG_lru | PG_anon | PG_swapbacked | PG_reserved | \
-			 PG_pgtable | PG_mlocked | PG_swapcache | PG_active)
+			 PG_pgtable | PG_mlocked | PG_swapcache | PG_active | \
+			 PG_reclaim)
 #define PTE_KNOWN	(PTE_PFN_MASK | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | \
 			 _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PROTNONE | \
 			 _PAGE_SPECIAL | _PAGE_NX)

@@ -220,6 +220,8 @@ static void shrink_page(struct vma *vma, pte_t *pte, struct page *page)
 	else if (!page_test(page, PG_dirty) &&
 	    filemap_page_on_disk(page->mapping, page))
 		remove_mapping(phys, page);
+	else if (page_test(page, PG_dirty) && !page_test(page, PG_swapbacked))
+		page_set_flags(page, PG_reclaim);	/* folio_set_reclaim() */
 	put_page(phys, page);		/* freed here if it left the cache */
 }
 

@@ -175,6 +175,15 @@ static unsigned long fault_around_pages(struct vma *vma)
 	return vma->vm_mm->session->limits.fault_around_bytes >> AS_PAGE_SHIFT;
 }
 
+/* next_uptodate_folio()'s test: a cached page at pg that fault-around
+ * may map, not one with the readahead mark (PG_reclaim); no reference. */
+static struct page *fault_around_page(struct as_file *f, unsigned long pg)
+{
+	struct page *page = filemap_lookup(f, pg);
+
+	return page != NULL && !page_test(page, PG_reclaim) ? page : NULL;
+}
+
 /*
  * do_fault_around(): map the cached pages of the fault_around_bytes-aligned
  * block around the fault (clipped to the VMA, the page table and the end
@@ -207,7 +216,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		to = pte_off + vma_pages(vma) - vma_off;
 	end = vmf->pgoff + to - pte_off < last ? vmf->pgoff + to - pte_off : last;
 	pg = vmf->pgoff + from - pte_off;
-	while (pg < end && filemap_lookup(f, pg) == NULL)
+	while (pg < end && fault_around_page(f, pg) == NULL)
 		pg++;
 	/* Nothing cached: no PTE table is made.  Nor is one (Linux 6.18's
 	 * filemap_map_pmd()) when the first cached page is the file's last,
@@ -221,7 +230,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		if ((page = filemap_get_page(f, pg)) == NULL)
 			continue;
 		pte = vmf->pte + (long)(pg - vmf->pgoff);
-		if (*pte != 0) {
+		if (*pte != 0 || page_test(page, PG_reclaim)) {
 			put_page(phys_of(vma), page);
 			continue;
 		}
@@ -321,6 +330,8 @@ static struct page *fault_file_page(struct vm_fault *vmf, int *ret)
 		    page != NULL ? "" : ": out of memory");
 	}
 
+	if (page != NULL && page_test(page, PG_reclaim))
+		page_clear_flags(page, PG_reclaim);	/* async readahead */
 	if (page == NULL) {
 		*ret = sigbus ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
 		explain(vmf->ex, sigbus ? "page past end of file: SIGBUS" :

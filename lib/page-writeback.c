@@ -29,6 +29,8 @@ bool folio_clear_dirty_for_io(struct page *page)
 		page_set_flags(page, PG_dirty);	/* folio_mark_dirty() */
 	dirty = page_test(page, PG_dirty);
 	page_clear_flags(page, PG_dirty);
+	if (dirty)	/* written: folio_end_writeback() clears PG_reclaim */
+		page_clear_flags(page, PG_reclaim);
 	return dirty;
 }
 

@@ -31,6 +31,9 @@ struct swap_info_struct;
 #define PG_active	(1U << 9)	/* on an active LRU list (vmscan.c) */
 #define PG_mlocked	(1U << 10)
 #define PG_swapcache	(1U << 11)	/* in the swap cache: slot in private */
+/* PG_reclaim, which is also PG_readahead: reclaim met the page dirty and
+ * left it for writeback; fault-around skips it as a readahead mark */
+#define PG_reclaim	(1U << 12)
 
 struct page {
 	/* folio_ref_count() in the low 32 bits, folio_mapcount() (the PTEs

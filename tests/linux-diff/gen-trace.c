@@ -33,11 +33,10 @@
  * attachment is one page (see gen_mremap()).  With -p (and -s) the
  * pageout sequences aim at any recent mapping too, and pageout, cold and
  * free come in them even with several tasks alive (without -p, only
- * cold and populate_* then).  -p is not among run-diff.sh's defaults: on
- * a file mapping with `x`, Linux 6.18 reads back after a pageout fewer
- * pages than the simulator faults in; and a page another task faulted in
- * may still sit in that CPU's LRU batch, which pageout cannot isolate,
- * so the host keeps it now and then (ref-run under `taskset -c 0` never).
+ * cold and populate_* then).  (A
+ * page another task faulted in may still sit in that CPU's LRU batch,
+ * which pageout cannot isolate, so the host keeps it now and then:
+ * ref-run runs every task on one CPU, where that never happens.)
  *
  * With -w the trace begins with `kernel swap SIZE` (48K to 1M: small
  * devices fill, so vm_swap_full() and running out of slots come into
