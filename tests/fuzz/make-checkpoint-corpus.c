@@ -17,7 +17,7 @@
  *       $T/mremap-dontunmap.trace tests/fuzz/checkpoint-kernel.trace \
  *       $E/20-sysv-shm.trace $T/swap-fork.trace \
  *       $E/23-memory-pressure.trace $T/madvise-remove-file.trace \
- *       -l 36 $E/14-vfork-exec.trace
+ *       $T/swap-shmem-fork.trace -l 36 $E/14-vfork-exec.trace
  *
  * (checkpoint-kernel.trace sets kernel parameters and maps one file
  * twice, so that the seeds hold struct files shared and not shared;
