@@ -14,8 +14,9 @@ int grade_append(char **s, size_t *len, const char *p, size_t n);
 
 /*
  * Why an item is wrong (a malloc'd string, NULL when out of memory): the
- * trace line (cmd, n bytes), the expected and given texts, and the fault
- * path the line's access took (NULL: not an access, or none noted).
+ * trace line (cmd, n bytes), the expected and given texts, and what the
+ * runner noted at that line (NULL: nothing): the fault path of an
+ * access, the pages behind an smaps (grade-pages.c).
  */
 char *grade_why(const char *cmd, size_t n, const char *expected,
     const char *given, const char *fault);

@@ -273,12 +273,36 @@ static const struct vline *given_field(const struct vlines *gv, size_t gh,
 	return NULL;
 }
 
+/* The indented lines under the line header in pages (the note of the
+ * smaps line: grade-pages.c), after a title. */
+static void put_pages(struct as_buf *b, const struct vline *header,
+    const char *pages)
+{
+	const char *p = pages, *end = pages + strlen(pages), *s;
+	size_t n;
+	int in = 0;
+
+	while (grade_next_line(&p, end, &s, &n)) {
+		if (n > 0 && s[0] != ' ') {
+			if (in)
+				return;
+			if ((in = n == header->n &&
+			    memcmp(s, header->s, n) == 0))
+				as_buf_printf(b, "the pages behind its figures:"
+				    "\n");
+			continue;
+		}
+		if (in)
+			as_buf_printf(b, "%.*s\n", (int)n, s);
+	}
+}
+
 static void figures(struct as_buf *b, const struct vlines *ex, size_t eh,
-    const struct vlines *gv, size_t gh)
+    const struct vlines *gv, size_t gh, const char *pages)
 {
 	const struct vline *e, *g;
 	const char *hint;
-	size_t i;
+	size_t i, wrong = 0;
 
 	for (i = eh + 1; i < ex->n && ex->v[i].indent > 2; i++) {
 		e = &ex->v[i];
@@ -291,11 +315,14 @@ static void figures(struct as_buf *b, const struct vlines *ex, size_t eh,
 		if ((hint = figure_hint(e->s, e->n)) != NULL)
 			as_buf_printf(b, " (%s)", hint);
 		as_buf_put(b, "\n", 1);
+		wrong++;
 	}
+	if (wrong > 0 && pages != NULL)
+		put_pages(b, &ex->v[eh], pages);
 }
 
 static void why_smaps(struct as_buf *b, const char *expected,
-    const char *given)
+    const char *given, const char *pages)
 {
 	struct vlines ex = { 0 }, gv = { 0 };
 	size_t i, j;
@@ -313,7 +340,7 @@ static void why_smaps(struct as_buf *b, const char *expected,
 				    same(&ex.v[i], &gv.v[j]))
 					break;
 			if (j < gv.n)
-				figures(b, &ex, i, &gv, j);
+				figures(b, &ex, i, &gv, j, pages);
 		}
 	}
 	vlines_free(&ex);
@@ -348,7 +375,7 @@ char *grade_why(const char *cmd, size_t n, const char *expected,
 			why_maps(&b, expected, given);
 			break;
 		case T_SMAPS:
-			why_smaps(&b, expected, given);
+			why_smaps(&b, expected, given, fault);
 			break;
 		default:
 			break;

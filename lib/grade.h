@@ -97,6 +97,14 @@ int as_grade_run(struct as_session *s, const char *trace, size_t tlen,
 
 void as_grade_free(struct as_grade *g);
 
+/*
+ * grade-pages.c: the pages behind vma's smaps figures, a line "RANGE
+ * PERMS ..." (show_map_vma()) and one indented line a page, into b; the
+ * trace runner notes them at each smaps line for the grader.
+ */
+struct vma;
+void as_grade_smaps_pages(struct as_buf *b, struct vma *vma);
+
 /* "right", "wrong", "missing". */
 const char *as_grade_verdict_name(enum as_grade_verdict v);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "grade.h"
 #include "mm.h"
 #include "shm.h"
 #include "trace.h"
@@ -75,12 +76,22 @@ static void do_smaps(struct trace_state *ts)
 	struct mm *mm = ts->current->mm;
 	struct vma *vma;
 
+	struct as_buf pages;
+	bool note = ts->chk != NULL && ts->chk->note != NULL;
+
 	as_buf_printf(ts->out, "%lu: smaps\n", ts->lineno);
+	as_buf_init(&pages, 1UL << 16);
 	mmap_read_lock(mm);
 	for (vma = find_vma(mm, ts->win_start);
-	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next)
+	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next) {
 		show_smap(ts->out, "  ", vma);
+		if (note)
+			as_grade_smaps_pages(&pages, vma);
+	}
 	mmap_read_unlock(mm);
+	if (note)
+		ts->chk->note(ts->chk->note_arg, ts->lineno, as_buf_str(&pages));
+	as_buf_free(&pages);
 }
 
 /* Print the signal an access raised, as the spec spells it. */

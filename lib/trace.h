@@ -56,8 +56,9 @@ struct as_trace_check {
 	unsigned long	 stopped_at;	/* out: the line not run, or 0 */
 	/*
 	 * Optional (NULL: none): after each read, write or touch, the
-	 * fault path the access took (explain.h; "" when it did not fault),
-	 * for a grader's "why" (grade.h).
+	 * fault path the access took (explain.h; "" when it did not fault);
+	 * after smaps, the pages behind each VMA's figures
+	 * (as_grade_smaps_pages()); for a grader's "why" (grade.h).
 	 */
 	void		 (*note)(void *note_arg, unsigned long lineno,
 			    const char *why);
