@@ -48,6 +48,7 @@
 
 #include "config.h"
 #include "aspace-client.h"
+#include "grade-cli.h"
 #include "rundir.h"
 #include "session.h"
 #include "shell.h"
@@ -72,6 +73,8 @@ static void usage(FILE *f)
 	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
 	    "       aspace session destroy ID [--json]\n"
+	    "       aspace grade [--local] [--json | --gradescope] TRACE ANSWERS...\n"
+	    "       aspace grade --batch [--csv FILE] KEYDIR SUBMISSIONSDIR\n"
 	    "       aspace --version\n"
 	    "       aspace COMMAND --help | help COMMAND\n");
 	subcmd_usage(f);
@@ -710,6 +713,8 @@ int main(int argc, char **argv)
 		return cmd_session(argc, argv, &o);
 	if (strcmp(cmd, "shell") == 0)
 		return shell_run(argc, argv, &o);
+	if (strcmp(cmd, "grade") == 0)
+		return cmd_grade(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
 	fprintf(stderr, "aspace: unknown command '%s'\n", cmd);

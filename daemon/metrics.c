@@ -156,7 +156,7 @@ static enum op_class op_class(int op)
 	case ASPACE__REQUEST__OP_PAGE_WALK: case ASPACE__REQUEST__OP_COUNTERS:
 	case ASPACE__REQUEST__OP_KERNEL:
 		return CL_INSPECT;
-	case ASPACE__REQUEST__OP_RUN_TRACE:
+	case ASPACE__REQUEST__OP_RUN_TRACE: case ASPACE__REQUEST__OP_GRADE:
 		return CL_TRACE;
 	default:
 		return op < 0 ? CL_INVALID : CL_OTHER;

@@ -5,7 +5,7 @@
  * output back through as_trace_run() into a bounded as_buf.
  *
  * Time as the kernel accounts it: before each line the runner asks
- * check_line() (lib/trace.h's check), which stops the trace there when
+ * trace_budget_check() (lib/trace.h's check), which stops the trace there when
  * it has run trace-line-limit lines, when its thread's CPU time
  * (CLOCK_THREAD_CPUTIME_ID: what the host kernel charged to this thread,
  * so never the time it waited or was parked) reaches request-cpu-limit,
@@ -27,15 +27,6 @@
 
 enum { STOP_CPU = 1, STOP_LINES, STOP_GONE, STOP_DRAIN };
 
-struct budget {
-	struct req_ctx	*c;
-	unsigned long	 first;		/* lines run before this request */
-	unsigned long	 lines;		/* trace-line-limit; 0: none */
-	uint64_t	 cpu_limit;	/* ns; 0: none */
-	uint64_t	 cpu0;		/* the thread's CPU time at the start */
-	uint64_t	 wall_next;	/* no CPU reading before (monotonic) */
-};
-
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -44,9 +35,9 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int check_line(void *arg, unsigned long lineno)
+int trace_budget_check(void *arg, unsigned long lineno)
 {
-	struct budget *b = arg;
+	struct trace_budget *b = arg;
 	struct req_ctx *c = b->c;
 	uint64_t now, used;
 
@@ -68,7 +59,7 @@ static int check_line(void *arg, unsigned long lineno)
 	return 0;
 }
 
-static void budget_init(struct budget *b, struct req_ctx *c,
+void trace_budget_init(struct trace_budget *b, struct req_ctx *c,
     const struct as_trace_cursor *cur)
 {
 	b->c = c;
@@ -79,8 +70,7 @@ static void budget_init(struct budget *b, struct req_ctx *c,
 	b->wall_next = clock_ns(CLOCK_MONOTONIC) + b->cpu_limit;
 }
 
-/* The status of a trace the check stopped (the result stays set). */
-static void stopped(struct req_ctx *c, const struct budget *b,
+void trace_budget_stopped(struct req_ctx *c, const struct trace_budget *b,
     const struct as_trace_check *chk)
 {
 	char msg[160];
@@ -127,14 +117,15 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	const Aspace__RunTraceRequest *r = c->req->run_trace;
 	Aspace__RunTraceResult *res = req_alloc(c, sizeof(*res));
 	int before = cur->errors, n;
-	struct budget b;
-	struct as_trace_check chk = { check_line, &b, 0, 0 };
+	struct trace_budget b;
+	struct as_trace_check chk = { trace_budget_check, &b, 0, 0, NULL,
+	    NULL };
 
 	if (res == NULL)
 		return;
 	aspace__run_trace_result__init(res);
 	as_buf_init(&c->buf, server_trace_output_max(c->srv));
-	budget_init(&b, c, cur);
+	trace_budget_init(&b, c, cur);
 	n = as_trace_run_checked(s, cur, (const char *)r->text.data,
 	    r->text.len, &c->buf, &chk);
 	if (n >= 0)
@@ -150,7 +141,7 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	}
 	if (chk.stopped != 0) {
 		/* The status, then the output so far all the same. */
-		stopped(c, &b, &chk);
+		trace_budget_stopped(c, &b, &chk);
 		res->has_stopped_at = true;
 		res->stopped_at = chk.stopped_at;
 	}

@@ -42,6 +42,7 @@ static const struct request_entry *const req_entries[] = {
 	&req_shmat_entry,
 	&req_shmdt_entry,
 	&req_shmrm_entry,
+	&req_grade_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

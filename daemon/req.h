@@ -118,6 +118,7 @@ extern const struct request_entry req_session_create_entry;
 extern const struct request_entry req_session_destroy_entry;
 extern const struct request_entry req_session_list_entry;
 extern const struct request_entry req_run_trace_entry;
+extern const struct request_entry req_grade_entry;
 extern const struct request_entry req_maps_entry;
 extern const struct request_entry req_mmap_entry;
 extern const struct request_entry req_munmap_entry;
@@ -185,5 +186,27 @@ void *req_vma_msgs(struct req_ctx *c, struct mm *mm, unsigned long lo,
  * it). */
 void req_vma_msg(struct req_ctx *c, Aspace__Vma *v, const struct vma *vma,
     const char *line);
+
+/*
+ * req-run-trace.c: a trace's budgets (trace-line-limit, request-cpu-limit,
+ * the client gone, the drain), for run_trace and grade.  init before the
+ * run (cur: where it starts); check as the as_trace_check's fn, b its
+ * arg; stopped sets the status of a run the check stopped.
+ */
+struct as_trace_cursor;
+struct as_trace_check;
+struct trace_budget {
+	struct req_ctx	*c;
+	unsigned long	 first;		/* lines run before this request */
+	unsigned long	 lines;		/* trace-line-limit; 0: none */
+	uint64_t	 cpu_limit;	/* ns; 0: none */
+	uint64_t	 cpu0;		/* the thread's CPU time at the start */
+	uint64_t	 wall_next;	/* no CPU reading before (monotonic) */
+};
+void trace_budget_init(struct trace_budget *b, struct req_ctx *c,
+    const struct as_trace_cursor *cur);
+int trace_budget_check(void *arg, unsigned long lineno);
+void trace_budget_stopped(struct req_ctx *c, const struct trace_budget *b,
+    const struct as_trace_check *chk);
 
 #endif /* ASPACED_REQ_H */

@@ -246,6 +246,7 @@ static void conn_check_cert(struct conn *c)
 static bool op_is_long(int op)
 {
 	return op == ASPACE__REQUEST__OP_RUN_TRACE ||
+	    op == ASPACE__REQUEST__OP_GRADE ||
 	    op == ASPACE__REQUEST__OP_FORK || op == ASPACE__REQUEST__OP_EXEC;
 }
 

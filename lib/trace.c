@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "grade.h"
 #include "mm.h"
 #include "shm.h"
 #include "trace.h"
@@ -19,6 +20,7 @@ struct trace_state {
 	struct as_session *s;
 	struct task	*current;
 	struct as_buf	*out;
+	struct as_trace_check *chk;	/* NULL: none */
 	unsigned long	 win_start, win_end;	/* [start, end) */
 	unsigned long	 lineno;
 	int		 errors;
@@ -74,12 +76,22 @@ static void do_smaps(struct trace_state *ts)
 	struct mm *mm = ts->current->mm;
 	struct vma *vma;
 
+	struct as_buf pages;
+	bool note = ts->chk != NULL && ts->chk->note != NULL;
+
 	as_buf_printf(ts->out, "%lu: smaps\n", ts->lineno);
+	as_buf_init(&pages, 1UL << 16);
 	mmap_read_lock(mm);
 	for (vma = find_vma(mm, ts->win_start);
-	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next)
+	    vma != NULL && vma->vm_start < ts->win_end; vma = vma->vm_next) {
 		show_smap(ts->out, "  ", vma);
+		if (note)
+			as_grade_smaps_pages(&pages, vma);
+	}
 	mmap_read_unlock(mm);
+	if (note)
+		ts->chk->note(ts->chk->note_arg, ts->lineno, as_buf_str(&pages));
+	as_buf_free(&pages);
 }
 
 /* Print the signal an access raised, as the spec spells it. */
@@ -109,12 +121,15 @@ static void do_access(struct trace_state *ts, const struct trace_cmd *c)
 		kind = AS_EXEC;
 	r.store = c->op == T_WRITE;
 	r.value = (uint8_t)c->byte;
+	r.explain.on = ts->chk != NULL && ts->chk->note != NULL;
 	if (as_access(ts->current, c->addr, kind, &r) != 0)
 		put_signal(ts, &r);
 	else if (c->op == T_READ)
 		as_buf_printf(ts->out, "%lu: = 0x%02x\n", ts->lineno, r.value);
 	else
 		as_buf_printf(ts->out, "%lu: = ok\n", ts->lineno);
+	if (r.explain.on)
+		ts->chk->note(ts->chk->note_arg, ts->lineno, r.explain.text);
 }
 
 static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
@@ -353,7 +368,8 @@ int as_trace_run_checked(struct as_session *s, struct as_trace_cursor *c,
     const char *text, size_t len, struct as_buf *out,
     struct as_trace_check *chk)
 {
-	struct trace_state ts = { .s = s, .out = out, .win_start = c->win_start,
+	struct trace_state ts = { .s = s, .out = out, .chk = chk,
+	    .win_start = c->win_start,
 	    .win_end = c->win_end, .lineno = c->lineno, .errors = c->errors };
 	const char *p = text, *end = text != NULL ? text + len : NULL, *nl;
 

@@ -54,6 +54,15 @@ struct as_trace_check {
 	void		*arg;
 	int		 stopped;	/* out: fn's non-zero answer, or 0 */
 	unsigned long	 stopped_at;	/* out: the line not run, or 0 */
+	/*
+	 * Optional (NULL: none): after each read, write or touch, the
+	 * fault path the access took (explain.h; "" when it did not fault);
+	 * after smaps, the pages behind each VMA's figures
+	 * (as_grade_smaps_pages()); for a grader's "why" (grade.h).
+	 */
+	void		 (*note)(void *note_arg, unsigned long lineno,
+			    const char *why);
+	void		*note_arg;
 };
 
 /* as_trace_run_part() with chk (NULL: none) asked before every line. */

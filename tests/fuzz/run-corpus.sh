@@ -1,5 +1,7 @@
 #!/bin/sh
-# run-corpus.sh: run the fuzz target over every seed in tests/fuzz/corpus.
+# run-corpus.sh: run the fuzz target over every seed in tests/fuzz/corpus
+# (and, when FUZZ_ANSWERS is set, fuzz_answers over every seed in
+# tests/fuzz/answers-corpus, the grader's).
 #
 # Each file is run by itself ("$FUZZ_TRACE" FILE, the replay main() of
 # fuzz_trace), so a crash, a sanitizer report or an mm_validate() abort
@@ -39,18 +41,25 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-for f in "$dir"/*; do
-	[ -f "$f" ] || continue
-	$tmo "$FUZZ_TRACE" "$f" >/dev/null 2>"$err"
-	status=$?
-	if [ "$status" -eq 0 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL: $f (exit status $status)"
-		sed 's/^/  /' "$err" | head -n 40
-	fi
-done
+# run_dir BINARY DIR: each file of DIR through BINARY.
+run_dir() {
+	for f in "$2"/*; do
+		[ -f "$f" ] || continue
+		$tmo "$1" "$f" >/dev/null 2>"$err"
+		status=$?
+		if [ "$status" -eq 0 ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			echo "FAIL: $f (exit status $status)"
+			sed 's/^/  /' "$err" | head -n 40
+		fi
+	done
+}
+run_dir "$FUZZ_TRACE" "$dir"
+if [ -n "${FUZZ_ANSWERS:-}" ] && [ -d "$dir/../answers-corpus" ]; then
+	run_dir "$FUZZ_ANSWERS" "$dir/../answers-corpus"
+fi
 
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "run-corpus: no seeds in $dir" >&2
