@@ -1,0 +1,88 @@
+"""Traces: run (the canonical output, as aspace run --local prints it)
+and grade (a student's answers against a trace's run)."""
+
+import os
+import subprocess
+
+import pytest
+
+import aspace
+
+TRACE = """\
+mmap 0x200000000000 16K rw- private,anon,fixed
+write 0x200000000000 0x2a
+read 0x200000000000
+fork
+switch 2
+write 0x200000000000 0x7
+switch 1
+read 0x200000000000
+read 0x300000000000
+munmap 0x200000000001 4K
+maps
+"""
+
+
+def local_run(text: str, tmp_path: "os.PathLike[str]") -> str:
+    """The output of aspace run --local for text."""
+    path = os.path.join(tmp_path, "t.trace")
+    with open(path, "w") as f:
+        f.write(text)
+    return subprocess.run([os.environ["ASPACE"], "run", "--local", path],
+                          check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_run_is_the_canonical_output(client: aspace.Client,
+                                     tmp_path: "os.PathLike[str]") -> None:
+    want = local_run(TRACE, tmp_path)
+    assert "SIGSEGV SEGV_MAPERR" in want and "-EINVAL" in want
+    with client.session() as s:
+        assert s.run(TRACE) == want
+    assert client.run(TRACE) == want
+
+
+def test_run_in_a_session_keeps_its_state(client: aspace.Client) -> None:
+    with client.session() as s:
+        s.run("mmap 0x200000000000 4K rw- private,anon,fixed\n"
+              "write 0x200000000000 0x11\n")
+        assert s.read(0x200000000000).value == 0x11
+        out = s.run_result("read 0x200000000000\n", resume=True)
+        assert out.output == "3: = 0x11\n" and out.errors == 0
+
+
+def test_run_counts_errors(client: aspace.Client) -> None:
+    res = client.session().run_result("frobnicate 1\n")
+    assert res.errors == 1 and res.output.startswith("1: ! error")
+
+
+def test_run_with_seed_and_kernel(client: aspace.Client) -> None:
+    trace = "mmap 0 4K rw- private,anon\nkernel\n"
+    a = client.run(trace, seed=1)
+    assert a == client.run(trace, seed=1)
+    assert a != client.run(trace, seed=2)
+    reads = "mmap 0x200000000000 4K rw- private,anon,fixed\n" \
+        "read 0x200000000000\nsmaps\n"
+    assert client.run(reads) != client.run(reads, kernel={"zero_page": "off"})
+
+
+
+def test_grade(client: aspace.Client) -> None:
+    """Needs the daemon's grade handler (op 50)."""
+    right = client.run(TRACE)
+    full = client.grade(TRACE, right)
+    assert full["max_score"] > 0 and full["score"] == full["max_score"]
+    assert all(i["verdict"] == "right" for i in full["items"])
+    assert {"line", "command", "verdict", "points", "max_points",
+            "expected", "given", "why"} <= set(full["items"][0])
+    lines = right.splitlines(keepends=True)
+    read3 = next(i for i, l in enumerate(lines) if l.startswith("3: "))
+    lines[read3] = "3: = 0x2b\n"
+    del lines[next(i for i, l in enumerate(lines) if l.startswith("9: "))]
+    partial = client.grade(TRACE, "".join(lines))
+    assert partial["score"] < full["score"]
+    verdicts = {i["line"]: i["verdict"] for i in partial["items"]}
+    assert verdicts[3] == "wrong" and verdicts[9] == "missing"
+    assert verdicts[1] == "right"
+    wrong = next(i for i in partial["items"] if i["line"] == 3)
+    assert wrong["expected"].strip() == "3: = 0x2a" and wrong["given"]
