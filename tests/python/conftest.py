@@ -25,6 +25,12 @@ TOKEN = "py-test-token-0123456789"
 START_TIMEOUT = 20.0
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The marker of the tests that need the daemon's grade op."""
+    config.addinivalue_line(
+        "markers", "needs_grade: needs aspaced's grade handler (op 50)")
+
+
 @dataclass
 class Daemon:
     """A running aspaced: where it listens and the credentials it takes."""

@@ -7,7 +7,7 @@
 # Nothing here is skipped: a missing python3-protobuf, python3-pytest,
 # protoc or openssl (tools/install-deps.sh installs them all) fails the
 # test, saying what to install.  PYTEST_ARGS passes options to pytest
-# (PYTEST_ARGS='-k "not grade"').
+# (PYTEST_ARGS='-m "not needs_grade"').
 PYTHON3=${PYTHON3:-python3}
 srcdir=${srcdir:-.}
 ASPACED=${ASPACED:-daemon/aspaced}

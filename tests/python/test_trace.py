@@ -67,6 +67,7 @@ def test_run_with_seed_and_kernel(client: aspace.Client) -> None:
 
 
 
+@pytest.mark.needs_grade
 def test_grade(client: aspace.Client) -> None:
     """Needs the daemon's grade handler (op 50)."""
     right = client.run(TRACE)
