@@ -87,3 +87,29 @@ def test_grade(client: aspace.Client) -> None:
     assert verdicts[1] == "right"
     wrong = next(i for i in partial["items"] if i["line"] == 3)
     assert wrong["expected"].strip() == "3: = 0x2a" and wrong["given"]
+
+
+def test_the_grade_dict() -> None:
+    """GradeResult -> dict, and the GradeRequest client.grade() sends."""
+    from aspace._pb import pb
+    from aspace.grade import grade_request, grade_result
+    res = pb.GradeResult(score=1, max_score=3, extra_lines=2)
+    res.items.add(line=3, command=b"read 0x1000", verdict=pb.GradeItem.WRONG,
+                  points=0, max_points=2, expected=b"3: = 0x2a\n",
+                  given=b"3: = 0x2b\n", why=b"the byte \xff")
+    res.items.add(line=4, command=b"fork", verdict=pb.GradeItem.MISSING,
+                  max_points=1)
+    got = grade_result(res)
+    assert got["score"] == 1 and got["max_score"] == 3
+    assert got["extra_lines"] == 2
+    assert got["items"][0] == {
+        "line": 3, "command": "read 0x1000", "verdict": "wrong",
+        "points": 0, "max_points": 2, "expected": "3: = 0x2a\n",
+        "given": "3: = 0x2b\n", "why": "the byte \ufffd"}
+    assert got["items"][1]["verdict"] == "missing"
+    req = grade_request("fork\n", b"1: = 2\n", None, None)
+    assert req.trace == b"fork\n" and req.answers == b"1: = 2\n"
+    assert not req.HasField("params")
+    req = grade_request("fork\n", "", 5, {"zero_page": "off"})
+    assert req.params.seed == 5 and req.params.randomize
+    assert req.params.HasField("zero_page") and not req.params.zero_page
