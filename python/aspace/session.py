@@ -9,7 +9,7 @@ field...) raise :class:`aspace.StatusError`.
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ._pb import pb
-from .errors import StatusError
+from .errors import AspaceError, StatusError
 from .results import (Access, Addr, BytesRead, BytesWritten, Check, Counters,
                       Done, Fault, KernelParam, Maps, PageWalk, ProcStatus,
                       Smap, Smaps, SyscallError, Task, TraceRun, Vma)
@@ -189,9 +189,16 @@ class Session:
     def __enter__(self) -> "Session":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._owned:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if not self._owned:
+            return
+        if exc_type is None:
             self.destroy()
+            return
+        try:  # the block's own exception matters more
+            self.destroy()
+        except AspaceError:
+            pass
 
     def destroy(self) -> None:
         """Destroy the session in the daemon."""

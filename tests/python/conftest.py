@@ -58,6 +58,7 @@ def _config(tmp: str) -> str:
                 f"tls-client-ca {tmp}/ca.pem\n"
                 f"tokens {tmp}/tokens\n"
                 "state-directory none\n"
+                "trace-line-limit 5000\n"
                 "workers 2\n")
     return path
 

@@ -113,3 +113,33 @@ def test_the_grade_dict() -> None:
     req = grade_request("fork\n", "", 5, {"zero_page": "off"})
     assert req.params.seed == 5 and req.params.randomize
     assert req.params.HasField("zero_page") and not req.params.zero_page
+
+
+def test_a_trace_over_its_line_limit(client: aspace.Client) -> None:
+    """The daemon's trace-line-limit is 5000 (conftest.py)."""
+    trace = "mmap 0x200000000000 4K rw- private,anon,fixed\n" + \
+        "read 0x200000000000\n" * 5200
+    with pytest.raises(aspace.StatusError) as e:
+        client.run(trace)
+    assert e.value.code == "QUOTA" and "line limit" in e.value.message
+    run = e.value.result
+    assert isinstance(run, aspace.TraceRun) and run.stopped_at == 5001
+    assert run.output.splitlines()[-1] == "5000: = 0x00"
+
+
+def test_threads_share_a_client(client: aspace.Client) -> None:
+    import threading
+    outputs = []
+
+    def work(n: int) -> None:
+        trace = f"mmap 0x200000000000 4K rw- private,anon,fixed\n" \
+                f"write 0x200000000000 {n}\nread 0x200000000000\n"
+        outputs.append((n, client.run(trace)))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outputs) == [(n, f"1: = 0x200000000000\n2: = ok\n"
+                                   f"3: = 0x{n:02x}\n") for n in range(8)]
