@@ -17,7 +17,8 @@ apt-get install -y -qq python3 python3-protobuf protobuf-compiler \
 tarball=$(ls aspace-*.tar.gz 2>/dev/null | head -n 1 || true)
 if [ -n "$tarball" ]; then
 	apt-get install -y -qq build-essential pkg-config libevent-dev \
-	    libprotobuf-c-dev protobuf-c-compiler libssl-dev libjansson-dev
+	    libprotobuf-c-dev protobuf-c-compiler libssl-dev libjansson-dev \
+	    libcmocka-dev
 	rm -rf build-aspace && mkdir build-aspace
 	tar -xzf "$tarball" -C build-aspace --strip-components=1
 	(cd build-aspace && ./configure --quiet && make -j2 && make install)
