@@ -71,7 +71,8 @@ def _tls_context(ca: Optional[str], cert: Optional[str],
 
 
 def _open_socket(url: str, ca: Optional[str], cert: Optional[str],
-                 key: Optional[str], timeout: Optional[float]) -> socket.socket:
+                 key: Optional[str],
+                 timeout: Optional[float]) -> socket.socket:
     """Connect to url: a Unix socket, or TCP wrapped in TLS."""
     scheme, where, port = parse_url(url)
     try:

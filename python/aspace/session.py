@@ -419,7 +419,7 @@ class Session:
         res = self._request("check").check
         return Check(mms=res.mms, tasks=res.tasks)
 
-    # --- traces ----------------------------------------------------------------
+    # --- traces --------------------------------------------------------------
 
     def run_result(self, trace_text: Union[str, bytes],
                    resume: bool = False) -> TraceRun:
