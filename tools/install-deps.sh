@@ -11,7 +11,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
 libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev \
 libjansson-dev \
-clang libclang-rt-14-dev llvm curl python3"
+clang libclang-rt-14-dev llvm curl python3 \
+python3-protobuf protobuf-compiler python3-pytest python3-setuptools python3-pip"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
