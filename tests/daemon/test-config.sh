@@ -237,10 +237,13 @@ set --
 # for the variables given before it (env(1) syntax).
 if [ "$(id -u)" -ne 0 ]; then
 	as_user() { env -i PATH="$PATH" "$@"; }
+	as_user_exec() { exec env -i PATH="$PATH" "$@"; }
 	uid=$(id -u)
 elif command -v setpriv >/dev/null 2>&1; then
 	as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    env -i PATH="$PATH" "$@"; }
+	as_user_exec() { exec setpriv --reuid=65534 --regid=65534 \
+	    --clear-groups env -i PATH="$PATH" "$@"; }
 	uid=65534
 else
 	as_user=
@@ -286,8 +289,10 @@ fi
 # --- no listener given: aspaced and aspace meet on the default socket ----------
 if [ -n "${uid:-}" ]; then
 	mkdir "$tmp/run" && chmod 777 "$tmp/run"
-	as_user XDG_RUNTIME_DIR="$tmp/run" "$A" --config /dev/null --state-directory none \
-	    --workers 1 >"$tmp/listening" 2>"$tmp/err" &
+	# a subshell that execs: $! is then the daemon itself, for the kill
+	(as_user_exec XDG_RUNTIME_DIR="$tmp/run" "$A" --config /dev/null \
+	    --state-directory none --workers 1) >"$tmp/listening" \
+	    2>"$tmp/err" &
 	pid=$!
 	i=0
 	while ! grep -q '^listening' "$tmp/listening" && [ $i -lt 200 ] &&
