@@ -307,48 +307,6 @@ static int run_remote(struct asc_client *c, const char *path,
 
 /* --- options ----------------------------------------------------------------- */
 
-void cli_getopt_start(char **argv, const char *name)
-{
-	static char prog[64];
-
-	if (name != NULL)
-		snprintf(prog, sizeof(prog), "aspace %s", name);
-	else
-		snprintf(prog, sizeof(prog), "aspace");
-	argv[0] = prog;
-	optind = 0;	/* glibc: start afresh */
-	opterr = 1;
-}
-
-bool cli_global_opt(int c, const char *arg, struct cli_opts *o)
-{
-	switch (c) {
-	case CLI_OPT_CONNECT:	o->url = arg; break;
-	case CLI_OPT_CA:	o->ca = arg; break;
-	case CLI_OPT_CERT:	o->cert = arg; break;
-	case CLI_OPT_KEY:	o->key = arg; break;
-	case CLI_OPT_TOKEN:	o->token = arg; break;
-	case CLI_OPT_JSON:	o->json = true; break;
-	default:		return false;
-	}
-	return true;
-}
-
-int cli_usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt != NULL) {
-		fputs("aspace: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs(usage, stderr);
-	return 2;
-}
-
 /* Parse a decimal or 0x seed; -1 if it is not a number. */
 static int parse_seed(const char *arg, uint64_t *seed)
 {
@@ -432,7 +390,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 			fputs(RUN_USAGE, stdout);
 			return 0;
 		default:
-			return cli_usage_error(RUN_USAGE, NULL);
+			return cli_bad_option();
 		}
 	}
 	if (optind == argc)
@@ -591,7 +549,7 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 			fputs(SESSION_USAGE, stdout);
 			return 0;
 		}
-		return cli_usage_error(SESSION_USAGE, NULL);
+		return cli_bad_option();
 	}
 	if (optind == argc)
 		return cli_usage_error(SESSION_USAGE, "session: create, list "
@@ -602,8 +560,8 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 		if (strcmp(argv[0], names[sub]) == 0)
 			break;
 	if (sub > DESTROY)
-		return cli_usage_error(SESSION_USAGE, "session: unknown "
-		    "command '%s'", argv[0]);
+		return cli_usage_error("", "session: unknown command '%s' "
+		    "(aspace session --help)", argv[0]);
 	use = usages[sub];
 	snprintf(name, sizeof(name), "session %s", names[sub]);
 	cli_getopt_start(argv, name);
@@ -630,7 +588,7 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 			fputs(use, stdout);
 			return 0;
 		default:
-			return cli_usage_error(use, NULL);
+			return cli_bad_option();
 		}
 	}
 	if (sub == DESTROY && optind < argc)
@@ -681,12 +639,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli_bad_option();
 		}
 	}
 	if (optind == argc) {
-		usage(stderr);
+		fprintf(stderr, "aspace: which command? (aspace --help)\n");
 		return 2;
 	}
 	argc -= optind;
@@ -712,7 +669,7 @@ int main(int argc, char **argv)
 		return shell_run(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
-	fprintf(stderr, "aspace: unknown command '%s'\n", cmd);
-	usage(stderr);
+	fprintf(stderr, "aspace: unknown command '%s' (aspace --help)\n",
+	    cmd);
 	return 2;
 }

@@ -321,7 +321,7 @@ int shell_run(int argc, char **argv, struct cli_opts *o)
 			fputs(SHELL_USAGE, stdout);
 			return 0;
 		default:
-			return cli_usage_error(SHELL_USAGE, NULL);
+			return cli_bad_option();
 		}
 	}
 	if (optind < argc)

@@ -613,7 +613,7 @@ static int parse_args(const char *name, int argc, char **argv,
 			ch = 0;
 			goto out;
 		default:
-			ch = usage_fail(name, NULL);
+			ch = cli_bad_option();
 			goto out;
 		}
 	}
