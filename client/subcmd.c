@@ -33,6 +33,7 @@
 #include "shell.h"
 #include "trace_parse.h"
 #include "walk-bits.h"
+#include "shell-cmds.h"
 
 #define LINE_MAX_LEN	1024
 #define EXIT_CORRUPT	3	/* docs/aspace.1, EXIT STATUS */
@@ -431,6 +432,27 @@ static int sub_check(struct asc_client *c, const struct sub *s,
 		    res->tasks == 1 ? "" : "s");
 	asc_reply_free(rp);
 	return 0;
+}
+
+/* aspace shell's status, walk, counters and check (shell-cmds.h). */
+int subcmd_inspect(struct asc_client *c, const uint8_t *sid,
+    unsigned long task, const char *name, unsigned long addr,
+    bool task_only, const struct cli_opts *o)
+{
+	struct sub s;
+
+	memset(&s, 0, sizeof(s));
+	s.name = name;
+	memcpy(s.sid, sid, ASC_SESSION_ID_LEN);
+	s.task = strcmp(name, "check") == 0 ? 0 : task;
+	s.task_only = task_only;
+	if (strcmp(name, "status") == 0)
+		return sub_status(c, &s, o);
+	if (strcmp(name, "walk") == 0)
+		return sub_walk(c, &s, o, addr);
+	if (strcmp(name, "counters") == 0)
+		return sub_counters(c, &s, o);
+	return sub_check(c, &s, o);
 }
 
 /* The operands in each operation's usage. */
