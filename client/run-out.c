@@ -11,7 +11,7 @@
  * --json prints one object per trace,
  *
  *   {"trace":PATH,"status":S,"errors":E,"truncated":B,
- *    "items":[{"line":N,"command":"LINE N OF THE TRACE","output":"TEXT\n..."},...]}
+ *    "items":[{"line":N,"command":"LINE N","output":"TEXT\n..."},...]}
  *
  * where output is TEXT (without "N: ") and the continuation lines, joined
  * by newlines, without a last newline: "N: " OUTPUT "\n" for each item

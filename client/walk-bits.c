@@ -52,7 +52,8 @@ void walk_bits_print(FILE *f, uint64_t pte)
 	for (i = 0; i < NBITS; i++)
 		if (pte & pte_bits[i].bit)
 			fprintf(f, " %s", pte_bits[i].name);
-	fprintf(f, "; frame 0x%" PRIx64 "\n", (uint64_t)((pte & PTE_PFN_MASK) >> 12));
+	fprintf(f, "; frame 0x%" PRIx64 "\n",
+	    (uint64_t)((pte & PTE_PFN_MASK) >> 12));
 }
 
 json_t *walk_bits_json(uint64_t pte)
