@@ -61,9 +61,9 @@ static const struct shell_help {
 	{ "window", "window START LEN",
 	  "show only the mappings in [START, START+LEN) in maps and smaps",
 	  "window 0x200000000000 0x1000000" },
-	{ "kernel", "kernel NAME VALUE",
-	  "set a kernel parameter (before any other command)",
-	  "kernel zero_page off" },
+	{ "kernel", "kernel [NAME VALUE]",
+	  "set a kernel parameter (before any other command); alone: show "
+	  "them", "kernel zero_page off" },
 	{ "shmget", "shmget NAME SIZE", "make a System V segment",
 	  "shmget seg 8K" },
 	{ "shmat", "shmat NAME ADDR SHMFLAGS",

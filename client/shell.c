@@ -15,8 +15,8 @@
  *
  * Besides the trace commands it has its own (shell-help.c lists them):
  * "help" and "help CMD" (CMD's syntax and an example), "walk ADDR",
- * "status", "counters [--task-only]" and "check", which print what
- * "aspace NAME" prints (subcmd.c), and "quit".
+ * "status", "counters [--task-only]", "check" and "kernel" alone, which
+ * print what "aspace NAME" prints (subcmd.c, kernel.c), and "quit".
  *
  * On a terminal (and with libedit) the prompt has line editing, history
  * (~/.aspace_history) and completion of command names with TAB.  Ctrl-C
@@ -187,6 +187,13 @@ static int shell_builtin(struct shell *sh, const char *line)
 		n = word(&rest);
 		if (shell_help(stdout, rest, n) != 0)
 			sh->rc = 1;
+		return LINE_DONE;
+	}
+	if (is(line, n, "kernel") && word(&rest) == 0) {
+		/* "kernel" alone: the parameters, as aspace kernel */
+		if ((i = (size_t)cli_kernel_show(sh->c, sh->sid, sh->o)) != 0)
+			sh->rc = (int)i;
+		fflush(stdout);
 		return LINE_DONE;
 	}
 	for (i = 0; inspect[i] != NULL; i++)

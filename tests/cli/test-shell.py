@@ -136,6 +136,7 @@ def run(env, tmp):
     sh.cmd("status", "VmRSS:")
     sh.cmd("counters --task-only", "minor_faults         1")
     sh.cmd("check", "ok: 1 mm, 1 task checked")
+    sh.cmd("kernel", "kernel rlimit_memlock unlimited")
     sh.send("munmap 0x200000000000 4K")
     time.sleep(0.3)
     sh.send("\x03")
