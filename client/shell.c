@@ -317,13 +317,12 @@ static bool edit_line(struct shell *sh, EditLine *el, History *hist)
 
 	shell_sigint = 0;	/* a Ctrl-C during a command: dropped */
 	if ((line = el_gets(el, &count)) == NULL) {
+		if (!shell_sigquit)
+			fputc('\n', stdout);	/* after the prompt's line */
 		if (shell_sigquit || (shell_sigint && line_empty) ||
 		    count == 0)
 			return false;	/* SIGHUP, Ctrl-C at "", Ctrl-D */
-		if (!shell_sigint)
-			return false;	/* an error reading */
-		fputc('\n', stdout);	/* Ctrl-C: the line is dropped */
-		return true;
+		return shell_sigint;	/* Ctrl-C: the line is dropped */
 	}
 	if (count > 0 && strspn(line, " \t\r\n") < (size_t)count)
 		history(hist, &ev, H_ENTER, line);
@@ -370,8 +369,6 @@ static void shell_edit(struct shell *sh, const char *argv0)
 		history(hist, &ev, H_SAVE, histfile);
 	history_end(hist);
 	el_end(el);
-	if (!shell_sigquit)
-		fputc('\n', stdout);
 }
 #endif
 

@@ -110,7 +110,14 @@ def main():
         env = dict(os.environ, ASPACE_URL="unix:" + sock, HOME=tmp,
                    TERM="dumb")
         env.pop("ASPACE_SOCKET", None)
-        run(env, tmp)
+        # The prompt, line editing and Ctrl-C's dropping a line are
+        # libedit's: without it (config.h), only the piped shell.
+        libedit = True
+        if os.path.exists("config.h"):
+            libedit = "#define HAVE_LIBEDIT 1" in open("config.h").read()
+        if libedit:
+            run(env, tmp)
+        run_piped(env)
     finally:
         daemon.terminate()
         daemon.wait()
@@ -179,6 +186,9 @@ def run(env, tmp):
     for s in left:
         subprocess.run([ASPACE, "session", "destroy", s], env=env)
 
+
+
+def run_piped(env):
     # Without a terminal: SIGINT or SIGTERM while it waits for a line.
     for sig in [signal.SIGINT, signal.SIGTERM]:
         p = subprocess.Popen([ASPACE, "shell"], env=env,
