@@ -50,6 +50,7 @@
 #include "aspace-client.h"
 #include "grade-cli.h"
 #include "rundir.h"
+#include "run-out.h"
 #include "session.h"
 #include "shell.h"
 #include "trace.h"
@@ -64,11 +65,11 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: aspace [--connect URL] [--ca FILE] [--cert FILE --key FILE]\n"
 	    "              [--token T] [--json] COMMAND ...\n"
-	    "       aspace run [--daemon URL] [--seed N] [--json]\n"
+	    "       aspace run [--daemon URL] [--seed N] [--json | --annotate]\n"
 	    "                  [--kernel NAME=VALUE]...\n"
 	    "                  [--keep | --session ID [--resume]] TRACE...\n"
 	    "       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n"
-	    "                  [--json] TRACE...\n"
+	    "                  [--json | --annotate] TRACE...\n"
 	    "       aspace session create [--label L] [--seed N]\n"
 	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
@@ -124,30 +125,15 @@ static char *read_all(const char *path, size_t *lenp)
 
 /* --- JSON -------------------------------------------------------------------- */
 
-/* One trace's result as a JSON object on a line of its own. */
-static void json_trace(const char *path, int status, const char *out,
-    size_t len, unsigned long errors, bool truncated, const char *error)
-{
-	json_t *j = json_object();
-
-	cli_json_set(&j, "trace", cli_json_cstr(path));
-	cli_json_set(&j, "status", json_integer(status));
-	if (error != NULL) {
-		cli_json_set(&j, "error", cli_json_cstr(error));
-	} else {
-		cli_json_set(&j, "errors", cli_json_u64(errors));
-		cli_json_set(&j, "truncated", json_boolean(truncated));
-		cli_json_set(&j, "output", cli_json_strn(out, len));
-	}
-	cli_json_print(j);
-}
+/* aspace run --annotate. */
+static struct run_print_opts print_opts;
 
 /* A trace that could not be run: a message, and a JSON object too. */
 static int trace_fail(const char *path, bool json, const char *msg)
 {
 	fprintf(stderr, "aspace: %s: %s\n", path, msg);
 	if (json)
-		json_trace(path, 2, NULL, 0, 0, false, msg);
+		run_json_trace(path, 2, NULL, 0, NULL, 0, 0, false, msg);
 	return 2;
 }
 
@@ -172,10 +158,10 @@ static int run_one(const char *path, const struct as_session_params *p,
 	r = as_trace_run(s, text, len, &out);
 	rc = r < 0 ? 2 : r > 0 ? 1 : 0;
 	if (json)
-		json_trace(path, rc, as_buf_str(&out), out.len,
+		run_json_trace(path, rc, text, len, as_buf_str(&out), out.len,
 		    r > 0 ? (unsigned long)r : 0, r < 0, NULL);
 	else
-		fwrite(as_buf_str(&out), 1, out.len, stdout);
+		run_print(&print_opts, text, len, as_buf_str(&out), out.len);
 	if (r < 0)
 		fprintf(stderr, "aspace: %s: output larger than %lu bytes\n",
 		    path, OUTPUT_MAX);
@@ -284,19 +270,19 @@ static int run_remote(struct asc_client *c, const char *path,
 		return trace_fail(path, json, strerror(errno));
 	if (asc_run_trace_ex(c, w->has_session ? w->session : NULL, text, len,
 	    params, w->flags, &res, &st) != 0) {
-		free(text);
 		if (res.output != NULL && !json)	/* stopped: so far */
-			fwrite(res.output, 1, res.len, stdout);
+			run_print(&print_opts, text, len, res.output, res.len);
+		free(text);
 		asc_trace_result_free(&res);
 		return trace_fail(path, json,
 		    asc_status_str(&st, msg, sizeof(msg)));
 	}
 	rc = res.truncated ? 2 : res.errors > 0 ? 1 : 0;
 	if (json)
-		json_trace(path, rc, res.output, res.len, res.errors,
-		    res.truncated, NULL);
+		run_json_trace(path, rc, text, len, res.output, res.len,
+		    res.errors, res.truncated, NULL);
 	else
-		fwrite(res.output, 1, res.len, stdout);
+		run_print(&print_opts, text, len, res.output, res.len);
 	if (res.truncated)
 		fprintf(stderr, "aspace: %s: output truncated at the "
 		    "daemon's cap\n", path);
@@ -309,48 +295,6 @@ static int run_remote(struct asc_client *c, const char *path,
 }
 
 /* --- options ----------------------------------------------------------------- */
-
-void cli_getopt_start(char **argv, const char *name)
-{
-	static char prog[64];
-
-	if (name != NULL)
-		snprintf(prog, sizeof(prog), "aspace %s", name);
-	else
-		snprintf(prog, sizeof(prog), "aspace");
-	argv[0] = prog;
-	optind = 0;	/* glibc: start afresh */
-	opterr = 1;
-}
-
-bool cli_global_opt(int c, const char *arg, struct cli_opts *o)
-{
-	switch (c) {
-	case CLI_OPT_CONNECT:	o->url = arg; break;
-	case CLI_OPT_CA:	o->ca = arg; break;
-	case CLI_OPT_CERT:	o->cert = arg; break;
-	case CLI_OPT_KEY:	o->key = arg; break;
-	case CLI_OPT_TOKEN:	o->token = arg; break;
-	case CLI_OPT_JSON:	o->json = true; break;
-	default:		return false;
-	}
-	return true;
-}
-
-int cli_usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt != NULL) {
-		fputs("aspace: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs(usage, stderr);
-	return 2;
-}
 
 /* Parse a decimal or 0x seed; -1 if it is not a number. */
 static int parse_seed(const char *arg, uint64_t *seed)
@@ -365,16 +309,19 @@ static int parse_seed(const char *arg, uint64_t *seed)
 }
 
 #define RUN_USAGE \
-	"usage: aspace run [--seed N] [--kernel NAME=VALUE]...\n" \
+	"usage: aspace run [--seed N] [--kernel NAME=VALUE]... [--annotate]\n" \
 	"                  [--keep | --session ID [--resume]] TRACE...\n" \
-	"       aspace run --local [--seed N] [--kernel NAME=VALUE]... TRACE...\n" \
+	"       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n" \
+	"                  [--annotate] TRACE...\n" \
 	"Runs each TRACE (a file, or - for standard input) in a fresh session\n" \
 	"through aspaced, or with the core built in (--local), and prints its\n" \
-	"output; its options come before the first TRACE.\n" CLI_GLOBAL_USAGE
+	"output; its options come before the first TRACE.  --annotate puts\n" \
+	"each command, as \"# N: LINE\", before its result, and \"==> TRACE <==\"\n" \
+	"before each of several traces.\n" CLI_GLOBAL_USAGE
 
 enum {
 	OPT_LOCAL = CLI_OPT_OWN, OPT_KEEP, OPT_RESUME, OPT_SESSION, OPT_SEED,
-	OPT_KERNEL, OPT_LABEL
+	OPT_KERNEL, OPT_LABEL, OPT_ANNOTATE
 };
 
 static const struct option run_options[] = {
@@ -384,6 +331,7 @@ static const struct option run_options[] = {
 	{ "session",	required_argument, NULL, OPT_SESSION },
 	{ "seed",	required_argument, NULL, OPT_SEED },
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	{ "annotate",	no_argument, NULL, OPT_ANNOTATE },
 	CLI_GLOBAL_OPTIONS
 };
 
@@ -411,6 +359,9 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		case OPT_KEEP:
 			w.flags |= ASC_TRACE_KEEP;
 			break;
+		case OPT_ANNOTATE:
+			print_opts.annotate = true;
+			break;
 		case OPT_RESUME:
 			w.flags |= ASC_TRACE_RESUME;
 			break;
@@ -435,7 +386,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 			fputs(RUN_USAGE, stdout);
 			return 0;
 		default:
-			return cli_usage_error(RUN_USAGE, NULL);
+			return cli_bad_option();
 		}
 	}
 	if (optind == argc)
@@ -464,6 +415,9 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	for (i = optind; i < argc; i++) {
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
+		if (print_opts.annotate && !o->json && argc - optind > 1)
+			printf("%s==> %s <==\n", i > optind ? "\n" : "",
+			    argv[i]);
 		r = local ? run_one(argv[i], &p, o->json) :
 		    run_remote(c, argv[i], p.randomize || kernel ? &params :
 		    NULL, &w, o->json);
@@ -594,7 +548,7 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 			fputs(SESSION_USAGE, stdout);
 			return 0;
 		}
-		return cli_usage_error(SESSION_USAGE, NULL);
+		return cli_bad_option();
 	}
 	if (optind == argc)
 		return cli_usage_error(SESSION_USAGE, "session: create, list "
@@ -605,8 +559,8 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 		if (strcmp(argv[0], names[sub]) == 0)
 			break;
 	if (sub > DESTROY)
-		return cli_usage_error(SESSION_USAGE, "session: unknown "
-		    "command '%s'", argv[0]);
+		return cli_usage_error("", "session: unknown command '%s' "
+		    "(aspace session --help)", argv[0]);
 	use = usages[sub];
 	snprintf(name, sizeof(name), "session %s", names[sub]);
 	cli_getopt_start(argv, name);
@@ -633,7 +587,7 @@ static int cmd_session(int argc, char **argv, struct cli_opts *o)
 			fputs(use, stdout);
 			return 0;
 		default:
-			return cli_usage_error(use, NULL);
+			return cli_bad_option();
 		}
 	}
 	if (sub == DESTROY && optind < argc)
@@ -684,12 +638,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return cli_bad_option();
 		}
 	}
 	if (optind == argc) {
-		usage(stderr);
+		fprintf(stderr, "aspace: which command? (aspace --help)\n");
 		return 2;
 	}
 	argc -= optind;
@@ -717,7 +670,7 @@ int main(int argc, char **argv)
 		return cmd_grade(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
-	fprintf(stderr, "aspace: unknown command '%s'\n", cmd);
-	usage(stderr);
+	fprintf(stderr, "aspace: unknown command '%s' (aspace --help)\n",
+	    cmd);
 	return 2;
 }

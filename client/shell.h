@@ -53,6 +53,11 @@ enum {
 /* Start a getopt_long scan of argv, a subcommand's (argv[0] its name,
  * replaced so that getopt's messages say "aspace NAME: ..."). */
 void cli_getopt_start(char **argv, const char *name);
+/* getopt_long returned '?': one line naming the wrong option and where
+ * the usage is, on stderr; 2, the exit status. (cli-opt.c) */
+int cli_bad_option(void);
+/* "aspace" or "aspace NAME", the command being scanned. */
+const char *cli_prog(void);
 /* A getopt_long result c that is a global option, into *o: true. */
 bool cli_global_opt(int c, const char *arg, struct cli_opts *o);
 /* A usage error: "aspace: MESSAGE" if fmt is not NULL (getopt printed

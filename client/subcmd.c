@@ -32,6 +32,8 @@
 
 #include "shell.h"
 #include "trace_parse.h"
+#include "walk-bits.h"
+#include "shell-cmds.h"
 
 #define LINE_MAX_LEN	1024
 #define EXIT_CORRUPT	3	/* docs/aspace.1, EXIT STATUS */
@@ -339,14 +341,15 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 	res = asc_reply_response(rp)->page_walk;
 	if (o->json) {
 		j = json_head(s);
-		cli_json_set(&j, "addr", cli_json_u64(addr));
-		cli_json_set(&j, "pgd", cli_json_u64(res->pgd));
-		cli_json_set(&j, "pud", cli_json_u64(res->pud));
-		cli_json_set(&j, "pmd", cli_json_u64(res->pmd));
-		cli_json_set(&j, "pte", cli_json_u64(res->pte));
+		cli_json_set(&j, "addr", cli_json_hex(addr));
+		cli_json_set(&j, "pgd", cli_json_hex(res->pgd));
+		cli_json_set(&j, "pud", cli_json_hex(res->pud));
+		cli_json_set(&j, "pmd", cli_json_hex(res->pmd));
+		cli_json_set(&j, "pte", cli_json_hex(res->pte));
+		cli_json_set(&j, "bits", walk_bits_json(res->pte));
 		if (res->swap)
 			cli_json_set(&j, "swap", json_pack("{s:o,s:o,s:o,s:b}",
-			    "entry", cli_json_u64(res->swap_entry), "type",
+			    "entry", cli_json_hex(res->swap_entry), "type",
 			    cli_json_u64(res->swap_type), "offset",
 			    cli_json_u64(res->swap_offset), "exclusive",
 			    res->swap_exclusive));
@@ -355,6 +358,7 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
 		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
 		    "\n", addr, res->pgd, res->pud, res->pmd, res->pte);
+		walk_bits_print(stdout, res->pte);
 		if (res->swap)
 			printf("  swap entry 0x%" PRIx64 ": type %u offset %"
 			    PRIu64 "%s\n", res->swap_entry, res->swap_type,
@@ -428,6 +432,27 @@ static int sub_check(struct asc_client *c, const struct sub *s,
 		    res->tasks == 1 ? "" : "s");
 	asc_reply_free(rp);
 	return 0;
+}
+
+/* aspace shell's status, walk, counters and check (shell-cmds.h). */
+int subcmd_inspect(struct asc_client *c, const uint8_t *sid,
+    unsigned long task, const char *name, unsigned long addr,
+    bool task_only, const struct cli_opts *o)
+{
+	struct sub s;
+
+	memset(&s, 0, sizeof(s));
+	s.name = name;
+	memcpy(s.sid, sid, ASC_SESSION_ID_LEN);
+	s.task = strcmp(name, "check") == 0 ? 0 : task;
+	s.task_only = task_only;
+	if (strcmp(name, "status") == 0)
+		return sub_status(c, &s, o);
+	if (strcmp(name, "walk") == 0)
+		return sub_walk(c, &s, o, addr);
+	if (strcmp(name, "counters") == 0)
+		return sub_counters(c, &s, o);
+	return sub_check(c, &s, o);
 }
 
 /* The operands in each operation's usage. */
@@ -613,7 +638,7 @@ static int parse_args(const char *name, int argc, char **argv,
 			ch = 0;
 			goto out;
 		default:
-			ch = usage_fail(name, NULL);
+			ch = cli_bad_option();
 			goto out;
 		}
 	}

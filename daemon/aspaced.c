@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <event2/event.h>
 
+#include "config.h"
 #include "conf.h"
 #include "log.h"
 #include "sd.h"
@@ -44,7 +45,7 @@
 #endif
 #define CONF_DEFAULT	SYSCONFDIR "/aspaced.conf"
 
-enum { OPT_CONFIG = 256, OPT_FOREGROUND, OPT_HELP, OPT_KEYWORD };
+enum { OPT_CONFIG = 256, OPT_FOREGROUND, OPT_HELP, OPT_VERSION, OPT_KEYWORD };
 
 /* What the command line asked for, applied after the file. */
 struct args {
@@ -83,21 +84,31 @@ static void usage(FILE *f)
 	}
 }
 
-static void __attribute__((noreturn)) bad_usage(void)
+/* A wrong option: one line that names it (getopt's messages are off). */
+static void __attribute__((noreturn)) bad_usage(char **argv)
 {
-	usage(stderr);
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt > 0 && optopt < 256)
+		fprintf(stderr, "aspaced: bad option '-%c' (aspaced --help)\n",
+		    optopt);
+	else
+		fprintf(stderr, "aspaced: %s option '%.*s' (aspaced --help)\n",
+		    optopt != 0 ? "no value for the" : "unknown",
+		    (int)strcspn(arg, "="), arg);
 	exit(2);
 }
 
 /* The long options: every keyword, then the command line's own. */
 static struct option *long_options(void)
 {
-	static struct option opts[CONF_KEYWORDS + 5];
+	static struct option opts[CONF_KEYWORDS + 6];
 	static const struct option own[] = {
 		{ "config",	 required_argument, NULL, OPT_CONFIG },
 		{ "test-config", no_argument,	    NULL, 'T' },
 		{ "foreground",	 no_argument,	    NULL, OPT_FOREGROUND },
 		{ "help",	 no_argument,	    NULL, OPT_HELP },
+		{ "version",	 no_argument,	    NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int i;
@@ -128,6 +139,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 
 	if ((a->v = calloc((size_t)argc, sizeof(*a->v))) == NULL)
 		exit(1);
+	opterr = 0;	/* bad_usage() says it */
 	while ((ch = getopt_long(argc, argv, "a:c:fk:l:s:t:w:T", opts,
 	    NULL)) != -1) {
 		for (al = aliases; al->ch != 0 && al->ch != ch; al++)
@@ -143,8 +155,11 @@ static void parse_args(int argc, char **argv, struct args *a)
 		else if (ch == OPT_HELP) {
 			usage(stdout);
 			exit(0);
+		} else if (ch == OPT_VERSION) {
+			printf("aspaced %s\n", PACKAGE_VERSION);
+			exit(0);
 		} else if (ch != 'f' && ch != OPT_FOREGROUND)
-			bad_usage();
+			bad_usage(argv);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "aspaced: unexpected argument: %s\n",

@@ -63,7 +63,7 @@ expect 2 "bad --task" -- maps --session $sid --task 0
 expect 2 "walk ADDR" -- walk --session $sid
 expect 2 "cannot connect" -- maps --session $sid
 expect 2 "cannot connect" -- --json read --session $sid 0x1000
-expect 2 "usage: aspace shell" -- shell --frob
+expect 2 "aspace shell: unknown option '--frob'" -- shell --frob
 expect 2 "cannot connect" -- shell
 expect 2 "unknown URL scheme" -- run --daemon http://x "$tmp/ok.trace"
 expect 2 "exclude each other" -- run --local --daemon unix:/x "$tmp/ok.trace"
@@ -73,9 +73,9 @@ expect 2 "--resume needs --session" -- run --resume "$tmp/ok.trace"
 expect 2 "--resume needs --session" -- run --keep --session 00112233445566778899aabbccddeeff "$tmp/ok.trace"
 expect 2 "bad session id" -- run --session 12zz "$tmp/ok.trace"
 expect 2 "bad session id" -- session destroy 12zz
-expect 2 "usage" -- session frob
+expect 2 "unknown command .frob. (aspace session --help)" -- session frob
 expect 2 "No such file" -- run --local "$tmp/missing.trace"
-expect 2 "usage" -- frobnicate
+expect 2 "unknown command .frobnicate. (aspace --help)" -- frobnicate
 expect 0 "aspace" -- --version
 # Each subcommand's own usage: --help on standard output, status 0; a
 # usage error prints it on standard error, status 2.
@@ -90,12 +90,27 @@ expect 0 "usage: aspace shell " -- shell --help
 expect 0 "usage: aspace \[--connect URL\]" -- --help
 [ -s "$tmp/out" ] && [ ! -s "$tmp/err" ] && passed=$((passed + 1)) ||
     { failed=$((failed + 1)); echo "FAIL: --help not on standard output"; }
-expect 2 "aspace run: unrecognized option '--frob'" -- run --frob "$tmp/ok.trace"
-grep -q "usage: aspace run " "$tmp/err" && [ ! -s "$tmp/out" ] &&
-    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: run's usage"; }
-expect 2 "option '--seed' requires an argument" -- session create --seed
-grep -q "usage: aspace session create " "$tmp/err" &&
-    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: session create's usage"; }
+# A wrong option: one line naming it, with where the usage is.
+expect 2 "" -- run --frob "$tmp/ok.trace"
+same1() {
+	if [ "$(cat "$tmp/err")" = "$1" ] && [ ! -s "$tmp/out" ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: stderr '$(cat "$tmp/err")', want '$1'"
+	fi
+}
+same1 "aspace run: unknown option '--frob' (aspace run --help)"
+expect 2 "" -- session create --seed
+same1 "aspace session create: option '--seed' needs a value (aspace session create --help)"
+expect 2 "" -- --foo
+same1 "aspace: unknown option '--foo' (aspace --help)"
+expect 2 "" -- frob
+same1 "aspace: unknown command 'frob' (aspace --help)"
+expect 2 "" -- status --frob=1 --session $sid
+same1 "aspace status: unknown option '--frob' (aspace status --help)"
+expect 2 "" -- shell -x
+same1 "aspace shell: bad option '-x' (aspace shell --help)"
 expect 2 "usage: aspace kernel ID | --session ID" -- kernel
 expect 2 "usage: aspace munmap --session ID \[--task N\] ADDR LEN" -- munmap --session $sid 0x1000
 # The global options before the command, among its own, with = too.
@@ -120,7 +135,7 @@ expect 2 "aspace: --kernel zero_page: want NAME=VALUE" -- session create --kerne
 expect 2 "bad VALUE '5000' (a power of two from 4096 to 65536)" -- session create --kernel fault_around_bytes=5000
 expect 2 "bad VALUE '0' (1 to 65530)" -- session create --kernel max_map_count=0
 expect 2 "bad VALUE 'lots' (a size or unlimited)" -- run --local --kernel rlimit_memlock=lots "$tmp/ok.trace"
-expect 2 "usage" -- session create --kernel
+expect 2 "option .--kernel. needs a value" -- session create --kernel
 expect 2 "not --session" -- run --kernel swap=1M --session $sid "$tmp/ok.trace"
 expect 2 "not --session" -- shell --kernel swap=1M --session $sid
 expect 2 "a session ID is needed" -- kernel
@@ -318,7 +333,9 @@ for how in "--local" ""; do
 import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))
 want = open(sys.argv[2], "rb").read().decode("utf-8", "replace")
-assert d["output"] == want, (d["output"], want)
+got = "".join("%d: %s\n" % (i["line"], i["output"]) for i in d["items"])
+assert got == want, (got, want)
+assert d["items"][0]["command"] == "mmap \ufffd\ufffd 4K rw- private,anon", d
 assert "\ufffd\ufffd" in want and "caf\u00e9" in want and "\ufffd\x27" in want
 assert d["status"] == 1 and d["errors"] == 4 and d["truncated"] is False
 ' "$tmp/utf8.json" "$tmp/utf8.out"; then
@@ -328,8 +345,8 @@ assert d["status"] == 1 and d["errors"] == 4 and d["truncated"] is False
 	fi
 done
 # Integers above 2^53 - 1 are strings of their digits: rlimit_memlock
-# unlimited (2^64 - 1), and a pte with the NX bit (bit 63); those below
-# stay numbers.
+# unlimited (2^64 - 1); walk's words are all strings of hex digits, a
+# pte with the NX bit (bit 63) too; its bits are decoded.
 u=$("$ASPACE" session create --json --kernel swap=1M) || { echo "session create failed"; exit 99; }
 u=$(printf '%s' "$u" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])')
 expect 0 "" -- mmap --session "$u" 0x200000000000 4K rw- private,anon,fixed
@@ -345,9 +362,12 @@ assert int(k["rlimit_memlock"]["value"]) == 2**64 - 1
 assert k["rlimit_memlock"]["text"] == "unlimited"
 assert k["swap"]["value"] == 1048576 and k["zero_page"]["value"] == 1, k
 w = json.load(open(sys.argv[2]))
-pte = int(open(sys.argv[3]).read().split("pte ")[1], 16)
-assert pte >> 63 == 1 and w["pte"] == str(pte), (w, pte)
-assert w["addr"] == 0x200000000000 and isinstance(w["pgd"], int), w
+pte = int(open(sys.argv[3]).read().split("pte ")[1].split()[0], 16)
+assert pte >> 63 == 1 and w["pte"] == hex(pte), (w, pte)
+assert w["addr"] == "0x200000000000" and int(w["pgd"], 16) > 0, w
+b = w["bits"]
+assert b["present"] and b["rw"] and b["user"] and b["dirty"] and b["nx"], b
+assert not b["special"] and int(b["frame"], 16) == (pte >> 12) & (2**40 - 1), b
 ' "$tmp/k.json" "$tmp/w.json" "$tmp/w.txt"; then
 	passed=$((passed + 1))
 else
@@ -360,7 +380,7 @@ expect 0 "" -- madvise --session "$u" 0x200000000000 4K pageout
 expect 0 "swap entry 0x[0-9a-f]*: type 0 offset [1-9][0-9]* exclusive" -- walk --session "$u" 0x200000000000
 expect 0 "VmSwap:.*4 kB" -- status --session "$u"
 expect 0 "^pswpout  *1$" -- counters --session "$u"
-expect 0 '"swap":{"entry":[1-9]' -- --json walk --session "$u" 0x200000000000
+expect 0 '"bits":null,"swap":{"entry":"0x[1-9a-f]' -- --json walk --session "$u" 0x200000000000
 expect 0 "" -- read --session "$u" 0x200000000000
 expect 0 "^major_faults  *1$" -- counters --session "$u"
 grep -q "^pswpin  *1$" "$tmp/out" && passed=$((passed + 1)) ||
@@ -368,5 +388,36 @@ grep -q "^pswpin  *1$" "$tmp/out" && passed=$((passed + 1)) ||
 expect 0 '"pswpin":1,' -- --json counters --session "$u" --task-only
 expect 0 '"pswpout":0}' -- --json counters --session "$u" --task-only
 expect 0 "" -- session destroy "$u"
+# run --json: a trace's items give back its canonical output, each with
+# its command; --annotate's extra lines are "# N: LINE", "==> T <==" and
+# empty ones, the rest is the canonical output.
+ex="$srcdir/docs/examples"
+for how in "--local" ""; do
+	for t in "$ex"/*.trace; do
+		# shellcheck disable=SC2086
+		"$ASPACE" run $how "$t" >"$tmp/c.out"
+		# shellcheck disable=SC2086
+		"$ASPACE" run $how --json "$t" >"$tmp/c.json"
+		python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+src = open(sys.argv[3]).read().split("\n")
+got = "".join("%d: %s\n" % (i["line"], i["output"]) for i in d["items"])
+assert got == open(sys.argv[2]).read(), sys.argv[3]
+for i in d["items"]:
+	assert i["command"] == src[i["line"] - 1].rstrip(), i
+' "$tmp/c.json" "$tmp/c.out" "$t" || { echo "FAIL: run $how --json $t"; failed=$((failed + 1)); continue; }
+		passed=$((passed + 1))
+	done
+	# shellcheck disable=SC2086
+	"$ASPACE" run $how --annotate "$ex/01-mmap-and-merge.trace" "$ex/02-munmap-splits.trace" >"$tmp/a.out"
+	# shellcheck disable=SC2086
+	"$ASPACE" run $how "$ex/01-mmap-and-merge.trace" "$ex/02-munmap-splits.trace" >"$tmp/c.out"
+	grep -v -e '^# ' -e '^==> .* <==$' -e '^$' "$tmp/a.out" | cmp -s - "$tmp/c.out" &&
+	    [ "$(grep -c '^==> ' "$tmp/a.out")" -eq 2 ] &&
+	    grep -q "^==> $ex/02-munmap-splits.trace <==$" "$tmp/a.out" &&
+	    grep -q '^# 17: mmap 0x200000000000 16K rw- private,anon,fixed$' "$tmp/a.out" &&
+	    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: run $how --annotate"; head -20 "$tmp/a.out"; }
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

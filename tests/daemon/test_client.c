@@ -479,7 +479,9 @@ static void test_json(void **state)
 	assert_non_null(strstr(out, "\"status\":0"));
 	assert_non_null(strstr(out, "\"errors\":0"));
 	assert_non_null(strstr(out, "\"truncated\":false"));
-	assert_non_null(strstr(out, "\"output\":\""));
+	assert_non_null(strstr(out, "\"items\":[{\"line\":"));
+	assert_non_null(strstr(out, "\"command\":\"mmap "));
+	assert_non_null(strstr(out, "\"output\":\"= 0x"));
 	assert_non_null(strstr(strchr(out, '\n') + 1, "\"trace\":"));
 	/* The same objects from --local. */
 	rc = run_cmd(&o2, &len2, "%s run --local --json %s %s", client_path,
