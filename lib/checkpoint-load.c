@@ -422,6 +422,27 @@ static int check_vma_bounds(struct ck_load *l, const struct vma *v,
 	return 0;
 }
 
+/* v into av's rb_root at slot i (the links of av loaded so far). */
+static int load_rb_link(struct ck_load *l, struct anon_vma *av,
+    struct vma *v, unsigned long i)
+{
+	unsigned int cap = av->rb_cap ? av->rb_cap * 2 : 2;
+	struct vma **n;
+
+	if (i < av->rb_cap) {
+		av->rb_vmas[i] = v;
+		return 0;
+	}
+	if ((n = realloc(av->rb_vmas, cap * sizeof(*n))) == NULL)
+		return ck_fail(l, -ENOMEM, "out of memory");
+	memcg_charge_force(&l->s->mem,
+	    (long)((cap - av->rb_cap) * sizeof(*n)));
+	av->rb_vmas = n;
+	av->rb_cap = cap;
+	av->rb_vmas[i] = v;
+	return 0;
+}
+
 /* A VMA's anon_vma chain; its anon_vma must be on it. */
 static int load_avc(struct ck_load *l, struct vma *v)
 {
@@ -440,6 +461,8 @@ static int load_avc(struct ck_load *l, struct vma *v)
 		    NONE || l->err != 0)
 			break;
 		v->avc[v->avc_len++] = l->avs[a];
+		if (load_rb_link(l, l->avs[a], v, l->av_links[a]) != 0)
+			break;
 		l->av_links[a]++;
 		found |= l->avs[a] == v->anon_vma;
 	}
@@ -738,6 +761,7 @@ static void load_discard(struct ck_load *l)
 	for (i = 0; l->files != NULL && i < l->nfile; i++) {
 		if (l->files[i] != NULL) {
 			free(l->files[i]->cache);
+			free(l->files[i]->holes);
 			pthread_mutex_destroy(&l->files[i]->lock);
 			pthread_mutex_destroy(&l->files[i]->i_mmap_rwsem);
 			free(l->files[i]);
@@ -745,8 +769,11 @@ static void load_discard(struct ck_load *l)
 	}
 	for (i = 0; l->opens != NULL && i < l->nopen; i++)
 		free(l->opens[i]);
-	for (i = 0; l->avs != NULL && i < l->nav; i++)
+	for (i = 0; l->avs != NULL && i < l->nav; i++) {
+		if (l->avs[i] != NULL)
+			free(l->avs[i]->rb_vmas);
 		free(l->avs[i]);
+	}
 	for (i = 0; l->tasks != NULL && i < l->ntask; i++)
 		free(l->tasks[i]);
 	while (s->shm_segs != NULL) {

@@ -197,8 +197,10 @@ static void save_page(struct ck_save *w, const struct page *page)
 	uint32_t file = ck_ptab_get(&w->files, page->mapping);
 	uint32_t av = ck_ptab_get(&w->avs, page->anon_vma);
 
+	/* A page mapped nowhere (in the swap cache) may name an anon_vma
+	 * freed since, as Linux's folio->mapping may: saved as none. */
 	if ((page->mapping != NULL && file == NONE) ||
-	    (page->anon_vma != NULL && av == NONE))
+	    (page->anon_vma != NULL && av == NONE && page_mapcount(page)))
 		w->err = w->err ? w->err : -EINVAL;
 	ck_put_u64(w, page->pfn);
 	ck_put_u32(w, (uint32_t)page_refcount(page));

@@ -110,6 +110,7 @@ static struct page *alloc_anon_page(struct vma *vma, unsigned long address)
 		return NULL;
 	page->flags |= PG_anon | PG_swapbacked;
 	page->anon_excl = 1;
+	page->anon_vma = vma->anon_vma;		/* __folio_set_anon() */
 	page->index = vma->vm_pgoff + ((address - vma->vm_start) >>
 	    AS_PAGE_SHIFT);
 	page->counts = PAGE_MAP_ONE | 1;
@@ -475,6 +476,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	    (!page_test(page, PG_swapcache) ||
 	    folio_free_swap(phys_of(vma), page))))) {
 		page_set_exclusive(page, true);
+		page->anon_vma = vma->anon_vma;	/* folio_move_anon_rmap() */
 		*vmf->pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
 		COUNT(vmf->task, vma->vm_mm->session, wp_reuses);
 		explain(vmf->ex, "do_wp_page: reused frame 0x%lx", page->pfn);
@@ -521,6 +523,8 @@ static int do_swap_page(struct vm_fault *vmf)
 		return VM_FAULT_OOM;
 	if ((page = swap_cache_get(phys, off)) != NULL) {
 		page_mapcount_add(page, 1);	/* the reference: taken */
+		if (page_mapcount(page) == 1)	/* mapped nowhere else */
+			page->anon_vma = vma->anon_vma;
 	} else {
 		if ((page = alloc_anon_page(vma, vmf->address)) == NULL)
 			return VM_FAULT_OOM;

@@ -19,10 +19,13 @@
  * try_to_free_pages() with its mmap_lock alone held; that tries (never
  * waits for) the mmap_lock, for reading, of every other mm of the
  * session, a busy one leaving that mm's mappings unseen (their pages
- * stay, as try_to_unmap() may fail); then, page by page, it takes the
- * page_table_lock of each mm in turn, holding no other lock (no one
- * waits for an mmap_lock, or for a second page_table_lock but fork's of
- * a new child, while holding a page_table_lock), and lru_lock only to
+ * stay, as try_to_unmap() may fail); then, page by page, it copies the
+ * page's mappings from its anon_vma's rb_root (under anon_vma_lock) or
+ * its file's i_mmap (under i_mmap_rwsem), lets that lock go, and takes
+ * the page_table_lock of each mapping's mm in turn, holding no other
+ * lock (no one waits for an mmap_lock, or for a second page_table_lock
+ * but fork's of a new child, while holding a page_table_lock), and
+ * lru_lock only to
  * move pages on and off the lists.  The fault is then retried.
  *
  * What each lock guards:
@@ -468,6 +471,8 @@ const char *mm_validate_vmas(struct mm *mm)
 			return "VMA beyond task_size";
 		if (v->vm_mm != mm)
 			return "VMA of another mm";
+		if (!anon_vma_rb_holds(v))
+			return "VMA missing from the rb_root of an anon_vma";
 		total += vma_pages(v);
 	}
 	if (total != mm->total_vm)

@@ -62,6 +62,18 @@ void anon_vma_put(struct anon_vma *av);
 int anon_vma_prepare(struct vma *vma);
 int __anon_vma_prepare(struct vma *vma);
 void unlink_anon_vmas(struct vma *vma);
+bool anon_vma_rb_holds(const struct vma *vma);
+/* A VMA an rmap walk visits, with its mm as read under the list's lock
+ * (the VMA may be used only while that mm's mmap_lock is held). */
+struct rmap_vma {
+	struct vma	*vma;
+	struct mm	*mm;
+};
+/* The VMAs of av's rb_root, or of f's i_mmap, copied into a new array
+ * of *n under the list's lock; NULL with *n 0 if none or no memory. */
+struct rmap_vma *anon_vma_rb_snapshot(struct as_session *s,
+    struct anon_vma *av, int *n);
+struct rmap_vma *i_mmap_snapshot(struct as_file *f, int *n);
 int anon_vma_clone(struct vma *dst, struct vma *src);
 int anon_vma_fork(struct vma *vma, struct vma *pvma);
 bool vma_is_fork_child(const struct vma *vma);

@@ -135,6 +135,11 @@ struct anon_vma {
 	int		 num_children;	/* anon_vmas forked from it (+1 root) */
 	int		 num_active_vmas; /* VMAs whose anon_vma it is */
 	int		 nr_links;	/* VMAs chained to it (its rb_root) */
+	/* rb_root: those nr_links VMAs, of every mm, in no order (Linux
+	 * keeps an interval tree by pgoff; a walk tests each for overlap),
+	 * under session->anon_vma_lock; rmap_walk_anon() reads it. */
+	struct vma	**rb_vmas;
+	unsigned int	 rb_cap;
 	struct as_memcg	*memcg;		/* charged for it */
 };
 

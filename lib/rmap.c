@@ -2,11 +2,15 @@
  * rmap.c: anon_vma and anon_vma_chain (mm/rmap.c), and the references of
  * struct files (fs/file_table.c) and inodes (fs/inode.c).
  *
- * An anon_vma carries no reverse map here; what matters is which VMAs
- * share one and how forks chain them, since that decides which VMAs may
- * merge.  A VMA's chain lists every anon_vma it is linked to: its own, and
- * on a fork child also those of its ancestors.  A VMA whose chain has more
- * than one entry is a fork child (vma_is_fork_child()).
+ * An anon_vma decides which VMAs may merge (those sharing one) and is
+ * the reverse map of anonymous pages: every anonymous page names the
+ * anon_vma of the VMA it was made in (page->anon_vma), and each anon_vma
+ * keeps its rb_root, every VMA chained to it, in every mm, which reclaim
+ * walks to find a page's mappings (rmap_walk_anon(), in vmscan.c).  A
+ * VMA's chain lists every anon_vma it is linked to: its own, and on a
+ * fork child also those of its ancestors, so a page made before a fork
+ * is found in the child too.  A VMA whose chain has more than one entry
+ * is a fork child (vma_is_fork_child()).
  *
  * Chains and the anon_vma counters change under session->anon_vma_lock
  * (the role of the root anon_vma's lock: forks share anon_vmas between
@@ -19,6 +23,7 @@
  * mm (folio_mkclean()).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "mm.h"
 #include "pgtable.h"
@@ -92,7 +97,9 @@ void anon_vma_put(struct anon_vma *av)
 		return;
 	parent = av->parent;
 	root = av->root;
-	memcg_uncharge(av->memcg, kmem_size(sizeof(*av)));
+	memcg_uncharge(av->memcg, kmem_size(sizeof(*av)) +
+	    (long)(av->rb_cap * sizeof(*av->rb_vmas)));
+	free(av->rb_vmas);
 	free(av);
 	if (parent != av)
 		anon_vma_put(parent);
@@ -128,11 +135,84 @@ struct anon_vma *anon_vma_alloc(struct as_session *s)
 	return av;
 }
 
+/* Room in av's rb_root for nr_links + 1 VMAs, charged to m; 0 or
+ * -ENOMEM.  The anon_vma lock is held. */
+static int anon_vma_rb_reserve(struct anon_vma *av, struct as_memcg *m)
+{
+	struct vma **n;
+	unsigned int cap = av->rb_cap ? av->rb_cap * 2 : 2;
+	long more = (long)((cap - av->rb_cap) * sizeof(*n));
+
+	if ((unsigned int)av->nr_links < av->rb_cap)
+		return 0;
+	if (memcg_try_charge(m, more) != 0)
+		return -ENOMEM;
+	if ((n = realloc(av->rb_vmas, cap * sizeof(*n))) == NULL) {
+		memcg_uncharge(m, more);
+		return -ENOMEM;
+	}
+	av->rb_vmas = n;
+	av->rb_cap = cap;
+	return 0;
+}
+
+/* vma leaves av's rb_root (anon_vma_interval_tree_remove()). */
+static void anon_vma_rb_remove(struct anon_vma *av, struct vma *vma)
+{
+	int i;
+
+	for (i = 0; i < av->nr_links; i++) {
+		if (av->rb_vmas[i] == vma) {
+			av->rb_vmas[i] = av->rb_vmas[av->nr_links - 1];
+			return;
+		}
+	}
+}
+
+struct rmap_vma *anon_vma_rb_snapshot(struct as_session *s,
+    struct anon_vma *av, int *n)
+{
+	struct rmap_vma *v = NULL;
+	int i;
+
+	pthread_mutex_lock(&s->anon_vma_lock);
+	*n = av->nr_links;
+	if (*n > 0 && (v = malloc((size_t)*n * sizeof(*v))) != NULL) {
+		for (i = 0; i < *n; i++) {
+			v[i].vma = av->rb_vmas[i];
+			v[i].mm = av->rb_vmas[i]->vm_mm;
+		}
+	}
+	pthread_mutex_unlock(&s->anon_vma_lock);
+	if (v == NULL)
+		*n = 0;
+	return v;
+}
+
+/* Is vma in the rb_root of every anon_vma on its chain (mm_validate())? */
+bool anon_vma_rb_holds(const struct vma *vma)
+{
+	unsigned int i;
+	int k;
+
+	for (i = 0; i < vma->avc_len; i++) {
+		const struct anon_vma *av = vma->avc[i];
+
+		for (k = 0; k < av->nr_links && av->rb_vmas[k] != vma; k++)
+			;
+		if (k == av->nr_links)
+			return false;
+	}
+	return true;
+}
+
 /* anon_vma_chain_link(): link vma into av's tree. */
 static int anon_vma_chain_link(struct vma *vma, struct anon_vma *av)
 {
 	struct anon_vma **n;
 
+	if (anon_vma_rb_reserve(av, &vma->vm_mm->session->mem) != 0)
+		return -ENOMEM;
 	if (vma->avc_len == vma->avc_cap) {
 		struct as_memcg *m = &vma->vm_mm->session->mem;
 		unsigned int cap = vma->avc_cap ? vma->avc_cap * 2 : 2;
@@ -148,7 +228,7 @@ static int anon_vma_chain_link(struct vma *vma, struct anon_vma *av)
 		vma->avc_cap = cap;
 	}
 	vma->avc[vma->avc_len++] = av;
-	av->nr_links++;
+	av->rb_vmas[av->nr_links++] = vma;	/* anon_vma_interval_tree_insert */
 	anon_vma_get(av);
 	return 0;
 }
@@ -208,7 +288,9 @@ int __anon_vma_prepare(struct vma *vma)
 		err = -ENOMEM;
 	else if (anon_vma_chain_link(vma, av) != 0) {
 		if (av->refcount == 0) {
-			memcg_uncharge(av->memcg, kmem_size(sizeof(*av)));
+			memcg_uncharge(av->memcg, kmem_size(sizeof(*av)) +
+			    (long)(av->rb_cap * sizeof(*av->rb_vmas)));
+			free(av->rb_vmas);
 			free(av);
 		}
 		err = -ENOMEM;
@@ -324,6 +406,7 @@ void unlink_anon_vmas(struct vma *vma)
 	for (i = 0; i < vma->avc_len; i++) {
 		struct anon_vma *av = vma->avc[i];
 
+		anon_vma_rb_remove(av, vma);
 		if (--av->nr_links == 0 && av->parent != av)
 			av->parent->num_children--;
 	}
@@ -341,6 +424,28 @@ void unlink_anon_vmas(struct vma *vma)
 }
 
 /* ---- the reverse map of file pages: address_space->i_mmap ---------------- */
+
+struct rmap_vma *i_mmap_snapshot(struct as_file *f, int *n)
+{
+	struct rmap_vma *v = NULL;
+	struct vma *vma;
+	int i = 0;
+
+	pthread_mutex_lock(&f->i_mmap_rwsem);
+	*n = (int)f->i_mmap_count;
+	if (*n > 0 && (v = malloc((size_t)*n * sizeof(*v))) != NULL) {
+		for (vma = f->i_mmap; vma != NULL && i < *n;
+		    vma = vma->shared_next, i++) {
+			v[i].vma = vma;
+			v[i].mm = vma->vm_mm;
+		}
+		*n = i;
+	}
+	pthread_mutex_unlock(&f->i_mmap_rwsem);
+	if (v == NULL)
+		*n = 0;
+	return v;
+}
 
 /* i_mmap_lock_write(): guards f->i_mmap and its VMAs' bounds. */
 void i_mmap_lock_write(struct as_file *f)

@@ -14,10 +14,11 @@
  * with swap), a lazily freed clean one is dropped, a file page leaves the
  * page cache (written back first if dirty).  Mlocked pages are activated,
  * never freed.  The walk of a page's mappings (the reverse map) visits
- * every VMA of every mm of the session (anon_vmas keep no list of VMAs
- * here); another mm's mmap_lock is only tried, a busy one leaving the
- * pages it maps where they are (as try_to_unmap() may fail), and the
- * page_table_locks are taken one at a time.  Locking: the lock order at
+ * the VMAs of its anon_vma's rb_root or of its file's i_mmap, listed
+ * under their lock and visited after it; another mm's mmap_lock is only
+ * tried, a busy one leaving the pages it maps where they are (as
+ * try_to_unmap() may fail), and the page_table_locks are taken one at a
+ * time.  Locking: the lock order at
  * the top of mm.c; the policy: docs/architecture.md ("Reclaim").
  */
 #include <errno.h>
@@ -217,46 +218,89 @@ static bool page_vma_address(const struct page *page, const struct vma *vma,
 	return true;
 }
 
-/* models page_vma_mapped_walk() over one mm (page_table_lock held). */
-static void rmap_walk_mm(struct scan_control *sc, struct rmap_walk *w,
-    struct mm *mm)
+/* models page_vma_mapped_walk() in one VMA (its mm's page_table_lock
+ * held): the PTE mapping page there, if any, given to w->one. */
+static void rmap_walk_one(struct scan_control *sc, struct rmap_walk *w,
+    struct vma *vma)
 {
-	struct vma *vma;
 	unsigned long addr;
 	pte_t *pte;
 
-	for (vma = mm->mm_mt.first; vma != NULL && !w->stop &&
-	    w->found < w->mapped; vma = vma->vm_next) {
-		if (!page_vma_address(w->page, vma, &addr))
-			continue;
-		pte = pte_offset(mm, addr);
-		if (pte == NULL || !pte_present(*pte) ||
-		    (*pte & _PAGE_SPECIAL) || pte_pfn(*pte) != w->page->pfn)
-			continue;
-		w->found++;
-		if (!w->one(sc, w, vma, pte))
-			w->stop = true;
-	}
+	if (!page_vma_address(w->page, vma, &addr))
+		return;
+	pte = pte_offset(vma->vm_mm, addr);
+	if (pte == NULL || !pte_present(*pte) ||
+	    (*pte & _PAGE_SPECIAL) || pte_pfn(*pte) != w->page->pfn)
+		return;
+	w->found++;
+	if (!w->one(sc, w, vma, pte))
+		w->stop = true;
 }
 
-/* models rmap_walk(): each mm's page_table_lock in turn (the caller
- * holds no other); an mm whose mmap_lock was busy is not visited, and a
- * mapping not seen marks the walk contended. */
+/* Where mm is in the walk's list, or -1. */
+static int sc_mm_index(const struct scan_control *sc, const struct mm *mm)
+{
+	int i;
+
+	for (i = 0; i < sc->nmm; i++)
+		if (sc->mms[i] == mm)
+			return i;
+	return -1;
+}
+
+/*
+ * models rmap_walk_anon() and rmap_walk_file(): the VMAs of the page's
+ * anon_vma (its rb_root: every VMA chained to it, fork children's too)
+ * or of its file's i_mmap, each visited under its mm's page_table_lock
+ * (the caller holds no other) if reclaim holds that mm's mmap_lock; a
+ * VMA of another mm marks the walk contended.  false if the page has no
+ * such list to walk (an anonymous page without its anon_vma).
+ */
+static bool rmap_walk_list(struct scan_control *sc, struct rmap_walk *w)
+{
+	struct page *page = w->page;
+	struct rmap_vma *v;
+	int n, i, k;
+
+	if (page_test(page, PG_anon) && page->anon_vma != NULL)
+		v = anon_vma_rb_snapshot(sc->s, page->anon_vma, &n);
+	else if (!page_test(page, PG_anon) && page->mapping != NULL)
+		v = i_mmap_snapshot(page->mapping, &n);
+	else
+		return false;
+	for (i = 0; i < n && !w->stop && w->found < w->mapped; i++) {
+		if ((k = sc_mm_index(sc, v[i].mm)) < 0 || !sc->usable[k]) {
+			w->contended = true;
+			continue;
+		}
+		pthread_mutex_lock(&v[i].mm->page_table_lock);
+		rmap_walk_one(sc, w, v[i].vma);
+		pthread_mutex_unlock(&v[i].mm->page_table_lock);
+	}
+	free(v);
+	return true;
+}
+
+/* models rmap_walk(): through the page's anon_vma or i_mmap; a page
+ * without one, through each mm's VMAs in turn, under its
+ * page_table_lock.  A mapping not seen marks the walk contended. */
 static void rmap_walk(struct scan_control *sc, struct rmap_walk *w)
 {
-	struct mm *mm;
+	struct vma *vma;
 	int i;
 
 	w->mapped = page_mapcount(w->page);
-	for (i = 0; i < sc->nmm && !w->stop && w->found < w->mapped; i++) {
-		mm = sc->mms[i];
+	i = w->mapped == 0 || rmap_walk_list(sc, w) ? sc->nmm : 0;
+	for (; i < sc->nmm && !w->stop && w->found < w->mapped; i++) {
 		if (!sc->usable[i]) {
 			w->contended = true;
 			continue;
 		}
-		pthread_mutex_lock(&mm->page_table_lock);
-		rmap_walk_mm(sc, w, mm);
-		pthread_mutex_unlock(&mm->page_table_lock);
+		pthread_mutex_lock(&sc->mms[i]->page_table_lock);
+		for (vma = sc->mms[i]->mm_mt.first; vma != NULL && !w->stop &&
+		    w->found < w->mapped; vma = vma->vm_next)
+			rmap_walk_one(sc, w, vma);
+		pthread_mutex_unlock(&sc->mms[i]->page_table_lock);
 	}
 	if (!w->stop && w->found < w->mapped)
 		w->contended = true;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include <cmocka.h>
@@ -287,8 +288,9 @@ static void test_mlocked_stay(void **state)
 	done(s);
 }
 
-/* A page shared by parent and child after fork is unmapped from both
- * mms (one slot, two swap PTEs) and faults back in each with its byte. */
+/* A page shared by parent and child after fork is found through its
+ * anon_vma in both mms, unmapped from both (one slot, two swap PTEs)
+ * and faults back in each with its byte. */
 static void test_fork_shared_page(void **state)
 {
 	struct as_session *s = run(SMALL
@@ -297,8 +299,22 @@ static void test_fork_shared_page(void **state)
 	struct task *p = task(s, 1), *c = task(s, 2);
 	unsigned long off;
 
+	struct anon_vma *av;
+	struct rmap_vma *v;
+	int n;
+
 	(void)state;
 	assert_ptr_equal(page_of(s, p, A), page_of(s, c, A));
+	/* the reverse map: the page's anon_vma (the parent's) has both
+	 * VMAs in its rb_root, the child's by anon_vma_fork()'s chain */
+	av = page_of(s, p, A)->anon_vma;
+	assert_ptr_equal(av, find_vma(p->mm, A)->anon_vma);
+	assert_ptr_not_equal(find_vma(c->mm, A)->anon_vma, av);
+	v = anon_vma_rb_snapshot(s, av, &n);
+	assert_int_equal(n, 2);
+	assert_true((v[0].mm == p->mm && v[1].mm == c->mm) ||
+	    (v[0].mm == c->mm && v[1].mm == p->mm));
+	free(v);
 	(void)shrink_lru_list(s, LRU_INACTIVE_ANON,
 	    nr_lru(s, LRU_INACTIVE_ANON));		/* ages it */
 	assert_true(PRESENT(p, A));
