@@ -25,8 +25,8 @@
  * the page_table_lock of each mapping's mm in turn, holding no other
  * lock (no one waits for an mmap_lock, or for a second page_table_lock
  * but fork's of a new child, while holding a page_table_lock), and
- * lru_lock only to
- * move pages on and off the lists.  The fault is then retried.
+ * lru_lock only to move pages on and off the lists.  The fault is then
+ * retried.
  *
  * What each lock guards:
  *   mmap_lock         the VMA index and every field of every VMA; map_count,
