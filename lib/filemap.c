@@ -1,9 +1,10 @@
 /*
- * filemap.c: the page cache of simulated files (mm/filemap.c,
- * mm/shmem.c).  A regular file's pages are all in the cache, clean, from
- * the moment it is written (the trace's `file` command writes and fsyncs
- * it); byte i holds (i * 7 + 3) & 0xff and the tail of the last page past
- * the end of the file is zero, as are the holes madvise remove punched
+ * filemap.c: the page cache of simulated files, and the readahead of a
+ * file mapping's fault (mm/filemap.c, mm/shmem.c).  A regular file's
+ * pages are all in the cache, clean, from the moment it is written (the
+ * trace's `file` command writes and fsyncs it); byte i holds
+ * (i * 7 + 3) & 0xff and the tail of the last page past the end of the
+ * file is zero, as are the holes madvise remove punched
  * (ext4_punch_hole()'s freed blocks: a list of page ranges).  The object
  * behind a shared anonymous mapping (shmem) gets zeroed pages as they are
  * first faulted.
@@ -349,4 +350,64 @@ void unmap_mapping_range(struct as_session *s, struct as_file *f)
 	}
 	while (n > 0)
 		mmput(seen[--n]);
+}
+
+#define RA_PAGES	32	/* VM_READAHEAD_PAGES: read_ahead_kb 128 */
+
+/*
+ * The file pages do_sync_mmap_readahead() reads for a miss at pgoff, as
+ * [*first, *last): none but pgoff with VM_RAND_READ; RA_PAGES from pgoff
+ * on with VM_SEQ_READ (page_cache_sync_ra()); from pgoff to at most the
+ * end of the VMA with VM_EXEC (executable memory gets no read-around);
+ * else the RA_PAGES around pgoff (mmap read-around).  Not modelled: the
+ * PG_readahead mark and the async readahead it starts, and mmap_miss
+ * turning readahead off after 100 misses.
+ */
+static void mmap_ra_range(struct vma *vma, unsigned long pg,
+    unsigned long nr_file, unsigned long *first, unsigned long *last)
+{
+	unsigned long vma_end = vma->vm_pgoff + vma_pages(vma);
+
+	*first = pg;
+	if (vma->vm_flags & VM_RAND_READ)
+		*last = pg + 1;
+	else if (vma->vm_flags & VM_SEQ_READ)
+		*last = pg + RA_PAGES;
+	else if (vma->vm_flags & VM_EXEC)
+		*last = pg + RA_PAGES < vma_end ? pg + RA_PAGES : vma_end;
+	else {
+		*first = pg > RA_PAGES / 2 ? pg - RA_PAGES / 2 : 0;
+		*last = *first + RA_PAGES;
+	}
+	if (*last > nr_file)
+		*last = nr_file;
+}
+
+/*
+ * models do_sync_mmap_readahead(): a regular file's page that is not in
+ * the page cache (reclaim or a punched hole dropped it) is read with the
+ * pages readahead reads around it (mmap_ra_range(), every page of the
+ * small files traces use), those already cached left as they are; the
+ * fault is then retried, so fault-around maps what is cached in its
+ * block.  The pages past the end of the file are not read.  True if the
+ * page was missing.
+ */
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff)
+{
+	struct as_phys *phys = &vma->vm_mm->session->phys;
+	struct as_file *f = file_inode(vma->vm_file);
+	unsigned long nr_file = file_size_pages(f), pg, last;
+	struct page *page;
+	bool sigbus;
+
+	if (f->shmem_zero || pgoff >= nr_file ||
+	    filemap_lookup(f, pgoff) != NULL)
+		return false;
+	mmap_ra_range(vma, pgoff, nr_file, &pg, &last);
+	for (; pg < last; pg++) {
+		if ((page = filemap_fault(phys, f, pg, &sigbus)) == NULL)
+			break;
+		put_page(phys, page);
+	}
+	return true;
 }

@@ -251,66 +251,10 @@ static bool do_fault_around(struct vm_fault *vmf)
 	return mapped;
 }
 
-#define RA_PAGES	32	/* VM_READAHEAD_PAGES: read_ahead_kb 128 */
-
-/*
- * The file pages do_sync_mmap_readahead() reads for a miss at pgoff, as
- * [*first, *last): none but pgoff with VM_RAND_READ; RA_PAGES from pgoff
- * on with VM_SEQ_READ (page_cache_sync_ra()); from pgoff to at most the
- * end of the VMA with VM_EXEC (executable memory gets no read-around);
- * else the RA_PAGES around pgoff (mmap read-around).  Not modelled: the
- * PG_readahead mark and the async readahead it starts, and mmap_miss
- * turning readahead off after 100 misses.
- */
-static void mmap_ra_range(struct vm_fault *vmf, unsigned long nr_file,
-    unsigned long *first, unsigned long *last)
-{
-	struct vma *vma = vmf->vma;
-	unsigned long pg = vmf->pgoff, vma_end = vma->vm_pgoff +
-	    vma_pages(vma);
-
-	*first = pg;
-	if (vma->vm_flags & VM_RAND_READ)
-		*last = pg + 1;
-	else if (vma->vm_flags & VM_SEQ_READ)
-		*last = pg + RA_PAGES;
-	else if (vma->vm_flags & VM_EXEC)
-		*last = pg + RA_PAGES < vma_end ? pg + RA_PAGES : vma_end;
-	else {
-		*first = pg > RA_PAGES / 2 ? pg - RA_PAGES / 2 : 0;
-		*last = *first + RA_PAGES;
-	}
-	if (*last > nr_file)
-		*last = nr_file;
-}
-
-/*
- * models do_sync_mmap_readahead(): a regular file's page that is not in
- * the page cache (reclaim or a punched hole dropped it) is read with the
- * pages readahead reads around it (mmap_ra_range(), every page of the
- * small files traces use), those already cached left as they are; the
- * fault is then retried, so fault-around maps what is cached in its
- * block.  The pages past the end of the file are not read.
- */
+/* do_sync_mmap_readahead() (filemap.c) for the page vmf faults on. */
 static bool sync_mmap_readahead(struct vm_fault *vmf)
 {
-	struct vma *vma = vmf->vma;
-	struct as_file *f = file_inode(vma->vm_file);
-	unsigned long nr_file = file_size_pages(f), pg, last;
-	struct page *page;
-	bool sigbus;
-
-	if (f->shmem_zero || vmf->pgoff >= nr_file ||
-	    filemap_lookup(f, vmf->pgoff) != NULL)
-		return false;
-	mmap_ra_range(vmf, nr_file, &pg, &last);
-	for (; pg < last; pg++) {
-		if ((page = filemap_fault(phys_of(vma), f, pg, &sigbus)) ==
-		    NULL)
-			break;
-		put_page(phys_of(vma), page);
-	}
-	return true;
+	return do_sync_mmap_readahead(vmf->vma, vmf->pgoff);
 }
 
 /* The page-cache page for vmf with a reference the caller drops, or

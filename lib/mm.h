@@ -108,6 +108,7 @@ bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
 void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff);
 
 /* --- page-writeback.c, msync.c: writeback and msync(2) --------------------- */
 bool folio_clear_dirty_for_io(struct page *page);
