@@ -489,8 +489,6 @@ static int shrink_lazyfree(struct scan_control *sc, struct page *page)
 static int shrink_file(struct scan_control *sc, struct page *page,
     enum folio_references ref)
 {
-	if (sc->s->limits.swap_bytes == 0)	/* !can_reclaim_anon_pages() */
-		return PAGE_ACTIVATE;
 	if (!try_to_unmap(sc, page))
 		return PAGE_ACTIVATE;
 	if (page_test(page, PG_dirty)) {

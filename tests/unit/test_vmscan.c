@@ -336,7 +336,8 @@ static void test_fork_shared_page(void **state)
 }
 
 /* Without swap, anonymous memory fills RAM and the fault is out of
- * memory, as before reclaim existed. */
+ * memory, as before reclaim existed, once reclaim has dropped the clean
+ * page-cache pages (those need no swap). */
 static void test_oom_without_swap(void **state)
 {
 	char text[8192];
@@ -347,7 +348,7 @@ static void test_oom_without_swap(void **state)
 	(void)state;
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
 	    "kernel ram 256K\nwindow 0x200000000000 0x10000000\n"
-	    "mmap 0x200000000000 1M rw- private,anon,fixed,noreserve\n");
+	    "file f 16K\nmmap 0x200000000000 1M rw- private,anon,fixed,noreserve\n");
 	for (i = 0; i < 100; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 		    "write 0x%lx 0x%02lx\n", A + i * PG, i);
@@ -355,6 +356,9 @@ static void test_oom_without_swap(void **state)
 	assert_non_null(strstr(out.data, "! error: out of memory"));
 	assert_true(task(s, 1)->counters.oom >= 1);
 	assert_null(s->phys.swap);
+	/* the clean page-cache pages went first: no swap is needed for them */
+	assert_int_equal(nr_lru(s, LRU_INACTIVE_FILE) +
+	    nr_lru(s, LRU_ACTIVE_FILE), 0);
 	done(s);
 }
 
