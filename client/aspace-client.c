@@ -868,6 +868,8 @@ int asc_trace_result_from(const struct asc_reply *rp,
 	res->len = t->output.len;
 	res->errors = t->errors;
 	res->truncated = t->has_truncated && t->truncated;
+	if (asc_trace_explain_from(res, t) != 0)
+		return local_fail(st, ENOMEM, "out of memory");
 	if (t->has_session && t->session.len == ASC_SESSION_ID_LEN) {
 		memcpy(res->session, t->session.data, ASC_SESSION_ID_LEN);
 		res->has_session = 1;
@@ -897,6 +899,8 @@ int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
 	t.keep = t.has_keep;
 	t.has_resume = (flags & ASC_TRACE_RESUME) != 0;
 	t.resume = t.has_resume;
+	t.has_explain = (flags & ASC_TRACE_EXPLAIN) != 0;
+	t.explain = t.has_explain;
 	if (asc_call(c, &r, &rp, st) != 0)
 		return -1;
 	rc = asc_trace_result_from(rp, res, st);
@@ -908,6 +912,7 @@ void asc_trace_result_free(struct asc_trace_result *res)
 {
 	free(res->output);
 	res->output = NULL;
+	asc_trace_explain_free(res);
 }
 
 char *asc_session_hex(const uint8_t id[ASC_SESSION_ID_LEN], char buf[33])

@@ -149,6 +149,12 @@ struct asc_session_info {
 int asc_session_list(struct asc_client *c, struct asc_session_info **out,
     size_t *n, struct asc_status *st);
 
+/* The path one trace line's command took (ASC_TRACE_EXPLAIN). */
+struct asc_line_explain {
+	uint64_t	 line;		/* the trace line */
+	char		*text;		/* steps joined by " -> " */
+};
+
 struct asc_trace_result {
 	char		*output;	/* malloc'ed, NUL-terminated too */
 	size_t		 len;		/* output bytes */
@@ -156,6 +162,9 @@ struct asc_trace_result {
 	int		 truncated;	/* output stopped at the daemon's cap */
 	uint8_t		 session[ASC_SESSION_ID_LEN];	/* with keep */
 	int		 has_session;
+	/* With ASC_TRACE_EXPLAIN: the commands' paths, in line order. */
+	struct asc_line_explain *explain;
+	size_t		 n_explain;
 };
 
 /*
@@ -169,9 +178,16 @@ int asc_run_trace(struct asc_client *c, const uint8_t *session,
     const void *text, size_t len, const Aspace__SessionCreateRequest *params,
     struct asc_trace_result *res, struct asc_status *st);
 void asc_trace_result_free(struct asc_trace_result *res);
+/* The explanation of trace line n in res, or NULL (aspace-client-explain.c). */
+const char *asc_trace_explain(const struct asc_trace_result *res, uint64_t n);
+/* Copy a run_trace reply's explanations into res: 0, or -1 (no memory). */
+int asc_trace_explain_from(struct asc_trace_result *res,
+    const Aspace__RunTraceResult *t);
+void asc_trace_explain_free(struct asc_trace_result *res);
 /* asc_run_trace() with flags: */
 #define ASC_TRACE_KEEP		0x1	/* fresh session kept: res->session */
 #define ASC_TRACE_RESUME	0x2	/* in session, from its last trace's end */
+#define ASC_TRACE_EXPLAIN	0x4	/* record each command's path */
 int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
     const void *text, size_t len, const Aspace__SessionCreateRequest *params,
     int flags, struct asc_trace_result *res, struct asc_status *st);

@@ -137,10 +137,32 @@ static int trace_fail(const char *path, bool json, const char *msg)
 	return 2;
 }
 
+/* --local --explain: each command's path, kept as the daemon sends them. */
+static void local_explain(void *arg, unsigned long lineno, const char *text)
+{
+	struct asc_trace_result *res = arg;
+	struct asc_line_explain *v = res->explain;
+	size_t n = res->n_explain;
+
+	if (*text == '\0')
+		return;
+	if ((n & (n - 1)) == 0 &&	/* 0, 1, 2, 4...: grow to twice */
+	    (v = realloc(v, (n ? 2 * n : 1) * sizeof(*v))) == NULL)
+		return;
+	res->explain = v;
+	if ((v[n].text = strdup(text)) == NULL)
+		return;
+	v[n].line = lineno;
+	res->n_explain++;
+}
+
 /* Run one trace in a fresh session; 0 ok, 1 trace errors, 2 failure. */
 static int run_one(const char *path, const struct as_session_params *p,
     bool json)
 {
+	struct asc_trace_result ex = { 0 };
+	struct as_trace_check chk = { 0 };
+	struct as_trace_cursor cur;
 	struct as_session *s;
 	struct as_buf out;
 	size_t len;
@@ -155,13 +177,19 @@ static int run_one(const char *path, const struct as_session_params *p,
 		return 2;
 	}
 	as_buf_init(&out, OUTPUT_MAX);
-	r = as_trace_run(s, text, len, &out);
+	chk.on_explain = print_opts.explain ? local_explain : NULL;
+	chk.on_explain_arg = &ex;
+	as_trace_cursor_init(&cur);
+	r = as_trace_run_checked(s, &cur, text, len, &out, &chk);
 	rc = r < 0 ? 2 : r > 0 ? 1 : 0;
 	if (json)
-		run_json_trace(path, rc, text, len, as_buf_str(&out), out.len,
-		    r > 0 ? (unsigned long)r : 0, r < 0, NULL);
+		run_json_trace_ex(path, rc, text, len, as_buf_str(&out),
+		    out.len, r > 0 ? (unsigned long)r : 0, r < 0,
+		    print_opts.explain ? &ex : NULL);
 	else
-		run_print(&print_opts, text, len, as_buf_str(&out), out.len);
+		run_print(&print_opts, text, len, as_buf_str(&out), out.len,
+		    print_opts.explain ? &ex : NULL);
+	asc_trace_explain_free(&ex);
 	if (r < 0)
 		fprintf(stderr, "aspace: %s: output larger than %lu bytes\n",
 		    path, OUTPUT_MAX);
@@ -271,7 +299,8 @@ static int run_remote(struct asc_client *c, const char *path,
 	if (asc_run_trace_ex(c, w->has_session ? w->session : NULL, text, len,
 	    params, w->flags, &res, &st) != 0) {
 		if (res.output != NULL && !json)	/* stopped: so far */
-			run_print(&print_opts, text, len, res.output, res.len);
+			run_print(&print_opts, text, len, res.output, res.len,
+			    print_opts.explain ? &res : NULL);
 		free(text);
 		asc_trace_result_free(&res);
 		return trace_fail(path, json,
@@ -279,10 +308,11 @@ static int run_remote(struct asc_client *c, const char *path,
 	}
 	rc = res.truncated ? 2 : res.errors > 0 ? 1 : 0;
 	if (json)
-		run_json_trace(path, rc, text, len, res.output, res.len,
-		    res.errors, res.truncated, NULL);
+		run_json_trace_ex(path, rc, text, len, res.output, res.len,
+		    res.errors, res.truncated, print_opts.explain ? &res : NULL);
 	else
-		run_print(&print_opts, text, len, res.output, res.len);
+		run_print(&print_opts, text, len, res.output, res.len,
+		    print_opts.explain ? &res : NULL);
 	if (res.truncated)
 		fprintf(stderr, "aspace: %s: output truncated at the "
 		    "daemon's cap\n", path);
@@ -310,18 +340,20 @@ static int parse_seed(const char *arg, uint64_t *seed)
 
 #define RUN_USAGE \
 	"usage: aspace run [--seed N] [--kernel NAME=VALUE]... [--annotate]\n" \
-	"                  [--keep | --session ID [--resume]] TRACE...\n" \
+	"                  [--explain] [--keep | --session ID [--resume]] TRACE...\n" \
 	"       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n" \
-	"                  [--annotate] TRACE...\n" \
+	"                  [--annotate] [--explain] TRACE...\n" \
 	"Runs each TRACE (a file, or - for standard input) in a fresh session\n" \
 	"through aspaced, or with the core built in (--local), and prints its\n" \
 	"output; its options come before the first TRACE.  --annotate puts\n" \
 	"each command, as \"# N: LINE\", before its result, and \"==> TRACE <==\"\n" \
-	"before each of several traces.\n" CLI_GLOBAL_USAGE
+	"before each of several traces.  --explain puts \"# why: PATH\" after\n" \
+	"each result: the path the command took in the simulated kernel.\n" \
+	CLI_GLOBAL_USAGE
 
 enum {
 	OPT_LOCAL = CLI_OPT_OWN, OPT_KEEP, OPT_RESUME, OPT_SESSION, OPT_SEED,
-	OPT_KERNEL, OPT_LABEL, OPT_ANNOTATE
+	OPT_KERNEL, OPT_LABEL, OPT_ANNOTATE, OPT_EXPLAIN
 };
 
 static const struct option run_options[] = {
@@ -332,6 +364,7 @@ static const struct option run_options[] = {
 	{ "seed",	required_argument, NULL, OPT_SEED },
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
 	{ "annotate",	no_argument, NULL, OPT_ANNOTATE },
+	{ "explain",	no_argument, NULL, OPT_EXPLAIN },
 	CLI_GLOBAL_OPTIONS
 };
 
@@ -362,6 +395,10 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		case OPT_ANNOTATE:
 			print_opts.annotate = true;
 			break;
+		case OPT_EXPLAIN:
+			print_opts.explain = true;
+			w.flags |= ASC_TRACE_EXPLAIN;
+			break;
 		case OPT_RESUME:
 			w.flags |= ASC_TRACE_RESUME;
 			break;
@@ -391,7 +428,8 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	}
 	if (optind == argc)
 		return cli_usage_error(RUN_USAGE, "run: no TRACE");
-	if (local && (o->url != NULL || w.flags != 0 || w.has_session))
+	if (local && (o->url != NULL || (w.flags & ~ASC_TRACE_EXPLAIN) != 0 ||
+	    w.has_session))
 		return cli_usage_error(RUN_USAGE, "--local and --daemon, "
 		    "--keep, --session or --resume exclude each other");
 	if (((w.flags & ASC_TRACE_RESUME) && !w.has_session) ||

@@ -22,6 +22,11 @@
  * empty line between traces), as tail(1) does: the lines that begin with
  * "# " or "==> " and the empty lines are the annotation, the others the
  * canonical output.
+ *
+ * --explain adds each command's path through the simulated kernel: a
+ * line "# why: PATH" after the item in text (a comment, so that the
+ * output stays an answer file aspace grade reads), "explain":PATH in
+ * each JSON item ("" when the command recorded none).
  */
 #include "config.h"
 
@@ -143,6 +148,12 @@ static unsigned long line_base(const char *text, size_t tlen,
 json_t *run_items_json(const char *text, size_t tlen, const char *out,
     size_t olen)
 {
+	return run_items_json_ex(text, tlen, out, olen, NULL);
+}
+
+json_t *run_items_json_ex(const char *text, size_t tlen, const char *out,
+    size_t olen, const struct asc_trace_result *ex)
+{
 	json_t *items = json_array(), *it;
 	const char *t, *cmd;
 	size_t pos = 0, len, clen = 0;
@@ -155,6 +166,10 @@ json_t *run_items_json(const char *text, size_t tlen, const char *out,
 		cli_json_set(&it, "command", cmd != NULL ?
 		    cli_json_strn(cmd, clen) : json_null());
 		cli_json_set(&it, "output", cli_json_strn(t, len));
+		if (ex != NULL)
+			cli_json_set(&it, "explain", cli_json_cstr(
+			    asc_trace_explain(ex, n) != NULL ?
+			    asc_trace_explain(ex, n) : ""));
 		cli_json_append(&items, it);
 	}
 	return items;
@@ -163,17 +178,29 @@ json_t *run_items_json(const char *text, size_t tlen, const char *out,
 void run_annotate(FILE *f, const char *text, size_t tlen, const char *out,
     size_t olen)
 {
-	const char *t, *cmd;
+	run_annotate_ex(f, text, tlen, out, olen, true, NULL);
+}
+
+void run_annotate_ex(FILE *f, const char *text, size_t tlen, const char *out,
+    size_t olen, bool annotate, const struct asc_trace_result *ex)
+{
+	const char *t, *cmd, *why;
 	size_t pos = 0, start, len, clen = 0;
-	unsigned long n, base = line_base(text, tlen, out, olen);
+	unsigned long n = 0, base = line_base(text, tlen, out, olen);
 
 	for (start = 0; next_item(out, olen, &pos, &n, &t, &len); start = pos) {
 		cmd = trace_line(text, tlen, n >= base ? n - base : 0, &clen);
-		if (cmd != NULL)
+		if (cmd != NULL && annotate)
 			fprintf(f, "# %lu: %.*s\n", n, (int)clen, cmd);
 		fwrite(out + start, 1, pos - start, f);
+		if (ex == NULL || (why = asc_trace_explain(ex, n)) == NULL)
+			continue;
+		if (pos == olen && olen > 0 && out[olen - 1] != '\n')
+			fputc('\n', f);
+		fprintf(f, "# why: %s\n", why);
 	}
-	if (olen > 0 && out[olen - 1] != '\n')
+	if (olen > 0 && out[olen - 1] != '\n' && (ex == NULL ||
+	    asc_trace_explain(ex, n) == NULL))
 		fputc('\n', f);
 }
 
@@ -181,26 +208,40 @@ void run_json_trace(const char *path, int status, const char *text,
     size_t tlen, const char *out, size_t olen, unsigned long errors,
     bool truncated, const char *error)
 {
+	json_t *j;
+
+	if (error == NULL) {
+		run_json_trace_ex(path, status, text, tlen, out, olen, errors,
+		    truncated, NULL);
+		return;
+	}
+	j = json_object();
+	cli_json_set(&j, "trace", cli_json_cstr(path));
+	cli_json_set(&j, "status", json_integer(status));
+	cli_json_set(&j, "error", cli_json_cstr(error));
+	cli_json_print(j);
+}
+
+void run_json_trace_ex(const char *path, int status, const char *text,
+    size_t tlen, const char *out, size_t olen, unsigned long errors,
+    bool truncated, const struct asc_trace_result *ex)
+{
 	json_t *j = json_object();
 
 	cli_json_set(&j, "trace", cli_json_cstr(path));
 	cli_json_set(&j, "status", json_integer(status));
-	if (error != NULL) {
-		cli_json_set(&j, "error", cli_json_cstr(error));
-	} else {
-		cli_json_set(&j, "errors", cli_json_u64(errors));
-		cli_json_set(&j, "truncated", json_boolean(truncated));
-		cli_json_set(&j, "items", run_items_json(text, tlen, out,
-		    olen));
-	}
+	cli_json_set(&j, "errors", cli_json_u64(errors));
+	cli_json_set(&j, "truncated", json_boolean(truncated));
+	cli_json_set(&j, "items", run_items_json_ex(text, tlen, out, olen,
+	    ex));
 	cli_json_print(j);
 }
 
 void run_print(const struct run_print_opts *p, const char *text, size_t tlen,
-    const char *out, size_t olen)
+    const char *out, size_t olen, const struct asc_trace_result *ex)
 {
-	if (p->annotate)
-		run_annotate(stdout, text, tlen, out, olen);
+	if (p->annotate || ex != NULL)
+		run_annotate_ex(stdout, text, tlen, out, olen, p->annotate, ex);
 	else
 		fwrite(out, 1, olen, stdout);
 }

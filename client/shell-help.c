@@ -83,6 +83,11 @@ static const struct shell_help {
 	  "counters" },
 	{ "check", "check", "the daemon's consistency check of the session",
 	  "check" },
+	{ "explain", "explain [on|off]",
+	  "print each command's path in the kernel after its result",
+	  "explain on" },
+	{ "why", "why", "the last command's path: faults, placements, "
+	  "merges and splits with their rules", "why" },
 	{ "help", "help [CMD]", "the commands, or CMD's syntax and an example",
 	  "help mmap" },
 	{ "quit", "quit", "leave (as Ctrl-D does)", "quit" },

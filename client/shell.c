@@ -55,6 +55,8 @@ struct shell {
 	int		 rc;
 	bool		 tty;
 	bool		 kernel;	/* --kernel: params for a new one */
+	bool		 explain;	/* "explain on": "# why:" after each */
+	char		*why;		/* the last command's path, or NULL */
 	const struct cli_opts *o;
 };
 
@@ -87,8 +89,8 @@ static bool shell_line(struct shell *sh, const char *line, size_t len)
 		return false;
 	/* switch runs alone: as_trace_run() starts as task 1 anyway. */
 	if (cli_run_line(sh->c, sh->sid, cmd.op == T_SWITCH ? 0 : sh->task,
-	    cmd.op == T_SWITCH ? NULL : sh->window, text, sh->lineno, &r,
-	    &st) != 0) {
+	    cmd.op == T_SWITCH ? NULL : sh->window, text, sh->lineno, true,
+	    &r, &st) != 0) {
 		fprintf(stderr, "aspace: shell: %s\n",
 		    asc_status_str(&st, msg, sizeof(msg)));
 		free(text);
@@ -100,7 +102,12 @@ static bool shell_line(struct shell *sh, const char *line, size_t len)
 		r.errors = 1;
 	}
 	fwrite(r.output, 1, r.len, stdout);
+	if (sh->explain && r.explain != NULL)
+		printf("# why: %s\n", r.explain);
 	fflush(stdout);
+	free(sh->why);		/* "why" answers for this line now */
+	sh->why = r.explain;
+	r.explain = NULL;
 	if (r.errors > 0) {
 		sh->rc = 1;
 	} else if (cmd.op == T_SWITCH) {
@@ -113,7 +120,7 @@ static bool shell_line(struct shell *sh, const char *line, size_t len)
 		text = NULL;
 	}
 	free(text);
-	free(r.output);
+	cli_line_result_free(&r);
 	return true;
 }
 
@@ -172,6 +179,29 @@ static void shell_inspect(struct shell *sh, const char *name,
 
 enum { LINE_TRACE, LINE_DONE, LINE_QUIT };
 
+/* "explain on|off" (alone: which it is) and "why": the last command's
+ * path through the simulated kernel. */
+static void shell_explain(struct shell *sh, bool why, const char *rest)
+{
+	size_t n = word(&rest);
+	const char *more = rest + n;
+
+	if (why && n == 0) {
+		printf("# why: %s\n", sh->why != NULL ? sh->why :
+		    "(no command has recorded a path yet)");
+	} else if (!why && n == 0) {
+		printf("explain is %s\n", sh->explain ? "on" : "off");
+	} else if (!why && (is(rest, n, "on") || is(rest, n, "off")) &&
+	    word(&more) == 0) {
+		sh->explain = is(rest, n, "on");
+	} else {
+		printf("! error: usage: %s\n", why ? "why" :
+		    "explain [on|off]");
+		sh->rc = 1;
+	}
+	fflush(stdout);
+}
+
 /* The shell's own commands: help, quit, and the inspections. */
 static int shell_builtin(struct shell *sh, const char *line)
 {
@@ -183,6 +213,10 @@ static int shell_builtin(struct shell *sh, const char *line)
 
 	if (is(line, n, "quit"))
 		return LINE_QUIT;
+	if (is(line, n, "explain") || is(line, n, "why")) {
+		shell_explain(sh, is(line, n, "why"), rest);
+		return LINE_DONE;
+	}
 	if (is(line, n, "help")) {
 		n = word(&rest);
 		if (shell_help(stdout, rest, n) != 0)
@@ -529,6 +563,7 @@ int shell_run(int argc, char **argv, struct cli_opts *o)
 	shell_end(&sh, own, keep);
 	shell_signals_end();
 	free(sh.window);
+	free(sh.why);
 	asc_close(sh.c);
 	return sh.rc;
 }

@@ -92,6 +92,8 @@ struct cli_line_result {
 	size_t		 len;
 	unsigned	 errors;	/* "! error" lines in output */
 	bool		 no_task;	/* the task to switch to is absent */
+	char		*explain;	/* with explain: the line's path, or
+					 * NULL; malloc'ed */
 };
 
 /*
@@ -99,12 +101,15 @@ struct cli_line_result {
  * task 1 without a switch), after window_line if not NULL, through
  * run_trace; the output of the prefix lines is dropped and the line's
  * own numbered "lineno: " (or with no number at all when lineno is 0).
- * 0 with *res filled (free res->output), or -1 with *st.
+ * With explain, res->explain is the path the line took (explain.h).
+ * 0 with *res filled (free it with cli_line_result_free()), or -1 with
+ * *st.
  */
 int cli_run_line(struct asc_client *c, const uint8_t *sid,
     unsigned long task, const char *window_line, const char *line,
-    unsigned long lineno, struct cli_line_result *res,
+    unsigned long lineno, bool explain, struct cli_line_result *res,
     struct asc_status *st);
+void cli_line_result_free(struct cli_line_result *res);
 
 /* The per-operation subcommands (subcmd.c). */
 bool subcmd_known(const char *name);

@@ -65,7 +65,8 @@ bool subcmd_known(const char *name)
 void subcmd_usage(FILE *f)
 {
 	fprintf(f,
-	    "       aspace OP --session ID [--task N] [--json] OPERANDS...\n"
+	    "       aspace OP --session ID [--task N] [--json] [--explain]\n"
+	    "                 OPERANDS...\n"
 	    "         OP: mmap munmap mprotect mremap madvise mlock munlock\n"
 	    "             msync brk read write touch fork thread vfork exec\n"
 	    "             exit maps smaps file shmget shmat shmdt shmrm\n"
@@ -93,14 +94,33 @@ static unsigned long line_number(const char *p, const char *end,
 }
 
 static int run_text(struct asc_client *c, const uint8_t *sid,
-    const char *text, struct asc_trace_result *tr, struct asc_status *st)
+    const char *text, int flags, struct asc_trace_result *tr,
+    struct asc_status *st)
 {
-	return asc_run_trace(c, sid, text, strlen(text), NULL, tr, st);
+	return asc_run_trace_ex(c, sid, text, strlen(text), NULL, flags, tr,
+	    st);
+}
+
+void cli_line_result_free(struct cli_line_result *res)
+{
+	free(res->output);
+	free(res->explain);
+	res->output = res->explain = NULL;
+}
+
+/* The path of the line after prefix lines in tr, as res->explain. */
+static void line_explain(struct cli_line_result *res,
+    const struct asc_trace_result *tr, unsigned long prefix)
+{
+	const char *why = asc_trace_explain(tr, prefix + 1);
+
+	if (why != NULL)
+		res->explain = strdup(why);
 }
 
 int cli_run_line(struct asc_client *c, const uint8_t *sid,
     unsigned long task, const char *window_line, const char *line,
-    unsigned long lineno, struct cli_line_result *res,
+    unsigned long lineno, bool explain, struct cli_line_result *res,
     struct asc_status *st)
 {
 	struct asc_trace_result tr;
@@ -120,7 +140,7 @@ int cli_run_line(struct asc_client *c, const uint8_t *sid,
 	if (task > 1) {
 		/* The task must exist, or the line would run as task 1. */
 		snprintf(text, tsize, "switch %lu\n", task);
-		if (run_text(c, sid, text, &tr, st) != 0) {
+		if (run_text(c, sid, text, 0, &tr, st) != 0) {
 			asc_trace_result_free(&tr);
 			free(text);
 			return -1;
@@ -146,7 +166,8 @@ int cli_run_line(struct asc_client *c, const uint8_t *sid,
 	}
 	strcat(text, line);
 	strcat(text, "\n");
-	if (run_text(c, sid, text, &tr, st) != 0) {
+	if (run_text(c, sid, text, explain ? ASC_TRACE_EXPLAIN : 0, &tr,
+	    st) != 0) {
 		asc_trace_result_free(&tr);
 		free(text);
 		return -1;
@@ -179,6 +200,7 @@ int cli_run_line(struct asc_client *c, const uint8_t *sid,
 	}
 	*o = '\0';
 	res->len = (size_t)(o - res->output);
+	line_explain(res, &tr, prefix);
 	asc_trace_result_free(&tr);
 	return 0;
 }
@@ -191,6 +213,7 @@ struct sub {
 	uint8_t		 sid[ASC_SESSION_ID_LEN];
 	unsigned long	 task;
 	bool		 task_only;
+	bool		 explain;	/* --explain */
 	char		 line[LINE_MAX_LEN];
 };
 
@@ -232,12 +255,13 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 	json_t *j;
 	size_t n;
 
-	if (cli_run_line(c, s->sid, s->task, NULL, s->line, 0, &r, &st) != 0)
+	if (cli_run_line(c, s->sid, s->task, NULL, s->line, 0, s->explain,
+	    &r, &st) != 0)
 		return daemon_fail(s->name, &st);
 	if (r.no_task) {
 		fprintf(stderr, "aspace: %s: no task %lu in the session\n",
 		    s->name, s->task);
-		free(r.output);
+		cli_line_result_free(&r);
 		return 1;
 	}
 	if (o->json) {
@@ -250,12 +274,18 @@ static int sub_trace(struct asc_client *c, const struct sub *s,
 			cli_json_set(&j, "result", cli_json_strn(eq, n));
 		}
 		cli_json_set(&j, "output", cli_json_strn(r.output, r.len));
+		if (s->explain)
+			cli_json_set(&j, "explain", cli_json_cstr(
+			    r.explain != NULL ? r.explain : ""));
 		cli_json_print(j);
 	} else {
 		fwrite(r.output, 1, r.len, stdout);
+		if (r.explain != NULL)
+			printf("# why: %s\n", r.explain);
 	}
-	free(r.output);
-	return r.errors > 0 ? 1 : 0;
+	n = r.errors;
+	cli_line_result_free(&r);
+	return n > 0 ? 1 : 0;
 }
 
 static void set_target(Aspace__Request *r, const struct sub *s)
@@ -506,15 +536,17 @@ static void op_usage_print(FILE *f, const char *name)
 	if (operands == NULL)	/* check, kernel: the whole session */
 		fprintf(f, "usage: aspace %s ID | --session ID\n", name);
 	else
-		fprintf(f, "usage: aspace %s --session ID [--task N]%s%s\n",
-		    name, *operands != '\0' ? " " : "", operands);
+		fprintf(f, "usage: aspace %s --session ID [--task N]%s%s%s\n",
+		    name, what == NULL ? " [--explain]" : "",
+		    *operands != '\0' ? " " : "", operands);
 	if (what != NULL)
 		fputs(what, f);
 	else
 		fprintf(f, "Runs the trace line \"%s%s%s\" in session ID\n"
 		    "as task N (default 1) and prints the trace runner's "
-		    "result for it.\n", name, *operands != '\0' ? " " : "",
-		    operands);
+		    "result for it;\nwith --explain, then \"# why: PATH\": "
+		    "the path it took in the simulated\nkernel.\n", name,
+		    *operands != '\0' ? " " : "", operands);
 	fputs(CLI_GLOBAL_USAGE, f);
 }
 
@@ -526,12 +558,13 @@ static int usage_fail(const char *name, const char *msg)
 	return 2;
 }
 
-enum { OPT_SESSION = CLI_OPT_OWN, OPT_TASK, OPT_TASK_ONLY };
+enum { OPT_SESSION = CLI_OPT_OWN, OPT_TASK, OPT_TASK_ONLY, OPT_EXPLAIN };
 
 static const struct option op_options[] = {
 	{ "session",	required_argument, NULL, OPT_SESSION },
 	{ "task",	required_argument, NULL, OPT_TASK },
 	{ "task-only",	no_argument, NULL, OPT_TASK_ONLY },
+	{ "explain",	no_argument, NULL, OPT_EXPLAIN },
 	CLI_GLOBAL_OPTIONS
 };
 
@@ -632,6 +665,14 @@ static int parse_args(const char *name, int argc, char **argv,
 				goto out;
 			}
 			s->task_only = true;
+			break;
+		case OPT_EXPLAIN:
+			if (!in_list(trace_ops, name)) {
+				ch = usage_fail(name, "--explain is for the "
+				    "trace operations (read, write, mmap...)");
+				goto out;
+			}
+			s->explain = true;
 			break;
 		case 'h':
 			op_usage_print(stdout, name);

@@ -78,7 +78,7 @@ static void grade_in(struct req_ctx *c, struct as_session *s)
 	struct as_trace_cursor cur;
 	struct trace_budget b;
 	struct as_trace_check chk = { trace_budget_check, &b, 0, 0, NULL,
-	    NULL };
+	    NULL, NULL, NULL };
 	struct as_grade g;
 	char err[256];
 

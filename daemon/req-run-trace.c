@@ -106,6 +106,58 @@ void trace_budget_stopped(struct req_ctx *c, const struct trace_budget *b,
 	req_status(c, code, msg);
 }
 
+/* The explanations collected while a trace runs, in the response's arena. */
+struct explain_acc {
+	struct req_ctx	 *c;
+	struct explain_node {
+		Aspace__LineExplain	 m;
+		struct explain_node	*next;
+	} *head, **tail;
+	size_t		  n;
+	bool		  full;		/* the arena's budget is spent */
+};
+
+static void explain_collect(void *arg, unsigned long lineno, const char *text)
+{
+	struct explain_acc *x = arg;
+	struct explain_node *e;
+	size_t len = strlen(text);
+
+	if (len == 0 || x->full)
+		return;
+	e = frame_arena_alloc(x->c->out, sizeof(*e) + len + 1);
+	if (e == NULL) {
+		x->full = true;
+		return;
+	}
+	aspace__line_explain__init(&e->m);
+	e->m.has_line = true;
+	e->m.line = lineno;
+	e->m.text = memcpy((char *)(e + 1), text, len + 1);
+	e->next = NULL;
+	*x->tail = e;
+	x->tail = &e->next;
+	x->n++;
+}
+
+/* The collected explanations as res's repeated field. */
+static void explain_finish(struct explain_acc *x, Aspace__RunTraceResult *res)
+{
+	struct explain_node *e;
+	size_t i = 0;
+
+	if (x->n == 0)
+		return;
+	res->explain = frame_arena_alloc(x->c->out, x->n * sizeof(*res->explain));
+	if (res->explain == NULL) {
+		x->full = true;
+		return;
+	}
+	for (e = x->head; e != NULL; e = e->next)
+		res->explain[i++] = &e->m;
+	res->n_explain = x->n;
+}
+
 /*
  * Run the text in s from cursor cur (a kept session's, which it leaves at
  * the end of the text); the output stays in c->buf until the reply is
@@ -118,12 +170,18 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	Aspace__RunTraceResult *res = req_alloc(c, sizeof(*res));
 	int before = cur->errors, n;
 	struct trace_budget b;
+	struct explain_acc x = { .c = c };
 	struct as_trace_check chk = { trace_budget_check, &b, 0, 0, NULL,
-	    NULL };
+	    NULL, NULL, NULL };
 
 	if (res == NULL)
 		return;
 	aspace__run_trace_result__init(res);
+	x.tail = &x.head;
+	if (r->has_explain && r->explain) {
+		chk.on_explain = explain_collect;
+		chk.on_explain_arg = &x;
+	}
 	as_buf_init(&c->buf, server_trace_output_max(c->srv));
 	trace_budget_init(&b, c, cur);
 	n = as_trace_run_checked(s, cur, (const char *)r->text.data,
@@ -133,8 +191,9 @@ static void run_in(struct req_ctx *c, struct as_session *s,
 	res->has_output = true;
 	res->output.data = (uint8_t *)c->buf.data;
 	res->output.len = c->buf.len;
+	explain_finish(&x, res);
 	res->has_truncated = true;
-	res->truncated = n < 0 || c->buf.overflow;
+	res->truncated = n < 0 || c->buf.overflow || x.full;
 	if (n >= 0) {
 		res->has_errors = true;
 		res->errors = (uint32_t)n;

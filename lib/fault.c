@@ -247,6 +247,7 @@ int as_access(struct task *t, unsigned long addr, enum as_access kind,
     struct access_result *r)
 {
 	struct mm *mm = t->mm;
+	struct as_explain *prev;
 	unsigned int code;
 	int tries, ret = 0;
 
@@ -256,6 +257,9 @@ int as_access(struct task *t, unsigned long addr, enum as_access kind,
 	r->explain.text[0] = '\0';	/* filled only if r->explain.on */
 	if (addr >= mm->task_size)
 		return bad_address(t, addr, r);
+	prev = explain_pause();		/* nested steps go to r->explain */
+	if (r->explain.on)
+		explain_current = &r->explain;
 	mmap_read_lock(mm);
 	for (tries = 0; tries < 4 && try_access(mm, addr, kind, r, &code);
 	    tries++) {
@@ -267,6 +271,7 @@ int as_access(struct task *t, unsigned long addr, enum as_access kind,
 			break;
 	}
 	mmap_read_unlock(mm);
+	explain_end(prev);
 	if (ret == 0 && tries == 4)
 		ret = fault_signal(t, AS_SIGSEGV, AS_SEGV_ACCERR, r);
 	return ret;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "mm.h"
 #include "session.h"
 
@@ -33,8 +34,11 @@ static int dup_mmap_vma(struct mm *mm, struct mm *oldmm, struct vma *mpnt)
 	}
 	tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
 	vma_link(mm, tmp);
-	if (tmp->vm_flags & VM_WIPEONFORK)
+	if (tmp->vm_flags & VM_WIPEONFORK) {
+		explain_op("dup_mmap: 0x%lx-0x%lx empty in the child "
+		    "(MADV_WIPEONFORK)", tmp->vm_start, tmp->vm_end);
 		return 0;
+	}
 	return copy_page_range(tmp, mpnt);
 }
 
@@ -50,12 +54,18 @@ static int dup_mmap(struct mm *mm, struct mm *oldmm)
 	mm->stack_vm = oldmm->stack_vm;
 	for (mpnt = oldmm->mm_mt.first; mpnt != NULL && err == 0;
 	    mpnt = mpnt->vm_next) {
-		if (mpnt->vm_flags & VM_DONTCOPY)
+		if (mpnt->vm_flags & VM_DONTCOPY) {
 			vm_stat_account(mm, mpnt->vm_flags,
 			    -(long)vma_pages(mpnt));
-		else
+			explain_op("dup_mmap: 0x%lx-0x%lx not copied "
+			    "(MADV_DONTFORK)", mpnt->vm_start, mpnt->vm_end);
+		} else {
 			err = dup_mmap_vma(mm, oldmm, mpnt);
+		}
 	}
+	explain_op("dup_mmap: %d VMAs copied; those without anonymous pages "
+	    "(no anon_vma) share nothing: the child faults them afresh",
+	    mm->map_count);
 	return err;
 }
 

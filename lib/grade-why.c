@@ -347,15 +347,15 @@ static void why_smaps(struct as_buf *b, const char *expected,
 	vlines_free(&gv);
 }
 
-static void why_access(struct as_buf *b, const char *fault)
+/* An access's fault path, or any other command's path (explain.h). */
+static void why_path(struct as_buf *b, const char *path, bool access)
 {
-	if (fault == NULL)
+	if (path == NULL || *path == '\0')
 		return;
-	if (*fault == '\0')
-		as_buf_printf(b, "no fault: the page table already allowed "
-		    "the access");
+	if (access && strncmp(path, "no fault", 8) != 0)
+		as_buf_printf(b, "fault path: %s", path);
 	else
-		as_buf_printf(b, "fault path: %s", fault);
+		as_buf_printf(b, "%s%s", access ? "" : "path: ", path);
 }
 
 char *grade_why(const char *cmd, size_t n, const char *expected,
@@ -369,7 +369,7 @@ char *grade_why(const char *cmd, size_t n, const char *expected,
 	if (trace_parse_line(cmd, n, &c, err, sizeof(err)) > 0) {
 		switch (c.op) {
 		case T_READ: case T_WRITE: case T_TOUCH:
-			why_access(&b, fault);
+			why_path(&b, fault, true);
 			break;
 		case T_MAPS:
 			why_maps(&b, expected, given);
@@ -378,6 +378,7 @@ char *grade_why(const char *cmd, size_t n, const char *expected,
 			why_smaps(&b, expected, given, fault);
 			break;
 		default:
+			why_path(&b, fault, false);
 			break;
 		}
 	}

@@ -395,7 +395,8 @@ int as_grade_compare(const char *trace, size_t tlen, const char *output,
 	return rc;
 }
 
-/* The fault paths noted while the trace runs, by line. */
+/* What the trace noted while it ran, by line: each command's path, or
+ * for smaps the pages behind its figures. */
 struct why_acc {
 	char	**why;
 	size_t	  n;
@@ -424,6 +425,14 @@ static void note_why(void *arg, unsigned long lineno, const char *text)
 		w->oom = 1;
 }
 
+/* A command's path: the why of its item, unless it recorded nothing
+ * (maps, smaps: their why comes from the figures, and smaps' pages). */
+static void note_path(void *arg, unsigned long lineno, const char *text)
+{
+	if (*text != '\0')
+		note_why(arg, lineno, text);
+}
+
 static void why_free(struct why_acc *w)
 {
 	size_t i;
@@ -448,6 +457,8 @@ int as_grade_run(struct as_session *s, const char *trace, size_t tlen,
 		chk = &none;
 	chk->note = note_why;
 	chk->note_arg = &w;
+	chk->on_explain = note_path;
+	chk->on_explain_arg = &w;
 	as_buf_init(&out, out_max);
 	as_trace_cursor_init(&cur);
 	if (as_trace_run_checked(s, &cur, trace, tlen, &out, chk) < 0)
@@ -463,6 +474,8 @@ int as_grade_run(struct as_session *s, const char *trace, size_t tlen,
 		    alen, w.why, w.n, g, err, errlen);
 	chk->note = NULL;
 	chk->note_arg = NULL;
+	chk->on_explain = NULL;
+	chk->on_explain_arg = NULL;
 	why_free(&w);
 	as_buf_free(&out);
 	return rc;

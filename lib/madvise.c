@@ -9,6 +9,7 @@
  * remove punches a hole in shmem, and the
  * populate advices fault the range in like GUP (mm/gup.c).
  */
+#include "explain.h"
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
@@ -423,8 +424,31 @@ static int madvise_remove(struct vma *vma, unsigned long start,
 	return err;
 }
 
-/* madvise_vma_behavior(): apply one advice to [start, end) of vma. */
-static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
+/* What an advice does to the piece [start, end) of a VMA. */
+static void explain_madvise(unsigned long start, unsigned long end,
+    int behavior)
+{
+	const char *what;
+
+	switch (behavior) {
+	case MADV_WILLNEED: what = "readahead only: nothing visible"; break;
+	case MADV_DONTNEED: what = "zap_page_range: its pages dropped (private"
+	    " anonymous memory reads back as zeros, a file's from the page "
+	    "cache)"; break;
+	case MADV_FREE: what = "lazy free: clean anonymous pages are dropped "
+	    "under pressure unless written again"; break;
+	case MADV_COLD: what = "deactivated: first in line for reclaim"; break;
+	case MADV_PAGEOUT: what = "reclaimed now (anonymous pages to swap, "
+	    "if there is swap)"; break;
+	case MADV_REMOVE: what = "a hole punched in the shared object"; break;
+	default: what = "VmFlags changed (a merge or split, if any, above)";
+	    break;
+	}
+	explain_op("madvise 0x%lx-0x%lx: %s", start, end, what);
+}
+
+/* The advice applied to [start, end) of vma. */
+static int madvise_vma_advise(struct vma *vma, struct vma **prev,
     unsigned long start, unsigned long end, int behavior)
 {
 	unsigned long new_flags;
@@ -470,6 +494,21 @@ static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
 	return 0;
 }
 
+/* madvise_vma_behavior(): apply one advice to [start, end) of vma. */
+static int madvise_vma_behavior(struct vma *vma, struct vma **prev,
+    unsigned long start, unsigned long end, int behavior)
+{
+	bool locked = (vma->vm_flags & VM_LOCKED) != 0;	/* vma may go */
+	int err = madvise_vma_advise(vma, prev, start, end, behavior);
+
+	if (err == 0)
+		explain_madvise(start, end, behavior);
+	else if (err == -EINVAL && locked)
+		explain_op("madvise 0x%lx-0x%lx: a locked VMA (mlock): -EINVAL",
+		    start, end);
+	return err;
+}
+
 /* madvise_walk_vmas(): every VMA piece in [start, end), holes skipped. */
 static int madvise_walk_vmas(struct mm *mm, unsigned long start,
     unsigned long end, int behavior)
@@ -484,6 +523,8 @@ static int madvise_walk_vmas(struct mm *mm, unsigned long start,
 		if (vma == NULL)
 			return -ENOMEM;
 		if (start < vma->vm_start) {
+			explain_op("madvise: hole at 0x%lx: -ENOMEM once the "
+			    "rest is advised", start);
 			unmapped_error = -ENOMEM;
 			start = vma->vm_start;
 			if (start >= end)

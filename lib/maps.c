@@ -55,6 +55,12 @@ static const char mnemonics[32][3] = {
 	"ar", "wf", "dd", "sd", "mm", "hg", "nh", "mg",
 };
 
+/* The VmFlags code of flag bit i ("" for a bit smaps does not show). */
+const char *vm_flag_mnemonic(unsigned int i)
+{
+	return i < 32 ? mnemonics[i] : "";
+}
+
 /* show_smap_vma_flags(): "VmFlags: rd wr mr mw me ac". */
 void show_smap_vma_flags(struct as_buf *b, const char *indent,
     const struct vma *vma)

@@ -53,27 +53,6 @@ static void copy_user_highpage(struct page *to, const struct page *from)
 		to->data[i] = __atomic_load_n(&from->data[i], __ATOMIC_RELAXED);
 }
 
-void explain_add(struct as_explain *ex, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (ex->len >= sizeof(ex->text) - 1)
-		return;
-	if (ex->len > 0)
-		ex->len += (size_t)snprintf(ex->text + ex->len,
-		    sizeof(ex->text) - ex->len, " -> ");
-	if (ex->len >= sizeof(ex->text) - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(ex->text + ex->len, sizeof(ex->text) - ex->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		ex->len += (size_t)n;
-	if (ex->len >= sizeof(ex->text))
-		ex->len = sizeof(ex->text) - 1;
-}
-
 static struct as_phys *phys_of(struct vma *vma)
 {
 	return &vma->vm_mm->session->phys;
@@ -247,7 +226,9 @@ static bool do_fault_around(struct vm_fault *vmf)
 		__atomic_add_fetch(
 		    &vma->vm_mm->session->counters.fault_around_pages, nr,
 		    __ATOMIC_RELAXED);
-	explain(vmf->ex, "do_read_fault: fault-around mapped %lu pages", nr);
+	explain(vmf->ex, "do_read_fault: fault-around 0x%lx-0x%lx mapped "
+	    "%lu pages", vmf->address - ((pte_off - from) << AS_PAGE_SHIFT),
+	    vmf->address + ((to - pte_off) << AS_PAGE_SHIFT), nr);
 	return mapped;
 }
 
@@ -792,8 +773,9 @@ void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
 	pthread_mutex_unlock(&mm->page_table_lock);
 }
 
-/* Copy one PTE into the child (models copy_present_pte()). */
-static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
+/* Copy one PTE into the child (models copy_present_pte()); true if it was
+ * write-protected for copy on write. */
+static bool copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
     pte_t *spte)
 {
 	pte_t pte = *spte;
@@ -805,13 +787,15 @@ static void copy_pte(struct vma *dst, struct vma *src, pte_t *dpte,
 		if (page_exclusive(page))	/* shared with the child now */
 			page_set_exclusive(page, false);
 	}
-	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
-		*spte &= ~_PAGE_RW;
-		pte &= ~_PAGE_RW;
-	}
 	if (dst->vm_flags & VM_SHARED)
 		pte &= ~_PAGE_DIRTY;
 	*dpte = pte & ~_PAGE_ACCESSED;
+	if (cow && (pte & _PAGE_RW)) {		/* both sides copy on write */
+		*spte &= ~_PAGE_RW;
+		*dpte &= ~_PAGE_RW;
+		return true;
+	}
+	return false;
 }
 
 /* copy_nonpresent_pte(): a swap entry is shared with the child, one more
@@ -831,7 +815,7 @@ int copy_page_range(struct vma *dst, struct vma *src)
 {
 	struct mm *mm = src->vm_mm, *dmm = dst->vm_mm;
 	struct pte_cursor cur = PTE_CURSOR_INIT;
-	unsigned long addr, end = src->vm_end, dbase = 1;
+	unsigned long addr, end = src->vm_end, dbase = 1, nr = 0, wp = 0;
 	pte_t *spte, *dtable = NULL;
 	int err = 0;
 
@@ -853,13 +837,17 @@ int copy_page_range(struct vma *dst, struct vma *src)
 		if (dtable == NULL)
 			err = -ENOMEM;
 		else if (pte_present(*spte))
-			copy_pte(dst, src, dtable +
+			wp += copy_pte(dst, src, dtable +
 			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
 		else if (is_swap_pte(*spte))
 			copy_nonpresent_pte(src, dtable +
 			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
+		nr += *spte != 0;
 	}
 	pthread_mutex_unlock(&dmm->page_table_lock);
 	pthread_mutex_unlock(&mm->page_table_lock);
+	explain_op("copy_page_range 0x%lx-0x%lx: %lu PTEs copied, %lu "
+	    "write-protected in both mms (copy on write)", src->vm_start,
+	    src->vm_end, nr, wp);
 	return err;
 }

@@ -3,6 +3,7 @@
  * merges VMAs like any flag; a hole anywhere in the range is ENOMEM (the
  * VMAs before it stay changed), and mlock then faults the range in.
  */
+#include "explain.h"
 #include "mm.h"
 
 /* mlock_fixup(): set or clear VM_LOCKED on [start, end) of vma. */
@@ -29,6 +30,8 @@ static int mlock_fixup(struct mm *mm, struct vma *vma, struct vma **prev,
 	mm->locked_vm += nr_pages;
 	vma->vm_flags = newflags;
 	*prev = vma;
+	explain_op("mlock_fixup 0x%lx-0x%lx: VM_LOCKED %s", start, end,
+	    newflags & VM_LOCKED ? "set" : "cleared");
 	return 0;
 }
 
@@ -49,8 +52,11 @@ static int apply_vma_lock_flags(struct mm *mm, unsigned long start,
 	prev = start > vma->vm_start ? vma : vma->vm_prev;
 	for (tmp = vma->vm_start; vma != NULL && vma->vm_start < end;
 	    vma = next) {
-		if (vma->vm_start != tmp)
+		if (vma->vm_start != tmp) {
+			explain_op("mlock: hole at 0x%lx: -ENOMEM, the VMAs "
+			    "before it stay changed", tmp);
 			return -ENOMEM;
+		}
 		newflags = (vma->vm_flags & ~VM_LOCKED_MASK) | flags;
 		tmp = vma->vm_end < end ? vma->vm_end : end;
 		error = mlock_fixup(mm, vma, &prev, nstart, tmp, newflags);
@@ -60,6 +66,8 @@ static int apply_vma_lock_flags(struct mm *mm, unsigned long start,
 		nstart = tmp;
 		next = prev->vm_next;
 	}
+	if (tmp < end)
+		explain_op("mlock: hole at 0x%lx: -ENOMEM", tmp);
 	return tmp < end ? -ENOMEM : 0;
 }
 
@@ -102,10 +110,15 @@ static int do_mlock(struct mm *mm, unsigned long start, unsigned long len)
 		locked -= count_mm_mlocked_page_nr(mm, start, len);
 	if (locked <= lock_limit || l->cap_ipc_lock)
 		error = apply_vma_lock_flags(mm, start, len, VM_LOCKED);
+	else
+		explain_op("mlock: %lu pages over RLIMIT_MEMLOCK (%lu): "
+		    "-ENOMEM", locked, lock_limit);
 	mmap_write_unlock(mm);
 	if (error)
 		return error;
 	error = __mm_populate(mm, start, len, 0);
+	explain_op("__mm_populate 0x%lx-0x%lx: every page faulted in now",
+	    start, start + len);
 	/* __mlock_posix_error_return() */
 	if (error == -EFAULT)
 		return -ENOMEM;

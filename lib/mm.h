@@ -209,6 +209,7 @@ extern __thread struct as_counters vm_event_states;
 /* --- maps.c: /proc/PID/maps ------------------------------------------------ */
 struct as_buf;
 void show_map_vma(struct as_buf *b, const char *indent, struct vma *vma);
+const char *vm_flag_mnemonic(unsigned int i);
 void show_smap_vma_flags(struct as_buf *b, const char *indent,
     const struct vma *vma);
 void show_smap(struct as_buf *b, const char *indent, struct vma *vma);

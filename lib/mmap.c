@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "explain.h"
 #include "mm.h"
 #include "pgtable.h"
 #include "shm.h"
@@ -47,33 +48,57 @@ unsigned long mmap_base_for(struct as_session *s, uint64_t rnd)
 	return AS_PAGE_ALIGN(AS_TASK_SIZE - gap - rnd);
 }
 
+/* Is the hint free for len bytes, guard gaps included?  Says why not. */
+static bool hint_fits(struct mm *mm, unsigned long addr, unsigned long len)
+{
+	struct vma *vma;
+
+	if (mm->task_size - len < addr) {
+		explain_op("hint 0x%lx refused: past TASK_SIZE", addr);
+		return false;
+	}
+	vma = find_vma(mm, addr);
+	if (vma == NULL || addr + len <= vm_start_gap(vma)) {
+		explain_op("hint 0x%lx taken: free", addr);
+		return true;
+	}
+	explain_op("hint 0x%lx refused: 0x%lx-0x%lx meets the VMA 0x%lx-0x%lx"
+	    "%s", addr, addr, addr + len, vma->vm_start, vma->vm_end,
+	    vm_start_gap(vma) < vma->vm_start ? " or its stack guard gap" :
+	    "");
+	return false;
+}
+
 /* arch_get_unmapped_area_topdown(): hint if free, else top-down search. */
 static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
     unsigned long addr, unsigned long len, unsigned long pgoff,
     unsigned long flags)
 {
-	struct vma *vma;
 	unsigned long got;
 
 	if (len > mm->task_size)
 		return -ENOMEM;
-	if (flags & MAP_FIXED)
+	if (flags & MAP_FIXED) {
+		explain_op("MAP_FIXED: at 0x%lx as asked", addr);
 		return addr;
-	if (addr) {
-		addr &= AS_PAGE_MASK;
-		if (mm->task_size - len >= addr) {
-			vma = find_vma(mm, addr);
-			if (vma == NULL || addr + len <= vm_start_gap(vma))
-				return addr;
-		}
 	}
+	if (addr && hint_fits(mm, addr & AS_PAGE_MASK, len))
+		return addr & AS_PAGE_MASK;
 	got = vma_tree_gap_topdown(&mm->mm_mt, len, AS_MMAP_MIN_ADDR,
 	    mm->mmap_base, 0, 0);
-	if (!IS_ERR_VALUE(got))
+	if (!IS_ERR_VALUE(got)) {
+		explain_op("top-down search below mmap_base 0x%lx: the highest "
+		    "gap for 0x%lx bytes ends at 0x%lx", mm->mmap_base, len,
+		    got + len);
 		return got;
+	}
 	/* Bottom-up fallback from TASK_UNMAPPED_BASE (a third of the space). */
-	return vma_tree_gap_bottomup(&mm->mm_mt, len,
+	got = vma_tree_gap_bottomup(&mm->mm_mt, len,
 	    AS_PAGE_ALIGN(mm->task_size / 3), mm->task_size, 0, 0);
+	explain_op("no gap below mmap_base: bottom-up from 0x%lx: %s",
+	    AS_PAGE_ALIGN(mm->task_size / 3), IS_ERR_VALUE(got) ? "none, "
+	    "-ENOMEM" : "found");
+	return got;
 }
 
 /* models __thp_get_unmapped_area(): pad to find a PMD-aligned spot; 0 = no. */
@@ -94,9 +119,10 @@ static unsigned long thp_get_unmapped_area(struct mm *mm, unsigned long addr,
 	if (ret == addr)
 		return addr;
 	off_sub = (off - ret) & (PMD_SIZE - 1);
-	if (off_sub == 0)
-		return ret + PMD_SIZE;
-	return ret + off_sub;
+	ret += off_sub == 0 ? PMD_SIZE : off_sub;
+	explain_op("thp_get_unmapped_area: searched 2 MiB more, placed at "
+	    "0x%lx so that address and file offset agree modulo 2 MiB", ret);
+	return ret;
 }
 
 /* models __get_unmapped_area(): where a mapping of len bytes will go. */
@@ -194,6 +220,9 @@ static void vms_complete_munmap_vmas(struct mm *mm,
 		v = next;
 	}
 	vms->first = vms->last = NULL;
+	explain_op("unmapped 0x%lx-0x%lx (%lu page%s): zap_page_range, "
+	    "free_pgtables", start, end, vms->nr_pages,
+	    vms->nr_pages == 1 ? "" : "s");
 	pthread_mutex_lock(&mm->page_table_lock);
 	free_pgtables(mm, start, end, floor, ceiling);
 	pthread_mutex_unlock(&mm->page_table_lock);
@@ -226,8 +255,11 @@ int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 	if (end == start)
 		return -EINVAL;
 	vma = find_vma_intersection(mm, start, end);
-	if (vma == NULL)
+	if (vma == NULL) {
+		explain_op("do_vmi_munmap: no VMA in 0x%lx-0x%lx: nothing to do",
+		    start, end);
 		return 0;
+	}
 	return do_vmi_align_munmap(mm, vma, start, end);
 }
 
@@ -280,24 +312,37 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 	if (vma != NULL &&
 	    (err = vms_gather_munmap_vmas(mm, vma, addr, end, &vms)) != 0)
 		return err;
-	if (!may_expand_vm(mm, vm_flags, pglen - vms.nr_pages))
+	if (vma != NULL)
+		explain_op("mmap_region: the map replaces what was at "
+		    "0x%lx-0x%lx", addr, end);
+	if (!may_expand_vm(mm, vm_flags, pglen - vms.nr_pages)) {
+		explain_op("may_expand_vm: over RLIMIT_AS or RLIMIT_DATA: "
+		    "-ENOMEM");
 		return -ENOMEM;
+	}
 	if (accountable_mapping(vm_flags)) {
 		charged = pglen - vms.nr_accounted;
-		if (charged && security_vm_enough_memory_mm(mm, charged))
+		if (charged && security_vm_enough_memory_mm(mm, charged)) {
+			explain_op("__vm_enough_memory: %lu pages refused "
+			    "by the overcommit policy: -ENOMEM", charged);
 			return -ENOMEM;
+		}
 		vm_flags |= VM_ACCOUNT;
 	}
 	vms_complete_munmap_vmas(mm, &vms);
 	next = find_vma_prev(mm, addr, &prev);
-	if (file != NULL && file_inode(file)->shmem_zero)
+	if (file != NULL && file_inode(file)->shmem_zero) {
 		vma = NULL;	/* shmem_zero_setup() makes a new object */
-	else
+		explain_op("shared anonymous: an object of its own, so no "
+		    "merge");
+	} else
 		vma = vma_merge_new_range(mm, prev, next, addr, end, vm_flags,
 		    file, pgoff, NULL, NULL);
 	if (vma == NULL &&
 	    (err = mmap_new_vma(mm, file, addr, len, vm_flags, pgoff, &vma)))
 		return err;
+	if (vma->vm_start == addr && vma->vm_end == end)
+		explain_op("__mmap_new_vma: new VMA 0x%lx-0x%lx", addr, end);
 	mmap_complete(mm, vma, vm_flags, pglen);
 	return addr;
 }
@@ -363,8 +408,12 @@ unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
 		return -EINVAL;
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
-	if (!(flags & MAP_FIXED))
+	if (!(flags & MAP_FIXED)) {
+		if (round_hint_to_min(addr) != (addr & AS_PAGE_MASK))
+			explain_op("hint 0x%lx below mmap_min_addr: raised "
+			    "to 0x%lx", addr, round_hint_to_min(addr));
 		addr = round_hint_to_min(addr);
+	}
 	len = AS_PAGE_ALIGN(len);
 	if (len == 0)
 		return -ENOMEM;
@@ -378,8 +427,11 @@ unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
 	if (IS_ERR_VALUE(addr))
 		return addr;
 	if ((flags & MAP_FIXED_NOREPLACE) &&
-	    find_vma_intersection(mm, addr, addr + len) != NULL)
+	    find_vma_intersection(mm, addr, addr + len) != NULL) {
+		explain_op("MAP_FIXED_NOREPLACE: 0x%lx-0x%lx is in use: "
+		    "-EEXIST", addr, addr + len);
 		return -EEXIST;
+	}
 	if ((flags & MAP_LOCKED) && !can_do_mlock(mm))
 		return -EPERM;
 	if (!mlock_future_ok(mm, vm_flags, len))
@@ -531,8 +583,11 @@ static int brk_grow(struct mm *mm, unsigned long newbrk, unsigned long oldbrk)
 {
 	struct vma *next = find_vma(mm, oldbrk), *brkvma;
 
-	if (next != NULL && newbrk + AS_PAGE_SIZE > vm_start_gap(next))
+	if (next != NULL && newbrk + AS_PAGE_SIZE > vm_start_gap(next)) {
+		explain_op("brk: 0x%lx would meet the VMA at 0x%lx: refused",
+		    newbrk, next->vm_start);
 		return -ENOMEM;
+	}
 	/* vma_prev_limit(): the VMA below oldbrk, if it reaches start_brk. */
 	find_vma_prev(mm, oldbrk, &brkvma);
 	if (brkvma != NULL && brkvma->vm_end <= mm->start_brk)
@@ -550,6 +605,9 @@ unsigned long sys_brk(struct mm *mm, unsigned long brk)
 	origbrk = mm->brk;
 	if (brk < mm->start_brk || brk - mm->start_brk >
 	    mm->session->limits.rlimit_data) {
+		explain_op("brk: 0x%lx %s: the break stays", brk,
+		    brk < mm->start_brk ? "below start_brk" :
+		    "over RLIMIT_DATA");
 		ret = origbrk;
 		goto out;
 	}

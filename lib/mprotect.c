@@ -3,6 +3,7 @@
  * Each VMA in the range is handled in turn; a hole ends the walk with
  * ENOMEM after the VMAs before it have changed, as in Linux.
  */
+#include "explain.h"
 #include "mm.h"
 
 /* mprotect_fixup(): give [start, end) of vma newflags, with accounting. */
@@ -13,6 +14,8 @@ static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
 	unsigned long nrpages = (end - start) >> AS_PAGE_SHIFT;
 
 	if (newflags == oldflags) {
+		explain_op("mprotect_fixup: 0x%lx-0x%lx has these flags "
+		    "already", start, end);
 		*pprev = vma;
 		return 0;
 	}
@@ -38,6 +41,9 @@ static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
 	vma->vm_flags = newflags;
 	vma_set_page_prot(vma);
 	change_protection(vma, start, end);
+	explain_op("change_protection 0x%lx-0x%lx: PTEs %s", start, end,
+	    newflags & VM_WRITE ? "writable where no COW is pending" :
+	    "write-protected");
 	/* A locked private VMA turning writable breaks COW now, so no
 	 * major fault waits on a later write (this gives it an anon_vma). */
 	if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED &&
@@ -58,8 +64,13 @@ static int mprotect_newflags(const struct vma *vma, unsigned long prot,
 
 	f |= vma->vm_flags & ~VM_ACCESS_FLAGS;
 	/* Each permission asked for needs its VM_MAY* counterpart. */
-	if ((f & ~(f >> 4)) & VM_ACCESS_FLAGS)
+	if ((f & ~(f >> 4)) & VM_ACCESS_FLAGS) {
+		explain_op("mprotect: 0x%lx-0x%lx lacks VM_MAY%s: -EACCES",
+		    vma->vm_start, vma->vm_end, ((f & ~(f >> 4)) & VM_WRITE) ?
+		    "WRITE (a file opened read-only, mapped shared)" :
+		    "READ or VM_MAYEXEC");
 		return -EACCES;
+	}
 	*newflags = f;
 	return 0;
 }
@@ -77,8 +88,11 @@ static int do_mprotect(struct mm *mm, unsigned long start, unsigned long end,
 	prev = start > vma->vm_start ? vma : vma->vm_prev;
 	for (tmp = vma->vm_start; vma != NULL && vma->vm_start < end;
 	    vma = next) {
-		if (vma->vm_start != tmp)
+		if (vma->vm_start != tmp) {
+			explain_op("mprotect: hole at 0x%lx: -ENOMEM, the "
+			    "changes before it stay", tmp);
 			return -ENOMEM;
+		}
 		if ((error = mprotect_newflags(vma, prot, &newflags)) != 0)
 			return error;
 		tmp = vma->vm_end < end ? vma->vm_end : end;

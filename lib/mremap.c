@@ -7,6 +7,7 @@
  * move of equal length may span several VMAs, keeping the gaps between
  * them (remap_move).
  */
+#include "explain.h"
 #include "mm.h"
 
 enum mremap_type { MREMAP_INVALID, MREMAP_NO_RESIZE, MREMAP_SHRINK,
@@ -194,6 +195,10 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 		err = -ENOMEM;
 	}
 	vrm_stat_account(vrm, vrm->new_len);
+	if (err == 0)
+		explain_op("move_vma: 0x%lx-0x%lx moved to 0x%lx, its page "
+		    "tables moved (move_page_tables), not copied", vrm->addr,
+		    vrm->addr + vrm->old_len, vrm->new_addr);
 	if (err == 0 && (vrm->flags & MREMAP_DONTUNMAP))
 		dontunmap_complete(vrm, new_vma);
 	else
@@ -253,14 +258,18 @@ static unsigned long mremap_to(struct vma_remap_struct *vrm)
 /* vma_expandable(): is [vm_end, vm_end + delta) free for vma to grow? */
 static bool vma_expandable(struct mm *mm, struct vma *vma, unsigned long delta)
 {
-	unsigned long end = vma->vm_end + delta;
+	unsigned long end = vma->vm_end + delta, got;
+	struct as_explain *ex;
 
 	if (end < vma->vm_end)
 		return false;
 	if (find_vma_intersection(mm, vma->vm_end, end) != NULL)
 		return false;
-	return !as_offset_in_page(get_unmapped_area(mm, NULL, vma->vm_start,
-	    end - vma->vm_start, 0, MAP_FIXED));
+	ex = explain_pause();
+	got = get_unmapped_area(mm, NULL, vma->vm_start, end - vma->vm_start, 0,
+	    MAP_FIXED);
+	explain_end(ex);
+	return !as_offset_in_page(got);
 }
 
 /* expand_vma(): grow in place when the range ends the VMA, else move. */
@@ -276,10 +285,17 @@ static unsigned long expand_vma(struct vma_remap_struct *vrm)
 		if ((vrm->vma = vma_merge_extend(vma, vrm->delta)) == NULL)
 			return -ENOMEM;
 		vrm_stat_account(vrm, vrm->delta);
+		explain_op("expand_vma: grown in place to 0x%lx",
+		    vrm->addr + vrm->new_len);
 		return vrm->addr;
 	}
-	if (!(vrm->flags & MREMAP_MAYMOVE))
+	explain_op("expand_vma: 0x%lx-0x%lx %s", vrm->addr + vrm->old_len,
+	    vrm->addr + vrm->new_len, vma->vm_end - vrm->addr != vrm->old_len ?
+	    "is inside the VMA: cannot grow in place" : "is not free");
+	if (!(vrm->flags & MREMAP_MAYMOVE)) {
+		explain_op("no MREMAP_MAYMOVE: -ENOMEM");
 		return -ENOMEM;
+	}
 	if ((err = vrm_set_new_addr(vrm)) != 0)
 		return err;
 	return move_vma(vrm);

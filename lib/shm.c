@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "mm.h"
 #include "shm.h"
 
@@ -192,12 +193,18 @@ unsigned long as_shmat(struct as_session *s, struct mm *mm, const char *name,
 	}
 	file->f_mode = f_mode;
 	mmap_write_lock(mm);
+	explain_op("do_shmat: segment %s, %lu bytes, mapped shared %s", name,
+	    size, addr ? "at the address given (MAP_FIXED)" : "where "
+	    "get_unmapped_area finds room");
 	if (addr && !(shmflg & SHM_REMAP) &&
 	    (addr + size < addr ||
-	    find_vma_intersection(mm, addr, addr + size) != NULL))
+	    find_vma_intersection(mm, addr, addr + size) != NULL)) {
+		explain_op("do_shmat: 0x%lx-0x%lx is in use and no SHM_REMAP: "
+		    "-EINVAL", addr, addr + size);
 		ret = -EINVAL;
-	else
+	} else {
 		ret = do_mmap(mm, file, addr, size, prot, flags, 0, &populate);
+	}
 	mmap_write_unlock(mm);
 	fput(s, file);
 out_nattch:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain.h"
 #include "fault.h"
 #include "grade.h"
 #include "mm.h"
@@ -121,7 +122,7 @@ static void do_access(struct trace_state *ts, const struct trace_cmd *c)
 		kind = AS_EXEC;
 	r.store = c->op == T_WRITE;
 	r.value = (uint8_t)c->byte;
-	r.explain.on = ts->chk != NULL && ts->chk->note != NULL;
+	r.explain.on = explain_recording();
 	if (as_access(ts->current, c->addr, kind, &r) != 0)
 		put_signal(ts, &r);
 	else if (c->op == T_READ)
@@ -129,7 +130,8 @@ static void do_access(struct trace_state *ts, const struct trace_cmd *c)
 	else
 		as_buf_printf(ts->out, "%lu: = ok\n", ts->lineno);
 	if (r.explain.on)
-		ts->chk->note(ts->chk->note_arg, ts->lineno, r.explain.text);
+		explain_op("%s", r.explain.len > 0 ? r.explain.text :
+		    AS_EXPLAIN_NO_FAULT);
 }
 
 static void do_mmap_cmd(struct trace_state *ts, const struct trace_cmd *c)
@@ -344,6 +346,22 @@ static void trace_validate(struct trace_state *ts)
 #endif
 }
 
+/* run_cmd(), its path recorded for the check's explain() if it has one. */
+static void run_cmd_explained(struct trace_state *ts,
+    const struct trace_cmd *c)
+{
+	struct as_explain ex = { .on = 1 }, *prev;
+
+	if (ts->chk == NULL || ts->chk->on_explain == NULL) {
+		run_cmd(ts, c);
+		return;
+	}
+	prev = explain_begin(&ex);
+	run_cmd(ts, c);
+	explain_end(prev);
+	ts->chk->on_explain(ts->chk->on_explain_arg, ts->lineno, ex.text);
+}
+
 static void run_line(struct trace_state *ts, const char *line, size_t len)
 {
 	struct trace_cmd cmd;
@@ -353,7 +371,7 @@ static void run_line(struct trace_state *ts, const char *line, size_t len)
 	if (r < 0)
 		put_error(ts, err);
 	else if (r > 0)
-		run_cmd(ts, &cmd);
+		run_cmd_explained(ts, &cmd);
 	trace_validate(ts);
 }
 

@@ -55,14 +55,21 @@ struct as_trace_check {
 	int		 stopped;	/* out: fn's non-zero answer, or 0 */
 	unsigned long	 stopped_at;	/* out: the line not run, or 0 */
 	/*
-	 * Optional (NULL: none): after each read, write or touch, the
-	 * fault path the access took (explain.h; "" when it did not fault);
-	 * after smaps, the pages behind each VMA's figures
-	 * (as_grade_smaps_pages()); for a grader's "why" (grade.h).
+	 * Optional (NULL: none): after smaps, the pages behind each VMA's
+	 * figures (as_grade_smaps_pages()), for a grader's "why" (grade.h).
 	 */
 	void		 (*note)(void *note_arg, unsigned long lineno,
 			    const char *why);
 	void		*note_arg;
+	/*
+	 * Optional (NULL: none): after each command, the path it took
+	 * through the simulated kernel (explain.h; "" when it recorded
+	 * nothing): an access's fault path or AS_EXPLAIN_NO_FAULT, an
+	 * mmap's placement and merges, a fork's copy on write...
+	 */
+	void		 (*on_explain)(void *on_explain_arg,
+			    unsigned long lineno, const char *text);
+	void		*on_explain_arg;
 };
 
 /* as_trace_run_part() with chk (NULL: none) asked before every line. */

@@ -16,6 +16,10 @@
  *
  * The caller holds mmap_lock for writing.
  */
+#include <stdio.h>
+#include <string.h>
+
+#include "explain.h"
 #include "mm.h"
 #include "shm.h"
 
@@ -71,14 +75,21 @@ int __split_vma(struct vma *vma, unsigned long addr, int new_below)
 	vma_i_mmap_unlock(vma);
 	vma_tree_adjust(&mm->mm_mt, vma);
 	vma_link(mm, new);
+	explain_op("split_vma: 0x%lx-0x%lx | 0x%lx-0x%lx",
+	    new_below ? new->vm_start : vma->vm_start, addr, addr,
+	    new_below ? vma->vm_end : new->vm_end);
 	return 0;
 }
 
 /* split_vma(): __split_vma() within max_map_count. */
 int split_vma(struct vma *vma, unsigned long addr, int new_below)
 {
-	if (vma->vm_mm->map_count >= vma->vm_mm->session->limits.max_map_count)
+	if (vma->vm_mm->map_count >=
+	    vma->vm_mm->session->limits.max_map_count) {
+		explain_op("split_vma: refused, max_map_count (%d) VMAs: "
+		    "-ENOMEM", vma->vm_mm->session->limits.max_map_count);
 		return -ENOMEM;
+	}
 	return __split_vma(vma, addr, new_below);
 }
 
@@ -150,6 +161,94 @@ static bool can_vma_merge_right(const struct vmg *g, bool merge_left)
 	return !merge_left || are_anon_vmas_compatible(g->prev, g->next);
 }
 
+/* --- explaining a merge: the rule that refused a neighbour ---------------- */
+
+/* Why flags differ: the bits only one side has, as VmFlags codes. */
+static void explain_flags(char *buf, size_t size, const char *side,
+    unsigned long theirs, unsigned long ours)
+{
+	char a[96], b[96];
+
+	snprintf(buf, size, "VmFlags differ (%s only: %s; range only: %s)",
+	    side, explain_vm_flags(a, sizeof(a), theirs & ~ours),
+	    explain_vm_flags(b, sizeof(b), ours & ~theirs));
+	if ((theirs ^ ours) & VM_NOHUGEPAGE)
+		snprintf(buf + strlen(buf), size - strlen(buf), ", nh is "
+		    "VM_NOHUGEPAGE (MAP_STACK or MADV_NOHUGEPAGE)");
+}
+
+/* merge_refusal(): why v (prev when is_prev, else next) may not take the
+ * range, in the order the checks run; NULL if it may. */
+static const char *merge_refusal(const struct vmg *g, const struct vma *v,
+    bool is_prev, char *buf, size_t size)
+{
+	const char *side = is_prev ? "prev" : "next";
+	unsigned long pglen = (g->end - g->start) >> AS_PAGE_SHIFT;
+	bool follows = is_prev ? v->vm_pgoff + vma_pages(v) == g->pgoff :
+	    v->vm_pgoff == g->pgoff + pglen;
+
+	if (v->vm_flags != g->flags)
+		explain_flags(buf, size, side, v->vm_flags, g->flags);
+	else if (v->vm_file != g->file)
+		snprintf(buf, size, "not the same struct file");
+	else if (!is_mergeable_anon_vma(g, v))
+		snprintf(buf, size, "anon_vma differs%s",
+		    v->anon_vma != NULL && g->anon_vma != NULL ? "" :
+		    " (a fork child's pages stay in their own anon_vma)");
+	else if (!follows)
+		snprintf(buf, size, "%s offsets do not follow on (pgoff "
+		    "0x%lx, range 0x%lx)", v->vm_file != NULL ? "file" :
+		    "vm_pgoff", v->vm_pgoff, g->pgoff);
+	else
+		return NULL;
+	return buf;
+}
+
+/* The rule against a neighbour that passed merge_refusal()'s checks. */
+static const char *merge_refusal_late(bool is_prev, bool left)
+{
+	if (!is_prev && left)
+		return "prev and next anon_vmas differ, or next is a System V "
+		    "shm attachment (never removed by a merge): prev only";
+	return "a System V shm attachment is never removed by a merge";
+}
+
+/* Record the outcome of a merge asked about g (left/right: taken). */
+static void explain_merge(const struct vmg *g, const char *fn, bool left,
+    bool right)
+{
+	const struct vma *prev = g->prev, *next = g->next;
+	bool padj = prev != NULL && prev->vm_end == g->start;
+	bool nadj = next != NULL && next->vm_start == g->end;
+	const char *why;
+	char buf[320];
+
+	if (!explain_recording())
+		return;
+	if (g->flags & VM_SPECIAL) {
+		explain_op("%s: VM_SPECIAL (io, pf, dd) never merges", fn);
+		return;
+	}
+	if (left || right)
+		explain_op("%s: 0x%lx-0x%lx merged with %s", fn, g->start,
+		    g->end, left && right ? "prev and next" : left ? "prev" :
+		    "next");
+	else if (!padj && !nadj)
+		explain_op("%s: no adjacent VMA", fn);
+	if (padj && !left) {
+		why = merge_refusal(g, prev, true, buf, sizeof(buf));
+		explain_op("%s: not with prev 0x%lx-0x%lx: %s", fn,
+		    prev->vm_start, prev->vm_end,
+		    why != NULL ? why : merge_refusal_late(true, left));
+	}
+	if (nadj && !right) {
+		why = merge_refusal(g, next, false, buf, sizeof(buf));
+		explain_op("%s: not with next 0x%lx-0x%lx: %s", fn,
+		    next->vm_start, next->vm_end,
+		    why != NULL ? why : merge_refusal_late(false, left));
+	}
+}
+
 /* dup_anon_vma(): the growing VMA takes the shrinking one's anon_vma. */
 static void dup_anon_vma(struct vma *dst, struct vma *src)
 {
@@ -195,17 +294,20 @@ static struct vma *vma_merge_existing_range(struct vmg *g)
 	bool merge_left, merge_right;
 	struct mm *mm = mid->vm_mm;
 
+	if (g->flags & VM_SPECIAL)
+		explain_merge(g, "vma_merge_existing_range", false, false);
 	if ((g->flags & VM_SPECIAL) || (!left && !right))
 		return NULL;
 	merge_left = left && can_vma_merge_left(g);
 	g->next = right ? next : NULL;
 	merge_right = right && can_vma_merge_right(g, merge_left);
-	if (!merge_left && !merge_right)
-		return NULL;
 	if (left && right && !can_merge_remove_vma(mid))
-		return NULL;
+		merge_left = merge_right = false;
 	if (merge_left && merge_right && !can_merge_remove_vma(next))
 		merge_right = false;
+	explain_merge(g, "vma_merge_existing_range", merge_left, merge_right);
+	if (!merge_left && !merge_right)
+		return NULL;
 	if (merge_left && merge_right) {
 		unsigned long end = next->vm_end;
 
@@ -279,12 +381,15 @@ struct vma *vma_merge_new_range(struct mm *mm, struct vma *prev,
 	bool left, right;
 	struct vma *target;
 
-	if ((flags & VM_SPECIAL) || (prev == NULL && next == NULL))
+	if ((flags & VM_SPECIAL) || (prev == NULL && next == NULL)) {
+		explain_merge(&g, "vma_merge_new_range", false, false);
 		return NULL;
+	}
 	left = can_vma_merge_left(&g);
 	right = can_vma_merge_right(&g, left);
 	if (left && right && !can_merge_remove_vma(next))
 		right = false;	/* merge with prev only */
+	explain_merge(&g, "vma_merge_new_range", left, right);
 	if (!left && !right)
 		return NULL;
 	target = left ? prev : next;

@@ -84,7 +84,7 @@ same "$("$ASPACE" help run)"
 expect 0 "usage: aspace session create " -- session create --help
 expect 0 "aspace session destroy ID" -- session --help
 expect 0 "usage: aspace kernel ID | --session ID" -- kernel --help
-expect 0 "usage: aspace mmap --session ID \[--task N\] ADDR LEN PROT FLAGS" -- mmap --help
+expect 0 "usage: aspace mmap --session ID \[--task N\] \[--explain\] ADDR LEN PROT FLAGS" -- mmap --help
 expect 0 "usage: aspace walk --session ID" -- --json walk -h
 expect 0 "usage: aspace shell " -- shell --help
 expect 0 "usage: aspace \[--connect URL\]" -- --help
@@ -112,7 +112,7 @@ same1 "aspace status: unknown option '--frob' (aspace status --help)"
 expect 2 "" -- shell -x
 same1 "aspace shell: bad option '-x' (aspace shell --help)"
 expect 2 "usage: aspace kernel ID | --session ID" -- kernel
-expect 2 "usage: aspace munmap --session ID \[--task N\] ADDR LEN" -- munmap --session $sid 0x1000
+expect 2 "usage: aspace munmap --session ID \[--task N\] \[--explain\] ADDR LEN" -- munmap --session $sid 0x1000
 # The global options before the command, among its own, with = too.
 expect 2 "cannot connect to unix:$tmp/no.sock" -- --connect "unix:$tmp/no.sock" session list --json
 expect 2 "cannot connect to unix:$tmp/no.sock" -- session --json list --daemon="unix:$tmp/no.sock"
@@ -164,6 +164,27 @@ same "= 2"
 expect 0 "" -- write --session "$s" --task 2 0x200000000000 0x42
 expect 0 "" -- thread --session "$s"
 same "= 3"
+# --explain: the path after the result, as "# why:" or a JSON field.
+expect 0 "^# why: .*do_wp_page: reused frame" -- \
+    write --session "$s" --explain 0x200000000000 0x43
+expect 0 '"explain":"no fault: the page table already allowed the access"' \
+    -- read --session "$s" --explain --json 0x200000000000
+expect 0 "^# why: MAP_FIXED: at 0x200000002000 as asked -> vma_merge_new_range: 0x200000002000-0x200000003000 merged with prev" \
+    -- mmap --session "$s" --explain 0x200000002000 4K rw- private,anon,fixed
+expect 2 "explain is for the trace operations" -- status --session "$s" --explain
+printf 'mmap 0x200000000000 8K rw- private,anon,fixed\nwrite 0x200000000000 1\nmprotect 0x200000001000 4K r--\nmaps\n' >"$tmp/ex.trace"
+expect 0 "" -- run --explain "$tmp/ex.trace"
+cp "$tmp/out" "$tmp/ex.daemon"
+expect 0 "^# why: vma_merge_existing_range: no adjacent VMA -> split_vma: 0x200000000000-0x200000001000 | 0x200000001000-0x200000002000 -> change_protection" -- run --local --explain "$tmp/ex.trace"
+if cmp -s "$tmp/out" "$tmp/ex.daemon"; then passed=$((passed + 1)); else
+	failed=$((failed + 1)); echo "FAIL: run --explain differs, daemon and --local"
+	diff "$tmp/ex.daemon" "$tmp/out"
+fi
+# The explained output is still an answer file: "# why:" lines are comments.
+cp "$tmp/out" "$tmp/ex.local"
+expect 0 "ex.local): 4/4" -- grade --local "$tmp/ex.trace" "$tmp/ex.local"
+expect 0 '"line":3,"command":"mprotect 0x200000001000 4K r--","output":"= 0","explain":"vma_merge_existing_range: no adjacent VMA -> split_vma:' \
+    -- run --local --explain --json "$tmp/ex.trace"
 # Two address spaces (1 and its thread 3 share one), three tasks.
 expect 0 "" -- check "$s"
 same "ok: 2 mms, 3 tasks checked"
@@ -185,11 +206,11 @@ expect 1 "check: NO_SUCH_SESSION" -- check $sid
 # System V shared memory and msync, as a person would use them: a
 # segment attached at a fixed address, written by task 1, read by its
 # fork child, detached; the maps show the attachment and its going.
-expect 0 "usage: aspace shmget --session ID \[--task N\] NAME SIZE" -- shmget --help
-expect 0 "usage: aspace shmat --session ID \[--task N\] NAME ADDR SHMFLAGS" -- shmat --help
-expect 0 "usage: aspace shmdt --session ID \[--task N\] ADDR" -- shmdt --help
-expect 0 "usage: aspace shmrm --session ID \[--task N\] NAME" -- shmrm --help
-expect 0 "usage: aspace msync --session ID \[--task N\] ADDR LEN MSFLAGS" -- msync --help
+expect 0 "usage: aspace shmget --session ID \[--task N\] \[--explain\] NAME SIZE" -- shmget --help
+expect 0 "usage: aspace shmat --session ID \[--task N\] \[--explain\] NAME ADDR SHMFLAGS" -- shmat --help
+expect 0 "usage: aspace shmdt --session ID \[--task N\] \[--explain\] ADDR" -- shmdt --help
+expect 0 "usage: aspace shmrm --session ID \[--task N\] \[--explain\] NAME" -- shmrm --help
+expect 0 "usage: aspace msync --session ID \[--task N\] \[--explain\] ADDR LEN MSFLAGS" -- msync --help
 expect 2 "bad NAME 'a/b'" -- shmget --session $sid a/b 4K
 expect 2 "expected NAME ADDR SHMFLAGS" -- shmat --session $sid seg 0
 expect 2 "MSFLAGS" -- msync --session $sid 0 4K frob

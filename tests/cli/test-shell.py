@@ -144,12 +144,23 @@ def run(env, tmp):
     sh.cmd("counters --task-only", "minor_faults         1")
     sh.cmd("check", "ok: 1 mm, 1 task checked")
     sh.cmd("kernel", "kernel rlimit_memlock unlimited")
+    sh.cmd("why", "# why: vmacache miss -> do_anonymous_page: frame")
+    sh.cmd("explain", "explain is off")
+    sh.cmd("explain on", "explain on")
+    sh.cmd("read 0x200000000000", "# why: no fault: the page table "
+           "already allowed the access")
+    sh.cmd("explain off", "explain off")
+    sh.cmd("explain sometimes", "! error: usage: explain [on|off]")
     sh.send("munmap 0x200000000000 4K")
     time.sleep(0.3)
     sh.send("\x03")
     check(sh.read_until("aspace[1]> ") is not None, "shell: Ctrl-C",
           sh.buf)
     sh.cmd("maps", "200000000000-200000001000 rw-p")   # not unmapped
+    sh.send("write 0x200000000000 0x42\r")
+    got = sh.read_until("]> ") or ""
+    check("= ok" in got and "# why:" not in got,
+          "shell: explain off: no path", got)
     sh.send("\x04")
     check(sh.wait() == 1, "shell: Ctrl-D leaves (status 1: help frob)")
     check(sessions(env) == [], "shell: Ctrl-D destroys the session")

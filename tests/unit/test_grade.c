@@ -4,7 +4,7 @@
  * K = 0), extra lines, the leniency the answer reader allows (trailing
  * blanks, CRLF, blank and '#' lines) and every malformed answer file it
  * refuses with a message, malformed "# points:", and the "why" of a
- * wrong access, maps and smaps item.
+ * wrong access, maps and smaps item, and of any other command (its path).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,6 +328,32 @@ static void test_why_merge(void **state)
 	as_grade_free(&g);
 }
 
+/* A wrong mmap, fork, mprotect: the path the core recorded for it. */
+static void test_why_path(void **state)
+{
+	static const char trace[] =
+	    "mmap 0x200000000000 0x1000 rw- private,anon\n"
+	    "mmap 0x200000000000 0x1000 r-- private,anon\n"
+	    "write 0x200000000000 1\n"
+	    "fork\n"
+	    "mprotect 0x200000000000 0x1000 rw-\n";
+	struct as_grade g;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(grade(trace, "1: = 0x200000000000\n"
+	    "2: = 0x200000001000\n3: = ok\n4: = 2\n5: = -EACCES\n", &g), 0);
+	why = item(&g, 2)->why;
+	assert_non_null(strstr(why, "path: hint 0x200000000000 refused: "
+	    "0x200000000000-0x200000001000 meets the VMA "
+	    "0x200000000000-0x200000001000 -> top-down search"));
+	assert_string_equal(item(&g, 4)->why, "");	/* right: no why */
+	why = item(&g, 5)->why;
+	assert_string_equal(why, "path: mprotect_fixup: "
+	    "0x200000000000-0x200000001000 has these flags already");
+	as_grade_free(&g);
+}
+
 static void test_why_smaps(void **state)
 {
 	struct as_grade g;
@@ -376,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_why_maps),
 		cmocka_unit_test(test_why_merge),
 		cmocka_unit_test(test_why_smaps),
+		cmocka_unit_test(test_why_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
