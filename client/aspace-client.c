@@ -9,6 +9,10 @@
  * reply may outlive the next read: responses that arrive before the one
  * a caller waits for are kept on a list, in arrival order, for their own
  * asc_wait() or asc_recv().
+ *
+ * This file is the transport: connecting (Unix sockets, TLS), the wire,
+ * replies and statuses.  The requests built on it (hello, sessions,
+ * traces) are in aspace-requests.c.
  */
 #include "config.h"
 
@@ -32,28 +36,11 @@
 #include <openssl/x509v3.h>
 
 #include "aspace-client.h"
+#include "aspace-client-priv.h"
 #include "frame.h"
 
 /* The largest response body accepted: the most a daemon may configure. */
 #define ASC_RESPONSE_CAP	FRAME_MAX_BODY_LIMIT
-
-struct asc_reply {
-	struct asc_reply   *next;	/* on the kept list */
-	Aspace__Response   *resp;	/* in arena */
-	uint8_t		   *body;
-	struct frame_arena  arena;
-};
-
-struct asc_client {
-	int		  fd;
-	SSL_CTX		 *ctx;		/* tls:// only */
-	SSL		 *ssl;
-	uint64_t	  next_id;
-	size_t		  max_body;	/* request body cap */
-	struct asc_reply *kept;		/* read, not yet claimed; oldest first */
-	char		  tenant[128];
-	bool		  broken;	/* an I/O or framing failure: no more */
-};
 
 static const char *const code_names[] = {
 	"OK", "ERRNO", "UNIMPLEMENTED", "BLOCKED", "NO_SUCH_SESSION",
@@ -108,9 +95,7 @@ static const char *errno_name(int err)
 	}
 }
 
-/* A local failure: errno err (may be 0) and a formatted message. */
-__attribute__((format(printf, 3, 4)))
-static int local_fail(struct asc_status *st, int err, const char *fmt, ...)
+int asc_priv_fail(struct asc_status *st, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -143,20 +128,20 @@ static int connect_unix(const char *path, struct asc_status *st)
 	int fd, err;
 
 	if (*path == '\0')
-		return local_fail(st, EINVAL, "unix: URL without a path");
+		return asc_priv_fail(st, EINVAL, "unix: URL without a path");
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
-		return local_fail(st, ENAMETOOLONG,
+		return asc_priv_fail(st, ENAMETOOLONG,
 		    "cannot connect to unix:%s: %s", path,
 		    strerror(ENAMETOOLONG));
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return local_fail(st, errno, "socket: %s", strerror(errno));
+		return asc_priv_fail(st, errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		err = errno;
 		close(fd);
-		return local_fail(st, err, "cannot connect to unix:%s: %s",
+		return asc_priv_fail(st, err, "cannot connect to unix:%s: %s",
 		    path, strerror(err));
 	}
 	return fd;
@@ -218,7 +203,7 @@ static int connect_tcp(const char *host, const char *port,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
-		return local_fail(st, EHOSTUNREACH, "cannot resolve %s: %s",
+		return asc_priv_fail(st, EHOSTUNREACH, "cannot resolve %s: %s",
 		    host, gai_strerror(gai));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
@@ -235,7 +220,7 @@ static int connect_tcp(const char *host, const char *port,
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return local_fail(st, err, "cannot connect to %s port %s: %s",
+		return asc_priv_fail(st, err, "cannot connect to %s port %s: %s",
 		    host, port, strerror(err));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
@@ -249,7 +234,7 @@ static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
 	char eb[200];
 
 	if (ctx == NULL) {
-		local_fail(st, ENOMEM, "cannot make a TLS context: %s",
+		asc_priv_fail(st, ENOMEM, "cannot make a TLS context: %s",
 		    ssl_errstr(eb, sizeof(eb)));
 		return NULL;
 	}
@@ -259,7 +244,7 @@ static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (o != NULL && o->ca != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, o->ca, NULL) != 1) {
-			local_fail(st, EINVAL, "cannot load the CA %s: %s",
+			asc_priv_fail(st, EINVAL, "cannot load the CA %s: %s",
 			    o->ca, ssl_errstr(eb, sizeof(eb)));
 			SSL_CTX_free(ctx);
 			return NULL;
@@ -268,7 +253,7 @@ static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
 		goto fail;
 	}
 	if (o != NULL && (o->cert != NULL) != (o->key != NULL)) {
-		local_fail(st, EINVAL, "a client certificate needs both "
+		asc_priv_fail(st, EINVAL, "a client certificate needs both "
 		    "--cert and --key");
 		SSL_CTX_free(ctx);
 		return NULL;
@@ -278,7 +263,7 @@ static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
 		    SSL_CTX_use_PrivateKey_file(ctx, o->key,
 		    SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
-			local_fail(st, EINVAL, "cannot load the client "
+			asc_priv_fail(st, EINVAL, "cannot load the client "
 			    "certificate %s and key %s: %s", o->cert, o->key,
 			    ssl_errstr(eb, sizeof(eb)));
 			SSL_CTX_free(ctx);
@@ -287,7 +272,7 @@ static SSL_CTX *client_ctx(const struct asc_tls_opts *o,
 	}
 	return ctx;
 fail:
-	local_fail(st, EPROTO, "cannot set up TLS: %s",
+	asc_priv_fail(st, EPROTO, "cannot set up TLS: %s",
 	    ssl_errstr(eb, sizeof(eb)));
 	SSL_CTX_free(ctx);
 	return NULL;
@@ -306,24 +291,24 @@ static int tls_start(struct asc_client *c, const char *host,
 	(void)o;
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1)
-		return local_fail(st, ENOMEM, "cannot set up TLS: %s",
+		return asc_priv_fail(st, ENOMEM, "cannot set up TLS: %s",
 		    ssl_errstr(eb, sizeof(eb)));
 	if (is_ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
 		    host) != 1)
-			return local_fail(st, EINVAL, "bad address %s", host);
+			return asc_priv_fail(st, EINVAL, "bad address %s", host);
 	} else if (SSL_set_tlsext_host_name(c->ssl, host) != 1 ||
 	    SSL_set1_host(c->ssl, host) != 1) {
-		return local_fail(st, EINVAL, "bad host name %s", host);
+		return asc_priv_fail(st, EINVAL, "bad host name %s", host);
 	}
 	if (SSL_connect(c->ssl) != 1) {
 		vr = SSL_get_verify_result(c->ssl);
 		if (vr != X509_V_OK)
-			local_fail(st, EPROTO, "TLS handshake with %s failed: "
+			asc_priv_fail(st, EPROTO, "TLS handshake with %s failed: "
 			    "server certificate: %s", host,
 			    X509_verify_cert_error_string(vr));
 		else
-			local_fail(st, EPROTO, "TLS handshake with %s failed: "
+			asc_priv_fail(st, EPROTO, "TLS handshake with %s failed: "
 			    "%s", host, ssl_errstr(eb, sizeof(eb)));
 		SSL_free(c->ssl);	/* no close_notify after a failure */
 		c->ssl = NULL;
@@ -346,7 +331,7 @@ struct asc_client *asc_connect_tls(const char *url,
 	int fd;
 
 	if (url == NULL) {
-		local_fail(st, EINVAL, "no URL");
+		asc_priv_fail(st, EINVAL, "no URL");
 		return NULL;
 	}
 	if (strncmp(url, "unix:", 5) == 0) {
@@ -355,7 +340,7 @@ struct asc_client *asc_connect_tls(const char *url,
 	} else if (strncmp(url, "tls://", 6) == 0) {
 		if (split_hostport(url + 6, host, sizeof(host), port,
 		    sizeof(port)) != 0) {
-			local_fail(st, EINVAL, "%s: want tls://HOST:PORT", url);
+			asc_priv_fail(st, EINVAL, "%s: want tls://HOST:PORT", url);
 			return NULL;
 		}
 		/* Bad CA or certificate files fail before connecting. */
@@ -366,7 +351,7 @@ struct asc_client *asc_connect_tls(const char *url,
 			return NULL;
 		}
 	} else {
-		local_fail(st, EPROTONOSUPPORT,
+		asc_priv_fail(st, EPROTONOSUPPORT,
 		    "%s: unknown URL scheme (want unix:PATH or tls://HOST:PORT)",
 		    url);
 		return NULL;
@@ -374,7 +359,7 @@ struct asc_client *asc_connect_tls(const char *url,
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		SSL_CTX_free(ctx);
-		local_fail(st, ENOMEM, "out of memory");
+		asc_priv_fail(st, ENOMEM, "out of memory");
 		return NULL;
 	}
 	c->fd = fd;
@@ -447,7 +432,7 @@ static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
 			if (k <= 0) {
 				c->broken = true;
 				ERR_clear_error();
-				return local_fail(st, EPIPE,
+				return asc_priv_fail(st, EPIPE,
 				    "sending to the daemon: TLS write failed");
 			}
 			n = k;
@@ -460,7 +445,7 @@ static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
 			continue;
 		if (n <= 0) {
 			c->broken = true;
-			return local_fail(st, n < 0 ? errno : EPIPE,
+			return asc_priv_fail(st, n < 0 ? errno : EPIPE,
 			    "sending to the daemon: %s",
 			    strerror(n < 0 ? errno : EPIPE));
 		}
@@ -522,7 +507,7 @@ int asc_send(struct asc_client *c, Aspace__Request *r, struct asc_status *st)
 	int rc;
 
 	if (c->broken)
-		return local_fail(st, EPIPE, "the connection has failed");
+		return asc_priv_fail(st, EPIPE, "the connection has failed");
 	if (!r->has_id) {
 		r->has_id = true;
 		r->id = asc_next_id(c);
@@ -539,10 +524,10 @@ int asc_send(struct asc_client *c, Aspace__Request *r, struct asc_status *st)
 		return -1;
 	}
 	if ((buf = malloc(size)) == NULL)
-		return local_fail(st, ENOMEM, "out of memory");
+		return asc_priv_fail(st, ENOMEM, "out of memory");
 	if (frame_encode(&r->base, 0, buf, size) != (long)size) {
 		free(buf);
-		return local_fail(st, EMSGSIZE, "cannot encode the request");
+		return asc_priv_fail(st, EMSGSIZE, "cannot encode the request");
 	}
 	rc = write_all(c, buf, size, st);
 	free(buf);
@@ -561,39 +546,39 @@ static int read_reply(struct asc_client *c, struct asc_reply **out,
 	int n, err;
 
 	if (c->broken)
-		return local_fail(st, EPIPE, "the connection has failed");
+		return asc_priv_fail(st, EPIPE, "the connection has failed");
 	if ((n = read_all(c, hdr, sizeof(hdr))) != 1) {
 		c->broken = true;
 		if (n == 0)
-			return local_fail(st, ECONNRESET,
+			return asc_priv_fail(st, ECONNRESET,
 			    "the daemon closed the connection");
-		return local_fail(st, errno, "reading from the daemon: %s",
+		return asc_priv_fail(st, errno, "reading from the daemon: %s",
 		    strerror(errno));
 	}
 	if ((err = frame_parse_header(hdr, sizeof(hdr), ASC_RESPONSE_CAP,
 	    &h)) != 0) {
 		c->broken = true;
-		return local_fail(st, EPROTO, "bad frame from the daemon: %s",
+		return asc_priv_fail(st, EPROTO, "bad frame from the daemon: %s",
 		    err == -EMSGSIZE ? "response too large" : "bad header");
 	}
 	if ((rp = calloc(1, sizeof(*rp))) == NULL ||
 	    (rp->body = malloc(h.length ? h.length : 1)) == NULL) {
 		free(rp);
 		c->broken = true;	/* the body is still unread */
-		return local_fail(st, ENOMEM, "out of memory");
+		return asc_priv_fail(st, ENOMEM, "out of memory");
 	}
 	frame_arena_init(&rp->arena, FRAME_RESPONSE_BUDGET(h.length));
 	if (h.length > 0 && read_all(c, rp->body, h.length) != 1) {
 		err = errno;
 		c->broken = true;
 		asc_reply_free(rp);
-		return local_fail(st, err, "reading from the daemon: %s",
+		return asc_priv_fail(st, err, "reading from the daemon: %s",
 		    strerror(err));
 	}
 	if ((err = frame_decode_response(&rp->arena, rp->body, h.length,
 	    &rp->resp)) != 0) {
 		asc_reply_free(rp);
-		return local_fail(st, -err,
+		return asc_priv_fail(st, -err,
 		    "cannot decode the daemon's response: %s", strerror(-err));
 	}
 	*out = rp;
@@ -670,7 +655,7 @@ int asc_reply_status(const struct asc_reply *rp, struct asc_status *st)
 	int code;
 
 	if (s == NULL)
-		return local_fail(st, EPROTO, "a response without a status");
+		return asc_priv_fail(st, EPROTO, "a response without a status");
 	code = s->has_code ? (int)s->code : ASPACE__STATUS__CODE__OK;
 	if (st != NULL) {
 		memset(st, 0, sizeof(*st));
@@ -695,8 +680,7 @@ void asc_reply_free(struct asc_reply *rp)
 	free(rp);
 }
 
-/* Call r and check that the response is OK with result case want. */
-static int call_ok(struct asc_client *c, Aspace__Request *r, int want,
+int asc_priv_call_ok(struct asc_client *c, Aspace__Request *r, int want,
     struct asc_reply **out, struct asc_status *st)
 {
 	struct asc_reply *rp;
@@ -709,247 +693,8 @@ static int call_ok(struct asc_client *c, Aspace__Request *r, int want,
 	}
 	if (want != 0 && (int)rp->resp->result_case != want) {
 		asc_reply_free(rp);
-		return local_fail(st, EPROTO, "a response without its result");
+		return asc_priv_fail(st, EPROTO, "a response without its result");
 	}
 	*out = rp;
-	return 0;
-}
-
-/* --- conveniences -------------------------------------------------------------- */
-
-int asc_hello(struct asc_client *c, const char *token, struct asc_status *st)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
-	const Aspace__HelloResult *res;
-	struct asc_reply *rp;
-
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	h.token = (char *)token;
-	h.client = (char *)"libaspace-client/" PACKAGE_VERSION;
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_HELLO, &rp, st) != 0)
-		return -1;
-	res = rp->resp->hello;
-	c->max_body = FRAME_MAX_BODY_DEFAULT;
-	if (res->limits != NULL && res->limits->has_max_body)
-		c->max_body = res->limits->max_body;
-	if (res->tenant != NULL)
-		snprintf(c->tenant, sizeof(c->tenant), "%s", res->tenant);
-	asc_reply_free(rp);
-	return 0;
-}
-
-static void set_session(Aspace__Request *r, const uint8_t *id)
-{
-	r->has_session = true;
-	r->session.data = (uint8_t *)id;
-	r->session.len = ASC_SESSION_ID_LEN;
-}
-
-int asc_session_create(struct asc_client *c,
-    const Aspace__SessionCreateRequest *params,
-    uint8_t id[ASC_SESSION_ID_LEN], struct asc_status *st)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionCreateRequest dflt = ASPACE__SESSION_CREATE_REQUEST__INIT;
-	const Aspace__SessionCreateResult *res;
-	struct asc_reply *rp;
-
-	r.op_case = ASPACE__REQUEST__OP_SESSION_CREATE;
-	r.session_create = (Aspace__SessionCreateRequest *)
-	    (params != NULL ? params : &dflt);
-	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_SESSION_CREATE, &rp,
-	    st) != 0)
-		return -1;
-	res = rp->resp->session_create;
-	if (!res->has_session || res->session.len != ASC_SESSION_ID_LEN) {
-		asc_reply_free(rp);
-		return local_fail(st, EPROTO, "a session id of the wrong size");
-	}
-	memcpy(id, res->session.data, ASC_SESSION_ID_LEN);
-	asc_reply_free(rp);
-	return 0;
-}
-
-int asc_session_destroy(struct asc_client *c,
-    const uint8_t id[ASC_SESSION_ID_LEN], struct asc_status *st)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionDestroyRequest d = ASPACE__SESSION_DESTROY_REQUEST__INIT;
-	struct asc_reply *rp;
-
-	r.op_case = ASPACE__REQUEST__OP_SESSION_DESTROY;
-	r.session_destroy = &d;
-	set_session(&r, id);
-	if (call_ok(c, &r, 0, &rp, st) != 0)
-		return -1;
-	asc_reply_free(rp);
-	return 0;
-}
-
-int asc_session_list(struct asc_client *c, struct asc_session_info **out,
-    size_t *n, struct asc_status *st)
-{
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__SessionListRequest l = ASPACE__SESSION_LIST_REQUEST__INIT;
-	const Aspace__SessionListResult *res;
-	struct asc_session_info *v;
-	struct asc_reply *rp;
-	size_t i;
-
-	r.op_case = ASPACE__REQUEST__OP_SESSION_LIST;
-	r.session_list = &l;
-	if (call_ok(c, &r, ASPACE__RESPONSE__RESULT_SESSION_LIST, &rp, st) != 0)
-		return -1;
-	res = rp->resp->session_list;
-	if ((v = calloc(res->n_sessions + 1, sizeof(*v))) == NULL) {
-		asc_reply_free(rp);
-		return local_fail(st, ENOMEM, "out of memory");
-	}
-	for (i = 0; i < res->n_sessions; i++) {
-		const Aspace__SessionInfo *s = res->sessions[i];
-
-		if (s->has_session && s->session.len == ASC_SESSION_ID_LEN)
-			memcpy(v[i].id, s->session.data, ASC_SESSION_ID_LEN);
-		if (s->label != NULL)
-			snprintf(v[i].label, sizeof(v[i].label), "%s",
-			    s->label);
-		v[i].tasks = s->tasks;
-		v[i].created = s->created;
-		v[i].ram_bytes = s->ram_bytes;
-	}
-	*out = v;
-	*n = res->n_sessions;
-	asc_reply_free(rp);
-	return 0;
-}
-
-void asc_run_trace_request(Aspace__Request *r, Aspace__RunTraceRequest *t,
-    const uint8_t *session, const void *text, size_t len,
-    const Aspace__SessionCreateRequest *params)
-{
-	aspace__request__init(r);
-	aspace__run_trace_request__init(t);
-	t->has_text = true;
-	t->text.data = (uint8_t *)text;
-	t->text.len = len;
-	t->params = (Aspace__SessionCreateRequest *)params;
-	r->op_case = ASPACE__REQUEST__OP_RUN_TRACE;
-	r->run_trace = t;
-	if (session != NULL)
-		set_session(r, session);
-}
-
-int asc_trace_result_from(const struct asc_reply *rp,
-    struct asc_trace_result *res, struct asc_status *st)
-{
-	const Aspace__RunTraceResult *t;
-
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	rc = asc_reply_status(rp, st);
-	/* A trace stopped by a budget or cancelled (QUOTA, CANCELLED)
-	 * carries its output so far: kept in res, and -1. */
-	if (rc != 0 && rp->resp->result_case !=
-	    ASPACE__RESPONSE__RESULT_RUN_TRACE)
-		return -1;
-	if (rp->resp->result_case != ASPACE__RESPONSE__RESULT_RUN_TRACE)
-		return local_fail(st, EPROTO, "a response without its result");
-	t = rp->resp->run_trace;
-	if ((res->output = malloc(t->output.len + 1)) == NULL)
-		return local_fail(st, ENOMEM, "out of memory");
-	if (t->output.len > 0)
-		memcpy(res->output, t->output.data, t->output.len);
-	res->output[t->output.len] = '\0';
-	res->len = t->output.len;
-	res->errors = t->errors;
-	res->truncated = t->has_truncated && t->truncated;
-	if (asc_trace_explain_from(res, t) != 0)
-		return local_fail(st, ENOMEM, "out of memory");
-	if (t->has_session && t->session.len == ASC_SESSION_ID_LEN) {
-		memcpy(res->session, t->session.data, ASC_SESSION_ID_LEN);
-		res->has_session = 1;
-	}
-	return rc != 0 ? -1 : 0;
-}
-
-int asc_run_trace(struct asc_client *c, const uint8_t *session,
-    const void *text, size_t len, const Aspace__SessionCreateRequest *params,
-    struct asc_trace_result *res, struct asc_status *st)
-{
-	return asc_run_trace_ex(c, session, text, len, params, 0, res, st);
-}
-
-int asc_run_trace_ex(struct asc_client *c, const uint8_t *session,
-    const void *text, size_t len, const Aspace__SessionCreateRequest *params,
-    int flags, struct asc_trace_result *res, struct asc_status *st)
-{
-	Aspace__Request r;
-	Aspace__RunTraceRequest t;
-	struct asc_reply *rp;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	asc_run_trace_request(&r, &t, session, text, len, params);
-	t.has_keep = (flags & ASC_TRACE_KEEP) != 0;
-	t.keep = t.has_keep;
-	t.has_resume = (flags & ASC_TRACE_RESUME) != 0;
-	t.resume = t.has_resume;
-	t.has_explain = (flags & ASC_TRACE_EXPLAIN) != 0;
-	t.explain = t.has_explain;
-	if (asc_call(c, &r, &rp, st) != 0)
-		return -1;
-	rc = asc_trace_result_from(rp, res, st);
-	asc_reply_free(rp);
-	return rc;
-}
-
-void asc_trace_result_free(struct asc_trace_result *res)
-{
-	free(res->output);
-	res->output = NULL;
-	asc_trace_explain_free(res);
-}
-
-char *asc_session_hex(const uint8_t id[ASC_SESSION_ID_LEN], char buf[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < ASC_SESSION_ID_LEN; i++) {
-		buf[2 * i] = hex[id[i] >> 4];
-		buf[2 * i + 1] = hex[id[i] & 15];
-	}
-	buf[32] = '\0';
-	return buf;
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int asc_session_parse(const char *s, uint8_t id[ASC_SESSION_ID_LEN])
-{
-	int i, hi, lo;
-
-	if (strlen(s) != 2 * ASC_SESSION_ID_LEN)
-		return -1;
-	for (i = 0; i < ASC_SESSION_ID_LEN; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 ||
-		    (lo = hexval(s[2 * i + 1])) < 0)
-			return -1;
-		id[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return 0;
 }

@@ -42,6 +42,7 @@
 static const char *daemon_path;
 static struct hdaemon dmn;
 static bool soak;
+static pid_t kids[2] = { -1, -1 };	/* test_fair_shares's bombers */
 
 static double now(void)
 {
@@ -332,7 +333,6 @@ static double fair_factor(void)
 static void test_fair_shares(void **state)
 {
 	struct client c;
-	pid_t kids[2] = { -1, -1 };
 	char *text, *one, *small;
 	double alone, loaded, line, per_round[21];
 	int i, st, rounds = soak ? 21 : 5;
@@ -372,6 +372,7 @@ static void test_fair_shares(void **state)
 		assert_int_equal(waitpid(kids[i], &st, WNOHANG), 0); /* alive */
 		kill(kids[i], SIGKILL);
 		waitpid(kids[i], &st, 0);
+		kids[i] = -1;
 	}
 	print_message("third tenant's trace: %.1f ms alone, %.1f ms beside "
 	    "two tenants' bombs (pool-threads 2; a bomb's line %.1f ms)\n",
@@ -436,14 +437,38 @@ static void test_drain_deadline(void **state)
 	assert_int_equal(hdaemon_stop(&dmn), 0);
 }
 
+/* --- cleaning up --------------------------------------------------------------- */
+
+/*
+ * After each test, passed or not: a failed assertion longjmps out of the
+ * test past its own hdaemon_stop() and kill()s, and the bombers and the
+ * daemon (busy with their bombs) would outlive the test run.  After a
+ * test that passed there is nothing left to stop.  The test's verdict is
+ * its own: this teardown never fails it.
+ */
+static int stop_all(void **state)
+{
+	int i, st;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], &st, 0);
+			kids[i] = -1;
+		}
+	(void)hdaemon_stop(&dmn);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cpu_budget),
-		cmocka_unit_test(test_line_limit),
-		cmocka_unit_test(test_client_gone),
-		cmocka_unit_test(test_fair_shares),
-		cmocka_unit_test(test_drain_deadline),
+		cmocka_unit_test_teardown(test_cpu_budget, stop_all),
+		cmocka_unit_test_teardown(test_line_limit, stop_all),
+		cmocka_unit_test_teardown(test_client_gone, stop_all),
+		cmocka_unit_test_teardown(test_fair_shares, stop_all),
+		cmocka_unit_test_teardown(test_drain_deadline, stop_all),
 	};
 
 	if ((daemon_path = hdaemon_path(argc, argv, "test_time")) == NULL)
