@@ -39,6 +39,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +105,29 @@ void stable_init(struct session_table *t, unsigned int max_total,
 	t->max_per_tenant = max_per_tenant;
 }
 
+/*
+ * session_free(): a machine goes; every TRIM_EVERY of them, the host
+ * memory malloc keeps free goes back to the host (malloc_trim: a heap's
+ * free pages below its top are kept otherwise, and the daemon's RSS
+ * would stay at its high-water mark after a class's sessions end).
+ */
+#define TRIM_EVERY	256
+static void session_free(struct as_session *s)
+{
+	static unsigned long freed;
+
+	if (s == NULL)
+		return;
+	as_session_free(s);
+	if (__atomic_add_fetch(&freed, 1, __ATOMIC_RELAXED) % TRIM_EVERY == 0)
+		malloc_trim(0);
+}
+
 static void dsession_free(struct dsession *ds)
 {
 	int i;
 
-	as_session_free(ds->s);
+	session_free(ds->s);
 	pthread_rwlock_destroy(&ds->rw);
 	pthread_mutex_destroy(&ds->ckpt_lock);
 	for (i = 0; i < SESSION_TASK_LOCKS; i++)
@@ -375,7 +394,7 @@ void stable_remove(struct session_table *t, struct dsession *ds)
 	pthread_mutex_unlock(&t->lock);
 	/* Connections may keep the shell referenced (req.c caches it):
 	 * give the machine's memory back now. */
-	as_session_free(ds->s);
+	session_free(ds->s);
 	ds->s = NULL;
 }
 

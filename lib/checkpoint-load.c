@@ -281,7 +281,7 @@ static int load_page(struct ck_load *l, unsigned long prev)
 	return ck_load_frame_data(l, page->data, pfn == phys->zero_pfn);
 }
 
-/* Every chunk of 512 frames below next_unused was made for a frame it
+/* Every chunk of PAGES_PER_CHUNK frames below next_unused was made for a frame it
  * holds: without one in use or free, the count is forged. */
 static int check_chunks(struct ck_load *l)
 {

@@ -217,11 +217,10 @@ static void save_page(struct ck_save *w, const struct page *page)
 static const struct page *page_in_use(const struct as_phys *p,
     unsigned long pfn)
 {
-	const struct page *chunk = p->chunks[pfn / PAGES_PER_CHUNK];
-
-	if (chunk == NULL || chunk[pfn % PAGES_PER_CHUNK].data == NULL)
+	if (pfn >= p->max_frames || !memmap_made(p, pfn) ||
+	    p->memmap[pfn].data == NULL)
 		return NULL;
-	return &chunk[pfn % PAGES_PER_CHUNK];
+	return &p->memmap[pfn];
 }
 
 /* The FRAM section: the allocator, then every frame in use by pfn. */

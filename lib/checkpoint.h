@@ -125,8 +125,8 @@
  * struct files);
  * and mm_validate()'s checks run before the session is handed out.  What
  * is dropped: host-side details (page-cache array and free stack
- * capacities, which chunks came from the pool, the red-black tree's shape)
- * and a VMA cache its seqnum has made stale (saved empty, as its next use
+ * capacities, where in the host page pool frames are, the red-black
+ * tree's shape) and a VMA cache its seqnum has made stale (saved empty, as its next use
  * would empty it).
  */
 /* A FILE section cache entry that is a swap entry (a shmem page in swap):

@@ -70,17 +70,18 @@ struct lruvec {
 	unsigned long	 nr_isolated;	/* off the lists in a reclaim */
 };
 
-#define PAGES_PER_CHUNK	512
+/* struct pages are charged this many at a time (a memmap section). */
+#define PAGES_PER_CHUNK	64
 
 /* A session's physical memory. */
 struct as_phys {
 	pthread_mutex_t	 lock;		/* free list and counters */
 	unsigned long	 nr_frames;	/* RAM size in frames */
 	unsigned long	 max_frames;	/* the arrays' size (`kernel ram`) */
-	struct page	**chunks;	/* nr_frames / 512 lazily made arrays */
-	uint8_t		**data;		/* and their frames' 2 MiB of bytes */
-	uint8_t		*recycled;	/* chunk came from an ended session */
-	uint16_t	*chunk_used;	/* frames in use in each chunk */
+	struct page	*memmap;	/* max_frames struct pages, reserved
+					 * address space (vmemmap): the host
+					 * backs the parts in use */
+	uint64_t	*memmap_made;	/* chunks charged, a bit each */
 	unsigned long	*free;		/* stack of free pfns */
 	unsigned long	 nr_free_stack;
 	unsigned long	 free_cap;
@@ -158,16 +159,31 @@ void phys_destroy(struct as_phys *p);
 /* `kernel ram`: RAM of ram_bytes from now on, at most phys_init()'s and
  * at least the frames handed out so far; 0 or -EINVAL. */
 int phys_set_ram(struct as_phys *p, unsigned long ram_bytes);
-struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn);
+/* memmap_charge(): charge pfn's chunk of struct pages when it is first
+ * used: 0, or -ENOMEM when the session's memory is spent. */
+int memmap_charge(struct as_phys *p, unsigned long pfn);
 
-/* pfn_to_page(): the struct page of a frame (made on first use). */
+/* Has pfn's chunk of struct pages been charged (so, used)? */
+static inline bool memmap_made(const struct as_phys *p, unsigned long pfn)
+{
+	unsigned long c = pfn / PAGES_PER_CHUNK;
+
+	return (p->memmap_made[c / 64] >> (c % 64)) & 1;
+}
+
+/* pfn_to_page(): the struct page of a frame, in the vmemmap (a frame
+ * that was never handed out reads as zero there). */
 static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
 {
-	struct page *chunk = p->chunks[pfn / PAGES_PER_CHUNK];
-
-	return chunk != NULL ? &chunk[pfn % PAGES_PER_CHUNK] :
-	    __pfn_to_page(p, pfn);
+	return &p->memmap[pfn];
 }
+/* page_pool.c: a zeroed 4 KiB of host memory (NULL: the host has none),
+ * and giving it back; shared by every session. */
+void *host_page_alloc(void);
+void host_page_free(void *data);
+/* The host memory the pool has mapped, in bytes (for benchmarks). */
+unsigned long host_pages_mapped_bytes(void);
+
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);

@@ -1,15 +1,16 @@
 /*
  * page_alloc.c: the frame allocator of a simulated machine
- * (mm/page_alloc.c).  Frames come from a free stack, else from the part of
- * RAM never used yet; struct pages and frame contents are made 512 frames
- * at a time, the contents in one 2 MiB block so that the host can back it
- * with a transparent huge page.  Every frame in use, every chunk of struct
- * pages and the allocator's arrays are charged to the session's memcg
- * (memcontrol.h); a chunk whose last frame is freed gives its 2 MiB back
- * (to the small pool below, else to the host), so a session's host memory
- * follows its frames in use, not its high-water mark.  Exhaustion of the
- * frames or of the charge is NULL, which the fault path turns into
- * VM_FAULT_OOM.
+ * (mm/page_alloc.c).  Frame numbers come from a free stack, else from the
+ * part of RAM never used yet; struct pages live in a vmemmap, address
+ * space reserved for all of RAM's that the host backs only where frames
+ * are used (charged PAGES_PER_CHUNK at a time, as memmap sections are
+ * made); a frame's contents are 4 KiB of host memory from the
+ * pool all sessions share (page_pool.c), taken when the frame is and
+ * given back when it is freed, so that a session's host memory follows
+ * its frames in use.  Every frame in use, every chunk of struct pages and
+ * the allocator's arrays are charged to the session's memcg
+ * (memcontrol.h).  Exhaustion of the frames or of the charge is NULL,
+ * which the fault path turns into VM_FAULT_OOM.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,22 +23,7 @@
 #include "session.h"
 #include "uapi.h"
 
-#define CHUNK_BYTES	(PAGES_PER_CHUNK * AS_PAGE_SIZE)
-#define POOL_MAX	16	/* chunks kept for reuse: 32 MiB */
 #define MEMMAP_CHUNK	kmem_size(PAGES_PER_CHUNK * sizeof(struct page))
-
-/*
- * Chunks freed by sessions wait here for the next one: memory the host
- * has already backed is much cheaper than fresh memory.  A recycled
- * chunk's frames are zeroed as they are handed out.  The pool is small
- * (32 MiB, charged to nobody): beyond it a chunk goes back to the host
- * (munmap), so the daemon's RSS falls back when sessions end.
- */
-static struct {
-	pthread_mutex_t	 lock;
-	uint8_t		*chunk[POOL_MAX];
-	int		 n;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
  * Every machine's nr_used summed, for the daemon's metrics (a host-wide
@@ -51,33 +37,22 @@ unsigned long as_frames_in_use(void)
 	return __atomic_load_n(&frames_in_use, __ATOMIC_RELAXED);
 }
 
-static uint8_t *pool_take(void)
+static unsigned long memmap_bitmap_words(unsigned long nr_frames)
 {
-	uint8_t *c = NULL;
-
-	pthread_mutex_lock(&pool.lock);
-	if (pool.n > 0)
-		c = pool.chunk[--pool.n];
-	pthread_mutex_unlock(&pool.lock);
-	return c;
+	return nr_frames / PAGES_PER_CHUNK / 64 + 1;
 }
 
-static void pool_give(uint8_t *c)
+static size_t memmap_bytes(unsigned long nr_frames)
 {
-	pthread_mutex_lock(&pool.lock);
-	if (pool.n < POOL_MAX)
-		pool.chunk[pool.n++] = c;
-	else
-		munmap(c, CHUNK_BYTES);
-	pthread_mutex_unlock(&pool.lock);
+	return (nr_frames * sizeof(struct page) + AS_PAGE_SIZE - 1) &
+	    ~(size_t)(AS_PAGE_SIZE - 1);
 }
 
 /* The per-chunk arrays of a RAM of nr_frames, and the first free stack. */
 static long phys_arrays_bytes(unsigned long nr_frames)
 {
-	return (long)((nr_frames / PAGES_PER_CHUNK + 1) *
-	    (2 * sizeof(void *) + sizeof(uint8_t) + sizeof(uint16_t)) +
-	    64 * sizeof(unsigned long) + 5 * KMEM_OVERHEAD);
+	return (long)(memmap_bitmap_words(nr_frames) * sizeof(uint64_t) +
+	    64 * sizeof(unsigned long) + 2 * KMEM_OVERHEAD);
 }
 
 unsigned long phys_meta_bytes(unsigned long ram_bytes)
@@ -93,7 +68,7 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
     struct as_memcg *memcg)
 {
 	struct page *zero;
-	unsigned long n;
+	void *m;
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
@@ -101,18 +76,19 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
 	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
 	p->max_frames = p->nr_frames;
 	lru_init(p);
-	n = p->nr_frames / PAGES_PER_CHUNK + 1;
 	if (memcg_try_charge(memcg, phys_arrays_bytes(p->nr_frames)) != 0)
 		return -1;
 	p->arrays_bytes = phys_arrays_bytes(p->nr_frames);
-	p->chunks = calloc(n, sizeof(*p->chunks));
-	p->data = calloc(n, sizeof(*p->data));
-	p->recycled = calloc(n, 1);
-	p->chunk_used = calloc(n, sizeof(*p->chunk_used));
+	/* Reserved, not committed: the host backs what is touched. */
+	m = mmap(NULL, memmap_bytes(p->max_frames), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->memmap = m != MAP_FAILED ? m : NULL;
+	p->memmap_made = calloc(memmap_bitmap_words(p->max_frames),
+	    sizeof(uint64_t));
 	p->free_cap = 64;
 	p->free = malloc(sizeof(*p->free) * p->free_cap);
-	if (p->chunks == NULL || p->data == NULL || p->free == NULL ||
-	    p->recycled == NULL || p->chunk_used == NULL || p->nr_frames < 2)
+	if (p->memmap == NULL || p->memmap_made == NULL || p->free == NULL ||
+	    p->nr_frames < 2)
 		return -1;
 	/* The zero page is frame 0, never freed. */
 	if ((zero = alloc_page(p)) == NULL)
@@ -122,26 +98,41 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
 	return 0;
 }
 
+/* The contents of the frames in use in the chunk from pfn. */
+static void memmap_free_chunk(struct as_phys *p, unsigned long pfn)
+{
+	unsigned long i;
+
+	for (i = pfn; i < pfn + PAGES_PER_CHUNK && i < p->max_frames; i++)
+		if (p->memmap[i].data != NULL)
+			host_page_free(p->memmap[i].data);
+}
+
+/* The frames' contents, and the struct pages' charge, of each chunk. */
+static void memmap_free(struct as_phys *p)
+{
+	unsigned long pfn;
+
+	for (pfn = 0; pfn < p->max_frames; pfn += PAGES_PER_CHUNK) {
+		if (!memmap_made(p, pfn))
+			continue;
+		memmap_free_chunk(p, pfn);
+		memcg_uncharge(p->memcg, MEMMAP_CHUNK);
+	}
+	munmap(p->memmap, memmap_bytes(p->max_frames));
+}
+
 void phys_destroy(struct as_phys *p)
 {
-	unsigned long c;
-
 	swap_info_destroy(p);
 	__atomic_sub_fetch(&frames_in_use, p->nr_used, __ATOMIC_RELAXED);
 	memcg_uncharge(p->memcg, (long)(p->nr_used * AS_PAGE_SIZE) +
 	    p->arrays_bytes);
-	for (c = 0; p->chunks != NULL && c <= p->nr_frames / PAGES_PER_CHUNK;
-	    c++) {
-		if (p->chunks[c] != NULL)
-			memcg_uncharge(p->memcg, MEMMAP_CHUNK);
-		free(p->chunks[c]);
-		if (p->data != NULL && p->data[c] != NULL)
-			pool_give(p->data[c]);
-	}
-	free(p->chunks);
-	free(p->data);
-	free(p->recycled);
-	free(p->chunk_used);
+	if (p->memmap != NULL && p->memmap_made != NULL)
+		memmap_free(p);
+	else if (p->memmap != NULL)
+		munmap(p->memmap, memmap_bytes(p->max_frames));
+	free(p->memmap_made);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->lruvec.lru_lock);
@@ -161,45 +152,16 @@ int phys_set_ram(struct as_phys *p, unsigned long ram_bytes)
 	return 0;
 }
 
-/* The 2 MiB of contents of chunk c, made on first use. */
-static uint8_t *chunk_data(struct as_phys *p, unsigned long c)
+int memmap_charge(struct as_phys *p, unsigned long pfn)
 {
-	if (p->data[c] == NULL && (p->data[c] = pool_take()) != NULL)
-		p->recycled[c] = 1;
-	if (p->data[c] == NULL) {
-		/* Anonymous host memory: zero, and a 2 MiB multiple is placed
-		 * 2 MiB-aligned, so it can be one huge page. */
-		void *m = mmap(NULL, CHUNK_BYTES, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long c = pfn / PAGES_PER_CHUNK;
 
-		if (m == MAP_FAILED)
-			return NULL;
-#ifdef MADV_HUGEPAGE
-		madvise(m, CHUNK_BYTES, MADV_HUGEPAGE);
-#endif
-		p->data[c] = m;
-	}
-	return p->data[c];
-}
-
-/* __pfn_to_page(): pfn_to_page() when the frame's chunk is not made. */
-struct page *__pfn_to_page(struct as_phys *p, unsigned long pfn)
-{
-	struct page **chunk = &p->chunks[pfn / PAGES_PER_CHUNK];
-	unsigned long i;
-
-	if (*chunk == NULL) {
-		if (memcg_try_charge(p->memcg, MEMMAP_CHUNK) != 0)
-			return NULL;
-		*chunk = calloc(PAGES_PER_CHUNK, sizeof(**chunk));
-		if (*chunk == NULL) {
-			memcg_uncharge(p->memcg, MEMMAP_CHUNK);
-			return NULL;
-		}
-		for (i = 0; i < PAGES_PER_CHUNK; i++)
-			(*chunk)[i].pfn = pfn - pfn % PAGES_PER_CHUNK + i;
-	}
-	return &(*chunk)[pfn % PAGES_PER_CHUNK];
+	if (memmap_made(p, pfn))
+		return 0;
+	if (memcg_try_charge(p->memcg, MEMMAP_CHUNK) != 0)
+		return -ENOMEM;
+	p->memmap_made[c / 64] |= 1ULL << (c % 64);
+	return 0;
 }
 
 /* Take a free frame number; caller holds p->lock. */
@@ -219,27 +181,27 @@ static bool take_pfn(struct as_phys *p, unsigned long *pfn)
 struct page *alloc_page(struct as_phys *p)
 {
 	struct page *page = NULL;
-	unsigned long pfn;
-
-	uint8_t *data = NULL;
-	bool fresh;
+	unsigned long pfn = 0;
+	uint8_t *data;
+	bool took;
 
 	/* mem_cgroup_charge(): the frame's contents, before taking it. */
 	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
 		return NULL;
-	pthread_mutex_lock(&p->lock);
-	fresh = p->nr_free_stack == 0;	/* never used: still zero */
-	if (take_pfn(p, &pfn) && (page = pfn_to_page(p, pfn)) != NULL &&
-	    (data = chunk_data(p, pfn / PAGES_PER_CHUNK)) == NULL) {
-		p->free[p->nr_free_stack++] = pfn;	/* room: it was popped */
-		page = NULL;
+	if ((data = host_page_alloc()) == NULL) {
+		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+		return NULL;
 	}
+	pthread_mutex_lock(&p->lock);
+	took = take_pfn(p, &pfn);
+	if (took && memmap_charge(p, pfn) == 0)
+		page = pfn_to_page(p, pfn);
+	else if (took)
+		p->free[p->nr_free_stack++] = pfn;	/* room: it was popped */
 	if (page != NULL) {
-		page->data = data + (pfn % PAGES_PER_CHUNK) * AS_PAGE_SIZE;
-		if (!fresh || p->recycled[pfn / PAGES_PER_CHUNK])
-			memset(page->data, 0, AS_PAGE_SIZE);
+		page->pfn = pfn;
+		page->data = data;
 		p->nr_used++;
-		p->chunk_used[pfn / PAGES_PER_CHUNK]++;
 		__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 		page->counts = 1;
 		page->flags = 0;
@@ -249,37 +211,26 @@ struct page *alloc_page(struct as_phys *p)
 		page->index = 0;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (page == NULL)
+	if (page == NULL) {
+		host_page_free(data);
 		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+	}
 	return page;
 }
 
-/* The last frame of chunk c is free: its contents go back (p->lock). */
-static void chunk_release(struct as_phys *p, unsigned long c)
-{
-	if (c == p->zero_pfn / PAGES_PER_CHUNK || p->data[c] == NULL)
-		return;
-	pool_give(p->data[c]);
-	p->data[c] = NULL;
-	p->recycled[c] = 0;
-}
-
-
-/* free_page(): return the frame, and its chunk's contents with its last
- * frame; the frame's charge goes. */
+/* free_page(): return the frame and its contents; its charge goes. */
 static void free_page(struct as_phys *p, struct page *page)
 {
-	unsigned long *nf, c = page->pfn / PAGES_PER_CHUNK;
+	unsigned long *nf;
 
 	if (page_test(page, PG_swapcache))
 		swapcache_page_freed(p, page);
 	lru_page_freed(p, page);
 	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+	host_page_free(page->data);
 	pthread_mutex_lock(&p->lock);
-	page->data = NULL;	/* the bytes stay in their chunk for reuse */
+	page->data = NULL;
 	p->nr_used--;
-	if (--p->chunk_used[c] == 0)
-		chunk_release(p, c);
 	__atomic_sub_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
 	if (p->nr_free_stack == p->free_cap) {
 		nf = realloc(p->free, sizeof(*nf) * p->free_cap * 2);
@@ -305,15 +256,13 @@ static void free_page(struct as_phys *p, struct page *page)
  */
 struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
 {
-	unsigned long c = pfn / PAGES_PER_CHUNK;
 	struct page *page = pfn_to_page(p, pfn);
 	uint8_t *data;
 
-	if (page == NULL || (data = chunk_data(p, c)) == NULL)
+	if (memmap_charge(p, pfn) != 0 || (data = host_page_alloc()) == NULL)
 		return NULL;
-	page->data = data + (pfn % PAGES_PER_CHUNK) * AS_PAGE_SIZE;
-	if (p->recycled[c])	/* a fresh chunk is zero already */
-		memset(page->data, 0, AS_PAGE_SIZE);
+	page->pfn = pfn;
+	page->data = data;
 	page->counts = 0;
 	page->flags = 0;
 	page->anon_excl = 0;
@@ -324,7 +273,6 @@ struct page *phys_restore_frame(struct as_phys *p, unsigned long pfn)
 	page->lru_prev = page->lru_next = NULL;
 	p->nr_used++;
 	__atomic_add_fetch(&frames_in_use, 1, __ATOMIC_RELAXED);
-	p->chunk_used[c]++;
 	memcg_charge_force(p->memcg, AS_PAGE_SIZE);	/* what was kept */
 	return page;
 }
@@ -350,7 +298,7 @@ int phys_restore_free(struct as_phys *p, unsigned long next_unused,
 	p->free = nf;
 	p->free_cap = cap;
 	for (i = 0; i < n; i++)
-		if (pfn_to_page(p, pfns[i]) == NULL)
+		if (memmap_charge(p, pfns[i]) != 0)
 			return -ENOMEM;
 	if (n > 0)
 		memcpy(p->free, pfns, sizeof(*pfns) * n);
