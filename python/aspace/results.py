@@ -225,6 +225,10 @@ class TraceRun:
     truncated: bool = False
     stopped_at: Optional[int] = None
     session: Optional[bytes] = None
+    #: With ``explain=True``: each command's path through the simulated
+    #: kernel (placements, merges and splits with their rules, faults,
+    #: copy on write), by trace line; lines that recorded none are absent.
+    explain: Dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

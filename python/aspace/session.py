@@ -102,7 +102,8 @@ def _trace_run(res: Any) -> TraceRun:
         output=res.output.decode("utf-8", "replace"), errors=res.errors,
         truncated=res.truncated,
         stopped_at=res.stopped_at if res.HasField("stopped_at") else None,
-        session=res.session if res.HasField("session") else None)
+        session=res.session if res.HasField("session") else None,
+        explain={e.line: e.text for e in res.explain})
 
 
 def run_trace(client: "Client", msg: Any, trace_text: Union[str, bytes],
@@ -422,11 +423,14 @@ class Session:
     # --- traces --------------------------------------------------------------
 
     def run_result(self, trace_text: Union[str, bytes],
-                   resume: bool = False) -> TraceRun:
-        """Run a trace in this session: output, errors, truncation."""
+                   resume: bool = False, explain: bool = False) -> TraceRun:
+        """Run a trace in this session: output, errors, truncation, and
+        with ``explain`` each command's path (``TraceRun.explain``)."""
         msg = pb.RunTraceRequest()
         if resume:
             msg.resume = True
+        if explain:
+            msg.explain = True
         return run_trace(self.client, msg, trace_text, self.session_id)
 
     def run(self, trace_text: Union[str, bytes], resume: bool = False) -> str:

@@ -51,6 +51,23 @@ def test_run_in_a_session_keeps_its_state(client: aspace.Client) -> None:
         assert out.output == "3: = 0x11\n" and out.errors == 0
 
 
+def test_run_explained(client: aspace.Client) -> None:
+    """Each command's path, by line, as aspace run --explain prints it."""
+    with client.session() as s:
+        res = s.run_result(TRACE, explain=True)
+        assert res.output.startswith("1: = 0x200000000000\n")
+        assert res.explain[1].startswith("MAP_FIXED: at 0x200000000000 "
+                                         "as asked -> vma_merge_new_range")
+        assert res.explain[2].startswith("vmacache miss -> "
+                                         "do_anonymous_page: frame")
+        assert res.explain[3] == ("no fault: the page table already "
+                                  "allowed the access")
+        assert "write-protected in both mms" in res.explain[4]
+        assert "do_wp_page: copied frame" in res.explain[6]
+        assert 11 not in res.explain          # maps records no path
+        assert s.run_result(TRACE).explain == {}
+
+
 def test_run_counts_errors(client: aspace.Client) -> None:
     res = client.session().run_result("frobnicate 1\n")
     assert res.errors == 1 and res.output.startswith("1: ! error")
