@@ -181,6 +181,8 @@ static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
  * and giving it back; shared by every session. */
 void *host_page_alloc(void);
 void host_page_free(void *data);
+/* The one read-only zero page every session's zero page shows. */
+const void *host_zero_page(void);
 /* The host memory the pool has mapped, in bytes (for benchmarks). */
 unsigned long host_pages_mapped_bytes(void);
 

@@ -90,9 +90,12 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
 	if (p->memmap == NULL || p->memmap_made == NULL || p->free == NULL ||
 	    p->nr_frames < 2)
 		return -1;
-	/* The zero page is frame 0, never freed. */
+	/* The zero page is frame 0, never freed; its contents are the
+	 * host's one read-only zero page (a write to it would fault). */
 	if ((zero = alloc_page(p)) == NULL)
 		return -1;
+	host_page_free(zero->data);
+	zero->data = (uint8_t *)host_zero_page();
 	zero->flags |= PG_reserved;
 	p->zero_pfn = zero->pfn;
 	return 0;
@@ -104,7 +107,7 @@ static void memmap_free_chunk(struct as_phys *p, unsigned long pfn)
 	unsigned long i;
 
 	for (i = pfn; i < pfn + PAGES_PER_CHUNK && i < p->max_frames; i++)
-		if (p->memmap[i].data != NULL)
+		if (p->memmap[i].data != NULL && i != p->zero_pfn)
 			host_page_free(p->memmap[i].data);
 }
 

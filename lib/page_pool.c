@@ -18,6 +18,8 @@
  *     when sessions end and what stays stays huge.
  *   - A page handed out is zero: a chunk's never-used part is; a page
  *     freed is cleared when handed out again (clear_page()).
+ *   - Every session's zero page has the same contents: one read-only
+ *     host page (the host's own zero page backs it), host_zero_page().
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -319,6 +321,25 @@ void host_page_free(void *data)
 	pcp.head = f;
 	if (++pcp.n >= PCP_HIGH)
 		pcp_spill(PCP_BATCH);
+}
+
+static const void *zero_page;
+static pthread_once_t zero_once = PTHREAD_ONCE_INIT;
+
+static void zero_page_make(void)
+{
+	void *m = mmap(NULL, AS_PAGE_SIZE, PROT_READ, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		abort();	/* at the first session: nothing to keep */
+	zero_page = m;
+}
+
+const void *host_zero_page(void)
+{
+	(void)pthread_once(&zero_once, zero_page_make);
+	return zero_page;
 }
 
 unsigned long host_pages_mapped_bytes(void)
