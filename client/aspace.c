@@ -668,6 +668,8 @@ int main(int argc, char **argv)
 		return shell_run(argc, argv, &o);
 	if (strcmp(cmd, "grade") == 0)
 		return cmd_grade(argc, argv, &o);
+	if (strcmp(cmd, "gen") == 0)
+		return cmd_gen(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
 	fprintf(stderr, "aspace: unknown command '%s' (aspace --help)\n",

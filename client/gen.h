@@ -31,12 +31,12 @@ struct gen_opts {
 void gen_trace(unsigned long seed, unsigned long ncmds,
 	       const struct gen_opts *o);
 
-/* The name of a kind ("mmap"), NULL past the last. */
+/* The name of a kind ("mmap"), NULL past the last (gen-cli.c). */
 const char *gen_kind_name(unsigned kind);
 
 /*
- * Parse a comma-separated list of kind names into *kinds and set the
- * modes they need in *o.  0, or -1 with *bad the first unknown word
+ * Parse a comma-separated list of kind names into o->kinds and set the
+ * modes they need in *o afresh (gen-cli.c).  0, or -1 with *bad the first unknown word
  * (static storage).
  */
 int gen_kinds_parse(const char *list, struct gen_opts *o, const char **bad);
