@@ -286,7 +286,7 @@ static void gen_shmem_swap_cluster(struct gen *g)
 
 	/* An attachment, or a fresh anonymous mapping: not any recent one,
 	 * a file mapping with `x` being read back differently after a
-	 * pageout (see the top). */
+	 * pageout (see tests/linux-diff/gen-trace.c). */
 	if (at != NULL && chance(g, 50)) {
 		addr = at->addr;
 		len = at->len ? at->len : PAGE;
@@ -350,7 +350,8 @@ static void gen_shmem_swap_cluster(struct gen *g)
 }
 
 /* -w: the written part of a new private anonymous mapping paged out,
- * maybe shared by a fork, then accessed again (see the top). */
+ * maybe shared by a fork, then accessed again
+ * (tests/linux-diff/gen-trace.c says why). */
 void gen_swap_cluster(struct gen *g)
 {
 	unsigned long pages = 1 + rnd(g, 8), addr, first, n, i;

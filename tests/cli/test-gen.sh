@@ -97,5 +97,15 @@ bad "unexpected argument 'extra'" extra
     fail "aspace run --local on a gen --kinds shm,swap,msync trace"
 "$ASPACE" gen --help | grep -q -- '--kinds LIST' && ok || fail "gen --help"
 
+# docs/exercises.md shows what aspace gen prints for its example.
+doc=${srcdir:-.}/docs/exercises.md
+if [ -f "$doc" ]; then
+	awk '/<!-- gen-example -->/ { on = 1; next }
+	on && /^```$/ { if (++fence == 2) exit; next }
+	on && !/^\$ / { print }' "$doc" >"$tmp/doc"
+	"$ASPACE" gen --seed 2026 --ops 8 --kinds mmap,munmap,mprotect |
+	    cmp -s - "$tmp/doc" && ok || fail "docs/exercises.md's example is stale"
+fi
+
 echo "test-gen: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

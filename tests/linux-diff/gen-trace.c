@@ -30,13 +30,13 @@
  * fork, pageout then accesses of the same pages (those two only on
  * attachments, unless -p), and shared writes then `msync sync` and an
  * smaps.  A fixed move by mremap of the same length that may meet an
- * attachment is one page (see gen_mremap()).  With -p (and -s) the
- * pageout sequences aim at any recent mapping too, and pageout, cold and
- * free come in them even with several tasks alive (without -p, only
- * cold and populate_* then).  (A
- * page another task faulted in may still sit in that CPU's LRU batch,
- * which pageout cannot isolate, so the host keeps it now and then:
- * ref-run runs every task on one CPU, where that never happens.)
+ * attachment is one page (see gen_mremap() in client/gen-cmds.c).  With
+ * -p (and -s) the pageout sequences aim at any recent mapping too, and
+ * pageout, cold and free come in them even with several tasks alive
+ * (without -p, only cold and populate_* then).  (A page another task
+ * faulted in may still sit in that CPU's LRU batch, which pageout cannot
+ * isolate, so the host keeps it now and then: ref-run runs every task on
+ * one CPU, where that never happens.)
  *
  * With -w the trace begins with `kernel swap SIZE` (48K to 1M: small
  * devices fill, so vm_swap_full() and running out of slots come into
@@ -54,7 +54,7 @@
  * same file, below or above it, with the file offsets continuing its own
  * and the same protection and flags: two mmap lines are two open files
  * (struct file), so Linux never merges them, while pieces of one mapping
- * do merge back (see ref-run.c).
+ * do merge back (see ref/ref-main.c).
  *
  * Every address stays inside the window.  A non-fixed mmap or a mremap
  * that may move can still be placed outside it by Linux; run-diff.sh cuts
