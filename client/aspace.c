@@ -7,6 +7,10 @@
  *              [--kernel NAME=VALUE]... [--keep | --session ID [--resume]]
  *              TRACE...
  *   aspace run --local [--seed N] [--kernel NAME=VALUE]... [--json] TRACE...
+ *   aspace run --linux [--json | --annotate] TRACE...       (run-linux.c)
+ *   aspace run --compare [--local] [--seed N] [--kernel NAME=VALUE]...
+ *              TRACE...                                    (run-compare.c)
+ *   aspace gen [--seed N] [--ops K] [--kinds LIST] ...        (gen-cli.c)
  *   aspace session create [--label L] [--seed N] [--kernel NAME=VALUE]...
  *                         [--json]
  *   aspace session list [--json]
@@ -71,6 +75,10 @@ static void usage(FILE *f)
 	    "                  [--keep | --session ID [--resume]] TRACE...\n"
 	    "       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n"
 	    "                  [--json | --annotate] TRACE...\n"
+	    "       aspace run --linux [--json | --annotate] TRACE...\n"
+	    "       aspace run --compare [--local] [--seed N]\n"
+	    "                  [--kernel NAME=VALUE]... TRACE...\n"
+	    "       aspace gen [--seed N] [--ops K] [--kinds LIST]\n"
 	    "       aspace session create [--label L] [--seed N]\n"
 	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
