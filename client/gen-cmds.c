@@ -185,7 +185,6 @@ void gen_range(struct gen *g, const char *cmd)
 	putchar('\n');
 }
 
-
 /*
  * mremap: shrink, grow (in place or moving), move to a fixed address,
  * dontunmap, old length 0 (duplicates a shared mapping).
@@ -303,7 +302,6 @@ static void gen_msync(struct gen *g)
 	put_len(g, len);
 	printf(" %s\n", flags[rnd(g, sizeof(flags) / sizeof(*flags))]);
 }
-
 
 /* The kind of the next command; *r tells mlock from munlock. */
 static enum gen_kind draw_kind(struct gen *g, unsigned long *r)

@@ -36,8 +36,8 @@ const char *gen_kind_name(unsigned kind);
 
 /*
  * Parse a comma-separated list of kind names into o->kinds and set the
- * modes they need in *o afresh (gen-cli.c).  0, or -1 with *bad the first unknown word
- * (static storage).
+ * modes they need in *o afresh (gen-cli.c).  0, or -1 with *bad the
+ * first unknown word (static storage).
  */
 int gen_kinds_parse(const char *list, struct gen_opts *o, const char **bad);
 

@@ -214,7 +214,6 @@ void cleanup(void)
 		rmdir(r->tmpdir);
 }
 
-
 /* ---- kernel parameters (controller) ---- */
 
 /* Is capability cap in this process's effective set? */

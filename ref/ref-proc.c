@@ -466,8 +466,8 @@ void stop_tasks(struct runner *r)
 
 /* Send c to the current task and get its answer; -1 if the task died. */
 int ask_task(struct runner *r, struct ctl_task *t,
-		    const struct trace_cmd *c, int line, int fd, int last,
-		    struct task_reply *p, char **text)
+	     const struct trace_cmd *c, int line, int fd, int last,
+	     struct task_reply *p, char **text)
 {
 	struct task_req q;
 

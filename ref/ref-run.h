@@ -103,7 +103,6 @@ struct task_reply {
 	size_t len;
 };
 
-
 /* A line of /proc/self/maps, parsed. */
 struct vma_line {
 	unsigned long start, end, offset;
@@ -122,7 +121,7 @@ void out_result(int line, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 FILE *out(void);
 void out_error(struct runner *r, int line, const char *msg,
-		const char *arg);
+	       const char *arg);
 void out_status(int line, long ret);
 void install_fault_handler(void);
 void ensure_altstack(void);
@@ -130,18 +129,18 @@ void drop_altstack(void);
 char *slurp(const char *path);
 char *next_line(char **cursor);
 int parse_vma_line(const struct runner *r, const char *s,
-			struct vma_line *v);
+		   struct vma_line *v);
 int in_window(const struct runner *r, const struct vma_line *v);
 void task_exec(struct runner *r, const struct trace_cmd *c, int line,
-		int fd);
+	       int fd);
 
 /* ref-proc.c */
 struct ctl_task *find_task(struct runner *r, unsigned long id);
 int start_task1(struct runner *r);
 void stop_tasks(struct runner *r);
 int ask_task(struct runner *r, struct ctl_task *t,
-		const struct trace_cmd *c, int line, int fd, int last,
-		struct task_reply *p, char **text);
+	     const struct trace_cmd *c, int line, int fd, int last,
+	     struct task_reply *p, char **text);
 void ctl_forward(struct runner *r, const struct trace_cmd *c, int line);
 void ctl_shmget(struct runner *r, const struct trace_cmd *c, int line);
 void ctl_shmrm(struct runner *r, const struct trace_cmd *c, int line);

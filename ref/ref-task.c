@@ -25,7 +25,7 @@ void out_result(int line, const char *fmt, ...)
 }
 
 void out_error(struct runner *r, int line, const char *msg,
-		      const char *arg)
+	       const char *arg)
 {
 	fprintf(out(), "%d: ! error: %s%s\n", line, msg, arg ? arg : "");
 	r->errors++;
@@ -48,7 +48,6 @@ static void out_addr(int line, long ret)
 	else
 		out_result(line, "= 0x%lx", (unsigned long)ret);
 }
-
 
 /* ---- guarded memory accesses (task) ---- */
 
@@ -273,7 +272,7 @@ static void trace_name(const struct runner *r, const char *path, char *dst,
 
 /* Parse "start-end perms offset dev inode   name"; 0 if it is one. */
 int parse_vma_line(const struct runner *r, const char *s,
-			  struct vma_line *v)
+		   struct vma_line *v)
 {
 	int pos = 0;
 
@@ -505,7 +504,7 @@ static void cmd_shm(const struct trace_cmd *c, int line)
 
 /* Run one command in this task; fd as for cmd_mmap. */
 void task_exec(struct runner *r, const struct trace_cmd *c, int line,
-		      int fd)
+	       int fd)
 {
 	switch (c->op) {
 	case T_MMAP:

@@ -8,8 +8,10 @@
 # one line and status 2.  Skipped (77) where the runner cannot run: not
 # Linux x86-64, or the runner fails its probe.
 ASPACE=${ASPACE:-client/aspace}
+ASPACED=${ASPACED:-daemon/aspaced}
 tmp=$(mktemp -d) || exit 99
-trap 'rm -rf "$tmp"' EXIT
+dpid=
+trap '[ -z "$dpid" ] || { kill "$dpid"; wait "$dpid"; }; rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 
@@ -118,6 +120,24 @@ st=$?
 st=$?
 [ $st -eq 1 ] && [ "$(grep -c '^==> .* <==$' "$tmp/out")" -eq 2 ] && ok ||
     fail "two traces -> $st"
+
+# Through a daemon of this test's own: the same table, the same status.
+"$ASPACED" --listen "unix:$tmp/sock" --state-directory "$tmp/state" \
+    --foreground >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+dpid=$!
+i=0
+while [ ! -S "$tmp/sock" ] && [ $i -lt 400 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+"$ASPACE" run --compare --local --kernel max_map_count=12 "$tmp/five.trace" >"$tmp/local" 2>&1
+"$ASPACE" --connect "unix:$tmp/sock" run --compare --kernel max_map_count=12 \
+    "$tmp/five.trace" >"$tmp/daemon" 2>&1
+st=$?
+[ $st -eq 1 ] && cmp -s "$tmp/local" "$tmp/daemon" && ok ||
+    { fail "run --compare through aspaced -> $st"; diff "$tmp/local" "$tmp/daemon"; }
+"$ASPACE" --connect "unix:$tmp/sock" run --compare "$tmp/small.trace" >/dev/null 2>&1 &&
+    ok || fail "run --compare through aspaced (agreeing)"
 
 # Clashes and errors: one line, status 2.
 bad() {
