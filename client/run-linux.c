@@ -147,8 +147,13 @@ static int spawn_runner(const char *runner, const char *file,
 	int fds[2], st, bad;
 	pid_t pid;
 
-	if (pipe(fds) != 0 || (pid = fork()) < 0)
+	if (pipe(fds) != 0)
 		return -1;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2015  # "A && ok || fail": ok never fails
 # test-linux.sh: aspace run --linux (a trace on this machine's kernel,
 # through the reference runner) and run --compare (both side by side):
 # --linux gives the simulator's output where they agree, --compare exits
