@@ -220,12 +220,16 @@ static const char *trace_has(const struct lines *t, const char *word)
 	return NULL;
 }
 
-/* Does the trace set the zero page (`kernel zero_page on|off`)? */
-static int sets_zero_page(const struct lines *t)
+/* Does the trace (or --kernel) set the zero page? */
+static int sets_zero_page(const struct run_sim *s, const struct lines *t)
 {
 	char name[64];
 	size_t i;
+	int k;
 
+	for (k = 0; k < s->nkernel; k++)
+		if (strncmp(s->kernel_args[k], "zero_page=", 10) == 0)
+			return 1;
 	for (i = 0; i < t->n; i++)
 		if (sscanf(t->v[i], " kernel %63s", name) == 1 &&
 		    strcmp(name, "zero_page") == 0)
@@ -241,7 +245,7 @@ static int host_zero_page(void)
 	int yes;
 
 	run_linux_capture("(zero page probe)", probe, sizeof(probe) - 1, &r);
-	yes = r.rc != 0 || strstr(r.out, "differs: zero_page") == NULL;
+	yes = r.rc > 1 || strstr(r.out, "differs: zero_page") == NULL;
 	free(r.out);
 	return yes;
 }
@@ -303,7 +307,7 @@ static void put_notes(const struct run_sim *s, const struct lines *t,
 		printf("note: the trace has no `window` line: the simulator's "
 		    "maps show the whole address space, Linux's only "
 		    "[0x%lx, 0x%lx)\n", WIN_START, WIN_START + WIN_LEN);
-	if (!sets_zero_page(t) && !host_zero_page())
+	if (!sets_zero_page(s, t) && !host_zero_page())
 		printf("note: this host's kernel maps no shared zero page "
 		    "(see /proc/cmdline), the simulator's does unless told: "
 		    "begin the trace with `kernel zero_page off` to compare "
