@@ -213,31 +213,39 @@ static int bad_kind(const char *word)
 	return 2;
 }
 
-/* One option into *o, *seed, *ops; 0, or an exit status. */
-static int gen_opt(int ch, struct gen_opts *o, unsigned long *seed,
-		   int *has_seed, unsigned long *ops)
+/* What the options say. */
+struct gen_args {
+	struct gen_opts	o;
+	unsigned long	seed, ops;
+	int		has_seed;
+	int		swap;	/* --swap, whatever --kinds says */
+};
+
+/* One option into *a; 0, or an exit status. */
+static int gen_opt(int ch, struct gen_args *a)
 {
 	const char *bad;
 
 	switch (ch) {
 	case OPT_SEED:
-		if (parse_num(optarg, seed) != 0)
+		if (parse_num(optarg, &a->seed) != 0)
 			return gen_fail("bad --seed '%s' (a number, decimal "
 			    "or 0x)", optarg);
-		*has_seed = 1;
+		a->has_seed = 1;
 		return 0;
 	case OPT_OPS:
-		if (parse_num(optarg, ops) != 0 || *ops < 1 ||
-		    *ops > GEN_OPS_MAX)
+		if (parse_num(optarg, &a->ops) != 0 || a->ops < 1 ||
+		    a->ops > GEN_OPS_MAX)
 			return gen_fail("bad --ops '%s' (1 to %lu)", optarg,
 			    GEN_OPS_MAX);
 		return 0;
 	case OPT_KINDS:
-		return gen_kinds_parse(optarg, o, &bad) ? bad_kind(bad) : 0;
-	case OPT_NOZP:		o->nozp = 1; return 0;
-	case OPT_MEMLOCK:	o->memlock = 1; return 0;
-	case OPT_SWAP:		o->kinds |= 1u << GEN_SWAP; return 0;
-	case OPT_PAGEOUT:	o->pageout = 1; return 0;
+		return gen_kinds_parse(optarg, &a->o, &bad) ? bad_kind(bad) :
+		    0;
+	case OPT_NOZP:		a->o.nozp = 1; return 0;
+	case OPT_MEMLOCK:	a->o.memlock = 1; return 0;
+	case OPT_SWAP:		a->swap = 1; return 0;
+	case OPT_PAGEOUT:	a->o.pageout = 1; return 0;
 	default:		return cli_bad_option();
 	}
 }
@@ -245,9 +253,9 @@ static int gen_opt(int ch, struct gen_opts *o, unsigned long *seed,
 /* aspace gen [OPTION]... (argv[0] "gen") */
 int cmd_gen(int argc, char **argv, struct cli_opts *cli)
 {
-	struct gen_opts o = { .kinds = GEN_DEFAULT_KINDS };
-	unsigned long seed = 0, ops = GEN_OPS_DEFAULT;
-	int has_seed = 0, ch, rc;
+	struct gen_args a = { .o = { .kinds = GEN_DEFAULT_KINDS },
+			      .ops = GEN_OPS_DEFAULT };
+	int ch, rc;
 
 	(void)cli;
 	cli_getopt_start(argv, "gen");
@@ -256,16 +264,18 @@ int cmd_gen(int argc, char **argv, struct cli_opts *cli)
 			fputs(GEN_USAGE, stdout);
 			return 0;
 		}
-		if ((rc = gen_opt(ch, &o, &seed, &has_seed, &ops)) != 0)
+		if ((rc = gen_opt(ch, &a)) != 0)
 			return rc;
 	}
 	if (optind < argc)
 		return gen_fail("unexpected argument '%s' (aspace gen "
 		    "--help)", argv[optind]);
-	set_modes(&o);
-	if (!has_seed)
-		seed = draw_seed();
-	put_header(seed, ops, &o);
-	gen_trace(seed, ops, &o);
+	if (a.swap)
+		a.o.kinds |= 1u << GEN_SWAP;
+	set_modes(&a.o);
+	if (!a.has_seed)
+		a.seed = draw_seed();
+	put_header(a.seed, a.ops, &a.o);
+	gen_trace(a.seed, a.ops, &a.o);
 	return fflush(stdout) == 0 ? 0 : 2;
 }

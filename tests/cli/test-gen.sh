@@ -60,7 +60,7 @@ words() { grep -v '^#' "$1" | awk '{ print $1 }' | sort -u | tr '\n' ' '; }
 "$ASPACE" gen --seed 8 --ops 300 --kinds mlock,fork >"$tmp/k"
 [ "$(words "$tmp/k")" = "exit file fork maps mlock mmap munlock switch thread window " ] &&
     ok || fail "--kinds mlock,fork gave: $(words "$tmp/k")"
-"$ASPACE" gen --seed 8 --swap --no-zero-page >"$tmp/k"
+"$ASPACE" gen --seed 8 --swap --no-zero-page --kinds mmap >"$tmp/k"
 grep -v '^#' "$tmp/k" | sed -n 1p | grep -qx 'kernel zero_page off' &&
     grep -q '^kernel swap ' "$tmp/k" && ok || fail "--swap --no-zero-page"
 
