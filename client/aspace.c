@@ -7,6 +7,10 @@
  *              [--kernel NAME=VALUE]... [--keep | --session ID [--resume]]
  *              TRACE...
  *   aspace run --local [--seed N] [--kernel NAME=VALUE]... [--json] TRACE...
+ *   aspace run --linux [--json | --annotate] TRACE...       (run-linux.c)
+ *   aspace run --compare [--local] [--seed N] [--kernel NAME=VALUE]...
+ *              TRACE...                                    (run-compare.c)
+ *   aspace gen [--seed N] [--ops K] [--kinds LIST] ...        (gen-cli.c)
  *   aspace session create [--label L] [--seed N] [--kernel NAME=VALUE]...
  *                         [--json]
  *   aspace session list [--json]
@@ -50,6 +54,7 @@
 #include "aspace-client.h"
 #include "grade-cli.h"
 #include "rundir.h"
+#include "run-cmp.h"
 #include "run-out.h"
 #include "session.h"
 #include "shell.h"
@@ -70,6 +75,10 @@ static void usage(FILE *f)
 	    "                  [--keep | --session ID [--resume]] TRACE...\n"
 	    "       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n"
 	    "                  [--json | --annotate] TRACE...\n"
+	    "       aspace run --linux [--json | --annotate] TRACE...\n"
+	    "       aspace run --compare [--local] [--seed N]\n"
+	    "                  [--kernel NAME=VALUE]... TRACE...\n"
+	    "       aspace gen [--seed N] [--ops K] [--kinds LIST]\n"
 	    "       aspace session create [--label L] [--seed N]\n"
 	    "                  [--kernel NAME=VALUE]... [--json]\n"
 	    "       aspace session list [--json]\n"
@@ -324,6 +333,42 @@ static int run_remote(struct asc_client *c, const char *path,
 	return rc;
 }
 
+/* The simulator's output for --compare, from the core or the daemon. */
+void run_sim_capture(const struct run_sim *s, const char *path,
+    const char *text, size_t len, struct run_result *res)
+{
+	struct asc_trace_result tr;
+	struct asc_status st;
+	struct as_session *ss;
+	struct as_buf out;
+	char msg[512];
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->rc = 2;
+	if (!s->local) {
+		if (asc_run_trace_ex(s->c, NULL, text, len, s->params, 0, &tr,
+		    &st) != 0)
+			fprintf(stderr, "aspace: %s: %s\n", path,
+			    asc_status_str(&st, msg, sizeof(msg)));
+		else if ((res->out = strndup(tr.output ? tr.output : "",
+		    tr.len)) != NULL)
+			res->rc = tr.truncated ? 2 : tr.errors > 0;
+		asc_trace_result_free(&tr);
+		return;
+	}
+	if ((ss = as_session_new(s->p)) == NULL) {
+		fprintf(stderr, "aspace: cannot create a session\n");
+		return;
+	}
+	as_buf_init(&out, OUTPUT_MAX);
+	r = as_trace_run(ss, text, len, &out);
+	if ((res->out = strndup(as_buf_str(&out), out.len)) != NULL)
+		res->rc = r < 0 ? 2 : r > 0;
+	as_buf_free(&out);
+	as_session_free(ss);
+}
+
 /* --- options ----------------------------------------------------------------- */
 
 /* Parse a decimal or 0x seed; -1 if it is not a number. */
@@ -343,17 +388,24 @@ static int parse_seed(const char *arg, uint64_t *seed)
 	"                  [--explain] [--keep | --session ID [--resume]] TRACE...\n" \
 	"       aspace run --local [--seed N] [--kernel NAME=VALUE]...\n" \
 	"                  [--annotate] [--explain] TRACE...\n" \
+	"       aspace run --linux [--annotate] TRACE...\n" \
+	"       aspace run --compare [--local] [--seed N] [--kernel NAME=VALUE]...\n" \
+	"                  TRACE...\n" \
 	"Runs each TRACE (a file, or - for standard input) in a fresh session\n" \
 	"through aspaced, or with the core built in (--local), and prints its\n" \
 	"output; its options come before the first TRACE.  --annotate puts\n" \
 	"each command, as \"# N: LINE\", before its result, and \"==> TRACE <==\"\n" \
 	"before each of several traces.  --explain puts \"# why: PATH\" after\n" \
 	"each result: the path the command took in the simulated kernel.\n" \
-	CLI_GLOBAL_USAGE
+	"--linux runs it on this machine's own kernel instead (Linux x86-64;\n" \
+	"the reference runner).  --compare runs both and shows them side by\n" \
+	"side, with the first difference: exit status 0 if they agree, 1 if\n" \
+	"they differ, 2 on an error.\n" CLI_GLOBAL_USAGE
 
 enum {
 	OPT_LOCAL = CLI_OPT_OWN, OPT_KEEP, OPT_RESUME, OPT_SESSION, OPT_SEED,
-	OPT_KERNEL, OPT_LABEL, OPT_ANNOTATE, OPT_EXPLAIN
+	OPT_KERNEL, OPT_LABEL, OPT_ANNOTATE, OPT_EXPLAIN, OPT_LINUX,
+	OPT_COMPARE
 };
 
 static const struct option run_options[] = {
@@ -365,8 +417,41 @@ static const struct option run_options[] = {
 	{ "kernel",	required_argument, NULL, OPT_KERNEL },
 	{ "annotate",	no_argument, NULL, OPT_ANNOTATE },
 	{ "explain",	no_argument, NULL, OPT_EXPLAIN },
+	{ "linux",	no_argument, NULL, OPT_LINUX },
+	{ "compare",	no_argument, NULL, OPT_COMPARE },
 	CLI_GLOBAL_OPTIONS
 };
+
+enum run_mode { RUN_SIM, RUN_LINUX, RUN_COMPARE };
+
+/* --linux and --compare against the other options; 0 or exit status. */
+static int check_mode(enum run_mode mode, int local, bool kernel,
+    const struct run_where *w, const struct cli_opts *o, bool seed)
+{
+	if (mode == RUN_LINUX && (local || kernel || seed || w->flags ||
+	    w->has_session || o->url != NULL))
+		return cli_usage_error(RUN_USAGE, "run --linux runs the host "
+		    "kernel: no --local, --daemon, --kernel, --seed, --keep, "
+		    "--session, --explain");
+	if (mode == RUN_COMPARE && (w->flags || w->has_session || o->json ||
+	    print_opts.annotate))
+		return cli_usage_error(RUN_USAGE, "run --compare makes its own "
+		    "table: no --keep, --session, --resume, --json, "
+		    "--annotate, --explain");
+	return mode == RUN_SIM ? 0 : run_linux_check();
+}
+
+/* One TRACE as the mode says: 0 ok, 1 errors (or a difference), 2. */
+static int run_mode_one(enum run_mode mode, const struct run_sim *sim,
+    const char *path, const struct cli_opts *o)
+{
+	if (mode == RUN_LINUX)
+		return run_linux_one(path, &print_opts, o->json);
+	if (mode == RUN_COMPARE)
+		return run_compare_one(sim, path);
+	return sim->local ? run_one(path, sim->p, o->json) :
+	    run_remote(sim->c, path, sim->params, sim->where, o->json);
+}
 
 /* aspace run [OPTION]... TRACE... (argv[0] "run") */
 static int cmd_run(int argc, char **argv, struct cli_opts *o)
@@ -375,11 +460,14 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	Aspace__SessionCreateRequest params = ASPACE__SESSION_CREATE_REQUEST__INIT;
 	struct asc_client *c = NULL;
 	struct run_where w;
+	struct run_sim sim;
+	enum run_mode mode = RUN_SIM;
 	int i, local = 0, rc = 0, r, ch;
 	bool kernel = false;
 
 	as_session_params_default(&p);
 	memset(&w, 0, sizeof(w));
+	memset(&sim, 0, sizeof(sim));
 	cli_getopt_start(argv, "run");
 	/* "+": the options end at the first TRACE. */
 	while ((ch = getopt_long(argc, argv, "+h", run_options, NULL)) != -1) {
@@ -399,6 +487,13 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 			print_opts.explain = true;
 			w.flags |= ASC_TRACE_EXPLAIN;
 			break;
+		case OPT_LINUX:
+		case OPT_COMPARE:
+			if (mode != RUN_SIM)
+				return cli_usage_error(RUN_USAGE, "--linux and "
+				    "--compare exclude each other");
+			mode = ch == OPT_LINUX ? RUN_LINUX : RUN_COMPARE;
+			break;
 		case OPT_RESUME:
 			w.flags |= ASC_TRACE_RESUME;
 			break;
@@ -417,6 +512,8 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		case OPT_KERNEL:
 			if (cli_kernel_arg(optarg, &params, &p) != 0)
 				return cli_usage_error(RUN_USAGE, NULL);
+			if (sim.nkernel < 16)
+				sim.kernel_args[sim.nkernel++] = optarg;
 			kernel = true;
 			break;
 		case 'h':
@@ -428,6 +525,8 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 	}
 	if (optind == argc)
 		return cli_usage_error(RUN_USAGE, "run: no TRACE");
+	if ((r = check_mode(mode, local, kernel, &w, o, p.randomize)) != 0)
+		return r;
 	if (local && (o->url != NULL || (w.flags & ~ASC_TRACE_EXPLAIN) != 0 ||
 	    w.has_session))
 		return cli_usage_error(RUN_USAGE, "--local and --daemon, "
@@ -440,7 +539,7 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		return cli_usage_error(RUN_USAGE, "--kernel is for a new "
 		    "session, not --session (a trace's kernel lines set a "
 		    "fresh one's)");
-	if (!local) {
+	if (!local && mode != RUN_LINUX) {
 		if (p.randomize) {
 			params.has_seed = true;
 			params.seed = p.seed;
@@ -450,15 +549,19 @@ static int cmd_run(int argc, char **argv, struct cli_opts *o)
 		if ((c = cli_open(o)) == NULL)
 			return 2;
 	}
+	sim.local = local;
+	sim.p = &p;
+	sim.c = c;
+	sim.params = p.randomize || kernel ? &params : NULL;
+	sim.where = &w;
 	for (i = optind; i < argc; i++) {
 		if (argc - i > 1 || rc != 0)
 			fflush(stdout);
-		if (print_opts.annotate && !o->json && argc - optind > 1)
+		if ((print_opts.annotate || mode == RUN_COMPARE) && !o->json &&
+		    argc - optind > 1)
 			printf("%s==> %s <==\n", i > optind ? "\n" : "",
 			    argv[i]);
-		r = local ? run_one(argv[i], &p, o->json) :
-		    run_remote(c, argv[i], p.randomize || kernel ? &params :
-		    NULL, &w, o->json);
+		r = run_mode_one(mode, &sim, argv[i], o);
 		if (r > rc)
 			rc = r;
 	}
@@ -706,6 +809,8 @@ int main(int argc, char **argv)
 		return shell_run(argc, argv, &o);
 	if (strcmp(cmd, "grade") == 0)
 		return cmd_grade(argc, argv, &o);
+	if (strcmp(cmd, "gen") == 0)
+		return cmd_gen(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
 	fprintf(stderr, "aspace: unknown command '%s' (aspace --help)\n",

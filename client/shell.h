@@ -129,4 +129,7 @@ int cli_kernel_show(struct asc_client *c, const uint8_t *sid,
 /* aspace shell [--session ID] (shell.c). */
 int shell_run(int argc, char **argv, struct cli_opts *o);
 
+/* aspace gen (gen-cli.c). */
+int cmd_gen(int argc, char **argv, struct cli_opts *o);
+
 #endif /* ASPACE_SHELL_H */

@@ -10,7 +10,7 @@
  * on SIGINT, SIGTERM, SIGHUP and SIGQUIT too.  Swap is machine-wide, so
  * while it is on the host-wide reference lock is held exclusively
  * (/var/tmp/aspace-ref-run.lock, or $ASPACE_REF_RUN_LOCK, as
- * tests/linux-diff/ref-run.c takes it).  Without swap the host side is
+ * ref/ref-kernel.c takes it).  Without swap the host side is
  * skipped with a "SKIP:" line giving the reason, the simulator's figures
  * are printed all the same, and the exit status is 77.
  *

@@ -5,7 +5,8 @@
 # format's description are there; a program built with
 # `pkg-config --cflags --libs aspace-client` (the .pc as installed,
 # moved to $DESTDIR) links against the shared libaspace-client and runs,
-# talking to the installed aspaced.
+# talking to the installed aspaced; the installed aspace finds the
+# installed reference runner ($pkglibexecdir/ref-run) for run --linux.
 : "${CC:=cc}" "${PKG_CONFIG:=pkg-config}"
 D=${DESTDIR:-}
 tmp=$(mktemp -d) || exit 99
@@ -71,6 +72,21 @@ if [ -x "$tmp/prog" ]; then
 	LD_LIBRARY_PATH="$D$libdir" "$tmp/prog" "unix:$tmp/sock" \
 	    >"$tmp/out" 2>&1 && grep -q "^ok [0-9a-f]*$" "$tmp/out" ||
 	    { fail "the program does not run"; cat "$tmp/out" "$tmp/daemon.err"; }
+fi
+# aspace run --linux: the runner beside the installed aspace (no
+# ASPACE_REF_RUN), or the one-line refusal where it cannot run.
+[ -x "$D$pkglibexecdir/ref-run" ] || fail "$pkglibexecdir/ref-run is not installed"
+printf '%s\n' 'window 0x200000000000 0x10000000' \
+    'mmap 0x200000000000 4K r-- private,anon,fixed' maps >"$tmp/t.trace"
+printf '%s\n' '1: = 0' '2: = 0x200000000000' '3: maps' \
+    '  200000000000-200000001000 r--p 00000000' >"$tmp/t.want"
+if [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ]; then
+	env -u ASPACE_REF_RUN "$D$bindir/aspace" run --linux "$tmp/t.trace" \
+	    >"$tmp/t.out" 2>&1 && cmp -s "$tmp/t.out" "$tmp/t.want" ||
+	    { fail "installed aspace run --linux"; cat "$tmp/t.out"; }
+else
+	"$D$bindir/aspace" run --linux "$tmp/t.trace" 2>&1 |
+	    grep -q "needs a Linux x86-64 host" || fail "run --linux refusal"
 fi
 [ "$failed" -eq 0 ] && echo "installed: ok"
 [ "$failed" -eq 0 ]
