@@ -330,14 +330,17 @@ static double fair_factor(void)
 #endif
 }
 
-/* One measurement: the third tenant's trace alone, then beside two
- * tenants' bombs (the median of rounds); the bombers end with it. */
-static void fair_attempt(struct client *c, const char *text,
-    const char *small, int rounds, double *alone, double *loaded)
+/* One measurement, on a connection of its own: the third tenant's trace
+ * alone, then beside two tenants' bombs (the median of rounds); the
+ * bombers end with it.  A trace not answered makes its figure 1e9. */
+static void fair_attempt(const char *text, const char *small, int rounds,
+    double *alone, double *loaded)
 {
 	double per_round[21];
+	struct client cl, *c = &cl;
 	int i, st;
 
+	assert_true(open_hello(c));
 	(void)median3(c, small);	/* warm up */
 	*alone = median3(c, small);
 	for (i = 0; i < 2; i++) {
@@ -358,15 +361,18 @@ static void fair_attempt(struct client *c, const char *text,
 		waitpid(kids[i], &st, 0);
 		kids[i] = -1;
 	}
+	cl_close(c);
 }
 
 /*
  * The third tenant's trace beside two tenants' bombs takes at most twice
  * its time alone, but for the bomb's line it may wait out.  The host's
  * other load (a parallel make check, other builds on two cores) slows
- * the measurement itself, not the pool's fairness: up to three attempts,
- * each measured afresh, and one within the bound passes; a pool that is
- * unfair fails all three.
+ * the measurement itself, not the pool's fairness, and may run out the
+ * harness's socket timeout: up to three attempts, each measured afresh
+ * on a connection of its own, and one with every trace answered within
+ * the bound passes; a pool that is unfair, or starves a tenant, fails all
+ * three.
  */
 static void test_fair_shares(void **state)
 {
@@ -392,26 +398,26 @@ static void test_fair_shares(void **state)
 	assert_int_equal(code_of(run_text(&c, one)), 0);
 	line = now() - line;
 	free(one);
+	cl_close(&c);
 	for (attempt = 1; attempt <= 3; attempt++) {
-		fair_attempt(&c, text, small, rounds, &alone, &loaded);
+		fair_attempt(text, small, rounds, &alone, &loaded);
 		print_message("attempt %d: third tenant's trace: %.1f ms alone, "
 		    "%.1f ms beside two tenants' bombs (pool-threads 2; a "
 		    "bomb's line %.1f ms)\n", attempt, alone * 1e3,
 		    loaded * 1e3, line * 1e3);
-		if (fair_factor() == 0 ||
-		    loaded <= fair_factor() * alone + line + 0.005)
+		if (alone < 1e9 && loaded < 1e9 && (fair_factor() == 0 ||
+		    loaded <= fair_factor() * alone + line + 0.005))
 			break;
 	}
+	free(small);
+	free(text);
 	/* An instrumented daemon shares the host's memory bandwidth so
 	 * badly between the three tenants that less can be asked of it
 	 * (fair_factor()); the 2x is checked in plain builds (make
 	 * distcheck). */
-	assert_true(loaded < 1e9);	/* every trace answered */
+	assert_true(alone < 1e9 && loaded < 1e9);  /* every trace answered */
 	if (fair_factor() > 0)
 		assert_true(loaded <= fair_factor() * alone + line + 0.005);
-	cl_close(&c);
-	free(small);
-	free(text);
 	assert_int_equal(hdaemon_stop(&dmn), 0);
 }
 
