@@ -3,7 +3,9 @@
  * of each page of the task's VMAs in [start, end), for the web view's page
  * cells.  Read from the PTEs and the struct pages under the mm's
  * mmap_lock (read) and page_table_lock, as page_walk reads them; the
- * figures are those smaps counts (maps.c, smaps_pte_entry()).  At most
+ * figures are those smaps counts (maps.c, smaps_pte_entry()), a shmem
+ * page swapped out of its object included (smaps' shmem_swap_usage()):
+ * its PTE is gone, its object holds the swap entry.  At most
  * PAGES_MAX pages an answer: the view asks for one VMA, a window at a
  * time.
  */
@@ -11,6 +13,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "req.h"
+#include "shmem.h"
 
 #define PAGES_MAX	4096
 
@@ -93,6 +96,35 @@ static bool fill_pages(struct req_ctx *c, Aspace__PagesResult *r,
 	return true;
 }
 
+/* Pages with no PTE in a shmem VMA whose object holds a swap entry for
+ * them: SWAP (the mm read-locked; the object's lock, as smaps takes it). */
+static void shmem_swapped(struct mm *mm, Aspace__PagesResult *r)
+{
+	struct vma *vma = NULL;
+	struct as_file *f;
+	unsigned long idx;
+	size_t i;
+
+	for (i = 0; i < r->n_pages; i++) {
+		Aspace__Page *p = r->pages[i];
+
+		if (p->state != ASPACE__PAGE__STATE__NOT_PRESENT)
+			continue;
+		if (vma == NULL || p->addr >= vma->vm_end)
+			vma = find_vma(mm, p->addr);
+		if (vma == NULL || vma->vm_file == NULL ||
+		    !file_inode(vma->vm_file)->shmem_zero)
+			continue;
+		f = file_inode(vma->vm_file);
+		idx = vma->vm_pgoff + ((p->addr - vma->vm_start) >> AS_PAGE_SHIFT);
+		pthread_mutex_lock(&f->lock);
+		if (idx < f->cache_len && f->cache[idx] != NULL &&
+		    xa_is_value(f->cache[idx]))
+			p->state = ASPACE__PAGE__STATE__SWAP;
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
 static void do_pages_req(struct req_ctx *c)
 {
 	const Aspace__PagesRequest *m = c->req->pages;
@@ -114,6 +146,8 @@ static void do_pages_req(struct req_ctx *c)
 	if (!fill_pages(c, r, mm, m->start, m->end))
 		r = NULL;
 	pthread_mutex_unlock(&mm->page_table_lock);
+	if (r != NULL)
+		shmem_swapped(mm, r);
 	mmap_read_unlock(mm);
 	if (r == NULL)
 		return;

@@ -213,20 +213,29 @@ static void session_op(struct server *srv, uid_t tenant,
 	Aspace__CountersRequest cnt = ASPACE__COUNTERS_REQUEST__INIT;
 	Aspace__ProcStatusRequest ps = ASPACE__PROC_STATUS_REQUEST__INIT;
 	Aspace__KernelRequest kern = ASPACE__KERNEL_REQUEST__INIT;
-	uint64_t task = 1, v;
-	int bad = 0;
+	Aspace__Window win = ASPACE__WINDOW__INIT;
+	uint64_t task = 1, v, lo = 0, hi = 0;
+	int bad = 0, ws;
 
 	bad |= query_u64(q, "task", &task) < 0 || task == 0 || task > INT32_MAX;
 	req.has_session = req.has_task = true;
 	req.session.data = (uint8_t *)sid;
 	req.session.len = SESSION_ID_LEN;
 	req.task = (int32_t)task;
+	/* maps and smaps: a window [start, end), as the trace's window. */
+	ws = query_u64(q, "start", &lo) + query_u64(q, "end", &hi);
+	bad |= ws == 1 || ws < 0 || (ws == 2 && hi <= lo);
+	win.has_start = win.has_length = true;
+	win.start = lo;
+	win.length = hi - lo;
 	if (strcmp(what, "maps") == 0) {
 		req.op_case = ASPACE__REQUEST__OP_MAPS;
 		req.maps = &maps;
+		maps.window = ws == 2 ? &win : NULL;
 	} else if (strcmp(what, "smaps") == 0) {
 		req.op_case = ASPACE__REQUEST__OP_SMAPS;
 		req.smaps = &smaps;
+		smaps.window = ws == 2 ? &win : NULL;
 	} else if (strcmp(what, "walk") == 0) {
 		req.op_case = ASPACE__REQUEST__OP_PAGE_WALK;
 		req.page_walk = &walk;

@@ -23,7 +23,7 @@ tmp=$out.tmp
 		fi
 		printf '\t{ "/%s", "%s; charset=utf-8",\n' "$f" "$type"
 		LC_ALL=C awk '{
-			gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\?/, "\\?");
+			gsub(/\\/, "&&"); gsub(/"/, "\\\""); gsub(/\?/, "\\?");
 			printf "\t    \"%s\\n\"\n", $0
 		}' "$dir/$f"
 		printf '\t    , %s },\n' "$(wc -c < "$dir/$f" | tr -d ' ')"
