@@ -200,73 +200,115 @@ static void dispatch(struct server *srv, uid_t tenant, Aspace__Request *req,
 		    "the answer is over the web listener's cap");
 }
 
+/* The parts of one session's request (web_session_req()). */
+struct sreq {
+	Aspace__Request req;
+	Aspace__Window win;
+	union {
+		Aspace__MapsRequest maps;
+		Aspace__SmapsRequest smaps;
+		Aspace__PageWalkRequest walk;
+		Aspace__PagesRequest pages;
+		Aspace__CountersRequest cnt;
+		Aspace__ProcStatusRequest ps;
+		Aspace__KernelRequest kern;
+	} u;
+};
+
+/* maps and smaps: the window [start, end) of the query, as the trace's
+ * window; NULL for none, or (bad set) a bad one. */
+static Aspace__Window *window_of(struct sreq *r, const char *q, int *bad)
+{
+	uint64_t lo = 0, hi = 0;
+	int n = query_u64(q, "start", &lo) + query_u64(q, "end", &hi);
+
+	*bad |= n == 1 || n < 0 || (n == 2 && hi <= lo);
+	aspace__window__init(&r->win);
+	r->win.has_start = r->win.has_length = true;
+	r->win.start = lo;
+	r->win.length = hi - lo;
+	return n == 2 ? &r->win : NULL;
+}
+
+/* The reports: maps, smaps, walk, pages; false if what is none. */
+static bool report_req(struct sreq *r, const char *what, const char *q,
+    int *bad)
+{
+	if (strcmp(what, "maps") == 0) {
+		aspace__maps_request__init(&r->u.maps);
+		r->u.maps.window = window_of(r, q, bad);
+		r->req.op_case = ASPACE__REQUEST__OP_MAPS;
+		r->req.maps = &r->u.maps;
+	} else if (strcmp(what, "smaps") == 0) {
+		aspace__smaps_request__init(&r->u.smaps);
+		r->u.smaps.window = window_of(r, q, bad);
+		r->req.op_case = ASPACE__REQUEST__OP_SMAPS;
+		r->req.smaps = &r->u.smaps;
+	} else if (strcmp(what, "walk") == 0) {
+		aspace__page_walk_request__init(&r->u.walk);
+		*bad |= query_u64(q, "addr", &r->u.walk.addr) != 1;
+		r->u.walk.has_addr = true;
+		r->req.op_case = ASPACE__REQUEST__OP_PAGE_WALK;
+		r->req.page_walk = &r->u.walk;
+	} else if (strcmp(what, "pages") == 0) {
+		aspace__pages_request__init(&r->u.pages);
+		*bad |= query_u64(q, "start", &r->u.pages.start) != 1 ||
+		    query_u64(q, "end", &r->u.pages.end) != 1;
+		r->u.pages.has_start = r->u.pages.has_end = true;
+		r->req.op_case = ASPACE__REQUEST__OP_PAGES;
+		r->req.pages = &r->u.pages;
+	} else
+		return false;
+	return true;
+}
+
+/* The figures: counters, status, kernel; false if what is none. */
+static bool figures_req(struct sreq *r, const char *what, const char *q)
+{
+	uint64_t v;
+
+	if (strcmp(what, "counters") == 0) {
+		aspace__counters_request__init(&r->u.cnt);
+		r->u.cnt.has_task_only = query_u64(q, "task_only", &v) == 1 &&
+		    v != 0;
+		r->u.cnt.task_only = r->u.cnt.has_task_only;
+		r->req.op_case = ASPACE__REQUEST__OP_COUNTERS;
+		r->req.counters = &r->u.cnt;
+	} else if (strcmp(what, "status") == 0) {
+		aspace__proc_status_request__init(&r->u.ps);
+		r->req.op_case = ASPACE__REQUEST__OP_PROC_STATUS;
+		r->req.proc_status = &r->u.ps;
+	} else if (strcmp(what, "kernel") == 0) {
+		aspace__kernel_request__init(&r->u.kern);
+		r->req.op_case = ASPACE__REQUEST__OP_KERNEL;
+		r->req.kernel = &r->u.kern;
+	} else
+		return false;
+	return true;
+}
+
 /* One session's endpoint: what names the op; q the query. */
 static void session_op(struct server *srv, uid_t tenant,
     const uint8_t *sid, const char *what, const char *q,
     struct web_reply *r)
 {
-	Aspace__Request req = ASPACE__REQUEST__INIT;
-	Aspace__MapsRequest maps = ASPACE__MAPS_REQUEST__INIT;
-	Aspace__SmapsRequest smaps = ASPACE__SMAPS_REQUEST__INIT;
-	Aspace__PageWalkRequest walk = ASPACE__PAGE_WALK_REQUEST__INIT;
-	Aspace__PagesRequest pages = ASPACE__PAGES_REQUEST__INIT;
-	Aspace__CountersRequest cnt = ASPACE__COUNTERS_REQUEST__INIT;
-	Aspace__ProcStatusRequest ps = ASPACE__PROC_STATUS_REQUEST__INIT;
-	Aspace__KernelRequest kern = ASPACE__KERNEL_REQUEST__INIT;
-	Aspace__Window win = ASPACE__WINDOW__INIT;
-	uint64_t task = 1, v, lo = 0, hi = 0;
-	int bad = 0, ws;
+	struct sreq sr;
+	uint64_t task = 1;
+	int bad;
 
-	bad |= query_u64(q, "task", &task) < 0 || task == 0 || task > INT32_MAX;
-	req.has_session = req.has_task = true;
-	req.session.data = (uint8_t *)sid;
-	req.session.len = SESSION_ID_LEN;
-	req.task = (int32_t)task;
-	/* maps and smaps: a window [start, end), as the trace's window. */
-	ws = query_u64(q, "start", &lo) + query_u64(q, "end", &hi);
-	bad |= ws == 1 || ws < 0 || (ws == 2 && hi <= lo);
-	win.has_start = win.has_length = true;
-	win.start = lo;
-	win.length = hi - lo;
-	if (strcmp(what, "maps") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_MAPS;
-		req.maps = &maps;
-		maps.window = ws == 2 ? &win : NULL;
-	} else if (strcmp(what, "smaps") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_SMAPS;
-		req.smaps = &smaps;
-		smaps.window = ws == 2 ? &win : NULL;
-	} else if (strcmp(what, "walk") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_PAGE_WALK;
-		req.page_walk = &walk;
-		bad |= query_u64(q, "addr", &walk.addr) != 1;
-		walk.has_addr = true;
-	} else if (strcmp(what, "pages") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_PAGES;
-		req.pages = &pages;
-		bad |= query_u64(q, "start", &pages.start) != 1 ||
-		    query_u64(q, "end", &pages.end) != 1;
-		pages.has_start = pages.has_end = true;
-	} else if (strcmp(what, "counters") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_COUNTERS;
-		req.counters = &cnt;
-		cnt.has_task_only = query_u64(q, "task_only", &v) == 1 && v;
-		cnt.task_only = cnt.has_task_only;
-	} else if (strcmp(what, "status") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_PROC_STATUS;
-		req.proc_status = &ps;
-	} else if (strcmp(what, "kernel") == 0) {
-		req.op_case = ASPACE__REQUEST__OP_KERNEL;
-		req.kernel = &kern;
-	} else {
+	aspace__request__init(&sr.req);
+	bad = query_u64(q, "task", &task) < 0 || task == 0 || task > INT32_MAX;
+	sr.req.has_session = sr.req.has_task = true;
+	sr.req.session.data = (uint8_t *)sid;
+	sr.req.session.len = SESSION_ID_LEN;
+	sr.req.task = (int32_t)task;
+	if (!report_req(&sr, what, q, &bad) && !figures_req(&sr, what, q))
 		web_error(r, "404 Not Found", "NOT_FOUND", "no such endpoint");
-		return;
-	}
-	if (bad)
+	else if (bad)
 		web_error(r, "400 Bad Request", "BAD_REQUEST",
 		    "task, addr, start, end: numbers (0x for hex)");
 	else
-		dispatch(srv, tenant, &req, r);
+		dispatch(srv, tenant, &sr.req, r);
 }
 
 static void sessions(struct server *srv, uid_t tenant, struct web_reply *r)

@@ -310,7 +310,8 @@ static void backoff_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(wh->lst);
+	if (wh->lst != NULL)
+		evconnlistener_enable(wh->lst);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
@@ -368,12 +369,20 @@ void web_http_address(struct web_http *wh, char *buf, size_t size)
 	snprintf(buf, size, "%s", wh->addr);
 }
 
+void web_http_stop(struct web_http *wh)
+{
+	if (wh == NULL || wh->lst == NULL)
+		return;
+	evconnlistener_free(wh->lst);
+	wh->lst = NULL;
+	evtimer_del(wh->backoff);
+}
+
 void web_http_free(struct web_http *wh)
 {
 	if (wh == NULL)
 		return;
-	if (wh->lst != NULL)
-		evconnlistener_free(wh->lst);
+	web_http_stop(wh);
 	/* A thread's answer comes back through the loop: run it until
 	 * every thread is done. */
 	while (__atomic_load_n(&wh->nbusy, __ATOMIC_RELAXED) > 0)

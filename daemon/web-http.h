@@ -31,6 +31,8 @@ struct web_http *web_http_new(struct event_base *base, const char *spec,
     struct server *srv);
 /* "http://HOST:PORT" as bound. */
 void web_http_address(struct web_http *wh, char *buf, size_t size);
+/* Accept no more (the drain): requests under way are answered. */
+void web_http_stop(struct web_http *wh);
 /* Close the listener and every connection, once their requests are done. */
 void web_http_free(struct web_http *wh);
 

@@ -108,6 +108,20 @@ for e in maps smaps "walk?addr=0x1000" "pages?start=0&end=0x1000" counters \
 	expect 404 "bob's session's $e as alice" \
 	    "$(code GET "/api/session/$sb/$e" -H "Cookie: $ca")"
 done
+expect 400 "a walk without addr" \
+    "$(code GET "/api/session/$sa/walk" -H "Cookie: $ca")"
+expect 400 "a bad task" \
+    "$(code GET "/api/session/$sa/maps?task=x" -H "Cookie: $ca")"
+expect 404 "an unknown endpoint" \
+    "$(code GET "/api/session/$sa/frob" -H "Cookie: $ca")"
+expect 404 "a task that is not there" \
+    "$(code GET "/api/session/$sa/maps?task=9" -H "Cookie: $ca")"
+expect 200 "a window of maps" "$(code GET \
+    "/api/session/$sa/maps?start=0x555555554000&end=0x555555555000" \
+    -H "Cookie: $ca")"
+if grep -q '"vmas":\[{"start":93824992231424,' "$tmp/body" &&
+    [ "$(grep -o '"start"' "$tmp/body" | wc -l)" -eq 1 ]; then pass
+else fail "the window of maps: $(head -c 300 "$tmp/body")"; fi
 expect 200 "alice's maps" "$(code GET "/api/session/$sa/maps" -H "Cookie: $ca")"
 "$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["maps"]["text"], end="")' \
     "$tmp/body" >"$tmp/web-maps" 2>/dev/null || cp "$tmp/body" "$tmp/web-maps"
@@ -169,5 +183,19 @@ kill "$pid"
 wait "$pid"
 pid=
 if grep -E 'Sanitizer|runtime error' "$tmp/err"; then fail "a sanitizer's report"; fi
+
+# --- without web-listen: aspace web says so ------------------------------------
+"$ASPACED" --listen "unix:$tmp/sock" --state-directory none \
+    --log-target stderr --foreground >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+while [ ! -S "$tmp/sock" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+if "$ASPACE" --connect "unix:$tmp/sock" web >"$tmp/o" 2>&1; then
+	fail "aspace web without a web listener"
+elif grep -q "UNIMPLEMENTED.*web-listen" "$tmp/o"; then pass
+else fail "aspace web without a web listener: $(cat "$tmp/o")"; fi
+kill "$pid"
+wait "$pid"
+pid=
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
