@@ -322,6 +322,7 @@ async function walk(addr) {
       (w.swap_exclusive ? ', exclusive' : '') : decode(w[l] || 0)) +
     '</td></tr>');
   $('walk').tBodies[0].innerHTML = rows.join('');
+  $('walk-addr').value = addr;     /* once its rows are there */
 }
 
 /* --- the counters ----------------------------------------------------------- */
@@ -360,7 +361,13 @@ async function loadLive() {
 async function loadSession() {
   document.body.dataset.session = view.session;
   await drawTasks();
-  if (view.steps) showStep(view.step); else await loadLive();
+  if (view.steps) {
+    showStep(view.step);
+    /* After the last line the snapshot is the session as it is now. */
+    if (view.step === view.steps.length - 1) await addVmFlags();
+  } else {
+    await loadLive();
+  }
   const t0 = performance.now();
   drawBar();
   const t1 = performance.now();
@@ -508,6 +515,10 @@ function wire() {
   $('bar').addEventListener('click', pick);
   $('bar').addEventListener('mouseover', barHover);
   $('vmas').addEventListener('click', pick);
+  $('pages').addEventListener('click', (e) => {
+    const c = e.target.closest('.cell');
+    if (c) walk(c.dataset.addr).catch(fail);
+  });
   $('walk-form').addEventListener('submit', (e) => {
     e.preventDefault();
     walk($('walk-addr').value.trim()).catch(fail);

@@ -251,6 +251,17 @@ def check_pages(b, d, name, sid, vmas):
             if not m or int(m.group(1), 16) != int(present[0][2], 16):
                 fail("%s: cell %s frame %s, walk says %s" %
                      (name, present[0][0], present[0][2], w.strip()))
+            # A click on the cell walks its address in the page.
+            b.js("document.querySelector('#pages .cell[data-addr=\"%s\"]')"
+                 ".click()" % present[0][0])
+            b.wait("!!document.querySelector('#walk tr[data-level=pte]') &&"
+                   " document.getElementById('walk-addr').value == '%s'"
+                   % present[0][0])
+            pte = b.js("document.querySelector('#walk tr[data-level=pte] "
+                       "td.bits').textContent")
+            if "pfn " + present[0][2] not in pte:
+                fail("%s: the page's walk of %s: %s, not frame %s" %
+                     (name, present[0][0], pte, present[0][2]))
         checked += 1
     return checked
 
@@ -376,9 +387,8 @@ def main():
                         os.listdir(os.path.join(SRCDIR, "docs", "examples"))
                         if f.endswith(".trace"))
         only = os.environ.get("ASPACE_WEB_ONLY")
+        traces = [t for t in traces if not only or only in t]
         for t in traces:
-            if only and only not in t:
-                continue
             try:
                 example(b, d, t, screens)
             except RuntimeError as e:
