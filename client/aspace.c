@@ -19,6 +19,7 @@
  *   aspace check ID [--json]                                 (subcmd.c)
  *   aspace kernel ID [--json]                       (subcmd.c, kernel.c)
  *   aspace shell [--session ID | --kernel NAME=VALUE...]      (shell.c)
+ *   aspace web [--session ID | TRACE]                           (web.c)
  *
  * run runs each trace (a file, or - for standard input) in a fresh
  * simulated session and prints its canonical output: through aspaced
@@ -85,6 +86,7 @@ static void usage(FILE *f)
 	    "       aspace session destroy ID [--json]\n"
 	    "       aspace grade [--local] [--json | --gradescope] TRACE ANSWERS...\n"
 	    "       aspace grade --batch [--csv FILE] KEYDIR SUBMISSIONSDIR\n"
+	    "       aspace web [--session ID | TRACE]\n"
 	    "       aspace --version\n"
 	    "       aspace COMMAND --help | help COMMAND\n");
 	subcmd_usage(f);
@@ -811,6 +813,8 @@ int main(int argc, char **argv)
 		return cmd_grade(argc, argv, &o);
 	if (strcmp(cmd, "gen") == 0)
 		return cmd_gen(argc, argv, &o);
+	if (strcmp(cmd, "web") == 0)
+		return cmd_web(argc, argv, &o);
 	if (subcmd_known(cmd))
 		return subcmd_run(cmd, argc, argv, &o);
 	fprintf(stderr, "aspace: unknown command '%s' (aspace --help)\n",

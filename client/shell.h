@@ -123,6 +123,8 @@ int cli_kernel_arg(const char *arg, Aspace__SessionCreateRequest *r,
     struct as_session_params *p);
 /* aspace kernel: the session's parameters as "kernel NAME VALUE" lines
  * (or JSON); the exit status. */
+/* aspace web [--session ID | TRACE] (web.c). */
+int cmd_web(int argc, char **argv, struct cli_opts *o);
 int cli_kernel_show(struct asc_client *c, const uint8_t *sid,
     const struct cli_opts *o);
 

@@ -234,6 +234,8 @@ static int serve(const struct server_config *cfg, struct source *src)
 		printf("listening %s\n", addr);
 	if (server_metrics_address(srv, addr, sizeof(addr)))
 		printf("metrics %s\n", addr);
+	if (server_web_listen_address(srv, addr, sizeof(addr)))
+		printf("web %s\n", addr);
 	fflush(stdout);
 	rc = server_run(srv);
 	server_free(srv);

@@ -47,6 +47,7 @@ const struct keyword conf_keywords[CONF_KEYWORDS] = {
 	    0, 30 * DAY, SEC, NULL },
 	{ "metrics-listen", CT_ADDR, CONF_NONE, FIELD(metrics_listen),
 	    0, 0, 0, NULL },
+	{ "web-listen", CT_ADDR, CONF_NONE, FIELD(web_listen), 0, 0, 0, NULL },
 	{ "log-level", CT_ENUM, 0, FIELD(log_level), LOG_ERR, LOG_DEBUG, 0,
 	    log_levels },
 	{ "log-target", CT_ENUM, 0, FIELD(log_target), SERVER_LOG_AUTO,

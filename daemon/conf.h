@@ -21,7 +21,7 @@
 #define CONF_LINE_MAX	1024		/* bytes in a line, newline aside */
 #define CONF_FILE_MAX	(1u << 20)	/* bytes in a file */
 #define CONF_ERR_MAX	512
-#define CONF_KEYWORDS	32		/* entries of the table */
+#define CONF_KEYWORDS	33		/* entries of the table */
 #define CONF_LISTEN_MAX	(2 * SERVER_LISTEN_MAX)
 
 /* Where a keyword's value came from: a file's line, or the command line

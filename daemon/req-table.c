@@ -43,6 +43,8 @@ static const struct request_entry *const req_entries[] = {
 	&req_shmdt_entry,
 	&req_shmrm_entry,
 	&req_grade_entry,
+	&req_web_token_entry,
+	&req_pages_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

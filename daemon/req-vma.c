@@ -63,7 +63,8 @@ const char *req_window_text(struct req_ctx *c, const Aspace__Window *w,
     const char *too_large, req_fill_fn fill, void *r, size_t item)
 {
 	struct mm *mm = c->task->mm;
-	size_t cap = server_trace_output_max(c->srv), n;
+	size_t cap = c->text_max > 0 ? c->text_max :
+	    server_trace_output_max(c->srv), n;
 	size_t room = c->out->budget - c->out->spent;
 	unsigned long lo, hi;
 	bool over;

@@ -65,6 +65,9 @@ struct req_ctx {
 	 * worker. */
 	struct pool_job	*pj;
 	int		 cancel;
+	/* The cap on maps and smaps text (0: trace-output-max); the web
+	 * listener's is its own (web-api.c). */
+	size_t		 text_max;
 };
 
 struct request_entry {
@@ -110,6 +113,10 @@ unsigned int server_request_cpu_ms(struct server *srv);
 unsigned int server_trace_line_limit(struct server *srv);
 struct pool *server_pool(struct server *srv);
 bool server_cancelled(struct server *srv);
+/* The web listener's logins (NULL: web-listen is off) and its
+ * "http://HOST:PORT" as bound. */
+struct web_auth *server_web_auth(struct server *srv);
+void server_web_address(struct server *srv, char *buf, size_t size);
 /* The cap on the host memory charged to all sessions (0: none). */
 unsigned long long server_ram_total(struct server *srv);
 
@@ -148,6 +155,8 @@ extern const struct request_entry req_shmget_entry;
 extern const struct request_entry req_shmat_entry;
 extern const struct request_entry req_shmdt_entry;
 extern const struct request_entry req_shmrm_entry;
+extern const struct request_entry req_web_token_entry;
+extern const struct request_entry req_pages_entry;
 
 /* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
 int req_session_params(struct req_ctx *c,

@@ -52,6 +52,8 @@
 #include "service.h"
 #include "tls.h"
 #include "tokens.h"
+#include "web-auth.h"
+#include "web-http.h"
 
 #define RESPONSE_ARENA	(4u << 20)	/* bytes for one response's parts */
 #define TLS_RECORD_MAX	16384		/* plaintext bytes in one record */
@@ -151,6 +153,8 @@ struct server {
 	pthread_mutex_t	 ctx_lock;
 	struct pool	*pool;
 	struct metrics_http *metrics;	/* the metrics listener, or NULL */
+	struct web_http	*web;		/* the web listener, or NULL */
+	struct web_auth	*web_auth;	/* its logins, with it */
 	struct admission *adm;		/* what is open: admission.h */
 	unsigned int	 nrefusing;	/* atomic: refused, being answered */
 	struct persist	*persist;	/* with a state directory */

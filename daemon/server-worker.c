@@ -270,6 +270,7 @@ void server_stop_accepting(struct server *srv)
 	}
 	srv->nlst = 0;
 	evtimer_del(srv->backoff);
+	web_http_stop(srv->web);	/* its traces stop at their next line */
 }
 
 /* On w's loop: close the idle connections; note when none is left. */

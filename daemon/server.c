@@ -212,6 +212,37 @@ bool server_metrics_address(struct server *srv, char *buf, size_t size)
 	return true;
 }
 
+/* The web listener on srv's loop, unless web_listen is NULL or "none". */
+static int listen_web(struct server *srv, const struct server_config *cfg)
+{
+	if (cfg->web_listen == NULL || strcmp(cfg->web_listen, "none") == 0)
+		return 0;
+	if ((srv->web_auth = malloc(sizeof(*srv->web_auth))) == NULL)
+		return -1;
+	web_auth_init(srv->web_auth);
+	srv->web = web_http_new(srv->base, cfg->web_listen, srv);
+	return srv->web != NULL ? 0 : -1;
+}
+
+bool server_web_listen_address(struct server *srv, char *buf, size_t size)
+{
+	if (srv->web == NULL)
+		return false;
+	web_http_address(srv->web, buf, size);
+	return true;
+}
+
+struct web_auth *server_web_auth(struct server *srv)
+{
+	return srv->web != NULL ? srv->web_auth : NULL;
+}
+
+void server_web_address(struct server *srv, char *buf, size_t size)
+{
+	if (!server_web_listen_address(srv, buf, size))
+		snprintf(buf, size, "http://none");
+}
+
 struct server *server_new(const struct server_config *cfg)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -240,7 +271,7 @@ struct server *server_new(const struct server_config *cfg)
 	    cfg->pool_queue, cfg->pool_tenant_jobs)) == NULL) ||
 	    persist_setup(srv, cfg) != 0 ||
 	    start_workers(srv) != 0 || listen_all(srv, cfg) != 0 ||
-	    listen_metrics(srv, cfg) != 0 ||
+	    listen_metrics(srv, cfg) != 0 || listen_web(srv, cfg) != 0 ||
 	    (srv->svc = service_new(srv, srv->base)) == NULL) {
 		server_free(srv);
 		return NULL;
@@ -275,6 +306,11 @@ void server_free(struct server *srv)
 	for (i = 0; srv->workers != NULL && i < srv->nworkers; i++)
 		worker_fini(&srv->workers[i]);
 	metrics_http_free(srv->metrics);
+	web_http_free(srv->web);	/* its threads use the sessions */
+	if (srv->web_auth != NULL) {
+		web_auth_destroy(srv->web_auth);
+		free(srv->web_auth);
+	}
 	if (srv->backoff != NULL)
 		event_free(srv->backoff);
 	for (i = 0; i < (int)SERVER_NSIGNALS; i++)

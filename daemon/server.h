@@ -59,6 +59,7 @@ struct server_config {
 	const char	*state_dir;		/* sessions kept across restarts */
 	const char	*runtime_dir;		/* the default socket's */
 	const char	*metrics_listen;	/* HOST:PORT, or NULL: none */
+	const char	*web_listen;	/* HOST:PORT, or NULL: none */
 	unsigned int	 checkpoint_ms;		/* 0: no checkpoints */
 	int		 log_level;		/* LOG_ERR .. LOG_DEBUG */
 	int		 log_target;		/* SERVER_LOG_* */
@@ -82,6 +83,8 @@ bool server_address(struct server *srv, int i, char *buf, size_t size);
 /* The metrics listener's bound address, "http://HOST:PORT"; false if
  * none (metrics_listen NULL or "none"). */
 bool server_metrics_address(struct server *srv, char *buf, size_t size);
+/* The web listener's, likewise (web_listen). */
+bool server_web_listen_address(struct server *srv, char *buf, size_t size);
 /*
  * Serve until SIGINT or SIGTERM, then drain (service.h): stop accepting,
  * answer what the connections had sent, close them; 0, or -1 on a

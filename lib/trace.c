@@ -397,6 +397,9 @@ int as_trace_run_checked(struct as_session *s, struct as_trace_cursor *c,
 		chk->stopped_at = 0;
 	}
 	while (p < end && !out->overflow) {
+		/* The check may look at the current task (the web view's
+		 * steps, daemon/web-trace.c). */
+		c->current = ts.current != NULL ? ts.current->pid : 0;
 		if (chk != NULL && chk->fn != NULL &&
 		    (chk->stopped = chk->fn(chk->arg, ts.lineno + 1)) != 0) {
 			chk->stopped_at = ts.lineno + 1;

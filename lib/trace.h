@@ -72,7 +72,8 @@ struct as_trace_check {
 	void		*on_explain_arg;
 };
 
-/* as_trace_run_part() with chk (NULL: none) asked before every line. */
+/* as_trace_run_part() with chk (NULL: none) asked before every line; c's
+ * current task is up to date when it is asked. */
 int as_trace_run_checked(struct as_session *s, struct as_trace_cursor *c,
     const char *text, size_t len, struct as_buf *out,
     struct as_trace_check *chk);

@@ -5,13 +5,13 @@
 # make fuzz-ci needs clang with libFuzzer: libclang-rt-14-dev ships
 # libclang_rt.fuzzer-x86_64.a (and clang's ASan and UBSan runtimes), which
 # clang-14 only recommends; llvm ships llvm-symbolizer, for reports with
-# file and line.
+# file and line; chromium runs the web view's browser test (tests/web/).
 set -e
 export DEBIAN_FRONTEND=noninteractive
 pkgs="build-essential autoconf automake pkg-config libevent-dev \
 libprotobuf-c-dev protobuf-c-compiler libssl-dev openssl libcmocka-dev libedit-dev \
 libjansson-dev \
-clang libclang-rt-14-dev llvm curl python3 \
+clang libclang-rt-14-dev llvm curl python3 chromium \
 python3-protobuf protobuf-compiler python3-pytest python3-setuptools python3-pip"
 missing=""
 for p in $pkgs; do

@@ -7,6 +7,7 @@
  * documented; a whole head lies within the input and HTTP_HEAD_MAX and
  * ends its last line; the method is 1 to HTTP_METHOD_MAX token bytes;
  * the path is empty or starts with '/', holds no '?' or '#' and fits;
+ * the query and the kept headers fit; a Content-Length is -1 or 15 digits;
  * HTTP_HEAD_TOO_LONG only comes with HTTP_HEAD_MAX bytes in, MORE only
  * with fewer; the head alone parses to the same, and any shorter prefix
  * of it asks for more.  A failed check abort()s.
@@ -45,6 +46,14 @@ static void check_fields(const struct http_head *h)
 	check(strpbrk(h->path, "?#") == NULL, "path has no query");
 	check(!h->path_long || p == 0, "a long path is empty");
 	check(h->minor >= 0 && h->minor <= 9, "minor version");
+	check(strnlen(h->query, sizeof(h->query)) <= HTTP_QUERY_MAX &&
+	    strchr(h->query, '#') == NULL, "query fits, no fragment");
+	check(strnlen(h->cookie, sizeof(h->cookie)) <= HTTP_COOKIE_MAX &&
+	    strnlen(h->origin, sizeof(h->origin)) <= HTTP_ORIGIN_MAX &&
+	    strnlen(h->fetch_site, sizeof(h->fetch_site)) <= HTTP_SITE_MAX,
+	    "kept headers fit");
+	check(h->content_length >= -1 && h->content_length < 1000000000000000LL,
+	    "content length");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

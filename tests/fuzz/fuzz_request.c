@@ -154,6 +154,19 @@ bool server_cancelled(struct server *srv)
 	return false;
 }
 
+/* No web listener: web_token answers UNIMPLEMENTED. */
+struct web_auth *server_web_auth(struct server *srv)
+{
+	(void)srv;
+	return NULL;
+}
+
+void server_web_address(struct server *srv, char *buf, size_t size)
+{
+	(void)srv;
+	snprintf(buf, size, "http://none");
+}
+
 bool pool_yield(struct pool *p, struct pool_job *j)
 {
 	(void)p;

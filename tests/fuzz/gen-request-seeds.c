@@ -369,6 +369,35 @@ static void page_walk(uint64_t addr)
 	put(&r);
 }
 
+/* pages over [start, end) (op 52); web_token (op 51). */
+static void pages(uint64_t start, uint64_t end)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__PagesRequest p = ASPACE__PAGES_REQUEST__INIT;
+
+	p.has_start = p.has_end = 1;
+	p.start = start;
+	p.end = end;
+	r.op_case = ASPACE__REQUEST__OP_PAGES;
+	r.pages = &p;
+	put(&r);
+}
+
+static void web_token(const char *trace)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__WebTokenRequest w = ASPACE__WEB_TOKEN_REQUEST__INIT;
+
+	if (trace != NULL) {
+		w.has_trace = 1;
+		w.trace.data = (uint8_t *)trace;
+		w.trace.len = strlen(trace);
+	}
+	r.op_case = ASPACE__REQUEST__OP_WEB_TOKEN;
+	r.web_token = &w;
+	put(&r);
+}
+
 static void counters(int task_only)
 {
 	Aspace__Request r = ASPACE__REQUEST__INIT;
@@ -476,6 +505,27 @@ static void anon_cow_fork(void)
 	counters(1);
 	bare(ASPACE__REQUEST__OP_EXIT);
 	task(0);
+}
+
+/* The web view's requests: each page's state (zero page, anonymous,
+ * copy on write after fork, locked, a shared file page), a login token. */
+static void web_pages(void)
+{
+	file_create("data", 10000);
+	mmap_(BASE, 0x8000, PROT_RW, MAP_PRIV | MAP_ANON | MAP_FIX, NULL, 0);
+	access_(BASE, ASPACE__ACCESS_KIND__ACCESS_READ, 0);
+	access_(BASE + 0x1000, ASPACE__ACCESS_KIND__ACCESS_WRITE, 0x41);
+	mmap_(BASE + 0x10000, 0x2000, PROT_RW, MAP_SH | MAP_FIX, "data", 0);
+	access_(BASE + 0x10000, ASPACE__ACCESS_KIND__ACCESS_WRITE, 0x42);
+	bare(ASPACE__REQUEST__OP_FORK);
+	pages(BASE, BASE + 0x20000);
+	pages(0, ~0ULL);
+	pages(BASE + 0x20000, BASE);
+	task(2);
+	pages(BASE, BASE + 0x2000);
+	task(1);
+	web_token(NULL);
+	web_token("mmap 0 4K rw- private,anon\n");
 }
 
 /* A file mapped shared and private, written, past its end, advised. */
@@ -679,6 +729,7 @@ static const struct {
 	{ "script-stack-exit", stack_exit },
 	{ "script-kernel", kernel_params },
 	{ "script-shm-msync", shm_msync },
+	{ "script-web-pages", web_pages },
 };
 
 static int write_seed(const char *dir, const char *name)

@@ -1,0 +1,163 @@
+/*
+ * req-pages.c: pages (docs/web.md, docs/protocol.md section 9): the state
+ * of each page of the task's VMAs in [start, end), for the web view's page
+ * cells.  Read from the PTEs and the struct pages under the mm's
+ * mmap_lock (read) and page_table_lock, as page_walk reads them; the
+ * figures are those smaps counts (maps.c, smaps_pte_entry()), a shmem
+ * page swapped out of its object included (smaps' shmem_swap_usage()):
+ * its PTE is gone, its object holds the swap entry.  At most
+ * PAGES_MAX pages an answer: the view asks for one VMA, a window at a
+ * time.
+ */
+#include "mm.h"
+#include "page.h"
+#include "pgtable.h"
+#include "req.h"
+#include "shmem.h"
+
+#define PAGES_MAX	4096
+
+/* An anonymous page's state in vma: write-protected where the VMA lets
+ * the task write is a copy on write to come. */
+static Aspace__Page__State anon_state(const struct vma *vma, pte_t pte,
+    const struct page *page)
+{
+	if ((vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE &&
+	    !(pte & _PAGE_RW))
+		return ASPACE__PAGE__STATE__COW;
+	return page_mapcount(page) > 1 ? ASPACE__PAGE__STATE__SHARED :
+	    ASPACE__PAGE__STATE__ANON;
+}
+
+/* A present PTE's page into p. */
+static void present(Aspace__Page *p, const struct vma *vma, pte_t pte)
+{
+	struct page *page;
+
+	p->has_pfn = true;
+	p->pfn = pte_pfn(pte);
+	if (pte & _PAGE_SPECIAL) {
+		p->state = ASPACE__PAGE__STATE__ZERO;
+		return;
+	}
+	page = pfn_to_page(&vma->vm_mm->session->phys, p->pfn);
+	p->has_mapcount = p->has_dirty = true;
+	p->mapcount = page_mapcount(page);
+	p->dirty = (pte & _PAGE_DIRTY) || page_test(page, PG_dirty);
+	if (page_test(page, PG_anon))
+		p->state = anon_state(vma, pte, page);
+	else if (p->mapcount > 1)
+		p->state = ASPACE__PAGE__STATE__SHARED;
+	else
+		p->state = p->dirty ? ASPACE__PAGE__STATE__FILE_DIRTY :
+		    ASPACE__PAGE__STATE__FILE_CLEAN;
+}
+
+/* The page at addr of vma (page_table_lock held). */
+static void one_page(Aspace__Page *p, const struct vma *vma,
+    unsigned long addr)
+{
+	pte_t *ptep = pte_offset(vma->vm_mm, addr);
+	pte_t pte = ptep != NULL ? *ptep : 0;
+
+	aspace__page__init(p);
+	p->has_addr = p->has_state = p->has_locked = true;
+	p->addr = addr;
+	p->locked = (vma->vm_flags & VM_LOCKED) != 0;
+	if (is_swap_pte(pte))
+		p->state = ASPACE__PAGE__STATE__SWAP;
+	else if (pte_present(pte))
+		present(p, vma, pte);
+	else
+		p->state = ASPACE__PAGE__STATE__NOT_PRESENT;
+}
+
+/* The pages of [lo, hi) into r (the mm locked); false out of memory. */
+static bool fill_pages(struct req_ctx *c, Aspace__PagesResult *r,
+    struct mm *mm, unsigned long lo, unsigned long hi)
+{
+	struct vma *vma;
+	unsigned long a;
+
+	for (vma = find_vma(mm, lo); vma != NULL && vma->vm_start < hi;
+	    vma = vma->vm_next) {
+		a = vma->vm_start > lo ? vma->vm_start : lo & AS_PAGE_MASK;
+		for (; a < vma->vm_end && a < hi; a += AS_PAGE_SIZE) {
+			if (r->n_pages == PAGES_MAX) {
+				r->has_truncated = r->truncated = true;
+				return true;
+			}
+			if ((r->pages[r->n_pages] = req_alloc(c,
+			    sizeof(Aspace__Page))) == NULL)
+				return false;
+			one_page(r->pages[r->n_pages++], vma, a);
+		}
+	}
+	return true;
+}
+
+/* Pages with no PTE in a shmem VMA whose object holds a swap entry for
+ * them: SWAP (the mm read-locked; the object's lock, as smaps takes it). */
+static void shmem_swapped(struct mm *mm, Aspace__PagesResult *r)
+{
+	struct vma *vma = NULL;
+	struct as_file *f;
+	unsigned long idx;
+	size_t i;
+
+	for (i = 0; i < r->n_pages; i++) {
+		Aspace__Page *p = r->pages[i];
+
+		if (p->state != ASPACE__PAGE__STATE__NOT_PRESENT)
+			continue;
+		if (vma == NULL || p->addr >= vma->vm_end)
+			vma = find_vma(mm, p->addr);
+		if (vma == NULL || vma->vm_file == NULL ||
+		    !file_inode(vma->vm_file)->shmem_zero)
+			continue;
+		f = file_inode(vma->vm_file);
+		idx = vma->vm_pgoff + ((p->addr - vma->vm_start) >> AS_PAGE_SHIFT);
+		pthread_mutex_lock(&f->lock);
+		if (idx < f->cache_len && f->cache[idx] != NULL &&
+		    xa_is_value(f->cache[idx]))
+			p->state = ASPACE__PAGE__STATE__SWAP;
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+static void do_pages_req(struct req_ctx *c)
+{
+	const Aspace__PagesRequest *m = c->req->pages;
+	struct mm *mm = c->task->mm;
+	Aspace__PagesResult *r;
+
+	if (!m->has_start || !m->has_end || m->end <= m->start) {
+		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
+		    "pages: start and end, start < end, needed");
+		return;
+	}
+	if ((r = req_alloc(c, sizeof(*r))) == NULL)
+		return;
+	aspace__pages_result__init(r);
+	if ((r->pages = req_alloc(c, PAGES_MAX * sizeof(*r->pages))) == NULL)
+		return;
+	mmap_read_lock(mm);
+	pthread_mutex_lock(&mm->page_table_lock);
+	if (!fill_pages(c, r, mm, m->start, m->end))
+		r = NULL;
+	pthread_mutex_unlock(&mm->page_table_lock);
+	if (r != NULL)
+		shmem_swapped(mm, r);
+	mmap_read_unlock(mm);
+	if (r == NULL)
+		return;
+	c->resp->result_case = ASPACE__RESPONSE__RESULT_PAGES;
+	c->resp->pages = r;
+}
+
+const struct request_entry req_pages_entry = {
+	.op = ASPACE__REQUEST__OP_PAGES,
+	.mode = LOCK_SESSION_READ,
+	.flags = REQ_NEEDS_TASK,
+	.handler = do_pages_req,
+};

@@ -1,0 +1,411 @@
+#!/usr/bin/python3
+"""test-browser.py: the web view in a real browser (docs/web.md).
+
+Starts aspaced with a web listener, and headless Chromium driven over
+the DevTools protocol on a pipe (--remote-debugging-pipe; the standard
+library only).  For every docs/examples/*.trace it logs in with the URL
+`aspace web TRACE` prints and checks the DOM against the command line:
+
+  - the VMAs drawn (#bar rect[data-i]) are the lines of `aspace maps` of the
+    session the page made, start and end alike;
+  - the page cells of each VMA with pages agree with `aspace smaps`
+    (present pages but the zero page are Rss, swap cells are Swap) and a
+    present cell's frame is the one `aspace walk` finds;
+  - stepping: the first line, forward to a line that maps something (its
+    VMA highlighted), forward again (no highlight), back (highlighted
+    again), and a #step=N fragment opens line N.
+
+Screenshots go to tests/web/screens/ under the build directory.  With
+ASPACE_WEB_VMAS=N (65000 in `make check-web-scale`) it also makes a
+session of N VMAs and reports how long the page takes to draw it.
+Without Chromium it exits 77 (skipped), saying so.
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ASPACED = os.environ.get("ASPACED", "daemon/aspaced")
+ASPACE = os.environ.get("ASPACE", "client/aspace")
+SRCDIR = os.environ.get("srcdir", ".")
+FAILED = []
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    FAILED.append(msg)
+
+
+def find_chromium():
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser",
+                 "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+class Browser:
+    """Chromium over --remote-debugging-pipe: fd 3 in, fd 4 out, NUL-ended
+    JSON messages."""
+
+    def __init__(self, exe, profile):
+        cmd_r, self.cmd_w = os.pipe()
+        self.ev_r, ev_w = os.pipe()
+
+        def fds():
+            # Via fds above 4, so that 3 and 4 end inheritable whatever
+            # numbers the pipes had.
+            a, b = os.dup(cmd_r), os.dup(ev_w)
+            a, b = os.dup2(a, 100), os.dup2(b, 101)
+            os.dup2(100, 3)
+            os.dup2(101, 4)
+        self.proc = subprocess.Popen(
+            [exe, "--headless=new", "--remote-debugging-pipe", "--no-sandbox",
+             "--disable-gpu", "--no-first-run", "--disable-extensions",
+             "--user-data-dir=" + profile, "--window-size=1400,1000",
+             "about:blank"],
+            close_fds=False, preexec_fn=fds,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(cmd_r)
+        os.close(ev_w)
+        self.buf = b""
+        self.next_id = 0
+        self.session = None
+        t = self.call("Target.createTarget", {"url": "about:blank"})
+        a = self.call("Target.attachToTarget",
+                      {"targetId": t["targetId"], "flatten": True})
+        self.session = a["sessionId"]
+        self.call("Page.enable")
+
+    def _read(self):
+        while b"\0" not in self.buf:
+            chunk = os.read(self.ev_r, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed its pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, params=None):
+        self.next_id += 1
+        m = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session:
+            m["sessionId"] = self.session
+        os.write(self.cmd_w, json.dumps(m).encode() + b"\0")
+        while True:
+            r = self._read()
+            if r.get("id") == self.next_id:
+                if "error" in r:
+                    raise RuntimeError("%s: %s" % (method, r["error"]))
+                return r.get("result", {})
+
+    def js(self, expr):
+        r = self.call("Runtime.evaluate", {"expression": expr,
+                                           "awaitPromise": True,
+                                           "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise RuntimeError("js: %s: %s" % (expr, r["exceptionDetails"]))
+        return r["result"].get("value")
+
+    def wait(self, expr, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            v = self.js(expr)
+            if v:
+                return v
+            time.sleep(0.05)
+        raise RuntimeError("timed out waiting for " + expr)
+
+    def load(self, url):
+        self.call("Page.navigate", {"url": "about:blank"})
+        self.call("Page.navigate", {"url": url})
+        self.wait("document.body && document.body.dataset.ready")
+        return self.js("document.body.dataset.ready")
+
+    def screenshot(self, path):
+        r = self.call("Page.captureScreenshot", {"format": "png",
+                                                 "captureBeyondViewport": True})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(r["data"]))
+
+    def close(self):
+        try:
+            self.call("Browser.close")
+        except (RuntimeError, OSError):
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Daemon:
+    def __init__(self, tmp):
+        self.sock = os.path.join(tmp, "sock")
+        self.out = open(os.path.join(tmp, "daemon.out"), "w+")
+        self.err = open(os.path.join(tmp, "daemon.err"), "w+")
+        self.proc = subprocess.Popen(
+            [ASPACED, "--listen", "unix:" + self.sock, "--state-directory",
+             "none", "--web-listen", "127.0.0.1:0", "--log-target", "stderr",
+             "--foreground", "--request-cpu-limit",
+             # the scale's trace splits a mapping 32,500 times
+             "0" if os.environ.get("ASPACE_WEB_VMAS") else "5s"],
+            stdout=self.out, stderr=self.err)
+        for _ in range(400):
+            self.out.seek(0)
+            m = re.search(r"^web (http://\S+)$", self.out.read(), re.M)
+            if m and os.path.exists(self.sock):
+                self.url = m.group(1)
+                return
+            time.sleep(0.05)
+        self.err.seek(0)
+        print("aspaced did not start: " + self.err.read())
+        sys.exit(99)
+
+    def aspace(self, *args, stdin=None):
+        r = subprocess.run([ASPACE, "--connect", "unix:" + self.sock] +
+                           list(args), input=stdin, capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            raise RuntimeError("aspace %s: %s" % (" ".join(args), r.stderr))
+        return r.stdout
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.err.seek(0)
+        if re.search("Sanitizer|runtime error", self.err.read()):
+            fail("a sanitizer's report in aspaced's log")
+
+
+def maps_ranges(text):
+    return [tuple(int(x, 16) for x in m.groups()) for m in
+            re.finditer(r"^\s+([0-9a-f]+)-([0-9a-f]+) ", text, re.M)]
+
+
+def smaps_figures(text):
+    """{start: {"Rss": kB, "Swap": kB}} from `aspace smaps`."""
+    out, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^  ([0-9a-f]+)-[0-9a-f]+ ", line)
+        if m:
+            cur = out.setdefault(int(m.group(1), 16), {})
+            continue
+        m = re.match(r"^\s+(Rss|Swap): (\d+) kB", line)
+        if m and cur is not None:
+            cur[m.group(1)] = int(m.group(2))
+    return out
+
+
+def check_vmas(b, d, name, sid):
+    drawn = b.js("[...document.querySelectorAll('#bar rect[data-i]')].map("
+                 "r => [r.dataset.start, r.dataset.end])")
+    drawn = [(int(s, 16), int(e, 16)) for s, e in drawn]
+    task = b.js("String(view.task)")
+    want = maps_ranges(d.aspace("maps", "--session", sid, "--task", task))
+    if drawn != want:
+        fail("%s: %d VMAs drawn, aspace maps has %d (%s / %s)" %
+             (name, len(drawn), len(want), drawn[:3], want[:3]))
+    return want
+
+
+def check_pages(b, d, name, sid, vmas):
+    task = b.js("String(view.task)")
+    figs = smaps_figures(d.aspace("smaps", "--session", sid, "--task", task))
+    checked = 0
+    for start, end in vmas:
+        f = figs.get(start, {})
+        if not f.get("Rss") and not f.get("Swap"):
+            continue
+        b.js("document.querySelector('#bar rect[data-start=\"%s\"]')"
+             ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+             % hex(start))
+        b.wait("!!document.querySelector('#pages .cell[data-addr=\"%s\"]')"
+               % hex(start))
+        cells = b.js("[...document.querySelectorAll('#pages .cell')].map("
+                     "c => [c.dataset.addr, c.dataset.state, c.dataset.pfn,"
+                     " c.title])")
+        n = (end - start) // 4096
+        if len(cells) != min(n, 4096):
+            fail("%s: VMA %x: %d cells for %d pages" %
+                 (name, start, len(cells), n))
+        rss = sum(4 for c in cells if c[1] not in
+                  ("NOT_PRESENT", "ZERO", "SWAP"))
+        swap = sum(4 for c in cells if c[1] == "SWAP")
+        if rss != f.get("Rss", 0) or swap != f.get("Swap", 0):
+            fail("%s: VMA %x: cells say Rss %d Swap %d, smaps %s" %
+                 (name, start, rss, swap, f))
+        if any(not c[3] for c in cells):
+            fail("%s: a cell without its state as text" % name)
+        present = [c for c in cells if c[2]]
+        if present:
+            w = d.aspace("walk", "--session", sid, "--task", task,
+                         present[0][0])
+            m = re.search(r"frame (0x[0-9a-f]+)", w)
+            if not m or int(m.group(1), 16) != int(present[0][2], 16):
+                fail("%s: cell %s frame %s, walk says %s" %
+                     (name, present[0][0], present[0][2], w.strip()))
+            # A click on the cell walks its address in the page.
+            b.js("document.querySelector('#pages .cell[data-addr=\"%s\"]')"
+                 ".click()" % present[0][0])
+            b.wait("!!document.querySelector('#walk tr[data-level=pte]') &&"
+                   " document.getElementById('walk-addr').value == '%s'"
+                   % present[0][0])
+            pte = b.js("document.querySelector('#walk tr[data-level=pte] "
+                       "td.bits').textContent")
+            if "pfn " + present[0][2] not in pte:
+                fail("%s: the page's walk of %s: %s, not frame %s" %
+                     (name, present[0][0], pte, present[0][2]))
+        checked += 1
+    return checked
+
+
+def step_state(b):
+    return b.js("({line: document.getElementById('step-line').textContent,"
+                " changed: [...document.querySelectorAll('#bar rect."
+                "changed')].map(r => r.dataset.start),"
+                " current: (document.querySelector('#trace-lines li.current')"
+                " || {}).textContent})")
+
+
+def click(b, id_):
+    b.js("document.getElementById('%s').click()" % id_)
+
+
+def check_stepping(b, name, steps):
+    """Forward to the first line that adds a VMA, once more, and back."""
+    click(b, "step-first")
+    first = step_state(b)
+    if first["line"] != str(steps[0]["line"]):
+        fail("%s: the first step shows line %s" % (name, first["line"]))
+    k = next((i for i, s in enumerate(steps) if i > 0 and
+              isinstance(s.get("maps"), str) and
+              s["text"].startswith("mmap")), None)
+    if k is None or k + 1 >= len(steps):
+        return False
+    for _ in range(k):
+        click(b, "step-next")
+    at = step_state(b)
+    if at["line"] != str(steps[k]["line"]) or not at["changed"]:
+        fail("%s: forward to line %s: %s" % (name, steps[k]["line"], at))
+    if at["current"] != steps[k]["text"]:
+        fail("%s: the current line is %r, not %r" %
+             (name, at["current"], steps[k]["text"]))
+    click(b, "step-next")
+    nxt = step_state(b)
+    if nxt["line"] != str(steps[k + 1]["line"]):
+        fail("%s: forward once more shows line %s" % (name, nxt["line"]))
+    if steps[k + 1].get("maps") is None and nxt["changed"]:
+        fail("%s: line %s changed no VMA but some are highlighted" %
+             (name, nxt["line"]))
+    click(b, "step-prev")
+    back = step_state(b)
+    if back != at:
+        fail("%s: back gives %s, not %s" % (name, back, at))
+    return True
+
+
+def example(b, d, trace, screens):
+    name = os.path.basename(trace)
+    url = d.aspace("web", trace).strip()
+    if b.load(url) != "1":
+        fail("%s: the page failed: %s" % (name, b.js(
+            "document.getElementById('status').textContent")))
+        return
+    sid = b.js("document.body.dataset.session")
+    steps = b.js("view.steps")    # what the daemon answered the page
+    shown = b.js("document.getElementById('step-line').textContent")
+    if shown != str(steps[-1]["line"]):
+        fail("%s: opens at line %s, not the last, %s" %
+             (name, shown, steps[-1]["line"]))
+    vmas = check_vmas(b, d, name, sid)
+    check_pages(b, d, name, sid, vmas)
+    b.screenshot(os.path.join(screens, name.replace(".trace", ".png")))
+    if check_stepping(b, name, steps):
+        # A fragment names the line to open at.
+        line = b.js("document.getElementById('step-line').textContent")
+        url = d.aspace("web", trace).strip() + "&step=" + line
+        b.load(url)
+        if step_state(b)["line"] != line:
+            fail("%s: #step=%s opens at %s" % (name, line,
+                                                step_state(b)["line"]))
+        b.screenshot(os.path.join(screens, name.replace(".trace",
+                                                        "-step.png")))
+
+
+def scale(b, d, n, tmp, screens):
+    """A session of n VMAs (a mapping split by mprotect of every other
+    page), drawn: how long it takes."""
+    lines = ["kernel max_map_count 65530",
+             "mmap 0x100000000000 %dK rw- private,anon,fixed" % (n * 4)]
+    lines += ["mprotect 0x%x 4K r--" % (0x100000000000 + i * 8192)
+              for i in range((n + 1) // 2)]
+    path = os.path.join(tmp, "scale.trace")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    before = set(d.aspace("session", "list").split())
+    d.aspace("run", "--keep", path)
+    sid = [x for x in d.aspace("session", "list").split()
+           if re.match("^[0-9a-f]{32}$", x) and x not in before][0]
+    url = d.aspace("web", "--session", sid).strip()
+    t0 = time.time()
+    b.load(url)
+    wall = time.time() - t0
+    count = b.js("document.querySelectorAll('#bar rect[data-i]').length")
+    draw = b.js("document.body.dataset.drawMs")
+    total = b.js("document.body.dataset.renderMs")
+    print("scale: bar, table, style+layout+paint: %s ms" %
+          b.js("document.body.dataset.drawParts"))
+    print("scale: %d VMAs drawn; drawing %s ms, login to drawn %s ms, "
+          "load %.0f ms" % (count, draw, total, wall * 1000))
+    if count < n:
+        fail("scale: %d VMAs drawn of %d" % (count, n))
+    if int(draw) >= 1000:
+        fail("scale: drawing %d VMAs took %s ms" % (count, draw))
+    b.screenshot(os.path.join(screens, "scale-%d.png" % n))
+
+
+def main():
+    exe = find_chromium()
+    if exe is None:
+        print("SKIP: no Chromium (apt-get install chromium, or set "
+              "CHROMIUM): the web view's browser test did not run")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="aspace-web.")
+    screens = os.path.join(os.getcwd(), "tests", "web", "screens")
+    os.makedirs(screens, exist_ok=True)
+    d = Daemon(tmp)
+    b = Browser(exe, os.path.join(tmp, "profile"))
+    try:
+        traces = sorted(os.path.join(SRCDIR, "docs", "examples", f) for f in
+                        os.listdir(os.path.join(SRCDIR, "docs", "examples"))
+                        if f.endswith(".trace"))
+        only = os.environ.get("ASPACE_WEB_ONLY")
+        traces = [t for t in traces if not only or only in t]
+        for t in traces:
+            try:
+                example(b, d, t, screens)
+            except RuntimeError as e:
+                fail("%s: %s" % (os.path.basename(t), e))
+            for line in d.aspace("session", "list").splitlines():
+                d.aspace("session", "destroy", line.split()[0])
+        n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
+        if n:
+            scale(b, d, n, tmp, screens)
+    finally:
+        b.close()
+        d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d examples, %d failures; screenshots in %s" %
+          (len(traces), len(FAILED), screens))
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
