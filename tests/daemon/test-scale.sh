@@ -29,7 +29,9 @@ ASPACE_BENCH=${ASPACE_BENCH:-$(dirname "$ASPACED")/../tests/bench/aspace-bench}
 SCALE=${SCALE:-300}
 SESSIONS=${SESSIONS:-$SCALE}
 CONNECTIONS=${CONNECTIONS:-$SCALE}
-LAT_REQUESTS=${LAT_REQUESTS:-20000}
+# The probe's requests a run: fewer in make check's reduced run, where
+# other tests share the machine.
+LAT_REQUESTS=${LAT_REQUESTS:-$([ "$SCALE" -ge 10000 ] && echo 20000 || echo 5000)}
 LIMIT=${LIMIT:-900}	# seconds for any one step
 
 tmp=$(mktemp -d) || exit 99
@@ -156,6 +158,14 @@ wait_for "$tmp/h2" '^HELD' $h2 || { cat "$tmp/h2"; fail "connections not held"; 
 sleep 1
 rss2=$(rss)
 p99_load=$(probe_p99)
+# A slower p99 is measured again, twice at most: one that persists is
+# the daemon's, one that does not was the machine's (make check -j).
+for retry in 1 2; do
+	awk -v pi="$p99_idle" -v pl="$p99_load" \
+	    'BEGIN { exit !(pl >= 2 * pi) }' || break
+	echo "probe p99 $p99_load us under load: measured again"
+	p99_load=$(probe_p99)
+done
 rss3=$(rss)
 
 awk -v s="$SESSIONS" -v c="$CONNECTIONS" -v r0="$rss0" -v r1="$rss1" \
@@ -184,7 +194,19 @@ out=$(timeout 60 "$ASPACE_SCALE" $tls --token "$tok_b" create 2)
 # Connections: TLS ones fill their share, the next is closed at its
 # accept; Unix ones fill the rest, the next is answered QUOTA.
 held=$((CONNECTIONS + 2))	# and each holder's own
-out=$(timeout 120 "$ASPACE_SCALE" $tls --token "$tok_b" connect "$maxc")
+# connect_count HOW...: aspace-scale connect's output, again after a
+# second if the count is not WANT (connections just closed by the
+# previous steps may not be gone from the daemon's count yet).
+connect_count() {
+	want=$1
+	shift
+	for try in 1 2 3; do
+		out=$(timeout 120 "$ASPACE_SCALE" "$@" connect "$maxc")
+		echo "$out" | grep -q "^OPENED $want\$" && break
+		sleep 1
+	done
+}
+connect_count $((tls_share - held)) $tls --token "$tok_b"
 echo "$out" | grep -q "^OPENED $((tls_share - held))\$" ||
     fail "TLS connections past their share of max-connections $maxc: $out (want $((tls_share - held)) opened)"
 echo "$out" | grep -q '^REFUSED TLS handshake' ||
@@ -192,7 +214,7 @@ echo "$out" | grep -q '^REFUSED TLS handshake' ||
 grep -q "refused (reserved): over the limit" "$tmp/err" ||
     fail "no log line for the refused TLS connection"
 sleep 0.5	# those closed
-out=$(timeout 120 "$ASPACE_SCALE" --unix "$tmp/sock" connect "$maxc")
+connect_count $((maxc - held)) --unix "$tmp/sock"
 echo "$out" | grep -q "^OPENED $((maxc - held))\$" ||
     fail "Unix connections up to max-connections $maxc: $out (want $((maxc - held)) opened)"
 echo "$out" | grep -q '^REFUSED QUOTA too many connections' ||
