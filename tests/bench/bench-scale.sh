@@ -62,6 +62,7 @@ max-sessions $((SESSIONS + CLIENTS))
 max-sessions-total $((SESSIONS + CLIENTS))
 max-connections $((2 * CLIENTS + 64))
 EOF
+: >"$tmp/aspaced.out"
 "$ASPACED" --config "$tmp/conf" >"$tmp/aspaced.out" 2>"$tmp/aspaced.err" &
 apid=$!
 i=0
