@@ -28,6 +28,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,32 @@ static int load(struct conf *c, const struct source *src)
 	return 0;
 }
 
+/*
+ * Room for max-connections descriptors and FD_SPARE more (listeners,
+ * the state directory, the pool's files): the soft RLIMIT_NOFILE raised
+ * toward the hard one, as a daemon started from a shell has 1024; a
+ * warning when the hard one is short (then accept() backs off at the
+ * limit: admin-guide.md, "Sizing").
+ */
+#define FD_SPARE	256
+static void raise_nofile(unsigned int max_conns)
+{
+	rlim_t want = (rlim_t)max_conns + FD_SPARE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ?
+	    rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE,
+	    &rl) != 0)
+		return;
+	if (rl.rlim_cur < want)
+		log_msg(LOG_WARNING, "max-connections %u: only %llu file "
+		    "descriptors (raise LimitNOFILE, or ulimit -n)", max_conns,
+		    (unsigned long long)rl.rlim_cur);
+}
+
 /* SIGHUP: the file and the options again; a bad one changes nothing. */
 static void reload_cb(struct server *srv, void *arg)
 {
@@ -212,8 +239,10 @@ static void reload_cb(struct server *srv, void *arg)
 
 	if (load(&c, arg) != 0)
 		log_msg(LOG_ERR, "reload refused: %s", c.err);
-	else if (server_reload(srv, &c.srv) == 0)
+	else if (server_reload(srv, &c.srv) == 0) {
+		raise_nofile(c.srv.max_conns);
 		log_msg(LOG_NOTICE, "reloaded");
+	}
 	conf_free(&c);
 }
 
@@ -224,6 +253,7 @@ static int serve(const struct server_config *cfg, struct source *src)
 	int rc, i;
 
 	log_init(cfg->log_target, cfg->log_level);
+	raise_nofile(cfg->max_conns);
 	if (src->passed.n > 0)
 		log_msg(LOG_NOTICE, "serving the %d sockets systemd passed",
 		    src->passed.n);

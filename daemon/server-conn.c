@@ -3,9 +3,12 @@
  * batches and tenants: server.c's top comment), and hello's
  * authentication.
  */
+#include <malloc.h>
+
 #include "server-int.h"
 
 #define CONN_LINGER_MS	5000	/* a closing connection's last answer */
+#define CONN_TRIM_DELAY_S 1	/* from a connection freed to malloc_trim() */
 
 /* --- connections ---------------------------------------------------------- */
 
@@ -35,6 +38,36 @@ static void conn_release(struct conn *c)
 		metrics_inc(MC_CONN_CLOSED);
 	if (c->unauth)
 		metrics_inc(MC_UNAUTH_DONE);
+}
+
+/*
+ * A second after connections were freed, the host memory malloc keeps
+ * free goes back to the host (as session_free() does for sessions): the
+ * buffers and TLS state of a class's thousands of idle connections
+ * would otherwise stay in the daemon's RSS after they close.  Later, not
+ * at once: libevent frees a TLS bufferevent after its last callback.
+ * One trim pending at a time, whichever worker frees.
+ */
+static bool trim_pending;
+
+static void conn_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	__atomic_store_n(&trim_pending, false, __ATOMIC_RELAXED);
+	malloc_trim(0);
+}
+
+static void conn_trim_later(struct worker *w)
+{
+	static const struct timeval later = { CONN_TRIM_DELAY_S, 0 };
+
+	if (__atomic_exchange_n(&trim_pending, true, __ATOMIC_RELAXED))
+		return;
+	if (event_base_once(w->base, -1, EV_TIMEOUT, conn_trim_cb, NULL,
+	    &later) != 0)
+		__atomic_store_n(&trim_pending, false, __ATOMIC_RELAXED);
 }
 
 void conn_free(struct conn *c)
@@ -69,6 +102,7 @@ void conn_free(struct conn *c)
 		evbuffer_free(c->stage);
 	req_conn_release(c->w->srv, &c->rc);
 	frame_arena_free(&c->in);
+	conn_trim_later(c->w);
 	frame_arena_free(&c->out);
 	free(c);
 }

@@ -37,6 +37,7 @@
  * session frees its machine at once; the shell waits for its references.
  * dirty (atomic) is set after every request and cleared by a checkpoint.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -62,19 +63,36 @@ unsigned long long stable_mem_charged(void)
 	return u > 0 ? (unsigned long long)u : 0;
 }
 
+/* The tenant's bucket: a course has thousands, one per student. */
+static struct tenant_mem **tenant_bucket(struct session_table *t,
+    uid_t tenant)
+{
+	return &t->tenants[((uint32_t)tenant * 2654435761u) %
+	    TENANT_HASH_SIZE];
+}
+
+/* tenant's entry, or NULL; the table is locked. */
+static struct tenant_mem *tenant_find(struct session_table *t, uid_t tenant)
+{
+	struct tenant_mem *tm;
+
+	for (tm = *tenant_bucket(t, tenant); tm != NULL &&
+	    tm->tenant != tenant; tm = tm->next)
+		;
+	return tm;
+}
+
 struct as_memcg *stable_tenant_mem(struct session_table *t, uid_t tenant)
 {
 	struct tenant_mem *tm;
 
 	pthread_mutex_lock(&t->lock);
-	for (tm = t->tenants; tm != NULL && tm->tenant != tenant;
-	    tm = tm->next)
-		;
+	tm = tenant_find(t, tenant);
 	if (tm == NULL && (tm = calloc(1, sizeof(*tm))) != NULL) {
 		tm->tenant = tenant;
 		tm->mem.parent = &t->mem;
-		tm->next = t->tenants;
-		t->tenants = tm;
+		tm->next = *tenant_bucket(t, tenant);
+		*tenant_bucket(t, tenant) = tm;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return tm != NULL ? &tm->mem : NULL;
@@ -140,6 +158,7 @@ void stable_free(struct session_table *t)
 	struct session_table *self = t;
 	struct dsession *ds, *next;
 	struct tenant_mem *tm;
+	unsigned int i;
 
 	for (ds = t->head; ds != NULL; ds = next) {
 		next = ds->next;
@@ -147,24 +166,23 @@ void stable_free(struct session_table *t)
 	}
 	t->head = NULL;
 	t->count = 0;
-	while ((tm = t->tenants) != NULL) {	/* no session points at it */
-		t->tenants = tm->next;
-		free(tm);
-	}
+	for (i = 0; i < TENANT_HASH_SIZE; i++)
+		while ((tm = t->tenants[i]) != NULL) {	/* no session
+							 * points at it */
+			t->tenants[i] = tm->next;
+			free(tm);
+		}
 	__atomic_compare_exchange_n(&charged_table, &self, NULL, false,
 	    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 	pthread_mutex_destroy(&t->lock);
 }
 
+/* tenant's sessions in the table (locked): counted, not walked. */
 static unsigned int tenant_count(struct session_table *t, uid_t tenant)
 {
-	struct dsession *ds;
-	unsigned int n = 0;
+	struct tenant_mem *tm = tenant_find(t, tenant);
 
-	for (ds = t->head; ds != NULL; ds = ds->next)
-		if (ds->tenant == tenant)
-			n++;
-	return n;
+	return tm != NULL ? tm->nsessions : 0;
 }
 
 /* The bucket of an id: its bytes are random, so any of them will do. */
@@ -208,8 +226,16 @@ static struct dsession *dsession_new(uid_t tenant, const char *label)
 
 static void table_link(struct session_table *t, struct dsession *ds)
 {
+	struct tenant_mem *tm = tenant_find(t, ds->tenant);
+
+	assert(tm != NULL);	/* made by stable_tenant_mem() first */
+	tm->nsessions++;
+	ds->prev = NULL;
 	ds->next = t->head;
+	if (t->head != NULL)
+		t->head->prev = ds;
 	t->head = ds;
+	ds->linked = true;
 	ds->hnext = *bucket(t, ds->id);
 	*bucket(t, ds->id) = ds;
 	t->count++;
@@ -371,17 +397,18 @@ void dsession_touch(struct dsession *ds)
 void stable_remove(struct session_table *t, struct dsession *ds)
 {
 	struct dsession **pp;
-	bool found = false;
+	bool found;
 
 	pthread_mutex_lock(&t->lock);
-	for (pp = &t->head; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == ds) {
-			*pp = ds->next;
-			found = true;
-			break;
-		}
-	}
-	if (found) {
+	if ((found = ds->linked)) {
+		ds->linked = false;
+		if (ds->prev != NULL)
+			ds->prev->next = ds->next;
+		else
+			t->head = ds->next;
+		if (ds->next != NULL)
+			ds->next->prev = ds->prev;
+		tenant_find(t, ds->tenant)->nsessions--;
 		for (pp = bucket(t, ds->id); *pp != ds; pp = &(*pp)->hnext)
 			;
 		*pp = ds->hnext;

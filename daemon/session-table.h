@@ -24,6 +24,7 @@
 #define SESSION_LABEL_MAX	64
 #define SESSION_TASK_LOCKS	16	/* stripes of per-task mutexes */
 #define SESSION_HASH_SIZE	4096	/* id buckets (a power of two) */
+#define TENANT_HASH_SIZE	1024	/* tenant buckets (a power of two) */
 
 struct dsession {
 	uint8_t		 id[SESSION_ID_LEN];
@@ -40,7 +41,8 @@ struct dsession {
 	int64_t		 unsaved_since;	/* first failed save; under ckpt_lock */
 	struct as_trace_cursor cursor;	/* run_trace "continue"; under rw */
 	int		 refs;		/* under the table's lock */
-	struct dsession	*next;		/* the table's list */
+	struct dsession	*next, *prev;	/* the table's list */
+	bool		 linked;	/* on it; under the table's lock */
 	struct dsession	*hnext;		/* the id's bucket */
 };
 
@@ -49,7 +51,8 @@ struct dsession {
 struct tenant_mem {
 	uid_t		 tenant;
 	struct as_memcg	 mem;		/* parent: the table's mem */
-	struct tenant_mem *next;
+	unsigned int	 nsessions;	/* in the table; under its lock */
+	struct tenant_mem *next;	/* the tenant's bucket */
 };
 
 struct session_table {
@@ -57,7 +60,7 @@ struct session_table {
 	/* Every session's charge, through its tenant's (lib/memcontrol.h);
 	 * its limit is --ram-total (0: none). */
 	struct as_memcg	 mem;
-	struct tenant_mem *tenants;	/* under lock */
+	struct tenant_mem *tenants[TENANT_HASH_SIZE];	/* under lock */
 	struct dsession	*head;
 	struct dsession	*hash[SESSION_HASH_SIZE];
 	unsigned int	 count;		/* live sessions */
