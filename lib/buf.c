@@ -56,7 +56,8 @@ int as_buf_put(struct as_buf *b, const char *s, size_t n)
 {
 	if (as_buf_reserve(b, n) != 0)
 		return -1;
-	memcpy(b->data + b->len, s, n);
+	if (n > 0)	/* s may be NULL then (an empty body) */
+		memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;

@@ -244,8 +244,17 @@ rss4=$(rss)
 echo "aspaced RSS after: $rss4 KiB (before: $rss0 KiB, held: $rss2 KiB)"
 # What the sessions and connections took comes back, bar a fifth (the
 # heap's fragments) and the 32 MiB of empty chunks the page pool keeps.
-[ $((rss4 - rss0)) -lt $(( (rss2 - rss0) / 5 + 36864 )) ] ||
-    fail "RSS after release ($rss4 KiB) is not back near before ($rss0 KiB)"
+# Not under AddressSanitizer, whose quarantine holds freed memory by
+# design (ASPACE_SAN_CFLAGS, from make check, says so).
+case ${ASPACE_SAN_CFLAGS:-} in
+*address*)
+	echo "NOTE: RSS after release not checked: AddressSanitizer keeps" \
+	    "freed memory in its quarantine" ;;
+*)
+	[ $((rss4 - rss0)) -lt $(( (rss2 - rss0) / 5 + 36864 )) ] ||
+	    fail "RSS after release ($rss4 KiB) is not back near before" \
+	    "($rss0 KiB)" ;;
+esac
 out=$(timeout 60 "$ASPACE_SCALE" $tls --token "$tok_a" create 1)
 echo "$out" | grep -q '^CREATED 1$' || fail "a session after release: $out"
 

@@ -180,8 +180,10 @@ class Daemon:
         self.proc.terminate()
         self.proc.wait(30)
         self.err.seek(0)
-        if re.search("Sanitizer|runtime error", self.err.read()):
+        log = self.err.read()
+        if re.search("Sanitizer|runtime error", log):
             fail("a sanitizer's report in aspaced's log")
+            print(log[-6000:])
 
 
 def maps_ranges(text):
