@@ -545,6 +545,37 @@ function wire() {
     fail);
 }
 
+/* --- updates: another client may change the session ---------------------------- */
+
+/* While a live session (not a stepped trace) is shown and the page is
+ * visible, its maps are asked for every POLL_MS, one request at a time:
+ * bounded, and no state the daemon does not have.  A change redraws. */
+const POLL_MS = 2000;
+
+function mapsSignature(vmas) {
+  return vmas.map((v) => v.key).join('\n');
+}
+
+async function poll() {
+  if (view.polling || !view.session || view.steps || document.hidden) return;
+  view.polling = true;
+  try {
+    const j = await api(sessionPath('maps'));
+    const vmas = (j.maps.vmas || []).map(fromApi);
+    if (mapsSignature(vmas) !== mapsSignature(view.vmas)) {
+      await loadSession();
+      document.body.dataset.updates = Number(document.body.dataset.updates ||
+        0) + 1;
+      status('updated: another client changed the session');
+    }
+  } catch (e) {
+    clearInterval(view.pollTimer);   /* logged out, or the session gone */
+    fail(e);
+  } finally {
+    view.polling = false;
+  }
+}
+
 function fail(e) {
   status(e.message, true);
   if (e.http === 401) $('login').hidden = false;
@@ -570,6 +601,7 @@ async function main() {
     setFragment({ session: view.session });
     await loadSession();
   }
+  view.pollTimer = setInterval(poll, POLL_MS);
   document.body.dataset.renderMs = Math.round(performance.now() - t0);
   document.body.dataset.ready = '1';
 }

@@ -341,6 +341,27 @@ def example(b, d, trace, screens):
                                                         "-step.png")))
 
 
+def check_updates(b, d):
+    """A live session's page follows another client's changes (polling)."""
+    sid = d.aspace("session", "create").split()[0]
+    url = d.aspace("web", "--session", sid).strip()
+    if b.load(url) != "1":
+        fail("updates: the page failed")
+        return
+    before = b.js("view.vmas.length")
+    d.aspace("mmap", "--session", sid, "0x200000000000", "4K", "rw-",
+             "private,anon,fixed")
+    try:
+        b.wait("view.vmas.length === %d" % (before + 1), timeout=15)
+    except RuntimeError:
+        fail("updates: the page did not follow an mmap by another client")
+        return
+    got = b.wait("document.body.dataset.updates", timeout=15)
+    if got != "1":
+        fail("updates: %s updates counted, not one" % got)
+    d.aspace("session", "destroy", sid)
+
+
 def scale(b, d, n, tmp, screens):
     """A session of n VMAs (a mapping split by mprotect of every other
     page), drawn: how long it takes."""
@@ -397,6 +418,8 @@ def main():
                 fail("%s: %s" % (os.path.basename(t), e))
             for line in d.aspace("session", "list").splitlines():
                 d.aspace("session", "destroy", line.split()[0])
+        if not only:
+            check_updates(b, d)
         n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
         if n:
             scale(b, d, n, tmp, screens)
