@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "explain.h"
 #include "grade-int.h"
 #include "trace_parse.h"
 
@@ -352,7 +353,7 @@ static void why_path(struct as_buf *b, const char *path, bool access)
 {
 	if (path == NULL || *path == '\0')
 		return;
-	if (access && strncmp(path, "no fault", 8) != 0)
+	if (access && strcmp(path, AS_EXPLAIN_NO_FAULT) != 0)
 		as_buf_printf(b, "fault path: %s", path);
 	else
 		as_buf_printf(b, "%s%s", access ? "" : "path: ", path);

@@ -183,8 +183,6 @@ void *host_page_alloc(void);
 void host_page_free(void *data);
 /* The one read-only zero page every session's zero page shows. */
 const void *host_zero_page(void);
-/* The host memory the pool has mapped, in bytes (for benchmarks). */
-unsigned long host_pages_mapped_bytes(void);
 
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);

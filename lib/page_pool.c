@@ -341,13 +341,3 @@ const void *host_zero_page(void)
 	(void)pthread_once(&zero_once, zero_page_make);
 	return zero_page;
 }
-
-unsigned long host_pages_mapped_bytes(void)
-{
-	unsigned long b;
-
-	pthread_mutex_lock(&pool.lock);
-	b = pool.nr_chunks * CHUNK_BYTES;
-	pthread_mutex_unlock(&pool.lock);
-	return b;
-}

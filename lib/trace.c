@@ -346,7 +346,7 @@ static void trace_validate(struct trace_state *ts)
 #endif
 }
 
-/* run_cmd(), its path recorded for the check's explain() if it has one. */
+/* run_cmd(), its path recorded for the check's on_explain() if it has one. */
 static void run_cmd_explained(struct trace_state *ts,
     const struct trace_cmd *c)
 {
