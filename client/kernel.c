@@ -50,6 +50,10 @@ static void set_field(Aspace__SessionCreateRequest *r, enum kparam k,
 		r->has_rlimit_memlock = true;
 		r->rlimit_memlock = v;
 		break;
+	case KP_SHARE_TABLES:
+		r->has_share_tables = true;
+		r->share_tables = v != 0;
+		break;
 	case KP_RAM:
 		r->has_kernel_ram = true;
 		r->kernel_ram = v;

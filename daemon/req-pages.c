@@ -12,6 +12,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 #include "req.h"
 #include "shmem.h"
 
@@ -142,6 +143,7 @@ static void do_pages_req(struct req_ctx *c)
 	if ((r->pages = req_alloc(c, PAGES_MAX * sizeof(*r->pages))) == NULL)
 		return;
 	mmap_read_lock(mm);
+	session_unshare_tables(mm->session);	/* mapcounts as Linux's */
 	pthread_mutex_lock(&mm->page_table_lock);
 	if (!fill_pages(c, r, mm, m->start, m->end))
 		r = NULL;

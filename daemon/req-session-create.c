@@ -65,7 +65,9 @@ static int kernel_params(struct req_ctx *c,
 	    r->rlimit_stack, "rlimit_stack: at most 1 TiB") != 0)
 		return -1;
 	if (kparam_field(c, p, KP_RAM, r->has_kernel_ram, r->kernel_ram,
-	    "kernel_ram: whole pages, at least 64 KiB") != 0)
+	    "kernel_ram: whole pages, at least 64 KiB") != 0 ||
+	    kparam_field(c, p, KP_SHARE_TABLES, r->has_share_tables,
+	    r->share_tables ? 1 : 0, "share_tables: true or false") != 0)
 		return -1;
 	return kparam_field(c, p, KP_RLIMIT_MEMLOCK, r->has_rlimit_memlock,
 	    r->rlimit_memlock, "rlimit_memlock: at most 1 TiB, or "

@@ -325,6 +325,8 @@ const char *ck_old_version_why(unsigned int version)
 	case 4:
 		return " (an older build's: without the pswpin and pswpout "
 		    "counters, holes in files and LRU lists)";
+	case 5:
+		return " (an older build's: without kernel share_tables)";
 	}
 	return "";
 }

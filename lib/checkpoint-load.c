@@ -153,6 +153,7 @@ static int load_session(struct ck_load *l)
 	lim->cap_ipc_lock = ck_get_bool(l, "cap_ipc_lock");
 	lim->zero_page = ck_get_bool(l, "zero_page");
 	lim->fault_around_bytes = ck_get_u64(l);
+	lim->share_tables = ck_get_bool(l, "share_tables");
 	s->started = ck_get_bool(l, "started");
 	if (load_kparams(l) != 0 || load_image(l) != 0)
 		return l->err;

@@ -101,6 +101,7 @@ static void save_session(struct ck_save *w)
 	ck_put_u8(w, l->cap_ipc_lock);
 	ck_put_u8(w, l->zero_page);
 	ck_put_u64(w, l->fault_around_bytes);
+	ck_put_u8(w, l->share_tables);
 	ck_put_u8(w, s->started);
 	ck_put_u8(w, strnlen(s->image.name, sizeof(s->image.name)));
 	ck_put_bytes(w, s->image.name, strnlen(s->image.name,

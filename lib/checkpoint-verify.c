@@ -61,6 +61,22 @@ static int check_leaf(struct ck_load *l, struct mm *mm, unsigned long addr,
 	return 0;
 }
 
+/* A shared PMD entry naming a PTE table already walked from another
+ * mm's (pt_share.c): counted, not walked again. */
+static bool shared_pmd(struct ck_load *l, pte_t pmd)
+{
+	unsigned long pfn = pte_pfn(pmd);
+
+	if (!pmd_shared(pmd) || pfn >= l->next_unused ||
+	    l->state[pfn] != FS_TABLE || l->tally[pfn] == 0 ||
+	    (pmd & ~PTE_PFN_MASK & ~(pte_t)_PAGE_PT_OLD) !=
+	    (_PAGE_TABLE & ~_PAGE_RW))
+		return false;
+	l->tally[pfn]++;
+	l->s->phys.nr_shared_pmds++;
+	return true;
+}
+
 /* Check the table at pfn (level 0: the pgd) and the tables below it. */
 static int walk_table(struct ck_load *l, struct mm *mm, unsigned long pfn,
     int level, unsigned long base, unsigned long *ntables)
@@ -79,9 +95,19 @@ static int walk_table(struct ck_load *l, struct mm *mm, unsigned long pfn,
 			continue;
 		}
 		child = pte_pfn(t[i]);
-		if (t[i] != pfn_pte(child, _PAGE_TABLE))
+		if (level == 2 && shared_pmd(l, t[i])) {
+			(*ntables)++;	/* a PTE table fork shared, seen */
+			continue;
+		}
+		if (t[i] != pfn_pte(child, _PAGE_TABLE) && (level != 2 ||
+		    !pmd_shared(t[i]) || (t[i] & ~PTE_PFN_MASK &
+		    ~(pte_t)_PAGE_PT_OLD) != (_PAGE_TABLE & ~_PAGE_RW)))
 			return BAD(l, "table entry 0x%llx at 0x%lx",
 			    (unsigned long long)t[i], addr);
+		if (level == 2) {
+			l->tally[child]++;	/* the PMD entries naming it */
+			l->s->phys.nr_shared_pmds += pmd_shared(t[i]);
+		}
 		if (claim_table(l, child) == 0) {
 			(*ntables)++;
 			walk_table(l, mm, child, level + 1, addr, ntables);
@@ -126,14 +152,29 @@ static int check_page_counts(struct ck_load *l)
 		page = pfn_to_page(phys, pfn);
 		if (pfn == phys->zero_pfn)
 			continue;
-		held = page_test(page, PG_pgtable) ? 1 :
-		    (int)l->tally[pfn] + (page->mapping != NULL);
+		if (page_test(page, PG_pgtable)) {	/* its PMD entries */
+			held = l->tally[pfn] > 0 ? (int)l->tally[pfn] : 1;
+			if (page_refcount(page) != held)
+				return BAD(l, "page table 0x%lx: refcount %d, "
+				    "%d PMD entries", pfn, page_refcount(page),
+				    held);
+			phys->nr_reserved += (unsigned long)held - 1;
+			continue;
+		}
+		held = (int)l->tally[pfn] + (page->mapping != NULL);
 		if (page_mapcount(page) != (int)l->tally[pfn] ||
 		    page_refcount(page) != held)
 			return BAD(l, "frame 0x%lx: refcount %d mapcount %d, "
 			    "but %d PTEs and %d holders", pfn,
 			    page_refcount(page), page_mapcount(page),
 			    (int)l->tally[pfn], held);
+	}
+	/* pt_reserve()'s charge for each share past the first */
+	if (memcg_try_charge(phys->memcg, (long)(phys->nr_reserved *
+	    AS_PAGE_SIZE)) != 0) {
+		phys->nr_reserved = 0;
+		return ck_fail(l, -ENOMEM, "no memory for the shared page "
+		    "tables' frames");
 	}
 	return 0;
 }

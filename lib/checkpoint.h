@@ -31,11 +31,12 @@
 #include "session.h"
 
 /*
- * The format (version 5; an older checkpoint is refused as any other
- * version is, "format version N, not 5", with what it lacks: version 1
+ * The format (version 6; an older checkpoint is refused as any other
+ * version is, "format version N, not 6", with what it lacks: version 1
  * kept no struct files, kernel parameters or image, version 3 no swap
  * device and 14 counters, version 4 15 counters, without pswpin and
- * pswpout, nor holes in files, LRU lists or `kernel ram`).  Integers are
+ * pswpout, nor holes in files, LRU lists or `kernel ram`; version 5 no
+ * `kernel share_tables`).  Integers are
  * little-endian, of the widths given (u8 for booleans); "idx" is a u32
  * index into a table of this checkpoint, NONE (0xffffffff) for no object;
  * counters are 17 u64s in struct as_counters order (major_faults,
@@ -49,7 +50,7 @@
  *           `kernel ram` lowers the first; the memory charged and
  *           as_checkpoint_ram() go by the second), swap; u32 max_map_count; u64 rlimits stack, memlock,
  *           as, data; u32 overcommit; u8 cap_ipc_lock, zero_page;
- *           u64 fault_around_bytes; u8 started; the image: u8 length and
+ *           u64 fault_around_bytes; u8 share_tables, started; the image: u8 length and
  *           the name, u64 text, data, bss; u64 seed; u8 randomize;
  *           u64 next_file_id (inodes' and struct files' ids alike),
  *           next_anon_vma_id; u32 next_pid; counters; u32 files (inodes),
@@ -134,7 +135,7 @@
 #define CK_CACHE_SWAP		(1ULL << 63)
 
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		5
+#define AS_CKPT_VERSION		6
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 

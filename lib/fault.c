@@ -191,6 +191,34 @@ static int do_user_addr_fault(struct task *t, unsigned long addr,
 	return 0;
 }
 
+/*
+ * The PTE the MMU uses for addr.  Through a PMD entry fork shared, a write
+ * faults (the entry is read-only), and a read that would set the
+ * accessed bit in this mm's view (old in a child's) first makes the table
+ * this mm's own, as the child of a Linux fork has its own; that is no
+ * fault.
+ */
+static pte_t *mmu_pte(struct mm *mm, unsigned long addr, enum as_access kind,
+    bool *wp)
+{
+	pte_t pmd = 0, *pte = pte_offset_ro(mm, addr, &pmd);
+	struct as_explain *prev;
+
+	*wp = false;
+	if (pte == NULL || !pmd_shared(pmd) || !(*pte & _PAGE_PRESENT))
+		return pte;
+	if (kind == AS_WRITE) {
+		*wp = true;
+		return pte;
+	}
+	if ((pmd & _PAGE_PT_OLD) || !(*pte & _PAGE_ACCESSED)) {
+		prev = explain_pause();		/* no fault to tell of */
+		pte = pte_offset(mm, addr);
+		explain_end(prev);
+	}
+	return pte;
+}
+
 /* The MMU: 0 and the frame's byte address if the PTE allows the access,
  * else the page-fault error code. */
 static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
@@ -198,13 +226,20 @@ static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
 {
 	unsigned int code = (kind == AS_WRITE ? X86_PF_WRITE : 0) |
 	    (kind == AS_EXEC ? X86_PF_INSTR : 0);
-	pte_t *pte = pte_offset(mm, addr);
+	bool wp;
+	pte_t *pte = mmu_pte(mm, addr, kind, &wp);
 
 	if (pte == NULL || !(*pte & _PAGE_PRESENT))
 		return code | 0x100;	/* not present */
-	if ((kind == AS_WRITE && !(*pte & _PAGE_RW)) ||
+	if ((kind == AS_WRITE && (wp || !(*pte & _PAGE_RW))) ||
 	    (kind == AS_EXEC && (*pte & _PAGE_NX)))
 		return code | X86_PF_PROT;
+	if (*pte & _PAGE_ACCESSED && (kind != AS_WRITE ||
+	    (*pte & _PAGE_DIRTY))) {	/* no change: maybe a shared table */
+		*byte = pfn_to_page(&mm->session->phys, pte_pfn(*pte))->data +
+		    (addr & (AS_PAGE_SIZE - 1));
+		return 0;
+	}
 	*pte |= _PAGE_ACCESSED | (kind == AS_WRITE ? _PAGE_DIRTY : 0);
 	*byte = pfn_to_page(&mm->session->phys, pte_pfn(*pte))->data +
 	    (addr & (AS_PAGE_SIZE - 1));

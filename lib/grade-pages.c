@@ -11,6 +11,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 
 #define GRADE_PAGES_MAX	16
 
@@ -51,7 +52,8 @@ void as_grade_smaps_pages(struct as_buf *b, struct vma *vma)
 	struct pages_walk w = { b, vma, 0 };
 
 	show_map_vma(b, "", vma);
-	walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end, page_entry,
+	session_unshare_tables(vma->vm_mm->session);	/* mapcounts */
+	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end, page_entry,
 	    &w);
 	if (w.n > GRADE_PAGES_MAX)
 		as_buf_printf(b, "  (%u pages more)\n", w.n - GRADE_PAGES_MAX);

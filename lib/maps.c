@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 #include "shmem.h"
 #include "trace_parse.h"
 
@@ -136,7 +137,9 @@ void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
 	struct mem_size_stats mss = { .vma = vma };
 	char in2[16];
 
-	walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
+	/* mapcounts as Linux's: no table shared by fork anywhere */
+	session_unshare_tables(vma->vm_mm->session);
+	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end,
 	    smaps_pte_entry, &mss);
 	/* smap_gather_stats(): a shmem VMA (always shared here) counts its
 	 * object's swapped pages in the range it maps */
@@ -194,6 +197,6 @@ void mm_rss_count(struct mm *mm, struct mm_rss_stat *r)
 
 	r->file = r->anon = r->swapents = r->shmem = 0;
 	for (w.vma = find_vma(mm, 0); w.vma != NULL; w.vma = w.vma->vm_next)
-		walk_page_range(mm, w.vma->vm_start, w.vma->vm_end,
+		walk_page_range_ro(mm, w.vma->vm_start, w.vma->vm_end,
 		    rss_pte_entry, &w);
 }

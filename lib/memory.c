@@ -20,6 +20,7 @@
 #include "shm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 #include "swap.h"
 #include "vmscan.h"
 
@@ -658,10 +659,11 @@ struct pte_cursor {
 #define PTE_CURSOR_INIT	{ NULL, 1, 0 }	/* no table base is odd */
 
 /* The next address at or after addr whose PTE table exists (its slot in
- * *ptep), or end.  A missing PUD or PGD table skips all it would span, so
- * that a walk costs the tables there are, not the size of the range. */
+ * *ptep), or end; a shared table is made mm's own first if unshare.  A
+ * missing PUD or PGD table skips all it would span, so that a walk costs
+ * the tables there are, not the size of the range. */
 static unsigned long next_pte(struct mm *mm, unsigned long addr,
-    unsigned long end, pte_t **ptep, struct pte_cursor *c)
+    unsigned long end, pte_t **ptep, struct pte_cursor *c, int unshare)
 {
 	const unsigned long pmd_size = 1UL << PMD_SHIFT;
 	unsigned long base;
@@ -670,7 +672,8 @@ static unsigned long next_pte(struct mm *mm, unsigned long addr,
 		base = addr & ~(pmd_size - 1);
 		if (base != c->base) {
 			c->base = base;
-			c->table = pte_offset_next(mm, base, &c->next);
+			c->table = pte_offset_next(mm, base, &c->next,
+			    unshare);
 		}
 		if (c->table != NULL) {
 			*ptep = c->table + ((addr >> AS_PAGE_SHIFT) & 511);
@@ -740,8 +743,8 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
 
 	(void)new_vma;
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, old_addr, end, &old, &cur); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &old, &cur)) {
+	for (addr = next_pte(mm, old_addr, end, &old, &cur, 1); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &old, &cur, 1)) {
 		if (*old == 0)
 			continue;
 		done = addr - old_addr;
@@ -756,21 +759,38 @@ unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,
 	return len;
 }
 
-/* walk_page_range(): call fn on every non-empty PTE of [start, end),
- * under page_table_lock. */
-void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
-    void (*fn)(void *arg, unsigned long addr, pte_t *pte), void *arg)
+/* Call fn on every non-empty PTE of [start, end) under page_table_lock;
+ * shared tables unshared first if unshare. */
+static void __walk_page_range(struct mm *mm, unsigned long start,
+    unsigned long end, void (*fn)(void *arg, unsigned long addr, pte_t *pte),
+    void *arg, int unshare)
 {
 	struct pte_cursor cur = PTE_CURSOR_INIT;
 	unsigned long addr;
 	pte_t *pte;
 
 	pthread_mutex_lock(&mm->page_table_lock);
-	for (addr = next_pte(mm, start, end, &pte, &cur); addr < end;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur))
+	for (addr = next_pte(mm, start, end, &pte, &cur, unshare); addr < end;
+	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &pte, &cur, unshare))
 		if (*pte != 0)
 			fn(arg, addr, pte);
 	pthread_mutex_unlock(&mm->page_table_lock);
+}
+
+/* walk_page_range(): for a walk that changes PTEs. */
+void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
+    void (*fn)(void *arg, unsigned long addr, pte_t *pte), void *arg)
+{
+	__walk_page_range(mm, start, end, fn, arg, 1);
+}
+
+/* walk_page_range() for a walk that only reads: fn must not write *pte,
+ * which may lie in a table fork shared. */
+void walk_page_range_ro(struct mm *mm, unsigned long start,
+    unsigned long end, void (*fn)(void *arg, unsigned long addr, pte_t *pte),
+    void *arg)
+{
+	__walk_page_range(mm, start, end, fn, arg, 0);
 }
 
 /* Copy one PTE into the child (models copy_present_pte()); true if it was
@@ -807,47 +827,83 @@ static void copy_nonpresent_pte(struct vma *src, pte_t *dpte, pte_t *spte)
 	*dpte = *spte;
 }
 
+/* copy_pte_range(): copy src's PTEs of [addr, end), in one PTE table,
+ * into dst's table, made now even if none is present; 0 or -ENOMEM. */
+static int copy_pte_range(struct vma *dst, struct vma *src, unsigned long addr,
+    unsigned long end, unsigned long *nr, unsigned long *wp)
+{
+	pte_t *spte = pte_offset(src->vm_mm, addr), *dpte;
+
+	if (spte == NULL)
+		return -ENOMEM;		/* no host memory to unshare it */
+	if ((dpte = pte_offset_alloc(dst->vm_mm, addr)) == NULL)
+		return -ENOMEM;
+	for (; addr < end; addr += AS_PAGE_SIZE, spte++, dpte++) {
+		if (pte_present(*spte))
+			*wp += copy_pte(dst, src, dpte, spte);
+		else if (is_swap_pte(*spte))
+			copy_nonpresent_pte(src, dpte, spte);
+		*nr += *spte != 0;
+	}
+	return 0;
+}
+
+/* The present and swap PTEs of [addr, end) in a table, for a message. */
+static unsigned long count_ptes(struct mm *mm, unsigned long addr,
+    unsigned long end)
+{
+	pte_t *pte = pte_offset_ro(mm, addr, NULL);
+	unsigned long n = 0;
+
+	for (; pte != NULL && addr < end; addr += AS_PAGE_SIZE, pte++)
+		n += *pte != 0;
+	return n;
+}
+
 /*
  * copy_page_range(): copy src's PTEs into dst (a fork child's VMA) when
- * src has anonymous pages; other VMAs fault afresh in the child.
+ * src has anonymous pages; other VMAs fault afresh in the child.  A PTE
+ * table whose whole span fork copies is shared instead (pt_share.c).
  */
 int copy_page_range(struct vma *dst, struct vma *src)
 {
 	struct mm *mm = src->vm_mm, *dmm = dst->vm_mm;
-	struct pte_cursor cur = PTE_CURSOR_INIT;
-	unsigned long addr, end = src->vm_end, dbase = 1, nr = 0, wp = 0;
-	pte_t *spte, *dtable = NULL;
+	unsigned long addr, next, end = src->vm_end, nr = 0, wp = 0, tables = 0;
+	unsigned long shared = 0;
 	int err = 0;
 
 	if (src->anon_vma == NULL)
 		return 0;
 	pthread_mutex_lock(&mm->page_table_lock);
 	pthread_mutex_lock(&dmm->page_table_lock);
-	for (addr = next_pte(mm, src->vm_start, end, &spte, &cur);
-	    addr < end && err == 0;
-	    addr = next_pte(mm, addr + AS_PAGE_SIZE, end, &spte, &cur)) {
-		/* copy_pte_range() makes the child's table for every table
-		 * of the parent's, present PTEs or not. */
-		if (dbase != cur.base) {
-			dbase = cur.base;
-			dtable = pte_offset_alloc(dmm, addr);
-			dtable = dtable ? dtable - ((addr >> AS_PAGE_SHIFT) &
-			    511) : NULL;
+	for (addr = src->vm_start; addr < end && err == 0; addr = next) {
+		next = (addr | (PMD_SIZE - 1)) + 1;
+		if (pte_offset_next(mm, addr, &next, 0) == NULL) {
+			next = next == 0 || next > end ? end : next;
+			continue;	/* no table: nothing to copy */
 		}
-		if (dtable == NULL)
-			err = -ENOMEM;
-		else if (pte_present(*spte))
-			wp += copy_pte(dst, src, dtable +
-			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
-		else if (is_swap_pte(*spte))
-			copy_nonpresent_pte(src, dtable +
-			    ((addr >> AS_PAGE_SHIFT) & 511), spte);
-		nr += *spte != 0;
+		next = next > end ? end : next;
+		if (pte_table_shareable(mm, addr & ~(PMD_SIZE - 1)) &&
+		    pte_table_share(dmm, mm, addr & ~(PMD_SIZE - 1),
+		    pmd_offset(mm, addr, 0)) == 0) {
+			tables++;
+			if (explain_recording())
+				shared += count_ptes(mm, addr, next);
+			continue;
+		}
+		err = copy_pte_range(dst, src, addr, next, &nr, &wp);
 	}
 	pthread_mutex_unlock(&dmm->page_table_lock);
 	pthread_mutex_unlock(&mm->page_table_lock);
-	explain_op("copy_page_range 0x%lx-0x%lx: %lu PTEs copied, %lu "
-	    "write-protected in both mms (copy on write)", src->vm_start,
-	    src->vm_end, nr, wp);
+	if (tables != 0)
+		explain_op("copy_page_range 0x%lx-0x%lx: %lu PTE table%s "
+		    "(%lu PTEs) shared with the child, write-protected at the "
+		    "PMD in both mms, each copied on its first change "
+		    "(kernel share_tables); %lu PTEs copied", src->vm_start,
+		    src->vm_end, tables, tables == 1 ? "" : "s", shared, nr);
+	else
+		explain_op("copy_page_range 0x%lx-0x%lx: %lu PTEs copied, %lu "
+		    "write-protected in both mms (copy on write)",
+		    src->vm_start, src->vm_end, nr, wp);
 	return err;
 }

@@ -7,6 +7,9 @@
  *
  *   mm->mmap_lock                 (rwlock; fork alone holds two: parent's
  *     mm->page_table_lock          then child's, the child being new)
+ *       phys->pt_share_lock        (the sharers of PTE tables fork shared;
+ *                                   only phys->lock and a swap device's
+ *                                   lock are taken inside it)
  *       session->anon_vma_lock    (anon_vma chains and counters)
  *         file->lock               (a file's page cache and size)
  *           session->lock           (files list, tasks, id counters)
@@ -27,6 +30,15 @@
  * but fork's of a new child, while holding a page_table_lock), and
  * lru_lock only to move pages on and off the lists.  The fault is then
  * retried.
+ *
+ * Tables fork shared (pt_share.c) cross mms without a lock of their own:
+ * a shared table never changes while another mm holds it, each mm reads
+ * it under its own page_table_lock, and the count of its sharers, with
+ * the choice to copy it or take it over, is decided under pt_share_lock
+ * (taken inside the page_table_lock of the mm unsharing, never two
+ * page_table_locks but fork's).  Readers that need every mm's mapcounts
+ * exact unshare the session's tables first, one page_table_lock at a
+ * time, holding no other (session_unshare_tables()).
  *
  * What each lock guards:
  *   mmap_lock         the VMA index and every field of every VMA; map_count,
@@ -49,6 +61,7 @@
 
 #include "mm.h"
 #include "pgtable.h"
+#include "pt_share.h"
 #include "swap.h"
 #include "session.h"
 #include "shm.h"
@@ -103,6 +116,7 @@ static void exit_mmap(struct mm *mm)
 {
 	struct vma *vma;
 
+	mm_drop_shared_tables(mm);	/* what fork shared: nothing to zap */
 	for (vma = mm->mm_mt.first; vma != NULL; vma = vma->vm_next)
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 	while ((vma = mm->mm_mt.first) != NULL)
@@ -338,7 +352,9 @@ void vma_set_page_prot(struct vma *vma)
 
 struct pte_check {
 	struct mm	*mm;
-	int		*tally;		/* mappings seen per frame */
+	int		*tally;		/* mappings seen per frame; for a
+					 * PTE table, the PMD entries naming it */
+	unsigned long	 shared_pmds;	/* PMD entries marked shared */
 	unsigned long	*swap_tally;	/* swap PTEs seen per slot */
 	const char	*err;
 };
@@ -378,6 +394,21 @@ static void check_swap_pte(struct pte_check *c, unsigned long addr, pte_t pte)
 		c->swap_tally[off]++;
 }
 
+/* A PMD entry naming a PTE table: true if the table is to be walked
+ * (the first time it is seen: a table fork shared is walked once). */
+static bool check_pmd(struct pte_check *c, pte_t pmd)
+{
+	struct page *t = pfn_to_page(&c->mm->session->phys, pte_pfn(pmd));
+
+	c->shared_pmds += pmd_shared(pmd);
+	if (page_refcount(t) > 1 && !pmd_shared(pmd))
+		c->err = "a PTE table of several mms is writable in one";
+	else if ((pmd & ~PTE_PFN_MASK & ~(pte_t)_PAGE_PT_OLD) !=
+	    (pmd_shared(pmd) ? _PAGE_TABLE & ~_PAGE_RW : _PAGE_TABLE))
+		c->err = "a PMD entry has bad bits";
+	return c->tally == NULL || c->tally[pte_pfn(pmd)]++ == 0;
+}
+
 static void check_table(struct pte_check *c, pte_t *table, int shift,
     unsigned long base)
 {
@@ -390,26 +421,41 @@ static void check_table(struct pte_check *c, pte_t *table, int shift,
 			continue;
 		if (shift == AS_PAGE_SHIFT)
 			check_pte(c, base + (i << shift), table[i]);
-		else
+		else if (shift != PMD_SHIFT || check_pmd(c, table[i]))
 			check_table(c, (pte_t *)pfn_to_page(&c->mm->session->phys,
 			    pte_pfn(table[i]))->data, shift - 9,
 			    base + (i << shift));
 	}
 }
 
-/* Every page's mapcount equals the PTEs (of all mms) mapping it. */
-static const char *check_tally(struct as_session *s, const int *tally)
+/* Every page's mapcount equals the PTEs (of all mms) mapping it, each
+ * PTE table's refcount the PMD entries naming it, and the frames
+ * reserved for shared tables (pt_share.c) one per share past the first. */
+static const char *check_tally(struct as_session *s, const int *tally,
+    unsigned long shared_pmds)
 {
 	struct as_phys *p = &s->phys;
-	unsigned long pfn;
+	unsigned long pfn, shares = 0;
 
 	for (pfn = 0; pfn < p->next_unused; pfn++) {
 		struct page *page = pfn_to_page(p, pfn);
 
-		if (page->data != NULL && !(page->flags & (PG_pgtable |
-		    PG_reserved)) && page_mapcount(page) != tally[pfn])
-			return "a page's mapcount differs from its PTEs";
+		if (page->data == NULL || (page->flags & PG_reserved))
+			continue;
+		if (!(page->flags & PG_pgtable)) {
+			if (page_mapcount(page) != tally[pfn])
+				return "a page's mapcount differs from its "
+				    "PTEs";
+		} else if (tally[pfn] > 0) {
+			if (page_refcount(page) != tally[pfn])
+				return "a PTE table's refcount differs from "
+				    "its PMD entries";
+			shares += (unsigned long)tally[pfn] - 1;
+		}
 	}
+	if (shares != p->nr_reserved || shared_pmds != p->nr_shared_pmds)
+		return "the frames reserved for shared PTE tables, or the "
+		    "shared PMD entries, do not add up";
 	return NULL;
 }
 
@@ -639,7 +685,7 @@ static int validate_mms(struct as_session *s, bool vmas, const char **err,
 	if (ret == 0)
 		tally_shmem_swap(s, &c, files, nf);
 	if (ret == 0 && c.err == NULL)
-		c.err = check_tally(s, c.tally);
+		c.err = check_tally(s, c.tally, c.shared_pmds);
 	if (ret == 0 && c.err == NULL && c.swap_tally != NULL)
 		c.err = check_swap_tally(s, c.swap_tally);
 	if (ret == 0 && c.err == NULL)

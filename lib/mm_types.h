@@ -265,6 +265,7 @@ struct as_limits {
 	bool		 cap_ipc_lock;		/* root: mlock ignores the rlimit */
 	bool		 zero_page;		/* !mm_forbids_zeropage() */
 	unsigned long	 fault_around_bytes;
+	bool		 share_tables;		/* fork shares PTE tables */
 };
 
 /* A program for exec: its name and the sizes of its parts. */

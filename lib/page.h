@@ -91,6 +91,13 @@ struct as_phys {
 	struct as_memcg	*memcg;		/* the session's charge */
 	struct swap_info_struct *swap;	/* swapfile.c, made on first use */
 	long		 arrays_bytes;	/* the arrays above, charged */
+	/* PTE tables fork shared (pt_share.c): frames reserved, one per
+	 * share beyond the first (counted as used, taken when a sharer
+	 * copies its table), and PMD entries marked shared, under
+	 * pt_share_lock (read unlocked as a hint). */
+	pthread_mutex_t	 pt_share_lock;
+	unsigned long	 nr_reserved;
+	unsigned long	 nr_shared_pmds;
 	struct lruvec	 lruvec;	/* vmscan.c */
 };
 
@@ -186,6 +193,13 @@ const void *host_zero_page(void);
 
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
+/* pt_reserve(): a frame of RAM (and its charge) held back for a table
+ * fork shared; 0 or -ENOMEM.  pt_unreserve() gives it back;
+ * alloc_page_reserved() takes the frame (NULL only if the host has no
+ * memory). */
+int pt_reserve(struct as_phys *p);
+void pt_unreserve(struct as_phys *p);
+struct page *alloc_page_reserved(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);
 /* folio_ref_freeze() and free: the page goes if the caller holds its
  * only reference (and no PTE maps it); true if it went. */

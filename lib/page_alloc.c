@@ -72,6 +72,7 @@ int phys_init(struct as_phys *p, unsigned long ram_bytes,
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->pt_share_lock, NULL);
 	p->memcg = memcg;
 	p->nr_frames = ram_bytes >> AS_PAGE_SHIFT;
 	p->max_frames = p->nr_frames;
@@ -129,8 +130,8 @@ void phys_destroy(struct as_phys *p)
 {
 	swap_info_destroy(p);
 	__atomic_sub_fetch(&frames_in_use, p->nr_used, __ATOMIC_RELAXED);
-	memcg_uncharge(p->memcg, (long)(p->nr_used * AS_PAGE_SIZE) +
-	    p->arrays_bytes);
+	memcg_uncharge(p->memcg, (long)((p->nr_used + p->nr_reserved) *
+	    AS_PAGE_SIZE) + p->arrays_bytes);
 	if (p->memmap != NULL && p->memmap_made != NULL)
 		memmap_free(p);
 	else if (p->memmap != NULL)
@@ -138,6 +139,7 @@ void phys_destroy(struct as_phys *p)
 	free(p->memmap_made);
 	free(p->free);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->pt_share_lock);
 	pthread_mutex_destroy(&p->lruvec.lru_lock);
 }
 
@@ -181,22 +183,20 @@ static bool take_pfn(struct as_phys *p, unsigned long *pfn)
 	return false;
 }
 
-struct page *alloc_page(struct as_phys *p)
+/* A frame, its contents data (charged already): NULL when RAM is full
+ * but for the frames reserved, unless one of those is taken. */
+static struct page *__alloc_page(struct as_phys *p, uint8_t *data,
+    bool reserved)
 {
 	struct page *page = NULL;
 	unsigned long pfn = 0;
-	uint8_t *data;
 	bool took;
 
-	/* mem_cgroup_charge(): the frame's contents, before taking it. */
-	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
-		return NULL;
-	if ((data = host_page_alloc()) == NULL) {
-		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
-		return NULL;
-	}
 	pthread_mutex_lock(&p->lock);
-	took = take_pfn(p, &pfn);
+	if (reserved)
+		p->nr_reserved--;
+	took = (reserved || p->nr_used + p->nr_reserved < p->nr_frames) &&
+	    take_pfn(p, &pfn);
 	if (took && memmap_charge(p, pfn) == 0)
 		page = pfn_to_page(p, pfn);
 	else if (took)
@@ -212,13 +212,67 @@ struct page *alloc_page(struct as_phys *p)
 		page->mapping = NULL;
 		page->anon_vma = NULL;
 		page->index = 0;
+	} else if (reserved) {
+		p->nr_reserved++;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (page == NULL) {
+	return page;
+}
+
+struct page *alloc_page(struct as_phys *p)
+{
+	struct page *page;
+	uint8_t *data;
+
+	/* mem_cgroup_charge(): the frame's contents, before taking it. */
+	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
+		return NULL;
+	if ((data = host_page_alloc()) == NULL) {
+		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+		return NULL;
+	}
+	if ((page = __alloc_page(p, data, false)) == NULL) {
 		host_page_free(data);
 		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 	}
 	return page;
+}
+
+struct page *alloc_page_reserved(struct as_phys *p)
+{
+	struct page *page;
+	uint8_t *data;
+
+	if ((data = host_page_alloc()) == NULL)
+		return NULL;
+	if ((page = __alloc_page(p, data, true)) == NULL)
+		host_page_free(data);
+	return page;
+}
+
+int pt_reserve(struct as_phys *p)
+{
+	int err = 0;
+
+	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->lock);
+	if (p->nr_used + p->nr_reserved < p->nr_frames)
+		p->nr_reserved++;
+	else
+		err = -ENOMEM;
+	pthread_mutex_unlock(&p->lock);
+	if (err != 0)
+		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+	return err;
+}
+
+void pt_unreserve(struct as_phys *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->nr_reserved--;
+	pthread_mutex_unlock(&p->lock);
+	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
 }
 
 /* free_page(): return the frame and its contents; its charge goes. */

@@ -7,6 +7,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 
 static struct as_phys *phys_of(struct mm *mm)
 {
@@ -49,15 +50,29 @@ static pte_t *next_table(struct mm *mm, pte_t *entry, int alloc)
 	return (pte_t *)page->data;
 }
 
+/* The PMD entry for addr: upper tables made if alloc, else NULL where
+ * one is missing. */
+pte_t *pmd_offset(struct mm *mm, unsigned long addr, int alloc)
+{
+	pte_t *table = table_of(mm, mm->pgd);
+
+	table = next_table(mm, &table[index_at(addr, PGDIR_SHIFT)], alloc);
+	if (table != NULL)
+		table = next_table(mm, &table[index_at(addr, PUD_SHIFT)],
+		    alloc);
+	return table != NULL ? &table[index_at(addr, PMD_SHIFT)] : NULL;
+}
+
+/* The PTE slot of addr for a change, a shared table unshared first. */
 static pte_t *walk(struct mm *mm, unsigned long addr, int alloc)
 {
-	static const int shifts[3] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT };
-	pte_t *table = table_of(mm, mm->pgd);
-	int level;
+	pte_t *pmd = pmd_offset(mm, addr, alloc), *table;
 
-	for (level = 0; level < 3 && table != NULL; level++)
-		table = next_table(mm, &table[index_at(addr, shifts[level])],
-		    alloc);
+	if (pmd == NULL)
+		return NULL;
+	if (pmd_shared(*pmd) && pte_unshare(mm, addr, pmd) != 0)
+		return NULL;
+	table = next_table(mm, pmd, alloc);
 	return table != NULL ? &table[index_at(addr, AS_PAGE_SHIFT)] : NULL;
 }
 
@@ -71,26 +86,44 @@ pte_t *pte_offset(struct mm *mm, unsigned long addr)
 	return walk(mm, addr, 0);
 }
 
+pte_t *pte_offset_ro(struct mm *mm, unsigned long addr, pte_t *pmdval)
+{
+	pte_t *pmd = pmd_offset(mm, addr, 0);
+
+	if (pmd == NULL || !(*pmd & _PAGE_PRESENT))
+		return NULL;
+	if (pmdval != NULL)
+		*pmdval = *pmd;
+	return &table_of(mm, pte_pfn(*pmd))[index_at(addr, AS_PAGE_SHIFT)];
+}
+
 /*
- * pte_offset() for a range walk: the PTE slot of addr, or NULL with *next
- * set to the end of the span of the highest empty entry on the way down,
- * where the walk resumes (pgd_addr_end(), pud_addr_end(), pmd_addr_end()
- * of a walk that skips pgd_none(), pud_none(), pmd_none() entries); 0 if
- * that span ends at the top of the address space.
+ * pte_offset() (unshare) or pte_offset_ro() for a range walk: the PTE
+ * slot of addr, or NULL with *next set to the end of the span of the
+ * highest empty entry on the way down, where the walk resumes
+ * (pgd_addr_end(), pud_addr_end(), pmd_addr_end() of a walk that skips
+ * pgd_none(), pud_none(), pmd_none() entries); 0 if that span ends at
+ * the top of the address space.
  */
-pte_t *pte_offset_next(struct mm *mm, unsigned long addr, unsigned long *next)
+pte_t *pte_offset_next(struct mm *mm, unsigned long addr, unsigned long *next,
+    int unshare)
 {
 	static const int shifts[3] = { PGDIR_SHIFT, PUD_SHIFT, PMD_SHIFT };
-	pte_t *table = table_of(mm, mm->pgd), entry;
+	pte_t *table = table_of(mm, mm->pgd), *entry;
 	int level;
 
 	for (level = 0; level < 3; level++) {
-		entry = table[index_at(addr, shifts[level])];
-		if (!(entry & _PAGE_PRESENT)) {
+		entry = &table[index_at(addr, shifts[level])];
+		if (!(*entry & _PAGE_PRESENT)) {
 			*next = (addr | ((1UL << shifts[level]) - 1)) + 1;
 			return NULL;
 		}
-		table = table_of(mm, pte_pfn(entry));
+		if (level == 2 && unshare && pmd_shared(*entry) &&
+		    pte_unshare(mm, addr, entry) != 0) {
+			*next = (addr | (PMD_SIZE - 1)) + 1;
+			return NULL;	/* host memory gone: left as it is */
+		}
+		table = table_of(mm, pte_pfn(*entry));
 	}
 	return &table[index_at(addr, AS_PAGE_SHIFT)];
 }
@@ -128,12 +161,16 @@ static void free_level(struct mm *mm, pte_t *table, int shift,
 		if (shift > PMD_SHIFT)
 			free_level(mm, table_of(mm, pte_pfn(table[i])),
 			    shift - 9, s, start, end, floor, ceiling);
-		if (s >= floor && s + span - 1 <= ceiling - 1) {
-			put_page(phys_of(mm), pfn_to_page(phys_of(mm),
-			    pte_pfn(table[i])));
-			table[i] = 0;
-			mm->nr_pgtables--;
-		}
+		if (s < floor || s + span - 1 > ceiling - 1)
+			continue;
+		/* a table fork shared: this mm's share goes */
+		if (shift == PMD_SHIFT && pmd_shared(table[i]) &&
+		    pte_table_drop(mm, &table[i]))
+			continue;
+		put_page(phys_of(mm), pfn_to_page(phys_of(mm),
+		    pte_pfn(table[i])));
+		table[i] = 0;
+		mm->nr_pgtables--;
 	}
 }
 

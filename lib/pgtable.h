@@ -24,6 +24,15 @@ typedef uint64_t pte_t;
 #define PTE_PFN_MASK	0x000ffffffffff000ULL
 /* An entry pointing at a lower table (Linux's _PAGE_TABLE, less dirty). */
 #define _PAGE_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+/*
+ * A PMD entry whose PTE table fork shared (pt_share.c, kernel
+ * share_tables): _PAGE_TABLE less _PAGE_RW, so that the MMU faults on
+ * every write through it, and with _PAGE_PT_OLD (a bit x86 leaves to
+ * software in a table entry) where this mm sees every PTE of the table
+ * old, as copy_present_pte() leaves a fork child's.
+ */
+#define _PAGE_PT_OLD	0x400ULL
+#define PMD_SIZE	(1UL << 21)
 
 #define PTRS_PER_TABLE	512
 #define PGDIR_SHIFT	39
@@ -73,12 +82,28 @@ static inline unsigned long pte_swp_offset(pte_t pte)
 	return (unsigned long)((pte & ~_PAGE_NX) >> SWP_OFFSET_FIRST_BIT);
 }
 
-/* The PTE slot for addr: made (tables allocated) or just looked up. */
+/* pmd_shared(): a PMD entry naming a table fork shared. */
+static inline int pmd_shared(pte_t pmd)
+{
+	return (pmd & (_PAGE_PRESENT | _PAGE_RW)) == _PAGE_PRESENT;
+}
+
+/*
+ * The PTE slot for addr, for a change: made (tables allocated) or just
+ * looked up; a table fork shared is made this mm's own first
+ * (pte_unshare()), NULL if that fails.  page_table_lock held.
+ */
 pte_t *pte_offset_alloc(struct mm *mm, unsigned long addr);
 pte_t *pte_offset(struct mm *mm, unsigned long addr);
-/* pte_offset(), or NULL with where the next table could start in *next. */
+/* The PTE slot for addr to read, maybe in a shared table (*pmd: the PMD
+ * entry, for pmd_shared() and _PAGE_PT_OLD), or NULL. */
+pte_t *pte_offset_ro(struct mm *mm, unsigned long addr, pte_t *pmd);
+/* The PMD entry for addr, upper tables made if alloc; NULL if none. */
+pte_t *pmd_offset(struct mm *mm, unsigned long addr, int alloc);
+/* pte_offset() (unshare) or pte_offset_ro(), or NULL with where the
+ * next table could start in *next. */
 pte_t *pte_offset_next(struct mm *mm, unsigned long addr,
-    unsigned long *next);
+    unsigned long *next, int unshare);
 /* Walk entries for a page walk report: the four entries, 0 if absent. */
 void pgtable_walk(struct mm *mm, unsigned long addr, pte_t entries[4]);
 /* free_pgtables(): free tables of [start, end) lying wholly in
@@ -87,6 +112,9 @@ void free_pgtables(struct mm *mm, unsigned long start, unsigned long end,
     unsigned long floor, unsigned long ceiling);
 void walk_page_range(struct mm *mm, unsigned long start, unsigned long end,
     void (*fn)(void *arg, unsigned long addr, pte_t *pte), void *arg);
+void walk_page_range_ro(struct mm *mm, unsigned long start,
+    unsigned long end, void (*fn)(void *arg, unsigned long addr, pte_t *pte),
+    void *arg);
 int pgd_alloc(struct mm *mm);
 void pgd_free(struct mm *mm);
 

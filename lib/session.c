@@ -31,6 +31,7 @@ static void limits_set(struct as_limits *l, enum kparam k, unsigned long v)
 {
 	switch (k) {
 	case KP_ZERO_PAGE:	   l->zero_page = v != 0; break;
+	case KP_SHARE_TABLES:	   l->share_tables = v != 0; break;
 	case KP_SWAP:		   l->swap_bytes = v; break;
 	case KP_FAULT_AROUND_BYTES: l->fault_around_bytes = v; break;
 	case KP_MAX_MAP_COUNT:	   l->max_map_count = (int)v; break;
@@ -50,6 +51,7 @@ unsigned long as_kparam_get(struct as_session *s, enum kparam k)
 
 	switch (k) {
 	case KP_ZERO_PAGE:	   return l->zero_page;
+	case KP_SHARE_TABLES:	   return l->share_tables;
 	case KP_SWAP:		   return l->swap_bytes;
 	case KP_FAULT_AROUND_BYTES: return l->fault_around_bytes;
 	case KP_MAX_MAP_COUNT:	   return (unsigned long)l->max_map_count;

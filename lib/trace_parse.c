@@ -359,12 +359,13 @@ static const struct {
 	[KP_RLIMIT_MEMLOCK] = { "rlimit_memlock", KP_UNLIMITED,
 	    "a size or unlimited" },
 	[KP_RAM] = { "ram", 0, "a size of whole pages, at least 64K" },
+	[KP_SHARE_TABLES] = { "share_tables", 1, "on or off" },
 };
 
 bool kparam_valid(enum kparam k, unsigned long v)
 {
 	switch (k) {
-	case KP_ZERO_PAGE:
+	case KP_ZERO_PAGE: case KP_SHARE_TABLES:
 		return v <= 1;
 	case KP_RLIMIT_MEMLOCK:
 		if (v == KP_UNLIMITED)
@@ -388,7 +389,7 @@ bool kparam_valid(enum kparam k, unsigned long v)
 static int kparam_value(enum kparam k, const struct word *w,
 			unsigned long *v, struct errbuf *e)
 {
-	if (k == KP_ZERO_PAGE) {
+	if (k == KP_ZERO_PAGE || k == KP_SHARE_TABLES) {
 		*v = word_is(w, "on");
 		return *v || word_is(w, "off") ? 0 : -1;
 	}
@@ -442,7 +443,7 @@ int kparam_format(char *buf, size_t size, enum kparam k, unsigned long v)
 	static const char sfx[] = "KMG";
 	int i;
 
-	if (k == KP_ZERO_PAGE)
+	if (k == KP_ZERO_PAGE || k == KP_SHARE_TABLES)
 		return snprintf(buf, size, "%s", v ? "on" : "off");
 	if (v == KP_UNLIMITED)
 		return snprintf(buf, size, "unlimited");

@@ -32,6 +32,7 @@ enum kparam {
 	KP_RLIMIT_STACK,	/* bytes */
 	KP_RLIMIT_MEMLOCK,	/* bytes, or KP_UNLIMITED */
 	KP_RAM,			/* bytes of RAM, 0: the session's (extension) */
+	KP_SHARE_TABLES,	/* 1 on, 0 off: fork shares PTE tables (extension) */
 	KP_COUNT
 };
 #define KP_UNLIMITED	(~0UL)

@@ -27,6 +27,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "pt_share.h"
 #include "shmem.h"
 #include "swap.h"
 #include "session.h"
@@ -731,7 +732,8 @@ static void shrink_lruvec(struct scan_control *sc, int priority)
 }
 
 /* Every mm of the session, each with a user; the mmap_lock of each but
- * cur tried for reading (a busy one leaves its mappings unseen). */
+ * cur tried for reading (a busy one leaves its mappings unseen); the
+ * tables fork shared in the mms it may look at, unshared. */
 static void reclaim_get_mms(struct scan_control *sc)
 {
 	struct task *t;
@@ -753,6 +755,14 @@ static void reclaim_get_mms(struct scan_control *sc)
 		    pthread_rwlock_tryrdlock(&sc->mms[i]->mmap_lock) == 0;
 		sc->usable[i] = sc->mms[i] == sc->cur || sc->locked[i];
 		sc->contended |= !sc->usable[i];
+	}
+	/* mapcounts as rmap counts them: no table shared by fork */
+	for (i = 0; i < sc->nmm; i++) {
+		if (!sc->usable[i])
+			continue;
+		pthread_mutex_lock(&sc->mms[i]->page_table_lock);
+		mm_unshare_tables(sc->mms[i]);
+		pthread_mutex_unlock(&sc->mms[i]->page_table_lock);
 	}
 }
 

@@ -498,6 +498,9 @@ void cmd_kernel(struct runner *r, const struct trace_cmd *c, int line)
 	case KP_SWAP:
 		cmd_kernel_swap(r, c->len, line);
 		return;
+	case KP_SHARE_TABLES:	/* the simulator's choice: Linux never shares */
+		out_status(line, 0);
+		return;
 	case KP_FAULT_AROUND_BYTES:
 		/*
 		 * Without debugfs mounted the knob cannot be read; nothing

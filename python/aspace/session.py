@@ -32,6 +32,7 @@ KERNEL_FIELDS = {
     "rlimit_stack": "rlimit_stack",
     "rlimit_memlock": "rlimit_memlock",
     "ram": "kernel_ram",
+    "share_tables": "share_tables",
 }
 _ACCESS_KINDS = {"r": pb.ACCESS_READ, "w": pb.ACCESS_WRITE,
                  "x": pb.ACCESS_EXEC}
@@ -51,7 +52,7 @@ def parse_size(value: Union[int, str]) -> int:
 
 def _kernel_value(name: str, value: Any) -> Any:
     """A kernel parameter's value for its SessionCreateRequest field."""
-    if name == "zero_page":
+    if name in ("zero_page", "share_tables"):
         if isinstance(value, str):
             return value.strip().lower() in ("on", "1", "true", "yes")
         return bool(value)

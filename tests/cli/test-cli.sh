@@ -283,16 +283,18 @@ kernel swap 0
 kernel fault_around_bytes 65536
 kernel max_map_count 65530
 kernel rlimit_stack 8M
-kernel rlimit_memlock 64K"
+kernel rlimit_memlock 64K
+kernel share_tables on"
 expect 0 "" -- kernel --session "$d"
 same "kernel zero_page on
 kernel swap 0
 kernel fault_around_bytes 65536
 kernel max_map_count 65530
 kernel rlimit_stack 8M
-kernel rlimit_memlock unlimited"
+kernel rlimit_memlock unlimited
+kernel share_tables on"
 expect 0 "" -- --json kernel "$k"
-same "{\"command\":\"kernel\",\"session\":\"$k\",\"params\":[{\"name\":\"zero_page\",\"value\":0,\"text\":\"off\"},{\"name\":\"swap\",\"value\":0,\"text\":\"0\"},{\"name\":\"fault_around_bytes\",\"value\":65536,\"text\":\"65536\"},{\"name\":\"max_map_count\",\"value\":65530,\"text\":\"65530\"},{\"name\":\"rlimit_stack\",\"value\":8388608,\"text\":\"8M\"},{\"name\":\"rlimit_memlock\",\"value\":65536,\"text\":\"64K\"}]}"
+same "{\"command\":\"kernel\",\"session\":\"$k\",\"params\":[{\"name\":\"zero_page\",\"value\":0,\"text\":\"off\"},{\"name\":\"swap\",\"value\":0,\"text\":\"0\"},{\"name\":\"fault_around_bytes\",\"value\":65536,\"text\":\"65536\"},{\"name\":\"max_map_count\",\"value\":65530,\"text\":\"65530\"},{\"name\":\"rlimit_stack\",\"value\":8388608,\"text\":\"8M\"},{\"name\":\"rlimit_memlock\",\"value\":65536,\"text\":\"64K\"},{\"name\":\"share_tables\",\"value\":1,\"text\":\"on\"}]}"
 for x in "$k" "$d"; do
 	expect 0 "" -- mmap --session "$x" 0x200000000000 4K rw- private,anon,fixed
 	expect 0 "" -- read --session "$x" 0x200000000000

@@ -116,8 +116,8 @@ static void test_create_bad(void **state)
 	cl_close(&c);
 }
 
-/* The kernel op in c->sid: its "NAME TEXT" pairs joined by ", ", six,
- * or seven with `kernel ram` set. */
+/* The kernel op in c->sid: its "NAME TEXT" pairs joined by ", ", seven,
+ * or eight with `kernel ram` set. */
 static const char *kernel_text_n(struct client *c, char *buf, size_t size,
     size_t nparams)
 {
@@ -140,7 +140,7 @@ static const char *kernel_text_n(struct client *c, char *buf, size_t size,
 
 static const char *kernel_text(struct client *c, char *buf, size_t size)
 {
-	return kernel_text_n(c, buf, size, 6);
+	return kernel_text_n(c, buf, size, 7);
 }
 
 static void test_kernel_op(void **state)
@@ -156,7 +156,8 @@ static void test_kernel_op(void **state)
 	assert_true(cl_session_new(&c, 0));
 	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
 	    "zero_page on, swap 0, fault_around_bytes 65536, "
-	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited");
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited, "
+	    "share_tables on");
 	resp = cl_op(&c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
 	assert_int_equal(resp->kernel->params[5]->value, UINT64_MAX);
 	p.has_zero_page = p.has_swap_bytes = p.has_fault_around_bytes = true;
@@ -167,12 +168,15 @@ static void test_kernel_op(void **state)
 	p.max_map_count = 100;
 	p.rlimit_stack = 1UL << 20;
 	p.rlimit_memlock = 64UL << 10;
+	p.has_share_tables = true;
+	p.share_tables = false;
 	resp = create(&c, &p);
 	assert_int_equal(code_of(resp), 0);
 	memcpy(c.sid, resp->session_create->session.data, 16);
 	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
 	    "zero_page off, swap 64M, fault_around_bytes 4096, "
-	    "max_map_count 100, rlimit_stack 1M, rlimit_memlock 64K");
+	    "max_map_count 100, rlimit_stack 1M, rlimit_memlock 64K, "
+	    "share_tables off");
 	resp = cl_op(&c, 0, ASPACE__REQUEST__OP_KERNEL, &k);
 	assert_int_equal(resp->kernel->params[0]->value, 0);
 	assert_int_equal(resp->kernel->params[5]->value, 64 << 10);
@@ -185,7 +189,8 @@ static void test_kernel_op(void **state)
 	memcpy(c.sid, resp->session_create->session.data, 16);
 	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
 	    "zero_page on, swap 0, fault_around_bytes 65536, "
-	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited");
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited, "
+	    "share_tables on");
 	cl_close(&c);
 }
 
@@ -222,13 +227,15 @@ static void test_kernel_lines(void **state)
 	assert_int_equal(errors, 0);
 	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
 	    "zero_page off, swap 1G, fault_around_bytes 65536, "
-	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0");
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0, "
+	    "share_tables on");
 	assert_int_not_equal(cl_mmap_anon(&c, c.sid, 4096), 0);
 	assert_int_equal(run_in(&c, "kernel zero_page on\n", &errors), 0);
 	assert_int_equal(errors, 1);
 	assert_string_equal(kernel_text(&c, buf, sizeof(buf)),
 	    "zero_page off, swap 1G, fault_around_bytes 65536, "
-	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0");
+	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock 0, "
+	    "share_tables on");
 	/* A fresh run_trace's params, then its own lines over them. */
 	p.has_zero_page = true;
 	p.zero_page = false;
@@ -338,15 +345,15 @@ static void test_kernel_ram(void **state)
 	resp = create(&c, &p);
 	assert_int_equal(code_of(resp), 0);
 	memcpy(c.sid, resp->session_create->session.data, 16);
-	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7),
+	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 8),
 	    "zero_page on, swap 0, fault_around_bytes 65536, "
 	    "max_map_count 65530, rlimit_stack 8M, rlimit_memlock unlimited, "
-	    "ram 256K");
+	    "ram 256K, share_tables on");
 	assert_true(cl_session_new(&c, 0));
 	assert_int_equal(run_in(&c, "kernel ram 128K\n", &errors), 0);
 	assert_int_equal(errors, 0);
-	assert_string_equal(kernel_text_n(&c, buf, sizeof(buf), 7) +
-	    strlen(buf) - 8, "ram 128K");
+	assert_non_null(strstr(kernel_text_n(&c, buf, sizeof(buf), 8),
+	    ", ram 128K, "));
 	cl_close(&c);
 }
 

@@ -24,7 +24,12 @@
 #     pageout then swap-in clusters), seeds 1..${ASPACE_DIFF_W_SEEDS:-200},
 #     live.  Where the reference differs, it is run again (up to 4 more
 #     times): under swap Linux does not always answer the same, and a
-#     simulator output equal to one of its answers passes, with a NOTE.
+#     simulator output equal to one of its answers passes, with a NOTE;
+#  f) fork shares PTE tables in the simulator by default (`kernel
+#     share_tables`, a design choice Linux does not make): every trace of
+#     a) and the first ${ASPACE_DIFF_OFF_SEEDS:-100} seeds of c) and of e)
+#     run in the simulator a second time with share_tables off, and must
+#     give the same answer both ways.
 #
 # The host is probed once (ref-run on `kernel zero_page on`).  On a host
 # without the zero page every live comparison (b for golden/ traces, c)
@@ -63,6 +68,7 @@ fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
+offseeds=${ASPACE_DIFF_OFF_SEEDS:-100}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
 wseeds=${ASPACE_DIFF_W_SEEDS:-200}
 gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m -s}
@@ -87,12 +93,18 @@ else
 	tmo=""
 fi
 
-# run_sim TRACE OUT / run_ref TRACE OUT
+# run_sim TRACE OUT [off] / run_ref TRACE OUT
 # SIM_RUN is a command with arguments: it must be split into words.
+# With "off", the simulator runs with `kernel share_tables off` (f).
 # shellcheck disable=SC2086
 run_sim() {
 	st=0
-	$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || st=$?
+	if [ "${3:-}" = off ]; then
+		$tmo $SIM_RUN --kernel share_tables=off "$1" >"$2" \
+		    2>"$work/sim.err" || st=$?
+	else
+		$tmo $SIM_RUN "$1" >"$2" 2>"$work/sim.err" || st=$?
+	fi
 	# A crash or a timeout shows where the output stopped.
 	[ "$st" -le 1 ] || echo "<the simulator failed: status $st>" >>"$2"
 }
@@ -223,6 +235,12 @@ check_golden() {
 			failed=$((failed + 1))
 		else
 			passed=$((passed + 1))
+		fi
+		run_sim "$t" "$work/sim.out" off
+		first_diff "$gold" "$work/sim.out" >"$work/diff"
+		if [ -s "$work/diff" ]; then
+			report "FAIL $name (share_tables off)" "$t" "$work/diff"
+			failed=$((failed + 1))
 		fi
 		[ "$ref_ok" = yes ] || continue
 		if [ "$host_zp" = unknown ]; then
@@ -359,9 +377,25 @@ check_random() {
 			failed=$((failed + 1))
 		else
 			passed=$((passed + 1))
+			[ "$seed" -gt "$offseeds" ] || check_off "$s"
 		fi
 		seed=$((seed + 1))
 	done
+}
+
+# f) for a random trace the simulator passed: the same with share_tables
+# off, against the same reference output.
+check_off() {
+	run_sim "$work/seed.trace" "$work/sim.out" off
+	first_diff "$work/ref.out" "$work/sim.out" >"$work/diff"
+	[ -s "$work/diff" ] || return 0
+	mkdir -p "$keep"
+	cp "$work/seed.trace" "$keep/seed-$1-off.trace"
+	cp "$work/ref.out" "$keep/seed-$1-off.ref"
+	cp "$work/sim.out" "$keep/seed-$1-off.sim"
+	report "FAIL seed $1, share_tables off ($keep/seed-$1-off.trace)" \
+		"$work/seed.trace" "$work/diff"
+	failed=$((failed + 1))
 }
 
 # d) on a host with the zero page: the -z traces in the simulator alone.

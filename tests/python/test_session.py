@@ -139,13 +139,14 @@ def test_reports(session: aspace.Session) -> None:
 
 def test_kernel_parameters(client: aspace.Client) -> None:
     kernel = {"zero_page": False, "fault_around_bytes": "4K",
-              "rlimit_memlock": "64K", "swap": "1M"}
+              "rlimit_memlock": "64K", "swap": "1M", "share_tables": "off"}
     with client.session(kernel=kernel, ram_bytes=64 << 20) as s:
         params = {p.name: p.text for p in s.kernel()}
         assert params["zero_page"] == "off"
         assert params["fault_around_bytes"] in ("4K", "4096")
         assert params["rlimit_memlock"] == "64K"
         assert params["swap"] == "1M"
+        assert params["share_tables"] == "off"
     with pytest.raises(ValueError):
         client.session(kernel={"no_such": 1})
     with pytest.raises(aspace.StatusError) as e:

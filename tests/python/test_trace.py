@@ -62,7 +62,7 @@ def test_run_explained(client: aspace.Client) -> None:
                                          "do_anonymous_page: frame")
         assert res.explain[3] == ("no fault: the page table already "
                                   "allowed the access")
-        assert "write-protected in both mms" in res.explain[4]
+        assert "shared with the child" in res.explain[4]
         assert "do_wp_page: copied frame" in res.explain[6]
         assert 11 not in res.explain          # maps records no path
         assert s.run_result(TRACE).explain == {}

@@ -734,7 +734,7 @@ static void test_not_a_checkpoint(void **state)
 	as_checkpoint_reseal(copy, ck.len);
 	assert_int_equal(as_session_load(copy, ck.len, &s, why, sizeof(why)),
 	    -EINVAL);
-	assert_non_null(strstr(why, "format version 4, not 5"));
+	assert_non_null(strstr(why, "format version 4, not 6"));
 	assert_non_null(strstr(why, "pswpin"));
 	memcpy(copy, ck.data, ck.len);
 	copy[AS_CKPT_HEADER_SIZE + 12 + 4] = 0x10;	/* SESS: RAM of 64 GiB+ */
@@ -876,7 +876,8 @@ static void sess_byte_refused(size_t off, uint8_t v, const char *what)
 }
 
 /* Kernel parameters of SESS out of range, by their bytes: cap_ipc_lock
- * at 64, zero_page at 65, fault_around_bytes at 66, started at 74; the
+ * at 64, zero_page at 65, fault_around_bytes at 66, share_tables at 74,
+ * started at 75; the
  * RAM made with below the RAM at 8 (11: its 0x40 of 1 GiB). */
 static void test_bad_kernel_bytes(void **state)
 {
@@ -884,9 +885,10 @@ static void test_bad_kernel_bytes(void **state)
 	sess_byte_refused(64, 2, "cap_ipc_lock");
 	sess_byte_refused(65, 2, "zero_page");
 	sess_byte_refused(66, 1, "fault_around_bytes");
-	sess_byte_refused(74, 7, "started");
+	sess_byte_refused(74, 7, "share_tables");
+	sess_byte_refused(75, 7, "started");
 	sess_byte_refused(26, 1, "max_map_count");	/* 0x1fffa */
-	sess_byte_refused(75, 0, "image name");
+	sess_byte_refused(76, 0, "image name");
 	sess_byte_refused(11, 0, "RAM made with");	/* 1 GiB: 0 */
 }
 

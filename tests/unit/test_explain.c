@@ -142,6 +142,8 @@ static void test_placement(void **state)
 	has(5, "below mmap_min_addr: raised to 0x10000", NULL);
 }
 
+/* With share_tables (the default) fork shares the PTE table and each
+ * side's first write makes it its own: copied, then taken over. */
 static void test_cow_at_fork_and_fault(void **state)
 {
 	(void)state;
@@ -153,12 +155,35 @@ static void test_cow_at_fork_and_fault(void **state)
 	    "switch 2\n"
 	    "write 0x200000000000 4\n"
 	    "read 0x200000001000\n");
-	has(2, "vmacache miss", "do_anonymous_page: frame", NULL);
-	has(4, "copy_page_range 0x200000000000-0x200000002000: 2 PTEs "
-	    "copied, 2 write-protected in both mms", "dup_mmap:", NULL);
-	has(5, "do_wp_page: copied frame", NULL);
-	has(7, "do_wp_page: reused frame", NULL);
+	has(4, "copy_page_range 0x200000000000-0x200000002000: 1 PTE table "
+	    "(2 PTEs) shared with the child", "dup_mmap:", NULL);
+	has(5, "pte_unshare: the PTE table of 0x200000000000-0x200000200000, "
+	    "shared since fork, copied now (2 PTEs", "do_wp_page: copied "
+	    "frame", NULL);
+	has(7, "pte_unshare:", "taken over", "do_wp_page: reused frame",
+	    NULL);
 	has(8, AS_EXPLAIN_NO_FAULT, NULL);
+}
+
+/* Without, as Linux does: the PTEs copied and write-protected at fork. */
+static void test_cow_at_fork_unshared(void **state)
+{
+	(void)state;
+	run("kernel share_tables off\n"
+	    MAP("0x200000000000", "8K", "rw-", "private,anon,fixed")
+	    "write 0x200000000000 1\n"
+	    "write 0x200000001000 2\n"
+	    "fork\n"
+	    "write 0x200000000000 3\n"
+	    "switch 2\n"
+	    "write 0x200000000000 4\n"
+	    "read 0x200000001000\n");
+	has(3, "vmacache miss", "do_anonymous_page: frame", NULL);
+	has(5, "copy_page_range 0x200000000000-0x200000002000: 2 PTEs "
+	    "copied, 2 write-protected in both mms", "dup_mmap:", NULL);
+	has(6, "do_wp_page: copied frame", NULL);
+	has(8, "do_wp_page: reused frame", NULL);
+	has(9, AS_EXPLAIN_NO_FAULT, NULL);
 }
 
 static void test_fault_around_range(void **state)
@@ -246,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_split_and_merge_back),
 		cmocka_unit_test(test_placement),
 		cmocka_unit_test(test_cow_at_fork_and_fault),
+		cmocka_unit_test(test_cow_at_fork_unshared),
 		cmocka_unit_test(test_fault_around_range),
 		cmocka_unit_test(test_anon_vma_and_stack_rules),
 		cmocka_unit_test(test_mremap),

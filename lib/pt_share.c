@@ -1,0 +1,311 @@
+/*
+ * pt_share.c: PTE tables shared at fork, copied on the first change
+ * (On-demand-fork, EuroSys '21).  Linux's fork copies every PTE of every
+ * VMA with anonymous pages (copy_pte_range()); here, where a whole 2 MiB
+ * span holds only such VMAs, the child takes the parent's PTE table as it
+ * is: one more reference to the table page, its PMD entry in both mms
+ * write-protected (pmd_shared()), the child's marked _PAGE_PT_OLD.  What
+ * copy_present_pte() would have done to each PTE is done later, to the
+ * table one mm makes its own:
+ *
+ *   pte_unshare()      another mm still holds it: copy it (each page one
+ *                      more mapping and reference, no longer
+ *                      PageAnonExclusive, each swap entry one more count),
+ *                      the copy write-protected, and old if this mm's view
+ *                      is (_PAGE_PT_OLD); else take it over in place,
+ *                      write-protecting it the same way.
+ *   pte_table_drop()   an exiting mm lets its share go: nothing was taken
+ *                      for it, so nothing is given back.
+ *
+ * Every change to a PTE goes through pte_offset() or a walk that unshares
+ * (pgtable.c), so a shared table never changes while shared: readers
+ * need no lock beyond their own page_table_lock.  The page a shared
+ * table maps counts one mapping for all its sharers, so readers that
+ * report mapcounts or young bits (smaps) first unshare every table of
+ * the session (session_unshare_tables()), as reclaim does in the mms it
+ * scans; what they print is then Linux's, as the differential suite
+ * checks both with `kernel share_tables on` (the default) and off.
+ *
+ * A shared table's frame is still charged once per sharer: fork reserves
+ * a frame of RAM for each share (pt_reserve()), so RAM fills as it would
+ * on Linux, and the copy made later cannot fail for RAM.
+ *
+ * Locks (the order is in mm.c): phys->pt_share_lock, inside the
+ * page_table_lock of the mm doing the sharing or unsharing (fork holds
+ * the parent's and the child's), guards each table page's count of
+ * sharers and the decision to copy or take over.
+ */
+#include <stdlib.h>
+
+#include "explain.h"
+#include "mm.h"
+#include "page.h"
+#include "pt_share.h"
+#include "shm.h"
+#include "session.h"
+#include "swap.h"
+
+static struct as_phys *phys_of(struct mm *mm)
+{
+	return &mm->session->phys;
+}
+
+static pte_t *table_at(struct as_phys *p, unsigned long pfn)
+{
+	return (pte_t *)pfn_to_page(p, pfn)->data;
+}
+
+/* models vma_needs_copy() for a private, copy-on-write mapping whose
+ * PTEs fork would copy whole. */
+static bool vma_shares_ptes(const struct vma *vma)
+{
+	return vma->anon_vma != NULL && !vma_is_shm(vma) &&
+	    (vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE &&
+	    !(vma->vm_flags & (VM_DONTCOPY | VM_WIPEONFORK | VM_IO |
+	    VM_PFNMAP));
+}
+
+bool pte_table_shareable(struct mm *src, unsigned long base)
+{
+	unsigned long end = base + PMD_SIZE;
+	struct vma *vma;
+
+	if (!src->session->limits.share_tables)
+		return false;
+	for (vma = find_vma(src, base); vma != NULL && vma->vm_start < end;
+	    vma = vma->vm_next)
+		if (!vma_shares_ptes(vma))
+			return false;
+	return true;
+}
+
+int pte_table_share(struct mm *dst, struct mm *src, unsigned long base,
+    pte_t *spmd)
+{
+	struct as_phys *p = phys_of(src);
+	pte_t *dpmd = pmd_offset(dst, base, 1);
+
+	if (dpmd == NULL)
+		return -ENOMEM;
+	if (*dpmd & _PAGE_PRESENT)
+		return 0;		/* shared for an earlier VMA */
+	if (pt_reserve(p) != 0)
+		return -ENOMEM;
+	pthread_mutex_lock(&p->pt_share_lock);
+	get_page(pfn_to_page(p, pte_pfn(*spmd)));
+	p->nr_shared_pmds += pmd_shared(*spmd) ? 1 : 2;
+	pthread_mutex_unlock(&p->pt_share_lock);
+	*spmd &= ~_PAGE_RW;
+	*dpmd = (*spmd & ~_PAGE_PT_OLD) | _PAGE_PT_OLD;
+	dst->nr_pgtables++;
+	return 0;
+}
+
+/* What copy_present_pte() or copy_nonpresent_pte() leaves in the child
+ * (old: the view is old), for entry e of a copy-on-write mapping. */
+static pte_t fork_pte(struct as_phys *p, pte_t e, bool old, bool copy)
+{
+	struct page *page;
+
+	if (is_swap_pte(e)) {
+		if (copy)
+			swap_duplicate(p, pte_swp_offset(e));
+		return e & ~_PAGE_SWP_EXCLUSIVE;
+	}
+	if (!pte_present(e))
+		return e;
+	if (!(e & _PAGE_SPECIAL)) {
+		page = pfn_to_page(p, pte_pfn(e));
+		if (copy)
+			page_dup_rmap(page);
+		if (page_exclusive(page))	/* shared since the fork */
+			page_set_exclusive(page, false);
+	}
+	e &= ~_PAGE_RW;
+	return old ? e & ~_PAGE_ACCESSED : e;
+}
+
+/* This mm's own copy of the table old, in new (pt_share_lock held). */
+static unsigned long copy_shared_table(struct as_phys *p, pte_t *new,
+    const pte_t *old, bool view_old)
+{
+	unsigned long i, nr = 0;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		new[i] = old[i] != 0 ? fork_pte(p, old[i], view_old, true) : 0;
+		nr += old[i] != 0;
+	}
+	return nr;
+}
+
+/* The last holder takes the table over: the fork finished in place. */
+static void own_shared_table(struct as_phys *p, pte_t *t, bool view_old)
+{
+	unsigned long i;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++)
+		if (t[i] != 0)
+			t[i] = fork_pte(p, t[i], view_old, false);
+}
+
+int pte_unshare(struct mm *mm, unsigned long addr, pte_t *pmd)
+{
+	struct as_phys *p = phys_of(mm);
+	struct page *old = pfn_to_page(p, pte_pfn(*pmd)), *new = NULL;
+	bool view_old = (*pmd & _PAGE_PT_OLD) != 0;
+	unsigned long nr = 0;
+
+	pthread_mutex_lock(&p->pt_share_lock);
+	if (page_refcount(old) == 1) {
+		own_shared_table(p, (pte_t *)old->data, view_old);
+	} else if ((new = alloc_page_reserved(p)) == NULL) {
+		pthread_mutex_unlock(&p->pt_share_lock);
+		return -ENOMEM;
+	} else {
+		new->flags |= PG_pgtable;
+		nr = copy_shared_table(p, (pte_t *)new->data,
+		    (const pte_t *)old->data, view_old);
+		put_page(p, old);	/* not the last reference */
+	}
+	p->nr_shared_pmds--;
+	pthread_mutex_unlock(&p->pt_share_lock);
+	*pmd = pfn_pte(new != NULL ? new->pfn : old->pfn, _PAGE_TABLE);
+	if (new != NULL)
+		explain_op("pte_unshare: the PTE table of 0x%lx-0x%lx, shared "
+		    "since fork, copied now (%lu PTEs: copy_pte_range() "
+		    "deferred)", addr & ~(PMD_SIZE - 1),
+		    (addr & ~(PMD_SIZE - 1)) + PMD_SIZE, nr);
+	else
+		explain_op("pte_unshare: the PTE table of 0x%lx-0x%lx, shared "
+		    "since fork, taken over: no other mm holds it now",
+		    addr & ~(PMD_SIZE - 1), (addr & ~(PMD_SIZE - 1)) +
+		    PMD_SIZE);
+	return 0;
+}
+
+bool pte_table_drop(struct mm *mm, pte_t *pmd)
+{
+	struct as_phys *p = phys_of(mm);
+	struct page *t = pfn_to_page(p, pte_pfn(*pmd));
+	bool dropped;
+
+	pthread_mutex_lock(&p->pt_share_lock);
+	dropped = page_refcount(t) > 1;
+	if (dropped)
+		put_page(p, t);
+	p->nr_shared_pmds--;
+	pthread_mutex_unlock(&p->pt_share_lock);
+	if (dropped) {
+		pt_unreserve(p);
+		*pmd = 0;
+		mm->nr_pgtables--;
+	} else {		/* ours alone: as if never shared */
+		own_shared_table(p, (pte_t *)t->data,
+		    (*pmd & _PAGE_PT_OLD) != 0);
+		*pmd = pfn_pte(t->pfn, _PAGE_TABLE);
+	}
+	return dropped;
+}
+
+/* Call fn on every shared PMD entry of mm (page_table_lock held). */
+static void for_each_shared_pmd(struct mm *mm,
+    void (*fn)(struct mm *, unsigned long, pte_t *))
+{
+	struct as_phys *p = phys_of(mm);
+	pte_t *pgd = table_at(p, mm->pgd), *pud, *pmd;
+	unsigned long i, j, k;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		if (!(pgd[i] & _PAGE_PRESENT))
+			continue;
+		pud = table_at(p, pte_pfn(pgd[i]));
+		for (j = 0; j < PTRS_PER_TABLE; j++) {
+			if (!(pud[j] & _PAGE_PRESENT))
+				continue;
+			pmd = table_at(p, pte_pfn(pud[j]));
+			for (k = 0; k < PTRS_PER_TABLE; k++)
+				if (pmd_shared(pmd[k]))
+					fn(mm, (i << PGDIR_SHIFT) |
+					    (j << PUD_SHIFT) |
+					    (k << PMD_SHIFT), &pmd[k]);
+		}
+	}
+}
+
+static void drop_one(struct mm *mm, unsigned long addr, pte_t *pmd)
+{
+	(void)addr;
+	(void)pte_table_drop(mm, pmd);
+}
+
+static void unshare_one(struct mm *mm, unsigned long addr, pte_t *pmd)
+{
+	(void)pte_unshare(mm, addr, pmd);
+}
+
+void mm_drop_shared_tables(struct mm *mm)
+{
+	if (__atomic_load_n(&phys_of(mm)->nr_shared_pmds, __ATOMIC_RELAXED) ==
+	    0)
+		return;
+	pthread_mutex_lock(&mm->page_table_lock);
+	for_each_shared_pmd(mm, drop_one);
+	pthread_mutex_unlock(&mm->page_table_lock);
+}
+
+void mm_unshare_tables(struct mm *mm)
+{
+	struct as_explain *prev;
+
+	if (__atomic_load_n(&phys_of(mm)->nr_shared_pmds, __ATOMIC_RELAXED) ==
+	    0)
+		return;
+	prev = explain_pause();	/* bookkeeping for a reader, no decision */
+	for_each_shared_pmd(mm, unshare_one);
+	explain_end(prev);
+}
+
+/* Every mm of s with a user taken, in a new array of *n (NULL: none, or
+ * no host memory, *n then 0). */
+static struct mm **session_mms(struct as_session *s, int *n)
+{
+	struct mm **mms = NULL, **grown;
+	struct task *t;
+	int i, cap = 0;
+
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	for (t = s->tasks; t != NULL; t = t->next) {
+		for (i = 0; i < *n && mms[i] != t->mm; i++)
+			;
+		if (t->mm == NULL || i < *n)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((grown = realloc(mms, sizeof(*mms) * cap)) == NULL)
+				break;
+			mms = grown;
+		}
+		__atomic_add_fetch(&t->mm->mm_users, 1, __ATOMIC_RELAXED);
+		mms[(*n)++] = t->mm;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return mms;
+}
+
+void session_unshare_tables(struct as_session *s)
+{
+	struct mm **mms;
+	int n, i;
+
+	if (__atomic_load_n(&s->phys.nr_shared_pmds, __ATOMIC_ACQUIRE) == 0)
+		return;
+	mms = session_mms(s, &n);
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&mms[i]->page_table_lock);
+		mm_unshare_tables(mms[i]);
+		pthread_mutex_unlock(&mms[i]->page_table_lock);
+		mmput(mms[i]);
+	}
+	free(mms);
+}
