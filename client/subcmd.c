@@ -383,12 +383,19 @@ static int sub_walk(struct asc_client *c, const struct sub *s,
 			    cli_json_u64(res->swap_type), "offset",
 			    cli_json_u64(res->swap_offset), "exclusive",
 			    res->swap_exclusive));
+		if (res->has_pt_sharers)
+			cli_json_set(&j, "pt_sharers",
+			    cli_json_u64(res->pt_sharers));
 		cli_json_print(j);
 	} else {
 		printf("walk 0x%lx\n  pgd 0x%016" PRIx64 "\n  pud 0x%016"
 		    PRIx64 "\n  pmd 0x%016" PRIx64 "\n  pte 0x%016" PRIx64
 		    "\n", addr, res->pgd, res->pud, res->pmd, res->pte);
 		walk_bits_print(stdout, res->pte);
+		if (res->has_pt_sharers && res->pt_sharers > 1)
+			printf("  PTE table shared by %u mms since fork "
+			    "(the pmd is read-only; copied on a change)\n",
+			    res->pt_sharers);
 		if (res->swap)
 			printf("  swap entry 0x%" PRIx64 ": type %u offset %"
 			    PRIu64 "%s\n", res->swap_entry, res->swap_type,

@@ -3,9 +3,11 @@
  * entries the MMU reads for an address, by pgtable_walk(), under the
  * mm's mmap_lock (read) and page_table_lock, so that a fault in another
  * task of the mm cannot change the tables midway.  A swap entry in the
- * PTE is decoded as well: type, offset (the slot), exclusive.
+ * PTE is decoded as well: type, offset (the slot), exclusive; and the
+ * mms holding the PTE table (more than one: fork shared it).
  */
 #include "mm.h"
+#include "page.h"
 #include "pgtable.h"
 #include "req.h"
 
@@ -32,6 +34,7 @@ static void do_page_walk_req(struct req_ctx *c)
 	Aspace__PageWalkResult *r;
 	struct mm *mm = c->task->mm;
 	pte_t e[4];
+	int sharers = 0;
 
 	if (!m->has_addr) {
 		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
@@ -43,6 +46,9 @@ static void do_page_walk_req(struct req_ctx *c)
 	mmap_read_lock(mm);
 	pthread_mutex_lock(&mm->page_table_lock);
 	pgtable_walk(mm, m->addr, e);
+	if (e[2] & _PAGE_PRESENT)	/* the sharers hold the table page */
+		sharers = page_refcount(pfn_to_page(&mm->session->phys,
+		    pte_pfn(e[2])));
 	pthread_mutex_unlock(&mm->page_table_lock);
 	mmap_read_unlock(mm);
 	aspace__page_walk_result__init(r);
@@ -53,6 +59,8 @@ static void do_page_walk_req(struct req_ctx *c)
 	r->pte = e[3];
 	if (is_swap_pte(e[3]))
 		swap_decode(r, e[3]);
+	r->has_pt_sharers = sharers > 0;
+	r->pt_sharers = (uint32_t)sharers;
 	c->resp->result_case = ASPACE__RESPONSE__RESULT_PAGE_WALK;
 	c->resp->page_walk = r;
 }

@@ -396,6 +396,16 @@ assert not b["special"] and int(b["frame"], 16) == (pte >> 12) & (2**40 - 1), b
 else
 	failed=$((failed + 1)); echo "FAIL: 64-bit values in JSON"; cat "$tmp/k.json" "$tmp/w.json"
 fi
+# A table fork shared shows in walk: its sharers, the pmd read-only;
+# the parent's first write makes it its own again.
+f=$("$ASPACE" session create) || { echo "session create failed"; exit 99; }
+expect 0 "" -- mmap --session "$f" 0x200000000000 8K rw- private,anon,fixed
+expect 0 "" -- write --session "$f" 0x200000000000 0x41
+expect 0 "" -- fork --session "$f"
+expect 0 "PTE table shared by 2 mms since fork" -- walk --session "$f" 0x200000000000
+expect 0 '"pt_sharers":2' -- --json walk --session "$f" 0x200000000000
+expect 0 "" -- write --session "$f" 0x200000001000 0x42
+expect 0 '"pt_sharers":1' -- --json walk --session "$f" 0x200000000000
 # Swap: the page paged out shows in walk (its swap entry decoded), in
 # status (VmSwap) and counters (pswpout); read back, a major fault and a
 # pswpin.
