@@ -17,14 +17,16 @@
  *       $T/mremap-dontunmap.trace tests/fuzz/checkpoint-kernel.trace \
  *       $E/20-sysv-shm.trace $T/swap-fork.trace \
  *       $E/23-memory-pressure.trace $T/madvise-remove-file.trace \
- *       $T/swap-shmem-fork.trace -l 36 $E/14-vfork-exec.trace
+ *       $T/swap-shmem-fork.trace tests/fuzz/checkpoint-shared-tables.trace \
+ *       -l 36 $E/14-vfork-exec.trace
  *
  * (checkpoint-kernel.trace sets kernel parameters and maps one file
  * twice, so that the seeds hold struct files shared and not shared;
  * 20-sysv-shm.trace leaves System V segments attached and removed;
  * swap-fork.trace leaves swap entries and swap-cache pages;
  * 23-memory-pressure.trace a small RAM (`kernel ram`) after reclaim, with
- * pages on all four LRU lists.)
+ * pages on all four LRU lists; checkpoint-shared-tables.trace PTE
+ * tables fork shared by three mms.)
  */
 #include <stdio.h>
 #include <stdlib.h>
