@@ -206,7 +206,7 @@ static void save_page(struct ck_save *w, const struct page *page)
 	ck_put_u64(w, page->pfn);
 	ck_put_u32(w, (uint32_t)page_refcount(page));
 	ck_put_u32(w, (uint32_t)page_mapcount(page));
-	ck_put_u32(w, page->flags);
+	ck_put_u32(w, page->flags & ~PG_hostshared);	/* where bytes live */
 	ck_put_u8(w, page->anon_excl);
 	ck_put_u32(w, file);
 	ck_put_u32(w, av);

@@ -112,6 +112,7 @@ static int put_user_bytes(struct mm *mm, unsigned long addr,
 {
 	const uint8_t *p = src;
 	struct vma *vma;
+	struct page *page;
 	pte_t *pte;
 	size_t n;
 
@@ -122,8 +123,10 @@ static int put_user_bytes(struct mm *mm, unsigned long addr,
 		n = PG - (addr & (PG - 1));
 		n = n < len ? n : len;
 		pte = pte_offset(mm, addr);
-		memcpy(pfn_to_page(&mm->session->phys, pte_pfn(*pte))->data +
-		    (addr & (PG - 1)), p, n);
+		page = pfn_to_page(&mm->session->phys, pte_pfn(*pte));
+		if (page_make_writable(page) != 0)
+			return -EFAULT;
+		memcpy(page->data + (addr & (PG - 1)), p, n);
 		addr += n;
 		p += n;
 		len -= n;

@@ -228,21 +228,22 @@ static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
 	    (kind == AS_EXEC ? X86_PF_INSTR : 0);
 	bool wp;
 	pte_t *pte = mmu_pte(mm, addr, kind, &wp);
+	struct page *page;
 
 	if (pte == NULL || !(*pte & _PAGE_PRESENT))
 		return code | 0x100;	/* not present */
 	if ((kind == AS_WRITE && (wp || !(*pte & _PAGE_RW))) ||
 	    (kind == AS_EXEC && (*pte & _PAGE_NX)))
 		return code | X86_PF_PROT;
-	if (*pte & _PAGE_ACCESSED && (kind != AS_WRITE ||
-	    (*pte & _PAGE_DIRTY))) {	/* no change: maybe a shared table */
-		*byte = pfn_to_page(&mm->session->phys, pte_pfn(*pte))->data +
-		    (addr & (AS_PAGE_SIZE - 1));
-		return 0;
-	}
-	*pte |= _PAGE_ACCESSED | (kind == AS_WRITE ? _PAGE_DIRTY : 0);
-	*byte = pfn_to_page(&mm->session->phys, pte_pfn(*pte))->data +
-	    (addr & (AS_PAGE_SIZE - 1));
+	/* the accessed and dirty bits to set: a change to the table */
+	if ((!(*pte & _PAGE_ACCESSED) || (kind == AS_WRITE &&
+	    !(*pte & _PAGE_DIRTY))) && (pte = pte_offset(mm, addr)) != NULL)
+		*pte |= _PAGE_ACCESSED | (kind == AS_WRITE ? _PAGE_DIRTY : 0);
+	page = pte != NULL ? pfn_to_page(&mm->session->phys, pte_pfn(*pte)) :
+	    NULL;
+	if (page == NULL || (kind == AS_WRITE && page_make_writable(page)))
+		return code | 0x100;	/* no host memory: not done */
+	*byte = page->data + (addr & (AS_PAGE_SIZE - 1));
 	return 0;
 }
 

@@ -885,7 +885,7 @@ int copy_page_range(struct vma *dst, struct vma *src)
 		next = next > end ? end : next;
 		if (pte_table_shareable(mm, addr & ~(PMD_SIZE - 1)) &&
 		    pte_table_share(dmm, mm, addr & ~(PMD_SIZE - 1),
-		    pmd_offset(mm, addr, 0)) == 0) {
+		    pmd_offset(mm, addr, PMD_WRITE)) == 0) {
 			tables++;
 			if (explain_recording())
 				shared += count_ptes(mm, addr, next);

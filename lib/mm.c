@@ -453,7 +453,11 @@ static const char *check_tally(struct as_session *s, const int *tally,
 			shares += (unsigned long)tally[pfn] - 1;
 		}
 	}
-	if (shares != p->nr_reserved || shared_pmds != p->nr_shared_pmds)
+	pthread_mutex_lock(&p->lock);
+	pfn = p->nr_reserved;
+	pthread_mutex_unlock(&p->lock);
+	if (shares != pfn || shared_pmds !=
+	    __atomic_load_n(&p->nr_shared_pmds, __ATOMIC_ACQUIRE))
 		return "the frames reserved for shared PTE tables, or the "
 		    "shared PMD entries, do not add up";
 	return NULL;

@@ -34,6 +34,9 @@ struct swap_info_struct;
 /* PG_reclaim, which is also PG_readahead: reclaim met the page dirty and
  * left it for writeback; fault-around skips it as a readahead mark */
 #define PG_reclaim	(1U << 12)
+/* Not Linux's: the bytes are a host page sessions share read-only
+ * (host_ksm.c); page_make_writable() before any store into them. */
+#define PG_hostshared	(1U << 13)
 
 struct page {
 	/* folio_ref_count() in the low 32 bits, folio_mapcount() (the PTEs
@@ -186,6 +189,24 @@ static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
 }
 /* page_pool.c: a zeroed 4 KiB of host memory (NULL: the host has none),
  * and giving it back; shared by every session. */
+/*
+ * host_ksm.c: host_ksm_session() points the frames of a new session
+ * made with p that equal its template's at the template's read-only host
+ * pages; page_make_writable() gives a frame its own host page before a
+ * store (0 or -ENOMEM); page_data_forget() a frame freed without one.
+ */
+struct as_session;
+struct as_session_params;
+void host_ksm_session(struct as_session *s, const struct as_session_params *p);
+int page_data_unshare(struct page *page);
+void page_data_forget(struct page *page);
+unsigned long host_ksm_pages_shared(void);
+
+static inline int page_make_writable(struct page *page)
+{
+	return page_test(page, PG_hostshared) ? page_data_unshare(page) : 0;
+}
+
 void *host_page_alloc(void);
 void host_page_free(void *data);
 /* The one read-only zero page every session's zero page shows. */

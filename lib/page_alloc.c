@@ -107,9 +107,14 @@ static void memmap_free_chunk(struct as_phys *p, unsigned long pfn)
 {
 	unsigned long i;
 
-	for (i = pfn; i < pfn + PAGES_PER_CHUNK && i < p->max_frames; i++)
-		if (p->memmap[i].data != NULL && i != p->zero_pfn)
+	for (i = pfn; i < pfn + PAGES_PER_CHUNK && i < p->max_frames; i++) {
+		if (p->memmap[i].data == NULL || i == p->zero_pfn)
+			continue;
+		if (page_test(&p->memmap[i], PG_hostshared))
+			page_data_forget(&p->memmap[i]);
+		else
 			host_page_free(p->memmap[i].data);
+	}
 }
 
 /* The frames' contents, and the struct pages' charge, of each chunk. */
@@ -284,7 +289,10 @@ static void free_page(struct as_phys *p, struct page *page)
 		swapcache_page_freed(p, page);
 	lru_page_freed(p, page);
 	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
-	host_page_free(page->data);
+	if (page_test(page, PG_hostshared))	/* a template's: kept */
+		page_data_forget(page);
+	else
+		host_page_free(page->data);
 	pthread_mutex_lock(&p->lock);
 	page->data = NULL;
 	p->nr_used--;

@@ -98,8 +98,14 @@ pte_t *pte_offset(struct mm *mm, unsigned long addr);
 /* The PTE slot for addr to read, maybe in a shared table (*pmd: the PMD
  * entry, for pmd_shared() and _PAGE_PT_OLD), or NULL. */
 pte_t *pte_offset_ro(struct mm *mm, unsigned long addr, pte_t *pmd);
-/* The PMD entry for addr, upper tables made if alloc; NULL if none. */
-pte_t *pmd_offset(struct mm *mm, unsigned long addr, int alloc);
+/* The PMD entry for addr: to read (PMD_READ), to change (PMD_WRITE:
+ * the tables on the way given their own host bytes, host_ksm.c), or to
+ * change with upper tables made where missing (PMD_ALLOC); NULL if a
+ * table is missing (or there is no host memory). */
+#define PMD_READ	0
+#define PMD_ALLOC	1
+#define PMD_WRITE	2
+pte_t *pmd_offset(struct mm *mm, unsigned long addr, int how);
 /* pte_offset() (unshare) or pte_offset_ro(), or NULL with where the
  * next table could start in *next. */
 pte_t *pte_offset_next(struct mm *mm, unsigned long addr,

@@ -83,7 +83,7 @@ int pte_table_share(struct mm *dst, struct mm *src, unsigned long base,
     pte_t *spmd)
 {
 	struct as_phys *p = phys_of(src);
-	pte_t *dpmd = pmd_offset(dst, base, 1);
+	pte_t *dpmd = pmd_offset(dst, base, PMD_ALLOC);
 
 	if (dpmd == NULL)
 		return -ENOMEM;
@@ -93,7 +93,8 @@ int pte_table_share(struct mm *dst, struct mm *src, unsigned long base,
 		return -ENOMEM;
 	pthread_mutex_lock(&p->pt_share_lock);
 	get_page(pfn_to_page(p, pte_pfn(*spmd)));
-	p->nr_shared_pmds += pmd_shared(*spmd) ? 1 : 2;
+	__atomic_add_fetch(&p->nr_shared_pmds, pmd_shared(*spmd) ? 1 : 2,
+	    __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->pt_share_lock);
 	*spmd &= ~_PAGE_RW;
 	*dpmd = (*spmd & ~_PAGE_PT_OLD) | _PAGE_PT_OLD;
@@ -157,6 +158,10 @@ int pte_unshare(struct mm *mm, unsigned long addr, pte_t *pmd)
 
 	pthread_mutex_lock(&p->pt_share_lock);
 	if (page_refcount(old) == 1) {
+		if (page_make_writable(old) != 0) {
+			pthread_mutex_unlock(&p->pt_share_lock);
+			return -ENOMEM;
+		}
 		own_shared_table(p, (pte_t *)old->data, view_old);
 	} else if ((new = alloc_page_reserved(p)) == NULL) {
 		pthread_mutex_unlock(&p->pt_share_lock);
@@ -167,7 +172,7 @@ int pte_unshare(struct mm *mm, unsigned long addr, pte_t *pmd)
 		    (const pte_t *)old->data, view_old);
 		put_page(p, old);	/* not the last reference */
 	}
-	p->nr_shared_pmds--;
+	__atomic_sub_fetch(&p->nr_shared_pmds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->pt_share_lock);
 	*pmd = pfn_pte(new != NULL ? new->pfn : old->pfn, _PAGE_TABLE);
 	if (new != NULL)
@@ -193,16 +198,16 @@ bool pte_table_drop(struct mm *mm, pte_t *pmd)
 	dropped = page_refcount(t) > 1;
 	if (dropped)
 		put_page(p, t);
-	p->nr_shared_pmds--;
+	__atomic_sub_fetch(&p->nr_shared_pmds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->pt_share_lock);
 	if (dropped) {
 		pt_unreserve(p);
 		*pmd = 0;
 		mm->nr_pgtables--;
-	} else {		/* ours alone: as if never shared */
+	} else if (page_make_writable(t) == 0) {	/* ours alone */
 		own_shared_table(p, (pte_t *)t->data,
 		    (*pmd & _PAGE_PT_OLD) != 0);
-		*pmd = pfn_pte(t->pfn, _PAGE_TABLE);
+		*pmd = pfn_pte(t->pfn, _PAGE_TABLE);	/* as if never shared */
 	}
 	return dropped;
 }
@@ -222,12 +227,15 @@ static void for_each_shared_pmd(struct mm *mm,
 		for (j = 0; j < PTRS_PER_TABLE; j++) {
 			if (!(pud[j] & _PAGE_PRESENT))
 				continue;
-			pmd = table_at(p, pte_pfn(pud[j]));
-			for (k = 0; k < PTRS_PER_TABLE; k++)
-				if (pmd_shared(pmd[k]))
-					fn(mm, (i << PGDIR_SHIFT) |
-					    (j << PUD_SHIFT) |
-					    (k << PMD_SHIFT), &pmd[k]);
+			for (k = 0; k < PTRS_PER_TABLE; k++) {
+				pmd = table_at(p, pte_pfn(pud[j]));
+				if (!pmd_shared(pmd[k]) || page_make_writable(
+				    pfn_to_page(p, pte_pfn(pud[j]))) != 0)
+					continue;
+				pmd = table_at(p, pte_pfn(pud[j]));
+				fn(mm, (i << PGDIR_SHIFT) | (j << PUD_SHIFT) |
+				    (k << PMD_SHIFT), &pmd[k]);
+			}
 		}
 	}
 }

@@ -172,6 +172,7 @@ struct as_session *as_session_new(const struct as_session_params *p)
 	s->tasks = t;
 	if (as_exec(s, t, &s->image) != 0)
 		goto fail;
+	host_ksm_session(s, p);	/* the bytes every such session holds */
 	return s;
 fail:
 	if (s == NULL || s->tasks == NULL)

@@ -177,6 +177,9 @@ class PageWalk:
     swap_type: int = 0
     swap_offset: int = 0
     swap_exclusive: bool = False
+    #: The mms holding the PTE table: more than one after a fork shared
+    #: it (kernel share_tables); 0 where there is no table.
+    pt_sharers: int = 0
 
 
 @dataclass(frozen=True)

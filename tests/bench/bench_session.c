@@ -2,9 +2,11 @@
  * bench_session.c: what an idle session costs and how fast sessions come
  * and go, in the core the daemon runs: the host memory (RSS) of 10,000
  * fresh sessions (each has exec'ed its program image, nothing touched),
- * the frames each uses, the RSS left once they end; and sessions made
- * and freed per second beside the host kernel's fork, exit and wait of a
- * process per second, in one run.  BENCH_SESSIONS sets the count.
+ * the frames each uses and how many of them hold a host page shared
+ * with every session made alike (host_ksm.c; target: 16 KiB a session),
+ * the RSS left once they end; and sessions made and freed per second
+ * beside the host kernel's fork, exit and wait of a process per second,
+ * in one run.  BENCH_SESSIONS sets the count.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -37,7 +39,7 @@ static void idle(int n)
 	struct as_session_params p;
 	struct as_session **v = calloc((size_t)n, sizeof(*v));
 	long r0, r1, r2;
-	unsigned long f0 = as_frames_in_use();
+	unsigned long f0 = as_frames_in_use(), k0 = host_ksm_pages_shared();
 	int i;
 
 	as_session_params_default(&p);
@@ -46,9 +48,10 @@ static void idle(int n)
 		if ((v[i] = as_session_new(&p)) == NULL)
 			exit(1);
 	r1 = rss_kib();
-	printf("idle sessions=%d rss_kib_each=%.1f frames_each=%.1f "
-	    "rss_total_mib=%.1f\n", n, (double)(r1 - r0) / n,
-	    (double)(as_frames_in_use() - f0) / n, (r1 - r0) / 1024.0);
+	printf("idle sessions=%d rss_kib_each=%.1f (target 16) frames_each=%.1f "
+	    "host_shared_each=%.1f rss_total_mib=%.1f\n", n,
+	    (double)(r1 - r0) / n, (double)(as_frames_in_use() - f0) / n,
+	    (double)(host_ksm_pages_shared() - k0) / n, (r1 - r0) / 1024.0);
 	for (i = 0; i < n && v != NULL; i++)
 		as_session_free(v[i]);
 	malloc_trim(0);		/* as aspaced does after sessions end */

@@ -132,9 +132,13 @@ def test_reports(session: aspace.Session) -> None:
     assert st.pid == 1 and st.vm_rss is not None and "VmRSS:" in st.text
     walk = session.walk(a)
     assert walk.pte & 1 and walk.pgd & 1 and not walk.swap
+    assert walk.pt_sharers == 1
     assert session.walk(a + 0x1000).pte == 0
     assert session.counters(task_only=True).minor_faults >= 1
     assert session.check() == aspace.Check(mms=1, tasks=1)
+    session.fork()          # the table shared with the child
+    assert session.walk(a).pt_sharers == 2
+    assert session.walk(a).pmd & 2 == 0     # read-only at the PMD
 
 
 def test_kernel_parameters(client: aspace.Client) -> None:

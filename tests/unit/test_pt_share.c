@@ -187,7 +187,7 @@ static struct task *task(struct as_session *s, int pid)
 /* The PMD entry of addr in pid's mm. */
 static pte_t pmd_of(struct as_session *s, int pid, unsigned long addr)
 {
-	pte_t *pmd = pmd_offset(task(s, pid)->mm, addr, 0);
+	pte_t *pmd = pmd_offset(task(s, pid)->mm, addr, PMD_READ);
 
 	return pmd != NULL ? *pmd : 0;
 }

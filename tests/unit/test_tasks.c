@@ -9,7 +9,8 @@
  *    the zero page, the page cache and the page tables is free again.
  *  - concurrency: several host threads drive tasks of one session at once
  *    (faults in a shared mm from many tasks, mmap/munmap/mprotect in it,
- *    brk, forks and exits; every child's break where its heap ends); run
+ *    brk, forks and exits, smaps of the forking mm unsharing every table
+ *    its children share; every child's break where its heap ends); run
  *    under ThreadSanitizer in CI.
  *  - cow_from_cache: a child's private file mapping copies page cache
  *    pages on write while task 1 stores into them through a shared
@@ -31,6 +32,7 @@
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
+#include "buf.h"
 #include "session.h"
 
 #define A	0x200000000000UL
@@ -139,7 +141,8 @@ struct worker {
 	struct task		*t;
 	struct as_file		*f;
 	uint64_t		 seed;
-	int			 kind;	/* 0 faults, 1 mappings, 2 forks, 3 brk */
+	int			 kind;	/* 0 faults, 1 mappings, 2 forks, 3 brk,
+					 * 4 smaps (unsharing every table) */
 	unsigned long		 bad;	/* forks: children with a wrong brk */
 };
 
@@ -197,20 +200,41 @@ static void *forker(struct worker *w)
 	return NULL;
 }
 
+/* smaps of the forking mm, over and over: each unshares every table
+ * the forker's children still share (session_unshare_tables()). */
+static void *smaps_reader(struct worker *w)
+{
+	struct as_buf b;
+	struct vma *v;
+
+	as_buf_init(&b, 1 << 20);
+	for (int i = 0; i < 300; i++) {
+		mmap_read_lock(w->t->mm);
+		for (v = find_vma(w->t->mm, A); v != NULL && v->vm_start <
+		    A + SPAN * PG; v = v->vm_next)
+			show_smap(&b, "", v);
+		mmap_read_unlock(w->t->mm);
+		b.len = 0;
+	}
+	as_buf_free(&b);
+	return NULL;
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 
 	return w->kind == 0 ? faulter(w) : w->kind == 1 ? mapper(w) :
-	    w->kind == 2 ? forker(w) : breaker(w);
+	    w->kind == 2 ? forker(w) : w->kind == 3 ? breaker(w) :
+	    smaps_reader(w);
 }
 
 static void test_concurrency(void **state)
 {
 	struct as_session_params p;
 	struct as_session *s;
-	struct worker w[7];
-	pthread_t th[7];
+	struct worker w[8];
+	pthread_t th[8];
 	struct task *t1;
 	int i, err;
 
@@ -222,16 +246,16 @@ static void test_concurrency(void **state)
 	t1 = as_task_lookup(s, 1);
 	assert_int_equal(sys_mmap(t1->mm, A, SPAN * PG, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0), A);
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < 8; i++) {
 		w[i] = (struct worker){ .s = s, .f = as_file_lookup(s, "f"),
 		    .seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1),
 		    .kind = i < 4 ? 0 : i - 3 };
 		w[i].t = i == 5 ? t1 : as_clone(s, t1, true, &err);
 		assert_non_null(w[i].t);
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		pthread_join(th[i], NULL);
 	valid(t1->mm);
 	assert_int_equal(w[5].bad, 0);		/* the forker's children */
