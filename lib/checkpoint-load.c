@@ -831,6 +831,7 @@ int as_session_load(const void *data, size_t len, struct as_session **sp,
 		 * its parent). */
 		l.s->mem.limit = (long)as_session_mem_limit(
 		    l.s->phys.max_frames << AS_PAGE_SHIFT);
+		host_ksm_loaded(l.s);	/* an idle one costs as a new one */
 		*sp = l.s;
 	}
 	load_free_tables(&l);

@@ -9,7 +9,8 @@
  * read-only.  Each later session with those parameters points each of
  * its frames whose bytes equal the template's at the template's page
  * (PG_hostshared) and gives its own back, so that an idle session costs
- * the host only its structures.  Nothing a session shows changes: frame
+ * the host only its structures; so does a session a checkpoint brings
+ * back (host_ksm_loaded()), where a template for its parameters exists.  Nothing a session shows changes: frame
  * numbers, counts and flags are its own; only where the bytes live.
  *
  * The first write to such a frame copies the host page first
@@ -149,6 +150,28 @@ void host_ksm_session(struct as_session *s, const struct as_session_params *p)
 		ksm_merge(s, t);
 	else if (nr_templates < KSM_TEMPLATES_MAX)
 		(void)ksm_make(s, &key);	/* the first: the template */
+	pthread_mutex_unlock(&ksm_lock);
+}
+
+void host_ksm_loaded(struct as_session *s)
+{
+	struct as_session_params p, key;
+	struct ksm_template *t;
+	int k;
+
+	memset(&p, 0, sizeof(p));
+	p.ram_bytes = s->phys.max_frames << AS_PAGE_SHIFT;
+	for (k = 0; k < KP_COUNT; k++)
+		p.kparam[k] = as_kparam_get(s, (enum kparam)k);
+	p.seed = s->seed;
+	p.randomize = s->randomize;
+	p.image = s->image;
+	if (p.randomize)
+		return;
+	ksm_key(&key, &p);
+	pthread_mutex_lock(&ksm_lock);
+	if ((t = ksm_find(&key)) != NULL)	/* none made from a load */
+		ksm_merge(s, t);
 	pthread_mutex_unlock(&ksm_lock);
 }
 

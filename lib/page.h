@@ -198,6 +198,8 @@ static inline struct page *pfn_to_page(struct as_phys *p, unsigned long pfn)
 struct as_session;
 struct as_session_params;
 void host_ksm_session(struct as_session *s, const struct as_session_params *p);
+/* The same for a session a checkpoint made, if its template exists. */
+void host_ksm_loaded(struct as_session *s);
 int page_data_unshare(struct page *page);
 void page_data_forget(struct page *page);
 unsigned long host_ksm_pages_shared(void);

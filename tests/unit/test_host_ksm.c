@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "mm.h"
 #include "page.h"
 #include "session.h"
@@ -115,11 +116,38 @@ static void test_unlike_share_nothing_with_others(void **state)
 	as_session_free(c);
 }
 
+/* A checkpoint of an idle session loads sharing its bytes again, and
+ * saves the same bytes. */
+static void test_loaded_shares_again(void **state)
+{
+	struct as_session *a = made(8UL << 20), *b = made(8UL << 20), *l;
+	struct as_buf x, y;
+	char why[256];
+
+	(void)state;
+	as_buf_init(&x, 1 << 24);
+	as_buf_init(&y, 1 << 24);
+	assert_int_equal(as_session_save(b, &x), 0);
+	if (as_session_load(x.data, x.len, &l, why, sizeof(why)) != 0)
+		fail_msg("load: %s", why);
+	assert_int_equal(shared_frames(l), shared_frames(b));
+	assert_true(shared_frames(l) > 0);
+	assert_int_equal(as_session_save(l, &y), 0);
+	assert_int_equal(x.len, y.len);
+	assert_memory_equal(x.data, y.data, x.len);
+	as_buf_free(&x);
+	as_buf_free(&y);
+	as_session_free(l);
+	as_session_free(b);
+	as_session_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alike_share_and_stay_apart),
 		cmocka_unit_test(test_unlike_share_nothing_with_others),
+		cmocka_unit_test(test_loaded_shares_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
