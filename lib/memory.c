@@ -868,14 +868,16 @@ static unsigned long count_ptes(struct mm *mm, unsigned long addr,
 int copy_page_range(struct vma *dst, struct vma *src)
 {
 	struct mm *mm = src->vm_mm, *dmm = dst->vm_mm;
-	unsigned long addr, next, end = src->vm_end, nr = 0, wp = 0, tables = 0;
+	unsigned long addr, next, end = src->vm_end, nr = 0, wp = 0, tables;
 	unsigned long shared = 0;
+	struct pte_share_batch b;
 	int err = 0;
 
 	if (src->anon_vma == NULL)
 		return 0;
 	pthread_mutex_lock(&mm->page_table_lock);
 	pthread_mutex_lock(&dmm->page_table_lock);
+	pte_share_begin(&b, dst, src);
 	for (addr = src->vm_start; addr < end && err == 0; addr = next) {
 		next = (addr | (PMD_SIZE - 1)) + 1;
 		if (pte_offset_next(mm, addr, &next, 0) == NULL) {
@@ -883,16 +885,15 @@ int copy_page_range(struct vma *dst, struct vma *src)
 			continue;	/* no table: nothing to copy */
 		}
 		next = next > end ? end : next;
-		if (pte_table_shareable(mm, addr & ~(PMD_SIZE - 1)) &&
-		    pte_table_share(dmm, mm, addr & ~(PMD_SIZE - 1),
-		    pmd_offset(mm, addr, PMD_WRITE)) == 0) {
-			tables++;
+		if (pte_share_table(&b, addr & ~(PMD_SIZE - 1))) {
 			if (explain_recording())
 				shared += count_ptes(mm, addr, next);
 			continue;
 		}
 		err = copy_pte_range(dst, src, addr, next, &nr, &wp);
 	}
+	pte_share_end(&b);
+	tables = b.tables;
 	pthread_mutex_unlock(&dmm->page_table_lock);
 	pthread_mutex_unlock(&mm->page_table_lock);
 	if (tables != 0)

@@ -216,12 +216,12 @@ const void *host_zero_page(void);
 
 /* alloc_page(): a zeroed frame with refcount 1, or NULL when RAM is full. */
 struct page *alloc_page(struct as_phys *p);
-/* pt_reserve(): a frame of RAM (and its charge) held back for a table
- * fork shared; 0 or -ENOMEM.  pt_unreserve() gives it back;
+/* pt_reserve(): n frames of RAM (and their charge) held back for tables
+ * fork shares; 0 or -ENOMEM.  pt_unreserve() gives n back;
  * alloc_page_reserved() takes the frame (NULL only if the host has no
  * memory). */
-int pt_reserve(struct as_phys *p);
-void pt_unreserve(struct as_phys *p);
+int pt_reserve(struct as_phys *p, unsigned long n);
+void pt_unreserve(struct as_phys *p, unsigned long n);
 struct page *alloc_page_reserved(struct as_phys *p);
 void put_page(struct as_phys *p, struct page *page);
 /* folio_ref_freeze() and free: the page goes if the caller holds its

@@ -255,29 +255,29 @@ struct page *alloc_page_reserved(struct as_phys *p)
 	return page;
 }
 
-int pt_reserve(struct as_phys *p)
+int pt_reserve(struct as_phys *p, unsigned long n)
 {
 	int err = 0;
 
-	if (memcg_try_charge(p->memcg, AS_PAGE_SIZE) != 0)
+	if (memcg_try_charge(p->memcg, (long)(n * AS_PAGE_SIZE)) != 0)
 		return -ENOMEM;
 	pthread_mutex_lock(&p->lock);
-	if (p->nr_used + p->nr_reserved < p->nr_frames)
-		p->nr_reserved++;
+	if (p->nr_used + p->nr_reserved + n <= p->nr_frames)
+		p->nr_reserved += n;
 	else
 		err = -ENOMEM;
 	pthread_mutex_unlock(&p->lock);
 	if (err != 0)
-		memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+		memcg_uncharge(p->memcg, (long)(n * AS_PAGE_SIZE));
 	return err;
 }
 
-void pt_unreserve(struct as_phys *p)
+void pt_unreserve(struct as_phys *p, unsigned long n)
 {
 	pthread_mutex_lock(&p->lock);
-	p->nr_reserved--;
+	p->nr_reserved -= n;
 	pthread_mutex_unlock(&p->lock);
-	memcg_uncharge(p->memcg, AS_PAGE_SIZE);
+	memcg_uncharge(p->memcg, (long)(n * AS_PAGE_SIZE));
 }
 
 /* free_page(): return the frame and its contents; its charge goes. */

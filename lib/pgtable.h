@@ -33,6 +33,7 @@ typedef uint64_t pte_t;
  */
 #define _PAGE_PT_OLD	0x400ULL
 #define PMD_SIZE	(1UL << 21)
+#define PUD_SIZE	(1UL << 30)
 
 #define PTRS_PER_TABLE	512
 #define PGDIR_SHIFT	39

@@ -31,11 +31,14 @@
  * on Linux, and the copy made later cannot fail for RAM.
  *
  * Locks (the order is in mm.c): phys->pt_share_lock, inside the
- * page_table_lock of the mm doing the sharing or unsharing (fork holds
- * the parent's and the child's), guards each table page's count of
- * sharers and the decision to copy or take over.
+ * page_table_lock of the mm unsharing or dropping, guards the decision
+ * to copy, take over or drop by a table page's count of sharers.  Fork
+ * adds a sharer without it (an atomic increment, under the parent's and
+ * the child's page_table_locks): the parent holds the table, so no other
+ * mm can be deciding to take it over.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "explain.h"
 #include "mm.h"
@@ -79,27 +82,92 @@ bool pte_table_shareable(struct mm *src, unsigned long base)
 	return true;
 }
 
-int pte_table_share(struct mm *dst, struct mm *src, unsigned long base,
-    pte_t *spmd)
+void pte_share_begin(struct pte_share_batch *b, struct vma *dst,
+    struct vma *src)
 {
-	struct as_phys *p = phys_of(src);
-	pte_t *dpmd = pmd_offset(dst, base, PMD_ALLOC);
+	memset(b, 0, sizeof(*b));
+	b->dst = dst->vm_mm;
+	b->src = src->vm_mm;
+	b->start = src->vm_start;
+	b->end = src->vm_end;
+	b->whole = src->vm_mm->session->limits.share_tables &&
+	    vma_shares_ptes(src);
+	b->sbase = b->dbase = 1;	/* no PMD table yet */
+}
 
-	if (dpmd == NULL)
+/* The PMD entry of base in mm through a cached PMD table (*tbase its
+ * span's start), made (and made writable) once per 1 GiB. */
+static pte_t *batch_pmd(struct mm *mm, unsigned long base, pte_t **table,
+    unsigned long *tbase, int how)
+{
+	unsigned long span = base & ~((1UL << PUD_SHIFT) - 1);
+	pte_t *pmd;
+
+	if (span != *tbase) {
+		if ((pmd = pmd_offset(mm, span, how)) == NULL)
+			return NULL;
+		*table = pmd;	/* entry 0 of the table */
+		*tbase = span;
+	}
+	return *table + ((base >> PMD_SHIFT) & (PTRS_PER_TABLE - 1));
+}
+
+/* A frame reserved for the next share: 64 at a time, else one. */
+static int batch_credit(struct pte_share_batch *b)
+{
+	struct as_phys *p = phys_of(b->src);
+
+	if (b->credit > 0)
+		return 0;
+	if (pt_reserve(p, 64) == 0)
+		b->credit = 64;
+	else if (pt_reserve(p, 1) == 0)
+		b->credit = 1;
+	else
 		return -ENOMEM;
+	return 0;
+}
+
+int pte_share_table(struct pte_share_batch *b, unsigned long base)
+{
+	struct as_phys *p = phys_of(b->src);
+	pte_t *spmd, *dpmd;
+
+	if (!(b->whole && base >= b->start && base + PMD_SIZE <= b->end) &&
+	    !pte_table_shareable(b->src, base))
+		return 0;
+	if ((spmd = batch_pmd(b->src, base, &b->stable, &b->sbase,
+	    PMD_WRITE)) == NULL || !(*spmd & _PAGE_PRESENT) ||
+	    (dpmd = batch_pmd(b->dst, base, &b->dtable, &b->dbase,
+	    PMD_ALLOC)) == NULL)
+		return 0;
 	if (*dpmd & _PAGE_PRESENT)
-		return 0;		/* shared for an earlier VMA */
-	if (pt_reserve(p) != 0)
-		return -ENOMEM;
-	pthread_mutex_lock(&p->pt_share_lock);
+		return 1;		/* shared for an earlier VMA */
+	if (batch_credit(b) != 0)
+		return 0;
+	b->credit--;
+	/* the next table's struct page, while this one's is counted */
+	if ((base & (PUD_SIZE - 1)) != PUD_SIZE - PMD_SIZE &&
+	    (spmd[1] & _PAGE_PRESENT))
+		__builtin_prefetch(pfn_to_page(p, pte_pfn(spmd[1])), 1);
+	/* no lock: a table fork shares is held by this mm, so no other mm
+	 * may take it over meanwhile (pte_unshare()) */
 	get_page(pfn_to_page(p, pte_pfn(*spmd)));
-	__atomic_add_fetch(&p->nr_shared_pmds, pmd_shared(*spmd) ? 1 : 2,
-	    __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&p->pt_share_lock);
+	b->pmds += pmd_shared(*spmd) ? 1 : 2;
 	*spmd &= ~_PAGE_RW;
 	*dpmd = (*spmd & ~_PAGE_PT_OLD) | _PAGE_PT_OLD;
-	dst->nr_pgtables++;
-	return 0;
+	b->tables++;
+	return 1;
+}
+
+void pte_share_end(struct pte_share_batch *b)
+{
+	struct as_phys *p = phys_of(b->src);
+
+	if (b->credit > 0)
+		pt_unreserve(p, b->credit);
+	b->dst->nr_pgtables += b->tables;
+	__atomic_add_fetch(&p->nr_shared_pmds, b->pmds, __ATOMIC_RELEASE);
 }
 
 /* What copy_present_pte() or copy_nonpresent_pte() leaves in the child
@@ -201,7 +269,7 @@ bool pte_table_drop(struct mm *mm, pte_t *pmd)
 	__atomic_sub_fetch(&p->nr_shared_pmds, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->pt_share_lock);
 	if (dropped) {
-		pt_unreserve(p);
+		pt_unreserve(p, 1);
 		*pmd = 0;
 		mm->nr_pgtables--;
 	} else if (page_make_writable(t) == 0) {	/* ours alone */

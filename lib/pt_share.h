@@ -14,10 +14,27 @@ struct as_session;
 
 /* May fork share the PTE table of src's 2 MiB span at base? */
 bool pte_table_shareable(struct mm *src, unsigned long base);
-/* Share src's table behind *spmd with dst at base (both mms'
- * page_table_locks held); 0, or -ENOMEM to copy it instead. */
-int pte_table_share(struct mm *dst, struct mm *src, unsigned long base,
-    pte_t *spmd);
+/*
+ * Fork's sharing of the tables of one VMA, under both mms'
+ * page_table_locks: pte_share_begin(), then pte_share_table() for the
+ * 2 MiB span at each base where src has a table (1: shared, or shared
+ * already; 0: copy it instead), then pte_share_end().  The PMD tables
+ * are found once per 1 GiB and frames reserved 64 at a time.
+ */
+struct pte_share_batch {
+	struct mm	*src, *dst;
+	unsigned long	 start, end;	/* the VMA */
+	bool		 whole;		/* its spans inside it are shareable */
+	pte_t		*stable, *dtable;	/* PMD tables, entry 0 */
+	unsigned long	 sbase, dbase;	/* the 1 GiB they span */
+	unsigned long	 credit;	/* frames reserved, not yet used */
+	unsigned long	 tables;	/* shared */
+	unsigned long	 pmds;		/* PMD entries newly marked shared */
+};
+void pte_share_begin(struct pte_share_batch *b, struct vma *dst,
+    struct vma *src);
+int pte_share_table(struct pte_share_batch *b, unsigned long base);
+void pte_share_end(struct pte_share_batch *b);
 /* Make the shared table behind *pmd (addr's) mm's own: copied, or taken
  * over when no other mm holds it; 0 or -ENOMEM (host memory). */
 int pte_unshare(struct mm *mm, unsigned long addr, pte_t *pmd);
