@@ -199,12 +199,13 @@ static int do_user_addr_fault(struct task *t, unsigned long addr,
  * fault.
  */
 static pte_t *mmu_pte(struct mm *mm, unsigned long addr, enum as_access kind,
-    bool *wp)
+    bool *wp, pte_t *pmdval)
 {
 	pte_t pmd = 0, *pte = pte_offset_ro(mm, addr, &pmd);
 	struct as_explain *prev;
 
 	*wp = false;
+	*pmdval = pmd;
 	if (pte == NULL || !pmd_shared(pmd) || !(*pte & _PAGE_PRESENT))
 		return pte;
 	if (kind == AS_WRITE) {
@@ -219,6 +220,14 @@ static pte_t *mmu_pte(struct mm *mm, unsigned long addr, enum as_access kind,
 	return pte;
 }
 
+/* May the MMU set bits in the table behind pmd in place: not shared by
+ * fork, its bytes its own (host_ksm.c)? */
+static bool mmu_table_own(struct mm *mm, pte_t pmd)
+{
+	return !pmd_shared(pmd) && !page_test(pfn_to_page(&mm->session->phys,
+	    pte_pfn(pmd)), PG_hostshared);
+}
+
 /* The MMU: 0 and the frame's byte address if the PTE allows the access,
  * else the page-fault error code. */
 static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
@@ -227,7 +236,7 @@ static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
 	unsigned int code = (kind == AS_WRITE ? X86_PF_WRITE : 0) |
 	    (kind == AS_EXEC ? X86_PF_INSTR : 0);
 	bool wp;
-	pte_t *pte = mmu_pte(mm, addr, kind, &wp);
+	pte_t pmd, *pte = mmu_pte(mm, addr, kind, &wp, &pmd);
 	struct page *page;
 
 	if (pte == NULL || !(*pte & _PAGE_PRESENT))
@@ -237,7 +246,8 @@ static unsigned int mmu_translate(struct mm *mm, unsigned long addr,
 		return code | X86_PF_PROT;
 	/* the accessed and dirty bits to set: a change to the table */
 	if ((!(*pte & _PAGE_ACCESSED) || (kind == AS_WRITE &&
-	    !(*pte & _PAGE_DIRTY))) && (pte = pte_offset(mm, addr)) != NULL)
+	    !(*pte & _PAGE_DIRTY))) && (mmu_table_own(mm, pmd) ||
+	    (pte = pte_offset(mm, addr)) != NULL))
 		*pte |= _PAGE_ACCESSED | (kind == AS_WRITE ? _PAGE_DIRTY : 0);
 	page = pte != NULL ? pfn_to_page(&mm->session->phys, pte_pfn(*pte)) :
 	    NULL;
