@@ -90,14 +90,6 @@ static bool vma_has_no_ops(const struct vma *vma)
 	return vma_is_anonymous(vma) && vma->vm_special_name == NULL;
 }
 
-/* vm_normal_page(): the page a present PTE maps, NULL for the zero page. */
-static struct page *vm_normal_page(struct vma *vma, pte_t pte)
-{
-	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
-		return NULL;
-	return pfn_to_page(phys_of(vma), pte_pfn(pte));
-}
-
 /*
  * models madvise_free_pte_range(): an exclusive anonymous page loses
  * PG_dirty, its PTE loses dirty and young, and it becomes lazily freed

@@ -1,7 +1,7 @@
 /*
  * memory.c: the page-fault handler and page-table maintenance
- * (mm/memory.c, mm/gup.c, mm/filemap.c's map_pages, mm/mprotect.c's
- * change_protection, mm/mremap.c's move_page_tables).
+ * (mm/memory.c, mm/gup.c, mm/filemap.c's map_pages, mm/mremap.c's
+ * move_page_tables; mm/mprotect.c's change_protection is mprotect.c's).
  *
  * handle_mm_fault() runs under mmap_lock (read or write) and takes
  * page_table_lock for the PTE work: a missing PTE goes to
@@ -73,9 +73,9 @@ static pte_t mk_pte(struct vma *vma, unsigned long pfn, bool write)
 }
 
 /* vm_normal_page(): the page a PTE maps, NULL for the zero page. */
-static struct page *vm_normal_page(struct vma *vma, pte_t pte)
+struct page *vm_normal_page(struct vma *vma, pte_t pte)
 {
-	if (pte & _PAGE_SPECIAL)
+	if (!pte_present(pte) || (pte & _PAGE_SPECIAL))
 		return NULL;
 	return pfn_to_page(phys_of(vma), pte_pfn(pte));
 }
@@ -696,37 +696,6 @@ static void zap_one(void *vma, unsigned long addr, pte_t *pte)
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end)
 {
 	walk_page_range(vma->vm_mm, start, end, zap_one, vma);
-}
-
-/* The new value of a present PTE under vma's new protection. */
-static pte_t change_pte(struct vma *vma, pte_t pte)
-{
-	const pte_t keep = PTE_PFN_MASK | _PAGE_DIRTY | _PAGE_ACCESSED |
-	    _PAGE_SPECIAL;
-	struct page *page = vm_normal_page(vma, pte);
-	pte_t new = (pte & keep) | (vma->vm_page_prot & ~_PAGE_ACCESSED);
-
-	/* can_change_pte_writable(): skip the write fault where it would
-	 * only reuse the page or dirty it. */
-	if ((vma->vm_flags & VM_WRITE) && page != NULL &&
-	    (new & _PAGE_PRESENT) && !(new & _PAGE_RW) &&
-	    (((vma->vm_flags & VM_SHARED) && (pte & _PAGE_DIRTY)) ||
-	    (!(vma->vm_flags & VM_SHARED) && page_exclusive(page))))
-		new |= _PAGE_RW;
-	return new;
-}
-
-static void change_one(void *vma, unsigned long addr, pte_t *pte)
-{
-	(void)addr;
-	if (pte_present(*pte))
-		*pte = change_pte(vma, *pte);
-}
-
-/* change_protection(): rewrite the PTEs of [start, end) for vma's prot. */
-void change_protection(struct vma *vma, unsigned long start, unsigned long end)
-{
-	walk_page_range(vma->vm_mm, start, end, change_one, vma);
 }
 
 /*

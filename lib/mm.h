@@ -179,6 +179,9 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
     unsigned int flags, struct task *task, struct as_explain *ex);
 void zap_page_range(struct vma *vma, unsigned long start, unsigned long end);
 int copy_page_range(struct vma *dst, struct vma *src);
+/* vm_normal_page(): the page a present PTE maps, NULL for none or the
+ * zero page. */
+struct page *vm_normal_page(struct vma *vma, uint64_t pte);
 void change_protection(struct vma *vma, unsigned long start,
     unsigned long end);
 unsigned long move_page_tables(struct vma *vma, unsigned long old_addr,

@@ -5,6 +5,40 @@
  */
 #include "explain.h"
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
+
+/* The new value of a present PTE under vma's new protection. */
+static pte_t change_pte(struct vma *vma, pte_t pte)
+{
+	const pte_t keep = PTE_PFN_MASK | _PAGE_DIRTY | _PAGE_ACCESSED |
+	    _PAGE_SPECIAL;
+	struct page *page = vm_normal_page(vma, pte);
+	pte_t new = (pte & keep) | (vma->vm_page_prot & ~_PAGE_ACCESSED);
+
+	/* can_change_pte_writable(): skip the write fault where it would
+	 * only reuse the page or dirty it. */
+	if ((vma->vm_flags & VM_WRITE) && page != NULL &&
+	    (new & _PAGE_PRESENT) && !(new & _PAGE_RW) &&
+	    (((vma->vm_flags & VM_SHARED) && (pte & _PAGE_DIRTY)) ||
+	    (!(vma->vm_flags & VM_SHARED) && page_exclusive(page))))
+		new |= _PAGE_RW;
+	return new;
+}
+
+static void change_one(void *vma, unsigned long addr, pte_t *pte)
+{
+	(void)addr;
+	if (pte_present(*pte))
+		*pte = change_pte(vma, *pte);
+}
+
+/* change_protection(): rewrite the PTEs of [start, end) for vma's prot. */
+void change_protection(struct vma *vma, unsigned long start, unsigned long end)
+{
+	walk_page_range(vma->vm_mm, start, end, change_one, vma);
+}
+
 
 /* mprotect_fixup(): give [start, end) of vma newflags, with accounting. */
 static int mprotect_fixup(struct mm *mm, struct vma *vma, struct vma **pprev,
