@@ -43,25 +43,36 @@ struct forked {
 
 static bool share_tables;	/* sim_fork()'s `kernel share_tables` */
 
-static void sim_fork(unsigned long len, struct forked *f)
+/* A session (share: `kernel share_tables`) whose task 1 (in *t) has
+ * written every page of len at BASE. */
+static struct as_session *touched(unsigned long len, bool share,
+    struct task **t)
 {
+	struct access_result r = { .store = true, .value = 1 };
 	struct as_session_params p;
 	struct as_session *s;
-	struct access_result r = { .store = true, .value = 1 };
-	struct task *t, *child;
-	double t0;
-	int err;
 
 	as_session_params_default(&p);
 	p.ram_bytes = 4UL << 30;
-	p.kparam[KP_SHARE_TABLES] = share_tables;
+	p.kparam[KP_SHARE_TABLES] = share;
 	s = as_session_new(&p);
-	t = as_task_lookup(s, 1);
-	if (len && sys_mmap(t->mm, BASE, len, PROT_READ | PROT_WRITE,
+	*t = as_task_lookup(s, 1);
+	if (len && sys_mmap((*t)->mm, BASE, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0) != BASE)
 		exit(1);
 	for (unsigned long a = BASE; a < BASE + len; a += PG)
-		as_access(t, a, AS_WRITE, &r);
+		as_access(*t, a, AS_WRITE, &r);
+	return s;
+}
+
+static void sim_fork(unsigned long len, struct forked *f)
+{
+	struct access_result r = { .store = true, .value = 1 };
+	struct task *t, *child;
+	struct as_session *s = touched(len, share_tables, &t);
+	double t0;
+	int err;
+
 	t0 = now_ns();
 	if ((child = as_clone(s, t, false, &err)) == NULL)
 		exit(1);
@@ -144,23 +155,11 @@ static double whole_us(const struct forked *f, unsigned long len)
  * len touched, in the simulator (share: `kernel share_tables`), in us. */
 static double sim_fork_warm(unsigned long len, bool share, int n)
 {
-	struct as_session_params p;
-	struct access_result r = { .store = true, .value = 1 };
-	struct as_session *s;
 	struct task *t, *c;
+	struct as_session *s = touched(len, share, &t);
 	double best = 1e30, t0;
 	int err;
 
-	as_session_params_default(&p);
-	p.ram_bytes = 4UL << 30;
-	p.kparam[KP_SHARE_TABLES] = share;
-	s = as_session_new(&p);
-	t = as_task_lookup(s, 1);
-	if (sys_mmap(t->mm, BASE, len, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0, 0) != BASE)
-		exit(1);
-	for (unsigned long a = BASE; a < BASE + len; a += PG)
-		as_access(t, a, AS_WRITE, &r);
 	for (int i = 0; i < n; i++) {
 		t0 = now_ns();
 		if ((c = as_clone(s, t, false, &err)) == NULL)

@@ -142,19 +142,19 @@ static void test_placement(void **state)
 	has(5, "below mmap_min_addr: raised to 0x10000", NULL);
 }
 
+/* Two pages written, a fork, each side's first write, a read. */
+#define COW_TRACE \
+	MAP("0x200000000000", "8K", "rw-", "private,anon,fixed") \
+	"write 0x200000000000 1\nwrite 0x200000001000 2\nfork\n" \
+	"write 0x200000000000 3\nswitch 2\nwrite 0x200000000000 4\n" \
+	"read 0x200000001000\n"
+
 /* With share_tables (the default) fork shares the PTE table and each
  * side's first write makes it its own: copied, then taken over. */
 static void test_cow_at_fork_and_fault(void **state)
 {
 	(void)state;
-	run(MAP("0x200000000000", "8K", "rw-", "private,anon,fixed")
-	    "write 0x200000000000 1\n"
-	    "write 0x200000001000 2\n"
-	    "fork\n"
-	    "write 0x200000000000 3\n"
-	    "switch 2\n"
-	    "write 0x200000000000 4\n"
-	    "read 0x200000001000\n");
+	run(COW_TRACE);
 	has(4, "copy_page_range 0x200000000000-0x200000002000: 1 PTE table "
 	    "(2 PTEs) shared with the child", "dup_mmap:", NULL);
 	has(5, "pte_unshare: the PTE table of 0x200000000000-0x200000200000, "
@@ -169,15 +169,7 @@ static void test_cow_at_fork_and_fault(void **state)
 static void test_cow_at_fork_unshared(void **state)
 {
 	(void)state;
-	run("kernel share_tables off\n"
-	    MAP("0x200000000000", "8K", "rw-", "private,anon,fixed")
-	    "write 0x200000000000 1\n"
-	    "write 0x200000001000 2\n"
-	    "fork\n"
-	    "write 0x200000000000 3\n"
-	    "switch 2\n"
-	    "write 0x200000000000 4\n"
-	    "read 0x200000001000\n");
+	run("kernel share_tables off\n" COW_TRACE);
 	has(3, "vmacache miss", "do_anonymous_page: frame", NULL);
 	has(5, "copy_page_range 0x200000000000-0x200000002000: 2 PTEs "
 	    "copied, 2 write-protected in both mms", "dup_mmap:", NULL);
