@@ -146,10 +146,11 @@ int pte_share_table(struct pte_share_batch *b, unsigned long base)
 	if (batch_credit(b) != 0)
 		return 0;
 	b->credit--;
-	/* the next table's struct page, while this one's is counted */
-	if ((base & (PUD_SIZE - 1)) != PUD_SIZE - PMD_SIZE &&
-	    (spmd[1] & _PAGE_PRESENT))
-		__builtin_prefetch(pfn_to_page(p, pte_pfn(spmd[1])), 1);
+	/* the struct page of the table 8 on, while this one's is counted:
+	 * after the memory was touched they are out of the caches */
+	if (((base >> PMD_SHIFT) & (PTRS_PER_TABLE - 1)) < PTRS_PER_TABLE - 8 &&
+	    (spmd[8] & _PAGE_PRESENT))
+		__builtin_prefetch(pfn_to_page(p, pte_pfn(spmd[8])), 1);
 	/* no lock: a table fork shares is held by this mm, so no other mm
 	 * may take it over meanwhile (pte_unshare()) */
 	get_page(pfn_to_page(p, pte_pfn(*spmd)));
