@@ -7,13 +7,15 @@
  * page swapped out of its object included (smaps' shmem_swap_usage()):
  * its PTE is gone, its object holds the swap entry.  At most
  * PAGES_MAX pages an answer: the view asks for one VMA, a window at a
- * time.
+ * time.  pages_pte_state() is also the web stepper's (web-step.c), so
+ * that a step's page cells say what this request would have.
  */
 #include "mm.h"
 #include "page.h"
 #include "pgtable.h"
 #include "req.h"
 #include "shmem.h"
+#include "web-step.h"
 
 #define PAGES_MAX	4096
 
@@ -58,8 +60,13 @@ static void one_page(Aspace__Page *p, const struct vma *vma,
     unsigned long addr)
 {
 	pte_t *ptep = pte_offset(vma->vm_mm, addr);
-	pte_t pte = ptep != NULL ? *ptep : 0;
 
+	pages_pte_state(p, vma, addr, ptep != NULL ? *ptep : 0);
+}
+
+void pages_pte_state(Aspace__Page *p, const struct vma *vma,
+    unsigned long addr, pte_t pte)
+{
 	aspace__page__init(p);
 	p->has_addr = p->has_state = p->has_locked = true;
 	p->addr = addr;
