@@ -3,7 +3,8 @@
  * (web-step.h, docs/web.md).  A snapshot is the current task's VMAs, as
  * maps lines (and VmFlags), and its non-empty PTEs' pages, in address order, each with
  * the state the pages request gives (pages_pte_state(), req-pages.c) as
- * one letter.  Comparing two: VMAs whose maps lines are in both are
+ * one letter (and a shmem VMA's pages swapped out of its object, which
+ * have no PTE, as the pages request finds them).  Comparing two: VMAs whose maps lines are in both are
  * unchanged; the rest fall into groups that overlap (an old VMA and the
  * new ones made of it), each told by its kind: added (no old), removed
  * (no new), split (one into several), merged (several into one), grown
@@ -77,6 +78,8 @@ static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
 	struct step_snap *s = w->s;
 	Aspace__Page p;
 
+	if (s->pages_over)
+		return;
 	if (!grow((void **)&s->pages, &w->cap, s->npages, sizeof(*s->pages),
 	    WEB_STEP_PAGES)) {
 		s->pages_over = true;
@@ -88,6 +91,46 @@ static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
 	s->pages[s->npages].addr = addr;
 	s->pages[s->npages].pfn = p.has_pfn ? p.pfn : 0;
 	s->pages[s->npages++].state = state_letter(p.state);
+}
+
+static int page_cmp(const void *x, const void *y)
+{
+	const struct step_page *a = x, *b = y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+/* A shmem VMA's pages its object holds swapped out (no PTE) after its
+ * pages from base on, kept in address order; as the pages request. */
+static void snap_shmem_swap(struct step_snap *s, struct snap_walk *w,
+    size_t base)
+{
+	const struct vma *vma = w->vma;
+	size_t i = base, end = s->npages;
+	unsigned long a;
+
+	if (vma->vm_file == NULL || (vma->vm_end - vma->vm_start) /
+	    AS_PAGE_SIZE > WEB_STEP_PAGES)
+		return;
+	for (a = vma->vm_start; a < vma->vm_end && !s->pages_over;
+	    a += AS_PAGE_SIZE) {
+		while (i < end && s->pages[i].addr < a)
+			i++;
+		if ((i < end && s->pages[i].addr == a) ||
+		    !pages_shmem_swapped(vma, a))
+			continue;
+		if (!grow((void **)&s->pages, &w->cap, s->npages,
+		    sizeof(*s->pages), WEB_STEP_PAGES)) {
+			s->pages_over = true;
+			return;
+		}
+		s->pages[s->npages].addr = a;
+		s->pages[s->npages].pfn = 0;
+		s->pages[s->npages++].state = 'W';
+	}
+	if (s->npages > end)
+		qsort(s->pages + base, s->npages - base, sizeof(*s->pages),
+		    page_cmp);
 }
 
 /* One VMA's maps line and pages into s. */
@@ -111,9 +154,12 @@ static void snap_vma(struct step_snap *s, struct vma *vma, size_t *vcap,
 	if (v->len > 0 && s->text.data[v->off + v->len - 1] == '\n')
 		v->len--;		/* the line without its newline */
 	if (!s->pages_over) {
+		size_t base = s->npages;
+
 		w->vma = vma;
 		walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
 		    snap_pte, w);
+		snap_shmem_swap(s, w, base);
 	}
 }
 

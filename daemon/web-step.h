@@ -66,5 +66,8 @@ void step_counter_names_json(struct as_buf *j);
 /* req-pages.c: a PTE's page as the pages request answers it. */
 void pages_pte_state(Aspace__Page *p, const struct vma *vma,
     unsigned long addr, pte_t pte);
+/* req-pages.c: a page of a shmem VMA without a PTE whose object holds its
+ * swap entry (the mm read-locked, page_table_lock not held). */
+bool pages_shmem_swapped(const struct vma *vma, unsigned long addr);
 
 #endif /* ASPACED_WEB_STEP_H */

@@ -159,6 +159,7 @@ static void run_steps(struct req_ctx *c, struct dsession *ds, const char *text,
 	as_buf_init(&st.ex, 64 << 10);
 	step_snap_init(&st.snap[0]);
 	step_snap_init(&st.snap[1]);
+	st.full = true;		/* the first step's pages: all of them */
 	as_trace_cursor_init(&ds->cursor);
 	trace_budget_init(&st.budget, c, &ds->cursor);
 	step_counter_names_json(&r->body);
