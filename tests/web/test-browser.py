@@ -35,6 +35,11 @@ ASPACED = os.environ.get("ASPACED", "daemon/aspaced")
 ASPACE = os.environ.get("ASPACE", "client/aspace")
 SRCDIR = os.environ.get("srcdir", ".")
 FAILED = []
+CHECKED = {}    # what was checked, and how often: said at the end
+
+
+def checked(what):
+    CHECKED[what] = CHECKED.get(what, 0) + 1
 
 
 def fail(msg):
@@ -273,12 +278,40 @@ def step_state(b):
     return b.js("({line: document.getElementById('step-line').textContent,"
                 " changed: [...document.querySelectorAll('#bar rect."
                 "changed')].map(r => r.dataset.start),"
+                " rows: [...document.querySelectorAll('#vmas tr.changed')]"
+                ".map(r => r.cells[0].textContent),"
+                " kinds: [...document.querySelectorAll('#step-changes li')]"
+                ".map(li => li.dataset.kind),"
                 " current: (document.querySelector('#trace-lines li.current')"
                 " || {}).textContent})")
 
 
 def click(b, id_):
     b.js("document.getElementById('%s').click()" % id_)
+
+
+def goto_step(b, k):
+    """Click line k of the listing (0-based)."""
+    b.js("document.getElementById('trace-lines').children[%d].click()" % k)
+
+
+def check_added(name, steps, k, at):
+    """Line k maps something: the VMA outlined is where it went (its
+    output, "= 0x..."), said as added, in the bar and in the table."""
+    m = re.search(r"= (0x[0-9a-f]+)", steps[k]["output"])
+    if not m:
+        return
+    addr = int(m.group(1), 16)
+    starts = [int(x, 16) for x in at["changed"]]
+    if addr not in starts:
+        fail("%s: line %s mapped %x, the bar outlines %s" %
+             (name, steps[k]["line"], addr, at["changed"]))
+    if not [r for r in at["rows"] if int(r.split("-")[0], 16) == addr]:
+        fail("%s: line %s: the table outlines %s, not %x" %
+             (name, steps[k]["line"], at["rows"], addr))
+    if not set(at["kinds"]) & {"added", "grown", "merged", "split"}:
+        fail("%s: line %s mapped %x, its changes say %s" %
+             (name, steps[k]["line"], addr, at["kinds"]))
 
 
 def check_stepping(b, name, steps):
@@ -300,18 +333,136 @@ def check_stepping(b, name, steps):
     if at["current"] != steps[k]["text"]:
         fail("%s: the current line is %r, not %r" %
              (name, at["current"], steps[k]["text"]))
+    check_added(name, steps, k, at)
     click(b, "step-next")
     nxt = step_state(b)
     if nxt["line"] != str(steps[k + 1]["line"]):
         fail("%s: forward once more shows line %s" % (name, nxt["line"]))
-    if steps[k + 1].get("maps") is None and nxt["changed"]:
-        fail("%s: line %s changed no VMA but some are highlighted" %
+    if steps[k + 1].get("maps") is None and (nxt["changed"] or nxt["rows"]):
+        fail("%s: line %s changed no VMA but some are outlined" %
              (name, nxt["line"]))
     click(b, "step-prev")
     back = step_state(b)
     if back != at:
         fail("%s: back gives %s, not %s" % (name, back, at))
     return True
+
+
+def cell_at(b, addr):
+    return b.js("(() => { const c = document.querySelector('#pages "
+                ".cell[data-addr=\"%s\"]'); return c && [c.dataset.state,"
+                " c.dataset.pfn || '', c.classList.contains('changed'),"
+                " document.getElementById('pages').dataset.source]; })()"
+                % hex(addr))
+
+
+def show_vma_of(b, addr):
+    """Click the bar's VMA holding addr; its cells drawn."""
+    start = b.js("(() => { const v = view.vmas.find(v => v.start <= %d &&"
+                 " %d < v.end); return v && v.start; })()" % (addr, addr))
+    if start is None:
+        return False
+    b.js("document.querySelector('#bar rect[data-start=\"%s\"]')"
+         ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+         % hex(start))
+    b.wait("!!document.querySelector('#pages .cell[data-addr=\"%s\"]')"
+           % hex(addr - addr % 4096))
+    return True
+
+
+def check_step_pages(b, name, steps):
+    """A line that faults a page in: after it, the page's cell is
+    outlined and in its new state; a line back, it is as before."""
+    k = next((i for i, s in enumerate(steps) if 0 < i < len(steps) - 1 and
+              re.match(r"(write|read|touch) 0x", s["text"]) and
+              s.get("ptes") and not s.get("ptes_full")), None)
+    if k is None:
+        return False
+    addr = int(steps[k]["text"].split()[1], 16)
+    page = addr - addr % 4096
+    goto_step(b, k)
+    if not show_vma_of(b, page):
+        fail("%s: no VMA holds %x after line %s" %
+             (name, addr, steps[k]["line"]))
+        return True
+    after = cell_at(b, page)
+    if after[3] != "step" or not after[2] or after[0] == "NOT_PRESENT":
+        fail("%s: after line %s the cell of %x is %s: not a page the "
+             "line changed" % (name, steps[k]["line"], page, after))
+    click(b, "step-prev")
+    if b.js("view.vmas.some(v => v.start <= %d && %d < v.end)" %
+            (page, page)):
+        b.wait("document.getElementById('step-line').textContent == '%s'"
+               % steps[k - 1]["line"])
+        show_vma_of(b, page)
+        before = cell_at(b, page)
+        if before[:2] == after[:2]:
+            fail("%s: the cell of %x after line %s (%s) is the same as "
+                 "after line %s (%s)" % (name, page, steps[k - 1]["line"],
+                                         before, steps[k]["line"], after))
+    click(b, "step-next")
+    show_vma_of(b, page)
+    if cell_at(b, page) != after:
+        fail("%s: forward again, the cell of %x is %s, not %s" %
+             (name, page, cell_at(b, page), after))
+    return True
+
+
+def check_last_pages(b, name):
+    """The daemon's record of the pages after the last line (rebuilt by
+    the page from the steps) is what the pages endpoint says now."""
+    bad = b.js("""(async () => {
+      const at = pagesAt(view.steps.length - 1), out = [];
+      if (at.unknown) return ['unknown: ' + at.unknown];
+      for (const v of view.vmas) {
+        const j = await api(sessionPath('pages', {start: hex(v.start),
+          end: hex(v.end)}));
+        for (const p of j.pages.pages || []) {
+          const r = at.pages.get(Number(p.addr));
+          const want = p.state === 'NOT_PRESENT' ? undefined :
+            [p.state, p.pfn === undefined || p.state === 'SWAP' ?
+             undefined : Number(p.pfn)];
+          const got = r && [STATE_OF_LETTER[r[0]], r[1]];
+          if (JSON.stringify(want) !== JSON.stringify(got))
+            out.push(hex(p.addr) + ' ' + JSON.stringify([want, got]));
+        }
+      }
+      return out.slice(0, 5);
+    })()""")
+    if bad:
+        fail("%s: the steps' pages after the last line differ from the "
+             "pages endpoint: %s" % (name, bad))
+
+
+def counters_cli(d, sid):
+    return {k: int(v) for k, v in re.findall(
+        r"^(\w+)\s+(\d+)$", d.aspace("counters", "--session", sid), re.M)}
+
+
+def check_charts(b, d, name, sid, steps):
+    """A chart per counter, a point per line; at the last line each is
+    what `aspace counters` says; stepping moves the mark."""
+    charts = b.js("[...document.querySelectorAll('#charts svg.chart')].map("
+                  "c => [c.dataset.counter, Number(c.dataset.points),"
+                  " Number(c.dataset.value), Number(c.dataset.step)])")
+    names = b.js("view.counterNames")
+    if [c[0] for c in charts] != names or len(names) < 12:
+        fail("%s: charts %s for counters %s" % (name, charts, names))
+    cli = counters_cli(d, sid)
+    for c in charts:
+        if c[1] != len(steps) or c[3] != len(steps) - 1:
+            fail("%s: chart %s: %d points, at %d, for %d lines" %
+                 ((name,) + tuple(c[:2]) + (c[3], len(steps))))
+        if c[0] in cli and cli[c[0]] != c[2]:
+            fail("%s: chart %s ends at %d, aspace counters says %d" %
+                 (name, c[0], c[2], cli[c[0]]))
+    if not set(names) & set(cli):
+        fail("%s: no chart of a counter aspace counters prints" % name)
+    click(b, "step-first")
+    at = b.js("document.querySelector('#charts svg.chart').dataset.step")
+    if at != "0":
+        fail("%s: at the first line the charts mark step %s" % (name, at))
+    click(b, "step-last")
 
 
 def example(b, d, trace, screens):
@@ -329,8 +480,14 @@ def example(b, d, trace, screens):
              (name, shown, steps[-1]["line"]))
     vmas = check_vmas(b, d, name, sid)
     check_pages(b, d, name, sid, vmas)
+    check_last_pages(b, name)
+    check_charts(b, d, name, sid, steps)
     b.screenshot(os.path.join(screens, name.replace(".trace", ".png")))
+    if check_step_pages(b, name, steps):
+        checked("a page a line faulted in, stepped to and back")
+        click(b, "step-last")
     if check_stepping(b, name, steps):
+        checked("a VMA a line mapped, stepped to and back")
         # A fragment names the line to open at.
         line = b.js("document.getElementById('step-line').textContent")
         url = d.aspace("web", trace).strip() + "&step=" + line
@@ -492,6 +649,8 @@ def main():
         b.close()
         d.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    for what, n in sorted(CHECKED.items()):
+        print("checked %d times: %s" % (n, what))
     print("%d examples, %d failures; screenshots in %s" %
           (len(traces), len(FAILED), screens))
     return 1 if FAILED else 0
