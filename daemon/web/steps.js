@@ -51,9 +51,12 @@ function pagesAt(i) {
   return { pages: pages, changed: stepChangedPages(i) };
 }
 
+/* A line's path, a list of steps a system call; steps are joined by
+ * " -> ", which also says where a frame went ("copied frame 0xf -> 0x18"):
+ * not before a number. */
 function explainHtml(text) {
   if (!text) return '<i>no path recorded for this line</i>';
-  return text.split('\n').map((l) => '<ol>' + l.split(' -> ').map((s) =>
+  return text.split('\n').map((l) => '<ol>' + l.split(/ -> (?![0-9])/).map((s) =>
     '<li>' + esc(s) + '</li>').join('') + '</ol>').join('');
 }
 

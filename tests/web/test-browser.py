@@ -499,6 +499,63 @@ def example(b, d, trace, screens):
                                                         "-step.png")))
 
 
+COMPARE_TRACE = """mmap 0x200000000000 16K rw- private,anon,fixed
+write 0x200000000000 0x1
+write 0x200000001000 0x2
+write 0x200000002000 0x3
+fork
+switch 2
+write 0x200000001000 0x9
+"""
+
+
+def walk_frame(d, sid, task, addr):
+    w = d.aspace("walk", "--session", sid, "--task", str(task), hex(addr))
+    m = re.search(r"frame (0x[0-9a-f]+)", w)
+    return int(m.group(1), 16) if m else None
+
+
+def check_compare(b, d, tmp, screens):
+    """Two mms side by side after a fork: the pages marked as the same
+    frame in both are those `aspace walk` finds the same in both tasks:
+    the two the child did not write."""
+    path = os.path.join(tmp, "compare.trace")
+    with open(path, "w") as f:
+        f.write(COMPARE_TRACE)
+    if b.load(d.aspace("web", path).strip()) != "1":
+        fail("compare: the page failed")
+        return
+    sid = b.js("document.body.dataset.session")
+    pair = b.js("document.getElementById('compare').open && "
+                "[Number(document.getElementById('cmp-a').value),"
+                " Number(document.getElementById('cmp-b').value)]")
+    if not pair or pair[0] == pair[1]:
+        fail("compare: not open on two tasks: %s" % pair)
+        return
+    b.js("document.querySelector('#cmp-bar-b rect[data-start=\"0x200000000000"
+         "\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    b.wait("document.getElementById('cmp-range').textContent"
+           ".startsWith('200000000000-200000004000')")
+    for side, task in (("a", pair[0]), ("b", pair[1])):
+        cells = b.js("[...document.querySelectorAll('#cmp-pages-%s .cell')]"
+                     ".map(c => [c.dataset.addr, c.classList.contains("
+                     "'same-frame')])" % side)
+        if len(cells) != 4:
+            fail("compare: %d cells for task %d, not 4" % (len(cells), task))
+        for addr, same in cells:
+            a = int(addr, 16)
+            fa = walk_frame(d, sid, pair[0], a)
+            want = fa is not None and fa == walk_frame(d, sid, pair[1], a)
+            if same != want:
+                fail("compare: task %d's page %s marked %s, walk says %s" %
+                     (task, addr, same, want))
+        if [c[1] for c in cells] != [True, False, True, False]:
+            fail("compare: task %d's shared pages: %s" % (task, cells))
+    b.screenshot(os.path.join(screens, "compare.png"))
+    checked("two mms side by side")
+    d.aspace("session", "destroy", sid)
+
+
 def check_updates(b, d):
     """A live session's page follows another client's changes (polling)."""
     sid = d.aspace("session", "create").split()[0]
@@ -632,7 +689,8 @@ def main():
                         os.listdir(os.path.join(SRCDIR, "docs", "examples"))
                         if f.endswith(".trace"))
         only = os.environ.get("ASPACE_WEB_ONLY")
-        traces = [t for t in traces if not only or only in t]
+        traces = [t for t in traces if not only or only in t]    # "live":
+        # none, but the checks of live sessions (updates, compare)
         for t in traces:
             try:
                 example(b, d, t, screens)
@@ -640,8 +698,9 @@ def main():
                 fail("%s: %s" % (os.path.basename(t), e))
             for line in d.aspace("session", "list").splitlines():
                 d.aspace("session", "destroy", line.split()[0])
-        if not only:
+        if not only or only == "live":
             check_updates(b, d)
+            check_compare(b, d, tmp, screens)
         n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
         if n:
             scale(b, d, n, tmp, screens)
