@@ -377,9 +377,9 @@ static bool same_page(const struct step_page *x, const struct step_page *y)
 }
 
 /* The PTE changes from a to b (all of b's pages if full): how many;
- * written while fewer than WEB_STEP_PTES. */
+ * written while fewer than cap. */
 static size_t ptes_diff(struct as_buf *j, const struct step_snap *a,
-    const struct step_snap *b, bool full)
+    const struct step_snap *b, bool full, size_t cap)
 {
 	size_t i = 0, k = 0, n = 0, na = full ? 0 : a->npages;
 	const struct step_page *x, *y;
@@ -388,14 +388,14 @@ static size_t ptes_diff(struct as_buf *j, const struct step_snap *a,
 		x = i < na ? &a->pages[i] : NULL;
 		y = k < b->npages ? &b->pages[k] : NULL;
 		if (y == NULL || (x != NULL && x->addr < y->addr)) {
-			if (n < WEB_STEP_PTES)
+			if (n < cap)
 				pte_json(j, n, NULL, x->addr);
 			n++;
 			i++;
 			continue;
 		}
 		if (x == NULL || y->addr < x->addr || !same_page(x, y)) {
-			if (n < WEB_STEP_PTES)
+			if (n < cap)
 				pte_json(j, n, y, 0);
 			n++;
 		}
@@ -408,21 +408,23 @@ static size_t ptes_diff(struct as_buf *j, const struct step_snap *a,
 bool step_ptes_json(struct as_buf *j, const struct step_snap *a,
     const struct step_snap *b, bool full)
 {
-	size_t n;
+	size_t n, mark, cap = full ? WEB_STEP_PAGES : WEB_STEP_PTES;
 
 	if (b->pages_over || b->vmas_over) {
 		as_buf_printf(j, ",\"ptes_omitted\":\"over %u pages mapped: "
 		    "a step keeps %u\"", WEB_STEP_PAGES, WEB_STEP_PAGES);
 		return false;
 	}
+	mark = j->len;
 	if (full)
 		PUT(j, ",\"ptes_full\":true");
 	PUT(j, ",\"ptes\":[");
-	n = ptes_diff(j, a, b, full);
+	n = ptes_diff(j, a, b, full, cap);
 	PUT(j, "]");
-	if (n > WEB_STEP_PTES) {
+	if (n > cap && !j->overflow) {
+		j->len = mark;		/* none rather than some */
 		as_buf_printf(j, ",\"ptes_omitted\":\"%zu PTEs changed: a "
-		    "step tells %u\"", n, WEB_STEP_PTES);
+		    "step tells %zu\"", n, cap);
 		return false;
 	}
 	return true;

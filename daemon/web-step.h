@@ -23,7 +23,8 @@
 #define WEB_STEP_PAGES		(1u << 16)	/* pages a snapshot keeps */
 #define WEB_STEP_CHANGES	64	/* VMA changes a step tells */
 #define WEB_STEP_LINES		8	/* maps lines a change names, a side */
-#define WEB_STEP_PTES		4096	/* PTE changes a step tells */
+#define WEB_STEP_PTES		4096	/* PTE changes a step tells (a whole
+					 * record: up to WEB_STEP_PAGES) */
 
 struct step_vma {
 	unsigned long	 start, end, flags;	/* flags: vm_flags */
@@ -55,7 +56,8 @@ void step_snap_take(struct step_snap *s, struct as_session *sess, int pid);
 void step_changes_json(struct as_buf *j, const struct step_snap *a,
     const struct step_snap *b);
 /* ,"ptes":[[addr, state, pfn]...] from a to b, or all of b's pages with
- * "ptes_full"; false if over a cap (said by "ptes_omitted"). */
+ * "ptes_full"; false if over a cap (said by "ptes_omitted", the next
+ * step then whole). */
 bool step_ptes_json(struct as_buf *j, const struct step_snap *a,
     const struct step_snap *b, bool full);
 /* ,"counters":[...], the session's, in step_counter_names' order. */

@@ -556,6 +556,65 @@ def check_compare(b, d, tmp, screens):
     d.aspace("session", "destroy", sid)
 
 
+def caps_trace():
+    """A line that changes more PTEs than a step tells (4,096), one that
+    removes more VMAs than a step tells (64 changes), and lines after."""
+    lines = ["mmap 0x200000000000 20M rw- private,anon,fixed",
+             "madvise 0x200000000000 20M populate_write",
+             "write 0x200000000000 0x1",
+             "mmap 0x300000000000 400K rw- private,anon,fixed"]
+    lines += ["mprotect 0x%x 4K r--" % (0x300000000000 + i * 8192)
+              for i in range(50)]
+    lines += ["munmap 0x300000000000 400K", "read 0x200000001000"]
+    return "\n".join(lines) + "\n"
+
+
+def check_caps(b, d, tmp):
+    """A step over a cap says so, in the daemon's answer and in the page,
+    and the step after is whole again."""
+    path = os.path.join(tmp, "caps.trace")
+    with open(path, "w") as f:
+        f.write(caps_trace())
+    if b.load(d.aspace("web", path).strip()) != "1":
+        fail("caps: the page failed")
+        return
+    steps = b.js("view.steps")
+    if "4096" not in steps[1].get("ptes_omitted", "") or \
+            "ptes" in steps[1]:
+        fail("caps: 5,120 pages populated, the step says %s %s" %
+             (steps[1].get("ptes_omitted"), sorted(steps[1])))
+    if not steps[2].get("ptes_full"):
+        fail("caps: the step after the cap is not whole: %s" %
+             sorted(steps[2]))
+    goto_step(b, 1)
+    said = b.js("document.getElementById('step-changes').textContent")
+    if steps[1].get("ptes_omitted", "-") not in said:
+        fail("caps: the page does not say the cap: %r" % said)
+    b.js("document.querySelector('#bar rect[data-start=\"0x200000000000\"]')"
+         ".dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    try:
+        note = b.wait("(() => { const t = document.getElementById("
+                      "'pages-note').textContent; return t.startsWith("
+                      "'not known') && t; })()", timeout=10)
+    except RuntimeError:
+        note = b.js("document.getElementById('pages-note').textContent + "
+                    "' / ' + document.getElementById('status').textContent")
+    if "4096" not in note:
+        fail("caps: the pages after the line over the cap: %r" % note)
+    k = len(steps) - 2
+    if len(steps[k].get("changes", [])) != 64 or \
+            "100 changes" not in steps[k].get("changes_omitted", ""):
+        fail("caps: 100 VMAs unmapped, the step tells %d changes, says %r"
+             % (len(steps[k].get("changes", [])),
+                steps[k].get("changes_omitted")))
+    goto_step(b, k)
+    if steps[k].get("changes_omitted", "-") not in b.js(
+            "document.getElementById('step-changes').textContent"):
+        fail("caps: the page does not say the changes' cap")
+    checked("a step over its caps")
+    d.aspace("session", "destroy", b.js("document.body.dataset.session"))
+
+
 def check_updates(b, d):
     """A live session's page follows another client's changes (polling)."""
     sid = d.aspace("session", "create").split()[0]
@@ -701,6 +760,7 @@ def main():
         if not only or only == "live":
             check_updates(b, d)
             check_compare(b, d, tmp, screens)
+            check_caps(b, d, tmp)
         n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
         if n:
             scale(b, d, n, tmp, screens)
