@@ -153,6 +153,12 @@ function wire() {
   $('vma-table-wrap').addEventListener('scroll', () =>
     requestAnimationFrame(tableScrolled), { passive: true });
   $('charts').addEventListener('click', chartClicked);
+  $('goto-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = view.vmas[vmaIndexOf(Number(BigInt($('goto-addr').value
+      .trim())))];
+    if (v) showVma(v.start).catch(fail); else status('no VMA there', true);
+  });
   $('compare').addEventListener('toggle', () => {
     if ($('compare').open && !view.cmp && view.cmpTasks) {
       drawCompare(view.cmpTasks).catch(fail);

@@ -169,6 +169,17 @@ function markSelected(start) {
   drawTable();
 }
 
+/* The index of the VMA holding addr (or the first after it), by
+ * bisection: view.vmas is in address order. */
+function vmaIndexOf(addr) {
+  let lo = 0, hi = view.vmas.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (view.vmas[mid].end <= addr) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
 function barHover(e) {
   const el = e.target.closest('rect[data-i]');
   const v = el ? view.vmas[Number(el.dataset.i)] : null;

@@ -730,6 +730,26 @@ def scale(b, d, n, tmp, screens):
         fail("scale: the session has %d VMAs, not %d" % (len(want), n))
     check_bar_ends(b, d, "scale", sid, want)
     check_table_ends(b, "scale", want)
+    check_goto(b, want[len(want) // 2])
+
+
+def check_goto(b, vma):
+    """Go to an address: its VMA is chosen, in the table's window."""
+    addr = vma[0] + (vma[1] - vma[0]) // 2
+    b.js("document.getElementById('goto-addr').value = '%s';"
+         "document.getElementById('goto-form').requestSubmit()" % hex(addr))
+    try:
+        row = b.wait("(() => { const r = document.querySelector('#vmas "
+                     "tr.selected'); return r && r.cells[0].textContent;"
+                     " })()", timeout=10)
+    except RuntimeError:
+        row = None
+    if row != "%x-%x" % vma:
+        fail("go to %x: the table's row chosen is %s, not %x-%x" %
+             ((addr, row) + vma))
+    if b.js("document.getElementById('detail-range').textContent"
+            ".split(' ')[0]") != "%x-%x" % vma:
+        fail("go to %x: the VMA shown is not %x-%x" % ((addr,) + vma))
 
 
 def main():
