@@ -113,7 +113,7 @@ async function compareVma(start) {
   $('cmp-pages-b').innerHTML = cb.html;
   $('cmp-range').textContent = v.key;
   $('cmp-pages-note').textContent = ca.same + ' of ' + n + ' pages map ' +
-    'the same frame in both (outlined): shared since the fork, copy on ' +
+    'the same frame in both (ringed): shared since the fork, copy on ' +
     'write pending if the VMA is writable and private';
 }
 

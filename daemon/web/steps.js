@@ -137,6 +137,10 @@ function redrawStep(i) {
   showStep(i);
   drawBar();
   drawTable();
+  if ($('walk').tBodies[0].rows.length) {
+    $('walk-note').textContent = pastStep() ? '(the session as it is ' +
+      'now, after the last line)' : '';
+  }
   const sel = view.vmas.find((v) => v.start === view.selected);
   if (sel) showVma(sel.start).catch(fail); else $('detail').hidden = true;
 }

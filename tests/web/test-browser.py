@@ -370,9 +370,10 @@ def show_vma_of(b, addr):
     return True
 
 
-def check_step_pages(b, name, steps):
+def check_step_pages(b, name, steps, shot):
     """A line that faults a page in: after it, the page's cell is
-    outlined and in its new state; a line back, it is as before."""
+    outlined and in its new state (a screenshot to shot); a line back,
+    it is as before."""
     k = next((i for i, s in enumerate(steps) if 0 < i < len(steps) - 1 and
               re.match(r"(write|read|touch) 0x", s["text"]) and
               s.get("ptes") and not s.get("ptes_full")), None)
@@ -389,6 +390,7 @@ def check_step_pages(b, name, steps):
     if after[3] != "step" or not after[2] or after[0] == "NOT_PRESENT":
         fail("%s: after line %s the cell of %x is %s: not a page the "
              "line changed" % (name, steps[k]["line"], page, after))
+    b.screenshot(shot)
     click(b, "step-prev")
     if b.js("view.vmas.some(v => v.start <= %d && %d < v.end)" %
             (page, page)):
@@ -483,7 +485,8 @@ def example(b, d, trace, screens):
     check_last_pages(b, name)
     check_charts(b, d, name, sid, steps)
     b.screenshot(os.path.join(screens, name.replace(".trace", ".png")))
-    if check_step_pages(b, name, steps):
+    if check_step_pages(b, name, steps, os.path.join(
+            screens, name.replace(".trace", "-pages.png"))):
         checked("a page a line faulted in, stepped to and back")
         click(b, "step-last")
     if check_stepping(b, name, steps):
