@@ -69,7 +69,6 @@ static char state_letter(Aspace__Page__State st)
 struct snap_walk {
 	struct step_snap *s;
 	const struct vma *vma;
-	size_t		 cap;
 };
 
 static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
@@ -80,7 +79,7 @@ static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
 
 	if (s->pages_over)
 		return;
-	if (!grow((void **)&s->pages, &w->cap, s->npages, sizeof(*s->pages),
+	if (!grow((void **)&s->pages, &s->pcap, s->npages, sizeof(*s->pages),
 	    WEB_STEP_PAGES)) {
 		s->pages_over = true;
 		return;
@@ -119,7 +118,7 @@ static void snap_shmem_swap(struct step_snap *s, struct snap_walk *w,
 		if ((i < end && s->pages[i].addr == a) ||
 		    !pages_shmem_swapped(vma, a))
 			continue;
-		if (!grow((void **)&s->pages, &w->cap, s->npages,
+		if (!grow((void **)&s->pages, &s->pcap, s->npages,
 		    sizeof(*s->pages), WEB_STEP_PAGES)) {
 			s->pages_over = true;
 			return;
@@ -134,12 +133,12 @@ static void snap_shmem_swap(struct step_snap *s, struct snap_walk *w,
 }
 
 /* One VMA's maps line and pages into s. */
-static void snap_vma(struct step_snap *s, struct vma *vma, size_t *vcap,
+static void snap_vma(struct step_snap *s, struct vma *vma,
     struct snap_walk *w)
 {
 	struct step_vma *v;
 
-	if (!grow((void **)&s->vmas, vcap, s->nvmas, sizeof(*s->vmas),
+	if (!grow((void **)&s->vmas, &s->vcap, s->nvmas, sizeof(*s->vmas),
 	    WEB_STEP_VMAS)) {
 		s->vmas_over = true;
 		return;
@@ -166,16 +165,10 @@ static void snap_vma(struct step_snap *s, struct vma *vma, size_t *vcap,
 void step_snap_take(struct step_snap *s, struct as_session *sess, int pid)
 {
 	struct task *t = as_task_lookup(sess, pid);
-	struct snap_walk w = { .s = s, .cap = 0 };
-	size_t vcap = 0;
+	struct snap_walk w = { .s = s };
 	struct vma *vma;
 
-	/* The arrays' capacities are not kept: start them afresh. */
-	free(s->vmas);
-	free(s->pages);
-	s->vmas = NULL;
-	s->pages = NULL;
-	s->nvmas = s->npages = 0;
+	s->nvmas = s->npages = 0;	/* the arrays kept for the next */
 	s->vmas_over = s->pages_over = false;
 	s->task = pid;
 	as_buf_reset(&s->text);
@@ -184,7 +177,7 @@ void step_snap_take(struct step_snap *s, struct as_session *sess, int pid)
 	mmap_read_lock(t->mm);
 	for (vma = find_vma(t->mm, 0); vma != NULL && !s->vmas_over;
 	    vma = vma->vm_next)
-		snap_vma(s, vma, &vcap, &w);
+		snap_vma(s, vma, &w);
 	mmap_read_unlock(t->mm);
 }
 
@@ -322,20 +315,13 @@ static void group_lines(struct as_buf *j, const char *name,
 	PUT(j, "]");
 }
 
-void step_changes_json(struct as_buf *j, const struct step_snap *a,
-    const struct step_snap *b)
+/* The groups of a and b (ka[], kb[]: the kept VMAs) as "changes". */
+static void groups_json(struct as_buf *j, const struct step_snap *a,
+    const struct step_snap *b, const bool *ka, const bool *kb)
 {
-	bool *ka = calloc(a->nvmas + 1, 1), *kb = calloc(b->nvmas + 1, 1);
 	size_t i = 0, k = 0, n = 0;
 	struct group g;
 
-	if (ka == NULL || kb == NULL) {
-		PUT(j, ",\"changes_omitted\":\"out of memory\"");
-		free(ka);
-		free(kb);
-		return;
-	}
-	mark_kept(a, b, ka, kb);
 	PUT(j, ",\"changes\":[");
 	for (; next_group(&g, a, b, ka, kb, &i, &k); n++) {
 		if (n >= WEB_STEP_CHANGES)
@@ -351,6 +337,25 @@ void step_changes_json(struct as_buf *j, const struct step_snap *a,
 	if (n > WEB_STEP_CHANGES)
 		as_buf_printf(j, ",\"changes_omitted\":\"%zu changes, the "
 		    "first %u told (a step's cap)\"", n, WEB_STEP_CHANGES);
+}
+
+void step_changes_json(struct as_buf *j, const struct step_snap *a,
+    const struct step_snap *b)
+{
+	bool *ka, *kb;
+
+	if (a->vmas_over || b->vmas_over) {
+		as_buf_printf(j, ",\"changes_omitted\":\"over %u VMAs: a "
+		    "step keeps %u\"", WEB_STEP_VMAS, WEB_STEP_VMAS);
+		return;
+	}
+	ka = calloc(a->nvmas + 1, 1);
+	kb = calloc(b->nvmas + 1, 1);
+	if (ka != NULL && kb != NULL) {
+		mark_kept(a, b, ka, kb);
+		groups_json(j, a, b, ka, kb);
+	} else
+		PUT(j, ",\"changes_omitted\":\"out of memory\"");
 	free(ka);
 	free(kb);
 }

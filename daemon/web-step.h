@@ -41,10 +41,10 @@ struct step_snap {
 	int		 task;		/* whose: the current task's pid */
 	struct as_buf	 text;		/* the maps lines */
 	struct step_vma	*vmas;
-	size_t		 nvmas;
+	size_t		 nvmas, vcap;	/* vcap, pcap: the arrays' room */
 	bool		 vmas_over;	/* over WEB_STEP_VMAS */
 	struct step_page *pages;
-	size_t		 npages;
+	size_t		 npages, pcap;
 	bool		 pages_over;	/* over WEB_STEP_PAGES */
 };
 

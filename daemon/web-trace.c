@@ -77,7 +77,7 @@ static void step_state(struct stepper *st)
 		st->full = true;
 		return;
 	}
-	if (same_maps(a, b))
+	if (st->steps > 1 && same_maps(a, b))	/* the first has its maps */
 		as_buf_put(j, ",\"maps\":null", 12);
 	else {
 		as_buf_put(j, ",\"maps\":", 8);

@@ -320,6 +320,11 @@ def check_stepping(b, name, steps):
     first = step_state(b)
     if first["line"] != str(steps[0]["line"]):
         fail("%s: the first step shows line %s" % (name, first["line"]))
+    drawn = b.js("document.querySelectorAll('#bar rect[data-i]').length")
+    if not isinstance(steps[0].get("maps"), str) or \
+            drawn != len(maps_after(steps, 0)):
+        fail("%s: at the first line %s VMAs drawn, its maps %r" %
+             (name, drawn, steps[0].get("maps")))
     k = next((i for i, s in enumerate(steps) if i > 0 and
               isinstance(s.get("maps"), str) and
               s["text"].startswith("mmap")), None)
@@ -467,6 +472,45 @@ def check_charts(b, d, name, sid, steps):
     click(b, "step-last")
 
 
+KINDS_SEEN = set()
+
+
+def maps_after(steps, i):
+    for k in range(i, -1, -1):
+        if isinstance(steps[k].get("maps"), str):
+            return set(l for l in steps[k]["maps"].split("\n") if l)
+    return set()
+
+
+def check_changes(name, steps):
+    """Each step's VMA changes agree with its maps and the step before's:
+    the lines that came are among the new, those gone among the old, and
+    each kind fits its counts."""
+    for i in range(1, len(steps)):
+        s = steps[i]
+        if s.get("switched") or "changes" not in s:
+            continue
+        prev, cur = maps_after(steps, i - 1), maps_after(steps, i)
+        old = set(l for c in s["changes"] for l in c["old"])
+        new = set(l for c in s["changes"] for l in c["new"])
+        whole = all(c["nold"] <= 8 and c["nnew"] <= 8 for c in s["changes"])
+        if not old <= prev or not new <= cur or (whole and (
+                not cur - prev <= new or not prev - cur <= old)):
+            fail("%s: line %s's changes %s do not fit its maps" %
+                 (name, s["line"], s["changes"]))
+        for c in s["changes"]:
+            KINDS_SEEN.add(c["kind"])
+            ok = {"added": c["nold"] == 0 and c["nnew"] > 0,
+                  "removed": c["nnew"] == 0 and c["nold"] > 0,
+                  "split": c["nold"] == 1 and c["nnew"] > 1,
+                  "merged": c["nold"] > 1 and c["nnew"] == 1,
+                  "grown": c["nold"] == 1 and c["nnew"] == 1,
+                  "shrunk": c["nold"] == 1 and c["nnew"] == 1,
+                  "changed": c["nold"] > 0 and c["nnew"] > 0}
+            if not ok.get(c["kind"]):
+                fail("%s: line %s: a change %s" % (name, s["line"], c))
+
+
 def example(b, d, trace, screens):
     name = os.path.basename(trace)
     url = d.aspace("web", trace).strip()
@@ -480,6 +524,7 @@ def example(b, d, trace, screens):
     if shown != str(steps[-1]["line"]):
         fail("%s: opens at line %s, not the last, %s" %
              (name, shown, steps[-1]["line"]))
+    check_changes(name, steps)
     vmas = check_vmas(b, d, name, sid)
     check_pages(b, d, name, sid, vmas)
     check_last_pages(b, name)
@@ -780,6 +825,11 @@ def main():
                 fail("%s: %s" % (os.path.basename(t), e))
             for line in d.aspace("session", "list").splitlines():
                 d.aspace("session", "destroy", line.split()[0])
+        if not only:
+            missing = {"added", "removed", "split", "merged", "grown",
+                       "shrunk", "changed"} - KINDS_SEEN
+            if missing:
+                fail("no example's steps show a VMA %s" % sorted(missing))
         if not only or only == "live":
             check_updates(b, d)
             check_compare(b, d, tmp, screens)
