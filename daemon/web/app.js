@@ -125,7 +125,8 @@ async function login(token) {
   return j;
 }
 
-function wire() {
+/* A session or a task chosen: leave the steps, load it. */
+function wireSession() {
   $('session').addEventListener('change', () => {
     view.session = $('session').value;
     view.steps = null;
@@ -143,6 +144,24 @@ function wire() {
     setFragment({ task: view.task, vma: null, step: null });
     loadSession().catch(fail);
   });
+  $('logout').onclick = () => api('logout', '').then(() => location.reload(),
+    fail);
+}
+
+/* An address typed: a number (0x for hex), or null. */
+function addressOf(text) {
+  try { return Number(BigInt(text.trim())); } catch (e) { return null; }
+}
+
+function goTo(e) {
+  e.preventDefault();
+  const a = addressOf($('goto-addr').value);
+  const v = a === null ? null : view.vmas[vmaIndexOf(a)];
+  if (v) showVma(v.start).catch(fail); else status('no VMA there', true);
+}
+
+/* Bar, table, a VMA's cells, the walk. */
+function wireSpace() {
   const pick = (e) => {
     const el = e.target.closest('[data-i]');
     if (el) showVma(view.vmas[Number(el.dataset.i)].start).catch(fail);
@@ -152,19 +171,7 @@ function wire() {
   $('vmas').addEventListener('click', pick);
   $('vma-table-wrap').addEventListener('scroll', () =>
     requestAnimationFrame(tableScrolled), { passive: true });
-  $('charts').addEventListener('click', chartClicked);
-  $('goto-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const v = view.vmas[vmaIndexOf(Number(BigInt($('goto-addr').value
-      .trim())))];
-    if (v) showVma(v.start).catch(fail); else status('no VMA there', true);
-  });
-  $('compare').addEventListener('toggle', () => {
-    if ($('compare').open && !view.cmp && view.cmpTasks) {
-      drawCompare(view.cmpTasks).catch(fail);
-    }
-  });
-  wireCompare();
+  $('goto-form').addEventListener('submit', goTo);
   $('pages').addEventListener('click', (e) => {
     const c = e.target.closest('.cell');
     if (c) walk(c.dataset.addr).catch(fail);
@@ -173,6 +180,16 @@ function wire() {
     e.preventDefault();
     walk($('walk-addr').value.trim()).catch(fail);
   });
+  $('compare').addEventListener('toggle', () => {
+    if ($('compare').open && !view.cmp && view.cmpTasks) {
+      drawCompare(view.cmpTasks).catch(fail);
+    }
+  });
+  wireCompare();
+}
+
+/* The stepper: buttons, the listing, the charts, the keys. */
+function wireSteps() {
   $('trace-form').addEventListener('submit', (e) => {
     e.preventDefault();
     runTrace($('trace-text').value).catch(fail);
@@ -185,14 +202,13 @@ function wire() {
     const li = e.target.closest('li');
     if (li) redrawStep([...li.parentNode.children].indexOf(li));
   });
+  $('charts').addEventListener('click', chartClicked);
   document.addEventListener('keydown', (e) => {
     if (!view.steps || e.target.closest('input, textarea, select')) return;
     const k = { ArrowLeft: view.step - 1, ArrowRight: view.step + 1,
       Home: 0, End: view.steps.length - 1 }[e.key];
     if (k !== undefined) { e.preventDefault(); redrawStep(k); }
   });
-  $('logout').onclick = () => api('logout', '').then(() => location.reload(),
-    fail);
 }
 
 /* --- updates: another client may change the session ---------------------------- */
@@ -234,7 +250,9 @@ function fail(e) {
 
 async function main() {
   const t0 = performance.now();
-  wire();
+  wireSession();
+  wireSpace();
+  wireSteps();
   drawLegend();
   const f = fragment();
   view.session = f.get('session');
