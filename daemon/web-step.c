@@ -1,22 +1,24 @@
 /*
  * web-step.c: the web stepper's snapshots and what changed between two
  * (web-step.h, docs/web.md).  A snapshot is the current task's VMAs, as
- * maps lines (and VmFlags), and its non-empty PTEs' pages, in address order, each with
- * the state the pages request gives (pages_pte_state(), req-pages.c) as
- * one letter (and a shmem VMA's pages swapped out of its object, which
- * have no PTE, as the pages request finds them).  Comparing two: VMAs whose maps lines are in both are
- * unchanged; the rest fall into groups that overlap (an old VMA and the
- * new ones made of it), each told by its kind: added (no old), removed
- * (no new), split (one into several), merged (several into one), grown
- * or shrunk (one into one, wider or narrower), changed (the rest: perms,
- * VmFlags, a mix).  PTEs: each page whose state or frame is not the same,
- * "." for one gone.  Bounded by WEB_STEP_* (web-step.h).
+ * maps lines (and VmFlags), and its non-empty PTEs' pages in address
+ * order, each with the state the pages request gives (pages_pte_state(),
+ * req-pages.c) as one letter; a shmem VMA's pages swapped out of its
+ * object, which have no PTE, are there too, as the pages request finds
+ * them.  Comparing two: VMAs whose maps lines and VmFlags are in both
+ * are unchanged; the rest fall into groups that overlap (an old VMA and
+ * the new ones made of it), each told by its kind: added (no old),
+ * removed (no new), split (one into several), merged (several into
+ * one), grown or shrunk (one into one, wider or narrower), changed (the
+ * rest: perms, VmFlags, a mix).  PTEs: each page whose state or frame
+ * is not the same, "." for one gone.  Bounded by WEB_STEP_* (web-step.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session.h"
+#include "shmem.h"
 #include "web-json.h"
 #include "web-step.h"
 
@@ -64,7 +66,7 @@ static char state_letter(Aspace__Page__State st)
 	return (size_t)st < sizeof(letters) - 1 ? letters[st] : '?';
 }
 
-/* --- taking a snapshot ---------------------------------------------------- */
+/* --- taking a snapshot ------------------------------------------------- */
 
 struct snap_walk {
 	struct step_snap *s;
@@ -108,8 +110,8 @@ static void snap_shmem_swap(struct step_snap *s, struct snap_walk *w,
 	size_t i = base, end = s->npages;
 	unsigned long a;
 
-	if (vma->vm_file == NULL || (vma->vm_end - vma->vm_start) /
-	    AS_PAGE_SIZE > WEB_STEP_PAGES)
+	if (vma->vm_file == NULL || !file_inode(vma->vm_file)->shmem_zero ||
+	    (vma->vm_end - vma->vm_start) / AS_PAGE_SIZE > WEB_STEP_PAGES)
 		return;
 	for (a = vma->vm_start; a < vma->vm_end && !s->pages_over;
 	    a += AS_PAGE_SIZE) {
@@ -181,7 +183,7 @@ void step_snap_take(struct step_snap *s, struct as_session *sess, int pid)
 	mmap_read_unlock(t->mm);
 }
 
-/* --- VMAs: what changed ----------------------------------------------------- */
+/* --- VMAs: what changed ------------------------------------------------ */
 
 /* The same VMA: its maps line and its VmFlags. */
 static bool same_line(const struct step_snap *a, const struct step_vma *x,
@@ -360,7 +362,7 @@ void step_changes_json(struct as_buf *j, const struct step_snap *a,
 	free(kb);
 }
 
-/* --- PTEs: what changed ------------------------------------------------------ */
+/* --- PTEs: what changed ------------------------------------------------ */
 
 static void pte_json(struct as_buf *j, size_t n, const struct step_page *p,
     unsigned long addr)
@@ -435,7 +437,7 @@ bool step_ptes_json(struct as_buf *j, const struct step_snap *a,
 	return true;
 }
 
-/* --- counters ------------------------------------------------------------------ */
+/* --- counters ---------------------------------------------------------- */
 
 /* The counters the page charts, as in struct as_counters. */
 #define COUNTERS(X) X(minor_faults) X(major_faults) X(anon_faults) \

@@ -19,33 +19,39 @@
 #include "aspace.pb-c.h"
 #include "pgtable.h"
 
-#define WEB_STEP_VMAS		(1u << 17)	/* VMAs a snapshot keeps */
-#define WEB_STEP_PAGES		(1u << 16)	/* pages a snapshot keeps */
-#define WEB_STEP_CHANGES	64	/* VMA changes a step tells */
-#define WEB_STEP_LINES		8	/* maps lines a change names, a side */
-#define WEB_STEP_PTES		4096	/* PTE changes a step tells (a whole
-					 * record: up to WEB_STEP_PAGES) */
+/* The caps: VMAs and pages a snapshot keeps, VMA changes a step tells,
+ * maps lines a change names (a side), PTE changes a step tells (a whole
+ * record, "ptes_full": up to WEB_STEP_PAGES). */
+#define WEB_STEP_VMAS		(1u << 17)
+#define WEB_STEP_PAGES		(1u << 16)
+#define WEB_STEP_CHANGES	64
+#define WEB_STEP_LINES		8
+#define WEB_STEP_PTES		4096
 
+/* A VMA: its range, vm_flags, and its maps line in the text. */
 struct step_vma {
-	unsigned long	 start, end, flags;	/* flags: vm_flags */
-	size_t		 off, len;	/* its maps line in the text */
+	unsigned long	 start, end, flags;
+	size_t		 off, len;
 };
 
+/* A page: its state as one letter (web-step.c), its frame. */
 struct step_page {
 	unsigned long	 addr;
 	uint64_t	 pfn;
-	char		 state;		/* pages' state as one letter */
+	char		 state;
 };
 
+/* A snapshot of task's VMAs (their maps lines in text) and pages; vcap
+ * and pcap are the arrays' room, *_over say a cap was reached. */
 struct step_snap {
-	int		 task;		/* whose: the current task's pid */
-	struct as_buf	 text;		/* the maps lines */
+	int		 task;
+	struct as_buf	 text;
 	struct step_vma	*vmas;
-	size_t		 nvmas, vcap;	/* vcap, pcap: the arrays' room */
-	bool		 vmas_over;	/* over WEB_STEP_VMAS */
+	size_t		 nvmas, vcap;
+	bool		 vmas_over;
 	struct step_page *pages;
 	size_t		 npages, pcap;
-	bool		 pages_over;	/* over WEB_STEP_PAGES */
+	bool		 pages_over;
 };
 
 void step_snap_init(struct step_snap *s);

@@ -4,9 +4,10 @@
  * page's stepper shows: the line, its output, its path through the
  * simulated kernel (on_explain), the current task's maps after it
  * (null when unchanged since the step before), what the line changed
- * (its VMAs and PTEs, web-step.c) and the session's counters.  Stepping back and forth
- * is then the page's walk over what the daemon answered; the session
- * holds the state after the last line, for the other endpoints.
+ * (its VMAs and PTEs, web-step.c) and the session's counters.  Stepping
+ * back and forth is then the page's walk over what the daemon answered;
+ * the session holds the state after the last line, for the other
+ * endpoints.
  *
  * The runner's check, asked before each line, closes the step of the
  * line before it; the last one is closed at the end.  Bounded: at most
@@ -39,9 +40,9 @@ struct stepper {
 	unsigned long	 line;		/* the open step's line, 0: none */
 	size_t		 out_mark;	/* out's length when it opened */
 	struct as_buf	*out, *json, ex;
-	struct step_snap snap[2];	/* before and after the line */
+	struct step_snap snap[2];	/* before the line, after it */
 	bool		 started;	/* snap[0] holds the start */
-	bool		 full;		/* the next step's PTEs in full */
+	bool		 full;		/* the next step's PTEs whole */
 	unsigned long	 steps;
 };
 
@@ -77,7 +78,7 @@ static void step_state(struct stepper *st)
 		st->full = true;
 		return;
 	}
-	if (st->steps > 1 && same_maps(a, b))	/* the first has its maps */
+	if (st->steps > 1 && same_maps(a, b))	/* the first: always */
 		as_buf_put(j, ",\"maps\":null", 12);
 	else {
 		as_buf_put(j, ",\"maps\":", 8);
