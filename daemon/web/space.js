@@ -211,7 +211,8 @@ function rowHtml(v, i) {
 function drawTable() {
   const wrap = $('vma-table-wrap');
   const n = view.vmas.length;
-  const first = Math.max(0, Math.floor(wrap.scrollTop / ROW_PX) - ROWS_OVER);
+  const first = Math.max(0, Math.min(n - 1, Math.floor(wrap.scrollTop /
+    ROW_PX)) - ROWS_OVER);
   const last = Math.min(n, first + Math.ceil(wrap.clientHeight / ROW_PX) +
     2 * ROWS_OVER);
   const rows = ['<tr class="pad"></tr>'];
