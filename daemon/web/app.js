@@ -215,8 +215,10 @@ function wireSteps() {
 
 /* While a live session (not a stepped trace) is shown and the page is
  * visible, its maps are asked for every POLL_MS, one request at a time:
- * bounded, and no state the daemon does not have.  A change redraws. */
+ * bounded, and no state the daemon does not have.  A change redraws.
+ * Past DENSE VMAs (a maps answer of megabytes) every POLL_DENSE_MS. */
 const POLL_MS = 2000;
+const POLL_DENSE_MS = 10000;
 
 function mapsSignature(vmas) {
   return vmas.map((v) => v.key).join('\n');
@@ -224,6 +226,11 @@ function mapsSignature(vmas) {
 
 async function poll() {
   if (view.polling || !view.session || view.steps || document.hidden) return;
+  const now = performance.now();
+  if (view.vmas.length > DENSE && now - (view.polled || 0) < POLL_DENSE_MS) {
+    return;
+  }
+  view.polled = now;
   view.polling = true;
   try {
     const j = await api(sessionPath('maps'));
