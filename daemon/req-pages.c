@@ -7,7 +7,8 @@
  * page swapped out of its object included (smaps' shmem_swap_usage()):
  * its PTE is gone, its object holds the swap entry.  At most
  * PAGES_MAX pages an answer: the view asks for one VMA, a window at a
- * time.
+ * time.  pages_pte_state() is also the web stepper's (web-step.c), so
+ * that a step's page cells say what this request would have.
  */
 #include "mm.h"
 #include "page.h"
@@ -15,6 +16,7 @@
 #include "pt_share.h"
 #include "req.h"
 #include "shmem.h"
+#include "web-step.h"
 
 #define PAGES_MAX	4096
 
@@ -59,8 +61,13 @@ static void one_page(Aspace__Page *p, const struct vma *vma,
     unsigned long addr)
 {
 	pte_t *ptep = pte_offset(vma->vm_mm, addr);
-	pte_t pte = ptep != NULL ? *ptep : 0;
 
+	pages_pte_state(p, vma, addr, ptep != NULL ? *ptep : 0);
+}
+
+void pages_pte_state(Aspace__Page *p, const struct vma *vma,
+    unsigned long addr, pte_t pte)
+{
 	aspace__page__init(p);
 	p->has_addr = p->has_state = p->has_locked = true;
 	p->addr = addr;
@@ -97,13 +104,28 @@ static bool fill_pages(struct req_ctx *c, Aspace__PagesResult *r,
 	return true;
 }
 
+bool pages_shmem_swapped(const struct vma *vma, unsigned long addr)
+{
+	struct as_file *f;
+	unsigned long idx;
+	bool swapped;
+
+	if (vma->vm_file == NULL || !file_inode(vma->vm_file)->shmem_zero)
+		return false;
+	f = file_inode(vma->vm_file);
+	idx = vma->vm_pgoff + ((addr - vma->vm_start) >> AS_PAGE_SHIFT);
+	pthread_mutex_lock(&f->lock);
+	swapped = idx < f->cache_len && f->cache[idx] != NULL &&
+	    xa_is_value(f->cache[idx]);
+	pthread_mutex_unlock(&f->lock);
+	return swapped;
+}
+
 /* Pages with no PTE in a shmem VMA whose object holds a swap entry for
  * them: SWAP (the mm read-locked; the object's lock, as smaps takes it). */
 static void shmem_swapped(struct mm *mm, Aspace__PagesResult *r)
 {
 	struct vma *vma = NULL;
-	struct as_file *f;
-	unsigned long idx;
 	size_t i;
 
 	for (i = 0; i < r->n_pages; i++) {
@@ -113,16 +135,8 @@ static void shmem_swapped(struct mm *mm, Aspace__PagesResult *r)
 			continue;
 		if (vma == NULL || p->addr >= vma->vm_end)
 			vma = find_vma(mm, p->addr);
-		if (vma == NULL || vma->vm_file == NULL ||
-		    !file_inode(vma->vm_file)->shmem_zero)
-			continue;
-		f = file_inode(vma->vm_file);
-		idx = vma->vm_pgoff + ((p->addr - vma->vm_start) >> AS_PAGE_SHIFT);
-		pthread_mutex_lock(&f->lock);
-		if (idx < f->cache_len && f->cache[idx] != NULL &&
-		    xa_is_value(f->cache[idx]))
+		if (vma != NULL && pages_shmem_swapped(vma, p->addr))
 			p->state = ASPACE__PAGE__STATE__SWAP;
-		pthread_mutex_unlock(&f->lock);
 	}
 }
 

@@ -2,10 +2,12 @@
  * web-trace.c: POST /api/trace (docs/web.md): a trace run line by line in
  * a fresh session kept for the tenant, with, for each line, what the
  * page's stepper shows: the line, its output, its path through the
- * simulated kernel (on_explain) and the current task's maps after it
- * (null when unchanged since the step before).  Stepping back and forth
- * is then the page's walk over what the daemon answered; the session
- * holds the state after the last line, for the other endpoints.
+ * simulated kernel (on_explain), the current task's maps after it
+ * (null when unchanged since the step before), what the line changed
+ * (its VMAs and PTEs, web-step.c) and the session's counters.  Stepping
+ * back and forth is then the page's walk over what the daemon answered;
+ * the session holds the state after the last line, for the other
+ * endpoints.
  *
  * The runner's check, asked before each line, closes the step of the
  * line before it; the last one is closed at the end.  Bounded: at most
@@ -22,6 +24,7 @@
 #include "trace.h"
 #include "web-api.h"
 #include "web-json.h"
+#include "web-step.h"
 
 #define WEB_TRACE_LINES		5000
 #define WEB_TRACE_OUT_MAX	(4u << 20)	/* the trace's whole output */
@@ -36,24 +39,12 @@ struct stepper {
 	size_t		 len, at;	/* the next line's start in text */
 	unsigned long	 line;		/* the open step's line, 0: none */
 	size_t		 out_mark;	/* out's length when it opened */
-	struct as_buf	*out, *json, ex, maps, prev;
+	struct as_buf	*out, *json, ex;
+	struct step_snap snap[2];	/* before the line, after it */
+	bool		 started;	/* snap[0] holds the start */
+	bool		 full;		/* the next step's PTEs whole */
 	unsigned long	 steps;
 };
-
-/* The current task's maps into b. */
-static void snapshot(struct stepper *st, struct as_buf *b)
-{
-	struct task *t = as_task_lookup(st->s, st->cur->current);
-	struct vma *vma;
-
-	as_buf_reset(b);
-	if (t == NULL)
-		return;
-	mmap_read_lock(t->mm);
-	for (vma = find_vma(t->mm, 0); vma != NULL; vma = vma->vm_next)
-		show_map_vma(b, "", vma);
-	mmap_read_unlock(t->mm);
-}
 
 /* Line st->line's text (the lines come in order). */
 static void line_text(struct stepper *st)
@@ -67,10 +58,44 @@ static void line_text(struct stepper *st)
 	st->at += e != NULL ? n + 1 : n;
 }
 
+static bool same_maps(const struct step_snap *a, const struct step_snap *b)
+{
+	return a->text.len == b->text.len && (a->text.len == 0 ||
+	    memcmp(a->text.data, b->text.data, a->text.len) == 0);
+}
+
+/* The open step's maps (null when unchanged), its VMA and PTE changes
+ * from the step before (none when the current task changed: "switched")
+ * and the counters. */
+static void step_state(struct stepper *st)
+{
+	struct as_buf *j = st->json;
+	struct step_snap *a = &st->snap[0], *b = &st->snap[1];
+	bool switched = a->task != b->task;
+
+	if (j->len + WEB_MAPS_ROOM >= j->max) {
+		as_buf_put(j, ",\"maps_omitted\":true", 20);
+		st->full = true;
+		return;
+	}
+	if (st->steps > 1 && same_maps(a, b))	/* the first: always */
+		as_buf_put(j, ",\"maps\":null", 12);
+	else {
+		as_buf_put(j, ",\"maps\":", 8);
+		web_json_str(j, b->text.data, b->text.len);
+	}
+	if (switched)
+		as_buf_put(j, ",\"switched\":true", 16);
+	else
+		step_changes_json(j, a, b);
+	st->full = !step_ptes_json(j, a, b, st->full || switched);
+	step_counters_json(j, st->s);
+}
+
 static void close_step(struct stepper *st)
 {
 	struct as_buf *j = st->json;
-	bool room = j->len + WEB_MAPS_ROOM < j->max;
+	struct step_snap t;
 
 	if (st->line == 0)
 		return;
@@ -82,20 +107,13 @@ static void close_step(struct stepper *st)
 	    st->out->len - st->out_mark);
 	as_buf_put(j, ",\"explain\":", 11);
 	web_json_str(j, st->ex.data != NULL ? st->ex.data : "", st->ex.len);
-	snapshot(st, &st->maps);
-	if (!room)
-		as_buf_put(j, ",\"maps_omitted\":true", 20);
-	else if (st->maps.len == st->prev.len && (st->maps.len == 0 ||
-	    memcmp(st->maps.data, st->prev.data, st->maps.len) == 0))
-		as_buf_put(j, ",\"maps\":null", 12);
-	else {
-		as_buf_put(j, ",\"maps\":", 8);
-		web_json_str(j, st->maps.data, st->maps.len);
-		as_buf_reset(&st->prev);
-		as_buf_put(&st->prev, st->maps.data, st->maps.len);
-	}
+	step_snap_take(&st->snap[1], st->s, st->cur->current);
+	step_state(st);
 	as_buf_put(j, "}", 1);
 	as_buf_reset(&st->ex);
+	t = st->snap[0];
+	st->snap[0] = st->snap[1];
+	st->snap[1] = t;
 	st->line = 0;
 }
 
@@ -105,6 +123,10 @@ static int step_check(void *arg, unsigned long lineno)
 	int stop;
 
 	close_step(st);
+	if (!st->started) {	/* the session before the first line */
+		step_snap_take(&st->snap[0], st->s, st->cur->current);
+		st->started = true;
+	}
 	if (lineno > WEB_TRACE_LINES)
 		return EFBIG;
 	if ((stop = trace_budget_check(&st->budget, lineno)) != 0)
@@ -136,10 +158,12 @@ static void run_steps(struct req_ctx *c, struct dsession *ds, const char *text,
 
 	as_buf_init(&out, WEB_TRACE_OUT_MAX);
 	as_buf_init(&st.ex, 64 << 10);
-	as_buf_init(&st.maps, WEB_REPLY_MAX);
-	as_buf_init(&st.prev, WEB_REPLY_MAX);
+	step_snap_init(&st.snap[0]);
+	step_snap_init(&st.snap[1]);
+	st.full = true;		/* the first step's pages: all of them */
 	as_trace_cursor_init(&ds->cursor);
 	trace_budget_init(&st.budget, c, &ds->cursor);
+	step_counter_names_json(&r->body);
 	as_buf_put(&r->body, ",\"steps\":[", 10);
 	as_trace_run_checked(ds->s, &ds->cursor, text, len, &out, &chk);
 	close_step(&st);
@@ -155,8 +179,8 @@ static void run_steps(struct req_ctx *c, struct dsession *ds, const char *text,
 	as_buf_put(&r->body, "}", 1);
 	as_buf_free(&out);
 	as_buf_free(&st.ex);
-	as_buf_free(&st.maps);
-	as_buf_free(&st.prev);
+	step_snap_free(&st.snap[0]);
+	step_snap_free(&st.snap[1]);
 }
 
 void web_trace_answer(struct server *srv, uid_t tenant, const char *text,

@@ -2,7 +2,8 @@
 # web-assets.sh: the web view's files (daemon/web/) as C strings, so that
 # aspaced serves them from its own binary: no CDN, no build step but sh
 # and awk.  Usage: web-assets.sh OUT SRCDIR; writes OUT, a header with
-# web_assets[], one { path, type, data, len } a file.  Each line becomes
+# web_assets[], one { path, type, data, len } a file: every *.html, *.js
+# and *.css of SRCDIR, served as /NAME.  Each line becomes
 # one string literal, with \, " and ? (trigraphs) escaped; the files must
 # be ASCII.
 set -e
@@ -14,9 +15,12 @@ tmp=$out.tmp
 	echo '#include <stddef.h>'
 	echo 'struct web_asset { const char *path, *type, *data; size_t len; };'
 	echo 'static const struct web_asset web_assets[] = {'
-	for spec in index.html:text/html app.js:text/javascript app.css:text/css; do
-		f=${spec%%:*}
-		type=${spec#*:}
+	for f in $(cd "$dir" && ls *.html *.js *.css); do
+		case $f in
+		*.html) type=text/html ;;
+		*.js) type=text/javascript ;;
+		*.css) type=text/css ;;
+		esac
 		if LC_ALL=C grep -q '[^ -~	]' "$dir/$f"; then
 			echo "web-assets.sh: $dir/$f is not ASCII" >&2
 			exit 1

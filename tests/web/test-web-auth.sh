@@ -11,7 +11,8 @@
 #   - GET changes nothing (the session list is the same after);
 #   - limits: a body over 256 KiB is 413, a POST without a length 411, a
 #     head over 4 KiB 431, more than 32 connections are closed at accept;
-#   - the JSON is the protocol's: maps from the page equal `aspace maps`.
+#   - the JSON is the protocol's: maps from the page equal `aspace maps`;
+#   - a stepped trace's answer says what each line changed.
 # Needs curl and openssl (else exit 77).
 ASPACED=${ASPACED:-daemon/aspaced}
 ASPACE=${ASPACE:-client/aspace}
@@ -149,6 +150,27 @@ expect 200 "a trace POST" "$(code POST /api/trace -H "Cookie: $ca" \
     -H 'X-Aspace-CSRF: 1' --data-binary @"$tmp/t")"
 if grep -q '"steps":\[{"line":1' "$tmp/body"; then pass
 else fail "the trace's steps: $(head -c 200 "$tmp/body")"; fi
+# What each step changed (web-step.c): a VMA added, a page faulted in, a
+# VMA split in three; the counters after each line.
+printf '%s\n' 'mmap 0x200000000000 12K rw- private,anon,fixed' \
+    'write 0x200000001000 0x1' 'mprotect 0x200000001000 4K r--' >"$tmp/t3"
+code POST /api/trace -H "Cookie: $ca" -H 'X-Aspace-CSRF: 1' \
+    --data-binary @"$tmp/t3" >/dev/null
+"$PYTHON3" - "$tmp/body" <<'EOF' && pass || fail "a step's changes"
+import json, sys
+j = json.load(open(sys.argv[1]))
+s = j["steps"]
+assert [c["kind"] for c in s[0]["changes"]] == ["added"], s[0]
+assert s[0]["changes"][0]["new"][0].startswith("200000000000-200000003000 ")
+assert s[1]["changes"] == [] and "ptes_full" not in s[1], s[1]
+assert [p[:2] for p in s[1]["ptes"]] == [[0x200000001000, "A"]], s[1]["ptes"]
+c = s[2]["changes"]
+assert [(x["kind"], x["nold"], x["nnew"]) for x in c] == [("split", 1, 3)], c
+n = j["counter_names"]
+assert all(len(x["counters"]) == len(n) for x in s), n
+k = n.index("minor_faults")
+assert s[1]["counters"][k] == s[0]["counters"][k] + 1, [x["counters"] for x in s]
+EOF
 
 # --- limits -----------------------------------------------------------------
 head -c 300000 /dev/zero | tr '\0' '#' >"$tmp/big"
