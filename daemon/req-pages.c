@@ -23,17 +23,18 @@
 /* An anonymous page's state in vma: write-protected where the VMA lets
  * the task write is a copy on write to come. */
 static Aspace__Page__State anon_state(const struct vma *vma, pte_t pte,
-    const struct page *page)
+    int mapcount)
 {
 	if ((vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE &&
 	    !(pte & _PAGE_RW))
 		return ASPACE__PAGE__STATE__COW;
-	return page_mapcount(page) > 1 ? ASPACE__PAGE__STATE__SHARED :
+	return mapcount > 1 ? ASPACE__PAGE__STATE__SHARED :
 	    ASPACE__PAGE__STATE__ANON;
 }
 
-/* A present PTE's page into p. */
-static void present(Aspace__Page *p, const struct vma *vma, pte_t pte)
+/* A present PTE's page into p, mapped mapcount times. */
+static void present(Aspace__Page *p, const struct vma *vma, pte_t pte,
+    int mapcount)
 {
 	struct page *page;
 
@@ -45,10 +46,10 @@ static void present(Aspace__Page *p, const struct vma *vma, pte_t pte)
 	}
 	page = pfn_to_page(&vma->vm_mm->session->phys, p->pfn);
 	p->has_mapcount = p->has_dirty = true;
-	p->mapcount = page_mapcount(page);
+	p->mapcount = mapcount;
 	p->dirty = (pte & _PAGE_DIRTY) || page_test(page, PG_dirty);
 	if (page_test(page, PG_anon))
-		p->state = anon_state(vma, pte, page);
+		p->state = anon_state(vma, pte, mapcount);
 	else if (p->mapcount > 1)
 		p->state = ASPACE__PAGE__STATE__SHARED;
 	else
@@ -56,18 +57,12 @@ static void present(Aspace__Page *p, const struct vma *vma, pte_t pte)
 		    ASPACE__PAGE__STATE__FILE_CLEAN;
 }
 
-/* The page at addr of vma (page_table_lock held). */
-static void one_page(Aspace__Page *p, const struct vma *vma,
-    unsigned long addr)
+bool pages_pte_state(Aspace__Page *p, struct vma *vma, unsigned long addr)
 {
-	pte_t *ptep = pte_offset(vma->vm_mm, addr);
+	int mapcount;
+	pte_t pte;
+	bool exact = pte_seen(vma->vm_mm, addr, &pte, &mapcount);
 
-	pages_pte_state(p, vma, addr, ptep != NULL ? *ptep : 0);
-}
-
-void pages_pte_state(Aspace__Page *p, const struct vma *vma,
-    unsigned long addr, pte_t pte)
-{
 	aspace__page__init(p);
 	p->has_addr = p->has_state = p->has_locked = true;
 	p->addr = addr;
@@ -75,14 +70,16 @@ void pages_pte_state(Aspace__Page *p, const struct vma *vma,
 	if (is_swap_pte(pte))
 		p->state = ASPACE__PAGE__STATE__SWAP;
 	else if (pte_present(pte))
-		present(p, vma, pte);
+		present(p, vma, pte, mapcount);
 	else
 		p->state = ASPACE__PAGE__STATE__NOT_PRESENT;
+	return exact;
 }
 
-/* The pages of [lo, hi) into r (the mm locked); false out of memory. */
+/* The pages of [lo, hi) into r (the mm locked); false out of memory.
+ * *exact false: a mapcount needs the session's tables unshared. */
 static bool fill_pages(struct req_ctx *c, Aspace__PagesResult *r,
-    struct mm *mm, unsigned long lo, unsigned long hi)
+    struct mm *mm, unsigned long lo, unsigned long hi, bool *exact)
 {
 	struct vma *vma;
 	unsigned long a;
@@ -98,7 +95,8 @@ static bool fill_pages(struct req_ctx *c, Aspace__PagesResult *r,
 			if ((r->pages[r->n_pages] = req_alloc(c,
 			    sizeof(Aspace__Page))) == NULL)
 				return false;
-			one_page(r->pages[r->n_pages++], vma, a);
+			*exact &= pages_pte_state(r->pages[r->n_pages++], vma,
+			    a);
 		}
 	}
 	return true;
@@ -140,11 +138,34 @@ static void shmem_swapped(struct mm *mm, Aspace__PagesResult *r)
 	}
 }
 
+/*
+ * fill_pages() under page_table_lock, first unsharing the session's
+ * tables if unshare: 1, or 0 if a mapcount cannot be told without that
+ * (PTE tables fork shared, pt_share.c: tables are read as they are where
+ * the answer is exact, so that a view shows them shared), -1 out of
+ * memory.
+ */
+static int fill_locked(struct req_ctx *c, Aspace__PagesResult *r,
+    struct mm *mm, const Aspace__PagesRequest *m, bool unshare)
+{
+	bool ok, exact = true;
+
+	if (unshare)
+		session_unshare_tables(mm->session);
+	r->n_pages = 0;
+	r->has_truncated = r->truncated = false;
+	pthread_mutex_lock(&mm->page_table_lock);
+	ok = fill_pages(c, r, mm, m->start, m->end, &exact);
+	pthread_mutex_unlock(&mm->page_table_lock);
+	return !ok ? -1 : exact || unshare;
+}
+
 static void do_pages_req(struct req_ctx *c)
 {
 	const Aspace__PagesRequest *m = c->req->pages;
 	struct mm *mm = c->task->mm;
 	Aspace__PagesResult *r;
+	int exact;
 
 	if (!m->has_start || !m->has_end || m->end <= m->start) {
 		req_status(c, ASPACE__STATUS__CODE__BAD_REQUEST,
@@ -157,11 +178,10 @@ static void do_pages_req(struct req_ctx *c)
 	if ((r->pages = req_alloc(c, PAGES_MAX * sizeof(*r->pages))) == NULL)
 		return;
 	mmap_read_lock(mm);
-	session_unshare_tables(mm->session);	/* mapcounts as Linux's */
-	pthread_mutex_lock(&mm->page_table_lock);
-	if (!fill_pages(c, r, mm, m->start, m->end))
+	if ((exact = fill_locked(c, r, mm, m, false)) == 0)
+		exact = fill_locked(c, r, mm, m, true);	/* the second time */
+	if (exact < 0)
 		r = NULL;
-	pthread_mutex_unlock(&mm->page_table_lock);
 	if (r != NULL)
 		shmem_swapped(mm, r);
 	mmap_read_unlock(mm);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pt_share.h"
 #include "session.h"
 #include "shmem.h"
 #include "web-json.h"
@@ -70,7 +71,8 @@ static char state_letter(Aspace__Page__State st)
 
 struct snap_walk {
 	struct step_snap *s;
-	const struct vma *vma;
+	struct vma	*vma;
+	bool		 inexact;	/* a mapcount needs tables unshared */
 };
 
 static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
@@ -86,7 +88,8 @@ static void snap_pte(void *arg, unsigned long addr, pte_t *pte)
 		s->pages_over = true;
 		return;
 	}
-	pages_pte_state(&p, w->vma, addr, *pte);
+	(void)pte;
+	w->inexact |= !pages_pte_state(&p, w->vma, addr);
 	if (p.state == ASPACE__PAGE__STATE__NOT_PRESENT)
 		return;
 	s->pages[s->npages].addr = addr;
@@ -158,29 +161,45 @@ static void snap_vma(struct step_snap *s, struct vma *vma,
 		size_t base = s->npages;
 
 		w->vma = vma;
-		walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
+		walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end,
 		    snap_pte, w);
 		snap_shmem_swap(s, w, base);
 	}
 }
 
-void step_snap_take(struct step_snap *s, struct as_session *sess, int pid)
+/* One try at the snapshot; false if a mapcount needed the session's
+ * tables unshared (pt_share.c). */
+static bool snap_try(struct step_snap *s, struct task *t)
 {
-	struct task *t = as_task_lookup(sess, pid);
 	struct snap_walk w = { .s = s };
 	struct vma *vma;
 
 	s->nvmas = s->npages = 0;	/* the arrays kept for the next */
 	s->vmas_over = s->pages_over = false;
-	s->task = pid;
 	as_buf_reset(&s->text);
-	if (t == NULL)
-		return;
 	mmap_read_lock(t->mm);
 	for (vma = find_vma(t->mm, 0); vma != NULL && !s->vmas_over;
 	    vma = vma->vm_next)
 		snap_vma(s, vma, &w);
 	mmap_read_unlock(t->mm);
+	return !w.inexact;
+}
+
+void step_snap_take(struct step_snap *s, struct as_session *sess, int pid)
+{
+	struct task *t = as_task_lookup(sess, pid);
+
+	s->task = pid;
+	if (t == NULL) {
+		s->nvmas = s->npages = 0;
+		s->vmas_over = s->pages_over = false;
+		as_buf_reset(&s->text);
+		return;
+	}
+	if (!snap_try(s, t)) {	/* tables as they are, where that is exact */
+		session_unshare_tables(sess);
+		(void)snap_try(s, t);
+	}
 }
 
 /* --- VMAs: what changed ------------------------------------------------ */

@@ -71,9 +71,10 @@ void step_counters_json(struct as_buf *j, struct as_session *sess);
 /* ,"counter_names":[...] */
 void step_counter_names_json(struct as_buf *j);
 
-/* req-pages.c: a PTE's page as the pages request answers it. */
-void pages_pte_state(Aspace__Page *p, const struct vma *vma,
-    unsigned long addr, pte_t pte);
+/* req-pages.c: the page at addr of vma as the pages request answers it
+ * (page_table_lock held); false if its mapcount needs the session's
+ * tables unshared first (pte_seen()). */
+bool pages_pte_state(Aspace__Page *p, struct vma *vma, unsigned long addr);
 /* req-pages.c: a page of a shmem VMA without a PTE whose object holds its
  * swap entry (the mm read-locked, page_table_lock not held). */
 bool pages_shmem_swapped(const struct vma *vma, unsigned long addr);

@@ -82,6 +82,7 @@ struct mem_size_stats {
 	unsigned long	 private_clean, private_dirty, anonymous;
 	unsigned long	 swap;		/* swap PTEs or entries, in bytes */
 	uint64_t	 pss, pss_locked;
+	bool		 inexact;	/* a mapcount needs tables unshared */
 };
 
 /* smaps_page_accumulate(): add one page's share. */
@@ -99,17 +100,20 @@ static void smaps_page_accumulate(struct mem_size_stats *mss, uint64_t pss,
 		    AS_PAGE_SIZE;
 }
 
-/* smaps_pte_entry(): account one PTE (the zero page counts for nothing). */
+/* smaps_pte_entry(): account one PTE (the zero page counts for nothing),
+ * with the mapcount Linux would show (pte_seen(): a table fork shared
+ * counts its sharers). */
 static void smaps_pte_entry(void *arg, unsigned long addr, pte_t *ptep)
 {
-	pte_t pte = *ptep;
 	struct mem_size_stats *mss = arg;
 	struct page *page;
 	uint64_t pss = (uint64_t)AS_PAGE_SIZE << PSS_SHIFT;
 	bool dirty;
 	int mapcount;
+	pte_t pte;
 
-	(void)addr;
+	(void)ptep;
+	mss->inexact |= !pte_seen(mss->vma->vm_mm, addr, &pte, &mapcount);
 	if (is_swap_pte(pte)) {		/* a swap entry: counted as Swap */
 		mss->swap += AS_PAGE_SIZE;
 		return;
@@ -121,11 +125,6 @@ static void smaps_pte_entry(void *arg, unsigned long addr, pte_t *ptep)
 	if (page_test(page, PG_anon))
 		mss->anonymous += AS_PAGE_SIZE;
 	mss->resident += AS_PAGE_SIZE;
-	if (page_refcount(page) == 1) {	/* mapped here only, nowhere else */
-		smaps_page_accumulate(mss, pss, dirty, true);
-		return;
-	}
-	mapcount = page_mapcount(page);
 	if (mapcount >= 2)
 		pss /= (uint64_t)mapcount;
 	smaps_page_accumulate(mss, pss, dirty, mapcount < 2);
@@ -137,10 +136,14 @@ void show_smap(struct as_buf *b, const char *indent, struct vma *vma)
 	struct mem_size_stats mss = { .vma = vma };
 	char in2[16];
 
-	/* mapcounts as Linux's: no table shared by fork anywhere */
-	session_unshare_tables(vma->vm_mm->session);
 	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end,
 	    smaps_pte_entry, &mss);
+	if (mss.inexact) {	/* a page in tables fork shared and others */
+		session_unshare_tables(vma->vm_mm->session);
+		mss = (struct mem_size_stats){ .vma = vma };
+		walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end,
+		    smaps_pte_entry, &mss);
+	}
 	/* smap_gather_stats(): a shmem VMA (always shared here) counts its
 	 * object's swapped pages in the range it maps */
 	if (vma->vm_file != NULL && file_inode(vma->vm_file)->shmem_zero)

@@ -281,6 +281,31 @@ bool pte_table_drop(struct mm *mm, pte_t *pmd)
 	return dropped;
 }
 
+bool pte_seen(struct mm *mm, unsigned long addr, pte_t *pte, int *mapcount)
+{
+	struct as_phys *p = phys_of(mm);
+	pte_t pmd = 0, *ptep = pte_offset_ro(mm, addr, &pmd);
+	struct page *page;
+	int m;
+
+	*pte = ptep != NULL ? *ptep : 0;
+	*mapcount = 0;
+	if (pmd_shared(pmd))
+		*pte &= ~(_PAGE_RW | ((pmd & _PAGE_PT_OLD) ? _PAGE_ACCESSED :
+		    0));
+	if (!pte_present(*pte) || (*pte & _PAGE_SPECIAL))
+		return true;
+	page = pfn_to_page(p, pte_pfn(*pte));
+	m = page_mapcount(page);
+	if (m == 1)		/* this PTE alone: its table's sharers */
+		*mapcount = page_refcount(pfn_to_page(p, pte_pfn(pmd)));
+	else if (__atomic_load_n(&p->nr_shared_pmds, __ATOMIC_ACQUIRE) == 0)
+		*mapcount = m;
+	else
+		return false;
+	return true;
+}
+
 /* Call fn on every shared PMD entry of mm (page_table_lock held). */
 static void for_each_shared_pmd(struct mm *mm,
     void (*fn)(struct mm *, unsigned long, pte_t *))

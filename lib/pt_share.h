@@ -43,6 +43,15 @@ int pte_unshare(struct mm *mm, unsigned long addr, pte_t *pmd);
 bool pte_table_drop(struct mm *mm, pte_t *pmd);
 /* exit_mmap()'s first step: every table mm shares with another, let go. */
 void mm_drop_shared_tables(struct mm *mm);
+/*
+ * A reader's view of the PTE at addr of mm without unsharing (its
+ * page_table_lock held): *pte as this mm sees it (read-only through a
+ * shared PMD entry, old through a child's view) and, for a page it maps,
+ * the mapcount Linux would show in *mapcount: exact when the page has one
+ * mapping (its table's sharers count) or nothing is shared in the
+ * session; false if it cannot tell (session_unshare_tables() first).
+ */
+bool pte_seen(struct mm *mm, unsigned long addr, pte_t *pte, int *mapcount);
 /* Unshare every shared table of mm (page_table_lock held). */
 void mm_unshare_tables(struct mm *mm);
 /* Unshare every table of every mm of s, so that mapcounts and young bits

@@ -89,6 +89,15 @@ function decode(e) {
   return bits.join(' ') + '  pfn 0x' + pfn.toString(16);
 }
 
+/* A PMD entry naming a PTE table fork shared (kernel share_tables). */
+function sharedNote(w) {
+  if (!(w.pt_sharers > 1)) return '';
+  const old = (BigInt(w.pmd || 0) >> 10n) & 1n;
+  return ' \u2014 its PTE table shared by ' + w.pt_sharers + ' mms since ' +
+    'fork: read-only here, copied on the first change' +
+    (old ? '; this mm sees every PTE old (a child\'s view)' : '');
+}
+
 async function walk(addr) {
   setFragment({ addr: addr });
   const j = await api(sessionPath('walk', { addr: addr }));
@@ -98,7 +107,7 @@ async function walk(addr) {
     BigInt(w[l] || 0).toString(16).padStart(16, '0') + '</td><td class="bits">' +
     (l === 'pte' && w.swap ? 'swap entry: slot ' + w.swap_offset +
       (w.swap_exclusive ? ', exclusive' : '') : decode(w[l] || 0)) +
-    '</td></tr>');
+    (l === 'pmd' ? sharedNote(w) : '') + '</td></tr>');
   $('walk').tBodies[0].innerHTML = rows.join('');
   $('walk-note').textContent = pastStep() ? '(the session as it is now, ' +
     'after the last line)' : '';

@@ -445,6 +445,34 @@ def check_compare(b, d, tmp, screens):
     d.aspace("session", "destroy", sid)
 
 
+def check_shared_walk(b, d):
+    """A live session after a fork: the walk says the PTE table is shared
+    by the two mms, as `aspace walk` does; the parent's first write takes
+    it back, and the walk says so no more."""
+    sid = d.aspace("session", "create").strip()
+    d.aspace("mmap", "--session", sid, "0x200000000000", "8K", "rw-",
+             "private,anon,fixed")
+    d.aspace("write", "--session", sid, "0x200000000000", "0x41")
+    d.aspace("fork", "--session", sid)
+    if "shared by 2 mms" not in d.aspace("walk", "--session", sid,
+                                         "0x200000000000"):
+        fail("shared walk: aspace walk does not say the table is shared")
+    if b.load(d.aspace("web", "--session", sid).strip()) != "1":
+        fail("shared walk: the page failed")
+        return
+    pmd = "document.querySelector('#walk tr[data-level=pmd] td.bits')"
+    b.js("walk('0x200000000000')")
+    b.wait("!!%s && %s.textContent.includes('shared by 2 mms')" % (pmd, pmd))
+    d.aspace("write", "--session", sid, "0x200000001000", "0x42")
+    b.js("document.querySelector('#walk tbody').innerHTML = ''")
+    b.js("walk('0x200000000000')")
+    b.wait("!!%s" % pmd)
+    if "shared" in b.js("%s.textContent" % pmd):
+        fail("shared walk: still shared after the parent's write")
+    checked("a table shared by fork, in the walk")
+    d.aspace("session", "destroy", sid)
+
+
 def caps_trace():
     """A line that changes more PTEs than a step tells (4,096), one that
     removes more VMAs than a step tells (64 changes), and lines after."""
@@ -657,6 +685,7 @@ def main():
         if not only or only == "live":
             check_updates(b, d)
             check_compare(b, d, tmp, screens)
+            check_shared_walk(b, d)
             check_caps(b, d, tmp)
         n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
         if n:
