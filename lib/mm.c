@@ -67,7 +67,7 @@ struct mm *mm_alloc_nopgd(struct as_session *s)
 		memcg_uncharge(&s->mem, kmem_size(sizeof(*mm)));
 		return NULL;
 	}
-	vma_tree_init(&mm->mm_mt);
+	vma_mt_init(&mm->mm_mt);
 	pthread_rwlock_init(&mm->mmap_lock, NULL);
 	pthread_mutex_init(&mm->page_table_lock, NULL);
 	mm->mm_users = 1;
@@ -92,6 +92,7 @@ struct mm *mm_alloc(struct as_session *s)
 /* Free an mm holding no VMA and no page table (mm_alloc_nopgd()'s). */
 void mm_free_nopgd(struct mm *mm)
 {
+	vma_mt_destroy(&mm->mm_mt);
 	pthread_rwlock_destroy(&mm->mmap_lock);
 	pthread_mutex_destroy(&mm->page_table_lock);
 	memcg_uncharge(&mm->session->mem, kmem_size(sizeof(*mm)));
@@ -292,7 +293,7 @@ void vm_area_free(struct vma *vma)
  * i_mmap. */
 void vma_link(struct mm *mm, struct vma *vma)
 {
-	vma_tree_insert(&mm->mm_mt, vma);
+	vma_mt_insert(&mm->mm_mt, vma);
 	vma_link_file(vma);
 	mm->map_count++;
 	mm->vmacache_seqnum++;
@@ -301,7 +302,7 @@ void vma_link(struct mm *mm, struct vma *vma)
 /* models remove_vma(): take out of the index and free. */
 void vma_unlink_free(struct mm *mm, struct vma *vma)
 {
-	vma_tree_erase(&mm->mm_mt, vma);
+	vma_mt_erase(&mm->mm_mt, vma);
 	unlink_file_vma(vma);
 	mm->map_count--;
 	mm->vmacache_seqnum++;
@@ -456,7 +457,7 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 /* The VMA part of mm_validate(): the tree, map_count, bounds, total_vm. */
 const char *mm_validate_vmas(struct mm *mm)
 {
-	const char *err = vma_tree_validate(&mm->mm_mt);
+	const char *err = vma_mt_validate(&mm->mm_mt);
 	struct vma *v;
 	unsigned long total = 0;
 
