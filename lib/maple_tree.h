@@ -44,6 +44,7 @@ enum maple_type {
 };
 
 struct maple_pnode;		/* a parent pointer (tagged) */
+struct vma;			/* for the VMA layer's fields below */
 struct maple_enode;		/* an encoded node: pointer | kind */
 
 /* struct maple_metadata: where a node's data ends. */
@@ -99,7 +100,7 @@ struct maple_tree {
 	unsigned long	 ma_nodes;	/* nodes allocated for this tree */
 	struct maple_node *ma_free;	/* a few freed nodes, for reuse */
 	unsigned int	 ma_nfree;
-	void		*first, *last;	/* VMA layer: list ends */
+	struct vma	*first, *last;	/* VMA layer: list ends */
 	unsigned long	 count;		/* VMA layer: VMAs */
 };
 
