@@ -163,6 +163,11 @@ struct vma {
 	struct vma	*shared_prev;
 	struct vma	*shared_next;
 
+	/* Where the rbtree's links and gap were (40 bytes): kept so that
+	 * sizeof(struct vma), which every VMA charges to the session's
+	 * memory (kmem_size()), and so every figure printed, stays as it
+	 * was.  Unused. */
+	unsigned long	 vm_rb_reserved[5];
 	/* In-order neighbours, kept beside the maple tree (vma_iter.c) for
 	 * O(1) stepping; Linux dropped this list in 6.1. */
 	struct vma	*vm_prev;
