@@ -42,6 +42,14 @@
  *   vma->anon_vma     set once, under page_table_lock, by anon_vma_prepare()
  *                     (faults hold mmap_lock only for reading); otherwise
  *                     changed only under mmap_lock held for writing.
+ *
+ * The VMA index, mm->mm_mt (a maple tree, vma_iter.h), is read by many
+ * threads at once under mmap_lock held for reading (faults, find_vma) and
+ * written only under it held for writing, nodes changed in place: the
+ * rw-lock alone keeps readers from seeing a half-written node.  There is
+ * no RCU here; Linux instead copies each node it changes and publishes
+ * the copy so that lockless (RCU) walkers and per-VMA-lock faults never
+ * wait for mmap_lock.  mm->mm_mt.ma_free (spare nodes) is the writer's.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -137,6 +137,26 @@ void vma_mt_adjust(struct maple_tree *mt, struct vma *vma)
 	vma_mt_store(mt, vma->vm_start, vma->vm_end - 1, vma);
 }
 
+/* models __mt_dup(&oldmm->mm_mt, &mm->mm_mt). */
+int vma_mt_dup(struct maple_tree *old, struct maple_tree *new)
+{
+	return __mt_dup(old, new, GFP_KERNEL);
+}
+
+/* models vma_iter_bulk_store(). */
+void vma_mt_bulk_store(struct maple_tree *mt, struct vma *vma)
+{
+	mas_replace_entry(mt, vma->vm_start, vma);
+	vma_list_link(mt, vma, mt->last, NULL);
+}
+
+/* models vma_iter_clear_gfp(). */
+void vma_mt_clear(struct maple_tree *mt, unsigned long start,
+    unsigned long end)
+{
+	vma_mt_store(mt, start, end - 1, NULL);
+}
+
 /* models find_vma(). */
 struct vma *vma_mt_find(struct maple_tree *mt, unsigned long addr)
 {

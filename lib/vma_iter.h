@@ -133,6 +133,17 @@ void vma_mt_erase(struct maple_tree *mt, struct vma *vma);
 /* After changing vm_start/vm_end (or VM_GROWSDOWN) of a VMA in place,
  * order unchanged: its range in the tree follows (vma_iter_store()). */
 void vma_mt_adjust(struct maple_tree *mt, struct vma *vma);
+/* models __mt_dup() in dup_mmap(): new (empty) gets old's nodes, its
+ * entries still old's VMAs until each is replaced or cleared; 0 or
+ * -ENOMEM. */
+int vma_mt_dup(struct maple_tree *old, struct maple_tree *new);
+/* models vma_iter_bulk_store(): the copy of the VMA over the same range
+ * takes its slot, and goes last in the list. */
+void vma_mt_bulk_store(struct maple_tree *mt, struct vma *vma);
+/* models vma_iter_clear_gfp(): [start, end) holds no VMA (end 0: to the
+ * top).  Not for a VMA in the list: vma_mt_erase() is. */
+void vma_mt_clear(struct maple_tree *mt, unsigned long start,
+    unsigned long end);
 /* The first VMA with vm_end > addr, or NULL (find_vma()). */
 struct vma *vma_mt_find(struct maple_tree *mt, unsigned long addr);
 /* The last VMA with vm_start < addr, or NULL. */
