@@ -165,8 +165,9 @@ static void mas_new_root(struct maple_tree *mt, const struct mt_child *c)
 {
 	struct maple_node *n = mt_take_node(mt);
 	enum maple_type type = mt_inner_type(mt);
-	struct maple_big_node b = { .end = 0 };
+	struct maple_big_node b;
 
+	b.end = 0;
 	for (int i = 0; i < 2; i++)
 		mab_append(&b, c[i].max, c[i].e,
 		    ma_max_gap(c[i].e, c[i].min, c[i].max));
@@ -212,10 +213,11 @@ static void mas_rebalance(struct maple_tree *mt, struct mt_path *p, int l,
 	    p->min[l - 1];
 	unsigned long smax = mas_safe_pivot(pn, ptype, so, pend, p->max[l - 1]);
 	struct maple_enode *sib = ma_slots(pn, ptype)[so];
-	struct maple_big_node c = { .end = 0 }, pb;
+	struct maple_big_node c, pb;
 	struct mt_child ch[2];
 
 	type = mte_node_type(p->n[l]);
+	c.end = 0;
 	if (so < off)
 		mas_mab_cp(sib, smax, &c);
 	for (unsigned char i = 0; i < b->end; i++) {
@@ -298,7 +300,7 @@ static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
 static void mt_move_trailing_null(struct maple_tree *mt, unsigned long at)
 {
 	struct mt_path pa, pr;
-	struct maple_big_node b = { .end = 0 };
+	struct maple_big_node b;
 	struct maple_node *n, *lca;
 	enum maple_type type;
 	unsigned long q;
@@ -306,6 +308,7 @@ static void mt_move_trailing_null(struct maple_tree *mt, unsigned long at)
 	void *rfirst;
 	int k = 0, j;
 
+	b.end = 0;
 	mt_walk_path(mt, at, &pa);
 	n = mte_to_node(pa.n[pa.leaf]);
 	type = mte_node_type(pa.n[pa.leaf]);
@@ -343,9 +346,10 @@ static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
 	enum maple_type type = mte_node_type(p->n[p->leaf]);
 	unsigned char end = ma_data_end(n, type);
 	unsigned long lo = p->min[p->leaf], max = p->max[p->leaf];
-	struct maple_big_node b = { .end = 0 };
+	struct maple_big_node b;
 	bool done = false;
 
+	b.end = 0;
 	for (unsigned char i = 0; i < end; i++) {
 		unsigned long hi = mas_safe_pivot(n, type, i, end, max);
 		void *slot = ma_slots(n, type)[i];
@@ -373,12 +377,13 @@ static int mas_root_expand(struct maple_tree *mt, unsigned long s,
     unsigned long e, void *entry)
 {
 	struct maple_node *n;
-	struct maple_big_node b = { .end = 0 };
+	struct maple_big_node b;
 
 	if (entry == NULL)
 		return 0;
 	if ((n = mt_alloc_node(mt)) == NULL)
 		return -ENOMEM;
+	b.end = 0;
 	if (s > 0)
 		mab_push(&b, s - 1, NULL);
 	mab_push(&b, e, entry);

@@ -1,5 +1,5 @@
 /*
- * bench_vma.c: cost of the VMA index operations (lib/vma_tree.c).
+ * bench_vma.c: cost of the VMA index operations (the maple tree, lib/vma_iter.c).
  *
  * For trees of 6, 3000 and 65000 VMAs (1-4 pages each, 1-4 free pages
  * between neighbours, inserted in random order) prints one line per
@@ -11,7 +11,12 @@
  *   gap_topdown vmas=<n> ns_per_op=<ns>   vma_mt_gap_topdown(), random
  *                                         length and high limit
  *
- * Each measurement runs batches until about 0.2 s have passed.
+ *   index_bytes vmas=<n> per_vma=<b> height=<h>  memory of the tree's
+ *                                         nodes per VMA, and its levels
+ *
+ * Each measurement runs batches until about 0.2 s have passed.  The
+ * rbtree this replaced took 40 bytes per VMA (three links, a colour and a
+ * gap inside struct vma).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,7 +63,7 @@ static struct vma *build(struct maple_tree *t, size_t n)
 
 static volatile unsigned long sink;
 
-static void bench_find(const struct maple_tree *t, size_t n)
+static void bench_find(struct maple_tree *t, size_t n)
 {
 	unsigned long addr[NADDR], lo = t->first->vm_start, span;
 	unsigned long ops = 0, acc = 0;
@@ -106,7 +111,7 @@ static void bench_insert_erase(struct maple_tree *t, const struct vma *v,
 	printf("insert_erase vmas=%zu ns_per_op=%.1f\n", n, el / ops);
 }
 
-static void bench_gap(const struct maple_tree *t, size_t n)
+static void bench_gap(struct maple_tree *t, size_t n)
 {
 	unsigned long len[NADDR], high[NADDR], lo = t->first->vm_start, span;
 	unsigned long ops = 0, acc = 0;
@@ -142,6 +147,10 @@ int main(void)
 		bench_find(&t, counts[c]);
 		bench_insert_erase(&t, v, counts[c]);
 		bench_gap(&t, counts[c]);
+		printf("index_bytes vmas=%zu per_vma=%.1f height=%u\n",
+		    counts[c], (double)mt_nr_nodes(&t) * MAPLE_NODE_SIZE /
+		    counts[c], mt_height(&t));
+		vma_mt_destroy(&t);
 		free(v);
 	}
 	return 0;
