@@ -113,6 +113,8 @@ void mt_walk_path(struct maple_tree *mt, unsigned long index,
 struct maple_node *mt_alloc_node(struct maple_tree *mt);
 void mt_free_node(struct maple_tree *mt, struct maple_node *n);
 int mt_prealloc(struct maple_tree *mt, unsigned int count);
+/* The state on slot i of its leaf (node, min, max set): the entry. */
+void *mas_set_slot(struct ma_state *mas, unsigned char i);
 /* The nodes a write within one leaf may need, at most. */
 static inline unsigned int mt_write_nodes(const struct maple_tree *mt)
 {

@@ -41,6 +41,9 @@ struct mt_gap_query {
 	unsigned long min, max, size;
 	bool rev;			/* highest first */
 	unsigned long start, last;	/* the free range found */
+	struct maple_enode *node;	/* its leaf, slot and the leaf's range */
+	unsigned char offset;
+	unsigned long nmin, nmax;
 };
 
 /* Does the free range [lo, hi] hold size bytes within the limits? */
@@ -78,6 +81,10 @@ static int mt_gap_walk(struct maple_enode *e, unsigned long nmin,
 				continue;
 			q->start = lo;
 			q->last = hi;
+			q->node = e;
+			q->offset = i;
+			q->nmin = nmin;
+			q->nmax = nmax;
 			return 1;
 		}
 		if (type == maple_arange_64 && n->ma64.gap[i] < q->size)
@@ -96,10 +103,18 @@ static int mt_gap_search(struct ma_state *mas, struct mt_gap_query *q)
 	if (mas->tree->ma_root == NULL) {
 		q->start = 0;
 		q->last = ULONG_MAX;
+		mas->status = ma_none;
 		return mt_gap_fits(0, ULONG_MAX, q) ? 0 : -EBUSY;
 	}
-	return mt_gap_walk(mas->tree->ma_root, 0, ULONG_MAX, q) == 1 ? 0 :
-	    -EBUSY;
+	if (mt_gap_walk(mas->tree->ma_root, 0, ULONG_MAX, q) != 1)
+		return -EBUSY;
+	/* the state on the free range found, as the kernel's */
+	mas->node = q->node;
+	mas->offset = q->offset;
+	mas->min = q->nmin;
+	mas->max = q->nmax;
+	mas->status = ma_active;
+	return 0;
 }
 
 /* mas_empty_area(). */
@@ -113,7 +128,6 @@ int mas_empty_area(struct ma_state *mas, unsigned long min,
 		return err;
 	mas->index = q.start > min ? q.start : min;
 	mas->last = mas->index + size - 1;
-	mas->status = ma_start;
 	return 0;
 }
 
@@ -129,7 +143,6 @@ int mas_empty_area_rev(struct ma_state *mas, unsigned long min,
 		return err;
 	mas->last = q.last < max ? q.last : max;
 	mas->index = mas->last - size + 1;
-	mas->status = ma_start;
 	return 0;
 }
 

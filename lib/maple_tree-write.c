@@ -132,7 +132,7 @@ static unsigned char mab_calc_split(const struct maple_big_node *b,
 	return split;
 }
 
-static void mas_commit(struct maple_tree *mt, struct mt_path *p, int l,
+static bool mas_commit(struct maple_tree *mt, struct mt_path *p, int l,
     struct maple_big_node *b);
 
 /* A parent's contents with children [off, off + nold) replaced by new. */
@@ -270,28 +270,29 @@ static bool mas_shrink_root(struct maple_tree *mt, struct maple_enode *e,
 	return true;
 }
 
-/* The new contents of the node at level l: written in place, split, or
- * rebalanced (mas_wr_bnode()'s choice). */
-static void mas_commit(struct maple_tree *mt, struct mt_path *p, int l,
+/* The new contents of the node at level l: written in place (true), split,
+ * or rebalanced (mas_wr_bnode()'s choice). */
+static bool mas_commit(struct maple_tree *mt, struct mt_path *p, int l,
     struct maple_big_node *b)
 {
 	enum maple_type type = mte_node_type(p->n[l]);
 
 	if (b->end > mt_slots[type]) {
 		mas_split(mt, p, l, b);
-		return;
+		return false;
 	}
 	if (l > 0 && b->end < mt_min_slots[type]) {
 		mas_rebalance(mt, p, l, b);
-		return;
+		return false;
 	}
 	if (l == 0 && mas_shrink_root(mt, p->n[0], b))
-		return;
+		return false;
 	mab_mas_cp(b, 0, b->end, mte_to_node(p->n[l]), type);
 	mas_update_gaps(p, l);
+	return true;
 }
 
-static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
+static int mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
     unsigned long s, unsigned long e, void *entry);
 
 /* A leaf other than the last may not end in NULL: its last range
@@ -338,8 +339,9 @@ static void mt_move_trailing_null(struct maple_tree *mt, unsigned long at)
 }
 
 /* models mas_wr_node_store(): store [s, e] (inside the leaf p ends at)
- * in a big node made from the leaf, then commit it. */
-static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
+ * in a big node made from the leaf, then commit it.  Returns the slot the
+ * range took when the leaf was written in place, else -1. */
+static int mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
     unsigned long s, unsigned long e, void *entry)
 {
 	struct maple_node *n = mte_to_node(p->n[p->leaf]);
@@ -348,6 +350,7 @@ static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
 	unsigned long lo = p->min[p->leaf], max = p->max[p->leaf];
 	struct maple_big_node b;
 	bool done = false;
+	int at = -1;
 
 	b.end = 0;
 	for (unsigned char i = 0; i < end; i++) {
@@ -359,17 +362,23 @@ static void mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
 		} else {
 			if (lo < s)
 				mab_push(&b, s - 1, slot);
-			if (!done)
+			if (!done) {
 				mab_push(&b, e, entry);
+				at = b.end - 1;
+			}
 			done = true;
 			if (hi > e)
 				mab_push(&b, hi, slot);
 		}
 		lo = hi + 1;
 	}
-	mas_commit(mt, p, p->leaf, &b);
-	if (b.slot[b.end - 1] == NULL && max != ULONG_MAX)
+	if (!mas_commit(mt, p, p->leaf, &b))
+		at = -1;
+	if (b.slot[b.end - 1] == NULL && max != ULONG_MAX) {
 		mt_move_trailing_null(mt, max);
+		at = -1;
+	}
+	return at;
 }
 
 /* models mas_root_expand(): the first entry of an empty tree. */
@@ -417,6 +426,19 @@ static int mas_wr_spanning_null(struct maple_tree *mt, unsigned long s,
 	return 0;
 }
 
+/* After a store: the state on the slot written when the leaf stayed where
+ * it was (as the kernel's mas is after mas_store()), else to walk again. */
+static void mas_wr_leaf_at(struct ma_state *mas, const struct mt_path *p,
+    int at)
+{
+	if (at < 0)
+		return;
+	mas->node = p->n[p->leaf];
+	mas->min = p->min[p->leaf];
+	mas->max = p->max[p->leaf];
+	mas_set_slot(mas, (unsigned char)at);
+}
+
 /* mas_store_gfp(): entry over [index, last]; 0, -EINVAL or -ENOMEM. */
 int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 {
@@ -444,7 +466,7 @@ int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 			return -ENOMEM;
 		mt_walk_path(mt, s, &p);
 	}
-	mas_wr_leaf(mt, &p, s, e, entry);
+	mas_wr_leaf_at(mas, &p, mas_wr_leaf(mt, &p, s, e, entry));
 	return 0;
 }
 

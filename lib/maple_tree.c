@@ -217,7 +217,7 @@ void mt_walk_path(struct maple_tree *mt, unsigned long index,
 }
 
 /* Set the state on slot i of its leaf (range from the pivots). */
-static void *mas_set_slot(struct ma_state *mas, unsigned char i)
+void *mas_set_slot(struct ma_state *mas, unsigned char i)
 {
 	struct maple_node *n = mte_to_node(mas->node);
 	enum maple_type type = mte_node_type(mas->node);
@@ -228,6 +228,19 @@ static void *mas_set_slot(struct ma_state *mas, unsigned char i)
 	mas->last = mas_safe_pivot(n, type, i, end, mas->max);
 	mas->status = ma_active;
 	return ma_slots(n, type)[i];
+}
+
+/* The whole range of the slot an active state is on. */
+void mas_slot_range(const struct ma_state *mas, unsigned long *first,
+    unsigned long *last)
+{
+	struct maple_node *n = mte_to_node(mas->node);
+	enum maple_type type = mte_node_type(mas->node);
+	unsigned char end = ma_data_end(n, type);
+
+	*first = mas->offset > 0 ? ma_pivots(n, type)[mas->offset - 1] + 1 :
+	    mas->min;
+	*last = mas_safe_pivot(n, type, mas->offset, end, mas->max);
 }
 
 /* mas_walk(): the entry at index; the state names its slot. */

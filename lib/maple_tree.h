@@ -171,6 +171,10 @@ static inline void mas_pause(struct ma_state *mas)
 	mas->status = ma_pause;
 }
 
+/* The whole range of the slot an active state is on (after
+ * mas_empty_area{,_rev}(): the free range found, not only its part). */
+void mas_slot_range(const struct ma_state *mas, unsigned long *first,
+    unsigned long *last);
 /* The entry at mas->index; mas->index/last become its range. */
 void *mas_walk(struct ma_state *mas);
 /* The first entry at or after mas->index (then: after the current one)

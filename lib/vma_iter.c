@@ -35,15 +35,22 @@ void vma_mt_destroy(struct maple_tree *mt)
 
 /* The mm's writes are preallocated in the kernel and cannot fail here but
  * for the heap itself: give up as the kernel's BUG() would. */
+static void vma_mas_store(struct ma_state *mas, unsigned long start,
+    unsigned long last, struct vma *vma)
+{
+	mas_set_range(mas, start, last);
+	if (mas_store_gfp(mas, vma, GFP_KERNEL) != 0) {
+		fprintf(stderr, "aspace: out of memory for maple nodes\n");
+		abort();
+	}
+}
+
 static void vma_mt_store(struct maple_tree *mt, unsigned long start,
     unsigned long last, struct vma *vma)
 {
 	MA_STATE(mas, mt, start, last);
 
-	if (mas_store_gfp(&mas, vma, GFP_KERNEL) != 0) {
-		fprintf(stderr, "aspace: out of memory for maple nodes\n");
-		abort();
-	}
+	vma_mas_store(&mas, start, last, vma);
 }
 
 /* Link v into the list between prev and next (either may be NULL). */
@@ -81,13 +88,11 @@ static void vma_list_unlink(struct maple_tree *mt, struct vma *v)
 /* models vma_iter_store_gfp() for a new VMA (vma_link()'s part). */
 void vma_mt_insert(struct maple_tree *mt, struct vma *vma)
 {
-	unsigned long after = vma->vm_end;
+	MA_STATE(mas, mt, 0, 0);
 	struct vma *next;
 
-	vma_mt_store(mt, vma->vm_start, vma->vm_end - 1, vma);
-	next = mt_find(mt, &after, ULONG_MAX);
-	if (next == vma)
-		next = NULL;
+	vma_mas_store(&mas, vma->vm_start, vma->vm_end - 1, vma);
+	next = mas_next(&mas, ULONG_MAX);
 	vma_list_link(mt, vma, next ? next->vm_prev : mt->last, next);
 }
 
@@ -119,7 +124,7 @@ void vma_mt_erase(struct maple_tree *mt, struct vma *vma)
 	MA_STATE(mas, mt, 0, 0);
 
 	if (vma_mt_locate(mt, vma, &mas))
-		vma_mt_store(mt, mas.index, mas.last, NULL);
+		vma_mas_store(&mas, mas.index, mas.last, NULL);
 	vma_list_unlink(mt, vma);
 }
 
@@ -200,20 +205,20 @@ static bool vma_gap_fits(unsigned long start, unsigned long end,
 	return end >= start && end - start >= q->need;
 }
 
-/* The gap whose free range holds addr: its start and (guard gap
- * included) end; the free range's last address into *last. */
-static void vma_gap_at(struct maple_tree *mt, unsigned long addr,
-    unsigned long *start, unsigned long *end, unsigned long *last)
+/* The gap whose free range the state is on (mas_empty_area{,_rev}()
+ * left it there): its start and (guard gap included) end; the free
+ * range's last address into *last. */
+static void vma_gap_at(struct ma_state *mas, unsigned long *start,
+    unsigned long *end, unsigned long *last)
 {
-	MA_STATE(mas, mt, addr, addr);
 	struct vma *next;
 
-	mas_walk(&mas);
-	*start = mas.index;
-	*last = mas.last;
-	*end = ULONG_MAX;
-	if (mas.status == ma_active && mas.last != ULONG_MAX &&
-	    (next = mas_next(&mas, ULONG_MAX)) != NULL)
+	*start = 0;
+	*last = *end = ULONG_MAX;
+	if (mas->status != ma_active)
+		return;		/* an empty tree */
+	mas_slot_range(mas, start, last);
+	if (*last != ULONG_MAX && (next = mas_next(mas, ULONG_MAX)) != NULL)
 		*end = vm_start_gap(next);
 }
 
@@ -255,7 +260,7 @@ static bool vma_gap_find(struct maple_tree *mt, struct vma_gap_query *q,
 		if ((top ? mas_empty_area_rev(&mas, w.lo, w.hi - 1, w.need) :
 		    mas_empty_area(&mas, w.lo, w.hi - 1, w.need)) != 0)
 			return false;
-		vma_gap_at(mt, mas.index, start, end, &last);
+		vma_gap_at(&mas, start, end, &last);
 		if (vma_gap_fits(*start, *end, q))
 			return true;
 		if (top)
