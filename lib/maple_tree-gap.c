@@ -18,12 +18,8 @@ unsigned long ma_max_gap(struct maple_enode *e, unsigned long min,
 	unsigned char end = ma_data_end(n, type);
 	unsigned long gap = 0, lo = min;
 
-	if (type == maple_arange_64) {
-		for (unsigned char i = 0; i < end; i++)
-			if (n->ma64.gap[i] > gap)
-				gap = n->ma64.gap[i];
-		return gap;
-	}
+	if (type == maple_arange_64)	/* ma_meta_gap() names the largest */
+		return n->ma64.gap[n->ma64.meta.gap];
 	if (!ma_is_leaf(type))
 		return 0;
 	for (unsigned char i = 0; i < end; i++) {

@@ -101,16 +101,21 @@ static void mab_mas_cp(const struct maple_big_node *b, unsigned char from,
 			mte_to_node(slots[i])->parent = (struct maple_pnode *)n;
 }
 
-/* models mas_update_gap(): the gaps on the path above level l. */
+/* models mas_update_gap(): the gaps on the path above level l, up to the
+ * first that does not change (nothing above it changes then). */
 static void mas_update_gaps(struct mt_path *p, int l)
 {
 	for (; l > 0; l--) {
 		struct maple_node *pn = mte_to_node(p->n[l - 1]);
 		unsigned char off = p->off[l - 1];
+		unsigned long gap;
 
 		if (mte_node_type(p->n[l - 1]) != maple_arange_64)
-			continue;
-		pn->ma64.gap[off] = ma_max_gap(p->n[l], p->min[l], p->max[l]);
+			return;
+		gap = ma_max_gap(p->n[l], p->min[l], p->max[l]);
+		if (pn->ma64.gap[off] == gap)
+			return;
+		pn->ma64.gap[off] = gap;
 		if (pn->ma64.gap[off] > pn->ma64.gap[pn->ma64.meta.gap])
 			pn->ma64.meta.gap = off;
 		else if (pn->ma64.meta.gap == off)
@@ -470,13 +475,31 @@ int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 	return 0;
 }
 
-/* mas_erase(): the entry at index and its whole range go. */
+/* mas_erase(): the entry at index and its whole range go, in one walk;
+ * the state is left on that range (to walk again).  NULL when there was
+ * none, or no node to be had. */
 void *mas_erase(struct ma_state *mas)
 {
-	void *entry = mas_walk(mas);
+	struct maple_tree *mt = mas->tree;
+	struct maple_node *n;
+	enum maple_type type;
+	struct mt_path p;
+	unsigned char i, end;
+	void *entry;
 
-	if (entry != NULL && mas_store_gfp(mas, NULL, GFP_KERNEL) != 0)
+	mas->status = ma_start;
+	if (mt->ma_root == NULL || mt_prealloc(mt, mt_write_nodes(mt)) != 0)
 		return NULL;
+	mt_walk_path(mt, mas->index, &p);
+	n = mte_to_node(p.n[p.leaf]);
+	type = mte_node_type(p.n[p.leaf]);
+	end = ma_data_end(n, type);
+	i = p.off[p.leaf];
+	if ((entry = ma_slots(n, type)[i]) == NULL)
+		return NULL;
+	mas->index = i > 0 ? ma_pivots(n, type)[i - 1] + 1 : p.min[p.leaf];
+	mas->last = mas_safe_pivot(n, type, i, end, p.max[p.leaf]);
+	mas_wr_leaf(mt, &p, mas->index, mas->last, NULL);
 	return entry;
 }
 

@@ -118,13 +118,19 @@ static bool vma_mt_locate(struct maple_tree *mt, struct vma *vma,
 	return false;
 }
 
-/* models vma_iter_clear_gfp() for a VMA going (remove_vma()'s part). */
+/* models vma_iter_clear_gfp() for a VMA going (remove_vma()'s part): one
+ * walk when the tree holds it at its vm_start, as it should. */
 void vma_mt_erase(struct maple_tree *mt, struct vma *vma)
 {
-	MA_STATE(mas, mt, 0, 0);
+	MA_STATE(mas, mt, vma->vm_start, vma->vm_start);
+	struct vma *e = mas_erase(&mas);
 
-	if (vma_mt_locate(mt, vma, &mas))
-		vma_mas_store(&mas, mas.index, mas.last, NULL);
+	if (e != vma) {
+		if (e != NULL)	/* not its slot: put that back */
+			vma_mas_store(&mas, mas.index, mas.last, e);
+		if (vma_mt_locate(mt, vma, &mas))
+			vma_mas_store(&mas, mas.index, mas.last, NULL);
+	}
 	vma_list_unlink(mt, vma);
 }
 
