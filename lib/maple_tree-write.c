@@ -79,25 +79,25 @@ static void mab_mas_cp(const struct maple_big_node *b, unsigned char from,
 {
 	unsigned long *pivots = ma_pivots(n, type);
 	void **slots = ma_slots(n, type);
-	unsigned char cnt = (unsigned char)(to - from), i;
+	unsigned char cnt = (unsigned char)(to - from), ns = mt_slots[type];
 
-	for (i = 0; i < mt_slots[type]; i++)
-		slots[i] = i < cnt ? b->slot[from + i] : NULL;
-	for (i = 0; i < mt_pivots[type]; i++)
-		pivots[i] = i + 1 < cnt ? b->pivot[from + i] : 0;
+	memcpy(slots, &b->slot[from], cnt * sizeof(void *));
+	memset(&slots[cnt], 0, (ns - cnt) * sizeof(void *));
+	memcpy(pivots, &b->pivot[from], (cnt - 1) * sizeof(long));
+	memset(&pivots[cnt - 1], 0, (ns - cnt) * sizeof(long));
 	if (type == maple_arange_64) {
 		n->ma64.meta.gap = 0;
-		for (i = 0; i < MAPLE_ARANGE64_SLOTS; i++) {
-			n->ma64.gap[i] = i < cnt ? b->gap[from + i] : 0;
+		memcpy(n->ma64.gap, &b->gap[from], cnt * sizeof(long));
+		memset(&n->ma64.gap[cnt], 0, (ns - cnt) * sizeof(long));
+		for (unsigned char i = 1; i < cnt; i++)
 			if (n->ma64.gap[i] > n->ma64.gap[n->ma64.meta.gap])
 				n->ma64.meta.gap = i;
-		}
 		n->ma64.meta.end = (unsigned char)(cnt - 1);
 	} else if (cnt < MAPLE_RANGE64_SLOTS) {
 		n->mr64.meta.end = (unsigned char)(cnt - 1);
 	}
 	if (!ma_is_leaf(type))
-		for (i = 0; i < cnt; i++)
+		for (unsigned char i = 0; i < cnt; i++)
 			mte_to_node(slots[i])->parent = (struct maple_pnode *)n;
 }
 
@@ -343,40 +343,56 @@ static void mt_move_trailing_null(struct maple_tree *mt, unsigned long at)
 		mas_update_gaps(&pr, pr.leaf);
 }
 
+/* The leaf's slots after last (last + 1 < end) into a big node: the
+ * first joins a NULL before it, the rest are copied. */
+static void mab_cp_suffix(struct maple_big_node *b, struct maple_node *n,
+    enum maple_type type, unsigned char last, unsigned char end,
+    unsigned long max)
+{
+	unsigned long *pv = ma_pivots(n, type);
+	void **sl = ma_slots(n, type);
+	unsigned char r = (unsigned char)(end - last - 2);
+
+	mab_push(b, last + 2 < end ? pv[last + 1] : max, sl[last + 1]);
+	if (r == 0)
+		return;
+	memcpy(&b->slot[b->end], &sl[last + 2], r * sizeof(void *));
+	memcpy(&b->pivot[b->end], &pv[last + 2], (r - 1) * sizeof(long));
+	b->pivot[b->end + r - 1] = max;
+	b->end += r;
+}
+
 /* models mas_wr_node_store(): store [s, e] (inside the leaf p ends at)
- * in a big node made from the leaf, then commit it.  Returns the slot the
- * range took when the leaf was written in place, else -1. */
+ * in a big node made from the leaf (slots before and after copied whole),
+ * then commit it.  Returns the slot the range took when the leaf was
+ * written in place, else -1. */
 static int mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
     unsigned long s, unsigned long e, void *entry)
 {
 	struct maple_node *n = mte_to_node(p->n[p->leaf]);
 	enum maple_type type = mte_node_type(p->n[p->leaf]);
-	unsigned char end = ma_data_end(n, type);
-	unsigned long lo = p->min[p->leaf], max = p->max[p->leaf];
+	unsigned char end = ma_data_end(n, type), first = p->off[p->leaf];
+	unsigned long *pv = ma_pivots(n, type), max = p->max[p->leaf];
+	unsigned char last = first;
+	unsigned long lo, hi;
 	struct maple_big_node b;
-	bool done = false;
-	int at = -1;
+	int at;
 
-	b.end = 0;
-	for (unsigned char i = 0; i < end; i++) {
-		unsigned long hi = mas_safe_pivot(n, type, i, end, max);
-		void *slot = ma_slots(n, type)[i];
-
-		if (hi < s || lo > e) {
-			mab_push(&b, hi, slot);
-		} else {
-			if (lo < s)
-				mab_push(&b, s - 1, slot);
-			if (!done) {
-				mab_push(&b, e, entry);
-				at = b.end - 1;
-			}
-			done = true;
-			if (hi > e)
-				mab_push(&b, hi, slot);
-		}
-		lo = hi + 1;
-	}
+	while (last + 1 < end && pv[last] < e)
+		last++;
+	lo = first > 0 ? pv[first - 1] + 1 : p->min[p->leaf];
+	hi = last + 1 < end ? pv[last] : max;
+	memcpy(b.slot, ma_slots(n, type), first * sizeof(void *));
+	memcpy(b.pivot, pv, first * sizeof(long));
+	b.end = first;
+	if (lo < s)
+		mab_push(&b, s - 1, ma_slots(n, type)[first]);
+	mab_push(&b, e, entry);
+	at = b.end - 1;
+	if (e < hi)
+		mab_push(&b, hi, ma_slots(n, type)[last]);
+	if (last + 1 < end)
+		mab_cp_suffix(&b, n, type, last, end, max);
 	if (!mas_commit(mt, p, p->leaf, &b))
 		at = -1;
 	if (b.slot[b.end - 1] == NULL && max != ULONG_MAX) {
