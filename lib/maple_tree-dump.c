@@ -29,8 +29,8 @@ static void mt_dump_slot(const struct mt_dump_ctx *d, int depth,
 	if (entry != NULL)
 		d->name(entry, buf, sizeof(buf));
 	if (d->json) {
-		fprintf(d->out, "%s{\"min\":%lu,\"max\":%lu,\"entry\":", first ?
-		    "" : ",", lo, hi);
+		fprintf(d->out, "%s{\"min\":\"%#lx\",\"max\":\"%#lx\","
+		    "\"entry\":", first ? "" : ",", lo, hi);
 		if (entry == NULL)
 			fprintf(d->out, "null}");
 		else
@@ -78,11 +78,12 @@ static void mt_dump_node(const struct mt_dump_ctx *d, struct maple_enode *e,
 	unsigned char end = ma_data_end(n, type);
 
 	if (d->json) {
-		fprintf(d->out, "{\"type\":\"%s\",\"min\":%lu,\"max\":%lu,"
-		    "\"end\":%u,\"gap\":%lu,\"pivots\":[", mt_type_name[type],
-		    min, max, end, ma_max_gap(e, min, max));
+		fprintf(d->out, "{\"type\":\"%s\",\"min\":\"%#lx\","
+		    "\"max\":\"%#lx\",\"end\":%u,\"gap\":\"%#lx\","
+		    "\"pivots\":[", mt_type_name[type], min, max, end,
+		    ma_max_gap(e, min, max));
 		for (unsigned char i = 0; i + 1 < end; i++)
-			fprintf(d->out, "%s%lu", i ? "," : "",
+			fprintf(d->out, "%s\"%#lx\"", i ? "," : "",
 			    ma_pivots(n, type)[i]);
 		fprintf(d->out, "],\"%s\":[", ma_is_leaf(type) ? "slots" :
 		    "children");
@@ -93,6 +94,12 @@ static void mt_dump_node(const struct mt_dump_ctx *d, struct maple_enode *e,
 	fprintf(d->out, "%*s%s %#lx-%#lx: %u slots, largest gap %#lx\n",
 	    2 * depth, "", mt_type_name[type], min, max, end,
 	    ma_max_gap(e, min, max));
+	if (!ma_is_leaf(type)) {
+		fprintf(d->out, "%*s pivots:", 2 * depth, "");
+		for (unsigned char i = 0; i + 1 < end; i++)
+			fprintf(d->out, " %#lx", ma_pivots(n, type)[i]);
+		fputc('\n', d->out);
+	}
 	if (type == maple_arange_64) {
 		fprintf(d->out, "%*s gaps:", 2 * depth, "");
 		for (unsigned char i = 0; i < end; i++)
@@ -115,8 +122,8 @@ void mt_dump(const struct maple_tree *mt, FILE *out, bool json,
 	struct mt_dump_ctx d = { out, json, name ? name : mt_entry_address };
 
 	if (json)
-		fprintf(out, "{\"height\":%u,\"nodes\":%lu,\"root\":",
-		    mt->ma_height, mt->ma_nodes);
+		fprintf(out, "{\"height\":%u,\"nodes\":%lu,\"node_bytes\":%d,"
+		    "\"root\":", mt->ma_height, mt->ma_nodes, MAPLE_NODE_SIZE);
 	else
 		fprintf(out, "maple tree: height %u, %lu nodes of %d bytes\n",
 		    mt->ma_height, mt->ma_nodes, MAPLE_NODE_SIZE);
