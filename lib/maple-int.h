@@ -27,7 +27,7 @@ struct maple_big_node {
 	unsigned long pivot[MAPLE_BIG_NODE_SLOTS];	/* every slot's last */
 	void *slot[MAPLE_BIG_NODE_SLOTS];
 	unsigned long gap[MAPLE_BIG_NODE_SLOTS];
-	unsigned char end;				/* slots used */
+	unsigned int end;				/* slots used */
 };
 
 /* The nodes from the root down to a leaf, as a write walked them. */
