@@ -135,17 +135,27 @@ void vma_mt_erase(struct maple_tree *mt, struct vma *vma)
 }
 
 /* models vma_iter_store() after vma_set_range(): the tree follows the
- * VMA's new bounds. */
+ * VMA's new bounds, with one store for a VMA that only grew or only shrank
+ * at one end (a split, a merge, a stack growing). */
 void vma_mt_adjust(struct maple_tree *mt, struct vma *vma)
 {
 	MA_STATE(mas, mt, 0, 0);
+	unsigned long start = vma->vm_start, last = vma->vm_end - 1;
+	unsigned long os = start, oe = last;
+	bool found = vma_mt_locate(mt, vma, &mas);
 
-	if (vma_mt_locate(mt, vma, &mas)) {
-		if (mas.index == vma->vm_start && mas.last == vma->vm_end - 1)
+	if (found) {
+		os = mas.index;
+		oe = mas.last;
+		if (os == start && oe == last)
 			return;
-		vma_mt_store(mt, mas.index, mas.last, NULL);
 	}
-	vma_mt_store(mt, vma->vm_start, vma->vm_end - 1, vma);
+	if (!found || start < os || last > oe)
+		vma_mas_store(&mas, start, last, vma);
+	if (found && os < start)
+		vma_mas_store(&mas, os, start - 1, NULL);
+	if (found && oe > last)
+		vma_mas_store(&mas, last + 1, oe, NULL);
 }
 
 /* models __mt_dup(&oldmm->mm_mt, &mm->mm_mt). */
