@@ -362,6 +362,97 @@ static void mab_cp_suffix(struct maple_big_node *b, struct maple_node *n,
 	b->end += r;
 }
 
+/* The slots a store in place rewrites: from the slot before the range's
+ * first to the one after its last, with the store's pieces between. */
+struct mt_wr_mid {
+	unsigned long pivot[5];
+	void *slot[5];
+	unsigned int end;
+	unsigned char from, to;		/* the leaf's slots [from, to) */
+	int at;				/* the stored range's place in it */
+};
+
+/* Push a range onto mid, a NULL joining a NULL before it (mab_push()). */
+static void mt_mid_push(struct mt_wr_mid *m, unsigned long last, void *entry)
+{
+	if (entry == NULL && m->end > 0 && m->slot[m->end - 1] == NULL) {
+		m->pivot[m->end - 1] = last;
+		return;
+	}
+	m->pivot[m->end] = last;
+	m->slot[m->end++] = entry;
+}
+
+/* The new slots of [from, to) for storing [s, e] over slots first..last
+ * (ranges [lo .. hi]). */
+static void mt_mid_build(struct mt_wr_mid *m, struct maple_node *n,
+    unsigned char end, unsigned long max, unsigned char first,
+    unsigned char last, unsigned long lo, unsigned long hi,
+    unsigned long s, unsigned long e, void *entry)
+{
+	unsigned long *pv = n->mr64.pivot;
+
+	m->end = 0;
+	m->from = first > 0 ? first - 1 : first;
+	m->to = last + 1 < end ? last + 2 : last + 1;
+	if (first > 0)
+		mt_mid_push(m, pv[first - 1], n->mr64.slot[first - 1]);
+	if (lo < s)
+		mt_mid_push(m, s - 1, n->mr64.slot[first]);
+	mt_mid_push(m, e, entry);
+	m->at = (int)m->end - 1;
+	if (e < hi)
+		mt_mid_push(m, hi, n->mr64.slot[last]);
+	if (last + 1 < end)
+		mt_mid_push(m, last + 2 < end ? pv[last + 1] : max,
+		    n->mr64.slot[last + 1]);
+}
+
+/* models mas_wr_slot_store()/mas_wr_append(): a store that leaves the
+ * leaf neither over- nor under-full (nor ending in NULL) is written into
+ * it in place, its later slots moved along.  Returns the slot the range
+ * took, or -1 (nothing done) for the big-node path. */
+static int mas_wr_leaf_fast(struct mt_path *p, unsigned char first,
+    unsigned char last, unsigned long lo, unsigned long hi,
+    unsigned long s, unsigned long e, void *entry)
+{
+	struct maple_node *n = mte_to_node(p->n[p->leaf]);
+	unsigned char end = ma_data_end(n, maple_leaf_64), i;
+	unsigned long max = p->max[p->leaf], *pv = n->mr64.pivot;
+	void **sl = n->mr64.slot;
+	struct mt_wr_mid m;
+	unsigned int cnt;
+
+	if (mte_node_type(p->n[p->leaf]) != maple_leaf_64)
+		return -1;
+	mt_mid_build(&m, n, end, max, first, last, lo, hi, s, e, entry);
+	cnt = m.from + m.end + (end - m.to);
+	if (cnt > MAPLE_RANGE64_SLOTS ||
+	    (p->leaf > 0 && cnt < mt_min_slots[maple_leaf_64]) ||
+	    (cnt == 1 && m.slot[0] == NULL) ||
+	    (max != ULONG_MAX && (m.to < end ? sl[end - 1] :
+	    m.slot[m.end - 1]) == NULL))
+		return -1;
+	/* the slots after mid move to start at from + m.end */
+	memmove(&sl[m.from + m.end], &sl[m.to], (end - m.to) * sizeof(void *));
+	if (m.to < end)
+		memmove(&pv[m.from + m.end], &pv[m.to],
+		    (end - 1 - m.to) * sizeof(long));
+	for (i = 0; i < m.end; i++) {
+		sl[m.from + i] = m.slot[i];
+		if (m.from + i + 1u < cnt)
+			pv[m.from + i] = m.pivot[i];
+	}
+	for (i = (unsigned char)cnt; i < end; i++)
+		sl[i] = NULL;
+	for (i = (unsigned char)(cnt - 1); i < end - 1; i++)
+		pv[i] = 0;
+	if (cnt < MAPLE_RANGE64_SLOTS)
+		n->mr64.meta.end = (unsigned char)(cnt - 1);
+	mas_update_gaps(p, p->leaf);
+	return m.from + m.at;
+}
+
 /* models mas_wr_node_store(): store [s, e] (inside the leaf p ends at)
  * in a big node made from the leaf (slots before and after copied whole),
  * then commit it.  Returns the slot the range took when the leaf was
@@ -382,6 +473,8 @@ static int mas_wr_leaf(struct maple_tree *mt, struct mt_path *p,
 		last++;
 	lo = first > 0 ? pv[first - 1] + 1 : p->min[p->leaf];
 	hi = last + 1 < end ? pv[last] : max;
+	if ((at = mas_wr_leaf_fast(p, first, last, lo, hi, s, e, entry)) >= 0)
+		return at;
 	memcpy(b.slot, ma_slots(n, type), first * sizeof(void *));
 	memcpy(b.pivot, pv, first * sizeof(long));
 	b.end = first;

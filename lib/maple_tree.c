@@ -273,7 +273,11 @@ void *mas_walk(struct ma_state *mas)
 	mas->node = e;
 	mas->min = min;
 	mas->max = max;
-	return mas_set_slot(mas, i);
+	mas->offset = i;
+	mas->index = i > 0 ? ma_pivots(n, type)[i - 1] + 1 : min;
+	mas->last = mas_safe_pivot(n, type, i, end, max);
+	mas->status = ma_active;
+	return ma_slots(n, type)[i];
 }
 
 /* models mas_next_slot(): the slot after the current one, maybe NULL;
