@@ -243,41 +243,58 @@ void mas_slot_range(const struct ma_state *mas, unsigned long *first,
 	*last = mas_safe_pivot(n, type, mas->offset, end, mas->max);
 }
 
+/* Where a walk to index ends: the leaf, its range and the slot. */
+struct mt_leaf_pos {
+	struct maple_enode *e;
+	struct maple_node *n;
+	enum maple_type type;
+	unsigned long min, max;
+	unsigned char end, i;
+};
+
+/* The descent of mas_walk() (mtree_lookup_walk()); the tree not empty. */
+static inline void mt_descend(const struct maple_tree *mt,
+    unsigned long index, struct mt_leaf_pos *w)
+{
+	struct maple_enode *e = mt->ma_root;
+
+	w->min = 0;
+	w->max = ULONG_MAX;
+	for (;;) {
+		w->n = mte_to_node(e);
+		w->type = mte_node_type(e);
+		w->end = ma_data_end(w->n, w->type);
+		w->i = ma_slot_of(w->n, w->type, w->end, index);
+		if (ma_is_leaf(w->type))
+			break;
+		if (w->i > 0)
+			w->min = ma_pivots(w->n, w->type)[w->i - 1] + 1;
+		w->max = mas_safe_pivot(w->n, w->type, w->i, w->end, w->max);
+		e = ma_slots(w->n, w->type)[w->i];
+	}
+	w->e = e;
+}
+
 /* mas_walk(): the entry at index; the state names its slot. */
 void *mas_walk(struct ma_state *mas)
 {
-	struct maple_enode *e = mas->tree->ma_root;
-	unsigned long min = 0, max = ULONG_MAX;
-	struct maple_node *n;
-	enum maple_type type;
-	unsigned char end, i;
+	struct mt_leaf_pos w;
 
-	if (e == NULL) {
+	if (mas->tree->ma_root == NULL) {
 		mas->status = ma_none;
 		mas->index = 0;
 		mas->last = ULONG_MAX;
 		return NULL;
 	}
-	for (;;) {
-		n = mte_to_node(e);
-		type = mte_node_type(e);
-		end = ma_data_end(n, type);
-		i = ma_slot_of(n, type, end, mas->index);
-		if (ma_is_leaf(type))
-			break;
-		if (i > 0)
-			min = ma_pivots(n, type)[i - 1] + 1;
-		max = mas_safe_pivot(n, type, i, end, max);
-		e = ma_slots(n, type)[i];
-	}
-	mas->node = e;
-	mas->min = min;
-	mas->max = max;
-	mas->offset = i;
-	mas->index = i > 0 ? ma_pivots(n, type)[i - 1] + 1 : min;
-	mas->last = mas_safe_pivot(n, type, i, end, max);
+	mt_descend(mas->tree, mas->index, &w);
+	mas->node = w.e;
+	mas->min = w.min;
+	mas->max = w.max;
+	mas->offset = w.i;
+	mas->index = w.i > 0 ? ma_pivots(w.n, w.type)[w.i - 1] + 1 : w.min;
+	mas->last = mas_safe_pivot(w.n, w.type, w.i, w.end, w.max);
 	mas->status = ma_active;
-	return ma_slots(n, type)[i];
+	return ma_slots(w.n, w.type)[w.i];
 }
 
 /* models mas_next_slot(): the slot after the current one, maybe NULL;
@@ -422,13 +439,25 @@ void *mtree_load(struct maple_tree *mt, unsigned long index)
 }
 
 /* mt_find(): the first entry in [*index, max]; *index moves past it
- * (stays at ULONG_MAX for an entry that ends there). */
+ * (stays at ULONG_MAX for an entry that ends there).  One descent: a free
+ * slot is never last in its leaf but in the last leaf, so the entry after
+ * one is the next slot. */
 void *mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max)
 {
-	MA_STATE(mas, mt, *index, *index);
-	void *entry = mas_find(&mas, max);
+	struct mt_leaf_pos w;
+	unsigned long last;
 
-	if (entry != NULL)
-		*index = mas.last == ULONG_MAX ? mas.last : mas.last + 1;
-	return entry;
+	if (mt->ma_root == NULL)
+		return NULL;
+	mt_descend(mt, *index, &w);
+	if (ma_slots(w.n, w.type)[w.i] == NULL) {
+		if (w.i + 1 >= w.end)
+			return NULL;
+		w.i++;
+		if (ma_pivots(w.n, w.type)[w.i - 1] + 1 > max)
+			return NULL;
+	}
+	last = mas_safe_pivot(w.n, w.type, w.i, w.end, w.max);
+	*index = last == ULONG_MAX ? last : last + 1;
+	return ma_slots(w.n, w.type)[w.i];
 }

@@ -181,9 +181,7 @@ void vma_mt_clear(struct maple_tree *mt, unsigned long start,
 /* models find_vma(). */
 struct vma *vma_mt_find(struct maple_tree *mt, unsigned long addr)
 {
-	MA_STATE(mas, mt, addr, addr);
-
-	return mas_find(&mas, ULONG_MAX);
+	return mt_find(mt, &addr, ULONG_MAX);
 }
 
 /* models find_vma_prev()'s search: the last VMA starting below addr. */
