@@ -61,15 +61,17 @@ static int mt_gap_walk(struct maple_enode *e, unsigned long nmin,
 	struct maple_node *n = mte_to_node(e);
 	enum maple_type type = mte_node_type(e);
 	unsigned char end = ma_data_end(n, type);
+	unsigned long *pivots = ma_pivots(n, type);
+	int i = 0, step = q->rev ? -1 : 1;
 
-	for (unsigned char k = 0; k < end; k++) {
-		unsigned char i = q->rev ? end - 1 - k : k;
-		unsigned long lo = i > 0 ? ma_pivots(n, type)[i - 1] + 1 : nmin;
-		unsigned long hi = mas_safe_pivot(n, type, i, end, nmax);
+	/* start at the slot holding the limit the search comes from */
+	while (i + 1 < end && pivots[i] < (q->rev ? q->max : q->min))
+		i++;
+	for (; i >= 0 && i < end; i += step) {
+		unsigned long lo = i > 0 ? pivots[i - 1] + 1 : nmin;
+		unsigned long hi = i + 1 < end ? pivots[i] : nmax;
 		int r;
 
-		if (q->rev ? lo > q->max : hi < q->min)
-			continue;
 		if (q->rev ? hi < q->min : lo > q->max)
 			return -1;
 		if (ma_is_leaf(type)) {
@@ -78,7 +80,7 @@ static int mt_gap_walk(struct maple_enode *e, unsigned long nmin,
 			q->start = lo;
 			q->last = hi;
 			q->node = e;
-			q->offset = i;
+			q->offset = (unsigned char)i;
 			q->nmin = nmin;
 			q->nmax = nmax;
 			return 1;
