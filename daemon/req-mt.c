@@ -35,6 +35,7 @@ static char *mt_text(struct req_ctx *c, struct mm *mm, bool json,
 	return out;
 }
 
+/* The mt request: both drawings, under the mm's mmap_lock (read). */
 static void do_mt_req(struct req_ctx *c)
 {
 	Aspace__MtResult *r = req_alloc(c, sizeof(*r));

@@ -30,8 +30,12 @@
  *  - a NULL range never ends a leaf other than the last one, so each free
  *    range is one slot of one leaf: a store that would leave one there
  *    moves it into the next leaf (mt_move_trailing_null()).
+ *  - a store that leaves its leaf within bounds is written into it in
+ *    place (the kernel's mas_wr_slot_store()/mas_wr_append() fast paths);
+ *    others go through the big node.
  *  - writes walk from the root and keep the path; parent pointers are
- *    kept (and validated) but not used to climb.
+ *    kept (and validated) but not used to climb; a parent pointer is the
+ *    bare node (the kernel also encodes the slot and kind in it).
  *  - no single entry held in the root pointer, no dense nodes, no marks.
  * Nodes come from aligned_alloc() through a small per-tree free list; a
  * cap on the nodes of all trees (mt_set_node_limit()) makes allocation

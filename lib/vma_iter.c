@@ -45,6 +45,7 @@ static void vma_mas_store(struct ma_state *mas, unsigned long start,
 	}
 }
 
+/* vma_mas_store() from a state of its own. */
 static void vma_mt_store(struct maple_tree *mt, unsigned long start,
     unsigned long last, struct vma *vma)
 {
@@ -199,6 +200,8 @@ struct vma_gap_query {
 	unsigned long need, lo, hi;
 };
 
+/* The query of a gap search; false when nothing can fit (length plus
+ * the alignment slack overflowing, or limits too close). */
 static bool vma_gap_init(struct vma_gap_query *q, unsigned long length,
     unsigned long lo, unsigned long hi, unsigned long align_mask)
 {
