@@ -1,5 +1,6 @@
 /*
- * test_vma_tree.c: unit tests of the VMA index (lib/vma_tree.c).
+ * test_vma_tree.c: unit tests of the VMA index (lib/vma_iter.c, the maple
+ * tree under it), through its API.
  *
  *  - small deterministic cases, each with a picture of the address space;
  *  - random inserts, erases and in-place adjusts checked after every step
@@ -69,7 +70,7 @@ static void assert_valid(struct maple_tree *t)
 	const char *err = vma_mt_validate(t);
 
 	if (err)
-		fail_msg("vma_tree_validate: %s", err);
+		fail_msg("vma_mt_validate: %s", err);
 }
 
 /* ---- the model: the same VMAs in a sorted array ---- */
