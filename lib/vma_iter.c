@@ -179,12 +179,6 @@ void vma_mt_clear(struct maple_tree *mt, unsigned long start,
 	vma_mt_store(mt, start, end - 1, NULL);
 }
 
-/* models find_vma(). */
-struct vma *vma_mt_find(struct maple_tree *mt, unsigned long addr)
-{
-	return mt_find(mt, &addr, ULONG_MAX);
-}
-
 /* models find_vma_prev()'s search: the last VMA starting below addr. */
 struct vma *vma_mt_find_before(struct maple_tree *mt, unsigned long addr)
 {

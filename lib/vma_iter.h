@@ -144,8 +144,12 @@ void vma_mt_bulk_store(struct maple_tree *mt, struct vma *vma);
  * top).  Not for a VMA in the list: vma_mt_erase() is. */
 void vma_mt_clear(struct maple_tree *mt, unsigned long start,
     unsigned long end);
-/* The first VMA with vm_end > addr, or NULL (find_vma()). */
-struct vma *vma_mt_find(struct maple_tree *mt, unsigned long addr);
+/* The first VMA with vm_end > addr, or NULL (models find_vma()). */
+static inline struct vma *vma_mt_find(struct maple_tree *mt,
+    unsigned long addr)
+{
+	return mt_find(mt, &addr, ULONG_MAX);
+}
 /* The last VMA with vm_start < addr, or NULL. */
 struct vma *vma_mt_find_before(struct maple_tree *mt, unsigned long addr);
 
