@@ -272,7 +272,7 @@ static void test_empty(void **state)
 	    0, 0), NOMEM);
 	/* length + align_mask overflows. */
 	assert_int_equal(vma_mt_gap_topdown(&t, ULONG_MAX - PG, 0,
-	    ULONG_MAX, 0xfffff, 0), NOMEM);
+	    ULONG_MAX, 0xfffff, 0), NOMEM);	vma_mt_destroy(&t);
 }
 
 static void test_find_two(void **state)
@@ -311,7 +311,7 @@ static void test_find_two(void **state)
 	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
 	    NOMEM);
 	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x10000, 0, 0),
-	    0xc000);
+	    0xc000);	vma_mt_destroy(&t);
 }
 
 static void test_limits_clip(void **state)
@@ -357,7 +357,7 @@ static void test_limits_clip(void **state)
 	assert_int_equal(vma_mt_gap_topdown(&t, 0x6000, 0, 0x20000, 0, 0),
 	    0x1a000);
 	assert_int_equal(vma_mt_gap_bottomup(&t, 0x6000, 0, 0x20000, 0, 0),
-	    0xd000);
+	    0xd000);	vma_mt_destroy(&t);
 }
 
 static void test_growsdown_guard(void **state)
@@ -387,7 +387,7 @@ static void test_growsdown_guard(void **state)
 	    0, 0), 0x400000);
 	/* find() does not see the guard gap. */
 	assert_ptr_equal(vma_mt_find(&t, 0x101000), &s);
-	assert_ptr_equal(vma_mt_find_before(&t, 0x300000), &a);
+	assert_ptr_equal(vma_mt_find_before(&t, 0x300000), &a);	vma_mt_destroy(&t);
 }
 
 static void test_growsdown_low(void **state)
@@ -409,7 +409,7 @@ static void test_growsdown_low(void **state)
 	assert_int_equal(vma_mt_gap_bottomup(&t, PG, 0, ULONG_MAX, 0, 0),
 	    0x90000);
 	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x90000, 0, 0),
-	    NOMEM);
+	    NOMEM);	vma_mt_destroy(&t);
 }
 
 static void test_alignment(void **state)
@@ -439,7 +439,7 @@ static void test_alignment(void **state)
 	assert_int_equal(vma_mt_gap_topdown(&t, 0x2000, 0, 0x10000,
 	    0x1fff, 0), 0xe000);
 	assert_int_equal(vma_mt_gap_bottomup(&t, 0x2000, 0, 0x11000,
-	    0x1fff, 0x1000), 0x5000);
+	    0x1fff, 0x1000), 0x5000);	vma_mt_destroy(&t);
 }
 
 static void test_adjust(void **state)
@@ -488,7 +488,7 @@ static void test_adjust(void **state)
 	b.vm_flags |= VM_GROWSDOWN;
 	vma_mt_adjust(&t, &b);
 	assert_valid(&t);
-	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x7000, 0, 0), 0);
+	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x7000, 0, 0), 0);	vma_mt_destroy(&t);
 }
 
 static void test_erase_merges_gaps(void **state)
@@ -527,7 +527,7 @@ static void test_erase_merges_gaps(void **state)
 	assert_valid(&t);
 	assert_null(t.ma_root);
 	assert_null(t.first);
-	assert_null(t.last);
+	assert_null(t.last);	vma_mt_destroy(&t);
 }
 
 /* Ascending, descending and interleaved orders stress the rebalancing. */
@@ -554,6 +554,7 @@ static void test_sequential(void **state)
 			assert_valid(&t);
 		}
 		assert_null(t.ma_root);
+		vma_mt_destroy(&t);
 	}
 }
 
@@ -788,6 +789,7 @@ static void run_world(unsigned long base, unsigned long span)
 			check_world(&w, op);
 		}
 	}
+	vma_mt_destroy(&w.t);
 }
 
 static void test_random_low(void **state)
@@ -900,7 +902,7 @@ static void test_scale(void **state)
 	assert_null(t.ma_root);
 	free(v);
 	free(order);
-	free(m.v);
+	free(m.v);	vma_mt_destroy(&t);
 }
 
 int main(void)
