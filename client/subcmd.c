@@ -10,8 +10,8 @@
  * line "OP OPERANDS...", checked here by the trace parser
  * (lib/trace_parse.c) and run in the session through run_trace, so that
  * what is printed is the trace runner's own text for that line, without
- * its "N: " line number.  status, walk ADDR and counters [--task-only]
- * use their own requests (proc_status, page_walk, counters).  check, the
+ * its "N: " line number.  status, walk ADDR, counters [--task-only] and
+ * mt use their own requests (proc_status, page_walk, counters, mt).  check, the
  * daemon's consistency check of a whole session, and kernel, its kernel
  * parameters (kernel.c), take no task and their session as an operand
  * too (aspace check ID, as session destroy ID).
@@ -46,7 +46,7 @@ static const char *const trace_ops[] = {
 };
 
 static const char *const own_ops[] = {
-	"status", "walk", "counters", "check", "kernel", NULL
+	"status", "walk", "counters", "check", "kernel", "mt", NULL
 };
 
 static bool in_list(const char *const *v, const char *name)
@@ -71,7 +71,7 @@ void subcmd_usage(FILE *f)
 	    "             msync brk read write touch fork thread vfork exec\n"
 	    "             exit maps smaps file shmget shmat shmdt shmrm\n"
 	    "             (operands as in a trace line),\n"
-	    "             status, walk ADDR, counters [--task-only]\n"
+	    "             status, walk ADDR, counters [--task-only], mt\n"
 	    "       aspace check|kernel ID | --session ID [--json]\n"
 	    "       aspace shell [--session ID | --kernel NAME=VALUE...]\n");
 }
@@ -443,6 +443,42 @@ static int sub_counters(struct asc_client *c, const struct sub *s,
 	return 0;
 }
 
+/* mt: the task's maple tree as the daemon draws it (text), or its JSON
+ * under "tree". */
+static int sub_mt(struct asc_client *c, const struct sub *s,
+    const struct cli_opts *o)
+{
+	Aspace__Request r = ASPACE__REQUEST__INIT;
+	Aspace__MtRequest q = ASPACE__MT_REQUEST__INIT;
+	const Aspace__MtResult *res;
+	struct asc_reply *rp;
+	json_t *j, *tree;
+	int rc;
+
+	set_target(&r, s);
+	r.op_case = ASPACE__REQUEST__OP_MT;
+	r.mt = &q;
+	if ((rc = call(c, &r, ASPACE__RESPONSE__RESULT_MT, &rp, s)))
+		return rc;
+	res = asc_reply_response(rp)->mt;
+	if (o->json) {
+		tree = res->json != NULL ? json_loads(res->json, 0, NULL) :
+		    NULL;
+		if (tree == NULL) {
+			asc_reply_free(rp);
+			fprintf(stderr, "aspace: mt: bad JSON from the daemon\n");
+			return 2;
+		}
+		j = json_head(s);
+		cli_json_set(&j, "tree", tree);
+		cli_json_print(j);
+	} else if (res->text != NULL) {
+		fputs(res->text, stdout);
+	}
+	asc_reply_free(rp);
+	return 0;
+}
+
 static int sub_check(struct asc_client *c, const struct sub *s,
     const struct cli_opts *o)
 {
@@ -523,6 +559,9 @@ static const struct {
 	  "and a swap entry in the pte decoded (type, offset).\n" },
 	{ "counters",	"[--task-only]",
 	  "Prints the session's event counters, or task N's (--task-only).\n" },
+	{ "mt",		"",
+	  "Prints task N's VMA index, its mm's maple tree: each node's kind,\n"
+	  "range, pivots and largest gaps, each leaf slot's range and VMA.\n" },
 	{ "check",	NULL,
 	  "Runs the daemon's consistency check over the whole session.\n" },
 	{ "kernel",	NULL,
@@ -783,6 +822,8 @@ int subcmd_run(const char *name, int argc, char **argv, struct cli_opts *o)
 		rc = sub_counters(c, &s, o);
 	else if (strcmp(name, "check") == 0)
 		rc = sub_check(c, &s, o);
+	else if (strcmp(name, "mt") == 0)
+		rc = sub_mt(c, &s, o);
 	else if (strcmp(name, "kernel") == 0)
 		rc = cli_kernel_show(c, s.sid, o);
 	else

@@ -45,6 +45,7 @@ static const struct request_entry *const req_entries[] = {
 	&req_grade_entry,
 	&req_web_token_entry,
 	&req_pages_entry,
+	&req_mt_entry,
 };
 
 #define REQ_NENTRIES (sizeof(req_entries) / sizeof(req_entries[0]))

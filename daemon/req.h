@@ -157,6 +157,7 @@ extern const struct request_entry req_shmdt_entry;
 extern const struct request_entry req_shmrm_entry;
 extern const struct request_entry req_web_token_entry;
 extern const struct request_entry req_pages_entry;
+extern const struct request_entry req_mt_entry;
 
 /* req-session-create.c: SessionCreateRequest to params (0 or BAD/QUOTA). */
 int req_session_params(struct req_ctx *c,

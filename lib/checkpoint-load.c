@@ -503,7 +503,7 @@ static int load_vma(struct ck_load *l, uint32_t m, uint32_t k,
 		l->open_vmas[file]++;
 	if (av != NONE)
 		l->av_active[av]++;
-	vma_tree_insert(&mm->mm_mt, v);
+	vma_mt_insert(&mm->mm_mt, v);
 	vma_link_file(v);	/* i_mmap is derived: rebuilt, not saved */
 	l->vmas[m][k] = v;
 	return load_avc(l, v);

@@ -126,7 +126,7 @@
  * struct files);
  * and mm_validate()'s checks run before the session is handed out.  What
  * is dropped: host-side details (page-cache array and free stack
- * capacities, where in the host page pool frames are, the red-black
+ * capacities, where in the host page pool frames are, the maple
  * tree's shape) and a VMA cache its seqnum has made stale (saved empty, as its next use
  * would empty it).
  */

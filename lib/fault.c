@@ -111,7 +111,7 @@ static int expand_downwards(struct vma *vma, unsigned long address)
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
 	vma_i_mmap_unlock(vma);
-	vma_tree_adjust(&mm->mm_mt, vma);
+	vma_mt_adjust(&mm->mm_mt, vma);
 	mm->vmacache_seqnum++;
 	return 0;
 }

@@ -16,6 +16,15 @@
 #include "mm.h"
 #include "session.h"
 
+/* vma_link() for a copy whose slot __mt_dup() made: the copy takes it. */
+static void vma_link_dup(struct mm *mm, struct vma *vma)
+{
+	vma_mt_bulk_store(&mm->mm_mt, vma);
+	vma_link_file(vma);
+	mm->map_count++;
+	mm->vmacache_seqnum++;
+}
+
 /* dup_mmap_vma(): the child's copy of one parent VMA, linked into mm. */
 static int dup_mmap_vma(struct mm *mm, struct mm *oldmm, struct vma *mpnt)
 {
@@ -33,13 +42,23 @@ static int dup_mmap_vma(struct mm *mm, struct mm *oldmm, struct vma *mpnt)
 		return err;
 	}
 	tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
-	vma_link(mm, tmp);
+	vma_link_dup(mm, tmp);
 	if (tmp->vm_flags & VM_WIPEONFORK) {
 		explain_op("dup_mmap: 0x%lx-0x%lx empty in the child "
 		    "(MADV_WIPEONFORK)", tmp->vm_start, tmp->vm_end);
 		return 0;
 	}
 	return copy_page_range(tmp, mpnt);
+}
+
+/* After a failed copy of mpnt: the parent's VMAs __mt_dup() left in the
+ * child's tree, from mpnt (unless its copy took its slot) up, go. */
+static void dup_mmap_unwind(struct mm *mm, struct vma *mpnt)
+{
+	struct vma *at = mtree_load(&mm->mm_mt, mpnt->vm_start);
+
+	vma_mt_clear(&mm->mm_mt, at == mpnt ? mpnt->vm_start : mpnt->vm_end,
+	    0);
 }
 
 /* dup_mmap(): copy oldmm's VMAs and PTEs into the new mm. */
@@ -52,15 +71,19 @@ static int dup_mmap(struct mm *mm, struct mm *oldmm)
 	mm->data_vm = oldmm->data_vm;
 	mm->exec_vm = oldmm->exec_vm;
 	mm->stack_vm = oldmm->stack_vm;
+	/* the child's tree is the parent's, node for node (__mt_dup) */
+	if ((err = vma_mt_dup(&oldmm->mm_mt, &mm->mm_mt)) != 0)
+		return err;
 	for (mpnt = oldmm->mm_mt.first; mpnt != NULL && err == 0;
 	    mpnt = mpnt->vm_next) {
 		if (mpnt->vm_flags & VM_DONTCOPY) {
+			vma_mt_clear(&mm->mm_mt, mpnt->vm_start, mpnt->vm_end);
 			vm_stat_account(mm, mpnt->vm_flags,
 			    -(long)vma_pages(mpnt));
 			explain_op("dup_mmap: 0x%lx-0x%lx not copied "
 			    "(MADV_DONTFORK)", mpnt->vm_start, mpnt->vm_end);
-		} else {
-			err = dup_mmap_vma(mm, oldmm, mpnt);
+		} else if ((err = dup_mmap_vma(mm, oldmm, mpnt)) != 0) {
+			dup_mmap_unwind(mm, mpnt);
 		}
 	}
 	explain_op("dup_mmap: %d VMAs copied; those without anonymous pages "

@@ -54,6 +54,14 @@
  *   vma->anon_vma     set once, under page_table_lock, by anon_vma_prepare()
  *                     (faults hold mmap_lock only for reading); otherwise
  *                     changed only under mmap_lock held for writing.
+ *
+ * The VMA index, mm->mm_mt (a maple tree, vma_iter.h), is read by many
+ * threads at once under mmap_lock held for reading (faults, find_vma) and
+ * written only under it held for writing, nodes changed in place: the
+ * rw-lock alone keeps readers from seeing a half-written node.  There is
+ * no RCU here; Linux instead copies each node it changes and publishes
+ * the copy so that lockless (RCU) walkers and per-VMA-lock faults never
+ * wait for mmap_lock.  mm->mm_mt.ma_free (spare nodes) is the writer's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +88,7 @@ struct mm *mm_alloc_nopgd(struct as_session *s)
 		memcg_uncharge(&s->mem, kmem_size(sizeof(*mm)));
 		return NULL;
 	}
-	vma_tree_init(&mm->mm_mt);
+	vma_mt_init(&mm->mm_mt);
 	pthread_rwlock_init(&mm->mmap_lock, NULL);
 	pthread_mutex_init(&mm->page_table_lock, NULL);
 	mm->mm_users = 1;
@@ -105,6 +113,7 @@ struct mm *mm_alloc(struct as_session *s)
 /* Free an mm holding no VMA and no page table (mm_alloc_nopgd()'s). */
 void mm_free_nopgd(struct mm *mm)
 {
+	vma_mt_destroy(&mm->mm_mt);
 	pthread_rwlock_destroy(&mm->mmap_lock);
 	pthread_mutex_destroy(&mm->page_table_lock);
 	memcg_uncharge(&mm->session->mem, kmem_size(sizeof(*mm)));
@@ -306,7 +315,7 @@ void vm_area_free(struct vma *vma)
  * i_mmap. */
 void vma_link(struct mm *mm, struct vma *vma)
 {
-	vma_tree_insert(&mm->mm_mt, vma);
+	vma_mt_insert(&mm->mm_mt, vma);
 	vma_link_file(vma);
 	mm->map_count++;
 	mm->vmacache_seqnum++;
@@ -315,7 +324,7 @@ void vma_link(struct mm *mm, struct vma *vma)
 /* models remove_vma(): take out of the index and free. */
 void vma_unlink_free(struct mm *mm, struct vma *vma)
 {
-	vma_tree_erase(&mm->mm_mt, vma);
+	vma_mt_erase(&mm->mm_mt, vma);
 	unlink_file_vma(vma);
 	mm->map_count--;
 	mm->vmacache_seqnum++;
@@ -506,7 +515,7 @@ static void check_mm_ptes(struct pte_check *c, struct mm *mm)
 /* The VMA part of mm_validate(): the tree, map_count, bounds, total_vm. */
 const char *mm_validate_vmas(struct mm *mm)
 {
-	const char *err = vma_tree_validate(&mm->mm_mt);
+	const char *err = vma_mt_validate(&mm->mm_mt);
 	struct vma *v;
 	unsigned long total = 0;
 

@@ -11,7 +11,7 @@
 #include <errno.h>
 
 #include "mm_types.h"
-#include "vma_tree.h"
+#include "vma_iter.h"
 
 struct as_explain;
 
@@ -89,7 +89,7 @@ int folio_mkclean(struct page *page);
 
 static inline struct vma *find_vma(struct mm *mm, unsigned long addr)
 {
-	return vma_tree_find(&mm->mm_mt, addr);
+	return vma_mt_find(&mm->mm_mt, addr);
 }
 
 /* --- filemap.c: the page cache ------------------------------------------- */

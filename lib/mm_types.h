@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "maple_tree.h"
 #include "page.h"
 #include "uapi.h"
 
@@ -162,30 +163,21 @@ struct vma {
 	struct vma	*shared_prev;
 	struct vma	*shared_next;
 
-	/* The VMA index (vma_tree.c): an augmented red-black tree. */
-	struct vma	*rb_parent;
-	struct vma	*rb_left;
-	struct vma	*rb_right;
-	int		 rb_red;
-	/* Largest free gap (vm_start_gap(v) - vm_end of its predecessor)
-	 * over this subtree, as Linux's rb_subtree_gap before the maple tree. */
-	unsigned long	 rb_subtree_gap;
-	/* In-order neighbours, kept by the index for O(1) stepping. */
+	/* Where the rbtree's links and gap were (40 bytes): kept so that
+	 * sizeof(struct vma), which every VMA charges to the session's
+	 * memory (kmem_size()), and so every figure printed, stays as it
+	 * was.  Unused. */
+	unsigned long	 vm_rb_reserved[5];
+	/* In-order neighbours, kept beside the maple tree (vma_iter.c) for
+	 * O(1) stepping; Linux dropped this list in 6.1. */
 	struct vma	*vm_prev;
 	struct vma	*vm_next;
 };
 
-/* The VMA index root (the maple tree's role, mm->mm_mt). */
-struct vma_tree {
-	struct vma	*root;
-	struct vma	*first;		/* lowest VMA */
-	struct vma	*last;		/* highest VMA */
-	unsigned long	 count;
-};
 
 /* struct mm_struct. */
 struct mm {
-	struct vma_tree	 mm_mt;
+	struct maple_tree mm_mt;	/* the VMA index (vma_iter.h) */
 	int		 map_count;
 	unsigned long	 task_size;
 	unsigned long	 mmap_base;

@@ -84,7 +84,7 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
 	}
 	if (addr && hint_fits(mm, addr & AS_PAGE_MASK, len))
 		return addr & AS_PAGE_MASK;
-	got = vma_tree_gap_topdown(&mm->mm_mt, len, AS_MMAP_MIN_ADDR,
+	got = vma_mt_gap_topdown(&mm->mm_mt, len, AS_MMAP_MIN_ADDR,
 	    mm->mmap_base, 0, 0);
 	if (!IS_ERR_VALUE(got)) {
 		explain_op("top-down search below mmap_base 0x%lx: the highest "
@@ -93,7 +93,7 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm *mm,
 		return got;
 	}
 	/* Bottom-up fallback from TASK_UNMAPPED_BASE (a third of the space). */
-	got = vma_tree_gap_bottomup(&mm->mm_mt, len,
+	got = vma_mt_gap_bottomup(&mm->mm_mt, len,
 	    AS_PAGE_ALIGN(mm->task_size / 3), mm->task_size, 0, 0);
 	explain_op("no gap below mmap_base: bottom-up from 0x%lx: %s",
 	    AS_PAGE_ALIGN(mm->task_size / 3), IS_ERR_VALUE(got) ? "none, "

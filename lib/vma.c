@@ -73,7 +73,7 @@ int __split_vma(struct vma *vma, unsigned long addr, int new_below)
 		vma->vm_end = addr;
 	}
 	vma_i_mmap_unlock(vma);
-	vma_tree_adjust(&mm->mm_mt, vma);
+	vma_mt_adjust(&mm->mm_mt, vma);
 	vma_link(mm, new);
 	explain_op("split_vma: 0x%lx-0x%lx | 0x%lx-0x%lx",
 	    new_below ? new->vm_start : vma->vm_start, addr, addr,
@@ -275,7 +275,7 @@ static void vma_set_range(struct vma *vma, unsigned long start,
 	vma->vm_end = end;
 	vma->vm_pgoff = pgoff;
 	vma_i_mmap_unlock(vma);
-	vma_tree_adjust(&vma->vm_mm->mm_mt, vma);
+	vma_mt_adjust(&vma->vm_mm->mm_mt, vma);
 	vma->vm_mm->vmacache_seqnum++;
 }
 

@@ -246,6 +246,26 @@ same "= -EINVAL"
 expect 0 "" -- maps --session "$m"
 same "maps
 $maps_std"
+# aspace mt: the same VMAs in task 1's maple tree, one leaf of 13 slots.
+expect 0 "" -- mt --session "$m"
+same "maple tree: height 1, 1 nodes of 256 bytes
+leaf_64 0-0xffffffffffffffff: 13 slots, largest gap 0xffff800000001000
+  0-0x555555553fff (free)
+  0x555555554000-0x555555554fff vma 555555554000-555555555000
+  0x555555555000-0x555555556fff vma 555555555000-555555557000
+  0x555555557000-0x555555557fff vma 555555557000-555555558000
+  0x555555558000-0x555555558fff vma 555555558000-555555559000
+  0x555555559000-0x55555555afff vma 555555559000-55555555b000
+  0x55555555b000-0x7ffff7ff6fff (free)
+  0x7ffff7ff7000-0x7ffff7ffafff vma 7ffff7ff7000-7ffff7ffb000
+  0x7ffff7ffb000-0x7ffff7ffcfff vma 7ffff7ffb000-7ffff7ffd000
+  0x7ffff7ffd000-0x7ffff7ffefff vma 7ffff7ffd000-7ffff7fff000
+  0x7ffff7fff000-0x7ffffffddfff (free)
+  0x7ffffffde000-0x7fffffffefff vma 7ffffffde000-7ffffffff000
+  0x7ffffffff000-0xffffffffffffffff (free)"
+expect 0 '"type":"leaf_64","min":"0","max":"0xffffffffffffffff","end":13' -- --json mt --session "$m"
+expect 0 '"entry":"vma 7ffffffde000-7ffffffff000"' -- --json mt --session "$m"
+expect 2 "unexpected operand" -- mt --session "$m" 5
 expect 0 "" -- --json shmrm --session "$m" seg
 same "{\"command\":\"shmrm\",\"session\":\"$m\",\"task\":1,\"line\":\"shmrm seg\",\"errors\":0,\"result\":\"0\",\"output\":\"= 0\\n\"}"
 # The child still has it, and reads task 1's byte.

@@ -118,14 +118,14 @@ static void cl_counters(struct client *c, uint8_t id[16], struct counters *k)
 	k->sigsegv = resp->counters->sigsegv;
 }
 
-/* A request whose only op is field 60, unknown to the daemon. */
+/* A request whose only op is field 99, unknown to the daemon (60 is mt). */
 static int cl_unknown_op(struct client *c)
 {
 	Aspace__Request r = ASPACE__REQUEST__INIT;
 	ProtobufCMessageUnknownField u;
 	uint8_t one = 1;
 
-	u.tag = 60;
+	u.tag = 99;
 	u.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT;
 	u.len = 1;
 	u.data = &one;

@@ -1,5 +1,6 @@
 /*
- * test_vma_tree.c: unit tests of the VMA index (lib/vma_tree.c).
+ * test_vma_tree.c: unit tests of the VMA index (lib/vma_iter.c, the maple
+ * tree under it), through its API.
  *
  *  - small deterministic cases, each with a picture of the address space;
  *  - random inserts, erases and in-place adjusts checked after every step
@@ -21,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vma_tree.h"
+#include "vma_iter.h"
 
 #define PG	AS_PAGE_SIZE
 #define NOMEM	((unsigned long)-ENOMEM)
@@ -64,12 +65,12 @@ static void mkvma(struct vma *v, unsigned long start, unsigned long end,
 	v->vm_flags = flags;
 }
 
-static void assert_valid(const struct vma_tree *t)
+static void assert_valid(struct maple_tree *t)
 {
-	const char *err = vma_tree_validate(t);
+	const char *err = vma_mt_validate(t);
 
 	if (err)
-		fail_msg("vma_tree_validate: %s", err);
+		fail_msg("vma_mt_validate: %s", err);
 }
 
 /* ---- the model: the same VMAs in a sorted array ---- */
@@ -206,20 +207,20 @@ static void check_answer(const struct model *m, const struct query *q,
 	fail_msg("answer %#lx (len %#lx) is in no gap", addr, q->len);
 }
 
-static void check_gap_query(const struct vma_tree *t, const struct model *m,
+static void check_gap_query(struct maple_tree *t, const struct model *m,
     const struct query *q)
 {
 	unsigned long want, got;
 
 	want = model_topdown(m, q);
-	got = vma_tree_gap_topdown(t, q->len, q->lo, q->hi, q->mask, q->off);
+	got = vma_mt_gap_topdown(t, q->len, q->lo, q->hi, q->mask, q->off);
 	if (got != want)
 		fail_msg("topdown len %#lx lo %#lx hi %#lx mask %#lx off %#lx: "
 		    "got %#lx want %#lx", q->len, q->lo, q->hi, q->mask, q->off,
 		    got, want);
 	check_answer(m, q, got);
 	want = model_bottomup(m, q);
-	got = vma_tree_gap_bottomup(t, q->len, q->lo, q->hi, q->mask, q->off);
+	got = vma_mt_gap_bottomup(t, q->len, q->lo, q->hi, q->mask, q->off);
 	if (got != want)
 		fail_msg("bottomup len %#lx lo %#lx hi %#lx mask %#lx off %#lx: "
 		    "got %#lx want %#lx", q->len, q->lo, q->hi, q->mask, q->off,
@@ -227,18 +228,18 @@ static void check_gap_query(const struct vma_tree *t, const struct model *m,
 	check_answer(m, q, got);
 }
 
-static void check_find(const struct vma_tree *t, const struct model *m,
+static void check_find(struct maple_tree *t, const struct model *m,
     unsigned long addr)
 {
-	if (vma_tree_find(t, addr) != model_find(m, addr))
-		fail_msg("vma_tree_find(%#lx) differs from the model", addr);
-	if (vma_tree_find_before(t, addr) != model_find_before(m, addr))
-		fail_msg("vma_tree_find_before(%#lx) differs from the model",
+	if (vma_mt_find(t, addr) != model_find(m, addr))
+		fail_msg("vma_mt_find(%#lx) differs from the model", addr);
+	if (vma_mt_find_before(t, addr) != model_find_before(m, addr))
+		fail_msg("vma_mt_find_before(%#lx) differs from the model",
 		    addr);
 }
 
 /* The tree's list, count, first and last against the model. */
-static void check_list(const struct vma_tree *t, const struct model *m)
+static void check_list(struct maple_tree *t, const struct model *m)
 {
 	const struct vma *v = t->first;
 
@@ -253,38 +254,38 @@ static void check_list(const struct vma_tree *t, const struct model *m)
 
 static void test_empty(void **state)
 {
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	assert_valid(&t);
-	assert_null(vma_tree_find(&t, 0));
-	assert_null(vma_tree_find_before(&t, ULONG_MAX));
+	assert_null(vma_mt_find(&t, 0));
+	assert_null(vma_mt_find_before(&t, ULONG_MAX));
 	/* One gap, [0, ULONG_MAX). */
-	assert_int_equal(vma_tree_gap_topdown(&t, PG, 0x10000, 0x20000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0x10000, 0x20000, 0, 0),
 	    0x1f000);
-	assert_int_equal(vma_tree_gap_bottomup(&t, PG, 0x10000, 0x20000, 0, 0),
+	assert_int_equal(vma_mt_gap_bottomup(&t, PG, 0x10000, 0x20000, 0, 0),
 	    0x10000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x10001, 0x10000, 0x20000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x10001, 0x10000, 0x20000,
 	    0, 0), NOMEM);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x10000, 0x20000, 0x10000,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x10000, 0x20000, 0x10000,
 	    0, 0), NOMEM);
 	/* length + align_mask overflows. */
-	assert_int_equal(vma_tree_gap_topdown(&t, ULONG_MAX - PG, 0,
-	    ULONG_MAX, 0xfffff, 0), NOMEM);
+	assert_int_equal(vma_mt_gap_topdown(&t, ULONG_MAX - PG, 0,
+	    ULONG_MAX, 0xfffff, 0), NOMEM);	vma_mt_destroy(&t);
 }
 
 static void test_find_two(void **state)
 {
 	struct vma a, b;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x1000, 0x3000, 0);
 	mkvma(&b, 0x6000, 0x7000, 0);
-	vma_tree_insert(&t, &b);
-	vma_tree_insert(&t, &a);
+	vma_mt_insert(&t, &b);
+	vma_mt_insert(&t, &a);
 	assert_valid(&t);
 	/*
 	 *  0x1000  0x3000      0x6000 0x7000
@@ -294,38 +295,38 @@ static void test_find_two(void **state)
 	assert_ptr_equal(t.last, &b);
 	assert_ptr_equal(a.vm_next, &b);
 	assert_ptr_equal(b.vm_prev, &a);
-	assert_ptr_equal(vma_tree_find(&t, 0), &a);
-	assert_ptr_equal(vma_tree_find(&t, 0x2fff), &a);
-	assert_ptr_equal(vma_tree_find(&t, 0x3000), &b);
-	assert_ptr_equal(vma_tree_find(&t, 0x6fff), &b);
-	assert_null(vma_tree_find(&t, 0x7000));
-	assert_null(vma_tree_find_before(&t, 0x1000));
-	assert_ptr_equal(vma_tree_find_before(&t, 0x1001), &a);
-	assert_ptr_equal(vma_tree_find_before(&t, 0x6000), &a);
-	assert_ptr_equal(vma_tree_find_before(&t, 0x6001), &b);
-	assert_ptr_equal(vma_tree_find_before(&t, ULONG_MAX), &b);
+	assert_ptr_equal(vma_mt_find(&t, 0), &a);
+	assert_ptr_equal(vma_mt_find(&t, 0x2fff), &a);
+	assert_ptr_equal(vma_mt_find(&t, 0x3000), &b);
+	assert_ptr_equal(vma_mt_find(&t, 0x6fff), &b);
+	assert_null(vma_mt_find(&t, 0x7000));
+	assert_null(vma_mt_find_before(&t, 0x1000));
+	assert_ptr_equal(vma_mt_find_before(&t, 0x1001), &a);
+	assert_ptr_equal(vma_mt_find_before(&t, 0x6000), &a);
+	assert_ptr_equal(vma_mt_find_before(&t, 0x6001), &b);
+	assert_ptr_equal(vma_mt_find_before(&t, ULONG_MAX), &b);
 	/* The middle gap fits exactly three pages, not four. */
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
 	    0x3000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
 	    NOMEM);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x4000, 0, 0x10000, 0, 0),
-	    0xc000);
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x10000, 0, 0),
+	    0xc000);	vma_mt_destroy(&t);
 }
 
 static void test_limits_clip(void **state)
 {
 	struct vma a, b, c;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x2000, 0x3000, 0);
 	mkvma(&b, 0x8000, 0x9000, 0);
 	mkvma(&c, 0xc000, 0xd000, 0);
-	vma_tree_insert(&t, &a);
-	vma_tree_insert(&t, &c);
-	vma_tree_insert(&t, &b);
+	vma_mt_insert(&t, &a);
+	vma_mt_insert(&t, &c);
+	vma_mt_insert(&t, &b);
 	assert_valid(&t);
 	/*
 	 *  0x0    0x2000 0x3000         0x8000 0x9000    0xc000 0xd000
@@ -333,71 +334,71 @@ static void test_limits_clip(void **state)
 	 *   2 pages          5 pages             3 pages
 	 */
 	/* A high limit of 0xb000 leaves 2 pages of B..C: too few. */
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x3000, 0, 0xb000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x3000, 0, 0xb000, 0, 0),
 	    0x5000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x3000, 0, 0xc000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x3000, 0, 0xc000, 0, 0),
 	    0x9000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
 	    0x4000);
 	/* A low limit of 0x6000 leaves 2 pages of A..B: too few. */
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x3000, 0x6000, 0xd000,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x3000, 0x6000, 0xd000,
 	    0, 0), 0x9000);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x3000, 0x5000, 0xd000,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x3000, 0x5000, 0xd000,
 	    0, 0), 0x5000);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x2000, 0, 0xd000, 0, 0),
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x2000, 0, 0xd000, 0, 0),
 	    0);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x2000, 0x1000, 0xd000,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x2000, 0x1000, 0xd000,
 	    0, 0), 0x3000);
 	/* Nothing below 0xd000 holds 6 pages; above C everything does. */
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x6000, 0, 0xd000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x6000, 0, 0xd000, 0, 0),
 	    NOMEM);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x6000, 0, 0xd000, 0, 0),
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x6000, 0, 0xd000, 0, 0),
 	    NOMEM);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x6000, 0, 0x20000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x6000, 0, 0x20000, 0, 0),
 	    0x1a000);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x6000, 0, 0x20000, 0, 0),
-	    0xd000);
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x6000, 0, 0x20000, 0, 0),
+	    0xd000);	vma_mt_destroy(&t);
 }
 
 static void test_growsdown_guard(void **state)
 {
 	struct vma a, s;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x100000, 0x101000, 0);
 	mkvma(&s, 0x300000, 0x400000, VM_GROWSDOWN);
-	vma_tree_insert(&t, &s);
-	vma_tree_insert(&t, &a);
+	vma_mt_insert(&t, &s);
+	vma_mt_insert(&t, &a);
 	assert_valid(&t);
 	/*
 	 *  0x100000 0x101000     0x200000       0x300000   0x400000
 	 *     |AAAAAAA|     gap     | guard gap  |SSSSSSSSSS|
 	 *  the stack S grows down: its 1 MiB guard gap is not free.
 	 */
-	assert_int_equal(vma_tree_gap_topdown(&t, PG, 0, 0x300000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x300000, 0, 0),
 	    0x1ff000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0xff000, 0, 0x300000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0xff000, 0, 0x300000, 0, 0),
 	    0x101000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x100000, 0, 0x300000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x100000, 0, 0x300000,
 	    0, 0), 0);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x100000, 0x1000, ULONG_MAX,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x100000, 0x1000, ULONG_MAX,
 	    0, 0), 0x400000);
 	/* find() does not see the guard gap. */
-	assert_ptr_equal(vma_tree_find(&t, 0x101000), &s);
-	assert_ptr_equal(vma_tree_find_before(&t, 0x300000), &a);
+	assert_ptr_equal(vma_mt_find(&t, 0x101000), &s);
+	assert_ptr_equal(vma_mt_find_before(&t, 0x300000), &a);	vma_mt_destroy(&t);
 }
 
 static void test_growsdown_low(void **state)
 {
 	struct vma s;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&s, 0x80000, 0x90000, VM_GROWSDOWN);
-	vma_tree_insert(&t, &s);
+	vma_mt_insert(&t, &s);
 	assert_valid(&t);
 	/*
 	 *  0x0          0x80000 0x90000
@@ -405,25 +406,25 @@ static void test_growsdown_low(void **state)
 	 *  the guard gap would start below 0: it is clamped at 0.
 	 */
 	assert_int_equal(vm_start_gap(&s), 0);
-	assert_int_equal(vma_tree_gap_bottomup(&t, PG, 0, ULONG_MAX, 0, 0),
+	assert_int_equal(vma_mt_gap_bottomup(&t, PG, 0, ULONG_MAX, 0, 0),
 	    0x90000);
-	assert_int_equal(vma_tree_gap_topdown(&t, PG, 0, 0x90000, 0, 0),
-	    NOMEM);
+	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x90000, 0, 0),
+	    NOMEM);	vma_mt_destroy(&t);
 }
 
 static void test_alignment(void **state)
 {
 	struct vma a, b, c;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x1000, 0x2000, 0);
 	mkvma(&b, 0x4000, 0x5000, 0);
 	mkvma(&c, 0x10000, 0x11000, 0);
-	vma_tree_insert(&t, &a);
-	vma_tree_insert(&t, &b);
-	vma_tree_insert(&t, &c);
+	vma_mt_insert(&t, &a);
+	vma_mt_insert(&t, &b);
+	vma_mt_insert(&t, &c);
 	assert_valid(&t);
 	/*
 	 *  0x1000 0x2000     0x4000 0x5000                 0x10000 0x11000
@@ -431,32 +432,32 @@ static void test_alignment(void **state)
 	 *  A..B is 8 KiB at an 8 KiB boundary, yet like Linux the search
 	 *  wants length + align_mask bytes and passes it over.
 	 */
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x2000, 0x2000, 0x11000,
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x2000, 0x2000, 0x11000,
 	    0x1fff, 0), 0x6000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x2000, 0, 0x10000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x2000, 0, 0x10000,
 	    0x1fff, 0x1000), 0xd000);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x2000, 0, 0x10000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x2000, 0, 0x10000,
 	    0x1fff, 0), 0xe000);
-	assert_int_equal(vma_tree_gap_bottomup(&t, 0x2000, 0, 0x11000,
-	    0x1fff, 0x1000), 0x5000);
+	assert_int_equal(vma_mt_gap_bottomup(&t, 0x2000, 0, 0x11000,
+	    0x1fff, 0x1000), 0x5000);	vma_mt_destroy(&t);
 }
 
 static void test_adjust(void **state)
 {
 	struct vma a, b;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x1000, 0x3000, 0);
 	mkvma(&b, 0x6000, 0x7000, 0);
-	vma_tree_insert(&t, &a);
-	vma_tree_insert(&t, &b);
+	vma_mt_insert(&t, &a);
+	vma_mt_insert(&t, &b);
 	/*
 	 *  0x1000  0x3000      0x6000 0x7000
 	 *    |AAAAAA|    gap    |BBBBBB|
 	 */
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
 	    NOMEM);
 	/*
 	 *  0x1000 0x2000       0x6000 0x7000
@@ -464,20 +465,20 @@ static void test_adjust(void **state)
 	 *  A's end moved: the gap of its successor B grew.
 	 */
 	a.vm_end = 0x2000;
-	vma_tree_adjust(&t, &a);
+	vma_mt_adjust(&t, &a);
 	assert_valid(&t);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
 	    0x2000);
 	/*
 	 *  0x1000 0x2000     0x5000   0x7000
 	 *    |AAA|    gap    |BBBBBBBB|
 	 */
 	b.vm_start = 0x5000;
-	vma_tree_adjust(&t, &b);
+	vma_mt_adjust(&t, &b);
 	assert_valid(&t);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x4000, 0, 0x7000, 0, 0),
 	    NOMEM);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x3000, 0, 0x7000, 0, 0),
 	    0x2000);
 	/*
 	 *  0x0  0x1000 0x2000 0x5000   0x7000
@@ -485,48 +486,48 @@ static void test_adjust(void **state)
 	 *  B now grows down; only the page below A is left.
 	 */
 	b.vm_flags |= VM_GROWSDOWN;
-	vma_tree_adjust(&t, &b);
+	vma_mt_adjust(&t, &b);
 	assert_valid(&t);
-	assert_int_equal(vma_tree_gap_topdown(&t, PG, 0, 0x7000, 0, 0), 0);
+	assert_int_equal(vma_mt_gap_topdown(&t, PG, 0, 0x7000, 0, 0), 0);	vma_mt_destroy(&t);
 }
 
 static void test_erase_merges_gaps(void **state)
 {
 	struct vma a, b, c;
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	mkvma(&a, 0x1000, 0x2000, 0);
 	mkvma(&b, 0x4000, 0x5000, 0);
 	mkvma(&c, 0x7000, 0x8000, 0);
-	vma_tree_insert(&t, &a);
-	vma_tree_insert(&t, &b);
-	vma_tree_insert(&t, &c);
+	vma_mt_insert(&t, &a);
+	vma_mt_insert(&t, &b);
+	vma_mt_insert(&t, &c);
 	/*
 	 *  0x1000 0x2000     0x4000 0x5000     0x7000 0x8000
 	 *    |AAAAAA|  gap   |BBBBBB|  gap     |CCCCCC|
 	 */
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x5000, 0x1000, 0x8000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x5000, 0x1000, 0x8000,
 	    0, 0), NOMEM);
 	/*
 	 *  0x1000 0x2000                       0x7000 0x8000
 	 *    |AAAAAA|           gap            |CCCCCC|
 	 */
-	vma_tree_erase(&t, &b);
+	vma_mt_erase(&t, &b);
 	assert_valid(&t);
 	assert_ptr_equal(a.vm_next, &c);
 	assert_ptr_equal(c.vm_prev, &a);
 	assert_int_equal(t.count, 2);
-	assert_int_equal(vma_tree_gap_topdown(&t, 0x5000, 0x1000, 0x8000,
+	assert_int_equal(vma_mt_gap_topdown(&t, 0x5000, 0x1000, 0x8000,
 	    0, 0), 0x2000);
-	assert_ptr_equal(vma_tree_find(&t, 0x2000), &c);
-	vma_tree_erase(&t, &a);
-	vma_tree_erase(&t, &c);
+	assert_ptr_equal(vma_mt_find(&t, 0x2000), &c);
+	vma_mt_erase(&t, &a);
+	vma_mt_erase(&t, &c);
 	assert_valid(&t);
-	assert_null(t.root);
+	assert_null(t.ma_root);
 	assert_null(t.first);
-	assert_null(t.last);
+	assert_null(t.last);	vma_mt_destroy(&t);
 }
 
 /* Ascending, descending and interleaved orders stress the rebalancing. */
@@ -534,25 +535,26 @@ static void test_sequential(void **state)
 {
 	enum { N = 1000 };
 	static struct vma v[N];
-	struct vma_tree t;
+	struct maple_tree t;
 
 	(void)state;
 	for (int pass = 0; pass < 3; pass++) {
-		vma_tree_init(&t);
+		vma_mt_init(&t);
 		for (int i = 0; i < N; i++) {
 			int k = pass == 0 ? i : pass == 1 ? N - 1 - i :
 			    (i * 7) % N;
 
 			mkvma(&v[k], (k + 1) * 2 * PG, (k + 1) * 2 * PG + PG,
 			    0);
-			vma_tree_insert(&t, &v[k]);
+			vma_mt_insert(&t, &v[k]);
 			assert_valid(&t);
 		}
 		for (int i = 0; i < N; i++) {
-			vma_tree_erase(&t, &v[pass == 2 ? i : (i * 13) % N]);
+			vma_mt_erase(&t, &v[pass == 2 ? i : (i * 13) % N]);
 			assert_valid(&t);
 		}
-		assert_null(t.root);
+		assert_null(t.ma_root);
+		vma_mt_destroy(&t);
 	}
 }
 
@@ -561,7 +563,7 @@ static void test_sequential(void **state)
 enum { POOL = 400 };
 
 struct world {
-	struct vma_tree	 t;
+	struct maple_tree	 t;
 	struct model	 m;
 	struct vma	 pool[POOL];
 	struct vma	*free[POOL];
@@ -573,7 +575,7 @@ struct world {
 static void world_init(struct world *w, unsigned long base,
     unsigned long span)
 {
-	vma_tree_init(&w->t);
+	vma_mt_init(&w->t);
 	w->m.v = w->mslots;
 	w->m.n = 0;
 	for (size_t i = 0; i < POOL; i++)
@@ -605,7 +607,7 @@ static void op_insert(struct world *w)
 			continue;
 		v = w->free[--w->nfree];
 		mkvma(v, start, end, rnd_flags());
-		vma_tree_insert(&w->t, v);
+		vma_mt_insert(&w->t, v);
 		model_insert(&w->m, v);
 		return;
 	}
@@ -618,7 +620,7 @@ static void op_erase(struct world *w)
 	if (!w->m.n)
 		return;
 	i = rnd_below(w->m.n);
-	vma_tree_erase(&w->t, w->m.v[i]);
+	vma_mt_erase(&w->t, w->m.v[i]);
 	w->free[w->nfree++] = w->m.v[i];
 	model_erase(&w->m, i);
 }
@@ -648,7 +650,7 @@ static void op_adjust(struct world *w)
 		v->vm_end = rnd_page(v->vm_start + PG, hi);
 	if (!rnd_below(4))
 		v->vm_flags ^= VM_GROWSDOWN;
-	vma_tree_adjust(&w->t, v);
+	vma_mt_adjust(&w->t, v);
 }
 
 /* Move the boundary between two neighbours, then adjust both. */
@@ -665,11 +667,11 @@ static void op_adjust_pair(struct world *w)
 	a->vm_end = rnd_page(a->vm_start + PG, b->vm_end - PG);
 	b->vm_start = rnd_page(a->vm_end, b->vm_end - PG);
 	if (rnd_below(2)) {
-		vma_tree_adjust(&w->t, a);
-		vma_tree_adjust(&w->t, b);
+		vma_mt_adjust(&w->t, a);
+		vma_mt_adjust(&w->t, b);
 	} else {
-		vma_tree_adjust(&w->t, b);
-		vma_tree_adjust(&w->t, a);
+		vma_mt_adjust(&w->t, b);
+		vma_mt_adjust(&w->t, a);
 	}
 }
 
@@ -746,9 +748,9 @@ static void rnd_query(const struct world *w, struct query *q)
 	q->off = rnd_below(2) ? rnd() : rnd() & AS_PAGE_MASK;
 }
 
-static void check_world(const struct world *w, unsigned long op)
+static void check_world(struct world *w, unsigned long op)
 {
-	const char *err = vma_tree_validate(&w->t);
+	const char *err = vma_mt_validate(&w->t);
 	struct query q;
 
 	if (err)
@@ -787,6 +789,7 @@ static void run_world(unsigned long base, unsigned long span)
 			check_world(&w, op);
 		}
 	}
+	vma_mt_destroy(&w.t);
 }
 
 static void test_random_low(void **state)
@@ -810,7 +813,7 @@ static void test_random_top(void **state)
 
 /* ---- scale ---- */
 
-static void scale_queries(const struct vma_tree *t, const struct model *m,
+static void scale_queries(struct maple_tree *t, const struct model *m,
     unsigned long top)
 {
 	struct query q;
@@ -822,8 +825,8 @@ static void scale_queries(const struct vma_tree *t, const struct model *m,
 		struct vma *want = i && m->v[i - 1]->vm_end > addr ?
 		    m->v[i - 1] : i < m->n ? m->v[i] : NULL;
 
-		assert_ptr_equal(vma_tree_find(t, addr), want);
-		assert_ptr_equal(vma_tree_find_before(t, addr),
+		assert_ptr_equal(vma_mt_find(t, addr), want);
+		assert_ptr_equal(vma_mt_find_before(t, addr),
 		    j ? m->v[j - 1] : NULL);
 	}
 	for (int k = 0; k < 300; k++) {
@@ -867,22 +870,22 @@ static void test_scale(void **state)
 	struct vma *v = calloc(N, sizeof(*v));
 	struct vma **order = calloc(N, sizeof(*order));
 	struct model m = { .v = calloc(N, sizeof(*m.v)), .n = N };
-	struct vma_tree t;
+	struct maple_tree t;
 	unsigned long top;
 
 	(void)state;
 	assert_true(v && order && m.v);
 	top = scale_layout(v, order, m.v, N);
-	vma_tree_init(&t);
+	vma_mt_init(&t);
 	for (size_t i = 0; i < N; i++)
-		vma_tree_insert(&t, order[i]);
+		vma_mt_insert(&t, order[i]);
 	assert_valid(&t);
 	check_list(&t, &m);
 	scale_queries(&t, &m, top);
 
 	/* Erase half, in random order; mark the erased by their vm_pgoff. */
 	for (size_t i = 0; i < N / 2; i++) {
-		vma_tree_erase(&t, order[i]);
+		vma_mt_erase(&t, order[i]);
 		order[i]->vm_pgoff = 1;
 	}
 	m.n = 0;
@@ -894,12 +897,12 @@ static void test_scale(void **state)
 	scale_queries(&t, &m, top);
 
 	for (size_t i = N / 2; i < N; i++)
-		vma_tree_erase(&t, order[i]);
+		vma_mt_erase(&t, order[i]);
 	assert_valid(&t);
-	assert_null(t.root);
+	assert_null(t.ma_root);
 	free(v);
 	free(order);
-	free(m.v);
+	free(m.v);	vma_mt_destroy(&t);
 }
 
 int main(void)
