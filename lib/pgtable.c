@@ -179,12 +179,19 @@ static void free_level(struct mm *mm, unsigned long tpfn, int shift,
     unsigned long base, unsigned long start, unsigned long end,
     unsigned long floor, unsigned long ceiling)
 {
-	unsigned long span = 1UL << shift, s, i;
+	unsigned long span = 1UL << shift, s, i, last;
 	pte_t *table = table_of(mm, tpfn);
 
-	for (i = 0; i < PTRS_PER_TABLE; i++) {
+	/* only the entries [start, end) meets, not all 512 */
+	if (end <= base || end - 1 < start)
+		return;
+	i = start > base ? (start - base) >> shift : 0;
+	last = (end - 1 - base) >> shift;
+	if (last >= PTRS_PER_TABLE)
+		last = PTRS_PER_TABLE - 1;
+	for (; i <= last; i++) {
 		s = base + i * span;
-		if (s >= end || s + span <= start || !(table[i] & _PAGE_PRESENT))
+		if (!(table[i] & _PAGE_PRESENT))
 			continue;
 		if (shift > PMD_SHIFT)
 			free_level(mm, pte_pfn(table[i]), shift - 9, s, start,
