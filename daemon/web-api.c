@@ -212,6 +212,7 @@ struct sreq {
 		Aspace__CountersRequest cnt;
 		Aspace__ProcStatusRequest ps;
 		Aspace__KernelRequest kern;
+		Aspace__MtRequest mt;
 	} u;
 };
 
@@ -262,7 +263,7 @@ static bool report_req(struct sreq *r, const char *what, const char *q,
 	return true;
 }
 
-/* The figures: counters, status, kernel; false if what is none. */
+/* The figures: counters, status, kernel, mt; false if what is none. */
 static bool figures_req(struct sreq *r, const char *what, const char *q)
 {
 	uint64_t v;
@@ -282,6 +283,10 @@ static bool figures_req(struct sreq *r, const char *what, const char *q)
 		aspace__kernel_request__init(&r->u.kern);
 		r->req.op_case = ASPACE__REQUEST__OP_KERNEL;
 		r->req.kernel = &r->u.kern;
+	} else if (strcmp(what, "mt") == 0) {	/* the maple tree */
+		aspace__mt_request__init(&r->u.mt);
+		r->req.op_case = ASPACE__REQUEST__OP_MT;
+		r->req.mt = &r->u.mt;
 	} else
 		return false;
 	return true;

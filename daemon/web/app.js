@@ -104,6 +104,7 @@ async function loadSession() {
     await walk(f.get('addr'));
   }
   await openCompare(tl);
+  if ($('mt-section').open) await drawMt();
 }
 
 async function loadSessions() {
@@ -260,6 +261,7 @@ async function main() {
   wireSession();
   wireSpace();
   wireSteps();
+  wireMt();
   drawLegend();
   const f = fragment();
   view.session = f.get('session');

@@ -20,6 +20,7 @@ ASPACE_WEB_VMAS=N (65000 in `make check-web-scale`) it also makes a
 session of N VMAs and reports how long the page takes to draw it.
 Without Chromium it exits 77 (skipped), saying so.
 """
+import json
 import os
 import re
 import shutil
@@ -473,6 +474,41 @@ def check_shared_walk(b, d):
     d.aspace("session", "destroy", sid)
 
 
+def check_mt(b, d, screens):
+    """The VMA index drawn: 40 VMAs that cannot merge make a tree of two
+    levels; the page draws as many nodes as `aspace mt --json` has, its
+    root of the same kind, and a filled slot for each VMA `aspace maps`
+    lists."""
+    sid = d.aspace("session", "create").strip()
+    for i in range(40):
+        d.aspace("mmap", "--session", sid, hex(0x200000000000 + i * 4096),
+                 "4K", "rw-" if i % 2 == 0 else "r--", "private,anon,fixed")
+    t = json.loads(d.aspace("--json", "mt", "--session", sid))["tree"]
+    nvmas = sum(1 for line in d.aspace("maps", "--session",
+                                           sid).splitlines()
+                if line.startswith("  "))     # after the "maps" line
+    if b.load(d.aspace("web", "--session", sid).strip()) != "1":
+        fail("mt: the page failed")
+        return
+    b.js("document.getElementById('mt-section').open = true")
+    b.wait("document.querySelectorAll('#mt .mt-node').length > 0")
+    got = b.js("({nodes: document.querySelectorAll('#mt .mt-node').length,"
+               " vmas: document.querySelectorAll('#mt .mt-slot.vma').length,"
+               " root: document.querySelector('#mt .mt-kind').textContent})")
+    if t["height"] < 2:
+        fail("mt: 40 VMAs made a tree of height %d" % t["height"])
+    if got["nodes"] != t["nodes"] or got["root"] != t["root"]["type"]:
+        fail("mt: the page draws %s, aspace mt says %d nodes, root %s" %
+             (got, t["nodes"], t["root"]["type"]))
+    if got["vmas"] != nvmas:
+        fail("mt: %d VMA slots drawn, aspace maps lists %d" %
+             (got["vmas"], nvmas))
+    b.js("document.getElementById('mt-section').scrollIntoView()")
+    b.screenshot(os.path.join(screens, "mt.png"))
+    checked("the maple tree drawn")
+    d.aspace("session", "destroy", sid)
+
+
 def caps_trace():
     """A line that changes more PTEs than a step tells (4,096), one that
     removes more VMAs than a step tells (64 changes), and lines after."""
@@ -686,6 +722,7 @@ def main():
             check_updates(b, d)
             check_compare(b, d, tmp, screens)
             check_shared_walk(b, d)
+            check_mt(b, d, screens)
             check_caps(b, d, tmp)
         n = int(os.environ.get("ASPACE_WEB_VMAS", "0"))
         if n:
