@@ -182,19 +182,105 @@ static void mas_new_root(struct maple_tree *mt, const struct mt_child *c)
 	mt->ma_height++;
 }
 
-/* mas_split(): a big node too large for one node becomes two. */
+/* The node at level l (new contents b) and its sibling at parent slot
+ * so, in address order in c; ch[] names the two nodes, the lower first,
+ * and *lo the lower one's parent slot. */
+static void mab_join_sibling(struct mt_path *p, int l,
+    const struct maple_big_node *b, unsigned char so,
+    struct maple_big_node *c, struct mt_child ch[2], unsigned char *lo)
+{
+	struct maple_node *pn = mte_to_node(p->n[l - 1]);
+	enum maple_type ptype = mte_node_type(p->n[l - 1]);
+	enum maple_type type = mte_node_type(p->n[l]);
+	unsigned char pend = ma_data_end(pn, ptype), off = p->off[l - 1];
+	unsigned long smax = mas_safe_pivot(pn, ptype, so, pend, p->max[l - 1]);
+	struct maple_enode *sib = ma_slots(pn, ptype)[so];
+
+	c->end = 0;
+	if (so < off)
+		mas_mab_cp(sib, smax, c);
+	for (unsigned char i = 0; i < b->end; i++) {
+		if (ma_is_leaf(type))
+			mab_push(c, b->pivot[i], b->slot[i]);
+		else
+			mab_append(c, b->pivot[i], b->slot[i], b->gap[i]);
+	}
+	if (so > off)
+		mas_mab_cp(sib, smax, c);
+	*lo = off < so ? off : so;
+	ch[0].e = *lo == off ? p->n[l] : sib;
+	ch[1].e = *lo == off ? sib : p->n[l];
+	ch[0].min = *lo == off ? p->min[l] : so > 0 ?
+	    ma_pivots(pn, ptype)[so - 1] + 1 : p->min[l - 1];
+	ch[1].max = c->pivot[c->end - 1];
+}
+
+/* Two siblings' joined contents cut at split back into the two nodes. */
+static void mab_cut_two(const struct maple_big_node *c, unsigned char split,
+    enum maple_type type, struct mt_child ch[2])
+{
+	mab_mas_cp(c, 0, split, mte_to_node(ch[0].e), type);
+	mab_mas_cp(c, split, c->end, mte_to_node(ch[1].e), type);
+	ch[0].max = c->pivot[split - 1];
+	ch[1].min = ch[0].max + 1;
+}
+
+/* models mas_push_data(): before a split, a sibling with room (left
+ * first, then right) takes the overflow and ends one slot short of full,
+ * as the kernel's split of slots - 2 leaves it; the parent only moves the
+ * pivot between them, so nothing above splits.  Appends then fill leaves
+ * instead of leaving them half empty.  false: no sibling there with room. */
+static bool mas_push_data(struct maple_tree *mt, struct mt_path *p, int l,
+    const struct maple_big_node *b, bool left)
+{
+	struct maple_node *pn = mte_to_node(p->n[l - 1]);
+	enum maple_type ptype = mte_node_type(p->n[l - 1]);
+	enum maple_type type = mte_node_type(p->n[l]);
+	unsigned char off = p->off[l - 1], so, lo, split;
+	unsigned int space = 2u * mt_slots[type] - 2;
+	struct maple_big_node c, pb;
+	struct mt_child ch[2];
+	struct maple_enode *sib;
+
+	if (left ? off == 0 : off + 1 >= ma_data_end(pn, ptype))
+		return false;
+	so = left ? off - 1 : off + 1;
+	sib = ma_slots(pn, ptype)[so];
+	if (ma_is_leaf(type))
+		space--;
+	if (p->max[l] == ULONG_MAX)
+		space--;
+	if (b->end + ma_data_end(mte_to_node(sib), type) >= space)
+		return false;
+	mab_join_sibling(p, l, b, so, &c, ch, &lo);
+	split = (unsigned char)(left ? mt_slots[type] - 1u :
+	    c.end - (mt_slots[type] - 1u));
+	if (ma_is_leaf(type) && c.slot[split - 1] == NULL)
+		split++;
+	mab_cut_two(&c, split, type, ch);
+	mas_parent_replace(p, l - 1, lo, 2, ch, 2, &pb);
+	mas_commit(mt, p, l - 1, &pb);
+	return true;
+}
+
+/* mas_split(): a big node too large for one node goes partly into a
+ * sibling, or becomes two. */
 static void mas_split(struct maple_tree *mt, struct mt_path *p, int l,
     struct maple_big_node *b)
 {
 	enum maple_type type = mte_node_type(p->n[l]);
 	unsigned char split = mab_calc_split(b, type);
-	struct maple_node *right = mt_take_node(mt);
-	struct mt_child c[2] = {
-		{ p->n[l], p->min[l], b->pivot[split - 1] },
-		{ mt_mk_node(right, type), b->pivot[split - 1] + 1, p->max[l] },
-	};
+	struct maple_node *right;
+	struct mt_child c[2];
 	struct maple_big_node pb;
 
+	if (l > 0 && (mas_push_data(mt, p, l, b, true) ||
+	    mas_push_data(mt, p, l, b, false)))
+		return;
+	right = mt_take_node(mt);
+	c[0] = (struct mt_child){ p->n[l], p->min[l], b->pivot[split - 1] };
+	c[1] = (struct mt_child){ mt_mk_node(right, type),
+	    b->pivot[split - 1] + 1, p->max[l] };
 	mab_mas_cp(b, 0, split, mte_to_node(p->n[l]), type);
 	mab_mas_cp(b, split, b->end, right, type);
 	if (l == 0) {
@@ -210,45 +296,20 @@ static void mas_split(struct maple_tree *mt, struct mt_path *p, int l,
 static void mas_rebalance(struct maple_tree *mt, struct mt_path *p, int l,
     struct maple_big_node *b)
 {
-	struct maple_node *pn = mte_to_node(p->n[l - 1]);
-	enum maple_type ptype = mte_node_type(p->n[l - 1]), type;
-	unsigned char pend = ma_data_end(pn, ptype), off = p->off[l - 1];
-	unsigned char so = off > 0 ? off - 1 : off + 1, lo = off < so ? off : so;
-	unsigned long smin = so > 0 ? ma_pivots(pn, ptype)[so - 1] + 1 :
-	    p->min[l - 1];
-	unsigned long smax = mas_safe_pivot(pn, ptype, so, pend, p->max[l - 1]);
-	struct maple_enode *sib = ma_slots(pn, ptype)[so];
+	unsigned char off = p->off[l - 1], lo;
+	unsigned char so = off > 0 ? off - 1 : off + 1;
+	enum maple_type type = mte_node_type(p->n[l]);
 	struct maple_big_node c, pb;
 	struct mt_child ch[2];
 
-	type = mte_node_type(p->n[l]);
-	c.end = 0;
-	if (so < off)
-		mas_mab_cp(sib, smax, &c);
-	for (unsigned char i = 0; i < b->end; i++) {
-		if (ma_is_leaf(type))
-			mab_push(&c, b->pivot[i], b->slot[i]);
-		else
-			mab_append(&c, b->pivot[i], b->slot[i], b->gap[i]);
-	}
-	if (so > off)
-		mas_mab_cp(sib, smax, &c);
-	ch[0].e = lo == off ? p->n[l] : sib;
-	ch[1].e = lo == off ? sib : p->n[l];
-	ch[0].min = lo == off ? p->min[l] : smin;
-	ch[1].max = c.pivot[c.end - 1];
+	mab_join_sibling(p, l, b, so, &c, ch, &lo);
 	if (c.end <= mt_slots[type]) {
 		mab_mas_cp(&c, 0, c.end, mte_to_node(ch[0].e), type);
 		mt_free_node(mt, mte_to_node(ch[1].e));
 		ch[0].max = ch[1].max;
 		mas_parent_replace(p, l - 1, lo, 2, ch, 1, &pb);
 	} else {
-		unsigned char split = mab_calc_split(&c, type);
-
-		mab_mas_cp(&c, 0, split, mte_to_node(ch[0].e), type);
-		mab_mas_cp(&c, split, c.end, mte_to_node(ch[1].e), type);
-		ch[0].max = c.pivot[split - 1];
-		ch[1].min = ch[0].max + 1;
+		mab_cut_two(&c, mab_calc_split(&c, type), type, ch);
 		mas_parent_replace(p, l - 1, lo, 2, ch, 2, &pb);
 	}
 	mas_commit(mt, p, l - 1, &pb);

@@ -13,12 +13,14 @@
  *    two (mas_split) or, when it is under the minimum, joins it with a
  *    sibling and splits the whole again if it overflows (mas_rebalance);
  *    both push one change to the parent, which is handled the same way up
- *    to the root.  A split never leaves a leaf ending in NULL, as the
+ *    to the root.  Before splitting, a node first pushes its overflow into
+ *    a sibling with room, left then right (mas_push_data()), which only
+ *    moves a pivot in the parent: appends then fill leaves to 15 of 16.  A split never leaves a leaf ending in NULL, as the
  *    kernel's mab_no_null_split(); a root with one child is dropped.
  * Where it is simpler:
  *  - nodes are at least half full (8 of 16, 5 of 10); the kernel allows
  *    mt_min_slots (6 and 4).  Splits cut in the middle; the kernel's
- *    mab_calc_split() also leans towards the left for appends.
+ *    mab_calc_split() also leans towards the left for bulk stores.
  *  - no RCU: nodes are changed in place under the writer's lock (mm:
  *    mmap_lock), where the kernel copies a node and publishes it.
  *  - a store over several leaves (mas_wr_spanning_store) is done leaf by

@@ -371,6 +371,41 @@ static void test_enomem(void **state)
 	__mt_destroy(&mt);
 }
 
+/* Appends, as mmap lays out a growing address space: a full leaf pushes
+ * into its left sibling (mas_push_data()) instead of splitting in two,
+ * so leaves end near full, not half empty; storing the same ranges from
+ * the top down pushes right.  Each way also answers as the model does. */
+static void test_push_fill(void **state)
+{
+	enum { N = 3000 };
+	struct model m = { .e = calloc(3 * N, sizeof(void *)), .n = 3 * N };
+	struct maple_tree up, down;
+
+	(void)state;
+	assert_non_null(m.e);
+	mt_init_flags(&up, MT_FLAGS_ALLOC_RANGE);
+	mt_init_flags(&down, MT_FLAGS_ALLOC_RANGE);
+	for (unsigned long i = 0; i < N; i++) {
+		unsigned long d = N - 1 - i;
+
+		model_store(&up, &m, 3 * i, 3 * i + 1, mkentry(i));
+		assert_int_equal(mtree_store_range(&down, 3 * d, 3 * d + 1,
+		    mkentry(d), GFP_KERNEL), 0);
+	}
+	assert_valid(&up);
+	assert_valid(&down);
+	/* 2 x 3000 slots: 400 leaves at 15 a leaf, 750 at half full */
+	assert_true(mt_nr_nodes(&up) < 500);
+	assert_true(mt_nr_nodes(&down) < 500);
+	for (unsigned long i = 0; i < 3 * N; i++)
+		assert_ptr_equal(mtree_load(&down, i), m.e[i]);
+	for (int k = 0; k < 1000; k++)
+		random_checks(&up, &m);
+	__mt_destroy(&up);
+	__mt_destroy(&down);
+	free(m.e);
+}
+
 /* 65,530 entries with a gap after each, stored shuffled: shape, memory,
  * and the model's answers; then half erased. */
 static void test_scale(void **state)
@@ -419,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_small),
 		cmocka_unit_test(test_medium),
 		cmocka_unit_test(test_enomem),
+		cmocka_unit_test(test_push_fill),
 		cmocka_unit_test(test_scale),
 	};
 	const char *seed = getenv("MAPLE_SEED");
