@@ -134,3 +134,75 @@ void mt_dump(const struct maple_tree *mt, FILE *out, bool json,
 	if (json)
 		fprintf(out, "}\n");
 }
+
+/* The bit of the cache line of n that p lies in. */
+static unsigned int mt_line(const struct maple_node *n, const void *p)
+{
+	return 1u << (((const char *)p - (const char *)n) / 64);
+}
+
+/* The cache lines of a node a lookup reads (a bit each): where the data
+ * ends, the pivots compared up to the one that stops it, the slot. */
+static unsigned int mt_route_lines(struct maple_node *n, enum maple_type type,
+    unsigned char end, unsigned char i)
+{
+	unsigned int lines = mt_line(n, &ma_slots(n, type)[i]);
+
+	if (type == maple_arange_64) {
+		lines |= mt_line(n, &n->ma64.meta);
+	} else {
+		lines |= mt_line(n, &n->mr64.pivot[MAPLE_RANGE64_SLOTS - 2]);
+		if (end < MAPLE_RANGE64_SLOTS)
+			lines |= mt_line(n, &n->mr64.meta);
+	}
+	for (unsigned char k = 0; k <= i && k + 1 < end; k++)
+		lines |= mt_line(n, &ma_pivots(n, type)[k]);
+	return lines;
+}
+
+/* For benchmarks: the slot a lookup of index takes at each level (into
+ * off[]) and the cache lines it reads there (a bit each, into lines[]);
+ * returns the levels (MAPLE_HEIGHT_MAX at most). */
+unsigned int mt_lookup_route(const struct maple_tree *mt, unsigned long index,
+    unsigned char *off, unsigned char *lines)
+{
+	struct maple_enode *e = mt->ma_root;
+	unsigned int l = 0;
+
+	while (e != NULL) {
+		struct maple_node *n = mte_to_node(e);
+		enum maple_type type = mte_node_type(e);
+		unsigned char end = ma_data_end(n, type), i = 0;
+
+		while (i + 1 < end && ma_pivots(n, type)[i] < index)
+			i++;
+		lines[l] = (unsigned char)mt_route_lines(n, type, end, i);
+		off[l++] = i;
+		if (ma_is_leaf(type))
+			break;
+		e = ma_slots(n, type)[i];
+	}
+	return l;
+}
+
+/* For benchmarks: a route followed with no comparison, reading the same
+ * cache lines a level (independent loads) and then the slot: what the
+ * walk waits for memory, without its work. */
+void *mt_follow_route(const struct maple_tree *mt, const unsigned char *off,
+    const unsigned char *lines, unsigned int levels, unsigned long *sum)
+{
+	struct maple_enode *e = mt->ma_root;
+	void *entry = NULL;
+
+	for (unsigned int l = 0; l < levels; l++) {
+		const volatile unsigned long *w =
+		    (const volatile unsigned long *)mte_to_node(e);
+
+		for (unsigned int b = 0; b < 4; b++)
+			if (lines[l] & (1u << b))
+				*sum += w[b * 8];
+		entry = ma_slots(mte_to_node(e), mte_node_type(e))[off[l]];
+		e = entry;
+	}
+	return entry;
+}

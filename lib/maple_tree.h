@@ -223,6 +223,13 @@ typedef void (*mt_entry_name_t)(const void *entry, char *buf, size_t len);
 void mt_dump(const struct maple_tree *mt, FILE *out, bool json,
     mt_entry_name_t name);
 
+/* For benchmarks (maple_tree-dump.c): a lookup's route (a slot and the
+ * cache lines read, a level), and the route followed without comparing. */
+unsigned int mt_lookup_route(const struct maple_tree *mt, unsigned long index,
+    unsigned char *off, unsigned char *lines);
+void *mt_follow_route(const struct maple_tree *mt, const unsigned char *off,
+    const unsigned char *lines, unsigned int levels, unsigned long *sum);
+
 /* mt_find(): the first entry at or after *index up to max; *index is set
  * past it. */
 void *mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max);

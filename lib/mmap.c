@@ -306,8 +306,10 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 {
 	struct vma_munmap_struct vms = { 0 };
 	unsigned long pglen = len >> AS_PAGE_SHIFT, charged, end = addr + len;
-	struct vma *vma = find_vma_intersection(mm, addr, end), *prev, *next;
+	struct vma *next = find_vma(mm, addr), *vma, *prev;
 	int err;
+
+	vma = next != NULL && next->vm_start < end ? next : NULL;
 
 	if (vma != NULL &&
 	    (err = vms_gather_munmap_vmas(mm, vma, addr, end, &vms)) != 0)
@@ -330,7 +332,11 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 		vm_flags |= VM_ACCOUNT;
 	}
 	vms_complete_munmap_vmas(mm, &vms);
-	next = find_vma_prev(mm, addr, &prev);
+	/* the neighbours (vma_prev()/vma_next() on the kernel's iterator):
+	 * the lookup above stands unless a VMA was unmapped */
+	if (vma != NULL)
+		next = find_vma(mm, addr);
+	prev = next != NULL ? next->vm_prev : mm->mm_mt.last;
 	if (file != NULL && file_inode(file)->shmem_zero) {
 		vma = NULL;	/* shmem_zero_setup() makes a new object */
 		explain_op("shared anonymous: an object of its own, so no "
