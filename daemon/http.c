@@ -128,6 +128,12 @@ static bool header_keep(struct http_head *h, const char *p, size_t n,
 		return keep(h->origin, sizeof(h->origin), v, e);
 	if (name_is(p, n, "sec-fetch-site"))
 		return keep(h->fetch_site, sizeof(h->fetch_site), v, e);
+	if (name_is(p, n, "if-none-match")) {
+		/* not ours when longer (a list): only the answer is whole */
+		if ((size_t)(e - v) > HTTP_ETAG_MAX)
+			return true;
+		return keep(h->if_none_match, sizeof(h->if_none_match), v, e);
+	}
 	if (name_is(p, n, "content-length"))
 		return content_length(h, v, e);
 	if (name_is(p, n, "x-aspace-csrf"))

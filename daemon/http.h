@@ -20,6 +20,7 @@
 #define HTTP_COOKIE_MAX		511
 #define HTTP_ORIGIN_MAX		255
 #define HTTP_SITE_MAX		31
+#define HTTP_ETAG_MAX		31	/* If-None-Match kept (ours are 19) */
 
 struct http_head {
 	char	 method[HTTP_METHOD_MAX + 1];
@@ -32,6 +33,7 @@ struct http_head {
 	char	 cookie[HTTP_COOKIE_MAX + 1];
 	char	 origin[HTTP_ORIGIN_MAX + 1];
 	char	 fetch_site[HTTP_SITE_MAX + 1];	/* Sec-Fetch-Site */
+	char	 if_none_match[HTTP_ETAG_MAX + 1];	/* "" if longer */
 	bool	 csrf;		/* X-Aspace-CSRF was sent */
 	long long content_length;	/* -1: none */
 	bool	 chunked;	/* a Transfer-Encoding was sent */

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include "crc32.h"
 #include "mm.h"
 #include "req.h"
 #include "tokens.h"
@@ -454,6 +455,25 @@ static void api_get(struct server *srv, uid_t tenant,
 		web_error(r, "404 Not Found", "NOT_FOUND", "no such endpoint");
 }
 
+/* A GET's answer is named by its bytes (ETag: CRC-32 and length); asked
+ * again with that name (If-None-Match), it is 304 with no body, so a page
+ * polling a session of 65,000 VMAs fetches megabytes only on a change. */
+static void etag(const struct http_head *h, struct web_reply *r)
+{
+	char tag[24];
+	size_t n = strlen(r->extra);
+
+	if (strcmp(r->status, "200 OK") != 0 || r->body.overflow)
+		return;
+	snprintf(tag, sizeof(tag), "\"%08x-%zx\"",
+	    as_crc32(0, r->body.data, r->body.len), r->body.len);
+	snprintf(r->extra + n, sizeof(r->extra) - n, "ETag: %s\r\n", tag);
+	if (strcmp(h->if_none_match, tag) != 0)
+		return;
+	r->status = "304 Not Modified";
+	r->body.len = 0;
+}
+
 static void api(struct server *srv, const struct http_head *h,
     const char *body, size_t len, struct web_reply *r)
 {
@@ -479,8 +499,10 @@ static void api(struct server *srv, const struct http_head *h,
 		    "log in: aspace web prints a login URL");
 		return;
 	}
-	if (!post)
+	if (!post) {
 		api_get(srv, s.tenant, h, r);
+		etag(h, r);
+	}
 	else if (strcmp(h->path, "/api/trace") == 0)
 		web_trace_answer(srv, s.tenant, body, len, r);
 	else if (strcmp(h->path, "/api/logout") == 0) {

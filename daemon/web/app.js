@@ -217,7 +217,9 @@ function wireSteps() {
 /* While a live session (not a stepped trace) is shown and the page is
  * visible, its maps are asked for every POLL_MS, one request at a time:
  * bounded, and no state the daemon does not have.  A change redraws.
- * Past DENSE VMAs (a maps answer of megabytes) every POLL_DENSE_MS. */
+ * Each asks under the last answer's ETag, so an unchanged session costs
+ * a 304 and no body; past DENSE VMAs (a maps answer of megabytes) it is
+ * asked every POLL_DENSE_MS. */
 const POLL_MS = 2000;
 const POLL_DENSE_MS = 10000;
 
@@ -234,8 +236,17 @@ async function poll() {
   view.polled = now;
   view.polling = true;
   try {
-    const j = await api(sessionPath('maps'));
-    const vmas = (j.maps.vmas || []).map(fromApi);
+    const path = sessionPath('maps');
+    const got = await apiIfChanged(path, view.pollPath === path ?
+      view.pollTag : null);
+    if (got === null) {
+      document.body.dataset.unchanged = Number(document.body.dataset
+        .unchanged || 0) + 1;
+      return;
+    }
+    view.pollPath = path;
+    view.pollTag = got.tag;
+    const vmas = (got.json.maps.vmas || []).map(fromApi);
     if (mapsSignature(vmas) !== mapsSignature(view.vmas)) {
       await loadSession();
       document.body.dataset.updates = Number(document.body.dataset.updates ||

@@ -78,6 +78,21 @@ async function api(path, body) {
   return j;
 }
 
+/* A GET asked again under the name (ETag) its last answer had: null when
+ * the daemon says it is unchanged (304, no body), else { json, tag }. */
+async function apiIfChanged(path, tag) {
+  const r = await fetch('/api/' + path,
+    { cache: 'no-store', headers: tag ? { 'If-None-Match': tag } : {} });
+  if (r.status === 304) return null;
+  const j = await r.json().catch(() => ({ message: r.statusText }));
+  if (!r.ok) {
+    const e = new Error((j.message || r.statusText) + ' (' + r.status + ')');
+    e.http = r.status;
+    throw e;
+  }
+  return { json: j, tag: r.headers.get('ETag') };
+}
+
 function sessionPath(what, query, task) {
   const q = new URLSearchParams(Object.assign({ task: task || view.task },
     query));

@@ -569,13 +569,18 @@ def check_caps(b, d, tmp):
 
 
 def check_updates(b, d):
-    """A live session's page follows another client's changes (polling)."""
+    """A live session's page follows another client's changes (polling);
+    while nothing changes, its polls are answered 304 (ETag)."""
     sid = d.aspace("session", "create").split()[0]
     url = d.aspace("web", "--session", sid).strip()
     if b.load(url) != "1":
         fail("updates: the page failed")
         return
     before = b.js("view.vmas.length")
+    try:    # the second poll asks under the first's ETag: 304
+        b.wait("Number(document.body.dataset.unchanged) >= 1", timeout=15)
+    except RuntimeError:
+        fail("updates: polls of an unchanged session not answered 304")
     d.aspace("mmap", "--session", sid, "0x200000000000", "4K", "rw-",
              "private,anon,fixed")
     try:

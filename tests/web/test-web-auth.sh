@@ -12,6 +12,7 @@
 #   - limits: a body over 256 KiB is 413, a POST without a length 411, a
 #     head over 4 KiB 431, more than 32 connections are closed at accept;
 #   - the JSON is the protocol's: maps from the page equal `aspace maps`;
+#   - a GET's ETag: asked again under it, 304 and no body until a change;
 #   - a stepped trace's answer says what each line changed.
 # Needs curl and openssl (else exit 77).
 ASPACED=${ASPACED:-daemon/aspaced}
@@ -129,6 +130,24 @@ expect 200 "alice's maps" "$(code GET "/api/session/$sa/maps" -H "Cookie: $ca")"
 as alice maps --session "$sa" | sed -n 's/^  //p' >"$tmp/cli-maps"
 if cmp -s "$tmp/web-maps" "$tmp/cli-maps"; then pass
 else fail "/api/ maps differ from aspace maps"; fi
+# an answer's ETag: asked again under it, 304 with no body until a change
+tag=$(sed -n 's/^ETag: \("[0-9a-f]\{8\}-[0-9a-f]*"\)\r*$/\1/p' "$tmp/head")
+[ -n "$tag" ] && pass || fail "no ETag on maps: $(cat "$tmp/head")"
+rm -f "$tmp/body"	# curl makes no file for no body
+expect 304 "maps under their ETag" "$(code GET "/api/session/$sa/maps" \
+    -H "Cookie: $ca" -H "If-None-Match: $tag")"
+if [ -s "$tmp/body" ] || ! grep -q '^Content-Length: 0' "$tmp/head"; then
+	fail "a 304 with a body"; else pass; fi
+expect 200 "maps under another ETag" "$(code GET "/api/session/$sa/maps" \
+    -H "Cookie: $ca" -H 'If-None-Match: "00000000-1"')"
+as alice mmap --session "$sa" 0x200000000000 4K rw- private,anon,fixed \
+    >/dev/null
+expect 200 "maps under their ETag after an mmap" "$(code GET \
+    "/api/session/$sa/maps" -H "Cookie: $ca" -H "If-None-Match: $tag")"
+grep -q '"start":35184372088832,' "$tmp/body" && pass ||
+    fail "the changed maps: $(head -c 300 "$tmp/body")"
+expect 401 "an ETag is no login" "$(code GET "/api/session/$sa/maps" \
+    -H "If-None-Match: $tag")"
 if as alice web --session "$sb" >/dev/null 2>&1; then
 	fail "a login token for another tenant's session"; else pass; fi
 cb=$(login "$(token bob --session "$sb")")
