@@ -32,14 +32,13 @@ unsigned long ma_max_gap(struct maple_enode *e, unsigned long min,
 	return gap;
 }
 
-/* A search for size free bytes within [min, max]. */
+/* A search for size free bytes within [min, max]; the state is put on
+ * the free range found. */
 struct mt_gap_query {
 	unsigned long min, max, size;
 	bool rev;			/* highest first */
 	unsigned long start, last;	/* the free range found */
-	struct maple_enode *node;	/* its leaf, slot and the leaf's range */
-	unsigned char offset;
-	unsigned long nmin, nmax;
+	struct ma_state *mas;
 };
 
 /* Does the free range [lo, hi] hold size bytes within the limits? */
@@ -79,10 +78,11 @@ static int mt_gap_walk(struct maple_enode *e, unsigned long nmin,
 				continue;
 			q->start = lo;
 			q->last = hi;
-			q->node = e;
-			q->offset = (unsigned char)i;
-			q->nmin = nmin;
-			q->nmax = nmax;
+			q->mas->node = e;	/* as the kernel's, on it */
+			q->mas->offset = (unsigned char)i;
+			q->mas->min = nmin;
+			q->mas->max = nmax;
+			q->mas->status = ma_active;
 			return 1;
 		}
 		if (type == maple_arange_64 && n->ma64.gap[i] < q->size)
@@ -104,15 +104,9 @@ static int mt_gap_search(struct ma_state *mas, struct mt_gap_query *q)
 		mas->status = ma_none;
 		return mt_gap_fits(0, ULONG_MAX, q) ? 0 : -EBUSY;
 	}
-	if (mt_gap_walk(mas->tree->ma_root, 0, ULONG_MAX, q) != 1)
-		return -EBUSY;
-	/* the state on the free range found, as the kernel's */
-	mas->node = q->node;
-	mas->offset = q->offset;
-	mas->min = q->nmin;
-	mas->max = q->nmax;
-	mas->status = ma_active;
-	return 0;
+	q->mas = mas;
+	return mt_gap_walk(mas->tree->ma_root, 0, ULONG_MAX, q) == 1 ? 0 :
+	    -EBUSY;
 }
 
 /* mas_empty_area(). */
