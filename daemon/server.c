@@ -41,8 +41,9 @@
  * Deadlines (server-conn-life.c, server-conn.c): the TLS handshake and
  * the hello within handshake_timeout_ms of the accept, a frame whole
  * within frame_timeout_ms of its first byte; a connection past one is
- * closed at once.  Whatever state its TLS is in, a closed connection gives its slot
- * back at once: nothing is queued for one that cannot be written.
+ * closed at once.  Whatever state its TLS is in, a closed connection
+ * gives its slot back at once: nothing is queued for one that cannot be
+ * written.
  */
 #include "server-int.h"
 
