@@ -1,7 +1,8 @@
 /*
  * server-int.h: what the pieces of the server share (server.h is the
  * outside's view).  server.c: the server's life, its limits, a reload;
- * server-conn.c: a connection, from its bufferevent to its answers, and
+ * server-conn.c: a connection's frames in and answers out;
+ * server-conn-life.c: a connection's making, timers, end and
  * authentication; server-worker.c: the worker threads, heartbeats and the
  * drain; server-listen.c: the listeners and admission (admission.h).
  * Threads and locks: server.c's top comment.
@@ -171,9 +172,23 @@ struct server {
 };
 
 /* server-conn.c */
+bool conn_idle(struct conn *c);
+void conn_set_cap(struct conn *c);
+struct timeval ms_tv(unsigned int ms);
+/* Answer id 0 with code and close once the answer is out. */
+void conn_fail(struct conn *c, Aspace__Status__Code code,
+    const char *msg);
+void conn_read_cb(struct bufferevent *bev, void *arg);
+void conn_write_cb(struct bufferevent *bev, void *arg);
+
+/* server-conn-life.c */
 void conn_new(struct worker *w, struct newconn *n);
 void conn_free(struct conn *c);
-bool conn_idle(struct conn *c);
+/* A TLS connection's tenant from its verified client certificate. */
+void conn_check_cert(struct conn *c);
+/* c's hello succeeded: no handshake deadline, out of the
+ * unauthenticated pool. */
+void conn_authed(struct conn *c);
 
 /* server-worker.c */
 int worker_init(struct server *srv, struct worker *w);

@@ -1,8 +1,9 @@
 /*
  * server.c: the listener and the workers (server.h): here their life,
- * limits and reload; a connection in server-conn.c, the workers in
- * server-worker.c, the listeners in server-listen.c (server-int.h), and
- * which connections are taken in admission.c (admission.h).
+ * limits and reload; a connection in server-conn.c and
+ * server-conn-life.c, the workers in server-worker.c, the listeners in
+ * server-listen.c (server-int.h), and which connections are taken in
+ * admission.c (admission.h).
  *
  * Threads: the listener thread runs srv->base (the accept listener and
  * the signals, which service.c handles); each worker runs its own
@@ -37,11 +38,12 @@
  * gets a close_notify (SSL_shutdown) before its socket is closed; one
  * that failed (handshake, a dirty close) does not.
  *
- * Deadlines (server-conn.c): the TLS handshake and the hello within
- * handshake_timeout_ms of the accept, a frame whole within
- * frame_timeout_ms of its first byte; a connection past one is closed at
- * once.  Whatever state its TLS is in, a closed connection gives its slot
- * back at once: nothing is queued for one that cannot be written.
+ * Deadlines (server-conn-life.c, server-conn.c): the TLS handshake and
+ * the hello within handshake_timeout_ms of the accept, a frame whole
+ * within frame_timeout_ms of its first byte; a connection past one is
+ * closed at once.  Whatever state its TLS is in, a closed connection
+ * gives its slot back at once: nothing is queued for one that cannot be
+ * written.
  */
 #include "server-int.h"
 

@@ -1,8 +1,9 @@
 /*
  * test_admission.c: aspaced under a connection flood and slow senders
- * (daemon/admission.h, the deadlines of daemon/server-conn.c), against
- * the built daemon ($ASPACED or argv[1]) started per test with a Unix
- * socket, a TLS listener and the metrics on 127.0.0.1 port 0:
+ * (daemon/admission.h, the deadlines of daemon/server-conn-life.c and
+ * daemon/server-conn.c), against the built daemon ($ASPACED or argv[1])
+ * started per test with a Unix socket, a TLS listener and the metrics on
+ * 127.0.0.1 port 0:
  *
  *   handshake_flood: more TCP connections than the whole daemon takes,
  *     from 127.0.0.2, that never begin a handshake; a Unix client and a
