@@ -22,20 +22,13 @@
 #include <cmocka.h>
 
 #include "maple_tree.h"
+#include "test-rng.h"
 
 static uint64_t rng_state = 0x3a91e;
 
-static unsigned long rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (unsigned long)(rng_state * 0x2545F4914F6CDD1DULL);
-}
-
 static unsigned long rnd_below(unsigned long n)
 {
-	return n ? rnd() % n : 0;
+	return xorshift64s_below(&rng_state, n);
 }
 
 /* Entries are never dereferenced: distinct 8-aligned non-NULL values. */

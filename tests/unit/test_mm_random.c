@@ -5,6 +5,7 @@
  * mm_validate() after each.  TEST_MM_SEED=<n> replays another run.
  */
 #include "mm_fixture.h"
+#include "test-rng.h"
 
 /* ====================================================================== */
 /* Randomized operations against a per-page model                         */
@@ -54,17 +55,9 @@ struct rtest {
 	int		 nobj;
 };
 
-static unsigned long rnd(struct rtest *t)
-{
-	t->rng ^= t->rng >> 12;
-	t->rng ^= t->rng << 25;
-	t->rng ^= t->rng >> 27;
-	return (unsigned long)(t->rng * 0x2545F4914F6CDD1DULL);
-}
-
 static unsigned long rnd_below(struct rtest *t, unsigned long n)
 {
-	return n ? rnd(t) % n : 0;
+	return xorshift64s_below(&t->rng, n);
 }
 
 static void rlog(struct rtest *t, const char *fmt, ...)

@@ -5,6 +5,7 @@
  * brute-force answers to find, find_before, the list and both gap
  * searches the tree's must equal.
  */
+#include "test-rng.h"
 #include "test_vma_tree.h"
 
 /* ---- random numbers: xorshift64* ---- */
@@ -14,15 +15,12 @@ uint64_t rng_seed;	/* for the failure messages */
 
 unsigned long rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (unsigned long)(rng_state * 0x2545F4914F6CDD1DULL);
+	return xorshift64s(&rng_state);
 }
 
 unsigned long rnd_below(unsigned long n)
 {
-	return n ? rnd() % n : 0;
+	return xorshift64s_below(&rng_state, n);
 }
 
 unsigned long sat_add(unsigned long a, unsigned long b)
