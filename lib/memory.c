@@ -515,7 +515,7 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 	size_t exlen = ex != NULL ? ex->len : 0;
 	unsigned long freed;
 	bool busy;
-	int ret, tries;
+	int ret, tries, no_progress = 0;
 
 	COUNT(task, mm->session, minor_faults);
 	for (tries = 0; ; tries++) {
@@ -527,12 +527,16 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 		vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no table */
 		ret = handle_pte_fault(&vmf);
 		pthread_mutex_unlock(&mm->page_table_lock);
-		if (!(ret & VM_FAULT_OOM) || tries == MAX_RECLAIM_RETRIES)
+		if (!(ret & VM_FAULT_OOM) || no_progress == MAX_RECLAIM_RETRIES ||
+		    tries == MAX_FAULT_RETRIES)
 			break;
-		/* should_reclaim_retry(): no progress, but locks were busy */
+		/* should_reclaim_retry(): no progress, but locks were busy;
+		 * progress starts the count again (another thread may have
+		 * taken what was freed) */
 		if ((freed = try_to_free_pages(mm->session, mm, &busy)) == 0 &&
 		    !busy)
 			break;
+		no_progress = freed > 0 ? 0 : no_progress + 1;
 		if (freed == 0)
 			sched_yield();
 		/* __alloc_pages_direct_reclaim(), then the fault again */

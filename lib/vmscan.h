@@ -21,6 +21,9 @@ struct page;
 #define SWAP_CLUSTER_MAX	32UL	/* pages one reclaim aims to free */
 #define DEF_PRIORITY		12
 #define MAX_RECLAIM_RETRIES	16
+/* Our bound on a fault's reclaim-and-retry loops however many made progress
+ * (Linux's bound is the watermark check of should_reclaim_retry()). */
+#define MAX_FAULT_RETRIES	64
 
 void lru_init(struct as_phys *p);
 /* folio_add_lru(): a new page joins the head of its inactive list. */

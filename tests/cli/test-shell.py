@@ -170,11 +170,15 @@ def run(env, tmp):
     sh.send("\x04")
     st = sh.wait(5.0, kill=False)
     if st is None:
-        # Seen once in CI under ASan and load: the Ctrl-D not acted on
-        # (the shell back at its prompt with an empty line).  Said, not
-        # hidden; a second Ctrl-D must then leave.
-        print("NOTE: Ctrl-D not acted on in 5 s; sent again (output: %r)"
-              % sh.buf[-200:])
+        # Seen under ASan and load: the Ctrl-D not acted on, a second
+        # one not either.  Likely: a ^D that reaches the terminal before
+        # libedit has it in raw mode stays in the line as a character,
+        # and ^D on a line not empty lists completions, not leaving.
+        # Said, not hidden; Ctrl-U (kill the line) and a ^D must leave.
+        print("NOTE: Ctrl-D not acted on in 5 s; Ctrl-U, Ctrl-D sent "
+              "(output: %r)" % sh.buf[-200:])
+        sh.send("\x15")
+        time.sleep(0.2)
         sh.send("\x04")
         st = sh.wait()
     check(st == 1, "shell: Ctrl-D leaves (status 1: help frob)")
