@@ -383,31 +383,54 @@ static void mmap_ra_range(struct vma *vma, unsigned long pg,
 		*last = nr_file;
 }
 
+/* Does page pg of f, missing from the cache, need the disk to be read
+ * (not so for a hole: ext4_mpage_readpages() zeroes it at once)? */
+static bool ra_reads_disk(struct as_file *f, unsigned long pg)
+{
+	bool disk;
+
+	pthread_mutex_lock(&f->lock);
+	disk = !file_in_hole(f, pg);
+	pthread_mutex_unlock(&f->lock);
+	return disk;
+}
+
 /*
  * models do_sync_mmap_readahead(): a regular file's page that is not in
  * the page cache (reclaim or a punched hole dropped it) is read with the
  * pages readahead reads around it (mmap_ra_range(), every page of the
  * small files traces use), those already cached left as they are; the
  * fault is then retried, so fault-around maps what is cached in its
- * block.  The pages past the end of the file are not read.  True if the
- * page was missing.
+ * block.  The pages past the end of the file are not read.  A fault
+ * waits for its own page's read (filemap_fault() locks the folio), and
+ * the reads of one read-around complete together; but a page in a hole
+ * is zeroed at once, so a fault there retries while the reads of the
+ * other pages are still in flight: *inflight notes them (else it is
+ * left empty).  True if the page was missing.
  */
-bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff)
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff,
+    struct ra_inflight *inflight)
 {
 	struct as_phys *phys = &vma->vm_mm->session->phys;
 	struct as_file *f = file_inode(vma->vm_file);
 	unsigned long nr_file = file_size_pages(f), pg, last;
 	struct page *page;
+	uint64_t disk = 0;
 	bool sigbus;
 
 	if (f->shmem_zero || pgoff >= nr_file ||
 	    filemap_lookup(f, pgoff) != NULL)
 		return false;
 	mmap_ra_range(vma, pgoff, nr_file, &pg, &last);
+	inflight->first = pg;
 	for (; pg < last; pg++) {
+		if (filemap_lookup(f, pg) == NULL && ra_reads_disk(f, pg) &&
+		    pg - inflight->first < 64)
+			disk |= (uint64_t)1 << (pg - inflight->first);
 		if ((page = filemap_fault(phys, f, pg, &sigbus)) == NULL)
 			break;
 		put_page(phys, page);
 	}
+	inflight->mask = ra_reads_disk(f, pgoff) ? 0 : disk;
 	return true;
 }

@@ -108,7 +108,27 @@ bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
 void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
-bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff);
+/*
+ * The pages a read-around read from disk whose reads are still in flight
+ * when the fault is retried (bit i: page first + i): set only when the
+ * faulting page lay in a hole, which reads as zeros at once, so that the
+ * fault did not wait for the disk.  Fault-around skips them, as
+ * next_uptodate_folio() skips a locked folio.
+ */
+struct ra_inflight {
+	unsigned long	first;
+	uint64_t	mask;
+};
+
+static inline bool ra_inflight_test(const struct ra_inflight *r,
+    unsigned long pg)
+{
+	return pg >= r->first && pg - r->first < 64 &&
+	    (r->mask >> (pg - r->first) & 1);
+}
+
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff,
+    struct ra_inflight *inflight);
 
 /* --- page-writeback.c, msync.c: writeback and msync(2) --------------------- */
 bool folio_clear_dirty_for_io(struct page *page);
