@@ -89,6 +89,23 @@ static bool file_in_hole(const struct as_file *f, unsigned long index)
 	return false;
 }
 
+/* Is a dirty page of f in a hole, a block reserved for it by delayed
+ * allocation (ext4's i_reserved_data_blocks)?  The caller holds f->lock. */
+bool file_dirty_in_hole(const struct as_file *f)
+{
+	unsigned long idx;
+	unsigned int i;
+	struct page *page;
+
+	for (i = 0; i < f->nr_holes; i++)
+		for (idx = f->holes[i].first; idx <= f->holes[i].last &&
+		    idx < f->cache_len; idx++)
+			if ((page = cache_page(f, idx)) != NULL &&
+			    page_test(page, PG_dirty))
+				return true;
+	return false;
+}
+
 /* Room for n holes in f's list, charged; 0 or -ENOMEM. */
 static int holes_reserve(struct as_file *f, unsigned int n)
 {
@@ -147,6 +164,40 @@ int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
 	f->holes[i].first = first;
 	f->holes[i].last = last;
 	f->nr_holes = left;
+	return 0;
+}
+
+/*
+ * Page index of f has a block again (ext4's writeback allocates the
+ * delayed block of a page dirtied in a hole): out of its hole, which may
+ * split in two; 0, or -ENOMEM (it then stays a hole).  The caller holds
+ * f->lock.
+ */
+int file_fill_hole(struct as_file *f, unsigned long index)
+{
+	unsigned int i, n = f->nr_holes;
+	struct file_hole *h;
+
+	for (i = 0; i < n && f->holes[i].last < index; i++)
+		;
+	if (i == n || (h = &f->holes[i])->first > index)
+		return 0;
+	if (h->first == index && h->last == index) {
+		memmove(h, h + 1, (n - i - 1) * sizeof(*h));
+		f->nr_holes--;
+	} else if (h->first == index) {
+		h->first++;
+	} else if (h->last == index) {
+		h->last--;
+	} else {
+		if (n + 1 > FILE_MAX_HOLES || holes_reserve(f, n + 1) != 0)
+			return -ENOMEM;
+		h = &f->holes[i];
+		memmove(h + 1, h, (n - i) * sizeof(*h));
+		h[0].last = index - 1;
+		h[1].first = index + 1;
+		f->nr_holes++;
+	}
 	return 0;
 }
 

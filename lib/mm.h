@@ -106,6 +106,8 @@ struct page *filemap_lookup(struct as_file *f, unsigned long index);
 struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
+bool file_dirty_in_hole(const struct as_file *f);
+int file_fill_hole(struct as_file *f, unsigned long index);
 void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
 /*
@@ -136,6 +138,8 @@ int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
     unsigned long lstart, unsigned long lend);
 int vfs_fsync_range(struct as_session *s, struct file *file,
     unsigned long start, unsigned long end);
+void ext4_release_file(struct as_file *f);
+void flush_delayed_fput(struct as_session *s);
 
 /* --- vma.c: split, merge, modify ------------------------------------------ */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);
