@@ -158,6 +158,8 @@ static void run_handler(struct req_ctx *c, const struct request_entry *e)
 	if (e->flags & REQ_STARTS)
 		as_session_start(c->ds->s);
 	e->handler(c);
+	if (c->ds->s != NULL)		/* not destroyed */
+		flush_delayed_fput(c->ds->s);	/* back to user space */
 }
 
 /* The handler of e, the session locked, unless the session is dead or

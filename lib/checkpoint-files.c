@@ -201,13 +201,16 @@ static int load_file(struct ck_load *l, uint32_t i)
 	size_t len = (size_t)ck_get_range(l, 1, 0, sizeof(f->name) - 1,
 	    "name length");
 	const uint8_t *name = ck_get_bytes(l, len);
+	unsigned int flags;
 
 	if (name != NULL && memchr(name, '\0', len) != NULL)
 		return BAD(l, "file %u's name holds a NUL", i);
 	if (name != NULL)
 		memcpy(f->name, name, len);
 	f->size = ck_get_u64(l);
-	f->shmem_zero = ck_get_bool(l, "shmem");
+	flags = (unsigned int)ck_get_range(l, 1, 0, 3, "file flags");
+	f->shmem_zero = flags & 1;
+	f->da_alloc_close = flags & 2;
 	f->refcount = (int)ck_get_range(l, 4, 1, INT32_MAX, "file refcount");
 	f->id = ck_get_range(l, 8, 0, l->s->next_file_id, "file id");
 	l->listed[i] = ck_get_bool(l, "listed");

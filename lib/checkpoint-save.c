@@ -285,7 +285,7 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 	ck_put_u8(w, strlen(f->name));
 	ck_put_bytes(w, f->name, strlen(f->name));
 	ck_put_u64(w, f->size);
-	ck_put_u8(w, f->shmem_zero);
+	ck_put_u8(w, (f->shmem_zero ? 1 : 0) | (f->da_alloc_close ? 2 : 0));
 	ck_put_u32(w, (uint32_t)f->refcount);
 	ck_put_u64(w, f->id);
 	ck_put_u8(w, listed);

@@ -89,6 +89,23 @@ static bool file_in_hole(const struct as_file *f, unsigned long index)
 	return false;
 }
 
+/* Is a dirty page of f in a hole, a block reserved for it by delayed
+ * allocation (ext4's i_reserved_data_blocks)?  The caller holds f->lock. */
+bool file_dirty_in_hole(const struct as_file *f)
+{
+	unsigned long idx;
+	unsigned int i;
+	struct page *page;
+
+	for (i = 0; i < f->nr_holes; i++)
+		for (idx = f->holes[i].first; idx <= f->holes[i].last &&
+		    idx < f->cache_len; idx++)
+			if ((page = cache_page(f, idx)) != NULL &&
+			    page_test(page, PG_dirty))
+				return true;
+	return false;
+}
+
 /* Room for n holes in f's list, charged; 0 or -ENOMEM. */
 static int holes_reserve(struct as_file *f, unsigned int n)
 {
@@ -147,6 +164,40 @@ int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
 	f->holes[i].first = first;
 	f->holes[i].last = last;
 	f->nr_holes = left;
+	return 0;
+}
+
+/*
+ * Page index of f has a block again (ext4's writeback allocates the
+ * delayed block of a page dirtied in a hole): out of its hole, which may
+ * split in two; 0, or -ENOMEM (it then stays a hole).  The caller holds
+ * f->lock.
+ */
+int file_fill_hole(struct as_file *f, unsigned long index)
+{
+	unsigned int i, n = f->nr_holes;
+	struct file_hole *h;
+
+	for (i = 0; i < n && f->holes[i].last < index; i++)
+		;
+	if (i == n || (h = &f->holes[i])->first > index)
+		return 0;
+	if (h->first == index && h->last == index) {
+		memmove(h, h + 1, (n - i - 1) * sizeof(*h));
+		f->nr_holes--;
+	} else if (h->first == index) {
+		h->first++;
+	} else if (h->last == index) {
+		h->last--;
+	} else {
+		if (n + 1 > FILE_MAX_HOLES || holes_reserve(f, n + 1) != 0)
+			return -ENOMEM;
+		h = &f->holes[i];
+		memmove(h + 1, h, (n - i) * sizeof(*h));
+		h[0].last = index - 1;
+		h[1].first = index + 1;
+		f->nr_holes++;
+	}
 	return 0;
 }
 
@@ -383,31 +434,54 @@ static void mmap_ra_range(struct vma *vma, unsigned long pg,
 		*last = nr_file;
 }
 
+/* Does page pg of f, missing from the cache, need the disk to be read
+ * (not so for a hole: ext4_mpage_readpages() zeroes it at once)? */
+static bool ra_reads_disk(struct as_file *f, unsigned long pg)
+{
+	bool disk;
+
+	pthread_mutex_lock(&f->lock);
+	disk = !file_in_hole(f, pg);
+	pthread_mutex_unlock(&f->lock);
+	return disk;
+}
+
 /*
  * models do_sync_mmap_readahead(): a regular file's page that is not in
  * the page cache (reclaim or a punched hole dropped it) is read with the
  * pages readahead reads around it (mmap_ra_range(), every page of the
  * small files traces use), those already cached left as they are; the
  * fault is then retried, so fault-around maps what is cached in its
- * block.  The pages past the end of the file are not read.  True if the
- * page was missing.
+ * block.  The pages past the end of the file are not read.  A fault
+ * waits for its own page's read (filemap_fault() locks the folio), and
+ * the reads of one read-around complete together; but a page in a hole
+ * is zeroed at once, so a fault there retries while the reads of the
+ * other pages are still in flight: *inflight notes them (else it is
+ * left empty).  True if the page was missing.
  */
-bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff)
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff,
+    struct ra_inflight *inflight)
 {
 	struct as_phys *phys = &vma->vm_mm->session->phys;
 	struct as_file *f = file_inode(vma->vm_file);
 	unsigned long nr_file = file_size_pages(f), pg, last;
 	struct page *page;
+	uint64_t disk = 0;
 	bool sigbus;
 
 	if (f->shmem_zero || pgoff >= nr_file ||
 	    filemap_lookup(f, pgoff) != NULL)
 		return false;
 	mmap_ra_range(vma, pgoff, nr_file, &pg, &last);
+	inflight->first = pg;
 	for (; pg < last; pg++) {
+		if (filemap_lookup(f, pg) == NULL && ra_reads_disk(f, pg) &&
+		    pg - inflight->first < 64)
+			disk |= (uint64_t)1 << (pg - inflight->first);
 		if ((page = filemap_fault(phys, f, pg, &sigbus)) == NULL)
 			break;
 		put_page(phys, page);
 	}
+	inflight->mask = ra_reads_disk(f, pgoff) ? 0 : disk;
 	return true;
 }

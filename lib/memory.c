@@ -32,6 +32,7 @@ struct vm_fault {
 	pte_t		*pte;
 	struct task	*task;
 	struct as_explain *ex;
+	struct ra_inflight inflight;	/* reads the retried fault skips */
 };
 
 /*
@@ -157,12 +158,15 @@ static unsigned long fault_around_pages(struct vma *vma)
 }
 
 /* next_uptodate_folio()'s test: a cached page at pg that fault-around
- * may map, not one with the readahead mark (PG_reclaim); no reference. */
-static struct page *fault_around_page(struct as_file *f, unsigned long pg)
+ * may map, not one with the readahead mark (PG_reclaim) nor one still
+ * being read (locked); no reference. */
+static struct page *fault_around_page(struct vm_fault *vmf, struct as_file *f,
+    unsigned long pg)
 {
 	struct page *page = filemap_lookup(f, pg);
 
-	return page != NULL && !page_test(page, PG_reclaim) ? page : NULL;
+	return page != NULL && !page_test(page, PG_reclaim) &&
+	    !ra_inflight_test(&vmf->inflight, pg) ? page : NULL;
 }
 
 /*
@@ -197,7 +201,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 		to = pte_off + vma_pages(vma) - vma_off;
 	end = vmf->pgoff + to - pte_off < last ? vmf->pgoff + to - pte_off : last;
 	pg = vmf->pgoff + from - pte_off;
-	while (pg < end && fault_around_page(f, pg) == NULL)
+	while (pg < end && fault_around_page(vmf, f, pg) == NULL)
 		pg++;
 	/* Nothing cached: no PTE table is made.  Nor is one (Linux 6.18's
 	 * filemap_map_pmd()) when the first cached page is the file's last,
@@ -211,7 +215,8 @@ static bool do_fault_around(struct vm_fault *vmf)
 		if ((page = filemap_get_page(f, pg)) == NULL)
 			continue;
 		pte = vmf->pte + (long)(pg - vmf->pgoff);
-		if (*pte != 0 || page_test(page, PG_reclaim)) {
+		if (*pte != 0 || page_test(page, PG_reclaim) ||
+		    ra_inflight_test(&vmf->inflight, pg)) {
 			put_page(phys_of(vma), page);
 			continue;
 		}
@@ -236,7 +241,7 @@ static bool do_fault_around(struct vm_fault *vmf)
 /* do_sync_mmap_readahead() (filemap.c) for the page vmf faults on. */
 static bool sync_mmap_readahead(struct vm_fault *vmf)
 {
-	return do_sync_mmap_readahead(vmf->vma, vmf->pgoff);
+	return do_sync_mmap_readahead(vmf->vma, vmf->pgoff, &vmf->inflight);
 }
 
 /* The page-cache page for vmf with a reference the caller drops, or
@@ -525,6 +530,7 @@ int handle_mm_fault(struct vma *vma, unsigned long address,
 		    AS_PAGE_SHIFT);
 		pthread_mutex_lock(&mm->page_table_lock);
 		vmf.pte = pte_offset(mm, vmf.address);	/* NULL: no table */
+		vmf.inflight.mask = 0;
 		ret = handle_pte_fault(&vmf);
 		pthread_mutex_unlock(&mm->page_table_lock);
 		if (!(ret & VM_FAULT_OOM) || no_progress == MAX_RECLAIM_RETRIES ||

@@ -106,9 +106,31 @@ struct page *filemap_lookup(struct as_file *f, unsigned long index);
 struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
+bool file_dirty_in_hole(const struct as_file *f);
+int file_fill_hole(struct as_file *f, unsigned long index);
 void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
-bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff);
+/*
+ * The pages a read-around read from disk whose reads are still in flight
+ * when the fault is retried (bit i: page first + i): set only when the
+ * faulting page lay in a hole, which reads as zeros at once, so that the
+ * fault did not wait for the disk.  Fault-around skips them, as
+ * next_uptodate_folio() skips a locked folio.
+ */
+struct ra_inflight {
+	unsigned long	first;
+	uint64_t	mask;
+};
+
+static inline bool ra_inflight_test(const struct ra_inflight *r,
+    unsigned long pg)
+{
+	return pg >= r->first && pg - r->first < 64 &&
+	    (r->mask >> (pg - r->first) & 1);
+}
+
+bool do_sync_mmap_readahead(struct vma *vma, unsigned long pgoff,
+    struct ra_inflight *inflight);
 
 /* --- page-writeback.c, msync.c: writeback and msync(2) --------------------- */
 bool folio_clear_dirty_for_io(struct page *page);
@@ -116,6 +138,8 @@ int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
     unsigned long lstart, unsigned long lend);
 int vfs_fsync_range(struct as_session *s, struct file *file,
     unsigned long start, unsigned long end);
+void ext4_release_file(struct as_file *f);
+void flush_delayed_fput(struct as_session *s);
 
 /* --- vma.c: split, merge, modify ------------------------------------------ */
 struct vma *find_vma_prev(struct mm *mm, unsigned long addr, struct vma **pprev);

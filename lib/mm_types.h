@@ -90,6 +90,11 @@ struct as_file {
 	 * lock; `file` writing the file again fills them. */
 	struct file_hole { unsigned long first, last; } *holes;
 	unsigned int	 nr_holes, holes_cap;
+	/* ext4's EXT4_STATE_DA_ALLOC_CLOSE: truncated to size 0 (`file`)
+	 * since a struct file of it was last released; da_flush: a
+	 * release found delayed allocations to flush (ext4_release_file(),
+	 * page-writeback.c).  Both under lock. */
+	bool		 da_alloc_close, da_flush;
 	struct as_memcg	*memcg;		/* charged for it and its cache */
 	/*
 	 * i_mmap: every VMA, of every mm, that maps this file, shared or

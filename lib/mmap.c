@@ -509,7 +509,9 @@ unsigned long vm_mmap(struct mm *mm, struct file *file, unsigned long addr,
  * sys_mmap(): mmap(2) on x86-64 (arch/x86/kernel/sys_x86_64.c).  A file
  * mapping is its own open(), mmap(), close(): the VMAs it makes hold the
  * only references to that struct file, so they merge with no other
- * mapping's (the trace names files, not descriptors).
+ * mapping's (the trace names files, not descriptors).  The file is opened
+ * even for an mmap that fails or ignores it (MAP_ANONYMOUS), and its
+ * close then releases it (ext4_release_file()).
  */
 unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
     unsigned long prot, unsigned long flags, struct as_file *inode, int fd_ok,
@@ -518,18 +520,22 @@ unsigned long sys_mmap(struct mm *mm, unsigned long addr, unsigned long len,
 	struct file *file = NULL;
 	unsigned long ret;
 
+	/* open(): the descriptor exists whatever mmap makes of it */
+	if (fd_ok && inode != NULL &&
+	    (file = alloc_file(mm->session, inode)) == NULL)
+		return -ENOMEM;
 	if (as_offset_in_page(off))
-		return -EINVAL;
-	if (!(flags & MAP_ANONYMOUS)) {
-		if (!fd_ok || inode == NULL)
-			return -EBADF;
-		if (flags & MAP_HUGETLB)
-			return -EINVAL;
-		if ((file = alloc_file(mm->session, inode)) == NULL)
-			return -ENOMEM;
-	}
-	ret = vm_mmap_pgoff(mm, file, addr, len, prot, flags,
-	    off >> AS_PAGE_SHIFT);
+		ret = -EINVAL;
+	else if (flags & MAP_ANONYMOUS)
+		ret = vm_mmap_pgoff(mm, NULL, addr, len, prot, flags,
+		    off >> AS_PAGE_SHIFT);
+	else if (file == NULL)
+		ret = -EBADF;
+	else if (flags & MAP_HUGETLB)
+		ret = -EINVAL;
+	else
+		ret = vm_mmap_pgoff(mm, file, addr, len, prot, flags,
+		    off >> AS_PAGE_SHIFT);
 	if (file != NULL)
 		fput(mm->session, file);	/* close() */
 	return ret;

@@ -60,7 +60,12 @@ int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
 		pthread_mutex_unlock(&f->lock);
 		if (page == NULL)
 			continue;
-		(void)folio_clear_dirty_for_io(page);	/* then ->writepage */
+		if (folio_clear_dirty_for_io(page) && !f->shmem_zero) {
+			/* ->writepages(): a delayed block is allocated */
+			pthread_mutex_lock(&f->lock);
+			(void)file_fill_hole(f, idx);
+			pthread_mutex_unlock(&f->lock);
+		}
 		put_page(phys, page);
 	}
 	return 0;
@@ -80,4 +85,58 @@ int vfs_fsync_range(struct as_session *s, struct file *file,
 	if (f->shmem_zero)
 		return 0;	/* noop_fsync() */
 	return filemap_write_and_wait_range(&s->phys, f, start, end);
+}
+
+/*
+ * models ext4_release_file(), when the last reference to a struct file of
+ * f goes: if f was truncated to size 0 since the last such release (ext4's
+ * auto_da_alloc: `file` truncates before it writes), its delayed
+ * allocations are forced out, ext4_alloc_da_blocks() calling
+ * filemap_flush() if any block is reserved (a page dirtied through a
+ * shared mapping in a punched hole); that writes back every dirty page of
+ * f.  Linux runs this __fput() as task work on the way back to user
+ * space, with no lock held: the flush is left to flush_delayed_fput().
+ */
+void ext4_release_file(struct as_file *f)
+{
+	if (f->shmem_zero)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (f->da_alloc_close && file_dirty_in_hole(f))
+		f->da_flush = true;
+	f->da_alloc_close = false;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The next file of s with a flush to do, with a reference, or NULL. */
+static struct as_file *next_da_flush(struct as_session *s)
+{
+	struct as_file *f;
+	bool flush = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (f = s->files; f != NULL; f = f->next) {
+		pthread_mutex_lock(&f->lock);
+		flush = f->da_flush;
+		f->da_flush = false;
+		pthread_mutex_unlock(&f->lock);
+		if (flush)
+			break;
+	}
+	if (f != NULL)
+		ihold(f);
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+/* models task_work_run()'s delayed __fput() at the return to user space:
+ * the writeback (filemap_flush()) each ext4_release_file() asked for. */
+void flush_delayed_fput(struct as_session *s)
+{
+	struct as_file *f;
+
+	while ((f = next_da_flush(s)) != NULL) {
+		(void)filemap_write_and_wait_range(&s->phys, f, 0, ~0UL);
+		iput(s, f);
+	}
 }

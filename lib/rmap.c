@@ -78,6 +78,7 @@ void get_file(struct file *f)
 void fput(struct as_session *s, struct file *f)
 {
 	if (__atomic_sub_fetch(&f->f_count, 1, __ATOMIC_ACQ_REL) == 0) {
+		ext4_release_file(f->f_inode);	/* f_op->release() */
 		iput(s, f->f_inode);
 		memcg_uncharge(&s->mem, kmem_size(sizeof(*f)));
 		free(f);

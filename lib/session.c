@@ -220,6 +220,14 @@ struct as_file *as_file_lookup(struct as_session *s, const char *name)
 	return f;
 }
 
+/* ext4_truncate() to size 0 sets EXT4_STATE_DA_ALLOC_CLOSE. */
+static void file_set_da_alloc_close(struct as_file *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->da_alloc_close = true;
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* as_file_create(): a new file, or truncate-and-rewrite an existing one. */
 int as_file_create(struct as_session *s, const char *name, unsigned long size)
 {
@@ -232,10 +240,12 @@ int as_file_create(struct as_session *s, const char *name, unsigned long size)
 		 * copies, and the new contents fill the cache again. */
 		filemap_write(&s->phys, f, 0);	/* i_size 0 first */
 		unmap_mapping_range(s, f);
+		file_set_da_alloc_close(f);
 		return filemap_write(&s->phys, f, size);
 	}
 	if ((f = as_file_alloc(name, 0, false, &s->mem)) == NULL)
 		return -ENOMEM;
+	file_set_da_alloc_close(f);
 	if (filemap_write(&s->phys, f, size) != 0) {
 		iput(s, f);
 		return -ENOSPC;

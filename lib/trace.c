@@ -370,8 +370,10 @@ static void run_line(struct trace_state *ts, const char *line, size_t len)
 
 	if (r < 0)
 		put_error(ts, err);
-	else if (r > 0)
+	else if (r > 0) {
 		run_cmd_explained(ts, &cmd);
+		flush_delayed_fput(ts->s);	/* back to user space */
+	}
 	trace_validate(ts);
 }
 
