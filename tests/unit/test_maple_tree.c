@@ -4,7 +4,8 @@
  * the universe, NULL above.  Random stores of ranges (entries and NULL),
  * erases, walks, finds, next/prev and free-range searches (lowest and
  * highest) are checked against it, with mt_validate() after every step in
- * small trees, from a single entry up to 65,530 entries.  VMA-level
+ * small trees, from a single entry up to 65,530 entries; stores in
+ * address order must fill leaves (mas_push_data()).  VMA-level
  * behaviour (find_vma, the gap searches with guard gaps and alignment) is
  * in test_vma_tree.c.
  *
