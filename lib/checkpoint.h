@@ -80,8 +80,9 @@
  *           the counts against them
  *   "FILE"  per file (inode): u8 length and the name; u64 size; u8
  *           flags (1 shmem, 2 truncated to size 0 since a struct file of
- *           it was last released: ext4's DA_ALLOC_CLOSE); u32 refcount; u64 id; u8 on the session's list (which keeps
- *           table order); u64 count of (u64 index, u64 pfn), by index
+ *           it was last released: ext4's DA_ALLOC_CLOSE); u32 refcount;
+ *           u64 id; u8 on the session's list (which keeps table order);
+ *           u64 count of (u64 index, u64 pfn), by index
  *           (a "pfn" with bit 63 set, CK_CACHE_SWAP, is a shmem object's
  *           swap entry, its slot, in use with a count, in the low bits);
  *           u32 count of holes (madvise remove), each u64 first and last
