@@ -25,6 +25,9 @@
 #     live.  Where the reference differs, it is run again (up to 4 more
 #     times): under swap Linux does not always answer the same, and a
 #     simulator output equal to one of its answers passes, with a NOTE;
+#     then gen-trace -w -p (the pageout sequences aimed at any recent
+#     mapping, with several tasks alive too), seeds
+#     1..${ASPACE_DIFF_WP_SEEDS:-100}, the same way;
 #  f) fork shares PTE tables in the simulator by default (`kernel
 #     share_tables`, a design choice Linux does not make): every trace of
 #     a) and the first ${ASPACE_DIFF_OFF_SEEDS:-100} seeds of c) and of e)
@@ -41,7 +44,8 @@
 # Environment: REF_RUN (ref-run binary), SIM_RUN (simulator command, run as
 # `$SIM_RUN FILE`), GEN_TRACE (gen-trace binary), srcdir (where tests/ is,
 # or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_Z_SEEDS (seeds of the
-# -z mode, 0 for none), ASPACE_DIFF_W_SEEDS (of the -w mode, 0 for none),
+# -z mode, 0 for none), ASPACE_DIFF_W_SEEDS (of the -w mode, 0 for none,
+# and then no -w -p either), ASPACE_DIFF_WP_SEEDS (of -w -p, 0 for none),
 # ASPACE_DIFF_KEEP (directory for
 # failing random traces, default ./linux-diff-failures), ASPACE_DIFF_NCMDS
 # (commands per random trace), ASPACE_DIFF_GEN_OPTS
@@ -71,11 +75,13 @@ seeds=${ASPACE_DIFF_SEEDS:-500}
 offseeds=${ASPACE_DIFF_OFF_SEEDS:-100}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
 wseeds=${ASPACE_DIFF_W_SEEDS:-200}
+wpseeds=${ASPACE_DIFF_WP_SEEDS:-100}
 gen_opts=${ASPACE_DIFF_GEN_OPTS--a -t -l -m -s}
 # (-w -p, pageout aimed anywhere under swap, passes 1,000 seeds too since
 # w525 and w719 were fixed: fault-around after a read-around at a punched
 # hole, ext4's flush at the release of a file truncated to 0; -w and -p
-# alone pass 1,000 and 500)
+# alone pass 1,000 and 500.  The first ASPACE_DIFF_WP_SEEDS of -w -p run
+# here, as seeds wp1...)
 wgen_opts=${ASPACE_DIFF_W_GEN_OPTS:-"$gen_opts -w"}
 ncmds=${ASPACE_DIFF_NCMDS:-150}
 keep=${ASPACE_DIFF_KEEP:-linux-diff-failures}
@@ -455,6 +461,8 @@ if [ "$seeds" -gt 0 ] || [ "$zseeds" -gt 0 ] || [ "$wseeds" -gt 0 ]; then
 		[ "$wseeds" -le 0 ] || host_swap=$(probe_swap)
 		if [ "$host_swap" = yes ]; then
 			check_random "$wgen_opts" "$wseeds" w
+			[ "$wpseeds" -le 0 ] ||
+			    check_random "$wgen_opts -p" "$wpseeds" wp
 		elif [ "$wseeds" -gt 0 ]; then
 			echo "NOTE: the $wseeds -w seeds (swap) not run: the" \
 				"reference cannot enable swap here: $host_swap"
