@@ -15,6 +15,7 @@
 #define MAPLE_ENODE_NULL	0x04UL
 #define MAPLE_NODE_MASK		((uintptr_t)MAPLE_NODE_SIZE - 1)
 #define MAPLE_ROOT_NODE		0x01UL
+#define MAPLE_PARENT_SLOT_SHIFT	3	/* a parent pointer: node | slot << 3 */
 /* A big node holds two nodes' worth and the two ranges a store adds. */
 #define MAPLE_BIG_NODE_SLOTS	(2 * MAPLE_RANGE64_SLOTS + 2)
 
@@ -49,6 +50,35 @@ static inline struct maple_node *mte_to_node(const struct maple_enode *e)
 static inline enum maple_type mte_node_type(const struct maple_enode *e)
 {
 	return (enum maple_type)(((uintptr_t)e >> MAPLE_ENODE_TYPE_SHIFT) & 3);
+}
+
+/* The kind of inner node this tree uses. */
+static inline enum maple_type mt_inner_type(const struct maple_tree *mt)
+{
+	return mt->ma_flags & MT_FLAGS_ALLOC_RANGE ? maple_arange_64 :
+	    maple_range_64;
+}
+
+/* ma_set_parent(): a child's parent pointer, the node it hangs from and
+ * its slot there (the kernel's mas_set_parent(); not the kind). */
+static inline void ma_set_parent(struct maple_node *child,
+    const struct maple_node *parent, unsigned char slot)
+{
+	child->parent = (struct maple_pnode *)((uintptr_t)parent |
+	    (uintptr_t)slot << MAPLE_PARENT_SLOT_SHIFT);
+}
+
+/* mte_parent(): the node a non-root node hangs from. */
+static inline struct maple_node *mte_parent(const struct maple_node *n)
+{
+	return (struct maple_node *)((uintptr_t)n->parent & ~MAPLE_NODE_MASK);
+}
+
+/* mte_parent_slot(): its slot there. */
+static inline unsigned char mte_parent_slot(const struct maple_node *n)
+{
+	return (unsigned char)(((uintptr_t)n->parent & MAPLE_NODE_MASK) >>
+	    MAPLE_PARENT_SLOT_SHIFT);
 }
 
 /* mt_mk_node(): encode a node with its kind. */
@@ -110,6 +140,16 @@ unsigned long ma_max_gap(struct maple_enode *e, unsigned long min,
 /* The walk of a write: path to the leaf holding index. */
 void mt_walk_path(struct maple_tree *mt, unsigned long index,
     struct mt_path *p);
+/* The path of a write at mas->index: climbed from the state's leaf when
+ * on_leaf (mas_wr_on_leaf() said so before the state was reset), else
+ * walked. */
+void mas_wr_path(struct ma_state *mas, bool on_leaf, struct mt_path *p);
+/* Is the state on a leaf holding all of [index, last]? */
+static inline bool mas_wr_on_leaf(const struct ma_state *mas)
+{
+	return mas->status == ma_active && mas->index >= mas->min &&
+	    mas->last <= mas->max && mas->index <= mas->last;
+}
 struct maple_node *mt_alloc_node(struct maple_tree *mt);
 void mt_free_node(struct maple_tree *mt, struct maple_node *n);
 int mt_prealloc(struct maple_tree *mt, unsigned int count);

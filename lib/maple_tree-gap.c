@@ -189,7 +189,7 @@ static bool mt_check_leaf(struct maple_node *n, unsigned long min,
 
 /* Check a subtree; its largest gap into *gap. */
 static bool mt_check_node(struct maple_enode *e, unsigned long min,
-    unsigned long max, unsigned int depth, const void *parent,
+    unsigned long max, unsigned int depth, uintptr_t parent,
     struct mt_check *c, unsigned long *gap)
 {
 	struct maple_node *n = mte_to_node(e);
@@ -197,7 +197,7 @@ static bool mt_check_node(struct maple_enode *e, unsigned long min,
 	unsigned char end;
 
 	c->nodes++;
-	if ((const void *)n->parent != parent)
+	if ((uintptr_t)n->parent != parent)
 		return c->err = "wrong parent pointer", false;
 	if (!mt_check_shape(n, type, min, max, depth == 1, c))
 		return false;
@@ -215,7 +215,9 @@ static bool mt_check_node(struct maple_enode *e, unsigned long min,
 		if (ma_slots(n, type)[i] == NULL)
 			return c->err = "NULL child", false;
 		if (!mt_check_node(ma_slots(n, type)[i], lo,
-		    mas_safe_pivot(n, type, i, end, max), depth + 1, n, c, &g))
+		    mas_safe_pivot(n, type, i, end, max), depth + 1,
+		    (uintptr_t)n | (uintptr_t)i << MAPLE_PARENT_SLOT_SHIFT,
+		    c, &g))
 			return false;
 		if (type == maple_arange_64 && n->ma64.gap[i] != g)
 			return c->err = "gap not exact", false;
@@ -237,7 +239,7 @@ const char *mt_validate(const struct maple_tree *mt)
 		return mt->ma_height == 0 && mt->ma_nodes == 0 ? NULL :
 		    "empty tree with nodes";
 	if (!mt_check_node(mt->ma_root, 0, ULONG_MAX, 1,
-	    (const void *)((uintptr_t)mt | MAPLE_ROOT_NODE), &c, &gap))
+	    (uintptr_t)mt | MAPLE_ROOT_NODE, &c, &gap))
 		return c.err;
 	if (c.nodes != mt->ma_nodes)
 		return "node count differs from the nodes reached";
@@ -283,7 +285,9 @@ static struct maple_enode *mt_dup_node(struct maple_tree *new,
 	for (unsigned char i = 0; i < end; i++)
 		slots[i] = NULL;
 	for (unsigned char i = 0; i < end; i++) {
-		slots[i] = mt_dup_node(new, ma_slots(n, type)[i], copy);
+		slots[i] = mt_dup_node(new, ma_slots(n, type)[i],
+		    (const void *)((uintptr_t)copy |
+		    (uintptr_t)i << MAPLE_PARENT_SLOT_SHIFT));
 		if (slots[i] == NULL) {
 			mt_dup_undo(new, mt_mk_node(copy, type));
 			return NULL;

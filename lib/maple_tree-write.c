@@ -17,13 +17,6 @@ struct mt_child {
 	unsigned long min, max;
 };
 
-/* The kind of inner node this tree uses. */
-static enum maple_type mt_inner_type(const struct maple_tree *mt)
-{
-	return mt->ma_flags & MT_FLAGS_ALLOC_RANGE ? maple_arange_64 :
-	    maple_range_64;
-}
-
 /* A node that cannot fail: the write preallocated it. */
 static struct maple_node *mt_take_node(struct maple_tree *mt)
 {
@@ -98,7 +91,7 @@ static void mab_mas_cp(const struct maple_big_node *b, unsigned char from,
 	}
 	if (!ma_is_leaf(type))
 		for (unsigned char i = 0; i < cnt; i++)
-			mte_to_node(slots[i])->parent = (struct maple_pnode *)n;
+			ma_set_parent(mte_to_node(slots[i]), n, i);
 }
 
 /* models mas_update_gap(): the gaps on the path above level l, up to the
@@ -614,11 +607,14 @@ static void mas_wr_leaf_at(struct ma_state *mas, const struct mt_path *p,
 	mas_set_slot(mas, (unsigned char)at);
 }
 
-/* mas_store_gfp(): entry over [index, last]; 0, -EINVAL or -ENOMEM. */
+/* mas_store_gfp(): entry over [index, last]; 0, -EINVAL or -ENOMEM.  A
+ * state still on the leaf the range falls in (__mas_set_range() after a
+ * walk) writes from there. */
 int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 {
 	struct maple_tree *mt = mas->tree;
 	unsigned long s = mas->index, e = mas->last;
+	bool on_leaf = mas_wr_on_leaf(mas);
 	struct mt_path p;
 	int err;
 
@@ -630,7 +626,7 @@ int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 		return mas_root_expand(mt, s, e, entry);
 	if (mt_prealloc(mt, mt_write_nodes(mt)) != 0)
 		return -ENOMEM;
-	mt_walk_path(mt, s, &p);
+	mas_wr_path(mas, on_leaf, &p);
 	if (e > p.max[p.leaf]) {
 		if ((err = mas_wr_spanning_null(mt, s, e)) != 0 ||
 		    entry == NULL)
@@ -645,9 +641,10 @@ int mas_store_gfp(struct ma_state *mas, void *entry, gfp_t gfp)
 	return 0;
 }
 
-/* mas_erase(): the entry at index and its whole range go, in one walk;
- * the state is left on that range (to walk again).  NULL when there was
- * none, or no node to be had. */
+/* mas_erase(): the entry at index and its whole range go, in one walk
+ * (none when the state is still on index's leaf); the state is left on
+ * that range (to walk again).  NULL when there was none, or no node to be
+ * had. */
 void *mas_erase(struct ma_state *mas)
 {
 	struct maple_tree *mt = mas->tree;
@@ -655,12 +652,15 @@ void *mas_erase(struct ma_state *mas)
 	enum maple_type type;
 	struct mt_path p;
 	unsigned char i, end;
+	bool on_leaf;
 	void *entry;
 
+	mas->last = mas->index;
+	on_leaf = mas_wr_on_leaf(mas);
 	mas->status = ma_start;
 	if (mt->ma_root == NULL || mt_prealloc(mt, mt_write_nodes(mt)) != 0)
 		return NULL;
-	mt_walk_path(mt, mas->index, &p);
+	mas_wr_path(mas, on_leaf, &p);
 	n = mte_to_node(p.n[p.leaf]);
 	type = mte_node_type(p.n[p.leaf]);
 	end = ma_data_end(n, type);

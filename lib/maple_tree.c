@@ -15,8 +15,9 @@
  *    both push one change to the parent, which is handled the same way up
  *    to the root.  Before splitting, a node first pushes its overflow into
  *    a sibling with room, left then right (mas_push_data()), which only
- *    moves a pivot in the parent: appends then fill leaves to 15 of 16.  A split never leaves a leaf ending in NULL, as the
- *    kernel's mab_no_null_split(); a root with one child is dropped.
+ *    moves a pivot in the parent: appends then fill leaves to 15 of 16.
+ *    A split never leaves a leaf ending in NULL, as the kernel's
+ *    mab_no_null_split(); a root with one child is dropped.
  * Where it is simpler:
  *  - nodes are at least half full (8 of 16, 5 of 10); the kernel allows
  *    mt_min_slots (6 and 4).  Splits cut in the middle; the kernel's
@@ -35,9 +36,11 @@
  *  - a store that leaves its leaf within bounds is written into it in
  *    place (the kernel's mas_wr_slot_store()/mas_wr_append() fast paths);
  *    others go through the big node.
- *  - writes walk from the root and keep the path; parent pointers are
- *    kept (and validated) but not used to climb; a parent pointer is the
- *    bare node (the kernel also encodes the slot and kind in it).
+ *  - a write keeps the path from the root.  A write through a state
+ *    already on the leaf (as mas_wr_prealloc_setup() lets the kernel's)
+ *    builds that path by climbing the parent pointers, each of which
+ *    holds the node and the slot there (mte_parent_slot(); the kernel's
+ *    also holds the kind); any other write walks from the root.
  *  - no single entry held in the root pointer, no dense nodes, no marks.
  * Nodes come from aligned_alloc() through a small per-tree free list; a
  * cap on the nodes of all trees (mt_set_node_limit()) makes allocation
@@ -220,6 +223,70 @@ void mt_walk_path(struct maple_tree *mt, unsigned long index,
 		l++;
 	}
 	p->leaf = l;
+}
+
+/* models mas_ascend() up from the state's leaf: the path above it from
+ * the parent pointers, then each level's range from its parent's pivots,
+ * top down. */
+static void mas_ascend_path(const struct ma_state *mas, struct mt_path *p)
+{
+	enum maple_type itype = mt_inner_type(mas->tree), type;
+	struct maple_node *n = mte_to_node(mas->node);
+	int l = (int)mas->tree->ma_height - 1;
+
+	p->leaf = l;
+	p->n[l] = mas->node;
+	for (; l > 0; l--) {
+		p->off[l - 1] = mte_parent_slot(n);
+		n = mte_parent(n);
+		p->n[l - 1] = mt_mk_node(n, itype);
+	}
+	p->min[0] = 0;
+	p->max[0] = ULONG_MAX;
+	for (l = 0; l < p->leaf; l++) {
+		unsigned char i = p->off[l];
+
+		n = mte_to_node(p->n[l]);
+		p->min[l + 1] = i > 0 ? ma_pivots(n, itype)[i - 1] + 1 : p->min[l];
+		p->max[l + 1] = mas_safe_pivot(n, itype, i,
+		    ma_data_end(n, itype), p->max[l]);
+	}
+	n = mte_to_node(mas->node);
+	type = mte_node_type(mas->node);
+	p->off[p->leaf] = ma_slot_of(n, type, ma_data_end(n, type), mas->index);
+}
+
+#ifdef ASPACE_DEBUG
+/* A climbed path must be the walked one: a state kept across another
+ * write to its tree would not be. */
+static void mas_check_path(struct ma_state *mas, const struct mt_path *p)
+{
+	struct mt_path w;
+
+	mt_walk_path(mas->tree, mas->index, &w);
+	for (int l = 0; l <= w.leaf; l++)
+		if (w.leaf != p->leaf || w.n[l] != p->n[l] ||
+		    w.off[l] != p->off[l] || w.min[l] != p->min[l] ||
+		    w.max[l] != p->max[l]) {
+			fprintf(stderr, "maple tree: a stale ma_state at "
+			    "0x%lx (level %d)\n", mas->index, l);
+			abort();
+		}
+}
+#endif
+
+/* The path of a write (models mas_wr_prealloc_setup(): the state's leaf
+ * is kept when the write falls inside it). */
+void mas_wr_path(struct ma_state *mas, bool on_leaf, struct mt_path *p)
+{
+	if (!on_leaf) {
+		mt_walk_path(mas->tree, mas->index, p);
+		return;
+	}
+	mas_ascend_path(mas, p);
+#ifdef ASPACE_DEBUG
+	mas_check_path(mas, p);
+#endif
 }
 
 /* Set the state on slot i of its leaf (range from the pivots). */

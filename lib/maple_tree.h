@@ -156,6 +156,15 @@ static inline void mas_set_range(struct ma_state *mas, unsigned long start,
 	mas->status = ma_start;
 }
 
+/* __mas_set_range(): a new range, the state left where it is: a store
+ * into the leaf it is on then climbs from there instead of walking. */
+static inline void __mas_set_range(struct ma_state *mas, unsigned long start,
+    unsigned long last)
+{
+	mas->index = start;
+	mas->last = last;
+}
+
 static inline void mas_set(struct ma_state *mas, unsigned long index)
 {
 	mas_set_range(mas, index, index);

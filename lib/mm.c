@@ -315,7 +315,16 @@ void vm_area_free(struct vma *vma)
  * i_mmap. */
 void vma_link(struct mm *mm, struct vma *vma)
 {
-	vma_mt_insert(&mm->mm_mt, vma);
+	VMA_ITERATOR(vmi, mm, vma->vm_start);
+
+	vma_iter_link(mm, &vmi, vma);
+}
+
+/* vma_link() through the caller's iterator (vma_iter_store_new(), as
+ * __mmap_new_vma() stores): no walk when it is still on the leaf. */
+void vma_iter_link(struct mm *mm, struct vma_iterator *vmi, struct vma *vma)
+{
+	vma_mt_insert_at(&vmi->mas, vma);
 	vma_link_file(vma);
 	mm->map_count++;
 	mm->vmacache_seqnum++;
@@ -324,7 +333,17 @@ void vma_link(struct mm *mm, struct vma *vma)
 /* models remove_vma(): take out of the index and free. */
 void vma_unlink_free(struct mm *mm, struct vma *vma)
 {
-	vma_mt_erase(&mm->mm_mt, vma);
+	VMA_ITERATOR(vmi, mm, vma->vm_start);
+
+	vma_iter_unlink_free(mm, &vmi, vma);
+}
+
+/* remove_vma() through the caller's iterator: no walk when it is still
+ * on the VMA. */
+void vma_iter_unlink_free(struct mm *mm, struct vma_iterator *vmi,
+    struct vma *vma)
+{
+	vma_mt_erase_at(&vmi->mas, vma);
 	unlink_file_vma(vma);
 	mm->map_count--;
 	mm->vmacache_seqnum++;

@@ -48,7 +48,10 @@ struct vma *vm_area_alloc(struct mm *mm);
 struct vma *vm_area_dup(struct vma *orig);
 struct vma *vm_area_copy(struct vma *orig, struct mm *mm);
 void vma_link(struct mm *mm, struct vma *vma);
+void vma_iter_link(struct mm *mm, struct vma_iterator *vmi, struct vma *vma);
 void vma_unlink_free(struct mm *mm, struct vma *vma);
+void vma_iter_unlink_free(struct mm *mm, struct vma_iterator *vmi,
+    struct vma *vma);
 void vma_set_page_prot(struct vma *vma);
 bool vma_is_anonymous(const struct vma *vma);
 void ihold(struct as_file *f);
@@ -169,8 +172,8 @@ unsigned long do_mmap(struct mm *mm, struct file *file, unsigned long addr,
     unsigned long len, unsigned long prot, unsigned long flags,
     unsigned long pgoff, unsigned long *populate);
 int do_munmap(struct mm *mm, unsigned long start, unsigned long len);
-int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
-    unsigned long end);
+int do_vmi_align_munmap(struct vma_iterator *vmi, struct mm *mm,
+    struct vma *vma, unsigned long start, unsigned long end);
 long populate_vma_page_range(struct vma *vma, unsigned long start,
     unsigned long end);
 int __mm_populate(struct mm *mm, unsigned long start, unsigned long len,

@@ -162,6 +162,7 @@ static bool accountable_mapping(unsigned long vm_flags)
 
 /* The VMAs a munmap (or a MAP_FIXED mmap) takes away, split to fit. */
 struct vma_munmap_struct {
+	struct vma_iterator *vmi;	/* on first, until a split */
 	struct vma	*first, *last;	/* run of VMAs inside [start, end) */
 	unsigned long	 nr_pages, nr_accounted;
 };
@@ -181,11 +182,14 @@ static int vms_gather_munmap_vmas(struct mm *mm, struct vma *vma,
 		if (end < vma->vm_end &&
 		    mm->map_count >= mm->session->limits.max_map_count)
 			return -ENOMEM;
+		mas_reset(&vms->vmi->mas);	/* the split writes */
 		if ((err = __split_vma(vma, start, 1)) != 0)
 			return err;
 	}
 	vms->first = vma;
 	for (v = vma; v != NULL && v->vm_start < end; v = v->vm_next) {
+		if (v->vm_end > end)
+			mas_reset(&vms->vmi->mas);
 		if (v->vm_end > end && (err = __split_vma(v, end, 0)) != 0)
 			return err;
 		vms->last = v;
@@ -216,7 +220,7 @@ static void vms_complete_munmap_vmas(struct mm *mm,
 		vm_stat_account(mm, v->vm_flags, -(long)vma_pages(v));
 		if (v->vm_flags & VM_LOCKED)
 			mm->locked_vm -= vma_pages(v);
-		vma_unlink_free(mm, v);
+		vma_iter_unlink_free(mm, vms->vmi, v);	/* then walks */
 		v = next;
 	}
 	vms->first = vms->last = NULL;
@@ -228,11 +232,12 @@ static void vms_complete_munmap_vmas(struct mm *mm,
 	pthread_mutex_unlock(&mm->page_table_lock);
 }
 
-/* do_vmi_align_munmap(): unmap [start, end), vma being the first in it. */
-int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
-    unsigned long end)
+/* do_vmi_align_munmap(): unmap [start, end), vma being the first in it
+ * (vmi on it, or not walked yet). */
+int do_vmi_align_munmap(struct vma_iterator *vmi, struct mm *mm,
+    struct vma *vma, unsigned long start, unsigned long end)
 {
-	struct vma_munmap_struct vms = { 0 };
+	struct vma_munmap_struct vms = { .vmi = vmi };
 	int err = vms_gather_munmap_vmas(mm, vma, start, end, &vms);
 
 	if (err != 0)
@@ -244,6 +249,7 @@ int do_vmi_align_munmap(struct mm *mm, struct vma *vma, unsigned long start,
 /* models do_vmi_munmap(): the checks of munmap(2), then the unmap. */
 int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 {
+	VMA_ITERATOR(vmi, mm, start);
 	unsigned long end;
 	struct vma *vma;
 
@@ -254,20 +260,20 @@ int do_munmap(struct mm *mm, unsigned long start, unsigned long len)
 	end = start + AS_PAGE_ALIGN(len);
 	if (end == start)
 		return -EINVAL;
-	vma = find_vma_intersection(mm, start, end);
+	vma = vma_find(&vmi, end);
 	if (vma == NULL) {
 		explain_op("do_vmi_munmap: no VMA in 0x%lx-0x%lx: nothing to do",
 		    start, end);
 		return 0;
 	}
-	return do_vmi_align_munmap(mm, vma, start, end);
+	return do_vmi_align_munmap(&vmi, mm, vma, start, end);
 }
 
 /* models __mmap_new_vma(): a fresh VMA; shared anonymous memory gets
  * its object. */
-static int mmap_new_vma(struct mm *mm, struct file *file,
-    unsigned long addr, unsigned long len, unsigned long vm_flags,
-    unsigned long pgoff, struct vma **out)
+static int mmap_new_vma(struct mm *mm, struct vma_iterator *vmi,
+    struct file *file, unsigned long addr, unsigned long len,
+    unsigned long vm_flags, unsigned long pgoff, struct vma **out)
 {
 	struct vma *vma = vm_area_alloc(mm);
 
@@ -283,7 +289,7 @@ static int mmap_new_vma(struct mm *mm, struct file *file,
 		if (vma_is_shm(vma))
 			shm_open(vma);	/* shm_mmap() */
 	}
-	vma_link(mm, vma);
+	vma_iter_link(mm, vmi, vma);
 	*out = vma;
 	return 0;
 }
@@ -298,15 +304,34 @@ static void mmap_complete(struct mm *mm, struct vma *vma,
 	vma_set_page_prot(vma);
 }
 
+/* find_vma() through vmi, which is left on the slot holding addr (a hole,
+ * or the VMA there): the new VMA's store starts from it with no walk
+ * (the iterator's vma_find() and vma_iter_next_rewind() in the kernel's
+ * __mmap_region()). */
+static struct vma *mmap_region_next(struct vma_iterator *vmi,
+    unsigned long addr)
+{
+	struct ma_state ahead;
+	struct vma *next;
+
+	vma_iter_set(vmi, addr);
+	if ((next = vma_iter_load(vmi)) != NULL ||
+	    vmi->mas.status != ma_active)
+		return next;
+	ahead = vmi->mas;
+	return mas_next(&ahead, ULONG_MAX);
+}
+
 /* models __mmap_region(): replace whatever is at [addr, addr + len)
  * with a map. */
 static unsigned long mmap_region(struct mm *mm, struct file *file,
     unsigned long addr, unsigned long len, unsigned long vm_flags,
     unsigned long pgoff)
 {
-	struct vma_munmap_struct vms = { 0 };
+	VMA_ITERATOR(vmi, mm, addr);
+	struct vma_munmap_struct vms = { .vmi = &vmi };
 	unsigned long pglen = len >> AS_PAGE_SHIFT, charged, end = addr + len;
-	struct vma *next = find_vma(mm, addr), *vma, *prev;
+	struct vma *next = mmap_region_next(&vmi, addr), *vma, *prev;
 	int err;
 
 	vma = next != NULL && next->vm_start < end ? next : NULL;
@@ -335,7 +360,7 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 	/* the neighbours (vma_prev()/vma_next() on the kernel's iterator):
 	 * the lookup above stands unless a VMA was unmapped */
 	if (vma != NULL)
-		next = find_vma(mm, addr);
+		next = mmap_region_next(&vmi, addr);
 	prev = next != NULL ? next->vm_prev : mm->mm_mt.last;
 	if (file != NULL && file_inode(file)->shmem_zero) {
 		vma = NULL;	/* shmem_zero_setup() makes a new object */
@@ -345,7 +370,8 @@ static unsigned long mmap_region(struct mm *mm, struct file *file,
 		vma = vma_merge_new_range(mm, prev, next, addr, end, vm_flags,
 		    file, pgoff, NULL, NULL);
 	if (vma == NULL &&
-	    (err = mmap_new_vma(mm, file, addr, len, vm_flags, pgoff, &vma)))
+	    (err = mmap_new_vma(mm, &vmi, file, addr, len, vm_flags, pgoff,
+	    &vma)))
 		return err;
 	if (vma->vm_start == addr && vma->vm_end == end)
 		explain_op("__mmap_new_vma: new VMA 0x%lx-0x%lx", addr, end);
@@ -557,6 +583,7 @@ static int do_brk_flags(struct mm *mm, struct vma *brkvma, unsigned long addr,
     unsigned long len)
 {
 	unsigned long flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm->def_flags;
+	VMA_ITERATOR(vmi, mm, addr);
 	struct vma *vma = NULL;
 	int err;
 
@@ -568,7 +595,7 @@ static int do_brk_flags(struct mm *mm, struct vma *brkvma, unsigned long addr,
 		vma = vma_merge_new_range(mm, brkvma, NULL, addr, addr + len,
 		    flags, NULL, addr >> AS_PAGE_SHIFT, NULL, NULL);
 	if (vma == NULL &&
-	    (err = mmap_new_vma(mm, NULL, addr, len, flags,
+	    (err = mmap_new_vma(mm, &vmi, NULL, addr, len, flags,
 	    addr >> AS_PAGE_SHIFT, &vma)) != 0)
 		return err;
 	vma_set_page_prot(vma);
@@ -582,12 +609,13 @@ static int do_brk_flags(struct mm *mm, struct vma *brkvma, unsigned long addr,
 static int brk_shrink(struct mm *mm, unsigned long brk, unsigned long newbrk,
     unsigned long oldbrk)
 {
-	struct vma *brkvma = find_vma_intersection(mm, newbrk, oldbrk);
+	VMA_ITERATOR(vmi, mm, newbrk);
+	struct vma *brkvma = vma_find(&vmi, oldbrk);
 
 	if (brkvma == NULL || brkvma->vm_start >= oldbrk)
 		return -ENOMEM;
 	mm->brk = brk;
-	return do_vmi_align_munmap(mm, brkvma, newbrk, oldbrk);
+	return do_vmi_align_munmap(&vmi, mm, brkvma, newbrk, oldbrk);
 }
 
 /* brk_grow(): extend the heap to newbrk unless something is in the way. */

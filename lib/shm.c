@@ -222,6 +222,7 @@ out_nattch:
  * pieces that split or munmap left. */
 int as_shmdt(struct mm *mm, unsigned long addr)
 {
+	VMA_ITERATOR(vmi, mm, addr);
 	struct vma *vma, *next;
 	struct file *file = NULL;
 	unsigned long size = 0;
@@ -236,7 +237,8 @@ int as_shmdt(struct mm *mm, unsigned long addr)
 			file = vma->vm_file;
 			size = file_inode(file)->size;
 			next = vma->vm_next;
-			do_vmi_align_munmap(mm, vma, vma->vm_start,
+			vma_iter_set(&vmi, vma->vm_start);
+			do_vmi_align_munmap(&vmi, mm, vma, vma->vm_start,
 			    vma->vm_end);
 			retval = 0;
 			vma = next;
@@ -248,9 +250,11 @@ int as_shmdt(struct mm *mm, unsigned long addr)
 		next = vma->vm_next;
 		if (vma_is_shm(vma) &&
 		    (vma->vm_start - addr) / AS_PAGE_SIZE == vma->vm_pgoff &&
-		    vma->vm_file == file)
-			do_vmi_align_munmap(mm, vma, vma->vm_start,
+		    vma->vm_file == file) {
+			vma_iter_set(&vmi, vma->vm_start);
+			do_vmi_align_munmap(&vmi, mm, vma, vma->vm_start,
 			    vma->vm_end);
+		}
 		vma = next;
 	}
 	mmap_write_unlock(mm);

@@ -35,14 +35,20 @@ void vma_mt_destroy(struct maple_tree *mt)
 
 /* The mm's writes are preallocated in the kernel and cannot fail here but
  * for the heap itself: give up as the kernel's BUG() would. */
-static void vma_mas_store(struct ma_state *mas, unsigned long start,
-    unsigned long last, struct vma *vma)
+static void vma_mas_write(struct ma_state *mas, struct vma *vma)
 {
-	mas_set_range(mas, start, last);
 	if (mas_store_gfp(mas, vma, GFP_KERNEL) != 0) {
 		fprintf(stderr, "aspace: out of memory for maple nodes\n");
 		abort();
 	}
+}
+
+/* vma_mas_write() over [start, last], walked from the root. */
+static void vma_mas_store(struct ma_state *mas, unsigned long start,
+    unsigned long last, struct vma *vma)
+{
+	mas_set_range(mas, start, last);
+	vma_mas_write(mas, vma);
 }
 
 /* vma_mas_store() from a state of its own. */
@@ -86,15 +92,25 @@ static void vma_list_unlink(struct maple_tree *mt, struct vma *v)
 	mt->count--;
 }
 
-/* models vma_iter_store_gfp() for a new VMA (vma_link()'s part). */
+/* models vma_iter_store_new() (vma_link()'s part): from where mas is
+ * when it is still on the leaf of the VMA's range, else from the root. */
+void vma_mt_insert_at(struct ma_state *mas, struct vma *vma)
+{
+	struct vma *next;
+
+	__mas_set_range(mas, vma->vm_start, vma->vm_end - 1);
+	vma_mas_write(mas, vma);
+	next = mas_next(mas, ULONG_MAX);
+	vma_list_link(mas->tree, vma, next ? next->vm_prev : mas->tree->last,
+	    next);
+}
+
+/* vma_mt_insert_at() from the root. */
 void vma_mt_insert(struct maple_tree *mt, struct vma *vma)
 {
 	MA_STATE(mas, mt, 0, 0);
-	struct vma *next;
 
-	vma_mas_store(&mas, vma->vm_start, vma->vm_end - 1, vma);
-	next = mas_next(&mas, ULONG_MAX);
-	vma_list_link(mt, vma, next ? next->vm_prev : mt->last, next);
+	vma_mt_insert_at(&mas, vma);
 }
 
 /* Where the tree holds vma now (its bounds may have moved since): set
@@ -119,20 +135,31 @@ static bool vma_mt_locate(struct maple_tree *mt, struct vma *vma,
 	return false;
 }
 
-/* models vma_iter_clear_gfp() for a VMA going (remove_vma()'s part): one
- * walk when the tree holds it at its vm_start, as it should. */
+/* models vma_iter_clear_gfp() for a VMA going (remove_vma()'s part): no
+ * walk when mas is still on the VMA (munmap's vma_find() left it there),
+ * one when the tree holds it at its vm_start, as it should. */
+void vma_mt_erase_at(struct ma_state *mas, struct vma *vma)
+{
+	struct maple_tree *mt = mas->tree;
+	struct vma *e;
+
+	if (mas->status != ma_active || mas->index != vma->vm_start)
+		mas_set(mas, vma->vm_start);
+	if ((e = mas_erase(mas)) != vma) {
+		if (e != NULL)	/* not its slot: put that back */
+			vma_mas_store(mas, mas->index, mas->last, e);
+		if (vma_mt_locate(mt, vma, mas))
+			vma_mas_store(mas, mas->index, mas->last, NULL);
+	}
+	vma_list_unlink(mt, vma);
+}
+
+/* vma_mt_erase_at() from the root. */
 void vma_mt_erase(struct maple_tree *mt, struct vma *vma)
 {
 	MA_STATE(mas, mt, vma->vm_start, vma->vm_start);
-	struct vma *e = mas_erase(&mas);
 
-	if (e != vma) {
-		if (e != NULL)	/* not its slot: put that back */
-			vma_mas_store(&mas, mas.index, mas.last, e);
-		if (vma_mt_locate(mt, vma, &mas))
-			vma_mas_store(&mas, mas.index, mas.last, NULL);
-	}
-	vma_list_unlink(mt, vma);
+	vma_mt_erase_at(&mas, vma);
 }
 
 /* models vma_iter_store() after vma_set_range(): the tree follows the

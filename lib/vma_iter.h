@@ -86,6 +86,14 @@ static inline struct vma *vma_iter_load(struct vma_iterator *vmi)
 	return mas_walk(&vmi->mas);
 }
 
+/* vma_iter_config(): the range [index, last) for a store, the iterator
+ * kept where it is (__mas_set_range()). */
+static inline void vma_iter_config(struct vma_iterator *vmi,
+    unsigned long index, unsigned long last)
+{
+	__mas_set_range(&vmi->mas, index, last - 1);
+}
+
 /* vma_iter_set(). */
 static inline void vma_iter_set(struct vma_iterator *vmi, unsigned long addr)
 {
@@ -126,10 +134,15 @@ static inline int vma_iter_clear_gfp(struct vma_iterator *vmi,
 void vma_mt_init(struct maple_tree *mt);
 /* models __mt_destroy(): the tree's nodes go (the VMAs are gone). */
 void vma_mt_destroy(struct maple_tree *mt);
-/* Insert a VMA that overlaps none (vma_iter_store_gfp() + the list). */
+/* Insert a VMA that overlaps none (vma_iter_store_new() + the list). */
 void vma_mt_insert(struct maple_tree *mt, struct vma *vma);
+/* The same through a state: no walk when it is still on the leaf of the
+ * VMA's range (a walk of the tree not written since left it there). */
+void vma_mt_insert_at(struct ma_state *mas, struct vma *vma);
 /* Take a VMA out (vma_iter_clear_gfp() + the list). */
 void vma_mt_erase(struct maple_tree *mt, struct vma *vma);
+/* The same through a state: no walk when it is still on the VMA. */
+void vma_mt_erase_at(struct ma_state *mas, struct vma *vma);
 /* After changing vm_start/vm_end (or VM_GROWSDOWN) of a VMA in place,
  * order unchanged: its range in the tree follows (vma_iter_store()). */
 void vma_mt_adjust(struct maple_tree *mt, struct vma *vma);

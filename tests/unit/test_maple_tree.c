@@ -218,12 +218,56 @@ static void check_empty_area(struct maple_tree *mt, const struct model *m,
 	assert_int_equal(mas.last, want + size - 1);
 }
 
-/* One random change: a range stored, NULLed, or an entry erased. */
+/* A store through a state a walk left on lo's leaf (__mas_set_range()):
+ * written from there when [lo, hi] fits the leaf, from the root if not;
+ * the same tree either way. */
+static void model_store_walked(struct maple_tree *mt, struct model *m,
+    unsigned long lo, unsigned long hi, void *e)
+{
+	MA_STATE(mas, mt, lo, lo);
+
+	mas_walk(&mas);
+	__mas_set_range(&mas, lo, hi);
+	assert_int_equal(mas_store_gfp(&mas, e, GFP_KERNEL), 0);
+	for (unsigned long a = lo; a <= hi && a < m->n; a++)
+		m->e[a] = e;
+}
+
+/* The first entry at or after lo found, then erased through the state
+ * that found it (munmap's vma_find() then remove_vma()). */
+static void model_erase_found(struct maple_tree *mt, struct model *m,
+    unsigned long lo)
+{
+	MA_STATE(mas, mt, lo, lo);
+	void *e = mas_find(&mas, ULONG_MAX);
+	unsigned long at = mas.index, rl, rh;
+
+	if (e == NULL)
+		return;
+	model_run(m, at, &rl, &rh);
+	assert_ptr_equal(model_at(m, at), e);
+	assert_ptr_equal(mas_erase(&mas), e);
+	for (unsigned long a = rl; a <= rh; a++)
+		m->e[a] = NULL;
+}
+
+/* One random change: a range stored, NULLed, or an entry erased, from
+ * the root or through a state already on the leaf. */
 static void random_change(struct maple_tree *mt, struct model *m)
 {
 	unsigned long lo = rnd_below(m->n), len, hi;
 
-	switch (rnd_below(8)) {
+	switch (rnd_below(11)) {
+	case 8:
+		model_erase_found(mt, m, lo);
+		return;
+	case 9:
+	case 10:	/* mostly within the leaf, sometimes past it */
+		len = rnd_below(rnd_below(8) ? 4 : m->n / 4 + 1);
+		hi = lo + len < m->n ? lo + len : m->n - 1;
+		model_store_walked(mt, m, lo, hi, rnd_below(3) ?
+		    mkentry(m->next_id++) : NULL);
+		return;
 	case 0:
 	case 1: {	/* erase the entry at lo, its whole range */
 		unsigned long rl, rh;
