@@ -32,6 +32,8 @@ struct asc_client {
 	struct asc_reply *kept;		/* read, not yet claimed; oldest first */
 	char		  tenant[128];
 	bool		  broken;	/* an I/O or framing failure: no more */
+	bool		  peer_closed;	/* a send found the daemon gone: what
+					 * it said last may still be read */
 };
 
 /* Not exported by libaspace-client.so: the library's own. */

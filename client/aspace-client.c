@@ -443,6 +443,11 @@ static int write_all(struct asc_client *c, const uint8_t *p, size_t len,
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			c->peer_closed = true;	/* read on: see asc_call() */
+			return asc_priv_fail(st, errno,
+			    "sending to the daemon: %s", strerror(errno));
+		}
 		if (n <= 0) {
 			c->broken = true;
 			return asc_priv_fail(st, n < 0 ? errno : EPIPE,
@@ -506,7 +511,7 @@ int asc_send(struct asc_client *c, Aspace__Request *r, struct asc_status *st)
 	uint8_t *buf;
 	int rc;
 
-	if (c->broken)
+	if (c->broken || c->peer_closed)
 		return asc_priv_fail(st, EPIPE, "the connection has failed");
 	if (!r->has_id) {
 		r->has_id = true;
@@ -634,9 +639,15 @@ int asc_recv(struct asc_client *c, struct asc_reply **out,
 int asc_call(struct asc_client *c, Aspace__Request *r, struct asc_reply **out,
     struct asc_status *st)
 {
-	if (asc_send(c, r, st) != 0)
+	if (asc_send(c, r, st) == 0)
+		return asc_wait(c, r->id, out, st);
+	/* The daemon may have answered before it closed (a connection past
+	 * max-connections is told QUOTA, then closed): that answer, if it is
+	 * there, says more than the failed send. */
+	if (!c->peer_closed || asc_wait(c, r->id, out, NULL) != 0)
 		return -1;
-	return asc_wait(c, r->id, out, st);
+	status_ok(st);
+	return 0;
 }
 
 const Aspace__Response *asc_reply_response(const struct asc_reply *rp)

@@ -152,7 +152,22 @@ class Connection:
         with self._lock:
             request.id = self._next_id
             self._next_id += 1
-            self._send(request)
+            try:
+                self._send(request)
+            except TransportError as e:
+                # The daemon may have answered before it closed (a
+                # connection past max-connections is told QUOTA, then
+                # closed): that answer says more than the failed send.
+                if not isinstance(e.__cause__, (BrokenPipeError,
+                                                ConnectionResetError)):
+                    raise
+                try:
+                    response = self._receive()
+                except (TransportError, ProtocolError):
+                    raise e from e.__cause__
+                if response.id == 0:
+                    _raise_status(response, "")
+                raise
             while True:
                 response = self._receive()
                 if response.id == request.id:

@@ -229,8 +229,11 @@ static Aspace__Response *conn_call(struct conn *c, struct io *io,
 	int st;
 
 	snprintf(io->why, sizeof(io->why), "the connection was closed");
-	if (n < 0 || conn_write(c, io->buf, (size_t)n) != 0)
+	if (n < 0)
 		return NULL;
+	/* a failed write reads on: a daemon refusing a connection answers
+	 * (QUOTA) and closes, maybe before the request went */
+	(void)conn_write(c, io->buf, (size_t)n);
 	io->len = 0;
 	for (;;) {
 		st = frame_parse_header(io->buf, io->len, sizeof(io->buf) -

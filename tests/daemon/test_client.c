@@ -7,11 +7,17 @@
  * bytes and exits with the same status as `aspace run --local`; ten
  * run_trace requests sent before any response is read, matched by id;
  * session create, list and destroy through the library, and the errors
- * of a destroyed session; `--json` output; and connection failures
- * (exit status 2, a clear message).
+ * of a destroyed session; `--json` output; connection failures (exit
+ * status 2, a clear message); and a connection past a daemon's
+ * max-connections told why, even when the daemon has closed it before
+ * the client's hello went.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* POLLRDHUP */
+#endif
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -575,6 +581,75 @@ static void test_connect_fail(void **state)
 	free_paths(paths, n);
 }
 
+/* A second daemon holding one connection at most: sock2, its pid. */
+static pid_t start_one_conn_daemon(const char *sock2)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL ||
+		    freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
+		execl(daemon_path, daemon_path, "-s", sock2, "-w", "1", "-f",
+		    "--max-connections", "1", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The one connection, once the daemon has let its readiness probes go. */
+static struct asc_client *hold_the_one(const char *url)
+{
+	struct asc_status st;
+
+	for (int i = 0; i < 500; i++) {	/* up to 10 s */
+		struct asc_client *c = asc_connect(url, &st);
+
+		if (c != NULL && asc_hello(c, NULL, &st) == 0)
+			return c;
+		asc_close(c);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* Past max-connections the daemon answers QUOTA and closes.  The client
+ * must say so even when the close comes before its hello is sent (the
+ * send fails with EPIPE, the answer is still there to read); so must
+ * the aspace command, whichever comes first. */
+static void test_refused_past_max_connections(void **state)
+{
+	char sock2[128], url2[160], *out;
+	struct asc_client *one, *c;
+	struct asc_status st;
+	struct pollfd p;
+	size_t len;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	snprintf(sock2, sizeof(sock2), "%s/sock2", tmpdir);
+	snprintf(url2, sizeof(url2), "unix:%s", sock2);
+	assert_true((pid = start_one_conn_daemon(sock2)) > 0);
+	assert_non_null(one = hold_the_one(url2));
+	assert_non_null(c = asc_connect(url2, &st));
+	p = (struct pollfd){ .fd = asc_fd(c), .events = POLLRDHUP };
+	assert_int_equal(poll(&p, 1, 10000), 1);	/* closed by now */
+	assert_int_not_equal(asc_hello(c, NULL, &st), 0);
+	assert_int_equal(st.code, ASPACE__STATUS__CODE__QUOTA);
+	assert_non_null(strstr(st.message, "too many connections"));
+	asc_close(c);
+	assert_int_equal(run_cmd(&out, &len, "ASPACE_SOCKET=%s %s session "
+	    "list", sock2, client_path), 2);
+	free(out);
+	assert_true(err_has("too many connections"));
+	asc_close(one);
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unlink(sock2);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +660,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_session_cli),
 		cmocka_unit_test(test_connect_fail),
+		cmocka_unit_test(test_refused_past_max_connections),
 	};
 	const char *top = getenv("top_srcdir");
 

@@ -1,10 +1,15 @@
 """Connecting: URLs, transports, credentials, refusals."""
 
 import os
+import select
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
 import aspace
+import aspace.client
 from conftest import Daemon, connect
 
 
@@ -93,3 +98,52 @@ def test_with_destroys_the_session(client: aspace.Client) -> None:
     with client.session() as s:
         assert s.id in [i.id for i in client.sessions()]
     assert s.id not in [i.id for i in client.sessions()]
+
+
+def _hold_the_one(url: str) -> aspace.Client:
+    """The daemon's one connection, once its readiness probe is gone."""
+    for _ in range(500):
+        try:
+            return aspace.connect(url, timeout=10)
+        except aspace.AspaceError:
+            time.sleep(0.02)
+    pytest.fail(f"{url}: no connection in 10 s")
+
+
+def test_a_connection_past_the_limit_is_told_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past max-connections the daemon answers QUOTA and closes.  Here the
+    # close comes before the client's hello is sent, so the send fails
+    # (EPIPE): the client must still read the answer and say why.
+    conf = tmp_path / "aspaced.conf"
+    conf.write_text(f"listen unix:{tmp_path}/sock\nmax-connections 1\n"
+                    "state-directory none\nworkers 1\n")
+    proc = subprocess.Popen([os.environ["ASPACED"], "--config", str(conf)],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"unix:{tmp_path}/sock"
+    try:
+        for _ in range(500):
+            if (tmp_path / "sock").exists():
+                break
+            time.sleep(0.02)
+        one = _hold_the_one(url)
+        opened = aspace.client._open_socket
+
+        def open_then_wait_for_the_close(*args, **kwargs):
+            sock = opened(*args, **kwargs)
+            poll = select.poll()
+            poll.register(sock, select.POLLRDHUP)
+            assert poll.poll(10000), "the daemon did not close it"
+            return sock
+
+        monkeypatch.setattr(aspace.client, "_open_socket",
+                            open_then_wait_for_the_close)
+        with pytest.raises(aspace.StatusError) as e:
+            aspace.connect(url, timeout=10)
+        assert e.value.code == "QUOTA"
+        assert "too many connections" in e.value.message
+        one.close()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
