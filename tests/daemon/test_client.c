@@ -37,6 +37,7 @@
 #include "aspace-client.h"
 #include "session.h"
 #include "trace.h"
+#include "run-cmd.h"
 
 #define OUT_MAX		(16u << 20)
 #define NPIPE		10
@@ -72,33 +73,23 @@ static char *slurp(const char *path, size_t *lenp)
 }
 
 /*
- * Run a shell command; its stdout into *out (malloc'ed, *len bytes),
- * its stderr into tmpdir/err.  Returns the exit status, or -1.
+ * Run a shell command made of fmt; its stdout into *out (malloc'ed, *len
+ * bytes), its stderr into tmpdir/err.  Returns the exit status (128: it
+ * did not exit).
  */
-static int run_cmd(char **out, size_t *len, const char *fmt, ...)
+static int run_fmt(char **out, size_t *len, const char *fmt, ...)
 {
 	char cmd[8192];
-	char *buf = malloc(OUT_MAX);
-	size_t n = 0, got;
 	va_list ap;
-	FILE *p;
 	int st, w;
 
-	assert_non_null(buf);
 	va_start(ap, fmt);
 	w = vsnprintf(cmd, sizeof(cmd) - 128, fmt, ap);
 	va_end(ap);
 	assert_true(w > 0 && (size_t)w < sizeof(cmd) - 128);
 	snprintf(cmd + w, 128, " 2>%s/err", tmpdir);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((got = fread(buf + n, 1, OUT_MAX - 1 - n, p)) > 0)
-		n += got;
-	buf[n] = '\0';
-	st = pclose(p);
-	*out = buf;
-	*len = n;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	*out = run_cmd_cap(cmd, OUT_MAX, len, &st);
+	return st;
 }
 
 static bool err_has(const char *needle)
@@ -272,9 +263,9 @@ static void test_examples(void **state)
 	paths = example_paths(&n);
 	assert_true(n >= 10);
 	for (i = 0; i < n; i++) {
-		rst = run_cmd(&remote, &rlen, "%s run %s", client_path,
+		rst = run_fmt(&remote, &rlen, "%s run %s", client_path,
 		    paths[i]);
-		lst = run_cmd(&local, &llen, "%s run --local %s", client_path,
+		lst = run_fmt(&local, &llen, "%s run --local %s", client_path,
 		    paths[i]);
 		if (rst != lst || rlen != llen ||
 		    memcmp(remote, local, rlen) != 0)
@@ -291,8 +282,8 @@ static void test_examples(void **state)
 		}
 	}
 	/* All at once, with a seed: the same again. */
-	rst = run_cmd(&remote, &rlen, "%s run --seed 42%s", client_path, all);
-	lst = run_cmd(&local, &llen, "%s run --local --seed 42%s", client_path,
+	rst = run_fmt(&remote, &rlen, "%s run --seed 42%s", client_path, all);
+	lst = run_fmt(&local, &llen, "%s run --local --seed 42%s", client_path,
 	    all);
 	assert_int_equal(rst, lst);
 	assert_int_equal(rlen, llen);
@@ -476,7 +467,7 @@ static void test_json(void **state)
 	(void)state;
 	assert_non_null(client_path);
 	paths = example_paths(&n);
-	rc = run_cmd(&out, &len, "%s run --json %s %s", client_path, paths[0],
+	rc = run_fmt(&out, &len, "%s run --json %s %s", client_path, paths[0],
 	    paths[1]);
 	assert_int_equal(rc, 0);
 	assert_true(len > 2 && out[0] == '{' && out[len - 2] == '}' &&
@@ -490,7 +481,7 @@ static void test_json(void **state)
 	assert_non_null(strstr(out, "\"output\":\"= 0x"));
 	assert_non_null(strstr(strchr(out, '\n') + 1, "\"trace\":"));
 	/* The same objects from --local. */
-	rc = run_cmd(&o2, &len2, "%s run --local --json %s %s", client_path,
+	rc = run_fmt(&o2, &len2, "%s run --local --json %s %s", client_path,
 	    paths[0], paths[1]);
 	assert_int_equal(rc, 0);
 	assert_int_equal(len, len2);
@@ -498,12 +489,12 @@ static void test_json(void **state)
 	free(out);
 	free(o2);
 
-	rc = run_cmd(&out, &len, "%s session create --label json-test --json",
+	rc = run_fmt(&out, &len, "%s session create --label json-test --json",
 	    client_path);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "\"session\":\""));
 	free(out);
-	rc = run_cmd(&out, &len, "%s session list --json", client_path);
+	rc = run_fmt(&out, &len, "%s session list --json", client_path);
 	assert_int_equal(rc, 0);
 	assert_true(strncmp(out, "{\"sessions\":[", 13) == 0);
 	assert_non_null(strstr(out, "\"label\":\"json-test\""));
@@ -522,18 +513,18 @@ static void test_session_cli(void **state)
 
 	(void)state;
 	assert_non_null(client_path);
-	assert_int_equal(run_cmd(&id, &idlen, "%s session create --label cli",
+	assert_int_equal(run_fmt(&id, &idlen, "%s session create --label cli",
 	    client_path), 0);
 	assert_int_equal(idlen, 33);
 	id[32] = '\0';
-	assert_int_equal(run_cmd(&out, &len, "%s session list", client_path),
+	assert_int_equal(run_fmt(&out, &len, "%s session list", client_path),
 	    0);
 	assert_non_null(strstr(out, id));
 	free(out);
-	assert_int_equal(run_cmd(&out, &len, "%s session destroy %s",
+	assert_int_equal(run_fmt(&out, &len, "%s session destroy %s",
 	    client_path, id), 0);
 	free(out);
-	assert_int_equal(run_cmd(&out, &len, "%s session destroy %s",
+	assert_int_equal(run_fmt(&out, &len, "%s session destroy %s",
 	    client_path, id), 1);
 	assert_true(err_has("NO_SUCH_SESSION"));
 	free(out);
@@ -560,21 +551,21 @@ static void test_connect_fail(void **state)
 
 	assert_non_null(client_path);
 	paths = example_paths(&n);
-	assert_int_equal(run_cmd(&out, &len,
+	assert_int_equal(run_fmt(&out, &len,
 	    "ASPACE_SOCKET=%s/missing.sock %s run %s", tmpdir, client_path,
 	    paths[0]), 2);
 	assert_int_equal(len, 0);
 	assert_true(err_has("cannot connect to unix:"));
 	free(out);
-	assert_int_equal(run_cmd(&out, &len, "%s run --daemon unix:%s/no %s",
+	assert_int_equal(run_fmt(&out, &len, "%s run --daemon unix:%s/no %s",
 	    client_path, tmpdir, paths[0]), 2);
 	assert_true(err_has("cannot connect"));
 	free(out);
-	assert_int_equal(run_cmd(&out, &len,
+	assert_int_equal(run_fmt(&out, &len,
 	    "ASPACE_SOCKET=%s/missing.sock %s session list", tmpdir,
 	    client_path), 2);
 	free(out);
-	assert_int_equal(run_cmd(&out, &len, "%s run --daemon tls://h %s",
+	assert_int_equal(run_fmt(&out, &len, "%s run --daemon tls://h %s",
 	    client_path, paths[0]), 2);
 	assert_true(err_has("want tls://HOST:PORT"));
 	free(out);
@@ -639,7 +630,7 @@ static void test_refused_past_max_connections(void **state)
 	assert_int_equal(st.code, ASPACE__STATUS__CODE__QUOTA);
 	assert_non_null(strstr(st.message, "too many connections"));
 	asc_close(c);
-	assert_int_equal(run_cmd(&out, &len, "ASPACE_SOCKET=%s %s session "
+	assert_int_equal(run_fmt(&out, &len, "ASPACE_SOCKET=%s %s session "
 	    "list", sock2, client_path), 2);
 	free(out);
 	assert_true(err_has("too many connections"));

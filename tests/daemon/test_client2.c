@@ -35,6 +35,7 @@
 #include "aspace-client.h"
 #include "session.h"
 #include "trace.h"
+#include "run-cmd.h"
 
 #define OUT_MAX		(1u << 20)
 #define BOB_TOKEN	"bob-0123456789-secret"
@@ -108,24 +109,6 @@ static char *run_local(const char *text)
 	assert_non_null(out);
 	as_buf_free(&b);
 	as_session_free(s);
-	return out;
-}
-
-/* Run a shell command; its stdout (malloc'ed) and exit status. */
-static char *run_cmd(const char *cmd, int *status)
-{
-	FILE *f = popen(cmd, "r");
-	char *out = malloc(OUT_MAX);
-	size_t len = 0, n;
-	int st;
-
-	assert_non_null(f);
-	assert_non_null(out);
-	while ((n = fread(out + len, 1, OUT_MAX - 1 - len, f)) > 0)
-		len += n;
-	out[len] = '\0';
-	st = pclose(f);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 	return out;
 }
 

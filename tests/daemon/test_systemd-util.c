@@ -68,24 +68,6 @@ void install(const char *from, const char *to)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* Run a shell command; its stdout (malloc'ed) and exit status. */
-char *run_cmd(const char *cmd, int *status)
-{
-	FILE *f = popen(cmd, "r");
-	char *out = malloc(OUT_MAX);
-	size_t len = 0, n;
-	int st;
-
-	assert_non_null(f);
-	assert_non_null(out);
-	while ((n = fread(out + len, 1, OUT_MAX - 1 - len, f)) > 0)
-		len += n;
-	out[len] = '\0';
-	st = pclose(f);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	return out;
-}
-
 /* A Unix listening socket at path, or a TCP one on 127.0.0.1 (*port). */
 int bind_unix(const char *path)
 {

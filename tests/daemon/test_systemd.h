@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "aspace-client.h"
+#include "run-cmd.h"
 
 #define BOB_TOKEN	"bob-0123456789-secret"
 #define CAROL_TOKEN	"carol-0123456789-secret"
@@ -67,7 +68,6 @@ uint64_t now_usec(void);
 void sleep_ms(unsigned int ms);
 bool write_file(const char *path, const char *text);
 void install(const char *from, const char *to);
-char *run_cmd(const char *cmd, int *status);
 int bind_unix(const char *path);
 int bind_tcp(int *port);
 int try_unix(const char *path);
