@@ -350,6 +350,11 @@ static bool edit_line(struct shell *sh, EditLine *el, History *hist)
 	int count, b;
 
 	shell_sigint = 0;	/* a Ctrl-C during a command: dropped */
+	/* libedit draws the prompt before it sets the terminal raw: a key
+	 * typed as soon as the prompt shows (a Ctrl-D) would reach the
+	 * cooked terminal, which turns ^D into an end of file the editor
+	 * then reads as ^@.  Raw first, then the prompt. */
+	el_set(el, EL_PREP_TERM, 1);
 	if ((line = el_gets(el, &count)) == NULL) {
 		if (!shell_sigquit)
 			fputc('\n', stdout);	/* after the prompt's line */
