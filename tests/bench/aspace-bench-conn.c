@@ -6,6 +6,7 @@
  * destroyed after.
  */
 #include "aspace-bench.h"
+#include "bench-hello.h"
 
 /* --- the histogram ------------------------------------------------------ */
 
@@ -286,18 +287,11 @@ const char *code_of(const Aspace__Response *resp)
 
 int hello(struct conn *c, char *err, size_t errsz)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__Request r;
+	Aspace__HelloRequest h;
 	Aspace__Response *resp;
 
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	h.token = (char *)opt.token;
-	h.client = (char *)"aspace-bench";
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	r.has_id = true;
-	r.id = 1;
+	bench_hello(&r, &h, opt.token, "aspace-bench");
 	if ((resp = conn_call(c, &r)) == NULL ||
 	    resp->status->code != ASPACE__STATUS__CODE__OK) {
 		snprintf(err, errsz, "hello: %s",

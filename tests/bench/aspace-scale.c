@@ -55,6 +55,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "bench-hello.h"
 #include "frame.h"
 
 #define BUF_SIZE	(64 * 1024)
@@ -277,17 +278,10 @@ static bool failed(struct io *io, const Aspace__Response *resp)
 
 static int hello(struct conn *c, struct io *io)
 {
-	Aspace__Request r = ASPACE__REQUEST__INIT;
-	Aspace__HelloRequest h = ASPACE__HELLO_REQUEST__INIT;
+	Aspace__Request r;
+	Aspace__HelloRequest h;
 
-	h.has_version = true;
-	h.version = ASPACE_PROTOCOL_VERSION;
-	h.token = (char *)opt.token;
-	h.client = (char *)"aspace-scale";
-	r.op_case = ASPACE__REQUEST__OP_HELLO;
-	r.hello = &h;
-	r.has_id = true;
-	r.id = 1;
+	bench_hello(&r, &h, opt.token, "aspace-scale");
 	return failed(io, conn_call(c, io, &r)) ? -1 : 0;
 }
 
