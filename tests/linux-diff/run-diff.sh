@@ -46,7 +46,8 @@
 # or this directory), ASPACE_DIFF_SEEDS, ASPACE_DIFF_Z_SEEDS (seeds of the
 # -z mode, 0 for none), ASPACE_DIFF_W_SEEDS (of the -w mode, 0 for none,
 # and then no -w -p either), ASPACE_DIFF_WP_SEEDS (of -w -p, 0 for none),
-# ASPACE_DIFF_KEEP (directory for
+# ASPACE_DIFF_FIRST_SEED (the random modes' first seed, 1 unless set: a
+# soak goes on past the seeds CI runs), ASPACE_DIFF_KEEP (directory for
 # failing random traces, default ./linux-diff-failures), ASPACE_DIFF_NCMDS
 # (commands per random trace), ASPACE_DIFF_GEN_OPTS
 # (options for gen-trace before the seed, e.g. "-a" to add memory accesses;
@@ -72,6 +73,7 @@ fi
 REF_RUN=${REF_RUN:-}
 GEN_TRACE=${GEN_TRACE:-}
 seeds=${ASPACE_DIFF_SEEDS:-500}
+first_seed=${ASPACE_DIFF_FIRST_SEED:-1}
 offseeds=${ASPACE_DIFF_OFF_SEEDS:-100}
 zseeds=${ASPACE_DIFF_Z_SEEDS:-200}
 wseeds=${ASPACE_DIFF_W_SEEDS:-200}
@@ -359,11 +361,11 @@ swap_reruns() {
 }
 
 # c), d) and e): random traces against the live kernel.
-# check_random OPTS NSEEDS TAG: gen-trace OPTS, seeds 1..NSEEDS; TAG
-# names the mode in messages and kept files ("" or "z").
+# check_random OPTS NSEEDS TAG: gen-trace OPTS, NSEEDS seeds from
+# first_seed; TAG names the mode in messages and kept files ("" or "z").
 check_random() {
-	seed=1
-	while [ "$seed" -le "$2" ]; do
+	seed=$first_seed
+	while [ "$seed" -lt $((first_seed + $2)) ]; do
 		s=$3$seed
 		if ! make_reference "$1" "$seed"; then
 			echo "FAIL seed $s: cannot make a reference trace"
@@ -385,7 +387,8 @@ check_random() {
 			failed=$((failed + 1))
 		else
 			passed=$((passed + 1))
-			[ "$seed" -gt "$offseeds" ] || check_off "$s"
+			[ $((seed - first_seed)) -ge "$offseeds" ] ||
+			    check_off "$s"
 		fi
 		seed=$((seed + 1))
 	done
@@ -408,8 +411,8 @@ check_off() {
 
 # d) on a host with the zero page: the -z traces in the simulator alone.
 check_sim_only() {
-	seed=1
-	while [ "$seed" -le "$2" ]; do
+	seed=$first_seed
+	while [ "$seed" -lt $((first_seed + $2)) ]; do
 		s=$3$seed
 		# shellcheck disable=SC2086
 		"$GEN_TRACE" $1 "$seed" $ncmds >"$work/seed.trace" || {
