@@ -264,6 +264,7 @@ static void gen_refile(struct gen *g)
 	unsigned long i = rnd(g, (unsigned long)g->nfiles);
 	unsigned long size = PAGE * rnd(g, 17) + rnd(g, PAGE);
 
+	g->file_size[i] = size;
 	printf("file f%lu %lu\n", i, size);
 }
 
@@ -288,7 +289,36 @@ static void gen_task_cmd(struct gen *g)
 	}
 }
 
-/* -m: msync over a recent target, mostly sync. */
+/*
+ * -m with -a: a byte of a recent fixed file mapping written, the mapping
+ * written back and the byte read again, then often dropped from the
+ * cache (pageout) and read once more, with smaps: a written page must
+ * come back from the file.  Where the file ends inside the mapping, the
+ * byte is often past that end in the same page, which writeback zeroes.
+ */
+static void gen_writeback(struct gen *g)
+{
+	struct file_map fm = g->fmaps[rnd(g, g->nfmaps < RECENT ?
+	    g->nfmaps : RECENT)];
+	unsigned long size = g->file_size[fm.file], at;
+
+	at = fm.addr + rnd(g, fm.len);
+	if (size > fm.offset && size - fm.offset < fm.len && size % PAGE &&
+	    chance(g, 50))
+		at = fm.addr + (size - fm.offset) + rnd(g, PAGE - size % PAGE);
+	printf("write 0x%lx 0x%02lx\n", at, 1 + rnd(g, 255));
+	printf("msync 0x%lx ", fm.addr);
+	put_len(g, fm.len);
+	printf(" sync\nread 0x%lx\n", at);
+	if (chance(g, 50)) {
+		printf("madvise 0x%lx ", fm.addr);
+		put_len(g, fm.len);
+		printf(" pageout\nread 0x%lx\nsmaps\n", at);
+	}
+}
+
+/* -m: msync over a recent target, mostly sync (with -a, now and then a
+ * write, writeback and read-back sequence instead). */
 static void gen_msync(struct gen *g)
 {
 	static const char *const flags[] = {
@@ -297,6 +327,10 @@ static void gen_msync(struct gen *g)
 	};
 	unsigned long addr, len;
 
+	if (g->accesses && g->nfmaps > 0 && chance(g, 40)) {
+		gen_writeback(g);
+		return;
+	}
 	pick_target(g, &addr, &len);
 	printf("msync 0x%lx ", addr);
 	put_len(g, len);

@@ -327,6 +327,9 @@ const char *ck_old_version_why(unsigned int version)
 		    "counters, holes in files and LRU lists)";
 	case 5:
 		return " (an older build's: without kernel share_tables)";
+	case 6:
+		return " (an older build's: without the pages writeback left "
+		    "on the disk)";
 	}
 	return "";
 }

@@ -193,8 +193,40 @@ static int load_holes(struct ck_load *l, uint32_t i)
 	return l->err;
 }
 
+/* f's disk copies of pages: by index, inside the file, in no hole; a
+ * shmem object has none. */
+static int load_blocks(struct ck_load *l, uint32_t i)
+{
+	struct as_file *f = l->files[i];
+	unsigned long n = ck_get_count(l, 4, 9, "disk pages"), k;
+	uint64_t index, next = 0;
+	struct page page = { 0 };
+	uint8_t *d = malloc(AS_PAGE_SIZE);
+
+	if (d == NULL)
+		return ck_fail(l, -ENOMEM, "out of memory");
+	if (l->err == 0 && n > 0 && f->shmem_zero)
+		BAD(l, "file %u: disk pages of a shmem object", i);
+	for (k = 0; k < n && l->err == 0; next = index + 1, k++) {
+		index = ck_get_u64(l);
+		if (l->err == 0 && (index < next || index >= file_nr_pages(f) ||
+		    file_in_hole(f, index)))
+			BAD(l, "file %u: disk page %lu out of order, past the "
+			    "end or in a hole", i, k);
+		memset(d, 0, AS_PAGE_SIZE);	/* runs set only their bytes */
+		if (l->err == 0)
+			ck_load_frame_data(l, d, false);
+		page.index = index;
+		page.data = d;
+		if (l->err == 0 && file_write_block(f, &page) != 0)
+			ck_fail(l, -ENOMEM, "out of memory");
+	}
+	free(d);
+	return l->err;
+}
+
 /* File i (inode): its name, size, references, id, list place, cache,
- * holes. */
+ * holes, the disk's copies of pages. */
 static int load_file(struct ck_load *l, uint32_t i)
 {
 	struct as_file *f = l->files[i];
@@ -218,7 +250,9 @@ static int load_file(struct ck_load *l, uint32_t i)
 		return BAD(l, "file %u: a shmem object on the file list", i);
 	if (l->err == 0)
 		load_cache(l, i);
-	return l->err != 0 ? l->err : load_holes(l, i);
+	if (l->err == 0)
+		load_holes(l, i);
+	return l->err != 0 ? l->err : load_blocks(l, i);
 }
 
 /* The FILE section. */

@@ -271,7 +271,7 @@ static void save_swap(struct ck_save *w)
 }
 
 /* One file (inode): name, size, references, id, list place, cache,
- * holes. */
+ * holes, the disk's copies of pages. */
 static void save_file(struct ck_save *w, const struct as_file *f)
 {
 	const struct as_file *g;
@@ -304,6 +304,13 @@ static void save_file(struct ck_save *w, const struct as_file *f)
 	for (i = 0; i < f->nr_holes; i++) {
 		ck_put_u64(w, f->holes[i].first);
 		ck_put_u64(w, f->holes[i].last);
+	}
+	ck_put_u32(w, (uint32_t)f->nr_blocks);
+	for (i = 0; i < f->blocks_len; i++) {
+		if (f->blocks[i] == NULL)
+			continue;
+		ck_put_u64(w, i);
+		save_frame_data(w, f->blocks[i]);
 	}
 }
 

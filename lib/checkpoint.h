@@ -87,7 +87,10 @@
  *           swap entry, its slot, in use with a count, in the low bits);
  *           u32 count of holes (madvise remove), each u64 first and last
  *           page, ascending, disjoint and not adjacent, inside the
- *           file; none in a shmem object
+ *           file; none in a shmem object; u32 count of the disk's copies
+ *           of pages writeback left (filemap.c), each u64 index (by
+ *           index, inside the file, in no hole) and the bytes encoded as
+ *           a frame's; none in a shmem object
  *   "OPEN"  per struct file, by increasing f_id: file idx; u32 f_count;
  *           u64 f_id; u8 f_mode (FMODE_READ 1 | FMODE_WRITE 2, not 0)
  *   "AVMA"  per anon_vma: u64 id; u32 refcount; root idx, parent idx;
@@ -137,7 +140,7 @@
 #define CK_CACHE_SWAP		(1ULL << 63)
 
 #define AS_CKPT_MAGIC		"ASPACECK"
-#define AS_CKPT_VERSION		6
+#define AS_CKPT_VERSION		7
 #define AS_CKPT_HEADER_SIZE	32
 #define AS_CKPT_MAX_RAM		(64UL << 30)	/* the largest session loaded */
 

@@ -5,9 +5,11 @@
  * trace's `file` command writes and fsyncs it); byte i holds
  * (i * 7 + 3) & 0xff and the tail of the last page past the end of the
  * file is zero, as are the holes madvise remove punched
- * (ext4_punch_hole()'s freed blocks: a list of page ranges).  The object
- * behind a shared anonymous mapping (shmem) gets zeroed pages as they are
- * first faulted.
+ * (ext4_punch_hole()'s freed blocks: a list of page ranges).  A page that
+ * writeback wrote with other bytes keeps them on the simulated disk
+ * (f->blocks), so that reclaim may drop it from the cache and a later
+ * fault reads them back, as from ext4.  The object behind a shared
+ * anonymous mapping (shmem) gets zeroed pages as they are first faulted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,7 @@ static uint8_t file_byte(unsigned long off)
 #define FILE_MAX_HOLES	4096	/* extents of holes a file may have */
 
 /* Is page index of f in a hole?  The caller holds f->lock. */
-static bool file_in_hole(const struct as_file *f, unsigned long index)
+bool file_in_hole(const struct as_file *f, unsigned long index)
 {
 	unsigned int i;
 
@@ -129,23 +131,50 @@ static int holes_reserve(struct as_file *f, unsigned int n)
 	return 0;
 }
 
-/* Forget f's holes and their memory (the file is written anew, or freed). */
+/* Pages first..last of f read back as `file` wrote them (or as holes):
+ * the disk's copies of them go.  The caller holds f->lock. */
+static void file_blocks_drop(struct as_file *f, unsigned long first,
+    unsigned long last)
+{
+	for (unsigned long i = first; i <= last && i < f->blocks_len; i++) {
+		if (f->blocks[i] == NULL)
+			continue;
+		free(f->blocks[i]);
+		f->blocks[i] = NULL;
+		f->nr_blocks--;
+		memcg_uncharge(f->memcg, AS_PAGE_SIZE);
+	}
+}
+
+/* Forget f's holes, its disk's copies of pages and their memory (the
+ * file is written anew, or freed). */
 void file_holes_free(struct as_file *f)
 {
 	memcg_uncharge(f->memcg, (long)(f->holes_cap * sizeof(*f->holes)));
 	free(f->holes);
 	f->holes = NULL;
 	f->nr_holes = f->holes_cap = 0;
+	file_blocks_drop(f, 0, ~0UL);
+	memcg_uncharge(f->memcg, (long)(f->blocks_len * sizeof(*f->blocks)));
+	free(f->blocks);
+	f->blocks = NULL;
+	f->blocks_len = 0;
 }
 
 /*
  * Pages first..last of f become a hole on disk, merged with the holes it
- * touches (the blocks ext4_punch_hole() frees); 0, or -ENOSPC past
- * FILE_MAX_HOLES extents, -ENOMEM.  The caller holds f->lock.
+ * touches (the blocks ext4_punch_hole() frees; none past the end of the
+ * file, where it has no blocks); 0, or -ENOSPC past FILE_MAX_HOLES
+ * extents, -ENOMEM.  The caller holds f->lock.
  */
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
 {
 	unsigned int i, j, n = f->nr_holes, left;
+
+	if (first >= file_nr_pages(f))
+		return 0;
+	if (last >= file_nr_pages(f))
+		last = file_nr_pages(f) - 1;
 
 	for (i = 0; i < n && f->holes[i].last + 1 < first; i++)
 		;
@@ -164,6 +193,7 @@ int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last)
 	f->holes[i].first = first;
 	f->holes[i].last = last;
 	f->nr_holes = left;
+	file_blocks_drop(f, first, last);
 	return 0;
 }
 
@@ -201,33 +231,100 @@ int file_fill_hole(struct as_file *f, unsigned long index)
 	return 0;
 }
 
+/* The bytes page index of f holds on the simulated disk, into buf: the
+ * copy writeback left, zeros in a hole, else what `file` wrote (zeros
+ * past the end).  The caller holds f->lock. */
+static void file_read_block(const struct as_file *f, unsigned long index,
+    uint8_t *buf)
+{
+	unsigned long off = index << AS_PAGE_SHIFT, i, n = 0;
+
+	if (index < f->blocks_len && f->blocks[index] != NULL) {
+		memcpy(buf, f->blocks[index], AS_PAGE_SIZE);
+		return;
+	}
+	if (!f->shmem_zero && !file_in_hole(f, index) && off < f->size)
+		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
+	for (i = 0; i < n; i++)
+		buf[i] = file_byte(off + i);
+	memset(buf + n, 0, AS_PAGE_SIZE - n);
+}
+
+/* Room in f's block index for page n - 1, charged; 0 or -ENOMEM. */
+static int blocks_reserve(struct as_file *f, unsigned long n)
+{
+	unsigned long len = f->blocks_len ? f->blocks_len : 16;
+	uint8_t **b;
+
+	if (n <= f->blocks_len)
+		return 0;
+	while (len < n)
+		len *= 2;
+	if (memcg_try_charge(f->memcg,
+	    (long)((len - f->blocks_len) * sizeof(*b))) != 0)
+		return -ENOMEM;
+	if ((b = realloc(f->blocks, len * sizeof(*b))) == NULL) {
+		memcg_uncharge(f->memcg,
+		    (long)((len - f->blocks_len) * sizeof(*b)));
+		return -ENOMEM;
+	}
+	memset(b + f->blocks_len, 0, (len - f->blocks_len) * sizeof(*b));
+	f->blocks = b;
+	f->blocks_len = len;
+	return 0;
+}
+
 /*
- * Would reading page back from the file give the bytes it holds?  The
- * simulated disk keeps only the contents `file` wrote: a page written
- * through a shared mapping and cleaned by msync's writeback exists
- * nowhere else, so it must not leave the page cache.  Shmem pages are
- * never written back but to swap (shmem_writeout(), for dirty ones): a
- * clean one holds the zeros it began as.
+ * models ext4's writeback of one page of a regular file (->writepages,
+ * ext4_bio_write_folio()): a page dirtied in a hole gets its block; the
+ * part of the page past i_size is zeroed in the page itself (it may be
+ * mapped, and what was written there never reaches the file); then its
+ * bytes go to the disk, kept only where they differ from what the disk
+ * gives without them.  0, or -ENOMEM (the page then cannot leave the
+ * cache).  The caller holds f->lock.
+ */
+int file_write_block(struct as_file *f, struct page *page)
+{
+	unsigned long index = page->index, off = index << AS_PAGE_SHIFT;
+	uint8_t base[AS_PAGE_SIZE];
+
+	(void)file_fill_hole(f, index);
+	if (off < f->size && f->size - off < AS_PAGE_SIZE)
+		memset(page->data + (f->size - off), 0,
+		    AS_PAGE_SIZE - (f->size - off));
+	file_blocks_drop(f, index, index);
+	file_read_block(f, index, base);
+	if (memcmp(base, page->data, AS_PAGE_SIZE) == 0)
+		return 0;
+	if (blocks_reserve(f, index + 1) != 0 ||
+	    memcg_try_charge(f->memcg, AS_PAGE_SIZE) != 0)
+		return -ENOMEM;
+	if ((f->blocks[index] = malloc(AS_PAGE_SIZE)) == NULL) {
+		memcg_uncharge(f->memcg, AS_PAGE_SIZE);
+		return -ENOMEM;
+	}
+	memcpy(f->blocks[index], page->data, AS_PAGE_SIZE);
+	f->nr_blocks++;
+	return 0;
+}
+
+/*
+ * Would reading page back from the file give the bytes it holds?  Not
+ * for a page written through a shared mapping and not written back (or
+ * whose copy could not be kept): it must not leave the page cache.
+ * Shmem pages are never written back but to swap (shmem_writeout(), for
+ * dirty ones): a clean one holds the zeros it began as.
  */
 bool filemap_page_on_disk(struct as_file *f, const struct page *page)
 {
-	unsigned long off = page->index << AS_PAGE_SHIFT, i, n;
+	uint8_t disk[AS_PAGE_SIZE];
 
 	if (f->shmem_zero)
 		return true;
-	n = off >= f->size ? 0 : f->size - off < AS_PAGE_SIZE ?
-	    f->size - off : AS_PAGE_SIZE;
 	pthread_mutex_lock(&f->lock);
-	if (file_in_hole(f, page->index))
-		n = 0;
+	file_read_block(f, page->index, disk);
 	pthread_mutex_unlock(&f->lock);
-	for (i = 0; i < n; i++)
-		if (page->data[i] != file_byte(off + i))
-			return false;
-	for (; i < AS_PAGE_SIZE; i++)
-		if (page->data[i] != 0)
-			return false;
-	return true;
+	return memcmp(disk, page->data, AS_PAGE_SIZE) == 0;
 }
 
 /* A new page-cache page of f at index, with the file's bytes. */
@@ -235,7 +332,6 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
     unsigned long index)
 {
 	struct page *page;
-	unsigned long off = index << AS_PAGE_SHIFT, i, n;
 
 	if (cache_reserve(f, index + 1) != 0 ||
 	    (page = alloc_page(phys)) == NULL)
@@ -246,11 +342,8 @@ static struct page *add_to_page_cache(struct as_phys *phys, struct as_file *f,
 	if (f->shmem_zero)
 		page->flags |= PG_swapbacked;
 	folio_add_lru(phys, page);
-	if (!f->shmem_zero && !file_in_hole(f, index)) {
-		n = f->size - off < AS_PAGE_SIZE ? f->size - off : AS_PAGE_SIZE;
-		for (i = 0; i < n; i++)
-			page->data[i] = file_byte(off + i);
-	}
+	if (!f->shmem_zero)
+		file_read_block(f, index, page->data);
 	f->cache[index] = page;
 	return page;
 }
@@ -407,10 +500,12 @@ void unmap_mapping_range(struct as_session *s, struct as_file *f)
 
 /*
  * The file pages do_sync_mmap_readahead() reads for a miss at pgoff, as
- * [*first, *last): none but pgoff with VM_RAND_READ; RA_PAGES from pgoff
- * on with VM_SEQ_READ (page_cache_sync_ra()); from pgoff to at most the
- * end of the VMA with VM_EXEC (executable memory gets no read-around);
- * else the RA_PAGES around pgoff (mmap read-around).  Not modelled: the
+ * [*first, *last): none but pgoff with VM_RAND_READ, unless VM_EXEC too
+ * (the kernel takes executable memory's own readahead as meant for
+ * random access already); RA_PAGES from pgoff on with VM_SEQ_READ
+ * (page_cache_sync_ra()); from pgoff to at most the end of the VMA with
+ * VM_EXEC (executable memory gets no read-around); else the RA_PAGES
+ * around pgoff (mmap read-around).  Not modelled: the
  * PG_readahead mark and the async readahead it starts, and mmap_miss
  * turning readahead off after 100 misses.
  */
@@ -420,7 +515,7 @@ static void mmap_ra_range(struct vma *vma, unsigned long pg,
 	unsigned long vma_end = vma->vm_pgoff + vma_pages(vma);
 
 	*first = pg;
-	if (vma->vm_flags & VM_RAND_READ)
+	if ((vma->vm_flags & (VM_RAND_READ | VM_EXEC)) == VM_RAND_READ)
 		*last = pg + 1;
 	else if (vma->vm_flags & VM_SEQ_READ)
 		*last = pg + RA_PAGES;

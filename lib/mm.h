@@ -110,7 +110,10 @@ struct page *filemap_get_page(struct as_file *f, unsigned long index);
 bool filemap_page_on_disk(struct as_file *f, const struct page *page);
 int file_punch_hole(struct as_file *f, unsigned long first, unsigned long last);
 bool file_dirty_in_hole(const struct as_file *f);
+bool file_in_hole(const struct as_file *f, unsigned long index);
 int file_fill_hole(struct as_file *f, unsigned long index);
+int file_write_block(struct as_file *f, struct page *page);
+void file_pageout(struct page *page);
 void file_holes_free(struct as_file *f);
 unsigned long file_size_pages(struct as_file *f);
 /*

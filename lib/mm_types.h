@@ -90,6 +90,12 @@ struct as_file {
 	 * lock; `file` writing the file again fills them. */
 	struct file_hole { unsigned long first, last; } *holes;
 	unsigned int	 nr_holes, holes_cap;
+	/* The disk's pages that writeback (msync, fsync, reclaim's pageout)
+	 * left with other bytes than `file` wrote: page index -> a copy of
+	 * its AS_PAGE_SIZE bytes, or NULL; nr_blocks of blocks_len slots
+	 * used.  Under lock; `file` writing the file again drops them. */
+	uint8_t		**blocks;
+	unsigned long	 blocks_len, nr_blocks;
 	/* ext4's EXT4_STATE_DA_ALLOC_CLOSE: truncated to size 0 (`file`)
 	 * since a struct file of it was last released; da_flush: a
 	 * release found delayed allocations to flush (ext4_release_file(),

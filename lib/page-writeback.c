@@ -3,8 +3,9 @@
  * (mm/page-writeback.c, mm/filemap.c's filemap_write_and_wait_range(),
  * fs/sync.c's vfs_fsync_range()).
  *
- * The simulated disk needs no bytes written: what writeback changes is
- * the state of the page and of every PTE that maps it.  A dirty page
+ * Writeback changes the state of the page and of every PTE that maps it,
+ * and the simulated disk (file_write_block() in filemap.c keeps the bytes
+ * that differ from what `file` wrote).  A dirty page
  * becomes clean (PG_dirty cleared), and folio_mkclean() (rmap.c), through
  * the file's i_mmap, write-protects and cleans each shared mapping's PTE
  * of it in every mm, so smaps counts it Clean everywhere and the next
@@ -61,14 +62,28 @@ int filemap_write_and_wait_range(struct as_phys *phys, struct as_file *f,
 		if (page == NULL)
 			continue;
 		if (folio_clear_dirty_for_io(page) && !f->shmem_zero) {
-			/* ->writepages(): a delayed block is allocated */
+			/* ->writepages() */
 			pthread_mutex_lock(&f->lock);
-			(void)file_fill_hole(f, idx);
+			(void)file_write_block(f, page);
 			pthread_mutex_unlock(&f->lock);
 		}
 		put_page(phys, page);
 	}
 	return 0;
+}
+
+/* pageout() of a dirty page of a regular file: clean, and written to the
+ * disk (->writepage), so that reclaim may drop it from the cache. */
+void file_pageout(struct page *page)
+{
+	struct as_file *f = page->mapping;
+
+	page_clear_flags(page, PG_dirty);
+	if (f == NULL || f->shmem_zero)
+		return;
+	pthread_mutex_lock(&f->lock);
+	(void)file_write_block(f, page);
+	pthread_mutex_unlock(&f->lock);
 }
 
 /*

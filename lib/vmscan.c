@@ -484,8 +484,8 @@ static int shrink_lazyfree(struct scan_control *sc, struct page *page)
 /*
  * shrink_folio_list() for a file page: unmapped, written back if dirty
  * (done at once: no flusher thread here), then __remove_mapping().  A
- * page whose bytes the simulated disk cannot hold (written through a
- * shared mapping) stays cached, as madvise's pageout keeps it.
+ * page whose bytes did not reach the simulated disk (written through a
+ * shared mapping, no room for its copy) stays cached.
  */
 static int shrink_file(struct scan_control *sc, struct page *page,
     enum folio_references ref)
@@ -495,7 +495,7 @@ static int shrink_file(struct scan_control *sc, struct page *page,
 	if (page_test(page, PG_dirty)) {
 		if (ref == FOLIOREF_RECLAIM_CLEAN)
 			return PAGE_KEEP;
-		page_clear_flags(page, PG_dirty);	/* pageout() */
+		file_pageout(page);
 	}
 	if (page->mapping == NULL ||
 	    !filemap_page_on_disk(page->mapping, page))

@@ -18,6 +18,7 @@
  *       $E/20-sysv-shm.trace $T/swap-fork.trace \
  *       $E/23-memory-pressure.trace $T/madvise-remove-file.trace \
  *       $T/swap-shmem-fork.trace tests/fuzz/checkpoint-shared-tables.trace \
+ *       $T/file-written-back-page-leaves-cache-on-pageout.trace \
  *       -l 36 $E/14-vfork-exec.trace
  *
  * (checkpoint-kernel.trace sets kernel parameters and maps one file
@@ -26,7 +27,9 @@
  * swap-fork.trace leaves swap entries and swap-cache pages;
  * 23-memory-pressure.trace a small RAM (`kernel ram`) after reclaim, with
  * pages on all four LRU lists; checkpoint-shared-tables.trace PTE
- * tables fork shared by three mms.)
+ * tables fork shared by three mms;
+ * file-written-back-page-leaves-cache-on-pageout.trace pages msync wrote
+ * to the disk, with other bytes than `file` wrote.)
  */
 #include <stdio.h>
 #include <stdlib.h>

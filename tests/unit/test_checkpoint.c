@@ -204,7 +204,8 @@ static void test_corpus_split(void **state)
 	assert_true(check_dir("docs/examples") >= 14);
 }
 
-/* gen-trace's random traces with tasks and accesses, cut in the middle. */
+/* gen-trace's random traces with tasks, accesses and msync (pages written
+ * back to the disk), cut in the middle. */
 static void test_random_traces(void **state)
 {
 	const char *gen = getenv("GEN_TRACE"), *ns = getenv("ASPACE_CKPT_SEEDS");
@@ -223,7 +224,7 @@ static void test_random_traces(void **state)
 	}
 	assert_non_null(text);
 	for (seed = 1; seed <= seeds; seed++) {
-		snprintf(cmd, sizeof(cmd), "'%s' -a -t %d 150", gen, seed);
+		snprintf(cmd, sizeof(cmd), "'%s' -a -t -m %d 150", gen, seed);
 		assert_non_null(f = popen(cmd, "r"));
 		len = fread(text, 1, TEXT_MAX - 1, f);
 		assert_int_equal(pclose(f), 0);
