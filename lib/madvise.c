@@ -93,8 +93,10 @@ static bool vma_has_no_ops(const struct vma *vma)
 /*
  * models madvise_free_pte_range(): an exclusive anonymous page loses
  * PG_dirty, its PTE loses dirty and young, and it becomes lazily freed
- * (folio_mark_lazyfree(): PG_swapbacked cleared).  A dirty page mapped
- * elsewhere too is left alone; the zero page is skipped.
+ * (folio_mark_lazyfree(): PG_swapbacked cleared).  A dirty page, or one
+ * in the swap cache, is left alone if mapped elsewhere too, or if its
+ * swap slot cannot be freed (folio_free_swap()); the zero page is
+ * skipped.
  */
 static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
 {
@@ -109,8 +111,11 @@ static void madvise_free_one(void *arg, unsigned long addr, pte_t *pte)
 	}
 	if (page == NULL)
 		return;
-	if (page_test(page, PG_dirty)) {
+	if (page_test(page, PG_swapcache) || page_test(page, PG_dirty)) {
 		if (page_mapcount(page) != 1)
+			return;
+		if (page_test(page, PG_swapcache) &&
+		    !folio_free_swap(phys_of(vma), page))
 			return;
 		page_clear_flags(page, PG_dirty);
 	}
