@@ -9,6 +9,8 @@
  */
 #include "explain.h"
 #include "mm.h"
+#include "page.h"
+#include "pgtable.h"
 
 enum mremap_type { MREMAP_INVALID, MREMAP_NO_RESIZE, MREMAP_SHRINK,
     MREMAP_EXPAND };
@@ -156,13 +158,29 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 		v->vm_flags |= VM_ACCOUNT;
 }
 
-/* dontunmap_complete(): the old VMA stays, unlocked and emptied. */
+/* A page left in a VMA that loses VM_LOCKED keeps the mlock it got (the
+ * kernel's PG_mlocked and mlock_count; no munlock_folio() runs), so
+ * reclaim and pageout still pass it over until it is freed. */
+static void keep_mlocked(void *arg, unsigned long addr, pte_t *pte)
+{
+	struct page *page = vm_normal_page(arg, *pte);
+
+	(void)addr;
+	if (page != NULL)
+		page_set_flags(page, PG_mlocked);
+}
+
+/* dontunmap_complete(): the old VMA stays, unlocked and emptied (of what
+ * moved: the rest keeps its pages, still mlocked). */
 static void dontunmap_complete(struct vma_remap_struct *vrm,
     struct vma *new_vma)
 {
 	struct vma *vma = vrm->vma;
 	unsigned long start = vrm->addr, end = start + vrm->old_len;
 
+	if (vma->vm_flags & VM_LOCKED)
+		walk_page_range(vma->vm_mm, vma->vm_start, vma->vm_end,
+		    keep_mlocked, vma);
 	vma->vm_flags &= ~VM_LOCKED_MASK;
 	if (new_vma != vma && start == vma->vm_start && end == vma->vm_end)
 		unlink_anon_vmas(vma);
