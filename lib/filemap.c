@@ -48,28 +48,40 @@ struct as_file *as_file_alloc(const char *name, unsigned long size, bool shmem,
 	return f;
 }
 
-/* Grow the cache index to hold index n - 1. */
-static int cache_reserve(struct as_file *f, unsigned long n)
+/*
+ * Room for n elements of size elem in the array *arrp points to (a
+ * pointer variable of the caller's), of *cap now: doubled from first,
+ * the new part zeroed, the growth charged to memcg; 0, or -ENOMEM with
+ * nothing changed.
+ */
+static int array_reserve(struct as_memcg *memcg, void *arrp,
+    unsigned long *cap, unsigned long n, size_t elem, unsigned long first)
 {
-	struct page **c;
-	unsigned long len = f->cache_len ? f->cache_len : 16;
+	unsigned long len = *cap ? *cap : first;
+	void *old, *a;
 
-	if (n <= f->cache_len)
+	if (n <= *cap)
 		return 0;
 	while (len < n)
 		len *= 2;
-	if (memcg_try_charge(f->memcg,
-	    (long)((len - f->cache_len) * sizeof(*c))) != 0)
+	if (memcg_try_charge(memcg, (long)((len - *cap) * elem)) != 0)
 		return -ENOMEM;
-	if ((c = realloc(f->cache, len * sizeof(*c))) == NULL) {
-		memcg_uncharge(f->memcg,
-		    (long)((len - f->cache_len) * sizeof(*c)));
+	memcpy(&old, arrp, sizeof(old));
+	if ((a = realloc(old, len * elem)) == NULL) {
+		memcg_uncharge(memcg, (long)((len - *cap) * elem));
 		return -ENOMEM;
 	}
-	memset(c + f->cache_len, 0, (len - f->cache_len) * sizeof(*c));
-	f->cache = c;
-	f->cache_len = len;
+	memset((char *)a + *cap * elem, 0, (len - *cap) * elem);
+	memcpy(arrp, &a, sizeof(a));
+	*cap = len;
 	return 0;
+}
+
+/* Grow the cache index to hold index n - 1. */
+static int cache_reserve(struct as_file *f, unsigned long n)
+{
+	return array_reserve(f->memcg, &f->cache, &f->cache_len, n,
+	    sizeof(*f->cache), 16);
 }
 
 /* The byte at offset off of a file as `file` writes it. */
@@ -111,24 +123,8 @@ bool file_dirty_in_hole(const struct as_file *f)
 /* Room for n holes in f's list, charged; 0 or -ENOMEM. */
 static int holes_reserve(struct as_file *f, unsigned int n)
 {
-	struct file_hole *h;
-	unsigned int cap = f->holes_cap ? f->holes_cap : 4;
-
-	if (n <= f->holes_cap)
-		return 0;
-	while (cap < n)
-		cap *= 2;
-	if (memcg_try_charge(f->memcg,
-	    (long)((cap - f->holes_cap) * sizeof(*h))) != 0)
-		return -ENOMEM;
-	if ((h = realloc(f->holes, cap * sizeof(*h))) == NULL) {
-		memcg_uncharge(f->memcg,
-		    (long)((cap - f->holes_cap) * sizeof(*h)));
-		return -ENOMEM;
-	}
-	f->holes = h;
-	f->holes_cap = cap;
-	return 0;
+	return array_reserve(f->memcg, &f->holes, &f->holes_cap, n,
+	    sizeof(*f->holes), 4);
 }
 
 /* Pages first..last of f read back as `file` wrote them (or as holes):
@@ -253,25 +249,8 @@ static void file_read_block(const struct as_file *f, unsigned long index,
 /* Room in f's block index for page n - 1, charged; 0 or -ENOMEM. */
 static int blocks_reserve(struct as_file *f, unsigned long n)
 {
-	unsigned long len = f->blocks_len ? f->blocks_len : 16;
-	uint8_t **b;
-
-	if (n <= f->blocks_len)
-		return 0;
-	while (len < n)
-		len *= 2;
-	if (memcg_try_charge(f->memcg,
-	    (long)((len - f->blocks_len) * sizeof(*b))) != 0)
-		return -ENOMEM;
-	if ((b = realloc(f->blocks, len * sizeof(*b))) == NULL) {
-		memcg_uncharge(f->memcg,
-		    (long)((len - f->blocks_len) * sizeof(*b)));
-		return -ENOMEM;
-	}
-	memset(b + f->blocks_len, 0, (len - f->blocks_len) * sizeof(*b));
-	f->blocks = b;
-	f->blocks_len = len;
-	return 0;
+	return array_reserve(f->memcg, &f->blocks, &f->blocks_len, n,
+	    sizeof(*f->blocks), 16);
 }
 
 /*

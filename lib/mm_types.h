@@ -89,7 +89,8 @@ struct as_file {
 	 * pages that read back as zeros, ascending and disjoint, under
 	 * lock; `file` writing the file again fills them. */
 	struct file_hole { unsigned long first, last; } *holes;
-	unsigned int	 nr_holes, holes_cap;
+	unsigned int	 nr_holes;
+	unsigned long	 holes_cap;
 	/* The disk's pages that writeback (msync, fsync, reclaim's pageout)
 	 * left with other bytes than `file` wrote: page index -> a copy of
 	 * its AS_PAGE_SIZE bytes, or NULL; nr_blocks of blocks_len slots
